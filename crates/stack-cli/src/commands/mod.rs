@@ -1,0 +1,135 @@
+//! One module per verb (or verb group). `dispatch` is the only place that
+//! knows them all.
+
+mod unbuilt;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::global::Cli;
+use unbuilt::Unbuilt;
+
+/// Every verb of the product.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and start the stack's containers, then supervise them.
+    Up(Unbuilt),
+    /// Stop and remove the stack's containers and networks.
+    Down(Unbuilt),
+    /// List the stack's containers.
+    Ps(Unbuilt),
+    /// Show the stack's logs.
+    Logs(Unbuilt),
+    /// Run a command in a running service container.
+    Exec(Unbuilt),
+    /// Run a command in a new container.
+    Run(Unbuilt),
+    /// Start existing containers of the stack.
+    Start(Unbuilt),
+    /// Stop running containers of the stack.
+    Stop(Unbuilt),
+    /// Restart containers of the stack.
+    Restart(Unbuilt),
+    /// Send a signal to containers of the stack.
+    Kill(Unbuilt),
+    /// Remove stopped containers of the stack.
+    Rm(Unbuilt),
+    /// Show the processes of the stack's containers.
+    Top(Unbuilt),
+    /// Show resource usage of the stack's containers.
+    Stats(Unbuilt),
+    /// Show the host port a container port is published on.
+    Port(Unbuilt),
+    /// Stream the stack's events.
+    Events(Unbuilt),
+    /// Pull images.
+    Pull(Unbuilt),
+    /// List images.
+    Images(Unbuilt),
+    /// Remove images.
+    Rmi(Unbuilt),
+    /// Manage images (inspect, prune, save, load).
+    Image(Unbuilt),
+    /// Validate the stack file and print it in normal form.
+    Config(Unbuilt),
+    /// Watch the stack file and the sources it syncs; apply changes at once.
+    Watch(Unbuilt),
+    /// Run the long-lived engine with its REST API.
+    Daemon(Unbuilt),
+    /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
+    Container(Unbuilt),
+    /// Manage networks (create, ls, inspect, rm).
+    Network(Unbuilt),
+    /// Manage volumes (create, ls, inspect, rm).
+    Volume(Unbuilt),
+    /// Run the stack on Kubernetes (render, apply, down).
+    Kube(Unbuilt),
+}
+
+/// Runs the chosen verb.
+pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
+    let name = cli.command.name();
+    match cli.command {
+        Command::Up(u)
+        | Command::Down(u)
+        | Command::Ps(u)
+        | Command::Logs(u)
+        | Command::Exec(u)
+        | Command::Run(u)
+        | Command::Start(u)
+        | Command::Stop(u)
+        | Command::Restart(u)
+        | Command::Kill(u)
+        | Command::Rm(u)
+        | Command::Top(u)
+        | Command::Stats(u)
+        | Command::Port(u)
+        | Command::Events(u)
+        | Command::Pull(u)
+        | Command::Images(u)
+        | Command::Rmi(u)
+        | Command::Image(u)
+        | Command::Config(u)
+        | Command::Watch(u)
+        | Command::Daemon(u)
+        | Command::Container(u)
+        | Command::Network(u)
+        | Command::Volume(u)
+        | Command::Kube(u) => Ok(u.report(name)),
+    }
+}
+
+impl Command {
+    /// The verb as typed.
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Up(_) => "up",
+            Command::Down(_) => "down",
+            Command::Ps(_) => "ps",
+            Command::Logs(_) => "logs",
+            Command::Exec(_) => "exec",
+            Command::Run(_) => "run",
+            Command::Start(_) => "start",
+            Command::Stop(_) => "stop",
+            Command::Restart(_) => "restart",
+            Command::Kill(_) => "kill",
+            Command::Rm(_) => "rm",
+            Command::Top(_) => "top",
+            Command::Stats(_) => "stats",
+            Command::Port(_) => "port",
+            Command::Events(_) => "events",
+            Command::Pull(_) => "pull",
+            Command::Images(_) => "images",
+            Command::Rmi(_) => "rmi",
+            Command::Image(_) => "image",
+            Command::Config(_) => "config",
+            Command::Watch(_) => "watch",
+            Command::Daemon(_) => "daemon",
+            Command::Container(_) => "container",
+            Command::Network(_) => "network",
+            Command::Volume(_) => "volume",
+            Command::Kube(_) => "kube",
+        }
+    }
+}

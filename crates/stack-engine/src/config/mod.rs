@@ -1,0 +1,209 @@
+//! The host configuration file, `/etc/stack/config.toml` (or `STACK_CONFIG`).
+//!
+//! Keys follow Docker's `daemon.json` where Docker has one
+//! (`registry-mirrors`, `insecure-registries`, `max-concurrent-downloads`),
+//! so users can carry their settings over. Unknown keys are errors: a typo
+//! must never silently fall back to a default. Each error names the file,
+//! line and column.
+
+mod network;
+mod registry;
+mod runtime;
+
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use serde::Deserialize;
+
+pub use network::{AddressPool, NetworkConfig};
+pub use registry::{RegistryConfig, RegistryCredentials};
+pub use runtime::RuntimeConfig;
+
+/// Everything the config file can say. Every section has a default, so a
+/// missing file is the same as an empty one.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Mirrors for docker.io, tried in order before the origin.
+    #[serde(default)]
+    pub registry_mirrors: Vec<String>,
+    /// Registries (host or host:port, or a CIDR) reached over plain HTTP or
+    /// with unverified TLS.
+    #[serde(default)]
+    pub insecure_registries: Vec<String>,
+    /// Layers fetched at once per pull.
+    #[serde(default = "default_concurrent_downloads")]
+    pub max_concurrent_downloads: usize,
+    /// Per-registry settings, keyed by registry host (`quay.io`, `127.0.0.1:5000`).
+    #[serde(default)]
+    pub registries: std::collections::BTreeMap<String, RegistryConfig>,
+    #[serde(default)]
+    pub network: NetworkConfig,
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
+}
+
+fn default_concurrent_downloads() -> usize {
+    3
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            registry_mirrors: Vec::new(),
+            insecure_registries: Vec::new(),
+            max_concurrent_downloads: default_concurrent_downloads(),
+            registries: Default::default(),
+            network: NetworkConfig::default(),
+            runtime: RuntimeConfig::default(),
+        }
+    }
+}
+
+/// A config file that could not be read or understood.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}")]
+    #[diagnostic(code(stack::config::read))]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    #[diagnostic(code(stack::config::invalid))]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        #[source_code]
+        source_code: std::sync::Arc<NamedSource<String>>,
+        #[label("here")]
+        span: Option<SourceSpan>,
+    },
+    #[error("{path}: {message}")]
+    #[diagnostic(code(stack::config::invalid))]
+    Semantic { path: PathBuf, message: String },
+}
+
+impl Config {
+    /// Reads the config file at `path`. A missing file gives the defaults;
+    /// any other read error, a syntax error or an unknown key is an error.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(path, &text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
+    }
+
+    /// Parses config text; `path` only names the file in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|err| {
+            let span = err.span();
+            let (line, column) = span
+                .as_ref()
+                .map(|s| line_and_column(text, s.start))
+                .unwrap_or((1, 1));
+            ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: err.message().trim().to_string(),
+                source_code: std::sync::Arc::new(NamedSource::new(
+                    path.display().to_string(),
+                    text.to_string(),
+                )),
+                span: span.map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1))),
+            }
+        })?;
+        config.validate().map_err(|message| ConfigError::Semantic {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.max_concurrent_downloads == 0 {
+            return Err("max-concurrent-downloads must be at least 1".into());
+        }
+        self.network.validate()
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_gives_defaults() {
+        let c = Config::load(Path::new("/nonexistent/stack/config.toml")).expect("defaults");
+        assert_eq!(c, Config::default());
+        assert_eq!(
+            c,
+            Config::parse(Path::new("empty.toml"), "").expect("empty")
+        );
+        assert_eq!(c.max_concurrent_downloads, 3);
+    }
+
+    #[test]
+    fn docker_keys_parse() {
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "registry-mirrors = [\"http://127.0.0.1:5000\"]\ninsecure-registries = [\"127.0.0.1:5000\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(c.registry_mirrors, vec!["http://127.0.0.1:5000"]);
+        assert_eq!(c.insecure_registries, vec!["127.0.0.1:5000"]);
+        assert_eq!(c.max_concurrent_downloads, 3);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = Config::parse(Path::new("c.toml"), "\n\nregistry-mirror = []\n")
+            .expect_err("unknown key");
+        match err {
+            ConfigError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            } => {
+                assert_eq!((line, column), (3, 1));
+                assert!(message.contains("registry-mirror"), "{message}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let err = Config::parse(
+            Path::new("c.toml"),
+            "registry-mirrors = [\n  \"a\",\n  oops\n]\n",
+        )
+        .expect_err("bad toml");
+        let text = err.to_string();
+        assert!(text.starts_with("c.toml:3:"), "{text}");
+    }
+
+    #[test]
+    fn zero_downloads_rejected() {
+        let err =
+            Config::parse(Path::new("c.toml"), "max-concurrent-downloads = 0\n").expect_err("zero");
+        assert!(err.to_string().contains("max-concurrent-downloads"));
+    }
+}

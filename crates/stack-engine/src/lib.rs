@@ -1,0 +1,9 @@
+//! The engine composes the other crates: it plans the desired state of a
+//! stack against the observed state, applies the plan (images, networks,
+//! containers), stores what it made, and supervises it.
+//!
+//! It also owns the host configuration file (`/etc/stack/config.toml`), since
+//! it is the one place that hands each subsystem its settings.
+
+pub mod config;
+pub mod paths;

@@ -1,0 +1,2 @@
+//! Kubernetes target: render a normalized stack as Kubernetes objects, apply
+//! them with server-side apply, prune what is no longer rendered, and wait.

@@ -1,0 +1,75 @@
+//! What the tests and the demo need on the machine, installed when missing.
+
+use std::process::Command;
+
+/// Debian packages the test suite and the demo use, with why.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("iproute2", "ip: links and namespaces in tests"),
+    ("iptables", "firewall rules for networks"),
+    ("util-linux", "unshare: per-test sandboxes"),
+    ("docker-registry", "the real registry tests pull from"),
+    ("skopeo", "an independent client to push fixture images"),
+    ("umoci", "reference unpacker for benchmarks"),
+    ("busybox-static", "the busybox fixture image"),
+    ("redis-server", "the redis fixture image"),
+    ("redis-tools", "redis-cli and redis-benchmark"),
+    ("runc", "the second runtime backend"),
+    ("apache2-utils", "htpasswd for the basic-auth registry"),
+    ("python3", "the small token server for bearer-auth tests"),
+    ("zstd", "zstd-compressed fixture layers"),
+    ("hyperfine", "benchmarks"),
+];
+
+/// Installs missing Debian packages and cargo tools.
+pub fn ensure_all() -> Result<(), String> {
+    ensure_apt_packages()?;
+    ensure_cargo_tool("cargo-nextest", "nextest", &["--locked"])
+}
+
+fn ensure_apt_packages() -> Result<(), String> {
+    let missing: Vec<&str> = APT_PACKAGES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| !dpkg_installed(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("installing Debian packages: {}", missing.join(" "));
+    crate::run::checked(Command::new("apt-get").args(["update", "-qq"]))?;
+    crate::run::checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn dpkg_installed(name: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", name])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn ensure_cargo_tool(
+    crate_name: &str,
+    probe_subcommand: &str,
+    extra: &[&str],
+) -> Result<(), String> {
+    let present = Command::new("cargo")
+        .args([probe_subcommand, "--version"])
+        .output()
+        .map(|out| out.status.success())
+        .unwrap_or(false);
+    if present {
+        return Ok(());
+    }
+    eprintln!("installing {crate_name} with cargo install");
+    crate::run::checked(
+        Command::new("cargo")
+            .args(["install", crate_name])
+            .args(extra),
+    )
+}

@@ -1,0 +1,45 @@
+//! Developer entry points, so a fresh machine with only Rust needs nothing
+//! else first: `cargo xtask <task>` (aliases: `cargo demo`, `cargo test-all`).
+//! The justfile calls the same tasks.
+//!
+//! - `demo`     install what the demo needs, then bring up the example stack
+//! - `test`     install what the tests need, then run the whole suite
+//! - `lint`     cargo fmt --check and clippy -D warnings
+//! - `ci`       lint, then test (what `.ci/run` runs)
+//! - `bench`    the benchmarks, side by side with the peers that are installed
+//! - `deps`     only install the system packages and tools
+
+mod deps;
+mod run;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    let result = match task {
+        "deps" => deps::ensure_all(),
+        "test" => deps::ensure_all().and_then(|()| run::test(rest)),
+        "lint" => run::lint(),
+        "ci" => deps::ensure_all()
+            .and_then(|()| run::lint())
+            .and_then(|()| run::test(rest)),
+        "demo" => deps::ensure_all().and_then(|()| run::demo(rest)),
+        "bench" => deps::ensure_all().and_then(|()| run::bench(rest)),
+        "help" | "-h" | "--help" => {
+            println!("usage: cargo xtask <demo|test|lint|ci|bench|deps> [args]");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask {task}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

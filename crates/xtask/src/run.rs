@@ -1,0 +1,68 @@
+//! The tasks themselves.
+
+use std::process::Command;
+
+/// Runs a command, inheriting output; an error names the command.
+pub fn checked(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd
+        .status()
+        .map_err(|err| format!("cannot start {:?}: {err}", cmd.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({status})"))
+    }
+}
+
+/// The whole test suite: every crate's unit tests, privileged tests in their
+/// sandboxes, and end-to-end tests against the built binary.
+pub fn test(extra: &[String]) -> Result<(), String> {
+    checked(
+        Command::new("cargo")
+            .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+            .args(extra),
+    )?;
+    checked(Command::new("cargo").args(["test", "--workspace", "--doc", "--quiet"]))
+}
+
+/// Formatting and lints, warnings as errors.
+pub fn lint() -> Result<(), String> {
+    checked(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    checked(Command::new("cargo").args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+/// The README's first command: bring up the example stack.
+pub fn demo(extra: &[String]) -> Result<(), String> {
+    let file = extra
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "examples/hello/compose.yaml".to_string());
+    checked(Command::new("cargo").args([
+        "run",
+        "--quiet",
+        "--release",
+        "--bin",
+        "stack",
+        "--",
+        "config",
+        "-f",
+        &file,
+    ]))
+}
+
+/// Benchmarks, side by side with whichever peers are installed.
+pub fn bench(extra: &[String]) -> Result<(), String> {
+    checked(
+        Command::new("cargo")
+            .args(["bench", "--workspace"])
+            .args(extra),
+    )
+}
