@@ -1,2 +1,31 @@
 //! Container networking: bridges, veth pairs, IPAM, firewall rules,
 //! published ports and DNS by service name.
+//!
+//! The engine drives everything through [`NetworkManager`]: create and
+//! remove networks, attach a container's network namespace (a path the
+//! engine owns) to its networks and detach it, and [`NetworkManager::reconcile`]
+//! to repair the firewall after someone flushed it. State lives under
+//! `<state root>/networks/` so it survives a restart of stack.
+//!
+//! Netlink goes through `rtnetlink` (see [`netlink`] for how a container's
+//! namespace is reached without `setns` on a tokio worker); the firewall
+//! through `iptables-restore` batches (see [`firewall`]); DNS through an
+//! embedded `hickory-server` (see [`dns`]).
+
+pub mod dns;
+pub mod error;
+pub mod firewall;
+pub mod ipam;
+mod manager;
+pub mod model;
+pub mod names;
+pub mod netlink;
+pub mod netns;
+pub mod store;
+
+pub use error::{NetError, Result};
+pub use manager::{ManagerOptions, NetworkManager};
+pub use model::{
+    AddressPool, AttachRequest, Attachment, ContainerNetworking, Endpoint, Network, NetworkSpec,
+    PortMapping, PortRange, Protocol,
+};
