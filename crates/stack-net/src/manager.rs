@@ -134,6 +134,14 @@ impl<R: IptablesRunner> NetworkManager<R> {
             .find(|c| c.container_id == container_id))
     }
 
+    /// The namespace file of an attached container: what
+    /// `network_mode: service:X` / `container:X` join (the engine starts the
+    /// new container in it and attaches nothing). `none` is a fresh namespace
+    /// that is never attached; `host` uses no namespace of its own.
+    pub fn netns_of(&self, container_id: &str) -> Result<Option<PathBuf>> {
+        Ok(self.container(container_id)?.map(|c| c.netns))
+    }
+
     /// Creates a network (idempotent: an existing network with the same
     /// settings is returned). `external` networks must already exist.
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
@@ -212,7 +220,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
             subnet,
             gateway,
             internal: spec.internal,
-            external: false,
+            external: spec.standalone,
         })
     }
 

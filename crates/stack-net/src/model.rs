@@ -56,8 +56,12 @@ pub struct NetworkSpec {
     pub gateway: Option<Ipv4Addr>,
     /// `internal: true`: no route out, no masquerade, no published ports.
     pub internal: bool,
-    /// `external: true`: the bridge is never removed by this crate.
+    /// `external: true` in a stack file: attach to a network that already
+    /// exists (made by `stack network create`); never create one.
     pub external: bool,
+    /// Made on its own (`stack network create`) rather than by a project:
+    /// its bridge stays when its last endpoint goes.
+    pub standalone: bool,
 }
 
 /// A network as made and persisted.
@@ -69,6 +73,8 @@ pub struct Network {
     pub subnet: Ipv4Net,
     pub gateway: Ipv4Addr,
     pub internal: bool,
+    /// Made by `stack network create`: projects use it as `external`, and
+    /// its bridge is kept when its last endpoint goes.
     pub external: bool,
 }
 

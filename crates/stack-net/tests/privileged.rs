@@ -399,3 +399,131 @@ async fn flushed_chains_are_repaired_by_reconcile() {
     web.remove();
     sb.assert_no_leaks();
 }
+
+fn link_exists(name: &str) -> bool {
+    std::process::Command::new("ip")
+        .args(["link", "show", name])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridges_follow_their_endpoints_unless_standalone() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let mgr = manager(&sb).await;
+    let project = mgr
+        .create_network(&spec("p_default"))
+        .await
+        .expect("project network");
+    let standalone = NetworkSpec {
+        standalone: true,
+        ..spec("shared")
+    };
+    let shared = mgr
+        .create_network(&standalone)
+        .await
+        .expect("standalone network");
+    let external = NetworkSpec {
+        external: true,
+        ..spec("shared")
+    };
+    assert_eq!(
+        mgr.create_network(&external).await.expect("external"),
+        shared
+    );
+    let missing = NetworkSpec {
+        external: true,
+        ..spec("nowhere")
+    };
+    assert!(mgr.create_network(&missing).await.is_err());
+    assert_ne!(project.subnet, shared.subnet);
+
+    let c = Ctr::new(&sb, "c-1");
+    c.attach(&mgr, &[("p_default", &["c"]), ("shared", &["c"])], vec![])
+        .await;
+    assert!(link_exists(&project.bridge) && link_exists(&shared.bridge));
+    mgr.detach("c-1").await.expect("detach");
+    assert!(
+        !link_exists(&project.bridge),
+        "empty project bridge removed"
+    );
+    assert!(link_exists(&shared.bridge), "standalone bridge kept");
+    // The next attach brings the project bridge back.
+    c.attach(&mgr, &[("p_default", &["c"])], vec![]).await;
+    assert!(link_exists(&project.bridge));
+
+    mgr.teardown_all().await.expect("teardown");
+    c.remove();
+    sb.assert_no_leaks();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_and_leaves_nothing() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let mgr = manager(&sb).await;
+    let fixed = NetworkSpec {
+        subnet: Some("10.77.0.0/24".parse().expect("cidr")),
+        gateway: Some("10.77.0.254".parse().expect("ip")),
+        ..spec("p_fixed")
+    };
+    let net = mgr.create_network(&fixed).await.expect("network");
+    assert_eq!(net.gateway.to_string(), "10.77.0.254");
+    let overlapping = NetworkSpec {
+        subnet: Some("10.77.0.128/25".parse().expect("cidr")),
+        ..spec("p_overlap")
+    };
+    let err = mgr
+        .create_network(&overlapping)
+        .await
+        .expect_err("overlap refused");
+    assert!(err.to_string().contains("p_fixed"), "{err}");
+
+    let c = Ctr::new(&sb, "c-1");
+    let mut request = c.request(&[("p_fixed", &["c"])], vec![]);
+    request.attachments[0].ipv4_address = Some("10.77.1.5".parse().expect("ip"));
+    let err = mgr
+        .attach(&request)
+        .await
+        .expect_err("address outside the subnet");
+    assert!(err.to_string().contains("10.77.1.5"), "{err}");
+    request.attachments[0].ipv4_address = Some("10.77.0.10".parse().expect("ip"));
+    let record = mgr.attach(&request).await.expect("static address");
+    assert_eq!(record.endpoints[0].address.to_string(), "10.77.0.10");
+
+    // A second container asking for the same address fails without leaving a veth.
+    let d = Ctr::new(&sb, "d-1");
+    let mut taken = d.request(&[("p_fixed", &["d"])], vec![]);
+    taken.attachments[0].ipv4_address = Some("10.77.0.10".parse().expect("ip"));
+    assert!(mgr.attach(&taken).await.is_err());
+    // A port mapping with unequal ranges is refused.
+    let mut bad_ports = d.request(&[("p_fixed", &["d"])], vec![]);
+    bad_ports.ports = vec![stack_net::PortMapping {
+        host_ip: None,
+        host_ports: stack_net::PortRange {
+            start: 8000,
+            end: 8001,
+        },
+        container_ports: stack_net::PortRange::single(80),
+        protocol: stack_net::Protocol::Tcp,
+    }];
+    assert!(mgr.attach(&bad_ports).await.is_err());
+    assert!(mgr.container("d-1").expect("state").is_none());
+    let veths = std::process::Command::new("ip")
+        .args(["-o", "link", "show"])
+        .output()
+        .expect("ip link");
+    let count = String::from_utf8_lossy(&veths.stdout)
+        .matches("stkv")
+        .count();
+    assert_eq!(count, 1, "only c-1's veth exists");
+
+    mgr.teardown_all().await.expect("teardown");
+    c.remove();
+    d.remove();
+    sb.assert_no_leaks();
+}
