@@ -82,6 +82,19 @@ fn bench(c: &mut Criterion) {
             stack_net::netns::remove(&netns).expect("remove netns");
         });
     });
+    group.bench_function("netns create+attach, release+netns remove", |b| {
+        b.iter(|| {
+            n += 1;
+            let id = format!("c{n}");
+            let netns = netns_dir.join(&id);
+            stack_net::netns::create(&netns).expect("netns");
+            rt.block_on(async {
+                mgr.attach(&request(&id, &netns)).await.expect("attach");
+                mgr.release(&id).await.expect("release");
+            });
+            stack_net::netns::remove(&netns).expect("remove netns");
+        });
+    });
     group.bench_function("attach only (setup), netns kept", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;

@@ -486,6 +486,19 @@ impl<R: IptablesRunner> NetworkManager<R> {
     /// then bridges left without endpoints (unless external). Idempotent;
     /// errors are collected while the rest goes on.
     pub async fn detach(&self, container_id: &str) -> Result<()> {
+        self.disconnect(container_id, true).await
+    }
+
+    /// Like [`NetworkManager::detach`] but leaves the veths to the kernel,
+    /// for a caller that deletes the container's namespace right after
+    /// (`run --rm`, `down`): deleting a veth waits for an RCU grace period
+    /// (~20 ms here), while a dying namespace takes its veths along in the
+    /// background. Their host ends linger for a second or so.
+    pub async fn release(&self, container_id: &str) -> Result<()> {
+        self.disconnect(container_id, false).await
+    }
+
+    async fn disconnect(&self, container_id: &str, delete_veths: bool) -> Result<()> {
         let mut firewall = self.firewall.lock().await;
         let Some(record) = self
             .store
@@ -501,8 +514,10 @@ impl<R: IptablesRunner> NetworkManager<R> {
         if !record.ports.is_empty() {
             errors.push(self.apply_or_clear(&mut firewall).await);
         }
-        for endpoint in &record.endpoints {
-            errors.push(self.host.delete_link(&endpoint.host_veth).await.map(drop));
+        if delete_veths {
+            for endpoint in &record.endpoints {
+                errors.push(self.host.delete_link(&endpoint.host_veth).await.map(drop));
+            }
         }
         errors.push(self.remove_idle_bridges(&record).await);
         errors.into_result()

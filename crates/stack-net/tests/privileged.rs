@@ -527,3 +527,41 @@ async fn bad_input_is_refused_and_leaves_nothing() {
     d.remove();
     sb.assert_no_leaks();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn released_container_veths_go_with_its_namespace() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let mgr = manager(&sb).await;
+    mgr.create_network(&spec("p_default"))
+        .await
+        .expect("network");
+    let keep = Ctr::new(&sb, "keep-1");
+    keep.attach(&mgr, &[("p_default", &["keep"])], vec![]).await;
+    let gone = Ctr::new(&sb, "gone-1");
+    let record = mgr
+        .attach(&gone.request(
+            &[("p_default", &["gone"])],
+            vec![PortMapping::tcp(7000, 70)],
+        ))
+        .await
+        .expect("attach");
+    let veth = record.endpoints[0].host_veth.clone();
+    mgr.release("gone-1").await.expect("release");
+    assert!(mgr.container("gone-1").expect("state").is_none());
+    assert!(!resolve(&keep, "gone").contains(&record.endpoints[0].address));
+    gone.remove();
+    let mut waited = 0;
+    while link_exists(&veth) && waited < 100 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waited += 1;
+    }
+    assert!(
+        !link_exists(&veth),
+        "veth {veth} outlived its namespace by 5 s"
+    );
+    mgr.teardown_all().await.expect("teardown");
+    keep.remove();
+    sb.assert_no_leaks();
+}
