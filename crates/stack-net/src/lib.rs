@@ -7,6 +7,14 @@
 //! to repair the firewall after someone flushed it. State lives under
 //! `<state root>/networks/` so it survives a restart of stack.
 //!
+//! `network_mode` is the engine's choice: `none` is a namespace that is
+//! never attached, `host` no namespace at all, and `service:X` /
+//! `container:X` start the container in X's namespace
+//! ([`NetworkManager::netns_of`]) with X's `/etc/hosts` and
+//! `/etc/resolv.conf` ([`NetworkManager::hosts`], [`NetworkManager::resolv_conf`]).
+//! When a container goes for good, [`NetworkManager::release`] skips the
+//! slow per-veth delete that [`NetworkManager::detach`] does.
+//!
 //! Netlink goes through `rtnetlink` (see [`netlink`] for how a container's
 //! namespace is reached without `setns` on a tokio worker); the firewall
 //! through `iptables-restore` batches (see [`firewall`]); DNS through an

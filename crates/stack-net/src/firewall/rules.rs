@@ -273,7 +273,11 @@ impl Observed {
     }
 
     /// True when our chains and jumps are all there with the expected
-    /// number of rules; a flush or a reload shows as a difference.
+    /// number of rules; a flush or a reload shows as a difference. Counts,
+    /// not text, are compared: `iptables-save` normalizes rules (adds
+    /// `-m tcp`, `/32`, reorders matches), so a text comparison would see
+    /// differences that are not there. Changed inputs are applied by
+    /// [`super::Firewall::apply`], which always re-fills every chain.
     pub fn matches(&self, wanted: &[ChainRules]) -> bool {
         let jumps_ok = (0..JUMPS.len()).all(|i| self.jumps.contains(&i));
         let chains_ok = wanted.iter().all(|w| {
