@@ -13,7 +13,7 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("busybox-static", "the busybox fixture image"),
     ("redis-server", "the redis fixture image"),
     ("redis-tools", "redis-cli and redis-benchmark"),
-    ("wget", "HTTP client resolving names through glibc in network tests"),
+    ("wget", "HTTP client for network tests"),
     ("runc", "the second runtime backend"),
     ("apache2-utils", "htpasswd for the basic-auth registry"),
     ("python3", "the small token server for bearer-auth tests"),
