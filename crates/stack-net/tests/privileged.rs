@@ -155,6 +155,18 @@ async fn different_networks_cannot_reach_each_other_with_docker_rules() {
     isolation(true).await;
 }
 
+fn local_range() -> PortMapping {
+    PortMapping {
+        host_ip: Some("127.0.0.1".parse().expect("ip")),
+        host_ports: stack_net::PortRange {
+            start: 9080,
+            end: 9081,
+        },
+        container_ports: stack_net::PortRange { start: 80, end: 81 },
+        protocol: stack_net::Protocol::Tcp,
+    }
+}
+
 async fn published_port(docker_rules: bool) {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
@@ -169,10 +181,25 @@ async fn published_port(docker_rules: bool) {
     web.attach(
         &mgr,
         &[("p_pub", &["web"])],
-        vec![PortMapping::tcp(8080, 80)],
+        vec![PortMapping::tcp(8080, 80), local_range()],
     )
     .await;
     let _httpd = web.serve(80, "published\n");
+    let _second = web.serve(81, "second\n");
+    // A range maps port by port, here bound to 127.0.0.1 only.
+    assert_eq!(
+        host_wget("http://127.0.0.1:9081/").as_deref(),
+        Ok("second\n")
+    );
+    assert_eq!(
+        host_wget("http://127.0.0.1:9080/").as_deref(),
+        Ok("published\n")
+    );
+    assert!(
+        wget(&remote, "http://172.31.250.1:9081/").is_err(),
+        "bound to 127.0.0.1 only"
+    );
+    drop(_second);
 
     assert_eq!(
         host_wget("http://127.0.0.1:8080/").as_deref(),

@@ -143,7 +143,7 @@ impl Ctr {
 
     /// busybox httpd serving `body` as /index.html on `port`.
     pub fn serve(&self, port: u16, body: &str) -> Server {
-        let www = self.etc.join("www");
+        let www = self.etc.join(format!("www{port}"));
         std::fs::create_dir_all(&www).expect("www");
         std::fs::write(www.join("index.html"), body).expect("index");
         let www = www.display().to_string();
