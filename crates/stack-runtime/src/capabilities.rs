@@ -47,7 +47,10 @@ fn parse(name: &str) -> Result<Option<Capability>, Error> {
 /// The capabilities this container gets, limited to those the running
 /// kernel knows and this host's bounding set holds.
 pub fn resolve(security: &SecuritySpec) -> Result<CapsHashSet, Error> {
-    let all: CapsHashSet = caps::runtime::thread_all_supported().into_iter().collect();
+    // "All" means all this process can still grant: the host's bounding
+    // set may lack some (CAP_SYS_RESOURCE on some VMs).
+    let bounding = caps::read(None, CapSet::Bounding).unwrap_or_else(|_| caps::runtime::thread_all_supported());
+    let all: CapsHashSet = caps::runtime::thread_all_supported().into_iter().filter(|c| bounding.contains(c)).collect();
     let mut set: CapsHashSet = if security.privileged {
         all.clone()
     } else {

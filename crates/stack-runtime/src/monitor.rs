@@ -209,6 +209,8 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
     let oom_killed = cgroup.oom_kills() > 0;
     if spec.backend == Backend::Runc {
         crate::runc::delete(spec);
+        // The overlay lives in the monitor's own mount namespace.
+        let _ = nix::mount::umount2(&dir.rootfs(), nix::mount::MntFlags::MNT_DETACH);
     }
     let cleanup = cgroup.remove();
     state.status = Status::Exited;

@@ -35,7 +35,8 @@ enum Verb {
     Inspect { containers: Vec<String> },
     /// Show a container's output.
     Logs {
-        #[arg(short = 'f', long)]
+        /// Keep printing new output (long form only: -f names stack files).
+        #[arg(long)]
         follow: bool,
         container: String,
     },
@@ -69,8 +70,8 @@ enum Verb {
     },
     /// Remove containers.
     Rm {
-        /// Kill a running container first.
-        #[arg(short = 'f', long)]
+        /// Kill a running container first (long form only: -f names stack files).
+        #[arg(long)]
         force: bool,
         containers: Vec<String>,
     },
