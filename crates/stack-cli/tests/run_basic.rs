@@ -7,33 +7,63 @@ use run_support::*;
 
 #[test]
 fn echo_prints_and_exit_codes_pass_through() {
-    let Some(sb) = stack_testkit::sandbox() else { return };
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
     let root = busybox_rootfs(&sb);
     let (code, out, err) = run_in(&sb, &root, &[], &["echo", "hello"]);
     assert_eq!((code, out.as_str()), (0, "hello\n"), "stderr: {err}");
     assert_eq!(run_in(&sb, &root, &[], &["sh", "-c", "exit 7"]).0, 7);
     // PID 1 cannot be killed from inside its namespace; under --init the
     // shell is PID 2 and init reports its death by SIGKILL as 137.
-    assert_eq!(run_in(&sb, &root, &["--init"], &["sh", "-c", "kill -9 $$"]).0, 137);
+    assert_eq!(
+        run_in(&sb, &root, &["--init"], &["sh", "-c", "kill -9 $$"]).0,
+        137
+    );
     let (code, _, err) = run_in(&sb, &root, &[], &["no-such-command"]);
     assert_ne!(code, 0);
-    assert!(err.contains("no-such-command"), "error names the program: {err}");
+    assert!(
+        err.contains("no-such-command"),
+        "error names the program: {err}"
+    );
     assert_clean(&sb);
 }
 
 #[test]
 fn user_groups_env_workdir_and_hostname() {
-    let Some(sb) = stack_testkit::sandbox() else { return };
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
     let root = busybox_rootfs(&sb);
-    let (code, out, err) = run_in(&sb, &root, &["-u", "alice", "-e", "GREETING=hi", "-w", "/tmp"], &["sh", "-c", "id; echo $GREETING $HOME; pwd"]);
+    let (code, out, err) = run_in(
+        &sb,
+        &root,
+        &["-u", "alice", "-e", "GREETING=hi", "-w", "/tmp"],
+        &["sh", "-c", "id; echo $GREETING $HOME; pwd"],
+    );
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "uid=1000(alice) gid=1000(alice) groups=10(wheel),29(audio)\nhi /home/alice\n/tmp\n");
+    assert_eq!(
+        out,
+        "uid=1000(alice) gid=1000(alice) groups=10(wheel),29(audio)\nhi /home/alice\n/tmp\n"
+    );
     let (_, out, _) = run_in(&sb, &root, &["-u", "1000:29"], &["id"]);
-    assert_eq!(out.trim(), "uid=1000(alice) gid=29(audio) groups=10(wheel),29(audio)");
+    assert_eq!(
+        out.trim(),
+        "uid=1000(alice) gid=29(audio) groups=10(wheel),29(audio)"
+    );
     let (code, _, err) = run_in(&sb, &root, &["-u", "mallory"], &["id"]);
     assert_ne!(code, 0);
     assert!(err.contains("mallory"), "{err}");
-    let (_, out, _) = run_in(&sb, &root, &["--name", "named"], &["sh", "-c", "hostname; cat /etc/hostname; grep -c localhost /etc/hosts"]);
+    let (_, out, _) = run_in(
+        &sb,
+        &root,
+        &["--name", "named"],
+        &[
+            "sh",
+            "-c",
+            "hostname; cat /etc/hostname; grep -c localhost /etc/hosts",
+        ],
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], lines[1]);
     assert_eq!(lines[0].len(), 12);
@@ -42,7 +72,9 @@ fn user_groups_env_workdir_and_hostname() {
 
 #[test]
 fn read_only_rootfs_tmpfs_binds_and_volumes() {
-    let Some(sb) = stack_testkit::sandbox() else { return };
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
     let root = busybox_rootfs(&sb);
     let (code, out, err) = run_in(&sb, &root, &["--read-only", "--tmpfs", "/scratch:size=1m,mode=700"], &["sh", "-c", "touch /x 2>&1; echo ok > /scratch/f && cat /scratch/f; stat -c %a /scratch; grep ' /scratch ' /proc/mounts"]);
     assert_eq!(code, 0, "{err}");
@@ -57,12 +89,23 @@ fn read_only_rootfs_tmpfs_binds_and_volumes() {
     let (code, out, err) = run_in(&sb, &root, &["-v", &bind_rw, "-v", &bind_ro], &["sh", "-c", "cat /mnt/ro/in.txt; echo out > /mnt/rw/out.txt; echo x > /mnt/ro/y 2>/dev/null || echo refused"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "host file\nrefused\n");
-    assert_eq!(std::fs::read_to_string(host_dir.join("out.txt")).expect("written through"), "out\n");
+    assert_eq!(
+        std::fs::read_to_string(host_dir.join("out.txt")).expect("written through"),
+        "out\n"
+    );
     // A new named volume starts with the image's content, then keeps its own.
-    let (_, out, _) = run_in(&sb, &root, &["-v", "vol1:/data"], &["sh", "-c", "cat /data/seed.txt; echo kept > /data/new.txt"]);
+    let (_, out, _) = run_in(
+        &sb,
+        &root,
+        &["-v", "vol1:/data"],
+        &["sh", "-c", "cat /data/seed.txt; echo kept > /data/new.txt"],
+    );
     assert_eq!(out, "from the image\n");
     let data = sb.state_root.join("volumes/vol1/_data");
-    assert_eq!(std::fs::read_to_string(data.join("new.txt")).expect("volume data"), "kept\n");
+    assert_eq!(
+        std::fs::read_to_string(data.join("new.txt")).expect("volume data"),
+        "kept\n"
+    );
     let (_, out, _) = run_in(&sb, &root, &["-v", "vol1:/data"], &["cat", "/data/new.txt"]);
     assert_eq!(out, "kept\n");
     assert_clean(&sb);

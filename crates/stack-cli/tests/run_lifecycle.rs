@@ -7,13 +7,22 @@ use std::time::{Duration, Instant};
 
 use run_support::*;
 
-fn detached(sb: &stack_testkit::Sandbox, root: &std::path::Path, flags: &[&str], cmd: &[&str]) -> String {
+fn detached(
+    sb: &stack_testkit::Sandbox,
+    root: &std::path::Path,
+    flags: &[&str],
+    cmd: &[&str],
+) -> String {
     let mut args = vec!["run", "-d"];
     args.extend_from_slice(flags);
     args.extend_from_slice(&["--rootfs", root.to_str().expect("path")]);
     args.extend_from_slice(cmd);
     let out = stack(sb, &args);
-    assert!(out.status.success(), "run -d: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "run -d: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -22,15 +31,24 @@ fn text(out: &std::process::Output) -> String {
 }
 
 fn exit_code(sb: &stack_testkit::Sandbox, name: &str) -> serde_json::Value {
-    let doc: serde_json::Value = serde_json::from_slice(&stack(sb, &["container", "inspect", name]).stdout).expect("inspect");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&stack(sb, &["container", "inspect", name]).stdout)
+            .expect("inspect");
     doc[0]["State"]["ExitCode"].clone()
 }
 
 #[test]
 fn logs_exec_and_stop_after_grace() {
-    let Some(sb) = stack_testkit::sandbox() else { return };
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
     let root = busybox_rootfs(&sb);
-    let id = detached(&sb, &root, &["--name", "svc"], &["sh", "-c", "echo out; echo err >&2; exec sleep 100"]);
+    let id = detached(
+        &sb,
+        &root,
+        &["--name", "svc"],
+        &["sh", "-c", "echo out; echo err >&2; exec sleep 100"],
+    );
     assert_eq!(id.len(), 64);
     std::thread::sleep(Duration::from_millis(300));
     let ls = text(&stack(&sb, &["container", "ls"]));
@@ -38,18 +56,45 @@ fn logs_exec_and_stop_after_grace() {
     let logs = stack(&sb, &["container", "logs", "svc"]);
     assert_eq!(text(&logs), "out\n");
     assert_eq!(String::from_utf8_lossy(&logs.stderr), "err\n");
-    let raw = std::fs::read_to_string(sb.state_root.join("containers").join(&id).join("container.log")).expect("log file");
-    let first: serde_json::Value = serde_json::from_str(raw.lines().next().expect("a line")).expect("json line");
-    assert!(first["time"].as_str().is_some_and(|t| t.ends_with('Z')) && first["stream"] == "stdout", "{first}");
-    let exec = stack(&sb, &["container", "exec", "-u", "alice", "svc", "sh", "-c", "id -u; hostname; exit 3"]);
+    let raw = std::fs::read_to_string(
+        sb.state_root
+            .join("containers")
+            .join(&id)
+            .join("container.log"),
+    )
+    .expect("log file");
+    let first: serde_json::Value =
+        serde_json::from_str(raw.lines().next().expect("a line")).expect("json line");
+    assert!(
+        first["time"].as_str().is_some_and(|t| t.ends_with('Z')) && first["stream"] == "stdout",
+        "{first}"
+    );
+    let exec = stack(
+        &sb,
+        &[
+            "container",
+            "exec",
+            "-u",
+            "alice",
+            "svc",
+            "sh",
+            "-c",
+            "id -u; hostname; exit 3",
+        ],
+    );
     assert_eq!(exec.status.code(), Some(3));
     assert_eq!(text(&exec).lines().next(), Some("1000"));
     assert!(id.starts_with(text(&exec).lines().nth(1).expect("hostname")));
     // sleep as PID 1 ignores SIGTERM: stop waits out the grace, then kills.
     let started = Instant::now();
-    assert!(stack(&sb, &["container", "stop", "-t", "1", "svc"]).status.success());
+    assert!(stack(&sb, &["container", "stop", "-t", "1", "svc"])
+        .status
+        .success());
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(8), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
     assert_eq!(exit_code(&sb, "svc"), 137);
     assert!(!stack(&sb, &["container", "rm", "nope"]).status.success());
     assert!(stack(&sb, &["container", "rm", "svc"]).status.success());
@@ -58,25 +103,53 @@ fn logs_exec_and_stop_after_grace() {
 
 #[test]
 fn init_forwards_term_and_reaps_zombies() {
-    let Some(sb) = stack_testkit::sandbox() else { return };
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
     let root = busybox_rootfs(&sb);
     // The shell leaves an orphan that exits at once: a zombie unless PID 1 reaps.
-    detached(&sb, &root, &["--init", "--name", "reaper"], &["sh", "-c", "(sh -c 'sleep 0.1 &' ) ; sleep 0.5; ps -o stat,comm; exec sleep 100"]);
+    detached(
+        &sb,
+        &root,
+        &["--init", "--name", "reaper"],
+        &[
+            "sh",
+            "-c",
+            "(sh -c 'sleep 0.1 &' ) ; sleep 0.5; ps -o stat,comm; exec sleep 100",
+        ],
+    );
     std::thread::sleep(Duration::from_millis(1200));
     let logs = text(&stack(&sb, &["container", "logs", "reaper"]));
-    assert!(!logs.lines().any(|l| l.trim_start().starts_with('Z')), "no zombies: {logs}");
+    assert!(
+        !logs.lines().any(|l| l.trim_start().starts_with('Z')),
+        "no zombies: {logs}"
+    );
     let started = Instant::now();
-    assert!(stack(&sb, &["container", "stop", "-t", "10", "reaper"]).status.success());
-    assert!(started.elapsed() < Duration::from_secs(5), "TERM reached sleep through init");
+    assert!(stack(&sb, &["container", "stop", "-t", "10", "reaper"])
+        .status
+        .success());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "TERM reached sleep through init"
+    );
     assert_eq!(exit_code(&sb, "reaper"), 143);
     assert!(stack(&sb, &["container", "rm", "reaper"]).status.success());
     // kill and rm --force on a running container.
     detached(&sb, &root, &["--name", "victim"], &["sleep", "100"]);
-    assert!(stack(&sb, &["container", "kill", "victim"]).status.success());
+    assert!(stack(&sb, &["container", "kill", "victim"])
+        .status
+        .success());
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(exit_code(&sb, "victim"), 137);
     detached(&sb, &root, &["--name", "forced"], &["sleep", "100"]);
-    assert!(!stack(&sb, &["container", "rm", "forced"]).status.success(), "running needs --force");
-    assert!(stack(&sb, &["container", "rm", "--force", "forced", "victim"]).status.success());
+    assert!(
+        !stack(&sb, &["container", "rm", "forced"]).status.success(),
+        "running needs --force"
+    );
+    assert!(
+        stack(&sb, &["container", "rm", "--force", "forced", "victim"])
+            .status
+            .success()
+    );
     assert_clean(&sb);
 }

@@ -11,12 +11,26 @@ const PROBE: &str = "grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; id;
 
 #[test]
 fn same_view_under_runc() {
-    let Some(sb) = stack_testkit::sandbox() else { return };
-    if std::process::Command::new("runc").arg("--version").output().is_err() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    if std::process::Command::new("runc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         panic!("runc is not installed (Debian package runc)");
     }
     let root = busybox_rootfs(&sb);
-    for flags in [&["-u", "alice", "--pids-limit", "30", "--read-only"][..], &["--cap-add", "NET_ADMIN", "--security-opt", "no-new-privileges"][..]] {
+    for flags in [
+        &["-u", "alice", "--pids-limit", "30", "--read-only"][..],
+        &[
+            "--cap-add",
+            "NET_ADMIN",
+            "--security-opt",
+            "no-new-privileges",
+        ][..],
+    ] {
         let mut native_flags = flags.to_vec();
         native_flags.extend(["--runtime", "stack"]);
         let mut runc_flags = flags.to_vec();

@@ -4,8 +4,6 @@
 //! only the bounding set (the kernel clears the others on setuid), which is
 //! what Docker does too. Inheritable and ambient sets are empty.
 
-
-
 use caps::{CapSet, Capability, CapsHashSet};
 
 use crate::error::Error;
@@ -49,8 +47,12 @@ fn parse(name: &str) -> Result<Option<Capability>, Error> {
 pub fn resolve(security: &SecuritySpec) -> Result<CapsHashSet, Error> {
     // "All" means all this process can still grant: the host's bounding
     // set may lack some (CAP_SYS_RESOURCE on some VMs).
-    let bounding = caps::read(None, CapSet::Bounding).unwrap_or_else(|_| caps::runtime::thread_all_supported());
-    let all: CapsHashSet = caps::runtime::thread_all_supported().into_iter().filter(|c| bounding.contains(c)).collect();
+    let bounding = caps::read(None, CapSet::Bounding)
+        .unwrap_or_else(|_| caps::runtime::thread_all_supported());
+    let all: CapsHashSet = caps::runtime::thread_all_supported()
+        .into_iter()
+        .filter(|c| bounding.contains(c))
+        .collect();
     let mut set: CapsHashSet = if security.privileged {
         all.clone()
     } else {
@@ -60,8 +62,16 @@ pub fn resolve(security: &SecuritySpec) -> Result<CapsHashSet, Error> {
     // cap_drop from none; otherwise the default set. Then named drops go,
     // then named adds come (an add wins over a drop of the same name only
     // when cap_drop is ALL).
-    let adds: Vec<Option<Capability>> = security.cap_add.iter().map(|n| parse(n)).collect::<Result<_, _>>()?;
-    let drops: Vec<Option<Capability>> = security.cap_drop.iter().map(|n| parse(n)).collect::<Result<_, _>>()?;
+    let adds: Vec<Option<Capability>> = security
+        .cap_add
+        .iter()
+        .map(|n| parse(n))
+        .collect::<Result<_, _>>()?;
+    let drops: Vec<Option<Capability>> = security
+        .cap_drop
+        .iter()
+        .map(|n| parse(n))
+        .collect::<Result<_, _>>()?;
     if adds.contains(&None) {
         set = all.clone();
     } else if drops.contains(&None) {
@@ -110,9 +120,12 @@ pub fn set_process_sets(keep: &CapsHashSet, is_root: bool) -> Result<(), Error> 
     };
     let fail = |what: &str, e: caps::errors::CapsError| Error::Setup(format!("{what}: {e}"));
     caps::clear(None, CapSet::Ambient).map_err(|e| fail("clear ambient capabilities", e))?;
-    caps::clear(None, CapSet::Inheritable).map_err(|e| fail("clear inheritable capabilities", e))?;
-    caps::set(None, CapSet::Effective, &wanted).map_err(|e| fail("set effective capabilities", e))?;
-    caps::set(None, CapSet::Permitted, &wanted).map_err(|e| fail("set permitted capabilities", e))?;
+    caps::clear(None, CapSet::Inheritable)
+        .map_err(|e| fail("clear inheritable capabilities", e))?;
+    caps::set(None, CapSet::Effective, &wanted)
+        .map_err(|e| fail("set effective capabilities", e))?;
+    caps::set(None, CapSet::Permitted, &wanted)
+        .map_err(|e| fail("set permitted capabilities", e))?;
     Ok(())
 }
 
@@ -150,7 +163,10 @@ mod tests {
         let set = resolve(&sec(&[], &["ALL"])).expect("none");
         assert!(set.is_empty());
         let set = resolve(&sec(&["NET_ADMIN"], &["ALL"])).expect("one");
-        assert_eq!(set.into_iter().collect::<Vec<_>>(), vec![Capability::CAP_NET_ADMIN]);
+        assert_eq!(
+            set.into_iter().collect::<Vec<_>>(),
+            vec![Capability::CAP_NET_ADMIN]
+        );
     }
 
     #[test]

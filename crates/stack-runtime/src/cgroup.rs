@@ -28,13 +28,17 @@ pub enum Layout {
     Unified,
     /// v1 hierarchies below the root (directory names such as `memory`,
     /// `cpu,cpuacct`), and optionally a cgroup2 hierarchy at `unified`.
-    Legacy { hierarchies: Vec<String>, unified: bool },
+    Legacy {
+        hierarchies: Vec<String>,
+        unified: bool,
+    },
 }
 
 impl Layout {
     /// Detects the layout under `root` (statfs magic, as runc does).
     pub fn detect(root: &Path) -> Result<Layout, Error> {
-        let stat = nix::sys::statfs::statfs(root).context(|| format!("statfs {}", root.display()))?;
+        let stat =
+            nix::sys::statfs::statfs(root).context(|| format!("statfs {}", root.display()))?;
         if stat.filesystem_type().0 as i64 == CGROUP2_SUPER_MAGIC {
             return Ok(Layout::Unified);
         }
@@ -84,7 +88,9 @@ fn write(path: &Path, value: &str) -> Result<(), Error> {
 }
 
 fn read_trimmed(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 /// Reads `key value` lines (memory.events, memory.oom_control, cpu.stat).
@@ -155,13 +161,25 @@ impl Cgroup {
                 )),
             }
         };
-        let (mem, cpu, pids) = if self.unified { ("", "", "") } else { ("memory", "cpu", "pids") };
+        let (mem, cpu, pids) = if self.unified {
+            ("", "", "")
+        } else {
+            ("memory", "cpu", "pids")
+        };
         if let Some(bytes) = r.memory {
-            let file = if self.unified { "memory.max" } else { "memory.limit_in_bytes" };
+            let file = if self.unified {
+                "memory.max"
+            } else {
+                "memory.limit_in_bytes"
+            };
             set(mem, file, bytes.to_string())?;
         }
         if let Some(bytes) = r.memory_reservation {
-            let file = if self.unified { "memory.low" } else { "memory.soft_limit_in_bytes" };
+            let file = if self.unified {
+                "memory.low"
+            } else {
+                "memory.soft_limit_in_bytes"
+            };
             set(mem, file, bytes.to_string())?;
         }
         if let Some(cpus) = r.cpus {
@@ -182,7 +200,11 @@ impl Cgroup {
             }
         }
         if let Some(limit) = r.pids_limit {
-            let value = if limit <= 0 { "max".to_string() } else { limit.to_string() };
+            let value = if limit <= 0 {
+                "max".to_string()
+            } else {
+                limit.to_string()
+            };
             set(pids, "pids.max", value)?;
         }
         Ok(())
@@ -199,7 +221,9 @@ impl Cgroup {
     /// How many times the kernel's OOM killer killed a process in here.
     pub fn oom_kills(&self) -> u64 {
         if self.unified {
-            self.dir("").and_then(|d| keyed(&d.join("memory.events"), "oom_kill")).unwrap_or(0)
+            self.dir("")
+                .and_then(|d| keyed(&d.join("memory.events"), "oom_kill"))
+                .unwrap_or(0)
         } else {
             self.dir("memory")
                 .and_then(|d| keyed(&d.join("memory.oom_control"), "oom_kill"))
@@ -209,12 +233,18 @@ impl Cgroup {
 
     /// Current memory, cumulative CPU time and process count.
     pub fn usage(&self) -> Usage {
-        let num = |p: Option<PathBuf>| p.and_then(|p| read_trimmed(&p)).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        let num = |p: Option<PathBuf>| {
+            p.and_then(|p| read_trimmed(&p))
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         if self.unified {
             let d = self.dir("");
             Usage {
                 memory_bytes: num(d.map(|d| d.join("memory.current"))),
-                cpu_usec: d.and_then(|d| keyed(&d.join("cpu.stat"), "usage_usec")).unwrap_or(0),
+                cpu_usec: d
+                    .and_then(|d| keyed(&d.join("cpu.stat"), "usage_usec"))
+                    .unwrap_or(0),
                 pids: num(d.map(|d| d.join("pids.current"))),
             }
         } else {
@@ -241,7 +271,10 @@ impl Cgroup {
             let mut removed = false;
             for attempt in 0..200 {
                 for pid in procs(dir) {
-                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
                 }
                 match std::fs::remove_dir(dir) {
                     Ok(()) => {
@@ -253,8 +286,13 @@ impl Cgroup {
                         break;
                     }
                     Err(err) => {
-                        last_error = Some(Error::io(format!("remove cgroup {}", dir.display()), err));
-                        std::thread::sleep(Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
+                        last_error =
+                            Some(Error::io(format!("remove cgroup {}", dir.display()), err));
+                        std::thread::sleep(Duration::from_millis(if attempt < 20 {
+                            1
+                        } else {
+                            10
+                        }));
                     }
                 }
             }
@@ -270,7 +308,11 @@ impl Cgroup {
 
     /// Process ids in the cgroup (first hierarchy that has any).
     pub fn pids(&self) -> Vec<i32> {
-        self.dirs.iter().map(|(_, d)| procs(d)).find(|p| !p.is_empty()).unwrap_or_default()
+        self.dirs
+            .iter()
+            .map(|(_, d)| procs(d))
+            .find(|p| !p.is_empty())
+            .unwrap_or_default()
     }
 }
 
@@ -340,7 +382,8 @@ mod tests {
     use super::*;
 
     fn temp(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("stack-cgroup-test-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("stack-cgroup-test-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir
@@ -363,19 +406,32 @@ mod tests {
         };
         cg.create(&root, &r).expect("create");
         let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
-        assert_eq!(read("memory/stack/c1/memory.limit_in_bytes"), (64u64 << 20).to_string());
-        assert_eq!(read("memory/stack/c1/memory.soft_limit_in_bytes"), (32u64 << 20).to_string());
+        assert_eq!(
+            read("memory/stack/c1/memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
+        assert_eq!(
+            read("memory/stack/c1/memory.soft_limit_in_bytes"),
+            (32u64 << 20).to_string()
+        );
         assert_eq!(read("cpu/stack/c1/cpu.cfs_quota_us"), "50000");
         assert_eq!(read("cpu/stack/c1/cpu.shares"), "512");
         assert_eq!(read("pids/stack/c1/pids.max"), "20");
-        assert!(root.join("unified/stack/c1").is_dir(), "hybrid: joined in cgroup2 too");
+        assert!(
+            root.join("unified/stack/c1").is_dir(),
+            "hybrid: joined in cgroup2 too"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
     fn v2_enables_controllers_on_ancestors_only() {
         let root = temp("v2");
-        std::fs::write(root.join("cgroup.controllers"), "cpuset cpu io memory pids\n").expect("fixture");
+        std::fs::write(
+            root.join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .expect("fixture");
         let cg = Cgroup::at(&root, &Layout::Unified, "stack/c2");
         let r = Resources {
             memory: Some(1 << 20),
@@ -392,7 +448,11 @@ mod tests {
         assert_eq!(read("stack/c2/cpu.max"), "150000 100000");
         assert_eq!(read("stack/c2/cpu.weight"), "39");
         assert_eq!(read("stack/c2/memory.max"), "1048576");
-        std::fs::write(root.join("stack/c2/memory.events"), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n").expect("fixture");
+        std::fs::write(
+            root.join("stack/c2/memory.events"),
+            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        )
+        .expect("fixture");
         assert_eq!(cg.oom_kills(), 1);
         let _ = std::fs::remove_dir_all(&root);
     }

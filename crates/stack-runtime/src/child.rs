@@ -29,7 +29,16 @@ pub struct ChildIo {
 /// Never returns: execs the container process or exits with status 127.
 pub fn run(spec: &ContainerSpec, dir: &ContainerDir, cgroups: &[CgroupMount], io: ChildIo) -> ! {
     let mut report = std::fs::File::from(io.report);
-    let err = setup_and_exec(spec, dir, cgroups, io.go, io.stdin, io.stdout, io.stderr, report.as_raw_fd());
+    let err = setup_and_exec(
+        spec,
+        dir,
+        cgroups,
+        io.go,
+        io.stdin,
+        io.stdout,
+        io.stderr,
+        report.as_raw_fd(),
+    );
     let _ = report.write_all(err.to_string().as_bytes());
     // SAFETY: _exit skips atexit handlers inherited from the monitor.
     unsafe { libc::_exit(127) }
@@ -70,7 +79,10 @@ fn prepare(
     for (fd, target) in [(&stdin, 0), (&stdout, 1), (&stderr, 2)] {
         // SAFETY: dup2 onto the standard descriptors of this process.
         if unsafe { libc::dup2(fd.as_raw_fd(), target) } < 0 {
-            return Err(Error::io(format!("set up fd {target}"), std::io::Error::last_os_error()));
+            return Err(Error::io(
+                format!("set up fd {target}"),
+                std::io::Error::last_os_error(),
+            ));
         }
     }
     drop((stdin, stdout, stderr));
@@ -83,14 +95,24 @@ fn prepare(
     )
     .context(|| "create namespaces".to_string())?;
     loopback_up()?;
-    nix::unistd::sethostname(&spec.hostname).context(|| format!("set hostname {:?}", spec.hostname))?;
+    nix::unistd::sethostname(&spec.hostname)
+        .context(|| format!("set hostname {:?}", spec.hostname))?;
     let mut kernel = Linux;
     for op in crate::rootfs::plan(spec, dir, cgroups, &kernel) {
         kernel.run(&op)?;
     }
     crate::process::apply_rlimits(&spec.process.rlimits)?;
-    let prepared = crate::process::prepare(&spec.process.args, &spec.process.env, &spec.process.user, &spec.security)?;
-    let cwd = if spec.process.cwd.is_empty() { "/" } else { spec.process.cwd.as_str() };
+    let prepared = crate::process::prepare(
+        &spec.process.args,
+        &spec.process.env,
+        &spec.process.user,
+        &spec.security,
+    )?;
+    let cwd = if spec.process.cwd.is_empty() {
+        "/"
+    } else {
+        spec.process.cwd.as_str()
+    };
     if !spec.read_only {
         let _ = std::fs::create_dir_all(cwd);
     }
@@ -102,7 +124,10 @@ fn prepare(
     if spec.process.tty {
         // SAFETY: TIOCSCTTY on our stdin, a pty slave; no memory involved.
         if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } != 0 {
-            return Err(Error::io("make the pty the controlling terminal", std::io::Error::last_os_error()));
+            return Err(Error::io(
+                "make the pty the controlling terminal",
+                std::io::Error::last_os_error(),
+            ));
         }
     }
     Ok(prepared)
@@ -111,8 +136,13 @@ fn prepare(
 /// Brings `lo` up in the new network namespace.
 fn loopback_up() -> Result<(), Error> {
     use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
-    let sock = socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
-        .context(|| "socket for loopback".to_string())?;
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .context(|| "socket for loopback".to_string())?;
     // SAFETY: ifreq is plain data; the name is NUL-terminated.
     unsafe {
         let mut req: libc::ifreq = std::mem::zeroed();

@@ -17,7 +17,8 @@ pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
     let spec = ContainerSpec::load(dir)?;
     match state.pid {
         Some(pid) if state.effective_status() == Status::Running && state.container_alive() => {
-            nix::sys::signal::kill(Pid::from_raw(pid), signal).map_err(|e| Error::sys(format!("signal {signal} to {}", spec.name), e))
+            nix::sys::signal::kill(Pid::from_raw(pid), signal)
+                .map_err(|e| Error::sys(format!("signal {signal} to {}", spec.name), e))
         }
         _ => Err(Error::NotRunning(spec.name)),
     }
@@ -28,8 +29,17 @@ pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
 pub fn wait_stopped(dir: &ContainerDir, timeout: Duration) -> Result<bool, Error> {
     let deadline = Instant::now() + timeout;
     loop {
-        let state = State::load(dir).or_else(|err| if dir.path().exists() { Err(err) } else { Ok(State::created()) })?;
-        if !dir.path().exists() || state.effective_status() != Status::Running || !state.monitor_alive() && !state.container_alive() {
+        let state = State::load(dir).or_else(|err| {
+            if dir.path().exists() {
+                Err(err)
+            } else {
+                Ok(State::created())
+            }
+        })?;
+        if !dir.path().exists()
+            || state.effective_status() != Status::Running
+            || !state.monitor_alive() && !state.container_alive()
+        {
             return Ok(true);
         }
         if Instant::now() >= deadline {

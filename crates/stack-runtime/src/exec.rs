@@ -44,7 +44,8 @@ pub fn exec(exe: &Path, dir: &ContainerDir, req: &ExecRequest) -> Result<i32, Er
     if spec.backend == Backend::Runc {
         return crate::runc::exec(&spec, req);
     }
-    let json = serde_json::to_string(req).map_err(|e| Error::invalid("exec request", e.to_string()))?;
+    let json =
+        serde_json::to_string(req).map_err(|e| Error::invalid("exec request", e.to_string()))?;
     let status = Command::new(exe)
         .arg(crate::launch::EXEC_MODE)
         .arg(dir.path())
@@ -66,10 +67,14 @@ pub fn main(dir: &Path, request: &str) -> i32 {
 }
 
 fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
-    let req: ExecRequest = serde_json::from_str(request).map_err(|e| Error::invalid("exec request", e.to_string()))?;
+    let req: ExecRequest =
+        serde_json::from_str(request).map_err(|e| Error::invalid("exec request", e.to_string()))?;
     let spec = ContainerSpec::load(dir)?;
     let state = State::load(dir)?;
-    let pid = state.pid.filter(|_| state.container_alive()).ok_or_else(|| Error::NotRunning(spec.name.clone()))?;
+    let pid = state
+        .pid
+        .filter(|_| state.container_alive())
+        .ok_or_else(|| Error::NotRunning(spec.name.clone()))?;
     let root = Path::new(crate::cgroup::CGROUP_ROOT);
     let layout = crate::cgroup::Layout::detect(root)?;
     crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).join(std::process::id() as i32)?;
@@ -85,7 +90,11 @@ fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
     let mut files = Vec::new();
     for (name, flag) in order {
         let path = format!("/proc/{pid}/ns/{name}");
-        files.push((std::fs::File::open(&path).context(|| format!("open {path}"))?, flag, name));
+        files.push((
+            std::fs::File::open(&path).context(|| format!("open {path}"))?,
+            flag,
+            name,
+        ));
     }
     for (file, flag, name) in &files {
         nix::sched::setns(file.as_fd(), *flag).context(|| format!("join the {name} namespace"))?;
@@ -97,15 +106,24 @@ fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
         env.retain(|x| x.split('=').next() != Some(key));
         env.push(e.clone());
     }
-    let user = if req.user.is_empty() { spec.process.user.clone() } else { req.user.clone() };
-    let cwd = if req.cwd.is_empty() { spec.process.cwd.clone() } else { req.cwd.clone() };
+    let user = if req.user.is_empty() {
+        spec.process.user.clone()
+    } else {
+        req.user.clone()
+    };
+    let cwd = if req.cwd.is_empty() {
+        spec.process.cwd.clone()
+    } else {
+        req.cwd.clone()
+    };
     // SAFETY: this helper process is single-threaded.
     match unsafe { fork() }.context(|| "fork".to_string())? {
         ForkResult::Child => {
             let err = (|| {
                 let prepared = crate::process::prepare(&req.args, &env, &user, &spec.security)?;
                 let cwd = if cwd.is_empty() { "/".to_string() } else { cwd };
-                nix::unistd::chdir(cwd.as_str()).context(|| format!("working directory {cwd:?}"))?;
+                nix::unistd::chdir(cwd.as_str())
+                    .context(|| format!("working directory {cwd:?}"))?;
                 Ok::<_, Error>(crate::process::switch_and_exec(&prepared))
             })()
             .unwrap_or_else(|e| e);

@@ -38,11 +38,13 @@ pub fn become_init(close_in_parent: i32) -> Result<(), Error> {
             .map_err(|e| Error::sys("install signal handler", e))?;
         set.add(*sig);
     }
-    set.thread_block().map_err(|e| Error::sys("block signals", e))?;
+    set.thread_block()
+        .map_err(|e| Error::sys("block signals", e))?;
     // SAFETY: this process is single-threaded.
     match unsafe { fork() }.map_err(|e| Error::sys("fork the container process", e))? {
         ForkResult::Child => {
-            set.thread_unblock().map_err(|e| Error::sys("unblock signals", e))?;
+            set.thread_unblock()
+                .map_err(|e| Error::sys("unblock signals", e))?;
             for sig in FORWARDED.iter().chain([Signal::SIGCHLD].iter()) {
                 // SAFETY: restoring the default disposition.
                 let _ = unsafe { signal::signal(*sig, SigHandler::SigDfl) };
@@ -67,7 +69,9 @@ fn supervise(child: Pid, set: &SigSet) -> ! {
         loop {
             match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
                 Ok(WaitStatus::Exited(pid, code)) if pid == child => std::process::exit(code),
-                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => std::process::exit(128 + sig as i32),
+                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => {
+                    std::process::exit(128 + sig as i32)
+                }
                 Ok(WaitStatus::StillAlive) | Err(_) => break,
                 Ok(_) => continue,
             }

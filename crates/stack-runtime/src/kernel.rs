@@ -20,20 +20,42 @@ pub enum Op {
         data: Option<String>,
     },
     /// mkdir -p, each new level with `mode`.
-    Mkdir { path: PathBuf, mode: u32 },
+    Mkdir {
+        path: PathBuf,
+        mode: u32,
+    },
     /// Creates an empty file (and its parent directories) if missing, for
     /// a file bind mount to land on.
-    Touch { path: PathBuf },
-    Mknod { path: PathBuf, major: u64, minor: u64, mode: u32 },
-    Symlink { target: String, link: PathBuf },
+    Touch {
+        path: PathBuf,
+    },
+    Mknod {
+        path: PathBuf,
+        major: u64,
+        minor: u64,
+        mode: u32,
+    },
+    Symlink {
+        target: String,
+        link: PathBuf,
+    },
     /// Copies the tree at `from` into `to` when `to` is empty (new volume).
-    FillIfEmpty { from: PathBuf, to: PathBuf },
+    FillIfEmpty {
+        from: PathBuf,
+        to: PathBuf,
+    },
     /// chdir(new_root); pivot_root(".", "."); detach the old root.
-    PivotRoot { new_root: PathBuf },
+    PivotRoot {
+        new_root: PathBuf,
+    },
     /// Hides a path: /dev/null over a file, a read-only tmpfs over a dir.
-    Mask { path: PathBuf },
+    Mask {
+        path: PathBuf,
+    },
     /// Bind-mounts a path onto itself read-only (if it exists).
-    ReadOnly { path: PathBuf },
+    ReadOnly {
+        path: PathBuf,
+    },
 }
 
 /// What rootfs setup needs from the kernel.
@@ -67,7 +89,13 @@ impl Kernel for Linux {
                 *flags,
                 data.as_deref(),
             )
-            .context(|| format!("mount {} on {} ({flags:?})", source.as_deref().unwrap_or("none"), target.display())),
+            .context(|| {
+                format!(
+                    "mount {} on {} ({flags:?})",
+                    source.as_deref().unwrap_or("none"),
+                    target.display()
+                )
+            }),
             Op::Mkdir { path, mode } => mkdir_all(path, *mode),
             Op::Touch { path } => {
                 if let Some(parent) = path.parent() {
@@ -120,8 +148,14 @@ fn pivot(new_root: &Path) -> Result<(), Error> {
     nix::unistd::pivot_root(".", ".").context(|| "pivot_root".to_string())?;
     // The old root is stacked under the new one at "."; make it a slave so
     // the unmount cannot propagate to the host, then detach it.
-    nix::mount::mount(None::<&str>, ".", None::<&str>, MsFlags::MS_SLAVE | MsFlags::MS_REC, None::<&str>)
-        .context(|| "make old root a slave".to_string())?;
+    nix::mount::mount(
+        None::<&str>,
+        ".",
+        None::<&str>,
+        MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .context(|| "make old root a slave".to_string())?;
     nix::mount::umount2(".", MntFlags::MNT_DETACH).context(|| "detach old root".to_string())?;
     nix::unistd::chdir("/").context(|| "chdir /".to_string())
 }
@@ -141,8 +175,14 @@ fn mask(path: &Path) -> Result<(), Error> {
         .context(|| format!("mask {}", path.display()))
     } else {
         check_dev_null()?;
-        nix::mount::mount(Some("/dev/null"), path, None::<&str>, MsFlags::MS_BIND, None::<&str>)
-            .context(|| format!("mask {}", path.display()))
+        nix::mount::mount(
+            Some("/dev/null"),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .context(|| format!("mask {}", path.display()))
     }
 }
 
@@ -152,7 +192,10 @@ fn check_dev_null() -> Result<(), Error> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let meta = std::fs::metadata("/dev/null").context(|| "stat /dev/null".to_string())?;
     let rdev = meta.rdev();
-    if !meta.file_type().is_char_device() || nix::sys::stat::major(rdev) != 1 || nix::sys::stat::minor(rdev) != 3 {
+    if !meta.file_type().is_char_device()
+        || nix::sys::stat::major(rdev) != 1
+        || nix::sys::stat::minor(rdev) != 3
+    {
         return Err(Error::Setup("/dev/null is not the null device".into()));
     }
     Ok(())
@@ -162,14 +205,21 @@ fn read_only(path: &Path) -> Result<(), Error> {
     if std::fs::symlink_metadata(path).is_err() {
         return Ok(());
     }
-    nix::mount::mount(Some(path), path, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-        .context(|| format!("bind {}", path.display()))?;
+    nix::mount::mount(
+        Some(path),
+        path,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .context(|| format!("bind {}", path.display()))?;
     remount_read_only(path)
 }
 
 /// Makes the mount at `path` read-only, keeping its other flags.
 pub fn remount_read_only(path: &Path) -> Result<(), Error> {
-    let current = nix::sys::statvfs::statvfs(path).context(|| format!("statvfs {}", path.display()))?;
+    let current =
+        nix::sys::statvfs::statvfs(path).context(|| format!("statvfs {}", path.display()))?;
     let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
     use nix::sys::statvfs::FsFlags;
     for (fs, ms) in [
@@ -213,8 +263,10 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
             std::fs::create_dir(&dst).context(|| format!("create {}", dst.display()))?;
             copy_tree(&src, &dst)?;
         } else if ft.is_symlink() {
-            let target = std::fs::read_link(&src).context(|| format!("readlink {}", src.display()))?;
-            std::os::unix::fs::symlink(target, &dst).context(|| format!("symlink {}", dst.display()))?;
+            let target =
+                std::fs::read_link(&src).context(|| format!("readlink {}", src.display()))?;
+            std::os::unix::fs::symlink(target, &dst)
+                .context(|| format!("symlink {}", dst.display()))?;
             let _ = std::os::unix::fs::lchown(&dst, Some(m.uid()), Some(m.gid()));
         } else if ft.is_file() {
             std::fs::copy(&src, &dst).context(|| format!("copy {}", src.display()))?;
@@ -229,7 +281,12 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
 /// destination outside its rootfs.
 pub fn join_in_root(root: &Path, path: &str) -> PathBuf {
     let mut resolved = PathBuf::new();
-    let mut pending: Vec<String> = path.split('/').rev().filter(|c| !c.is_empty()).map(str::to_string).collect();
+    let mut pending: Vec<String> = path
+        .split('/')
+        .rev()
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect();
     let mut hops = 0;
     while let Some(component) = pending.pop() {
         match component.as_str() {
@@ -246,7 +303,13 @@ pub fn join_in_root(root: &Path, path: &str) -> PathBuf {
                         if target.starts_with('/') {
                             resolved = PathBuf::new();
                         }
-                        pending.extend(target.split('/').rev().filter(|c| !c.is_empty()).map(str::to_string));
+                        pending.extend(
+                            target
+                                .split('/')
+                                .rev()
+                                .filter(|c| !c.is_empty())
+                                .map(str::to_string),
+                        );
                     }
                     _ => resolved = candidate,
                 }
@@ -267,7 +330,10 @@ mod tests {
         std::fs::create_dir_all(root.join("real")).expect("fixture");
         std::os::unix::fs::symlink("/etc", root.join("escape")).expect("fixture");
         std::os::unix::fs::symlink("../../real", root.join("rel")).expect("fixture");
-        assert_eq!(join_in_root(&root, "/escape/passwd"), root.join("etc/passwd"));
+        assert_eq!(
+            join_in_root(&root, "/escape/passwd"),
+            root.join("etc/passwd")
+        );
         assert_eq!(join_in_root(&root, "/rel/x"), root.join("real/x"));
         assert_eq!(join_in_root(&root, "/../../tmp"), root.join("tmp"));
         let _ = std::fs::remove_dir_all(&root);

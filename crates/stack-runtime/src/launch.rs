@@ -44,15 +44,22 @@ pub struct Exit {
 /// Starts the container whose spec is in `dir`, using `exe` (the `stack`
 /// binary) as the monitor.
 pub fn start(exe: &Path, dir: &ContainerDir, attach: Attach) -> Result<Started, Error> {
-    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context(|| "event pipe".to_string())?;
+    let (read_end, write_end) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context(|| "event pipe".to_string())?;
     let mut cmd = Command::new(exe);
     cmd.arg(MONITOR_MODE).arg(dir.path());
     match attach {
         Attach::Detached => {
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
         }
         Attach::Foreground { stdin } => {
-            cmd.stdin(if stdin { Stdio::inherit() } else { Stdio::null() });
+            cmd.stdin(if stdin {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            });
         }
     }
     let raw = write_end.as_raw_fd();
@@ -68,23 +75,33 @@ pub fn start(exe: &Path, dir: &ContainerDir, attach: Attach) -> Result<Started, 
     let mut helper = cmd.spawn().context(|| format!("start {}", exe.display()))?;
     drop(write_end);
     // The first half exits at once; the monitor lives on detached.
-    helper.wait().context(|| "wait for the monitor to detach".to_string())?;
+    helper
+        .wait()
+        .context(|| "wait for the monitor to detach".to_string())?;
     let mut events = BufReader::new(std::fs::File::from(read_end));
     match next_event(&mut events)? {
         Some(Event::Started { pid }) => Ok(Started { pid, events }),
         Some(Event::Error { message }) => Err(Error::Setup(message)),
-        Some(Event::Exited { code, .. }) => Err(Error::Setup(format!("exited at once with {code}"))),
-        None => Err(Error::Setup("the monitor ended without starting the container".into())),
+        Some(Event::Exited { code, .. }) => {
+            Err(Error::Setup(format!("exited at once with {code}")))
+        }
+        None => Err(Error::Setup(
+            "the monitor ended without starting the container".into(),
+        )),
     }
 }
 
 fn next_event(reader: &mut BufReader<std::fs::File>) -> Result<Option<Event>, Error> {
     let mut line = String::new();
-    let n = reader.read_line(&mut line).context(|| "read monitor events".to_string())?;
+    let n = reader
+        .read_line(&mut line)
+        .context(|| "read monitor events".to_string())?;
     if n == 0 {
         return Ok(None);
     }
-    serde_json::from_str(&line).map(Some).map_err(|e| Error::invalid("monitor event", e.to_string()))
+    serde_json::from_str(&line)
+        .map(Some)
+        .map_err(|e| Error::invalid("monitor event", e.to_string()))
 }
 
 impl Started {
@@ -93,8 +110,9 @@ impl Started {
         match next_event(&mut self.events)? {
             Some(Event::Exited { code, oom_killed }) => Ok(Exit { code, oom_killed }),
             Some(Event::Error { message }) => Err(Error::Setup(message)),
-            _ => Err(Error::Setup("the monitor ended without reporting an exit".into())),
+            _ => Err(Error::Setup(
+                "the monitor ended without reporting an exit".into(),
+            )),
         }
     }
 }
-

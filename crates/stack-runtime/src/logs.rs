@@ -35,22 +35,43 @@ fn rotated(path: &Path) -> PathBuf {
 
 impl LogWriter {
     pub fn open(path: &Path, max: u64) -> Result<LogWriter, Error> {
-        let file = OpenOptions::new().create(true).append(true).open(path).context(|| format!("open log {}", path.display()))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .context(|| format!("open log {}", path.display()))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        Ok(LogWriter { path: path.to_path_buf(), file, size, max: max.max(1024) })
+        Ok(LogWriter {
+            path: path.to_path_buf(),
+            file,
+            size,
+            max: max.max(1024),
+        })
     }
 
     /// Writes one chunk as one line, rotating first if it would not fit.
     pub fn write(&mut self, stream: &str, chunk: &[u8]) -> Result<(), Error> {
-        let record = LogLine { log: String::from_utf8_lossy(chunk).into_owned(), stream: stream.into(), time: crate::timefmt::now() };
-        let mut line = serde_json::to_vec(&record).map_err(|e| Error::invalid("log record", e.to_string()))?;
+        let record = LogLine {
+            log: String::from_utf8_lossy(chunk).into_owned(),
+            stream: stream.into(),
+            time: crate::timefmt::now(),
+        };
+        let mut line =
+            serde_json::to_vec(&record).map_err(|e| Error::invalid("log record", e.to_string()))?;
         line.push(b'\n');
         if self.size > 0 && self.size + line.len() as u64 > self.max {
-            std::fs::rename(&self.path, rotated(&self.path)).context(|| format!("rotate {}", self.path.display()))?;
-            self.file = OpenOptions::new().create(true).append(true).open(&self.path).context(|| format!("open log {}", self.path.display()))?;
+            std::fs::rename(&self.path, rotated(&self.path))
+                .context(|| format!("rotate {}", self.path.display()))?;
+            self.file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .context(|| format!("open log {}", self.path.display()))?;
             self.size = 0;
         }
-        self.file.write_all(&line).context(|| format!("write log {}", self.path.display()))?;
+        self.file
+            .write_all(&line)
+            .context(|| format!("write log {}", self.path.display()))?;
         self.size += line.len() as u64;
         Ok(())
     }
@@ -74,7 +95,12 @@ pub fn read_all(path: &Path) -> Result<Vec<LogLine>, Error> {
 /// Follows the current log file from `offset`, calling `emit` per record,
 /// until `keep_going` says stop and nothing new arrived. Handles rotation
 /// by reopening when the file shrinks.
-pub fn follow(path: &Path, mut offset: u64, mut emit: impl FnMut(&LogLine), keep_going: impl Fn() -> bool) -> Result<(), Error> {
+pub fn follow(
+    path: &Path,
+    mut offset: u64,
+    mut emit: impl FnMut(&LogLine),
+    keep_going: impl Fn() -> bool,
+) -> Result<(), Error> {
     let mut pending = String::new();
     loop {
         let mut progressed = false;
@@ -84,11 +110,14 @@ pub fn follow(path: &Path, mut offset: u64, mut emit: impl FnMut(&LogLine), keep
                 offset = 0;
             }
             if len > offset {
-                file.seek(SeekFrom::Start(offset)).context(|| format!("seek {}", path.display()))?;
+                file.seek(SeekFrom::Start(offset))
+                    .context(|| format!("seek {}", path.display()))?;
                 let mut reader = BufReader::new(file);
                 loop {
                     let mut buf = String::new();
-                    let n = reader.read_line(&mut buf).context(|| format!("read {}", path.display()))?;
+                    let n = reader
+                        .read_line(&mut buf)
+                        .context(|| format!("read {}", path.display()))?;
                     if n == 0 {
                         break;
                     }
@@ -130,15 +159,28 @@ mod tests {
         let path = dir.join("container.log");
         let mut w = LogWriter::open(&path, 1024).expect("open");
         for i in 0..40 {
-            w.write(if i % 2 == 0 { "stdout" } else { "stderr" }, format!("line {i}\n").as_bytes()).expect("write");
+            w.write(
+                if i % 2 == 0 { "stdout" } else { "stderr" },
+                format!("line {i}\n").as_bytes(),
+            )
+            .expect("write");
         }
         assert!(std::fs::metadata(&path).expect("log").len() <= 1024);
         assert!(rotated(&path).exists());
         let all = read_all(&path).expect("read");
         let last = all.last().expect("records");
-        assert_eq!((last.log.as_str(), last.stream.as_str()), ("line 39\n", "stderr"));
-        let numbers: Vec<usize> = all.iter().map(|l| l.log.trim()[5..].parse().expect("n")).collect();
-        assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1), "in order: {numbers:?}");
+        assert_eq!(
+            (last.log.as_str(), last.stream.as_str()),
+            ("line 39\n", "stderr")
+        );
+        let numbers: Vec<usize> = all
+            .iter()
+            .map(|l| l.log.trim()[5..].parse().expect("n"))
+            .collect();
+        assert!(
+            numbers.windows(2).all(|w| w[1] == w[0] + 1),
+            "in order: {numbers:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

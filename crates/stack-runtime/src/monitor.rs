@@ -44,7 +44,9 @@ pub fn main(dir: &Path) -> i32 {
     let spec = match ContainerSpec::load(&dir) {
         Ok(spec) => spec,
         Err(err) => {
-            events.send(&Event::Error { message: err.to_string() });
+            events.send(&Event::Error {
+                message: err.to_string(),
+            });
             return 1;
         }
     };
@@ -57,13 +59,18 @@ pub fn main(dir: &Path) -> i32 {
         }
         Ok(ForkResult::Child) => {}
         Err(err) => {
-            events.send(&Event::Error { message: format!("fork the monitor: {err}") });
+            events.send(&Event::Error {
+                message: format!("fork the monitor: {err}"),
+            });
             return 1;
         }
     }
     // SAFETY: ignoring SIGPIPE: a gone launcher must not kill the monitor.
     unsafe {
-        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigIgn);
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigIgn,
+        );
     }
     let code = match run(&spec, &dir, &mut events) {
         Ok(()) => 0,
@@ -76,7 +83,9 @@ pub fn main(dir: &Path) -> i32 {
             } else {
                 let _ = state.save(&dir);
             }
-            events.send(&Event::Error { message: err.to_string() });
+            events.send(&Event::Error {
+                message: err.to_string(),
+            });
             1
         }
     };
@@ -110,8 +119,12 @@ struct Stdio {
 }
 
 fn dev_null() -> Result<OwnedFd, Error> {
-    nix::fcntl::open("/dev/null", OFlag::O_RDWR | OFlag::O_CLOEXEC, nix::sys::stat::Mode::empty())
-        .context(|| "open /dev/null".to_string())
+    nix::fcntl::open(
+        "/dev/null",
+        OFlag::O_RDWR | OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .context(|| "open /dev/null".to_string())
 }
 
 fn make_stdio(spec: &ContainerSpec) -> Result<Stdio, Error> {
@@ -135,7 +148,10 @@ fn make_stdio(spec: &ContainerSpec) -> Result<Stdio, Error> {
         });
     }
     let child_in = if spec.process.stdin {
-        std::io::stdin().as_fd().try_clone_to_owned().context(|| "dup stdin".to_string())?
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .context(|| "dup stdin".to_string())?
     } else {
         dev_null()?
     };
@@ -152,7 +168,9 @@ fn make_stdio(spec: &ContainerSpec) -> Result<Stdio, Error> {
 
 fn write_etc_files(spec: &ContainerSpec, dir: &ContainerDir) -> Result<(), Error> {
     let h = &spec.hostname;
-    let hosts = format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{h}\n");
+    let hosts = format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{h}\n"
+    );
     // Host nameservers on loopback mean nothing inside another netns.
     let resolv: String = std::fs::read_to_string("/etc/resolv.conf")
         .unwrap_or_default()
@@ -160,7 +178,11 @@ fn write_etc_files(spec: &ContainerSpec, dir: &ContainerDir) -> Result<(), Error
         .filter(|l| !(l.starts_with("nameserver") && (l.contains(" 127.") || l.contains(" ::1"))))
         .map(|l| format!("{l}\n"))
         .collect();
-    for (name, text) in [("hostname", format!("{h}\n")), ("hosts", hosts), ("resolv.conf", resolv)] {
+    for (name, text) in [
+        ("hostname", format!("{h}\n")),
+        ("hosts", hosts),
+        ("resolv.conf", resolv),
+    ] {
         let path = dir.etc_file(name);
         std::fs::write(&path, text).context(|| format!("write {}", path.display()))?;
     }
@@ -191,7 +213,13 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
         }
         Backend::Runc => crate::runc::start(spec, dir, &stdio_for_runc(&stdio))?,
     };
-    let Stdio { sources, pty_master, child_in, child_out, child_err } = stdio;
+    let Stdio {
+        sources,
+        pty_master,
+        child_in,
+        child_out,
+        child_err,
+    } = stdio;
     drop((child_in, child_out, child_err));
     let mut state = State::load(dir)?;
     state.status = Status::Running;
@@ -230,7 +258,11 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
 }
 
 fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
-    [stdio.child_in.as_raw_fd(), stdio.child_out.as_raw_fd(), stdio.child_err.as_raw_fd()]
+    [
+        stdio.child_in.as_raw_fd(),
+        stdio.child_out.as_raw_fd(),
+        stdio.child_err.as_raw_fd(),
+    ]
 }
 
 /// Waits for the first process and turns its status into Docker's code.
@@ -246,26 +278,44 @@ fn wait_exit(pid: Pid) -> i32 {
     }
 }
 
-fn start_native(spec: &ContainerSpec, dir: &ContainerDir, cgroup: &Cgroup, stdio: &Stdio) -> Result<Pid, Error> {
+fn start_native(
+    spec: &ContainerSpec,
+    dir: &ContainerDir,
+    cgroup: &Cgroup,
+    stdio: &Stdio,
+) -> Result<Pid, Error> {
     let cgroup_mounts = crate::rootfs::host_cgroup_mounts();
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).context(|| "sync pipe".to_string())?;
     let (report_r, report_w) = pipe2(OFlag::O_CLOEXEC).context(|| "report pipe".to_string())?;
     let dup = |fd: &OwnedFd| fd.try_clone().context(|| "dup stdio".to_string());
-    let (child_in, child_out, child_err) = (dup(&stdio.child_in)?, dup(&stdio.child_out)?, dup(&stdio.child_err)?);
+    let (child_in, child_out, child_err) = (
+        dup(&stdio.child_in)?,
+        dup(&stdio.child_out)?,
+        dup(&stdio.child_err)?,
+    );
     // Only children enter the new PID namespace; the first one is its init.
-    nix::sched::unshare(CloneFlags::CLONE_NEWPID).context(|| "create the PID namespace".to_string())?;
+    nix::sched::unshare(CloneFlags::CLONE_NEWPID)
+        .context(|| "create the PID namespace".to_string())?;
     // SAFETY: the monitor is single-threaded.
     let child = match unsafe { fork() }.context(|| "fork the container process".to_string())? {
         ForkResult::Child => {
             drop((go_w, report_r));
-            let io = crate::child::ChildIo { go: go_r, report: report_w, stdin: child_in, stdout: child_out, stderr: child_err };
+            let io = crate::child::ChildIo {
+                go: go_r,
+                report: report_w,
+                stdin: child_in,
+                stdout: child_out,
+                stderr: child_err,
+            };
             crate::child::run(spec, dir, &cgroup_mounts, io)
         }
         ForkResult::Parent { child } => child,
     };
     drop((go_r, report_w, child_in, child_out, child_err));
     let released = cgroup.join(child.as_raw()).and_then(|()| {
-        std::fs::File::from(go_w).write_all(b"1").context(|| "release the container process".to_string())
+        std::fs::File::from(go_w)
+            .write_all(b"1")
+            .context(|| "release the container process".to_string())
     });
     if let Err(err) = released {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
@@ -284,7 +334,12 @@ fn start_native(spec: &ContainerSpec, dir: &ContainerDir, cgroup: &Cgroup, stdio
 /// Copies container output to the log and to the monitor's stdout/stderr
 /// (the attached terminal, or /dev/null), and user input to a pty, until
 /// the container side closes.
-fn pump(sources: Vec<(OwnedFd, &'static str)>, pty_master: Option<OwnedFd>, forward_stdin: bool, log: &mut LogWriter) {
+fn pump(
+    sources: Vec<(OwnedFd, &'static str)>,
+    pty_master: Option<OwnedFd>,
+    forward_stdin: bool,
+    log: &mut LogWriter,
+) {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     let mut outputs: Vec<(OwnedFd, &'static str)> = sources;
     let master_raw = pty_master.as_ref().map(|m| m.as_raw_fd());
@@ -295,7 +350,10 @@ fn pump(sources: Vec<(OwnedFd, &'static str)>, pty_master: Option<OwnedFd>, forw
     let mut buf = vec![0u8; 32 * 1024];
     let stdin = std::io::stdin();
     while !outputs.is_empty() {
-        let mut fds: Vec<PollFd> = outputs.iter().map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN)).collect();
+        let mut fds: Vec<PollFd> = outputs
+            .iter()
+            .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
+            .collect();
         if stdin_open {
             fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
         }
@@ -304,7 +362,10 @@ fn pump(sources: Vec<(OwnedFd, &'static str)>, pty_master: Option<OwnedFd>, forw
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => break,
         }
-        let ready: Vec<bool> = fds.iter().map(|f| f.revents().is_some_and(|r| !r.is_empty())).collect();
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(fds);
         if stdin_open && ready[outputs.len()] {
             match nix::unistd::read(stdin.as_fd(), &mut buf) {
@@ -312,7 +373,10 @@ fn pump(sources: Vec<(OwnedFd, &'static str)>, pty_master: Option<OwnedFd>, forw
                 Ok(n) => {
                     if let Some(m) = master_raw {
                         // SAFETY: m is the pty master, open while outputs holds it.
-                        let _ = nix::unistd::write(unsafe { std::os::fd::BorrowedFd::borrow_raw(m) }, &buf[..n]);
+                        let _ = nix::unistd::write(
+                            unsafe { std::os::fd::BorrowedFd::borrow_raw(m) },
+                            &buf[..n],
+                        );
                     }
                 }
             }
@@ -328,7 +392,10 @@ fn pump(sources: Vec<(OwnedFd, &'static str)>, pty_master: Option<OwnedFd>, forw
                     let _ = log.write(stream, &buf[..n]);
                     let target = if *stream == "stderr" { 2 } else { 1 };
                     // SAFETY: fds 1 and 2 stay open for the monitor's life.
-                    let _ = write_all(unsafe { std::os::fd::BorrowedFd::borrow_raw(target) }, &buf[..n]);
+                    let _ = write_all(
+                        unsafe { std::os::fd::BorrowedFd::borrow_raw(target) },
+                        &buf[..n],
+                    );
                 }
             }
         }

@@ -3,7 +3,6 @@
 //! descriptors, finding the program on the container's PATH, and exec.
 //! Shared by the first process and by `exec`.
 
-
 use std::ffi::CString;
 use std::path::Path;
 
@@ -27,7 +26,12 @@ pub struct Prepared {
 }
 
 /// Resolves user, program and security for `args` in the current root.
-pub fn prepare(args: &[String], env: &[String], user: &str, security: &SecuritySpec) -> Result<Prepared, Error> {
+pub fn prepare(
+    args: &[String],
+    env: &[String],
+    user: &str,
+    security: &SecuritySpec,
+) -> Result<Prepared, Error> {
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
     let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
     let user = crate::user::resolve(user, &passwd, &group)?;
@@ -39,9 +43,13 @@ pub fn prepare(args: &[String], env: &[String], user: &str, security: &SecurityS
         .iter()
         .find_map(|e| e.strip_prefix("PATH="))
         .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    let first = args.first().ok_or_else(|| Error::Setup("no command given".into()))?;
+    let first = args
+        .first()
+        .ok_or_else(|| Error::Setup("no command given".into()))?;
     let program = find_executable(first, path_var)?;
-    let cstr = |s: &str| CString::new(s).map_err(|_| Error::invalid(format!("{s:?}"), "contains a NUL byte"));
+    let cstr = |s: &str| {
+        CString::new(s).map_err(|_| Error::invalid(format!("{s:?}"), "contains a NUL byte"))
+    };
     let caps = crate::capabilities::resolve(security)?;
     let seccomp = if security.privileged || security.seccomp_unconfined {
         Vec::new()
@@ -73,7 +81,9 @@ pub fn find_executable(name: &str, path: &str) -> Result<String, Error> {
             }
         }
     }
-    Err(Error::Setup(format!("exec {name:?}: executable file not found in $PATH")))
+    Err(Error::Setup(format!(
+        "exec {name:?}: executable file not found in $PATH"
+    )))
 }
 
 /// Applies limits, never above the current hard limit (raising it needs
@@ -81,7 +91,12 @@ pub fn find_executable(name: &str, path: &str) -> Result<String, Error> {
 pub fn apply_rlimits(limits: &[Rlimit]) -> Result<(), Error> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     for limit in limits {
-        let resource = match limit.name.trim_start_matches("RLIMIT_").to_ascii_lowercase().as_str() {
+        let resource = match limit
+            .name
+            .trim_start_matches("RLIMIT_")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "nofile" => Resource::RLIMIT_NOFILE,
             "nproc" => Resource::RLIMIT_NPROC,
             "core" => Resource::RLIMIT_CORE,
@@ -97,10 +112,12 @@ pub fn apply_rlimits(limits: &[Rlimit]) -> Result<(), Error> {
             "sigpending" => Resource::RLIMIT_SIGPENDING,
             other => return Err(Error::invalid(format!("ulimit {other:?}"), "unknown limit")),
         };
-        let (_, current_hard) = getrlimit(resource).context(|| format!("getrlimit {}", limit.name))?;
+        let (_, current_hard) =
+            getrlimit(resource).context(|| format!("getrlimit {}", limit.name))?;
         let hard = limit.hard.min(current_hard);
         let soft = limit.soft.min(hard);
-        setrlimit(resource, soft, hard).context(|| format!("setrlimit {} {soft}:{hard}", limit.name))?;
+        setrlimit(resource, soft, hard)
+            .context(|| format!("setrlimit {} {soft}:{hard}", limit.name))?;
     }
     Ok(())
 }
@@ -146,7 +163,14 @@ fn switch(p: &Prepared) -> Result<(), Error> {
 /// CVE-2024-21626), so nothing of stack's leaks into the container.
 pub fn close_inherited_fds() -> Result<(), Error> {
     // SAFETY: close_range only changes descriptor flags of this process.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
     if rc == 0 {
         return Ok(());
     }

@@ -20,7 +20,9 @@ use crate::rootfs::{overlay_data, MASKED_PATHS, READONLY_PATHS};
 use crate::spec::{ContainerDir, ContainerSpec, MountKind};
 
 fn runc_root(spec: &ContainerSpec) -> PathBuf {
-    spec.runc_root.clone().unwrap_or_else(|| PathBuf::from("/run/stack/runc"))
+    spec.runc_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/run/stack/runc"))
 }
 
 fn runc(spec: &ContainerSpec) -> Command {
@@ -30,20 +32,37 @@ fn runc(spec: &ContainerSpec) -> Command {
 }
 
 fn checked(cmd: &mut Command, what: &str) -> Result<(), Error> {
-    let out = cmd.stdin(Stdio::null()).output().context(|| format!("run runc {what}"))?;
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .context(|| format!("run runc {what}"))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(Error::Setup(format!("runc {what}: {}", String::from_utf8_lossy(&out.stderr).trim())))
+        Err(Error::Setup(format!(
+            "runc {what}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
     }
 }
 
 /// Starts the container under runc with the given stdio descriptors.
-pub fn start(spec: &ContainerSpec, dir: &ContainerDir, stdio: &[i32; 3]) -> Result<(Pid, Cgroup), Error> {
+pub fn start(
+    spec: &ContainerSpec,
+    dir: &ContainerDir,
+    stdio: &[i32; 3],
+) -> Result<(Pid, Cgroup), Error> {
     nix::sys::prctl::set_child_subreaper(true).context(|| "become a subreaper".to_string())?;
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).context(|| "private mount namespace".to_string())?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+        .context(|| "private mount namespace".to_string())?;
     let mut kernel = Linux;
-    kernel.run(&Op::Mount { source: None, target: "/".into(), fstype: None, flags: MsFlags::MS_SLAVE | MsFlags::MS_REC, data: None })?;
+    kernel.run(&Op::Mount {
+        source: None,
+        target: "/".into(),
+        fstype: None,
+        flags: MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        data: None,
+    })?;
     kernel.run(&Op::Mount {
         source: Some("overlay".into()),
         target: dir.rootfs(),
@@ -53,16 +72,26 @@ pub fn start(spec: &ContainerSpec, dir: &ContainerDir, stdio: &[i32; 3]) -> Resu
     })?;
     for m in &spec.mounts {
         if let MountKind::Volume { source, fill: true } = &m.kind {
-            kernel.run(&Op::FillIfEmpty { from: join_in_root(&dir.rootfs(), &m.destination), to: source.clone() })?;
+            kernel.run(&Op::FillIfEmpty {
+                from: join_in_root(&dir.rootfs(), &m.destination),
+                to: source.clone(),
+            })?;
         }
     }
     let config = bundle_config(spec, dir)?;
     let bundle = dir.bundle();
     std::fs::create_dir_all(&bundle).context(|| format!("create {}", bundle.display()))?;
-    config.save(bundle.join("config.json")).map_err(|e| Error::Setup(format!("write OCI bundle: {e}")))?;
+    config
+        .save(bundle.join("config.json"))
+        .map_err(|e| Error::Setup(format!("write OCI bundle: {e}")))?;
     let pid_file = dir.path().join("runc.pid");
     let mut create = runc(spec);
-    create.args(["create", "--bundle"]).arg(&bundle).arg("--pid-file").arg(&pid_file).arg(&spec.id);
+    create
+        .args(["create", "--bundle"])
+        .arg(&bundle)
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg(&spec.id);
     // SAFETY: dup2 only, between fork and exec.
     let fds = *stdio;
     unsafe {
@@ -90,7 +119,10 @@ pub fn start(spec: &ContainerSpec, dir: &ContainerDir, stdio: &[i32; 3]) -> Resu
         return Err(err);
     }
     let layout = Layout::detect(Path::new(CGROUP_ROOT))?;
-    Ok((Pid::from_raw(pid), Cgroup::at(Path::new(CGROUP_ROOT), &layout, &spec.cgroup_path)))
+    Ok((
+        Pid::from_raw(pid),
+        Cgroup::at(Path::new(CGROUP_ROOT), &layout, &spec.cgroup_path),
+    ))
 }
 
 /// Forgets the container in runc (its cgroup and state); best effort.
@@ -114,7 +146,10 @@ pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
 }
 
 /// The OCI runtime spec equivalent of `spec`.
-pub fn bundle_config(spec: &ContainerSpec, dir: &ContainerDir) -> Result<oci_spec::runtime::Spec, Error> {
+pub fn bundle_config(
+    spec: &ContainerSpec,
+    dir: &ContainerDir,
+) -> Result<oci_spec::runtime::Spec, Error> {
     let rootfs = dir.rootfs();
     let passwd = std::fs::read_to_string(join_in_root(&rootfs, "/etc/passwd")).unwrap_or_default();
     let group = std::fs::read_to_string(join_in_root(&rootfs, "/etc/group")).unwrap_or_default();
@@ -169,7 +204,11 @@ pub fn bundle_config(spec: &ContainerSpec, dir: &ContainerDir) -> Result<oci_spe
     if let Some(limit) = r.pids_limit {
         resources["pids"] = json!({"limit": limit});
     }
-    let (masked, readonly): (Vec<&str>, Vec<&str>) = if spec.security.privileged { (vec![], vec![]) } else { (MASKED_PATHS.to_vec(), READONLY_PATHS.to_vec()) };
+    let (masked, readonly): (Vec<&str>, Vec<&str>) = if spec.security.privileged {
+        (vec![], vec![])
+    } else {
+        (MASKED_PATHS.to_vec(), READONLY_PATHS.to_vec())
+    };
     let value = json!({
         "ociVersion": "1.0.2",
         "root": {"path": rootfs, "readonly": spec.read_only},
@@ -200,7 +239,12 @@ pub fn bundle_config(spec: &ContainerSpec, dir: &ContainerDir) -> Result<oci_spe
 
 fn strip_nulls(v: Value) -> Value {
     match v {
-        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
         Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
         other => other,
     }
@@ -208,7 +252,10 @@ fn strip_nulls(v: Value) -> Value {
 
 /// The same filter as the native backend, in OCI form.
 fn seccomp_json(caps: &caps::CapsHashSet) -> Value {
-    let names: Vec<&str> = crate::seccomp::allowed(caps).into_iter().map(|(n, _)| n).collect();
+    let names: Vec<&str> = crate::seccomp::allowed(caps)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     let sys_admin = caps.contains(&caps::Capability::CAP_SYS_ADMIN);
     let mut syscalls = vec![json!({"names": names, "action": "SCMP_ACT_ALLOW"})];
     syscalls.push(json!({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}));
@@ -219,7 +266,9 @@ fn seccomp_json(caps: &caps::CapsHashSet) -> Value {
         syscalls.push(json!({"names": ["clone"], "action": "SCMP_ACT_ALLOW"}));
     } else {
         syscalls.push(json!({"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":0x7E02_0000u64,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}));
-        syscalls.push(json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::ENOSYS}));
+        syscalls.push(
+            json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::ENOSYS}),
+        );
     }
     json!({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": libc::EPERM, "architectures": ["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"], "syscalls": syscalls})
 }

@@ -26,7 +26,9 @@ impl std::str::FromStr for Backend {
         match s {
             "stack" => Ok(Backend::Stack),
             "runc" => Ok(Backend::Runc),
-            other => Err(format!("unknown runtime {other:?} (expected stack or runc)")),
+            other => Err(format!(
+                "unknown runtime {other:?} (expected stack or runc)"
+            )),
         }
     }
 }

@@ -53,14 +53,16 @@ impl State {
     pub fn load(dir: &ContainerDir) -> Result<State, Error> {
         let path = dir.state();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::invalid(path.display().to_string(), e.to_string())),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Error::invalid(path.display().to_string(), e.to_string())),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(State::created()),
             Err(err) => Err(Error::io(format!("read {}", path.display()), err)),
         }
     }
 
     pub fn save(&self, dir: &ContainerDir) -> Result<(), Error> {
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::invalid("state", e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| Error::invalid("state", e.to_string()))?;
         crate::fsutil::write_atomic(&dir.state(), &bytes)
     }
 

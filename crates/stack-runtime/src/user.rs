@@ -114,7 +114,8 @@ pub fn resolve(spec: &str, passwd: &str, group: &str) -> Result<ResolvedUser, Er
 mod tests {
     use super::*;
 
-    const PASSWD: &str = "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n";
+    const PASSWD: &str =
+        "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000:Alice:/home/alice:/bin/sh\n";
     const GROUP: &str = "root:x:0:\nalice:x:1000:\nwheel:x:10:alice,bob\naudio:x:29:alice\n";
 
     #[test]

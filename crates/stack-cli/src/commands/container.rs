@@ -97,7 +97,11 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
         Verb::Ls { all, quiet } => {
             let mut out = std::io::stdout().lock();
             if !quiet {
-                let _ = writeln!(out, "{:<12}  {:<24}  {:<28}  COMMAND", "CONTAINER ID", "NAME", "STATUS");
+                let _ = writeln!(
+                    out,
+                    "{:<12}  {:<24}  {:<28}  COMMAND",
+                    "CONTAINER ID", "NAME", "STATUS"
+                );
             }
             for r in store.list() {
                 if !all && r.state.effective_status() != Status::Running {
@@ -106,7 +110,14 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                 if quiet {
                     let _ = writeln!(out, "{}", &r.spec.id[..12]);
                 } else {
-                    let _ = writeln!(out, "{:<12}  {:<24}  {:<28}  {}", &r.spec.id[..12], r.spec.name, status_text(&r), r.spec.process.args.join(" "));
+                    let _ = writeln!(
+                        out,
+                        "{:<12}  {:<24}  {:<28}  {}",
+                        &r.spec.id[..12],
+                        r.spec.name,
+                        status_text(&r),
+                        r.spec.process.args.join(" ")
+                    );
                 }
             }
         }
@@ -114,7 +125,11 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             let mut docs = Vec::new();
             for key in &containers {
                 let r = find(key)?;
-                let usage = if r.state.effective_status() == Status::Running { cgroup_usage(&r) } else { None };
+                let usage = if r.state.effective_status() == Status::Running {
+                    cgroup_usage(&r)
+                } else {
+                    None
+                };
                 docs.push(serde_json::json!({
                     "Id": r.spec.id, "Name": r.spec.name,
                     "State": {"Status": format!("{:?}", r.state.effective_status()).to_lowercase(), "Pid": r.state.pid, "ExitCode": r.state.exit_code,
@@ -141,14 +156,36 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             }
             if follow {
                 let dir = r.dir.clone();
-                let running = move || stack_runtime::state::State::load(&dir).map(|s| s.effective_status() == Status::Running).unwrap_or(false);
-                stack_runtime::logs::follow(&path, stack_runtime::logs::current_len(&path), emit, running).into_diagnostic()?;
+                let running = move || {
+                    stack_runtime::state::State::load(&dir)
+                        .map(|s| s.effective_status() == Status::Running)
+                        .unwrap_or(false)
+                };
+                stack_runtime::logs::follow(
+                    &path,
+                    stack_runtime::logs::current_len(&path),
+                    emit,
+                    running,
+                )
+                .into_diagnostic()?;
             }
         }
-        Verb::Exec { env, user, workdir, interactive: _, container, command } => {
+        Verb::Exec {
+            env,
+            user,
+            workdir,
+            interactive: _,
+            container,
+            command,
+        } => {
             let r = find(&container)?;
             let exe = std::env::current_exe().into_diagnostic()?;
-            let req = ExecRequest { args: command, env, user: user.unwrap_or_default(), cwd: workdir.unwrap_or_default() };
+            let req = ExecRequest {
+                args: command,
+                env,
+                user: user.unwrap_or_default(),
+                cwd: workdir.unwrap_or_default(),
+            };
             let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
             return Ok(ExitCode::from(code.clamp(0, 255) as u8));
         }

@@ -26,7 +26,7 @@ pub enum Command {
     /// Run a command in a running service container.
     Exec(Unbuilt),
     /// Run a command in a new container.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Start existing containers of the stack.
     Start(Unbuilt),
     /// Stop running containers of the stack.
@@ -73,7 +73,7 @@ pub enum Command {
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     let name = cli.command.name();
     match cli.command {
-        Command::Run(args) => run::run(&cli.host, &cli.project, args),
+        Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
         Command::Up(u)
         | Command::Down(u)

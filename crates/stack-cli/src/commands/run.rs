@@ -109,47 +109,85 @@ pub struct RunArgs {
 pub fn parse_signal(text: &str) -> miette::Result<nix::sys::signal::Signal> {
     use std::str::FromStr;
     if let Ok(n) = text.parse::<i32>() {
-        return nix::sys::signal::Signal::try_from(n).into_diagnostic().wrap_err_with(|| format!("signal {text}"));
+        return nix::sys::signal::Signal::try_from(n)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("signal {text}"));
     }
     let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
-    nix::sys::signal::Signal::from_str(&name).into_diagnostic().wrap_err_with(|| format!("unknown signal {text:?}"))
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    nix::sys::signal::Signal::from_str(&name)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("unknown signal {text:?}"))
 }
 
 pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Result<ExitCode> {
     if args.network != "none" {
-        miette::bail!("--network {}: only `none` is available in this version", args.network);
+        miette::bail!(
+            "--network {}: only `none` is available in this version",
+            args.network
+        );
     }
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     let backend = match args.runtime {
         Some(b) => b,
-        None => config.runtime.default.parse().map_err(|e: String| miette::miette!("{}: {e}", paths.config_file.display()))?,
+        None => config
+            .runtime
+            .default
+            .parse()
+            .map_err(|e: String| miette::miette!("{}: {e}", paths.config_file.display()))?,
     };
     let (source, cmd) = match &args.rootfs {
         Some(dir) => (ImageSource::Rootfs(dir.clone()), args.args.clone()),
         None => {
-            let (image, cmd) = args.args.split_first().ok_or_else(|| miette::miette!("stack run: an IMAGE or --rootfs DIR is required"))?;
+            let (image, cmd) = args.args.split_first().ok_or_else(|| {
+                miette::miette!("stack run: an IMAGE or --rootfs DIR is required")
+            })?;
             (ImageSource::Image(image.clone()), cmd.to_vec())
         }
     };
     let mut env_files = Vec::new();
     for file in &project.env_files {
-        let text = std::fs::read_to_string(file).into_diagnostic().wrap_err_with(|| format!("env file {}", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("env file {}", file.display()))?;
         env_files.extend(stack_engine::containers::parse_env_file(&text));
     }
-    let mut security = SecuritySpec { privileged: args.privileged, cap_add: args.cap_add, cap_drop: args.cap_drop, ..Default::default() };
+    let mut security = SecuritySpec {
+        privileged: args.privileged,
+        cap_add: args.cap_add,
+        cap_drop: args.cap_drop,
+        ..Default::default()
+    };
     for opt in &args.security_opt {
         match opt.as_str() {
-            "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true" => security.no_new_privileges = true,
+            "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true" => {
+                security.no_new_privileges = true
+            }
             "seccomp=unconfined" | "seccomp:unconfined" => security.seccomp_unconfined = true,
             other => miette::bail!("--security-opt {other:?} is not supported"),
         }
     }
-    let stop_signal = args.stop_signal.as_deref().map(parse_signal).transpose()?.map(|s| s as i32);
+    let stop_signal = args
+        .stop_signal
+        .as_deref()
+        .map(parse_signal)
+        .transpose()?
+        .map(|s| s as i32);
     let opts = RunOptions {
         name: args.name,
-        process: ProcessOverrides { entrypoint: args.entrypoint, cmd, env_files, env: args.env, user: args.user, workdir: args.workdir },
+        process: ProcessOverrides {
+            entrypoint: args.entrypoint,
+            cmd,
+            env_files,
+            env: args.env,
+            user: args.user,
+            workdir: args.workdir,
+        },
         volumes: args.volumes,
         tmpfs: args.tmpfs,
         read_only: args.read_only,
@@ -169,9 +207,21 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
     };
     let store = Containers::new(paths.state_root.clone(), paths.run_dir.clone());
     let record = store.create(&source, &opts).into_diagnostic()?;
-    let exe = std::env::current_exe().into_diagnostic().wrap_err("locate the stack binary")?;
-    let attach = if args.detach { Attach::Detached } else { Attach::Foreground { stdin: args.interactive } };
-    let raw = if args.tty && !args.detach { RawTerminal::enter() } else { None };
+    let exe = std::env::current_exe()
+        .into_diagnostic()
+        .wrap_err("locate the stack binary")?;
+    let attach = if args.detach {
+        Attach::Detached
+    } else {
+        Attach::Foreground {
+            stdin: args.interactive,
+        }
+    };
+    let raw = if args.tty && !args.detach {
+        RawTerminal::enter()
+    } else {
+        None
+    };
     let started = match stack_runtime::launch::start(&exe, &record.dir, attach) {
         Ok(s) => s,
         Err(err) => {
@@ -212,6 +262,10 @@ impl RawTerminal {
 
 impl Drop for RawTerminal {
     fn drop(&mut self) {
-        let _ = nix::sys::termios::tcsetattr(std::io::stdin(), nix::sys::termios::SetArg::TCSANOW, &self.saved);
+        let _ = nix::sys::termios::tcsetattr(
+            std::io::stdin(),
+            nix::sys::termios::SetArg::TCSANOW,
+            &self.saved,
+        );
     }
 }

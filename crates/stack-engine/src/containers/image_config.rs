@@ -64,7 +64,11 @@ pub fn resolve(
             image.cmd.clone().unwrap_or_default(),
         ),
     };
-    let cmd = if o.cmd.is_empty() { image_cmd } else { o.cmd.clone() };
+    let cmd = if o.cmd.is_empty() {
+        image_cmd
+    } else {
+        o.cmd.clone()
+    };
     let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
     if args.is_empty() {
         return Err("no command specified (the image has no entrypoint or cmd)".into());
@@ -88,7 +92,11 @@ pub fn resolve(
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, DEFAULT_PATH.to_string());
     }
-    let user = o.user.clone().or_else(|| image.user.clone()).unwrap_or_default();
+    let user = o
+        .user
+        .clone()
+        .or_else(|| image.user.clone())
+        .unwrap_or_default();
     let cwd = o
         .workdir
         .clone()
@@ -98,7 +106,12 @@ pub fn resolve(
     if !cwd.starts_with('/') {
         return Err(format!("working directory {cwd:?} is not an absolute path"));
     }
-    Ok(ResolvedProcess { args, env, user, cwd })
+    Ok(ResolvedProcess {
+        args,
+        env,
+        user,
+        cwd,
+    })
 }
 
 /// Parses an env file: `K=V` lines, `#` comments and blank lines skipped,
@@ -119,7 +132,11 @@ mod tests {
         ImageConfig {
             entrypoint: Some(vec!["/docker-entrypoint.sh".into()]),
             cmd: Some(vec!["nginx".into(), "-g".into()]),
-            env: Some(vec!["PATH=/usr/bin:/bin".into(), "A=image".into(), "B=image".into()]),
+            env: Some(vec![
+                "PATH=/usr/bin:/bin".into(),
+                "A=image".into(),
+                "B=image".into(),
+            ]),
             user: Some("www".into()),
             working_dir: Some("/srv".into()),
             stop_signal: None,
@@ -139,15 +156,31 @@ mod tests {
 
     #[test]
     fn user_cmd_replaces_image_cmd_but_keeps_entrypoint() {
-        let o = ProcessOverrides { cmd: vec!["sh".into()], ..Default::default() };
-        assert_eq!(resolve(&image(), &o, none).expect("resolve").args, ["/docker-entrypoint.sh", "sh"]);
+        let o = ProcessOverrides {
+            cmd: vec!["sh".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&image(), &o, none).expect("resolve").args,
+            ["/docker-entrypoint.sh", "sh"]
+        );
     }
 
     #[test]
     fn entrypoint_override_drops_image_cmd() {
-        let o = ProcessOverrides { entrypoint: Some("/bin/echo".into()), ..Default::default() };
-        assert_eq!(resolve(&image(), &o, none).expect("resolve").args, ["/bin/echo"]);
-        let o = ProcessOverrides { entrypoint: Some(String::new()), cmd: vec!["true".into()], ..Default::default() };
+        let o = ProcessOverrides {
+            entrypoint: Some("/bin/echo".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&image(), &o, none).expect("resolve").args,
+            ["/bin/echo"]
+        );
+        let o = ProcessOverrides {
+            entrypoint: Some(String::new()),
+            cmd: vec!["true".into()],
+            ..Default::default()
+        };
         assert_eq!(resolve(&image(), &o, none).expect("resolve").args, ["true"]);
     }
 
@@ -158,23 +191,43 @@ mod tests {
             env: vec!["C=flag".into(), "HOSTVAR".into(), "MISSING".into()],
             ..Default::default()
         };
-        let p = resolve(&image(), &o, |k| (k == "HOSTVAR").then(|| "h".to_string())).expect("resolve");
-        assert_eq!(p.env, ["PATH=/usr/bin:/bin", "B=image", "A=file", "C=flag", "HOSTVAR=h"]);
+        let p =
+            resolve(&image(), &o, |k| (k == "HOSTVAR").then(|| "h".to_string())).expect("resolve");
+        assert_eq!(
+            p.env,
+            [
+                "PATH=/usr/bin:/bin",
+                "B=image",
+                "A=file",
+                "C=flag",
+                "HOSTVAR=h"
+            ]
+        );
     }
 
     #[test]
     fn defaults_without_image_config() {
-        let o = ProcessOverrides { cmd: vec!["true".into()], ..Default::default() };
+        let o = ProcessOverrides {
+            cmd: vec!["true".into()],
+            ..Default::default()
+        };
         let p = resolve(&ImageConfig::default(), &o, none).expect("resolve");
         assert_eq!(p.env, [DEFAULT_PATH]);
         assert_eq!((p.user.as_str(), p.cwd.as_str()), ("", "/"));
         assert!(resolve(&ImageConfig::default(), &ProcessOverrides::default(), none).is_err());
-        let o = ProcessOverrides { cmd: vec!["x".into()], workdir: Some("rel".into()), ..Default::default() };
+        let o = ProcessOverrides {
+            cmd: vec!["x".into()],
+            workdir: Some("rel".into()),
+            ..Default::default()
+        };
         assert!(resolve(&ImageConfig::default(), &o, none).is_err());
     }
 
     #[test]
     fn env_files_skip_comments() {
-        assert_eq!(parse_env_file("# c\n\nA=1\n  B=2\nC\n"), ["A=1", "B=2", "C"]);
+        assert_eq!(
+            parse_env_file("# c\n\nA=1\n  B=2\nC\n"),
+            ["A=1", "B=2", "C"]
+        );
     }
 }

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 pub use image_config::{parse_env_file, resolve, ImageConfig, ProcessOverrides, ResolvedProcess};
 pub use options::{parse_size, parse_tmpfs, parse_volume, VolumeRef};
-use stack_runtime::spec::{Backend, ContainerDir, ContainerSpec, ProcessSpec, Resources, SecuritySpec};
+use stack_runtime::spec::{
+    Backend, ContainerDir, ContainerSpec, ProcessSpec, Resources, SecuritySpec,
+};
 use stack_runtime::state::State;
 
 /// Where a container's filesystem comes from.
@@ -52,7 +54,10 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ContainerErr
 }
 
 /// The image's layers and config. Images are not wired in yet.
-pub fn resolve_image(_state_root: &Path, reference: &str) -> Result<(Vec<PathBuf>, ImageConfig), ContainerError> {
+pub fn resolve_image(
+    _state_root: &Path,
+    reference: &str,
+) -> Result<(Vec<PathBuf>, ImageConfig), ContainerError> {
     Err(ContainerError::Invalid(format!(
         "image {reference:?}: running images is not wired in yet; use --rootfs DIR"
     )))
@@ -99,8 +104,15 @@ pub struct ContainerRecord {
 
 impl Containers {
     pub fn new(state_root: PathBuf, run_dir: PathBuf) -> Containers {
-        let cgroup_parent = std::env::var("STACK_CGROUP_PARENT").ok().filter(|v| !v.is_empty()).unwrap_or_else(|| "stack".into());
-        Containers { state_root, run_dir, cgroup_parent }
+        let cgroup_parent = std::env::var("STACK_CGROUP_PARENT")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "stack".into());
+        Containers {
+            state_root,
+            run_dir,
+            cgroup_parent,
+        }
     }
 
     fn base(&self) -> PathBuf {
@@ -110,7 +122,9 @@ impl Containers {
     /// Every container record, oldest first.
     pub fn list(&self) -> Vec<ContainerRecord> {
         let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.base()) else { return out };
+        let Ok(entries) = std::fs::read_dir(self.base()) else {
+            return out;
+        };
         for entry in entries.flatten() {
             let dir = ContainerDir::new(entry.path());
             if let (Ok(spec), Ok(state)) = (ContainerSpec::load(&dir), State::load(&dir)) {
@@ -127,32 +141,52 @@ impl Containers {
         if let Some(r) = all.iter().find(|r| r.spec.id == key || r.spec.name == key) {
             return Ok(r.clone());
         }
-        let matches: Vec<_> = all.into_iter().filter(|r| !key.is_empty() && r.spec.id.starts_with(key)).collect();
+        let matches: Vec<_> = all
+            .into_iter()
+            .filter(|r| !key.is_empty() && r.spec.id.starts_with(key))
+            .collect();
         match matches.len() {
             1 => Ok(matches.into_iter().next().expect("one match")),
             0 => Err(ContainerError::NotFound(key.into())),
-            _ => Err(ContainerError::Invalid(format!("{key:?} matches more than one container"))),
+            _ => Err(ContainerError::Invalid(format!(
+                "{key:?} matches more than one container"
+            ))),
         }
     }
 
     /// Writes a new container's record and returns it, ready to start.
-    pub fn create(&self, source: &ImageSource, opts: &RunOptions) -> Result<ContainerRecord, ContainerError> {
+    pub fn create(
+        &self,
+        source: &ImageSource,
+        opts: &RunOptions,
+    ) -> Result<ContainerRecord, ContainerError> {
         let (lower_dirs, image) = match source {
             ImageSource::Image(reference) => resolve_image(&self.state_root, reference)?,
             ImageSource::Rootfs(dir) => {
-                let dir = std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
+                let dir =
+                    std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
                 if !dir.is_dir() {
-                    return Err(ContainerError::Invalid(format!("rootfs {} is not a directory", dir.display())));
+                    return Err(ContainerError::Invalid(format!(
+                        "rootfs {} is not a directory",
+                        dir.display()
+                    )));
                 }
                 (vec![dir], ImageConfig::default())
             }
         };
-        let process = resolve(&image, &opts.process, |k| std::env::var(k).ok()).map_err(ContainerError::Invalid)?;
+        let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
+            .map_err(ContainerError::Invalid)?;
         let id = new_id()?;
         let name = match &opts.name {
             Some(n) => {
-                if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
-                    return Err(ContainerError::Invalid(format!("invalid container name {n:?}")));
+                if n.is_empty()
+                    || !n
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                {
+                    return Err(ContainerError::Invalid(format!(
+                        "invalid container name {n:?}"
+                    )));
                 }
                 if self.list().iter().any(|r| &r.spec.name == n) {
                     return Err(ContainerError::NameInUse(n.clone()));
@@ -163,16 +197,23 @@ impl Containers {
         };
         let mut mounts = Vec::new();
         for v in &opts.volumes {
-            let (mount, volume) = parse_volume(v, &self.state_root).map_err(ContainerError::Invalid)?;
+            let (mount, volume) =
+                parse_volume(v, &self.state_root).map_err(ContainerError::Invalid)?;
             if let Some(volume) = volume {
-                std::fs::create_dir_all(&volume.data_dir).map_err(io(format!("create volume {}", volume.name)))?;
+                std::fs::create_dir_all(&volume.data_dir)
+                    .map_err(io(format!("create volume {}", volume.name)))?;
             }
             mounts.push(mount);
         }
         for t in &opts.tmpfs {
             mounts.push(parse_tmpfs(t).map_err(ContainerError::Invalid)?);
         }
-        let size = |s: &Option<String>| s.as_deref().map(parse_size).transpose().map_err(ContainerError::Invalid);
+        let size = |s: &Option<String>| {
+            s.as_deref()
+                .map(parse_size)
+                .transpose()
+                .map_err(ContainerError::Invalid)
+        };
         let spec = ContainerSpec {
             id: id.clone(),
             name,
@@ -207,12 +248,17 @@ impl Containers {
             log_max_bytes: 10 << 20,
         };
         let dir = ContainerDir::new(self.base().join(&id));
-        std::fs::create_dir_all(dir.path()).map_err(io(format!("create {}", dir.path().display())))?;
+        std::fs::create_dir_all(dir.path())
+            .map_err(io(format!("create {}", dir.path().display())))?;
         if let Err(err) = spec.save(&dir) {
             let _ = std::fs::remove_dir_all(dir.path());
             return Err(err.into());
         }
-        Ok(ContainerRecord { dir, spec, state: State::created() })
+        Ok(ContainerRecord {
+            dir,
+            spec,
+            state: State::created(),
+        })
     }
 }
 

@@ -31,7 +31,10 @@ pub struct VolumeRef {
 
 /// `SRC:DST[:ro|rw]`: an absolute (or `./`) SRC is a bind mount, anything
 /// else names a volume under `<state root>/volumes/<name>/_data`.
-pub fn parse_volume(text: &str, state_root: &Path) -> Result<(MountSpec, Option<VolumeRef>), String> {
+pub fn parse_volume(
+    text: &str,
+    state_root: &Path,
+) -> Result<(MountSpec, Option<VolumeRef>), String> {
     let parts: Vec<&str> = text.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
         [src, dst] => (*src, *dst, ""),
@@ -39,7 +42,9 @@ pub fn parse_volume(text: &str, state_root: &Path) -> Result<(MountSpec, Option<
         _ => return Err(format!("invalid volume {text:?}: expected SRC:DST[:ro|rw]")),
     };
     if !dst.starts_with('/') {
-        return Err(format!("invalid volume {text:?}: destination must be absolute"));
+        return Err(format!(
+            "invalid volume {text:?}: destination must be absolute"
+        ));
     }
     let mut read_only = false;
     let mut propagation = None;
@@ -47,42 +52,84 @@ pub fn parse_volume(text: &str, state_root: &Path) -> Result<(MountSpec, Option<
         match opt {
             "ro" => read_only = true,
             "rw" => read_only = false,
-            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => propagation = Some(opt.to_string()),
+            "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
+                propagation = Some(opt.to_string())
+            }
             other => return Err(format!("invalid volume {text:?}: unknown option {other:?}")),
         }
     }
     if src.starts_with('/') || src.starts_with('.') {
         let source = std::path::absolute(src).map_err(|e| format!("volume {text:?}: {e}"))?;
         if !source.exists() {
-            return Err(format!("bind source path does not exist: {}", source.display()));
+            return Err(format!(
+                "bind source path does not exist: {}",
+                source.display()
+            ));
         }
-        return Ok((MountSpec { destination: dst.into(), kind: MountKind::Bind { source, propagation }, read_only }, None));
+        return Ok((
+            MountSpec {
+                destination: dst.into(),
+                kind: MountKind::Bind {
+                    source,
+                    propagation,
+                },
+                read_only,
+            },
+            None,
+        ));
     }
-    if src.is_empty() || !src.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
+    if src.is_empty()
+        || !src
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
         return Err(format!("invalid volume name {src:?}"));
     }
     let data_dir = state_root.join("volumes").join(src).join("_data");
-    let volume = VolumeRef { name: src.into(), data_dir: data_dir.clone() };
-    Ok((MountSpec { destination: dst.into(), kind: MountKind::Volume { source: data_dir, fill: true }, read_only }, Some(volume)))
+    let volume = VolumeRef {
+        name: src.into(),
+        data_dir: data_dir.clone(),
+    };
+    Ok((
+        MountSpec {
+            destination: dst.into(),
+            kind: MountKind::Volume {
+                source: data_dir,
+                fill: true,
+            },
+            read_only,
+        },
+        Some(volume),
+    ))
 }
 
 /// `DST[:size=64m,mode=1770]`.
 pub fn parse_tmpfs(text: &str) -> Result<MountSpec, String> {
     let (dst, opts) = text.split_once(':').unwrap_or((text, ""));
     if !dst.starts_with('/') {
-        return Err(format!("invalid tmpfs {text:?}: destination must be absolute"));
+        return Err(format!(
+            "invalid tmpfs {text:?}: destination must be absolute"
+        ));
     }
     let (mut size, mut mode, mut read_only) = (None, None, false);
     for opt in opts.split(',').filter(|o| !o.is_empty()) {
         match opt.split_once('=') {
             Some(("size", v)) => size = Some(parse_size(v)?),
-            Some(("mode", v)) => mode = Some(u32::from_str_radix(v, 8).map_err(|_| format!("invalid tmpfs mode {v:?}"))?),
+            Some(("mode", v)) => {
+                mode = Some(
+                    u32::from_str_radix(v, 8).map_err(|_| format!("invalid tmpfs mode {v:?}"))?,
+                )
+            }
             None if opt == "ro" => read_only = true,
             None if matches!(opt, "rw" | "noexec" | "nosuid" | "nodev" | "exec") => {}
             _ => return Err(format!("invalid tmpfs option {opt:?}")),
         }
     }
-    Ok(MountSpec { destination: dst.into(), kind: MountKind::Tmpfs { size, mode }, read_only })
+    Ok(MountSpec {
+        destination: dst.into(),
+        kind: MountKind::Tmpfs { size, mode },
+        read_only,
+    })
 }
 
 #[cfg(test)]
@@ -101,7 +148,10 @@ mod tests {
     #[test]
     fn volumes_and_binds() {
         let (m, v) = parse_volume("data:/var/lib/x:ro", Path::new("/s")).expect("volume");
-        assert_eq!(v.expect("named").data_dir, PathBuf::from("/s/volumes/data/_data"));
+        assert_eq!(
+            v.expect("named").data_dir,
+            PathBuf::from("/s/volumes/data/_data")
+        );
         assert!(m.read_only);
         let (m, v) = parse_volume("/tmp:/host-tmp", Path::new("/s")).expect("bind");
         assert!(v.is_none());
@@ -114,7 +164,13 @@ mod tests {
     #[test]
     fn tmpfs_options() {
         let m = parse_tmpfs("/run:size=1m,mode=700").expect("tmpfs");
-        assert_eq!(m.kind, MountKind::Tmpfs { size: Some(1 << 20), mode: Some(0o700) });
+        assert_eq!(
+            m.kind,
+            MountKind::Tmpfs {
+                size: Some(1 << 20),
+                mode: Some(0o700)
+            }
+        );
         assert!(parse_tmpfs("/run:size=1m,bogus").is_err());
     }
 }
