@@ -54,7 +54,7 @@ impl Layout {
             }
             if name == "unified" {
                 unified = true;
-            } else if path.join("cgroup.procs").exists() {
+            } else if is_managed(&name) && path.join("cgroup.procs").exists() {
                 hierarchies.push(name);
             }
         }
@@ -64,6 +64,16 @@ impl Layout {
             unified,
         })
     }
+}
+
+/// The v1 controllers a container joins: the ones stack limits or reads.
+/// Each join is a write to `cgroup.procs` that costs an RCU grace period
+/// in the kernel, so joining hierarchies nobody uses (blkio, freezer,
+/// devices, name=systemd) would make every start slower for nothing.
+pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids"];
+
+fn is_managed(hierarchy: &str) -> bool {
+    hierarchy.split(',').any(|c| MANAGED_V1.contains(&c))
 }
 
 /// One container's cgroup: its directory in every hierarchy.

@@ -43,7 +43,8 @@ pub struct CgroupMount {
     pub options: Option<String>,
 }
 
-/// The cgroup hierarchies of this host, from /proc/self/mountinfo.
+/// The cgroup hierarchies of this host that containers join, from
+/// /proc/self/mountinfo.
 pub fn host_cgroup_mounts() -> Vec<CgroupMount> {
     let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
         return Vec::new();
@@ -67,7 +68,11 @@ pub fn host_cgroup_mounts() -> Vec<CgroupMount> {
                 fstype: "cgroup2".into(),
                 options: None,
             }),
-            "cgroup" => {
+            "cgroup"
+                if rel
+                    .split(',')
+                    .any(|c| crate::cgroup::MANAGED_V1.contains(&c)) =>
+            {
                 let opts: Vec<&str> = super_opts
                     .split(',')
                     .filter(|o| !matches!(*o, "rw" | "ro" | "relatime"))
