@@ -110,3 +110,53 @@ fn read_only_rootfs_tmpfs_binds_and_volumes() {
     assert_eq!(out, "kept\n");
     assert_clean(&sb);
 }
+
+#[test]
+fn stdin_attach_and_tty() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let root_arg = root.to_str().expect("path");
+    let mut child = sb
+        .command(stack_bin())
+        .args([
+            "run",
+            "--rm",
+            "-i",
+            "--rootfs",
+            root_arg,
+            "sh",
+            "-c",
+            "read line; echo got:$line",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn stack run -i");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"ping\n").expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got:ping\n");
+    // -t under a pseudo-terminal (util-linux `script` provides one).
+    let cmd = format!(
+        "{} run --rm -t --rootfs {root_arg} sh -c '[ -t 0 ] && [ -t 1 ] && echo on-a-tty; exit 4'",
+        stack_bin()
+    );
+    let out = sb
+        .command("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script");
+    assert_eq!(out.status.code(), Some(4));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("on-a-tty"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_clean(&sb);
+}
