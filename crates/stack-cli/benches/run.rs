@@ -1,6 +1,7 @@
 //! `stack run --rm --network none --rootfs <busybox> true`, side by side
 //! with `runc run` on the same rootfs (and `podman run` when installed with
-//! a `localhost/busybox` image), measured by hyperfine in one run so the
+//! a `localhost/busybox` image) and the bare-namespace floor (`unshare`),
+//! measured by hyperfine in one run so the
 //! numbers are comparable. Prints hyperfine's table and the ratios of the
 //! medians. Needs root, hyperfine, runc and Debian's busybox-static.
 //!
@@ -43,6 +44,13 @@ fn main() {
                 run.join("runc").display(),
                 bundle.display()
             ),
+        ));
+    }
+    // The floor: namespaces alone, no rootfs, no cgroup (research: ~4 ms).
+    if Command::new("unshare").arg("--version").output().is_ok() {
+        commands.push((
+            "unshare-floor".into(),
+            "unshare --fork --pid --mount --uts --ipc --net true".into(),
         ));
     }
     let podman_image = Command::new("podman")

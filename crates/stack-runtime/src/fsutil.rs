@@ -23,3 +23,23 @@ pub fn remove_tree(path: &Path) -> Result<(), Error> {
         Err(err) => Err(Error::io(format!("remove {}", path.display()), err)),
     }
 }
+
+/// Moves a container directory (`<root>/containers/<id>`) to
+/// `<root>/trash/<id>`, so it is gone from the store atomically and can be
+/// deleted at leisure. Falls back to deleting it in place.
+pub fn move_to_trash(dir: &Path) -> Result<std::path::PathBuf, Error> {
+    let (Some(id), Some(root)) = (dir.file_name(), dir.parent().and_then(Path::parent)) else {
+        remove_tree(dir)?;
+        return Ok(dir.to_path_buf());
+    };
+    let trash = root.join("trash");
+    let target = trash.join(id);
+    let moved = std::fs::create_dir_all(&trash).and_then(|()| std::fs::rename(dir, &target));
+    match moved {
+        Ok(()) => Ok(target),
+        Err(_) => {
+            remove_tree(dir)?;
+            Ok(dir.to_path_buf())
+        }
+    }
+}

@@ -249,10 +249,14 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
         state.error = Some(err.to_string());
     }
     if spec.auto_remove {
-        crate::fsutil::remove_tree(dir.path())?;
-    } else {
-        state.save(dir)?;
+        // The record disappears at once (one rename); the files are deleted
+        // after the launcher has its exit code, since every unlink of a file
+        // with data can cost milliseconds on some disks.
+        let trash = crate::fsutil::move_to_trash(dir.path())?;
+        events.send(&Event::Exited { code, oom_killed });
+        return crate::fsutil::remove_tree(&trash);
     }
+    state.save(dir)?;
     events.send(&Event::Exited { code, oom_killed });
     Ok(())
 }

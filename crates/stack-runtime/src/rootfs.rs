@@ -138,8 +138,12 @@ pub fn overlay_data(spec: &ContainerSpec, dir: &ContainerDir) -> String {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    // A --rm container's upper layer is thrown away with it, so overlay need
+    // not sync it to disk when the container's mount namespace goes away
+    // (`volatile`): that sync would sit on the exit path of every run.
+    let volatile = if spec.auto_remove { ",volatile" } else { "" };
     format!(
-        "lowerdir={},upperdir={},workdir={}",
+        "lowerdir={},upperdir={},workdir={}{volatile}",
         lowers.join(":"),
         dir.upper().display(),
         dir.work().display()
