@@ -107,23 +107,33 @@ fn init_forwards_term_and_reaps_zombies() {
         return;
     };
     let root = busybox_rootfs(&sb);
-    // The shell leaves an orphan that exits at once: a zombie unless PID 1 reaps.
+    // An orphan re-parented to PID 1 becomes a zombie unless PID 1 reaps:
+    // `sleep` as PID 1 never does, our init does.
+    let script = "(sleep 0.1 &); exec sleep 100";
+    detached(&sb, &root, &["--name", "plain"], &["sh", "-c", script]);
     detached(
         &sb,
         &root,
         &["--init", "--name", "reaper"],
-        &[
-            "sh",
-            "-c",
-            "(sh -c 'sleep 0.1 &' ) ; sleep 0.5; ps -o stat,comm; exec sleep 100",
-        ],
+        &["sh", "-c", script],
     );
-    std::thread::sleep(Duration::from_millis(1200));
-    let logs = text(&stack(&sb, &["container", "logs", "reaper"]));
-    assert!(
-        !logs.lines().any(|l| l.trim_start().starts_with('Z')),
-        "no zombies: {logs}"
+    std::thread::sleep(Duration::from_millis(800));
+    let zombies = |name: &str| {
+        let out = stack(&sb, &["container", "exec", name, "ps", "-o", "stat,comm"]);
+        text(&out)
+            .lines()
+            .filter(|l| l.trim_start().starts_with('Z'))
+            .count()
+    };
+    assert_eq!(
+        zombies("plain"),
+        1,
+        "without init the orphan stays a zombie"
     );
+    assert_eq!(zombies("reaper"), 0, "init reaped the orphan");
+    assert!(stack(&sb, &["container", "rm", "--force", "plain"])
+        .status
+        .success());
     let started = Instant::now();
     assert!(stack(&sb, &["container", "stop", "-t", "10", "reaper"])
         .status
@@ -151,5 +161,30 @@ fn init_forwards_term_and_reaps_zombies() {
             .status
             .success()
     );
+    assert_clean(&sb);
+}
+
+#[test]
+fn logs_follow_until_exit() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    detached(
+        &sb,
+        &root,
+        &["--name", "talker"],
+        &["sh", "-c", "echo one; sleep 1; echo two; exit 3"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let out = stack(&sb, &["container", "logs", "--follow", "talker"]);
+    assert_eq!(text(&out), "one\ntwo\n");
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "followed until the end"
+    );
+    assert_eq!(exit_code(&sb, "talker"), 3);
+    assert!(stack(&sb, &["container", "rm", "talker"]).status.success());
     assert_clean(&sb);
 }

@@ -91,6 +91,9 @@ pub struct RunArgs {
     /// Container backend: stack (built in) or runc.
     #[arg(long)]
     runtime: Option<Backend>,
+    /// Resource limit: NAME=SOFT[:HARD] (lowered to the host's hard limit).
+    #[arg(long)]
+    ulimit: Vec<String>,
     /// Signal to stop the container with.
     #[arg(long)]
     stop_signal: Option<String>,
@@ -172,6 +175,11 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
             other => miette::bail!("--security-opt {other:?} is not supported"),
         }
     }
+    let rlimits = args
+        .ulimit
+        .iter()
+        .map(|u| parse_ulimit(u))
+        .collect::<miette::Result<Vec<_>>>()?;
     let stop_signal = args
         .stop_signal
         .as_deref()
@@ -204,6 +212,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         backend,
         stop_signal,
         stop_timeout: args.stop_timeout,
+        rlimits,
     };
     let store = Containers::new(paths.state_root.clone(), paths.run_dir.clone());
     let record = store.create(&source, &opts).into_diagnostic()?;
@@ -240,6 +249,25 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
     drop(raw);
     let exit = exit.map_err(|e| miette::miette!("{e}"))?;
     Ok(ExitCode::from(exit.code.clamp(0, 255) as u8))
+}
+
+/// `nofile=1024:2048` or `nproc=512`.
+fn parse_ulimit(text: &str) -> miette::Result<stack_runtime::spec::Rlimit> {
+    let bad = || miette::miette!("--ulimit {text:?}: expected NAME=SOFT[:HARD]");
+    let (name, values) = text.split_once('=').ok_or_else(bad)?;
+    let (soft, hard) = values.split_once(':').unwrap_or((values, values));
+    let parse = |v: &str| {
+        if v == "-1" || v == "unlimited" {
+            Ok(u64::MAX)
+        } else {
+            v.parse::<u64>().map_err(|_| bad())
+        }
+    };
+    Ok(stack_runtime::spec::Rlimit {
+        name: name.to_string(),
+        soft: parse(soft)?,
+        hard: parse(hard)?,
+    })
 }
 
 /// The user's terminal in raw mode while a `-t` container is attached;

@@ -84,6 +84,8 @@ pub struct RunOptions {
     pub backend: Backend,
     pub stop_signal: Option<i32>,
     pub stop_timeout: Option<u64>,
+    /// Resource limits for the process.
+    pub rlimits: Vec<stack_runtime::spec::Rlimit>,
 }
 
 /// The container store of one state root.
@@ -226,7 +228,7 @@ impl Containers {
                 user: process.user,
                 tty: opts.tty,
                 stdin: opts.interactive,
-                rlimits: Vec::new(),
+                rlimits: opts.rlimits.clone(),
             },
             hostname: id[..12].to_string(),
             mounts,
