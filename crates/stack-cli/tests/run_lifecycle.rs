@@ -188,3 +188,34 @@ fn logs_follow_until_exit() {
     assert!(stack(&sb, &["container", "rm", "talker"]).status.success());
     assert_clean(&sb);
 }
+
+#[test]
+fn signals_to_a_foreground_run_reach_the_container() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let child = sb
+        .command(stack_bin())
+        .args([
+            "run",
+            "--rm",
+            "--init",
+            "--rootfs",
+            root.to_str().expect("path"),
+            "sleep",
+            "100",
+        ])
+        .spawn()
+        .expect("spawn stack run");
+    std::thread::sleep(Duration::from_millis(800));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal stack run");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "TERM went through stack run and init to sleep"
+    );
+    assert_clean(&sb);
+}

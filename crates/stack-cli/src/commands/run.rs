@@ -245,10 +245,36 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         println!("{}", record.spec.id);
         return Ok(ExitCode::SUCCESS);
     }
+    if !args.tty {
+        proxy_signals(record.dir.clone());
+    }
     let exit = started.wait();
     drop(raw);
     let exit = exit.map_err(|e| miette::miette!("{e}"))?;
     Ok(ExitCode::from(exit.code.clamp(0, 255) as u8))
+}
+
+/// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to this command to
+/// the container, as `docker run` does (with a pty, ^C travels as input).
+fn proxy_signals(dir: stack_runtime::spec::ContainerDir) {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(sig);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        while let Ok(sig) = set.wait() {
+            let _ = stack_runtime::control::kill(&dir, sig);
+        }
+    });
 }
 
 /// `nofile=1024:2048` or `nproc=512`.
