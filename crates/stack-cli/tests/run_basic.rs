@@ -160,3 +160,44 @@ fn stdin_attach_and_tty() {
     );
     assert_clean(&sb);
 }
+
+#[test]
+fn bad_input_is_refused_with_a_clear_message_and_nothing_made() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let err = |args: &[&str]| {
+        let out = stack(&sb, args);
+        assert!(!out.status.success(), "{args:?} must fail");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let r = root.to_str().expect("path");
+    assert!(
+        err(&["run", "--network", "bridge", "--rootfs", r, "true"]).contains("--network bridge")
+    );
+    assert!(err(&["run", "--memory", "lots", "--rootfs", r, "true"]).contains("lots"));
+    assert!(err(&["run", "-v", "/no/such/dir:/x", "--rootfs", r, "true"]).contains("/no/such/dir"));
+    assert!(err(&["run", "--cap-add", "SYS_MAGIC", "--rootfs", r, "true"]).contains("SYS_MAGIC"));
+    assert!(err(&["run", "--rootfs", "/no/such/rootfs", "true"]).contains("/no/such/rootfs"));
+    assert!(
+        err(&["run", "busybox", "true"]).contains("--rootfs"),
+        "images are not wired in yet"
+    );
+    assert!(err(&["container", "stop", "missing"]).contains("missing"));
+    let left: Vec<_> = std::fs::read_dir(sb.state_root.join("containers"))
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(
+        left.len() <= 1,
+        "only the capability case gets a record (it fails at start): {left:?}"
+    );
+    assert!(stack(&sb, &["container", "ls", "-a", "-q"])
+        .status
+        .success());
+    for id in String::from_utf8_lossy(&stack(&sb, &["container", "ls", "-a", "-q"]).stdout).lines()
+    {
+        assert!(stack(&sb, &["container", "rm", id]).status.success());
+    }
+    assert_clean(&sb);
+}

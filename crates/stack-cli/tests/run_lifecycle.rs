@@ -85,6 +85,19 @@ fn logs_exec_and_stop_after_grace() {
     assert_eq!(exec.status.code(), Some(3));
     assert_eq!(text(&exec).lines().next(), Some("1000"));
     assert!(id.starts_with(text(&exec).lines().nth(1).expect("hostname")));
+    let doc: serde_json::Value =
+        serde_json::from_slice(&stack(&sb, &["container", "inspect", "svc"]).stdout)
+            .expect("inspect");
+    assert_eq!(
+        doc[0]["Usage"]["pids"], 1,
+        "usage readable from the cgroup: {doc}"
+    );
+    assert!(
+        doc[0]["Usage"]["memory_bytes"]
+            .as_u64()
+            .is_some_and(|m| m > 0),
+        "{doc}"
+    );
     // sleep as PID 1 ignores SIGTERM: stop waits out the grace, then kills.
     let started = Instant::now();
     assert!(stack(&sb, &["container", "stop", "-t", "1", "svc"])
