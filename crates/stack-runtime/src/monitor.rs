@@ -12,6 +12,15 @@
 //! the few pages it dirties. It writes `state.json` at each change, so
 //! status and exit code survive every `stack` process.
 //!
+//! Measured (10 idle containers, smaps_rollup): about 0.68 MiB PSS per
+//! monitor with the default position-independent `stack` binary, of which
+//! ~290 KiB are the binary's relocated read-only data; linked without PIE
+//! the same monitor is about 0.35 MiB.
+//!
+//! The monitor never exits before the container: killing it leaves the
+//! container running (its record still names the pid, so stop/kill/rm
+//! work), but its exit code is then lost.
+//!
 //! Sequence: detach (setsid + fork, the launcher reaps the first half),
 //! create the cgroup, unshare the PID namespace, fork the first process
 //! (`child.rs`), put it in the cgroup, release it, wait for its exec (or
