@@ -10,6 +10,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    if let Some(code) = hidden_mode() {
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     let cli = global::Cli::parse();
     match commands::dispatch(cli) {
         Ok(code) => code,
@@ -18,4 +21,21 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The runtime's helper modes (container monitor, exec), chosen by argv[1]
+/// before any argument parsing so the helper starts as fast as it can.
+fn hidden_mode() -> Option<i32> {
+    let mut args = std::env::args_os().skip(1);
+    let mode = args.next()?;
+    if mode == stack_runtime::launch::MONITOR_MODE {
+        let dir = args.next().map(std::path::PathBuf::from)?;
+        return Some(stack_runtime::monitor::main(&dir));
+    }
+    if mode == stack_runtime::launch::EXEC_MODE {
+        let dir = args.next().map(std::path::PathBuf::from)?;
+        let request = args.next()?.to_string_lossy().into_owned();
+        return Some(stack_runtime::exec::main(&dir, &request));
+    }
+    None
 }

@@ -1,2 +1,38 @@
 //! One container: namespaces, overlay rootfs, mounts, capabilities, seccomp,
 //! cgroups, the first process, exec, and its lifecycle.
+//!
+//! Process model (see `monitor.rs` for the reasons): the caller never forks
+//! to create a container. It execs the `stack` binary in a hidden mode
+//! ([`launch::MONITOR_MODE`]); that helper detaches into a per-container
+//! monitor, which forks the container's first process into new namespaces
+//! and stays its parent to record the exit and pump output to the log.
+//! Everything any `stack` process needs later is on disk in the container
+//! directory: `config.json` ([`spec`]), `state.json` ([`state`]) and
+//! `container.log` ([`logs`]).
+//!
+//! Setup steps that touch mounts are data ([`kernel::Op`]) performed by a
+//! [`kernel::Kernel`], so the plan is tested without root.
+
+pub mod capabilities;
+pub mod cgroup;
+mod child;
+pub mod control;
+mod error;
+pub mod events;
+pub mod exec;
+pub mod fsutil;
+mod init;
+pub mod kernel;
+pub mod launch;
+pub mod logs;
+pub mod monitor;
+pub mod process;
+pub mod rootfs;
+pub mod runc;
+pub mod seccomp;
+pub mod spec;
+pub mod state;
+pub mod timefmt;
+pub mod user;
+
+pub use error::Error;

@@ -1,6 +1,8 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod container;
+mod run;
 mod unbuilt;
 
 use std::process::ExitCode;
@@ -24,7 +26,7 @@ pub enum Command {
     /// Run a command in a running service container.
     Exec(Unbuilt),
     /// Run a command in a new container.
-    Run(Unbuilt),
+    Run(Box<run::RunArgs>),
     /// Start existing containers of the stack.
     Start(Unbuilt),
     /// Stop running containers of the stack.
@@ -58,7 +60,7 @@ pub enum Command {
     /// Run the long-lived engine with its REST API.
     Daemon(Unbuilt),
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
-    Container(Unbuilt),
+    Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
     Network(Unbuilt),
     /// Manage volumes (create, ls, inspect, rm).
@@ -71,12 +73,13 @@ pub enum Command {
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     let name = cli.command.name();
     match cli.command {
+        Command::Run(args) => run::run(&cli.host, &cli.project, *args),
+        Command::Container(args) => container::run(&cli.host, args),
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
         | Command::Logs(u)
         | Command::Exec(u)
-        | Command::Run(u)
         | Command::Start(u)
         | Command::Stop(u)
         | Command::Restart(u)
@@ -93,7 +96,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Config(u)
         | Command::Watch(u)
         | Command::Daemon(u)
-        | Command::Container(u)
         | Command::Network(u)
         | Command::Volume(u)
         | Command::Kube(u) => Ok(u.report(name)),

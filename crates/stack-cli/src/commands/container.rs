@@ -1,0 +1,223 @@
+//! `stack container ls|inspect|logs|exec|stop|kill|rm` for containers
+//! started with `stack run`.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use miette::IntoDiagnostic;
+use stack_engine::containers::{ContainerRecord, Containers};
+use stack_engine::paths::HostPaths;
+use stack_runtime::exec::ExecRequest;
+use stack_runtime::state::Status;
+
+use crate::global::HostArgs;
+
+#[derive(Debug, Args)]
+pub struct ContainerArgs {
+    #[command(subcommand)]
+    verb: Verb,
+}
+
+#[derive(Debug, Subcommand)]
+enum Verb {
+    /// List containers (running ones; -a for all).
+    #[command(alias = "ps")]
+    Ls {
+        #[arg(short = 'a', long)]
+        all: bool,
+        /// Only ids.
+        #[arg(short = 'q', long)]
+        quiet: bool,
+    },
+    /// Show a container's record as JSON.
+    Inspect { containers: Vec<String> },
+    /// Show a container's output.
+    Logs {
+        /// Keep printing new output (long form only: -f names stack files).
+        #[arg(long)]
+        follow: bool,
+        container: String,
+    },
+    /// Run a command in a running container.
+    #[command(trailing_var_arg = true)]
+    Exec {
+        #[arg(short = 'e', long = "env")]
+        env: Vec<String>,
+        #[arg(short = 'u', long)]
+        user: Option<String>,
+        #[arg(short = 'w', long)]
+        workdir: Option<String>,
+        #[arg(short = 'i', long)]
+        interactive: bool,
+        container: String,
+        #[arg(allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Stop containers: the stop signal, then SIGKILL after the grace time.
+    Stop {
+        /// Seconds to wait before killing (default: the container's).
+        #[arg(short = 't', long = "time")]
+        time: Option<u64>,
+        containers: Vec<String>,
+    },
+    /// Send a signal (default KILL).
+    Kill {
+        #[arg(short = 's', long = "signal", default_value = "KILL")]
+        signal: String,
+        containers: Vec<String>,
+    },
+    /// Remove containers.
+    Rm {
+        /// Kill a running container first (long form only: -f names stack files).
+        #[arg(long)]
+        force: bool,
+        containers: Vec<String>,
+    },
+}
+
+fn status_text(r: &ContainerRecord) -> String {
+    match r.state.effective_status() {
+        Status::Created => "created".into(),
+        Status::Running => "running".into(),
+        Status::Exited => match (r.state.exit_code, r.state.oom_killed) {
+            (Some(code), true) => format!("exited ({code}, oom-killed)"),
+            (Some(code), false) => format!("exited ({code})"),
+            (None, _) => "exited".into(),
+        },
+    }
+}
+
+pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
+    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let store = Containers::new(paths.state_root, paths.run_dir);
+    let find = |key: &str| store.find(key).into_diagnostic();
+    match args.verb {
+        Verb::Ls { all, quiet } => {
+            let mut out = std::io::stdout().lock();
+            if !quiet {
+                let _ = writeln!(
+                    out,
+                    "{:<12}  {:<24}  {:<28}  COMMAND",
+                    "CONTAINER ID", "NAME", "STATUS"
+                );
+            }
+            for r in store.list() {
+                if !all && r.state.effective_status() != Status::Running {
+                    continue;
+                }
+                if quiet {
+                    let _ = writeln!(out, "{}", &r.spec.id[..12]);
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "{:<12}  {:<24}  {:<28}  {}",
+                        &r.spec.id[..12],
+                        r.spec.name,
+                        status_text(&r),
+                        r.spec.process.args.join(" ")
+                    );
+                }
+            }
+        }
+        Verb::Inspect { containers } => {
+            let mut docs = Vec::new();
+            for key in &containers {
+                let r = find(key)?;
+                let usage = if r.state.effective_status() == Status::Running {
+                    cgroup_usage(&r)
+                } else {
+                    None
+                };
+                docs.push(serde_json::json!({
+                    "Id": r.spec.id, "Name": r.spec.name,
+                    "State": {"Status": format!("{:?}", r.state.effective_status()).to_lowercase(), "Pid": r.state.pid, "ExitCode": r.state.exit_code,
+                              "OOMKilled": r.state.oom_killed, "StartedAt": r.state.started_at, "FinishedAt": r.state.finished_at, "Error": r.state.error},
+                    "Config": r.spec, "Usage": usage, "LogPath": r.dir.log(),
+                }));
+            }
+            println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
+        }
+        Verb::Logs { follow, container } => {
+            let r = find(&container)?;
+            let path = r.dir.log();
+            let emit = |line: &stack_runtime::logs::LogLine| {
+                if line.stream == "stderr" {
+                    let _ = std::io::stderr().write_all(line.log.as_bytes());
+                } else {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(line.log.as_bytes());
+                    let _ = out.flush();
+                }
+            };
+            for line in stack_runtime::logs::read_all(&path).into_diagnostic()? {
+                emit(&line);
+            }
+            if follow {
+                let dir = r.dir.clone();
+                let running = move || {
+                    stack_runtime::state::State::load(&dir)
+                        .map(|s| s.effective_status() == Status::Running)
+                        .unwrap_or(false)
+                };
+                stack_runtime::logs::follow(
+                    &path,
+                    stack_runtime::logs::current_len(&path),
+                    emit,
+                    running,
+                )
+                .into_diagnostic()?;
+            }
+        }
+        Verb::Exec {
+            env,
+            user,
+            workdir,
+            interactive: _,
+            container,
+            command,
+        } => {
+            let r = find(&container)?;
+            let exe = std::env::current_exe().into_diagnostic()?;
+            let req = ExecRequest {
+                args: command,
+                env,
+                user: user.unwrap_or_default(),
+                cwd: workdir.unwrap_or_default(),
+            };
+            let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
+            return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+        }
+        Verb::Stop { time, containers } => {
+            for key in &containers {
+                let r = find(key)?;
+                let grace = Duration::from_secs(time.unwrap_or(r.spec.stop_timeout));
+                stack_runtime::control::stop(&r.dir, grace).into_diagnostic()?;
+                println!("{key}");
+            }
+        }
+        Verb::Kill { signal, containers } => {
+            let signal = super::run::parse_signal(&signal)?;
+            for key in &containers {
+                let r = find(key)?;
+                stack_runtime::control::kill(&r.dir, signal).into_diagnostic()?;
+                println!("{key}");
+            }
+        }
+        Verb::Rm { force, containers } => {
+            for key in &containers {
+                let r = find(key)?;
+                stack_runtime::control::remove(&r.dir, force).into_diagnostic()?;
+                println!("{key}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cgroup_usage(r: &ContainerRecord) -> Option<stack_runtime::cgroup::Usage> {
+    let root = std::path::Path::new(stack_runtime::cgroup::CGROUP_ROOT);
+    let layout = stack_runtime::cgroup::Layout::detect(root).ok()?;
+    Some(stack_runtime::cgroup::Cgroup::at(root, &layout, &r.spec.cgroup_path).usage())
+}

@@ -1,0 +1,325 @@
+//! `stack run`: create a container from an image (or `--rootfs DIR`), start
+//! it, and either print its id (`-d`) or stay attached and exit with the
+//! container's exit code, as `docker run` does.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use miette::{IntoDiagnostic, WrapErr};
+use stack_engine::containers::{Containers, ImageSource, ProcessOverrides, RunOptions};
+use stack_engine::paths::HostPaths;
+use stack_runtime::launch::Attach;
+use stack_runtime::spec::{Backend, SecuritySpec};
+
+use crate::global::{HostArgs, ProjectArgs};
+
+/// Arguments of `stack run`.
+#[derive(Debug, Args)]
+#[command(trailing_var_arg = true)]
+pub struct RunArgs {
+    /// Remove the container when it exits.
+    #[arg(long)]
+    rm: bool,
+    /// Run in the background and print the container id.
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Container name.
+    #[arg(long)]
+    name: Option<String>,
+    /// Set an environment variable (`K=V`, or `K` to pass the host's).
+    #[arg(short = 'e', long = "env", value_name = "K=V")]
+    env: Vec<String>,
+    /// User: name, uid, name:group or uid:gid.
+    #[arg(short = 'u', long)]
+    user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    workdir: Option<String>,
+    /// Override the image's entrypoint.
+    #[arg(long)]
+    entrypoint: Option<String>,
+    /// Bind mount or named volume: SRC:DST[:ro].
+    #[arg(short = 'v', long = "volume")]
+    volumes: Vec<String>,
+    /// Mount a tmpfs: DST[:size=..,mode=..].
+    #[arg(long)]
+    tmpfs: Vec<String>,
+    /// Mount the root filesystem read-only.
+    #[arg(long)]
+    read_only: bool,
+    /// Memory limit (e.g. 64m).
+    #[arg(short = 'm', long)]
+    memory: Option<String>,
+    /// Memory soft limit.
+    #[arg(long)]
+    memory_reservation: Option<String>,
+    /// Number of CPUs.
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// Relative CPU weight.
+    #[arg(short = 'c', long)]
+    cpu_shares: Option<u64>,
+    /// Maximum number of processes.
+    #[arg(long)]
+    pids_limit: Option<i64>,
+    /// Add a capability.
+    #[arg(long)]
+    cap_add: Vec<String>,
+    /// Drop a capability.
+    #[arg(long)]
+    cap_drop: Vec<String>,
+    /// Give the container every capability and no confinement.
+    #[arg(long)]
+    privileged: bool,
+    /// `no-new-privileges` or `seccomp=unconfined`.
+    #[arg(long)]
+    security_opt: Vec<String>,
+    /// Run a minimal init as PID 1 that reaps zombies and forwards signals.
+    #[arg(long)]
+    init: bool,
+    /// Keep stdin open.
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Allocate a pseudo-terminal.
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Network: only `none` until networks are built (an empty namespace
+    /// with loopback is what every container gets).
+    #[arg(long, default_value = "none")]
+    network: String,
+    /// Container backend: stack (built in) or runc.
+    #[arg(long)]
+    runtime: Option<Backend>,
+    /// Resource limit: NAME=SOFT[:HARD] (lowered to the host's hard limit).
+    #[arg(long)]
+    ulimit: Vec<String>,
+    /// Signal to stop the container with.
+    #[arg(long)]
+    stop_signal: Option<String>,
+    /// Seconds to wait for a stop before killing.
+    #[arg(long)]
+    stop_timeout: Option<u64>,
+    /// Use a directory as the root filesystem instead of an image.
+    #[arg(long, value_name = "DIR")]
+    rootfs: Option<PathBuf>,
+    /// IMAGE then CMD... (only CMD... with --rootfs).
+    #[arg(allow_hyphen_values = true)]
+    args: Vec<String>,
+}
+
+/// Parses a signal name (`TERM`, `SIGTERM`) or number.
+pub fn parse_signal(text: &str) -> miette::Result<nix::sys::signal::Signal> {
+    use std::str::FromStr;
+    if let Ok(n) = text.parse::<i32>() {
+        return nix::sys::signal::Signal::try_from(n)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("signal {text}"));
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    nix::sys::signal::Signal::from_str(&name)
+        .into_diagnostic()
+        .wrap_err_with(|| format!("unknown signal {text:?}"))
+}
+
+pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Result<ExitCode> {
+    if args.network != "none" {
+        miette::bail!(
+            "--network {}: only `none` is available in this version",
+            args.network
+        );
+    }
+    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let config = stack_engine::config::Config::load(&paths.config_file)?;
+    let backend = match args.runtime {
+        Some(b) => b,
+        None => config
+            .runtime
+            .default
+            .parse()
+            .map_err(|e: String| miette::miette!("{}: {e}", paths.config_file.display()))?,
+    };
+    let (source, cmd) = match &args.rootfs {
+        Some(dir) => (ImageSource::Rootfs(dir.clone()), args.args.clone()),
+        None => {
+            let (image, cmd) = args.args.split_first().ok_or_else(|| {
+                miette::miette!("stack run: an IMAGE or --rootfs DIR is required")
+            })?;
+            (ImageSource::Image(image.clone()), cmd.to_vec())
+        }
+    };
+    let mut env_files = Vec::new();
+    for file in &project.env_files {
+        let text = std::fs::read_to_string(file)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("env file {}", file.display()))?;
+        env_files.extend(stack_engine::containers::parse_env_file(&text));
+    }
+    let mut security = SecuritySpec {
+        privileged: args.privileged,
+        cap_add: args.cap_add,
+        cap_drop: args.cap_drop,
+        ..Default::default()
+    };
+    for opt in &args.security_opt {
+        match opt.as_str() {
+            "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true" => {
+                security.no_new_privileges = true
+            }
+            "seccomp=unconfined" | "seccomp:unconfined" => security.seccomp_unconfined = true,
+            other => miette::bail!("--security-opt {other:?} is not supported"),
+        }
+    }
+    let rlimits = args
+        .ulimit
+        .iter()
+        .map(|u| parse_ulimit(u))
+        .collect::<miette::Result<Vec<_>>>()?;
+    let stop_signal = args
+        .stop_signal
+        .as_deref()
+        .map(parse_signal)
+        .transpose()?
+        .map(|s| s as i32);
+    let opts = RunOptions {
+        name: args.name,
+        process: ProcessOverrides {
+            entrypoint: args.entrypoint,
+            cmd,
+            env_files,
+            env: args.env,
+            user: args.user,
+            workdir: args.workdir,
+        },
+        volumes: args.volumes,
+        tmpfs: args.tmpfs,
+        read_only: args.read_only,
+        memory: args.memory,
+        memory_reservation: args.memory_reservation,
+        cpus: args.cpus,
+        cpu_shares: args.cpu_shares,
+        pids_limit: args.pids_limit,
+        security,
+        init: args.init,
+        interactive: args.interactive,
+        tty: args.tty,
+        auto_remove: args.rm,
+        backend,
+        stop_signal,
+        stop_timeout: args.stop_timeout,
+        rlimits,
+    };
+    let store = Containers::new(paths.state_root.clone(), paths.run_dir.clone());
+    let record = store.create(&source, &opts).into_diagnostic()?;
+    let exe = std::env::current_exe()
+        .into_diagnostic()
+        .wrap_err("locate the stack binary")?;
+    let attach = if args.detach {
+        Attach::Detached
+    } else {
+        Attach::Foreground {
+            stdin: args.interactive,
+        }
+    };
+    let raw = if args.tty && !args.detach {
+        RawTerminal::enter()
+    } else {
+        None
+    };
+    let started = match stack_runtime::launch::start(&exe, &record.dir, attach) {
+        Ok(s) => s,
+        Err(err) => {
+            drop(raw);
+            if args.rm {
+                let _ = stack_runtime::fsutil::remove_tree(record.dir.path());
+            }
+            return Err(miette::miette!("{err}"));
+        }
+    };
+    if args.detach {
+        println!("{}", record.spec.id);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.tty {
+        proxy_signals(record.dir.clone());
+    }
+    let exit = started.wait();
+    drop(raw);
+    let exit = exit.map_err(|e| miette::miette!("{e}"))?;
+    Ok(ExitCode::from(exit.code.clamp(0, 255) as u8))
+}
+
+/// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to this command to
+/// the container, as `docker run` does (with a pty, ^C travels as input).
+fn proxy_signals(dir: stack_runtime::spec::ContainerDir) {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for sig in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+    ] {
+        set.add(sig);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        while let Ok(sig) = set.wait() {
+            let _ = stack_runtime::control::kill(&dir, sig);
+        }
+    });
+}
+
+/// `nofile=1024:2048` or `nproc=512`.
+fn parse_ulimit(text: &str) -> miette::Result<stack_runtime::spec::Rlimit> {
+    let bad = || miette::miette!("--ulimit {text:?}: expected NAME=SOFT[:HARD]");
+    let (name, values) = text.split_once('=').ok_or_else(bad)?;
+    let (soft, hard) = values.split_once(':').unwrap_or((values, values));
+    let parse = |v: &str| {
+        if v == "-1" || v == "unlimited" {
+            Ok(u64::MAX)
+        } else {
+            v.parse::<u64>().map_err(|_| bad())
+        }
+    };
+    Ok(stack_runtime::spec::Rlimit {
+        name: name.to_string(),
+        soft: parse(soft)?,
+        hard: parse(hard)?,
+    })
+}
+
+/// The user's terminal in raw mode while a `-t` container is attached;
+/// restored on drop.
+struct RawTerminal {
+    saved: nix::sys::termios::Termios,
+}
+
+impl RawTerminal {
+    fn enter() -> Option<RawTerminal> {
+        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(&stdin).ok()?;
+        let mut raw = saved.clone();
+        cfmakeraw(&mut raw);
+        tcsetattr(&stdin, SetArg::TCSANOW, &raw).ok()?;
+        Some(RawTerminal { saved })
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        let _ = nix::sys::termios::tcsetattr(
+            std::io::stdin(),
+            nix::sys::termios::SetArg::TCSANOW,
+            &self.saved,
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! Capabilities, no_new_privs, seccomp, masked and read-only paths, and fd
+//! hygiene, observed from inside the container.
+
+mod run_support;
+
+use run_support::*;
+
+/// Docker's default capability set as a CapBnd mask.
+const DOCKER_DEFAULT_CAPS: &str = "00000000a80425fb";
+
+#[test]
+fn default_confinement_matches_docker() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let (code, status, err) = run_in(&sb, &root, &[], &["cat", "/proc/self/status"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(status_field(&status, "CapBnd"), DOCKER_DEFAULT_CAPS);
+    assert_eq!(status_field(&status, "CapEff"), DOCKER_DEFAULT_CAPS);
+    assert_eq!(status_field(&status, "CapInh"), "0000000000000000");
+    assert_eq!(status_field(&status, "NoNewPrivs"), "0");
+    assert_eq!(status_field(&status, "Seccomp"), "2");
+    // Non-root keeps only the bounding set.
+    let (_, status, _) = run_in(
+        &sb,
+        &root,
+        &["-u", "alice", "--security-opt", "no-new-privileges"],
+        &["cat", "/proc/self/status"],
+    );
+    assert_eq!(status_field(&status, "CapEff"), "0000000000000000");
+    assert_eq!(status_field(&status, "CapBnd"), DOCKER_DEFAULT_CAPS);
+    assert_eq!(status_field(&status, "NoNewPrivs"), "1");
+    // seccomp refuses what the allow-list lacks, even with the capability.
+    let (_, out, _) = run_in(
+        &sb,
+        &root,
+        &["--cap-add", "SYS_TIME"],
+        &["sh", "-c", "unshare -n true 2>&1 || echo refused"],
+    );
+    assert!(out.contains("refused"), "{out}");
+    let (_, status, _) = run_in(
+        &sb,
+        &root,
+        &[
+            "--security-opt",
+            "seccomp=unconfined",
+            "--cap-drop",
+            "ALL",
+            "--cap-add",
+            "NET_ADMIN",
+        ],
+        &["cat", "/proc/self/status"],
+    );
+    assert_eq!(status_field(&status, "Seccomp"), "0");
+    assert_eq!(status_field(&status, "CapEff"), "0000000000001000");
+    let (_, status, _) = run_in(&sb, &root, &["--privileged"], &["cat", "/proc/self/status"]);
+    assert_eq!(status_field(&status, "Seccomp"), "0");
+    assert_ne!(status_field(&status, "CapEff"), DOCKER_DEFAULT_CAPS);
+    assert_clean(&sb);
+}
+
+#[test]
+fn masked_and_read_only_paths_and_no_leaked_fds() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let (code, out, err) = run_in(&sb, &root, &[], &["sh", "-c", "wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo sys-ro; touch /sys/x 2>/dev/null || echo sysfs-ro; ls /proc/self/fd | wc -l; ip -o link | wc -l"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(
+        lines,
+        ["0", "sys-ro", "sysfs-ro", "4", "1"],
+        "timer_list masked, ro paths, only stdio + the ls dir fd, only lo"
+    );
+    assert_clean(&sb);
+}

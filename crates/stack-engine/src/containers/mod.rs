@@ -1,0 +1,276 @@
+//! Containers started by `stack run`: their records under
+//! `<state root>/containers/<id>/` (the runtime's `config.json`,
+//! `state.json` and log), lookup by id, id prefix or name, and the glue
+//! from an image (lower directories + [`ImageConfig`]) and run options to a
+//! runtime spec.
+//!
+//! Plugging images in is one call: [`ImageSource::Image`] goes through
+//! [`resolve_image`], which must return the image's snapshot directories
+//! (topmost first) and its config.
+
+mod image_config;
+mod options;
+
+use std::path::{Path, PathBuf};
+
+pub use image_config::{parse_env_file, resolve, ImageConfig, ProcessOverrides, ResolvedProcess};
+pub use options::{parse_size, parse_tmpfs, parse_volume, VolumeRef};
+use stack_runtime::spec::{
+    Backend, ContainerDir, ContainerSpec, ProcessSpec, Resources, SecuritySpec,
+};
+use stack_runtime::state::State;
+
+/// Where a container's filesystem comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// An image reference, resolved through [`resolve_image`].
+    Image(String),
+    /// A plain directory used read-only as the only lower layer (`--rootfs`).
+    Rootfs(PathBuf),
+}
+
+/// Errors of container records and run options.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no such container: {0}")]
+    NotFound(String),
+    #[error("container name {0:?} is already in use")]
+    NameInUse(String),
+    #[error(transparent)]
+    Runtime(#[from] stack_runtime::Error),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ContainerError {
+    let context = context.into();
+    move |source| ContainerError::Io { context, source }
+}
+
+/// The image's layers and config. Images are not wired in yet.
+pub fn resolve_image(
+    _state_root: &Path,
+    reference: &str,
+) -> Result<(Vec<PathBuf>, ImageConfig), ContainerError> {
+    Err(ContainerError::Invalid(format!(
+        "image {reference:?}: running images is not wired in yet; use --rootfs DIR"
+    )))
+}
+
+/// Everything `stack run` can set.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub name: Option<String>,
+    pub process: ProcessOverrides,
+    pub volumes: Vec<String>,
+    pub tmpfs: Vec<String>,
+    pub read_only: bool,
+    pub memory: Option<String>,
+    pub memory_reservation: Option<String>,
+    pub cpus: Option<f64>,
+    pub cpu_shares: Option<u64>,
+    pub pids_limit: Option<i64>,
+    pub security: SecuritySpec,
+    pub init: bool,
+    pub interactive: bool,
+    pub tty: bool,
+    pub auto_remove: bool,
+    pub backend: Backend,
+    pub stop_signal: Option<i32>,
+    pub stop_timeout: Option<u64>,
+    /// Resource limits for the process.
+    pub rlimits: Vec<stack_runtime::spec::Rlimit>,
+}
+
+/// The container store of one state root.
+#[derive(Debug, Clone)]
+pub struct Containers {
+    pub state_root: PathBuf,
+    pub run_dir: PathBuf,
+    pub cgroup_parent: String,
+}
+
+/// A container as `ls` and `inspect` show it.
+#[derive(Debug, Clone)]
+pub struct ContainerRecord {
+    pub dir: ContainerDir,
+    pub spec: ContainerSpec,
+    pub state: State,
+}
+
+impl Containers {
+    pub fn new(state_root: PathBuf, run_dir: PathBuf) -> Containers {
+        let cgroup_parent = std::env::var("STACK_CGROUP_PARENT")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "stack".into());
+        Containers {
+            state_root,
+            run_dir,
+            cgroup_parent,
+        }
+    }
+
+    fn base(&self) -> PathBuf {
+        self.state_root.join("containers")
+    }
+
+    /// Every container record, oldest first.
+    pub fn list(&self) -> Vec<ContainerRecord> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(self.base()) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let dir = ContainerDir::new(entry.path());
+            if let (Ok(spec), Ok(state)) = (ContainerSpec::load(&dir), State::load(&dir)) {
+                out.push(ContainerRecord { dir, spec, state });
+            }
+        }
+        out.sort_by(|a, b| a.state.started_at.cmp(&b.state.started_at));
+        out
+    }
+
+    /// By full id, unique id prefix, or name.
+    pub fn find(&self, key: &str) -> Result<ContainerRecord, ContainerError> {
+        let all = self.list();
+        if let Some(r) = all.iter().find(|r| r.spec.id == key || r.spec.name == key) {
+            return Ok(r.clone());
+        }
+        let matches: Vec<_> = all
+            .into_iter()
+            .filter(|r| !key.is_empty() && r.spec.id.starts_with(key))
+            .collect();
+        match matches.len() {
+            1 => Ok(matches.into_iter().next().expect("one match")),
+            0 => Err(ContainerError::NotFound(key.into())),
+            _ => Err(ContainerError::Invalid(format!(
+                "{key:?} matches more than one container"
+            ))),
+        }
+    }
+
+    /// Writes a new container's record and returns it, ready to start.
+    pub fn create(
+        &self,
+        source: &ImageSource,
+        opts: &RunOptions,
+    ) -> Result<ContainerRecord, ContainerError> {
+        let (lower_dirs, image) = match source {
+            ImageSource::Image(reference) => resolve_image(&self.state_root, reference)?,
+            ImageSource::Rootfs(dir) => {
+                let dir =
+                    std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
+                if !dir.is_dir() {
+                    return Err(ContainerError::Invalid(format!(
+                        "rootfs {} is not a directory",
+                        dir.display()
+                    )));
+                }
+                (vec![dir], ImageConfig::default())
+            }
+        };
+        let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
+            .map_err(ContainerError::Invalid)?;
+        let id = new_id()?;
+        let name = match &opts.name {
+            Some(n) => {
+                if n.is_empty()
+                    || !n
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+                {
+                    return Err(ContainerError::Invalid(format!(
+                        "invalid container name {n:?}"
+                    )));
+                }
+                if self.list().iter().any(|r| &r.spec.name == n) {
+                    return Err(ContainerError::NameInUse(n.clone()));
+                }
+                n.clone()
+            }
+            None => format!("stack_{}", &id[..12]),
+        };
+        let mut mounts = Vec::new();
+        for v in &opts.volumes {
+            let (mount, volume) =
+                parse_volume(v, &self.state_root).map_err(ContainerError::Invalid)?;
+            if let Some(volume) = volume {
+                std::fs::create_dir_all(&volume.data_dir)
+                    .map_err(io(format!("create volume {}", volume.name)))?;
+            }
+            mounts.push(mount);
+        }
+        for t in &opts.tmpfs {
+            mounts.push(parse_tmpfs(t).map_err(ContainerError::Invalid)?);
+        }
+        let size = |s: &Option<String>| {
+            s.as_deref()
+                .map(parse_size)
+                .transpose()
+                .map_err(ContainerError::Invalid)
+        };
+        let spec = ContainerSpec {
+            id: id.clone(),
+            name,
+            backend: opts.backend,
+            lower_dirs,
+            process: ProcessSpec {
+                args: process.args,
+                env: process.env,
+                cwd: process.cwd,
+                user: process.user,
+                tty: opts.tty,
+                stdin: opts.interactive,
+                rlimits: opts.rlimits.clone(),
+            },
+            hostname: id[..12].to_string(),
+            mounts,
+            security: opts.security.clone(),
+            resources: Resources {
+                memory: size(&opts.memory)?,
+                memory_reservation: size(&opts.memory_reservation)?,
+                cpus: opts.cpus,
+                cpu_shares: opts.cpu_shares,
+                pids_limit: opts.pids_limit,
+            },
+            read_only: opts.read_only,
+            init: opts.init,
+            auto_remove: opts.auto_remove,
+            cgroup_path: format!("{}/{}", self.cgroup_parent, id),
+            stop_signal: opts.stop_signal.unwrap_or(libc_sigterm()),
+            stop_timeout: opts.stop_timeout.unwrap_or(10),
+            runc_root: Some(self.run_dir.join("runc")),
+            log_max_bytes: 10 << 20,
+        };
+        let dir = ContainerDir::new(self.base().join(&id));
+        std::fs::create_dir_all(dir.path())
+            .map_err(io(format!("create {}", dir.path().display())))?;
+        if let Err(err) = spec.save(&dir) {
+            let _ = std::fs::remove_dir_all(dir.path());
+            return Err(err.into());
+        }
+        Ok(ContainerRecord {
+            dir,
+            spec,
+            state: State::created(),
+        })
+    }
+}
+
+fn libc_sigterm() -> i32 {
+    15
+}
+
+/// 64 random hex digits, as Docker's ids.
+fn new_id() -> Result<String, ContainerError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ContainerError::Invalid(format!("random id: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

@@ -1,0 +1,476 @@
+//! The container's cgroup on cgroup v1, v2, and the hybrid layout (v1
+//! controllers plus a cgroup2 mount at `unified/`, where crun gives up).
+//!
+//! Written against the cgroupfs files directly rather than through
+//! cgroups-rs: cgroups-rs 0.5 brings zbus and a second nix version into
+//! every build of the one `stack` binary, and what a container needs is a
+//! handful of files (create, limits, join, OOM count, usage, remove). Every
+//! function takes the hierarchy root, so tests point it at a temporary
+//! directory of plain files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Error};
+use crate::spec::Resources;
+
+/// Where the cgroup hierarchies are mounted.
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup";
+
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+/// How the host mounts its cgroups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// One cgroup2 hierarchy at the root.
+    Unified,
+    /// v1 hierarchies below the root (directory names such as `memory`,
+    /// `cpu,cpuacct`), and optionally a cgroup2 hierarchy at `unified`.
+    Legacy {
+        hierarchies: Vec<String>,
+        unified: bool,
+    },
+}
+
+impl Layout {
+    /// Detects the layout under `root` (statfs magic, as runc does).
+    pub fn detect(root: &Path) -> Result<Layout, Error> {
+        let stat =
+            nix::sys::statfs::statfs(root).context(|| format!("statfs {}", root.display()))?;
+        if stat.filesystem_type().0 as i64 == CGROUP2_SUPER_MAGIC {
+            return Ok(Layout::Unified);
+        }
+        let mut hierarchies = Vec::new();
+        let mut unified = false;
+        let entries = std::fs::read_dir(root).context(|| format!("read {}", root.display()))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            // Skip symlinks such as `cpuacct -> cpu,cpuacct`.
+            if entry.file_type().map(|t| t.is_symlink()).unwrap_or(true) {
+                continue;
+            }
+            if name == "unified" {
+                unified = true;
+            } else if is_managed(&name) && path.join("cgroup.procs").exists() {
+                hierarchies.push(name);
+            }
+        }
+        hierarchies.sort();
+        Ok(Layout::Legacy {
+            hierarchies,
+            unified,
+        })
+    }
+}
+
+/// The v1 controllers a container joins: the ones stack limits or reads.
+/// Each join is a write to `cgroup.procs` that costs an RCU grace period
+/// in the kernel, so joining hierarchies nobody uses (blkio, freezer,
+/// devices, name=systemd) would make every start slower for nothing.
+pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids"];
+
+fn is_managed(hierarchy: &str) -> bool {
+    hierarchy.split(',').any(|c| MANAGED_V1.contains(&c))
+}
+
+/// One container's cgroup: its directory in every hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cgroup {
+    /// Directory per hierarchy; v1 ones are named by hierarchy.
+    pub dirs: Vec<(String, PathBuf)>,
+    /// True when limits go to a cgroup2 hierarchy.
+    pub unified: bool,
+}
+
+/// Usage figures for `stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Usage {
+    pub memory_bytes: u64,
+    pub cpu_usec: u64,
+    pub pids: u64,
+}
+
+fn write(path: &Path, value: &str) -> Result<(), Error> {
+    std::fs::write(path, value).context(|| format!("write {value:?} to {}", path.display()))
+}
+
+fn read_trimmed(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// Reads `key value` lines (memory.events, memory.oom_control, cpu.stat).
+fn keyed(path: &Path, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(' ')?;
+        (k == key).then(|| v.trim().parse().ok()).flatten()
+    })
+}
+
+impl Cgroup {
+    /// The cgroup at `rel` (e.g. `stack/<id>`) under `root`, not yet created.
+    pub fn at(root: &Path, layout: &Layout, rel: &str) -> Cgroup {
+        match layout {
+            Layout::Unified => Cgroup {
+                dirs: vec![("".into(), root.join(rel))],
+                unified: true,
+            },
+            Layout::Legacy {
+                hierarchies,
+                unified,
+            } => {
+                let mut dirs: Vec<(String, PathBuf)> = hierarchies
+                    .iter()
+                    .map(|h| (h.clone(), root.join(h).join(rel)))
+                    .collect();
+                if *unified {
+                    dirs.push(("unified".into(), root.join("unified").join(rel)));
+                }
+                Cgroup {
+                    dirs,
+                    unified: false,
+                }
+            }
+        }
+    }
+
+    fn dir(&self, hierarchy: &str) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(h, _)| h == hierarchy || (h.split(',').any(|c| c == hierarchy)))
+            .map(|(_, p)| p.as_path())
+    }
+
+    /// Creates every directory and applies `resources`. On v2, ancestors get
+    /// the controllers enabled (never the leaf: no-internal-process rule).
+    pub fn create(&self, root: &Path, resources: &Resources) -> Result<(), Error> {
+        for (hierarchy, dir) in &self.dirs {
+            if self.unified {
+                enable_controllers(root, dir)?;
+            } else if hierarchy.split(',').any(|c| c == "cpuset") {
+                create_cpuset(dir)?;
+            }
+            std::fs::create_dir_all(dir).context(|| format!("create cgroup {}", dir.display()))?;
+        }
+        self.apply(resources)
+    }
+
+    /// Writes the limits.
+    pub fn apply(&self, r: &Resources) -> Result<(), Error> {
+        let set = |hierarchy: &str, file: &str, value: String| -> Result<(), Error> {
+            match self.dir(hierarchy) {
+                Some(dir) => write(&dir.join(file), &value),
+                None => Err(Error::invalid(
+                    format!("cgroup controller {hierarchy}"),
+                    "not mounted on this host",
+                )),
+            }
+        };
+        let (mem, cpu, pids) = if self.unified {
+            ("", "", "")
+        } else {
+            ("memory", "cpu", "pids")
+        };
+        if let Some(bytes) = r.memory {
+            let file = if self.unified {
+                "memory.max"
+            } else {
+                "memory.limit_in_bytes"
+            };
+            set(mem, file, bytes.to_string())?;
+        }
+        if let Some(bytes) = r.memory_reservation {
+            let file = if self.unified {
+                "memory.low"
+            } else {
+                "memory.soft_limit_in_bytes"
+            };
+            set(mem, file, bytes.to_string())?;
+        }
+        if let Some(cpus) = r.cpus {
+            let period: u64 = 100_000;
+            let quota = (cpus * period as f64).round() as u64;
+            if self.unified {
+                set(cpu, "cpu.max", format!("{quota} {period}"))?;
+            } else {
+                set(cpu, "cpu.cfs_period_us", period.to_string())?;
+                set(cpu, "cpu.cfs_quota_us", quota.to_string())?;
+            }
+        }
+        if let Some(shares) = r.cpu_shares {
+            if self.unified {
+                set(cpu, "cpu.weight", shares_to_weight(shares).to_string())?;
+            } else {
+                set(cpu, "cpu.shares", shares.to_string())?;
+            }
+        }
+        if let Some(limit) = r.pids_limit {
+            let value = if limit <= 0 {
+                "max".to_string()
+            } else {
+                limit.to_string()
+            };
+            set(pids, "pids.max", value)?;
+        }
+        Ok(())
+    }
+
+    /// Moves process `pid` into the cgroup in every hierarchy.
+    pub fn join(&self, pid: i32) -> Result<(), Error> {
+        for (_, dir) in &self.dirs {
+            write(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// How many times the kernel's OOM killer killed a process in here.
+    pub fn oom_kills(&self) -> u64 {
+        if self.unified {
+            self.dir("")
+                .and_then(|d| keyed(&d.join("memory.events"), "oom_kill"))
+                .unwrap_or(0)
+        } else {
+            self.dir("memory")
+                .and_then(|d| keyed(&d.join("memory.oom_control"), "oom_kill"))
+                .unwrap_or(0)
+        }
+    }
+
+    /// Current memory, cumulative CPU time and process count.
+    pub fn usage(&self) -> Usage {
+        let num = |p: Option<PathBuf>| {
+            p.and_then(|p| read_trimmed(&p))
+                .and_then(|s| s.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if self.unified {
+            let d = self.dir("");
+            Usage {
+                memory_bytes: num(d.map(|d| d.join("memory.current"))),
+                cpu_usec: d
+                    .and_then(|d| keyed(&d.join("cpu.stat"), "usage_usec"))
+                    .unwrap_or(0),
+                pids: num(d.map(|d| d.join("pids.current"))),
+            }
+        } else {
+            Usage {
+                memory_bytes: num(self.dir("memory").map(|d| d.join("memory.usage_in_bytes"))),
+                cpu_usec: num(self.dir("cpuacct").map(|d| d.join("cpuacct.usage"))) / 1000,
+                pids: num(self.dir("pids").map(|d| d.join("pids.current"))),
+            }
+        }
+    }
+
+    /// Kills whatever is left inside and removes every directory, retrying
+    /// while the kernel finishes releasing exited tasks.
+    pub fn remove(&self) -> Result<(), Error> {
+        let mut last_error = None;
+        for (_, dir) in &self.dirs {
+            if !dir.exists() {
+                continue;
+            }
+            let kill_file = dir.join("cgroup.kill");
+            if kill_file.exists() {
+                let _ = std::fs::write(&kill_file, "1");
+            }
+            let mut removed = false;
+            for attempt in 0..200 {
+                for pid in procs(dir) {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                match std::fs::remove_dir(dir) {
+                    Ok(()) => {
+                        removed = true;
+                        break;
+                    }
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                        removed = true;
+                        break;
+                    }
+                    Err(err) => {
+                        last_error =
+                            Some(Error::io(format!("remove cgroup {}", dir.display()), err));
+                        std::thread::sleep(Duration::from_millis(if attempt < 20 {
+                            1
+                        } else {
+                            10
+                        }));
+                    }
+                }
+            }
+            if removed {
+                last_error = None;
+            }
+        }
+        match last_error {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+
+    /// Process ids in the cgroup (first hierarchy that has any).
+    pub fn pids(&self) -> Vec<i32> {
+        self.dirs
+            .iter()
+            .map(|(_, d)| procs(d))
+            .find(|p| !p.is_empty())
+            .unwrap_or_default()
+    }
+}
+
+fn procs(dir: &Path) -> Vec<i32> {
+    std::fs::read_to_string(dir.join("cgroup.procs"))
+        .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// cgroup v1 cpu.shares to v2 cpu.weight (the formula runc and crun use).
+pub fn shares_to_weight(shares: u64) -> u64 {
+    let shares = shares.clamp(2, 262_144);
+    1 + ((shares - 2) * 9999) / 262_142
+}
+
+/// Enables memory, cpu and pids for children on every ancestor of `leaf`
+/// below `root`.
+fn enable_controllers(root: &Path, leaf: &Path) -> Result<(), Error> {
+    let rel = leaf.strip_prefix(root).unwrap_or(leaf);
+    let mut dir = root.to_path_buf();
+    let wanted: Vec<String> = read_trimmed(&root.join("cgroup.controllers"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter(|c| matches!(*c, "memory" | "cpu" | "pids"))
+        .map(|c| format!("+{c}"))
+        .collect();
+    let components: Vec<_> = rel.components().collect();
+    for (i, component) in components.iter().enumerate() {
+        if !wanted.is_empty() {
+            write(&dir.join("cgroup.subtree_control"), &wanted.join(" "))?;
+        }
+        dir.push(component);
+        if i + 1 < components.len() {
+            std::fs::create_dir_all(&dir).context(|| format!("create cgroup {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// v1 cpuset cgroups start with no CPUs or memory nodes: copy the parent's
+/// into each new level, or joining fails with ENOSPC.
+fn create_cpuset(leaf: &Path) -> Result<(), Error> {
+    let mut missing = Vec::new();
+    let mut dir = leaf.to_path_buf();
+    while !dir.exists() {
+        missing.push(dir.clone());
+        if !dir.pop() {
+            break;
+        }
+    }
+    for dir in missing.into_iter().rev() {
+        std::fs::create_dir(&dir).context(|| format!("create cgroup {}", dir.display()))?;
+        let parent = dir.parent().unwrap_or(&dir).to_path_buf();
+        for file in ["cpuset.cpus", "cpuset.mems"] {
+            if read_trimmed(&dir.join(file)).unwrap_or_default().is_empty() {
+                if let Some(value) = read_trimmed(&parent.join(file)) {
+                    write(&dir.join(file), &value)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("stack-cgroup-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn v1_limits_land_in_their_controllers() {
+        let root = temp("v1");
+        let layout = Layout::Legacy {
+            hierarchies: vec!["cpu".into(), "memory".into(), "pids".into()],
+            unified: true,
+        };
+        let cg = Cgroup::at(&root, &layout, "stack/c1");
+        let r = Resources {
+            memory: Some(64 << 20),
+            memory_reservation: Some(32 << 20),
+            cpus: Some(0.5),
+            cpu_shares: Some(512),
+            pids_limit: Some(20),
+        };
+        cg.create(&root, &r).expect("create");
+        let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+        assert_eq!(
+            read("memory/stack/c1/memory.limit_in_bytes"),
+            (64u64 << 20).to_string()
+        );
+        assert_eq!(
+            read("memory/stack/c1/memory.soft_limit_in_bytes"),
+            (32u64 << 20).to_string()
+        );
+        assert_eq!(read("cpu/stack/c1/cpu.cfs_quota_us"), "50000");
+        assert_eq!(read("cpu/stack/c1/cpu.shares"), "512");
+        assert_eq!(read("pids/stack/c1/pids.max"), "20");
+        assert!(
+            root.join("unified/stack/c1").is_dir(),
+            "hybrid: joined in cgroup2 too"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn v2_enables_controllers_on_ancestors_only() {
+        let root = temp("v2");
+        std::fs::write(
+            root.join("cgroup.controllers"),
+            "cpuset cpu io memory pids\n",
+        )
+        .expect("fixture");
+        let cg = Cgroup::at(&root, &Layout::Unified, "stack/c2");
+        let r = Resources {
+            memory: Some(1 << 20),
+            cpus: Some(1.5),
+            cpu_shares: Some(1024),
+            pids_limit: Some(5),
+            ..Default::default()
+        };
+        cg.create(&root, &r).expect("create");
+        let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+        assert_eq!(read("cgroup.subtree_control"), "+cpu +memory +pids");
+        assert_eq!(read("stack/cgroup.subtree_control"), "+cpu +memory +pids");
+        assert!(!root.join("stack/c2/cgroup.subtree_control").exists());
+        assert_eq!(read("stack/c2/cpu.max"), "150000 100000");
+        assert_eq!(read("stack/c2/cpu.weight"), "39");
+        assert_eq!(read("stack/c2/memory.max"), "1048576");
+        std::fs::write(
+            root.join("stack/c2/memory.events"),
+            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        )
+        .expect("fixture");
+        assert_eq!(cg.oom_kills(), 1);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn shares_map_to_weights_like_runc() {
+        assert_eq!(shares_to_weight(2), 1);
+        assert_eq!(shares_to_weight(1024), 39);
+        assert_eq!(shares_to_weight(262_144), 10_000);
+    }
+}

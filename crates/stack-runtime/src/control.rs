@@ -1,0 +1,95 @@
+//! Signals, stop, wait and removal of a container from any `stack`
+//! process, through its record and its processes' pids (checked against
+//! their start times so a reused pid is never signalled).
+
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::error::Error;
+use crate::spec::{ContainerDir, ContainerSpec};
+use crate::state::{State, Status};
+
+/// Sends `signal` to the container's first process.
+pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
+    let state = State::load(dir)?;
+    let spec = ContainerSpec::load(dir)?;
+    match state.pid {
+        Some(pid) if state.effective_status() == Status::Running && state.container_alive() => {
+            nix::sys::signal::kill(Pid::from_raw(pid), signal)
+                .map_err(|e| Error::sys(format!("signal {signal} to {}", spec.name), e))
+        }
+        _ => Err(Error::NotRunning(spec.name)),
+    }
+}
+
+/// Waits until the monitor has recorded the exit, or `timeout` passes.
+/// Returns whether it finished.
+pub fn wait_stopped(dir: &ContainerDir, timeout: Duration) -> Result<bool, Error> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let state = State::load(dir).or_else(|err| {
+            if dir.path().exists() {
+                Err(err)
+            } else {
+                Ok(State::created())
+            }
+        })?;
+        if !dir.path().exists()
+            || state.effective_status() != Status::Running
+            || !state.monitor_alive() && !state.container_alive()
+        {
+            return Ok(true);
+        }
+        if Instant::now() >= deadline {
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Docker's stop: the stop signal, then SIGKILL after `grace`.
+pub fn stop(dir: &ContainerDir, grace: Duration) -> Result<(), Error> {
+    let spec = ContainerSpec::load(dir)?;
+    let signal = Signal::try_from(spec.stop_signal).unwrap_or(Signal::SIGTERM);
+    match kill(dir, signal) {
+        Ok(()) => {}
+        Err(Error::NotRunning(_)) => return Ok(()),
+        Err(err) => return Err(err),
+    }
+    if wait_stopped(dir, grace)? {
+        return Ok(());
+    }
+    match kill(dir, Signal::SIGKILL) {
+        Ok(()) | Err(Error::NotRunning(_)) => {}
+        Err(err) => return Err(err),
+    }
+    wait_stopped(dir, Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// Removes a container: refuses a running one unless `force` (then kills
+/// it), removes what is left of its cgroup, then its directory.
+pub fn remove(dir: &ContainerDir, force: bool) -> Result<(), Error> {
+    let spec = ContainerSpec::load(dir)?;
+    let state = State::load(dir)?;
+    if state.effective_status() == Status::Running {
+        if !force {
+            return Err(Error::Running(spec.name));
+        }
+        match kill(dir, Signal::SIGKILL) {
+            Ok(()) | Err(Error::NotRunning(_)) => {}
+            Err(err) => return Err(err),
+        }
+        wait_stopped(dir, Duration::from_secs(10))?;
+    }
+    let root = std::path::Path::new(crate::cgroup::CGROUP_ROOT);
+    if let Ok(layout) = crate::cgroup::Layout::detect(root) {
+        crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).remove()?;
+    }
+    if spec.backend == crate::spec::Backend::Runc {
+        crate::runc::delete(&spec);
+    }
+    crate::fsutil::remove_tree(dir.path())
+}

@@ -1,0 +1,143 @@
+//! `exec`: a new process in a running container. The hidden exec mode of
+//! the `stack` binary joins the container's cgroup and every namespace of
+//! its first process (setns affects only the calling thread, and this
+//! helper has just one), forks so the child lands in the PID namespace, and
+//! the child becomes the process with the same user, capability and seccomp
+//! rules as the first one.
+
+use std::os::fd::AsFd;
+use std::path::Path;
+use std::process::Command;
+
+use nix::sched::CloneFlags;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, ForkResult};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Error};
+use crate::spec::{Backend, ContainerDir, ContainerSpec};
+use crate::state::{State, Status};
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ExecRequest {
+    pub args: Vec<String>,
+    /// Added to the container's environment (`KEY=VALUE`).
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// Empty: the container's user.
+    #[serde(default)]
+    pub user: String,
+    /// Empty: the container's working directory.
+    #[serde(default)]
+    pub cwd: String,
+}
+
+/// Runs `req` in the container and returns its exit code; stdio is the
+/// caller's.
+pub fn exec(exe: &Path, dir: &ContainerDir, req: &ExecRequest) -> Result<i32, Error> {
+    let spec = ContainerSpec::load(dir)?;
+    let state = State::load(dir)?;
+    if state.effective_status() != Status::Running || !state.container_alive() {
+        return Err(Error::NotRunning(spec.name));
+    }
+    if spec.backend == Backend::Runc {
+        return crate::runc::exec(&spec, req);
+    }
+    let json =
+        serde_json::to_string(req).map_err(|e| Error::invalid("exec request", e.to_string()))?;
+    let status = Command::new(exe)
+        .arg(crate::launch::EXEC_MODE)
+        .arg(dir.path())
+        .arg(json)
+        .status()
+        .context(|| format!("start {}", exe.display()))?;
+    Ok(status.code().unwrap_or(255))
+}
+
+/// Entry point of the hidden exec mode.
+pub fn main(dir: &Path, request: &str) -> i32 {
+    match run(&ContainerDir::new(dir), request) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("stack exec: {err}");
+            126
+        }
+    }
+}
+
+fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
+    let req: ExecRequest =
+        serde_json::from_str(request).map_err(|e| Error::invalid("exec request", e.to_string()))?;
+    let spec = ContainerSpec::load(dir)?;
+    let state = State::load(dir)?;
+    let pid = state
+        .pid
+        .filter(|_| state.container_alive())
+        .ok_or_else(|| Error::NotRunning(spec.name.clone()))?;
+    let root = Path::new(crate::cgroup::CGROUP_ROOT);
+    let layout = crate::cgroup::Layout::detect(root)?;
+    crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).join(std::process::id() as i32)?;
+    // Open every namespace first: /proc of the host is gone after mnt.
+    let order = [
+        ("cgroup", CloneFlags::CLONE_NEWCGROUP),
+        ("ipc", CloneFlags::CLONE_NEWIPC),
+        ("uts", CloneFlags::CLONE_NEWUTS),
+        ("net", CloneFlags::CLONE_NEWNET),
+        ("pid", CloneFlags::CLONE_NEWPID),
+        ("mnt", CloneFlags::CLONE_NEWNS),
+    ];
+    let mut files = Vec::new();
+    for (name, flag) in order {
+        let path = format!("/proc/{pid}/ns/{name}");
+        files.push((
+            std::fs::File::open(&path).context(|| format!("open {path}"))?,
+            flag,
+            name,
+        ));
+    }
+    for (file, flag, name) in &files {
+        nix::sched::setns(file.as_fd(), *flag).context(|| format!("join the {name} namespace"))?;
+    }
+    drop(files);
+    let mut env = spec.process.env.clone();
+    for e in &req.env {
+        let key = e.split('=').next().unwrap_or_default();
+        env.retain(|x| x.split('=').next() != Some(key));
+        env.push(e.clone());
+    }
+    let user = if req.user.is_empty() {
+        spec.process.user.clone()
+    } else {
+        req.user.clone()
+    };
+    let cwd = if req.cwd.is_empty() {
+        spec.process.cwd.clone()
+    } else {
+        req.cwd.clone()
+    };
+    // SAFETY: this helper process is single-threaded.
+    match unsafe { fork() }.context(|| "fork".to_string())? {
+        ForkResult::Child => {
+            let err = (|| {
+                let prepared = crate::process::prepare(&req.args, &env, &user, &spec.security)?;
+                let cwd = if cwd.is_empty() { "/".to_string() } else { cwd };
+                nix::unistd::chdir(cwd.as_str())
+                    .context(|| format!("working directory {cwd:?}"))?;
+                Ok::<_, Error>(crate::process::switch_and_exec(&prepared))
+            })()
+            .unwrap_or_else(|e| e);
+            eprintln!("stack exec: {err}");
+            // SAFETY: leave the forked child without running destructors.
+            unsafe { libc::_exit(126) }
+        }
+        ForkResult::Parent { child } => loop {
+            match waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+                Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
+                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(Error::sys("wait for the exec'd process", e)),
+            }
+        },
+    }
+}

@@ -1,0 +1,274 @@
+//! The second backend: the same container as an OCI runtime bundle run by
+//! `runc`. The monitor mounts the overlay rootfs in a private mount
+//! namespace of its own (so the mount dies with it), writes
+//! `bundle/config.json` through oci-spec, runs `runc create`, reads the
+//! pid, `runc start`s it and then reaps it like a native container (it is
+//! a child subreaper, so runc's init is re-parented to it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use nix::mount::MsFlags;
+use nix::unistd::Pid;
+use serde_json::{json, Value};
+
+use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
+use crate::error::{Context, Error};
+use crate::exec::ExecRequest;
+use crate::kernel::{join_in_root, Kernel, Linux, Op};
+use crate::rootfs::{overlay_data, MASKED_PATHS, READONLY_PATHS};
+use crate::spec::{ContainerDir, ContainerSpec, MountKind};
+
+fn runc_root(spec: &ContainerSpec) -> PathBuf {
+    spec.runc_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/run/stack/runc"))
+}
+
+fn runc(spec: &ContainerSpec) -> Command {
+    let mut cmd = Command::new("runc");
+    cmd.arg("--root").arg(runc_root(spec));
+    cmd
+}
+
+fn checked(cmd: &mut Command, what: &str) -> Result<(), Error> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .context(|| format!("run runc {what}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Setup(format!(
+            "runc {what}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// Starts the container under runc with the given stdio descriptors.
+pub fn start(
+    spec: &ContainerSpec,
+    dir: &ContainerDir,
+    stdio: &[i32; 3],
+) -> Result<(Pid, Cgroup), Error> {
+    nix::sys::prctl::set_child_subreaper(true).context(|| "become a subreaper".to_string())?;
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+        .context(|| "private mount namespace".to_string())?;
+    let mut kernel = Linux;
+    kernel.run(&Op::Mount {
+        source: None,
+        target: "/".into(),
+        fstype: None,
+        flags: MsFlags::MS_SLAVE | MsFlags::MS_REC,
+        data: None,
+    })?;
+    kernel.run(&Op::Mount {
+        source: Some("overlay".into()),
+        target: dir.rootfs(),
+        fstype: Some("overlay".into()),
+        flags: MsFlags::empty(),
+        data: Some(overlay_data(spec, dir)),
+    })?;
+    for m in &spec.mounts {
+        if let MountKind::Volume { source, fill: true } = &m.kind {
+            kernel.run(&Op::FillIfEmpty {
+                from: join_in_root(&dir.rootfs(), &m.destination),
+                to: source.clone(),
+            })?;
+        }
+    }
+    let config = bundle_config(spec, dir)?;
+    let bundle = dir.bundle();
+    std::fs::create_dir_all(&bundle).context(|| format!("create {}", bundle.display()))?;
+    config
+        .save(bundle.join("config.json"))
+        .map_err(|e| Error::Setup(format!("write OCI bundle: {e}")))?;
+    let pid_file = dir.path().join("runc.pid");
+    let mut create = runc(spec);
+    create
+        .args(["create", "--bundle"])
+        .arg(&bundle)
+        .arg("--pid-file")
+        .arg(&pid_file)
+        .arg(&spec.id);
+    // SAFETY: dup2 only, between fork and exec.
+    let fds = *stdio;
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        create.pre_exec(move || {
+            for (i, fd) in fds.iter().enumerate() {
+                if libc::dup2(*fd, i as i32) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let status = create.status().context(|| "run runc create".to_string())?;
+    if !status.success() {
+        return Err(Error::Setup(format!("runc create failed ({status})")));
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .context(|| format!("read {}", pid_file.display()))?
+        .trim()
+        .parse()
+        .map_err(|_| Error::Setup("runc wrote no pid".into()))?;
+    if let Err(err) = checked(runc(spec).args(["start", &spec.id]), "start") {
+        delete(spec);
+        return Err(err);
+    }
+    let layout = Layout::detect(Path::new(CGROUP_ROOT))?;
+    Ok((
+        Pid::from_raw(pid),
+        Cgroup::at(Path::new(CGROUP_ROOT), &layout, &spec.cgroup_path),
+    ))
+}
+
+/// Forgets the container in runc (its cgroup and state); best effort.
+pub fn delete(spec: &ContainerSpec) {
+    let _ = checked(runc(spec).args(["delete", "--force", &spec.id]), "delete");
+}
+
+/// `runc exec` with the caller's stdio.
+pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
+    let mut cmd = runc(spec);
+    cmd.arg("exec");
+    for e in &req.env {
+        cmd.arg("--env").arg(e);
+    }
+    if !req.cwd.is_empty() {
+        cmd.arg("--cwd").arg(&req.cwd);
+    }
+    cmd.arg(&spec.id).args(&req.args);
+    let status = cmd.status().context(|| "run runc exec".to_string())?;
+    Ok(status.code().unwrap_or(255))
+}
+
+/// The OCI runtime spec equivalent of `spec`.
+pub fn bundle_config(
+    spec: &ContainerSpec,
+    dir: &ContainerDir,
+) -> Result<oci_spec::runtime::Spec, Error> {
+    let rootfs = dir.rootfs();
+    let passwd = std::fs::read_to_string(join_in_root(&rootfs, "/etc/passwd")).unwrap_or_default();
+    let group = std::fs::read_to_string(join_in_root(&rootfs, "/etc/group")).unwrap_or_default();
+    let user = crate::user::resolve(&spec.process.user, &passwd, &group)?;
+    let caps = crate::capabilities::names(&crate::capabilities::resolve(&spec.security)?);
+    let seccomp = if spec.security.privileged || spec.security.seccomp_unconfined {
+        Value::Null
+    } else {
+        seccomp_json(&crate::capabilities::resolve(&spec.security)?)
+    };
+    let mut env = spec.process.env.clone();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", user.home));
+    }
+    let nsd = "nosuid,noexec,nodev";
+    let mut mounts = vec![
+        json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid","noexec","nodev"]}),
+        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid","strictatime","mode=755","size=65536k"]}),
+        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]}),
+        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid","noexec","nodev","mode=1777","size=65536k"]}),
+        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid","noexec","nodev"]}),
+        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid","noexec","nodev", if spec.security.privileged {"rw"} else {"ro"}]}),
+        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid","noexec","nodev","relatime", if spec.security.privileged {"rw"} else {"ro"}]}),
+    ];
+    let _ = nsd;
+    for m in &spec.mounts {
+        let ro = if m.read_only { "ro" } else { "rw" };
+        mounts.push(match &m.kind {
+            MountKind::Bind { source, propagation } => json!({"destination": m.destination, "type": "bind", "source": source, "options": ["rbind", ro, propagation.clone().unwrap_or_else(|| "rprivate".into())]}),
+            MountKind::Volume { source, .. } => json!({"destination": m.destination, "type": "bind", "source": source, "options": ["rbind", ro]}),
+            MountKind::Tmpfs { size, mode } => {
+                let mut opts = vec!["nosuid".to_string(), "nodev".into(), "noexec".into(), ro.into(), format!("mode={:o}", mode.unwrap_or(0o1777))];
+                if let Some(size) = size {
+                    opts.push(format!("size={size}"));
+                }
+                json!({"destination": m.destination, "type": "tmpfs", "source": "tmpfs", "options": opts})
+            }
+        });
+    }
+    for name in ["hostname", "hosts", "resolv.conf"] {
+        mounts.push(json!({"destination": format!("/etc/{name}"), "type": "bind", "source": dir.etc_file(name), "options": ["rbind","rprivate"]}));
+    }
+    let rlimits: Vec<Value> = spec.process.rlimits.iter().map(|r| json!({"type": format!("RLIMIT_{}", r.name.trim_start_matches("RLIMIT_").to_ascii_uppercase()), "soft": r.soft, "hard": r.hard})).collect();
+    let r = &spec.resources;
+    let mut resources = json!({});
+    if r.memory.is_some() || r.memory_reservation.is_some() {
+        resources["memory"] = json!({"limit": r.memory, "reservation": r.memory_reservation});
+    }
+    if r.cpus.is_some() || r.cpu_shares.is_some() {
+        resources["cpu"] = json!({"quota": r.cpus.map(|c| (c * 100_000.0).round() as i64), "period": r.cpus.map(|_| 100_000u64), "shares": r.cpu_shares});
+    }
+    if let Some(limit) = r.pids_limit {
+        resources["pids"] = json!({"limit": limit});
+    }
+    let (masked, readonly): (Vec<&str>, Vec<&str>) = if spec.security.privileged {
+        (vec![], vec![])
+    } else {
+        (MASKED_PATHS.to_vec(), READONLY_PATHS.to_vec())
+    };
+    let value = json!({
+        "ociVersion": "1.0.2",
+        "root": {"path": rootfs, "readonly": spec.read_only},
+        "hostname": spec.hostname,
+        "process": {
+            "terminal": false,
+            "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.groups},
+            "args": spec.process.args,
+            "env": env,
+            "cwd": if spec.process.cwd.is_empty() { "/" } else { spec.process.cwd.as_str() },
+            "capabilities": {"bounding": caps, "effective": if user.uid == 0 { caps.clone() } else { vec![] }, "permitted": if user.uid == 0 { caps.clone() } else { vec![] }},
+            "rlimits": rlimits,
+            "noNewPrivileges": spec.security.no_new_privileges,
+        },
+        "mounts": mounts,
+        "linux": {
+            "cgroupsPath": format!("/{}", spec.cgroup_path),
+            "resources": resources,
+            "namespaces": [{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
+            "maskedPaths": masked,
+            "readonlyPaths": readonly,
+            "seccomp": seccomp,
+        },
+    });
+    let value = strip_nulls(value);
+    serde_json::from_value(value).map_err(|e| Error::Setup(format!("build OCI spec: {e}")))
+}
+
+fn strip_nulls(v: Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}
+
+/// The same filter as the native backend, in OCI form.
+fn seccomp_json(caps: &caps::CapsHashSet) -> Value {
+    let names: Vec<&str> = crate::seccomp::allowed(caps)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let sys_admin = caps.contains(&caps::Capability::CAP_SYS_ADMIN);
+    let mut syscalls = vec![json!({"names": names, "action": "SCMP_ACT_ALLOW"})];
+    syscalls.push(json!({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}));
+    for v in [8u64, 0x20000, 0x20008, 0xffff_ffff] {
+        syscalls.push(json!({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":v,"op":"SCMP_CMP_EQ"}]}));
+    }
+    if sys_admin {
+        syscalls.push(json!({"names": ["clone"], "action": "SCMP_ACT_ALLOW"}));
+    } else {
+        syscalls.push(json!({"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":0x7E02_0000u64,"valueTwo":0,"op":"SCMP_CMP_MASKED_EQ"}]}));
+        syscalls.push(
+            json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::ENOSYS}),
+        );
+    }
+    json!({"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": libc::EPERM, "architectures": ["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"], "syscalls": syscalls})
+}

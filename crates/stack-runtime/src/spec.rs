@@ -1,0 +1,245 @@
+//! What one container is: everything the runtime needs to create it, as plain
+//! data. The engine writes it as `config.json` in the container's directory;
+//! the helper process reads it back, so the two never share memory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// File name of the spec inside a container directory.
+pub const SPEC_FILE: &str = "config.json";
+
+/// Which implementation starts the container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// Stack's own namespaces/rootfs/cgroup code.
+    #[default]
+    Stack,
+    /// An OCI bundle run by `runc`.
+    Runc,
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "stack" => Ok(Backend::Stack),
+            "runc" => Ok(Backend::Runc),
+            other => Err(format!(
+                "unknown runtime {other:?} (expected stack or runc)"
+            )),
+        }
+    }
+}
+
+/// A container, fully resolved by the engine (image config already applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    /// 64 hex digits.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub backend: Backend,
+    /// Overlay lower directories, topmost first.
+    pub lower_dirs: Vec<PathBuf>,
+    pub process: ProcessSpec,
+    pub hostname: String,
+    #[serde(default)]
+    pub mounts: Vec<MountSpec>,
+    #[serde(default)]
+    pub security: SecuritySpec,
+    #[serde(default)]
+    pub resources: Resources,
+    /// Mount the rootfs read-only.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Run a minimal reaper as PID 1 that forwards signals to the process.
+    #[serde(default)]
+    pub init: bool,
+    /// Remove the container when it exits.
+    #[serde(default)]
+    pub auto_remove: bool,
+    /// Cgroup path relative to each hierarchy root, e.g. `stack/<id>`.
+    pub cgroup_path: String,
+    /// Signal `stop` sends first.
+    #[serde(default = "default_stop_signal")]
+    pub stop_signal: i32,
+    /// Seconds `stop` waits before SIGKILL.
+    #[serde(default = "default_stop_timeout")]
+    pub stop_timeout: u64,
+    /// State directory of runc (runc backend only).
+    #[serde(default)]
+    pub runc_root: Option<PathBuf>,
+    /// Size at which the log file is rotated.
+    #[serde(default = "default_log_max_bytes")]
+    pub log_max_bytes: u64,
+}
+
+fn default_stop_signal() -> i32 {
+    libc::SIGTERM
+}
+fn default_stop_timeout() -> u64 {
+    10
+}
+fn default_log_max_bytes() -> u64 {
+    10 << 20
+}
+
+/// The first process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessSpec {
+    pub args: Vec<String>,
+    /// `KEY=VALUE`, already merged in Docker's order.
+    pub env: Vec<String>,
+    /// Absolute path inside the container.
+    pub cwd: String,
+    /// `name`, `uid`, `name:group`, `uid:gid`; empty means root.
+    #[serde(default)]
+    pub user: String,
+    /// Allocate a pseudo-terminal.
+    #[serde(default)]
+    pub tty: bool,
+    /// Keep stdin attached (otherwise it is /dev/null).
+    #[serde(default)]
+    pub stdin: bool,
+    #[serde(default)]
+    pub rlimits: Vec<Rlimit>,
+}
+
+/// One resource limit; values above the current hard limit are lowered to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rlimit {
+    /// `nofile`, `nproc`, `core`, ... (Docker's `--ulimit` names).
+    pub name: String,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Capabilities, seccomp and privilege settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SecuritySpec {
+    /// All capabilities, no seccomp, writable /sys, no masked paths.
+    #[serde(default)]
+    pub privileged: bool,
+    /// Capability names (`NET_ADMIN` or `CAP_NET_ADMIN`, or `ALL`).
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+    #[serde(default)]
+    pub cap_drop: Vec<String>,
+    #[serde(default)]
+    pub no_new_privileges: bool,
+    /// `seccomp=unconfined` turns the default filter off.
+    #[serde(default)]
+    pub seccomp_unconfined: bool,
+}
+
+/// Resource limits applied through the container's cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Resources {
+    /// Bytes.
+    pub memory: Option<u64>,
+    /// Bytes (soft limit / `memory.low`).
+    pub memory_reservation: Option<u64>,
+    /// CPUs, as `--cpus` (quota/period).
+    pub cpus: Option<f64>,
+    /// Relative weight in cgroup v1 shares (2..262144), as `--cpu-shares`.
+    pub cpu_shares: Option<u64>,
+    pub pids_limit: Option<i64>,
+}
+
+/// A mount inside the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountSpec {
+    /// Absolute path inside the container.
+    pub destination: String,
+    pub kind: MountKind,
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// Where a mount's content comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MountKind {
+    /// A host path bind-mounted in.
+    Bind {
+        source: PathBuf,
+        /// `rprivate` (default), `private`, `rshared`, `shared`, `rslave`, `slave`.
+        #[serde(default)]
+        propagation: Option<String>,
+    },
+    /// A fresh tmpfs.
+    Tmpfs {
+        size: Option<u64>,
+        mode: Option<u32>,
+    },
+    /// A named volume's data directory. When `fill` is set and the directory
+    /// is empty, it is first filled with what the image has at the
+    /// destination (Docker's rule for a new volume).
+    Volume { source: PathBuf, fill: bool },
+}
+
+/// The per-container directories and files, all below one directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerDir {
+    pub root: PathBuf,
+}
+
+impl ContainerDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        ContainerDir { root: root.into() }
+    }
+    pub fn spec(&self) -> PathBuf {
+        self.root.join(SPEC_FILE)
+    }
+    pub fn state(&self) -> PathBuf {
+        self.root.join("state.json")
+    }
+    pub fn log(&self) -> PathBuf {
+        self.root.join("container.log")
+    }
+    pub fn upper(&self) -> PathBuf {
+        self.root.join("upper")
+    }
+    pub fn work(&self) -> PathBuf {
+        self.root.join("work")
+    }
+    pub fn rootfs(&self) -> PathBuf {
+        self.root.join("rootfs")
+    }
+    /// Files stack writes and bind-mounts over /etc/{hostname,hosts,resolv.conf}.
+    pub fn etc_file(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+    pub fn bundle(&self) -> PathBuf {
+        self.root.join("bundle")
+    }
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+}
+
+impl ContainerSpec {
+    /// Reads `config.json` from a container directory.
+    pub fn load(dir: &ContainerDir) -> Result<ContainerSpec, crate::Error> {
+        let path = dir.spec();
+        let text = std::fs::read(&path).map_err(|source| crate::Error::Io {
+            context: format!("read {}", path.display()),
+            source,
+        })?;
+        serde_json::from_slice(&text).map_err(|err| crate::Error::Invalid {
+            what: path.display().to_string(),
+            message: err.to_string(),
+        })
+    }
+
+    /// Writes `config.json` into a container directory.
+    pub fn save(&self, dir: &ContainerDir) -> Result<(), crate::Error> {
+        let text = serde_json::to_vec_pretty(self).map_err(|err| crate::Error::Invalid {
+            what: "container spec".into(),
+            message: err.to_string(),
+        })?;
+        crate::fsutil::write_atomic(&dir.spec(), &text)
+    }
+}
