@@ -6,4 +6,5 @@
 //! it is the one place that hands each subsystem its settings.
 
 pub mod config;
+pub mod images;
 pub mod paths;

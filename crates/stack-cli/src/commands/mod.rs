@@ -1,6 +1,10 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod image;
+mod images;
+mod pull;
+mod rmi;
 mod unbuilt;
 
 use std::process::ExitCode;
@@ -44,13 +48,13 @@ pub enum Command {
     /// Stream the stack's events.
     Events(Unbuilt),
     /// Pull images.
-    Pull(Unbuilt),
+    Pull(pull::PullArgs),
     /// List images.
-    Images(Unbuilt),
+    Images(images::ImagesArgs),
     /// Remove images.
-    Rmi(Unbuilt),
-    /// Manage images (inspect, prune, save, load).
-    Image(Unbuilt),
+    Rmi(rmi::RmiArgs),
+    /// Manage images (inspect, prune, save, load, ls).
+    Image(image::ImageArgs),
     /// Validate the stack file and print it in normal form.
     Config(Unbuilt),
     /// Watch the stack file and the sources it syncs; apply changes at once.
@@ -71,6 +75,18 @@ pub enum Command {
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     let name = cli.command.name();
     match cli.command {
+        Command::Pull(a) => {
+            pull::run(images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Images(a) => {
+            images::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Rmi(a) => {
+            rmi::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Image(a) => {
+            image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
@@ -86,10 +102,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Stats(u)
         | Command::Port(u)
         | Command::Events(u)
-        | Command::Pull(u)
-        | Command::Images(u)
-        | Command::Rmi(u)
-        | Command::Image(u)
         | Command::Config(u)
         | Command::Watch(u)
         | Command::Daemon(u)
