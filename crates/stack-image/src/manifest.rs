@@ -45,7 +45,7 @@ pub enum ManifestKind {
 }
 
 fn digest_of(what: &str, d: &oci_spec::image::Digest) -> Result<Digest> {
-    Digest::parse(&d.to_string()).map_err(|e| ImageError::Layer {
+    Digest::parse(d.as_ref()).map_err(|e| ImageError::Layer {
         layer: what.to_string(),
         message: e.to_string(),
     })

@@ -385,7 +385,7 @@ fn save_and_load_round_trip() {
     pull_with(&sb.state_root, settings(), &bb).expect("pull");
     let store = Store::open(&sb.state_root).expect("store");
     let archive_path = sb.dir().join("busybox.tar");
-    archive::save(&store, &[bb.clone()], &archive_path).expect("save");
+    archive::save(&store, std::slice::from_ref(&bb), &archive_path).expect("save");
 
     let other = Store::open(&sb.dir().join("root2")).expect("second store");
     let loaded = archive::load(&other, &archive_path, &Platform::host()).expect("load");

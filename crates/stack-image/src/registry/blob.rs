@@ -31,7 +31,7 @@ impl Session {
     ) -> Result<()> {
         let url = self.url(&format!("blobs/{digest}"));
         let mut hasher = rehash_existing(partial)?;
-        if hasher.len() > 0 {
+        if !hasher.is_empty() {
             progress(hasher.len());
         }
         let mut delay = Duration::from_millis(100);
