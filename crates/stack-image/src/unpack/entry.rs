@@ -25,6 +25,7 @@ pub fn apply<R: Read>(
     root: &mut ConfinedRoot,
     item: &mut tar::Entry<'_, R>,
     layer: &str,
+    buffer: &mut [u8],
 ) -> Result<Option<(Vec<OsString>, u64)>> {
     let raw_path = item.path_bytes().into_owned();
     let refuse = |reason: String| ImageError::UnsafeLayerEntry {
@@ -114,7 +115,7 @@ pub fn apply<R: Read>(
             )
             .map_err(|e| errno("creating the file", e))?;
             let mut file = File::from(fd);
-            std::io::copy(item, &mut file).map_err(|e| refuse(format!("writing: {e}")))?;
+            copy(item, &mut file, buffer).map_err(|e| refuse(format!("writing: {e}")))?;
             let fd = OwnedFd::from(file);
             meta.apply_to_fd(&fd)
                 .map_err(|e| errno("setting attributes", e))?;
@@ -215,6 +216,19 @@ pub fn apply<R: Read>(
             Ok(None)
         }
         other => Err(refuse(format!("unsupported tar entry type {other:?}"))),
+    }
+}
+
+/// Copies with the caller's (large) buffer instead of `io::copy`'s 8 KiB.
+fn copy(from: &mut impl Read, to: &mut File, buffer: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    loop {
+        match from.read(buffer) {
+            Ok(0) => return Ok(()),
+            Ok(n) => to.write_all(&buffer[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ mod entry;
 mod path;
 
 use std::ffi::OsString;
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub use compression::{decompress, Compression};
@@ -21,6 +21,9 @@ use confined::ConfinedRoot;
 
 use crate::digest::{Digest, HashingReader};
 use crate::error::{ImageError, Result};
+
+/// Read and copy buffer size.
+const READ_BUFFER: usize = 256 * 1024;
 
 /// What unpacking a layer found.
 #[derive(Debug, Clone)]
@@ -42,22 +45,26 @@ pub fn unpack_layer(blob: impl Read, dest: &Path, layer: &str) -> Result<Unpacke
         message: e.to_string(),
     };
     let (compression, stream) = decompress(blob).map_err(io_err)?;
-    let mut hashing = HashingReader::new(stream);
+    // The tar parser reads 512-byte headers; a large buffer between it and
+    // the decompressor keeps those reads cheap. Bytes are hashed as they
+    // leave the decompressor, so the buffer does not disturb the diff_id.
+    let mut buffered = BufReader::with_capacity(READ_BUFFER, HashingReader::new(stream));
+    let mut copy_buffer = vec![0u8; READ_BUFFER];
     let mut root = ConfinedRoot::open(dest).map_err(|e| ImageError::io(dest, e))?;
     let mut dir_times: Vec<(Vec<OsString>, u64)> = Vec::new();
     let mut entries = 0u64;
     {
-        let mut archive = tar::Archive::new(&mut hashing);
+        let mut archive = tar::Archive::new(&mut buffered);
         for item in archive.entries().map_err(io_err)? {
             let mut item = item.map_err(io_err)?;
             entries += 1;
-            let applied = entry::apply(&mut root, &mut item, layer)?;
+            let applied = entry::apply(&mut root, &mut item, layer, &mut copy_buffer)?;
             if let Some(dir) = applied {
                 dir_times.push(dir);
             }
         }
     }
-    let hasher = hashing.drain_and_finish().map_err(io_err)?;
+    let hasher = buffered.into_inner().drain_and_finish().map_err(io_err)?;
     // Children changed their directories' mtimes; set those last, deepest first.
     for (components, mtime) in dir_times.into_iter().rev() {
         entry::set_dir_time(&root, &components, mtime).map_err(|e| ImageError::Layer {
