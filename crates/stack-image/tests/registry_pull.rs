@@ -349,15 +349,30 @@ fn prune_never_removes_what_a_container_uses() {
     let bb = format!("{}/busybox:1", reg.addr);
     let redis = format!("{}/redis:7", reg.addr);
     pull_with(&sb.state_root, settings(), &bb).expect("busybox");
-    pull_with(&sb.state_root, settings(), &redis).expect("redis");
+    let r = pull_with(&sb.state_root, settings(), &redis).expect("redis");
+    // redis is built on the busybox layer: that blob and snapshot are shared.
+    assert_eq!((r.layers_downloaded, r.layers_present), (1, 1));
+    assert_eq!(r.layers_unpacked, 1);
     let store = Store::open(&sb.state_root).expect("store");
+    let redis_lowers = store.rootfs(&redis).expect("redis rootfs").lower_dirs;
+    assert_eq!(redis_lowers.len(), 2);
+    assert!(
+        redis_lowers[0].join("usr/bin/redis-cli").is_file(),
+        "topmost first"
+    );
+    assert_eq!(
+        redis_lowers[1],
+        store.rootfs(&bb).expect("busybox rootfs").lower_dirs[0],
+        "the shared base layer is one snapshot"
+    );
+    assert_eq!(snapshot_count(&sb.state_root), 2);
     let busybox = store.find(&bb).expect("busybox");
     store.lease("ctr-1", &busybox).expect("lease");
     let lowers = store.rootfs(&bb).expect("rootfs").lower_dirs;
 
     let report = store.prune(true).expect("prune -a");
     assert_eq!(report.images, vec![redis.clone()]);
-    assert_eq!(report.snapshots, 1);
+    assert_eq!(report.snapshots, 1, "only redis's own layer goes");
     assert!(report.blobs >= 3, "manifest, config, layer: {report:?}");
     assert!(store.find(&redis).is_err());
     assert!(
