@@ -100,16 +100,21 @@ impl Reference {
         }
     }
 
-    /// The short form Docker prints (`redis:7`, `quay.io/x/y:1`).
-    pub fn familiar(&self) -> String {
-        let name = if self.registry == DOCKER_HUB {
+    /// The name as Docker prints it (`redis`, `quay.io/x/y`).
+    pub fn familiar_name(&self) -> String {
+        if self.registry == DOCKER_HUB {
             self.repository
                 .strip_prefix("library/")
                 .unwrap_or(&self.repository)
                 .to_string()
         } else {
             self.name()
-        };
+        }
+    }
+
+    /// The short form Docker prints (`redis:7`, `quay.io/x/y:1`).
+    pub fn familiar(&self) -> String {
+        let name = self.familiar_name();
         match &self.tag {
             Some(tag) => format!("{name}:{tag}"),
             None => name,

@@ -252,10 +252,16 @@ fn registry_error_detail(body: &str) -> String {
 }
 
 pub(crate) fn connect_error(url: &str, e: &reqwest::Error) -> ImageError {
-    let mut message = e.to_string();
+    // reqwest nests its causes; the innermost one ("Connection refused")
+    // is the one a user can act on.
+    let mut message = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        message = format!("{message}: {s}");
+        message = s.to_string();
         source = s.source();
     }
     ImageError::Connect {
