@@ -97,7 +97,7 @@ impl Puller {
             })?;
             builder = builder.add_root_certificate(cert);
         }
-        if self.settings.is_insecure(&endpoint.host) {
+        if self.settings.is_listed_insecure(&endpoint.host) {
             builder = builder.danger_accept_invalid_certs(true);
         }
         builder.build().map_err(|e| ImageError::Registry {

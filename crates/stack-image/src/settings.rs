@@ -105,15 +105,22 @@ impl RegistrySettings {
         }
     }
 
+    /// Whether plain HTTP is used for this host: loopback always (as
+    /// Docker does), others when listed.
     pub fn is_insecure(&self, host_port: &str) -> bool {
         let host = strip_port(host_port);
-        if host == "localhost" {
-            return true;
-        }
         let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
-        if ip.is_some_and(|ip| ip.is_loopback()) {
-            return true;
-        }
+        host == "localhost"
+            || ip.is_some_and(|ip| ip.is_loopback())
+            || self.is_listed_insecure(host_port)
+    }
+
+    /// Whether the config names this host as insecure; only then is an
+    /// HTTPS certificate accepted unverified (loopback over HTTPS is
+    /// verified like any other host).
+    pub fn is_listed_insecure(&self, host_port: &str) -> bool {
+        let host = strip_port(host_port);
+        let ip: Option<IpAddr> = host.trim_matches(['[', ']']).parse().ok();
         self.insecure.iter().any(|entry| {
             entry == host_port || entry == host || ip.is_some_and(|ip| cidr_contains(entry, ip))
         })

@@ -422,3 +422,34 @@ fn save_and_load_round_trip() {
     assert!(err.to_string().contains("digest mismatch"), "{err}");
     assert!(third.list().expect("list").is_empty());
 }
+
+#[test]
+fn https_registry_is_verified_against_the_configured_ca() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let fx = fixtures();
+    let reg = TestRegistry::start_tls(sb.dir());
+    reg.push(&fx.join("busybox"), "1", "busybox:1");
+    // The registry is reached as an https mirror of `localhost:1`, so the
+    // TLS path (not loopback's plain HTTP) is what is tested; the origin
+    // is a loopback port where nothing listens.
+    let reference = "localhost:1/busybox:1";
+    let mut without_ca = settings();
+    without_ca
+        .mirrors
+        .insert("localhost:1".into(), vec![reg.url()]);
+    let err = pull_with(&sb.state_root, without_ca.clone(), reference)
+        .expect_err("an unknown CA is refused");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate")
+            || err.to_string().contains("UnknownIssuer"),
+        "{err}"
+    );
+    let mut with_ca = without_ca;
+    with_ca
+        .ca_files
+        .insert(reg.addr.clone(), reg.ca_file.clone().expect("ca"));
+    let outcome = pull_with(&sb.state_root, with_ca, reference).expect("verified TLS pull");
+    assert_eq!(outcome.source, reg.url());
+}

@@ -33,6 +33,8 @@ pub struct TestRegistry {
     /// `127.0.0.1:<port>`.
     pub addr: String,
     pub auth: RegistryAuth,
+    /// With TLS: the CA (PEM) that signed the registry's certificate.
+    pub ca_file: Option<PathBuf>,
     dir: PathBuf,
     children: Vec<Child>,
 }
@@ -65,6 +67,17 @@ pub fn fixtures() -> PathBuf {
 impl TestRegistry {
     /// Starts a registry with storage and config under `dir`.
     pub fn start(dir: &Path, auth: RegistryAuth) -> TestRegistry {
+        Self::start_with(dir, auth, false)
+    }
+
+    /// Starts a registry serving HTTPS with a certificate for 127.0.0.1
+    /// signed by a fresh CA ([`TestRegistry::ca_file`]). A CA plus a leaf,
+    /// because rustls refuses a self-signed CA used as the server cert.
+    pub fn start_tls(dir: &Path) -> TestRegistry {
+        Self::start_with(dir, RegistryAuth::None, true)
+    }
+
+    fn start_with(dir: &Path, auth: RegistryAuth, tls: bool) -> TestRegistry {
         let dir = dir.join(format!("registry-{}", free_port()));
         std::fs::create_dir_all(dir.join("data")).expect("registry dir");
         let port = free_port();
@@ -93,8 +106,18 @@ impl TestRegistry {
                 )
             }
         };
+        let tls_section = if tls {
+            make_tls_certificates(&dir);
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                dir.join("leaf.crt").display(),
+                dir.join("leaf.key").display()
+            )
+        } else {
+            String::new()
+        };
         let config = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{auth_section}",
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n{tls_section}{auth_section}",
             dir.join("data").display()
         );
         std::fs::write(dir.join("config.yml"), config).expect("registry config");
@@ -111,21 +134,34 @@ impl TestRegistry {
         TestRegistry {
             addr,
             auth,
+            ca_file: tls.then(|| dir.join("certs/ca.crt")),
             dir,
             children,
         }
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` (`https://` with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Pushes `layout:tag` (an OCI layout) as `repository:dest_tag` with
     /// skopeo; `--all` keeps image indexes whole.
     pub fn push(&self, layout: &Path, tag: &str, destination: &str) {
         let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--all", "--quiet", "--dest-tls-verify=false"]);
+        cmd.args(["copy", "--all", "--quiet"]);
+        match &self.ca_file {
+            // skopeo takes a directory; only ca.crt may be in it.
+            Some(ca) => cmd
+                .arg("--dest-cert-dir")
+                .arg(ca.parent().unwrap_or(Path::new("."))),
+            None => cmd.arg("--dest-tls-verify=false"),
+        };
         if self.auth != RegistryAuth::None {
             cmd.arg(format!("--dest-creds={USER}:{PASSWORD}"));
         }
@@ -152,6 +188,33 @@ impl Drop for TestRegistry {
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `certs/ca.crt` plus `leaf.crt`/`leaf.key` for 127.0.0.1 in `dir`.
+fn make_tls_certificates(dir: &Path) {
+    std::fs::create_dir_all(dir.join("certs")).expect("certs dir");
+    let ext = dir.join("leaf.ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("leaf.ext");
+    let steps: [Vec<String>; 3] = [
+        "req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out certs/ca.crt",
+        "req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout leaf.key -out leaf.csr",
+        "x509 -req -in leaf.csr -CA certs/ca.crt -CAkey ca.key -CAcreateserial -out leaf.crt -days 2 -extfile leaf.ext",
+    ]
+    .map(|s| s.split(' ').map(str::to_string).collect());
+    for args in steps {
+        let status = Command::new("openssl")
+            .args(&args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(status.success(), "openssl {args:?} failed");
     }
 }
 
