@@ -40,7 +40,10 @@ impl Session {
             if hasher.len() >= size {
                 break;
             }
-            match self.fetch_from(&url, partial, &mut hasher, progress).await {
+            match self
+                .fetch_from(&url, size, partial, &mut hasher, progress)
+                .await
+            {
                 Ok(()) => {
                     last_error = None;
                     break;
@@ -80,6 +83,7 @@ impl Session {
     async fn fetch_from(
         &self,
         url: &str,
+        size: u64,
         partial: &Path,
         hasher: &mut Hasher,
         progress: &(dyn Fn(u64) + Send + Sync),
@@ -118,6 +122,17 @@ impl Session {
                 .map_err(|e| ImageError::io(partial, e))?;
             hasher.update(&chunk);
             progress(chunk.len() as u64);
+            if hasher.len() > size {
+                // A source sending more than the manifest promised is
+                // refused before it can fill the disk.
+                drop(file);
+                let _ = std::fs::remove_file(partial);
+                return Err(ImageError::SizeMismatch {
+                    what: url.to_string(),
+                    expected: size,
+                    actual: hasher.len(),
+                });
+            }
         }
         file.flush().await.map_err(|e| ImageError::io(partial, e))?;
         file.sync_data()
