@@ -73,8 +73,35 @@ fn stack_pull_busybox_through_a_mirror() {
     let lower = inspect[0]["LowerDirs"][0].as_str().expect("lower dir");
     assert!(std::path::Path::new(lower).join("bin/busybox").is_file());
 
+    let archive = sb.dir().join("busybox.tar");
+    let archive_arg = archive.to_string_lossy().into_owned();
+    let out = stack(&sb, &["image", "save", "-o", &archive_arg, "busybox"]);
+    assert!(out.status.success(), "{}", text(&out));
+
     let out = stack(&sb, &["rmi", "busybox"]);
     assert!(out.status.success(), "{}", text(&out));
+    let out = stack(&sb, &["images", "-q"]);
+    assert!(out.stdout.is_empty(), "{}", text(&out));
+    assert!(
+        !std::path::Path::new(lower).exists(),
+        "rmi removed the snapshot"
+    );
+
+    let out = stack(&sb, &["image", "load", "-i", &archive_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Loaded image: docker.io/library/busybox:latest"),
+        "{}",
+        text(&out)
+    );
+    let out = stack(&sb, &["image", "prune", "--all"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Untagged: docker.io/library/busybox:latest"),
+        "{}",
+        text(&out)
+    );
     let out = stack(&sb, &["images", "-q"]);
     assert!(out.stdout.is_empty(), "{}", text(&out));
     sb.assert_no_leaks();

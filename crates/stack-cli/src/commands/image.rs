@@ -27,8 +27,9 @@ pub enum ImageCommand {
     Prune {
         #[arg(short, long)]
         all: bool,
-        /// Accepted for Docker compatibility; prune never asks.
-        #[arg(short, long)]
+        /// Accepted for Docker compatibility; prune never asks. (No `-f`:
+        /// that is the global `--file`.)
+        #[arg(long)]
         force: bool,
     },
     /// Write images to an OCI archive.
@@ -101,4 +102,13 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
         ImageCommand::Ls(a) => list::run(images, a)?,
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn image_verbs_have_no_clashing_flags() {
+        use clap::CommandFactory;
+        crate::global::Cli::command().debug_assert();
+    }
 }
