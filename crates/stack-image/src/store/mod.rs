@@ -1,5 +1,18 @@
 //! The local image store: an OCI image layout of pulled content plus the
 //! snapshots unpacked from it, and leases that mark images in use.
+//!
+//! ```text
+//! <state root>/images/            OCI image layout (skopeo/umoci read it)
+//!     oci-layout  index.json      one entry per image name (ref.name annotation)
+//!     blobs/sha256/<hex>          manifests, configs, layers: verified bytes only
+//!     ingest/<hex>                downloads in progress (resumed with Range)
+//!     leases/<container id>       manifest digest a container uses
+//!     .lock  .gc.lock             flock: metadata changes; pulls vs prune
+//! <state root>/snapshots/
+//!     snapshots.json              diff_id -> numeric id, uncompressed size
+//!     <n>/                        one unpacked layer, overlay whiteout form
+//!     tmp-*/                      unpacks in progress
+//! ```
 
 mod gc;
 pub mod layout;
