@@ -196,3 +196,33 @@ fn bad_diff_id_leaves_no_snapshot() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn broken_streams_fail_cleanly() {
+    let Some(_sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let big = vec![7u8; 8 << 20];
+    // A truncated gzip layer: the decoder's error is reported.
+    let whole = gzip(&layer(&[Item::File("big", &big, 0o644)]));
+    let dest = tmp.path().join("truncated");
+    std::fs::create_dir(&dest).expect("dest");
+    let err = unpack_layer(&whole[..whole.len() / 2], &dest, "half").expect_err("truncated");
+    eprintln!("truncated layer: {err}");
+    assert!(
+        matches!(err, stack_image::ImageError::Layer { ref layer, .. } if layer == "half"),
+        "{err}"
+    );
+    // An early refusal while much data is still queued returns at once
+    // (the decoder thread stops when the reader hangs up).
+    let evil = gzip(&layer(&[
+        Item::File("../evil", b"x", 0o644),
+        Item::File("big", &big, 0o644),
+        Item::File("big2", &big, 0o644),
+    ]));
+    let dest = tmp.path().join("early");
+    std::fs::create_dir(&dest).expect("dest");
+    let err = unpack_layer(&evil[..], &dest, "early").expect_err("refused");
+    assert!(err.to_string().contains(".."), "{err}");
+}

@@ -19,7 +19,9 @@ use std::path::Path;
 pub use compression::{decompress, Compression};
 use confined::ConfinedRoot;
 
-use crate::digest::{Digest, HashingReader};
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use crate::digest::{Digest, Hasher};
 use crate::error::{ImageError, Result};
 
 /// Read and copy buffer size.
@@ -39,32 +41,36 @@ pub struct Unpacked {
 /// Unpacks the layer blob `blob` into the existing, empty directory `dest`.
 /// `layer` names the layer in errors. The caller compares the returned
 /// diff_id with the image config and discards `dest` on mismatch.
-pub fn unpack_layer(blob: impl Read, dest: &Path, layer: &str) -> Result<Unpacked> {
+///
+/// Decompression and hashing run on a second thread, so they overlap with
+/// the file system work of writing the entries.
+pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<Unpacked> {
     let io_err = |e: std::io::Error| ImageError::Layer {
         layer: layer.to_string(),
         message: e.to_string(),
     };
-    let (compression, stream) = decompress(blob).map_err(io_err)?;
-    // The tar parser reads 512-byte headers; a large buffer between it and
-    // the decompressor keeps those reads cheap. Bytes are hashed as they
-    // leave the decompressor, so the buffer does not disturb the diff_id.
-    let mut buffered = BufReader::with_capacity(READ_BUFFER, HashingReader::new(stream));
-    let mut copy_buffer = vec![0u8; READ_BUFFER];
     let mut root = ConfinedRoot::open(dest).map_err(|e| ImageError::io(dest, e))?;
-    let mut dir_times: Vec<(Vec<OsString>, u64)> = Vec::new();
-    let mut entries = 0u64;
-    {
-        let mut archive = tar::Archive::new(&mut buffered);
-        for item in archive.entries().map_err(io_err)? {
-            let mut item = item.map_err(io_err)?;
-            entries += 1;
-            let applied = entry::apply(&mut root, &mut item, layer, &mut copy_buffer)?;
-            if let Some(dir) = applied {
-                dir_times.push(dir);
-            }
-        }
-    }
-    let hasher = buffered.into_inner().drain_and_finish().map_err(io_err)?;
+    let (decoded, written) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(4);
+        let decoder = scope.spawn(move || decode_into(blob, sender));
+        // The tar parser reads 512-byte headers; the buffer keeps those cheap.
+        let mut stream = BufReader::with_capacity(READ_BUFFER, ChannelReader::new(receiver));
+        let written = write_entries(&mut stream, &mut root, layer);
+        // Read what is left (padding after the end marker belongs to the
+        // diff_id), or, after an error, hang up so the decoder stops.
+        let written = written.and_then(|w| {
+            std::io::copy(&mut stream, &mut std::io::sink()).map_err(io_err)?;
+            Ok(w)
+        });
+        drop(stream);
+        let decoded = decoder
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("decoder thread panicked")));
+        (decoded, written)
+    });
+    // A decoding error explains a truncated tar better than the tar error.
+    let (compression, hasher) = decoded.map_err(io_err)?;
+    let (entries, dir_times) = written?;
     // Children changed their directories' mtimes; set those last, deepest first.
     for (components, mtime) in dir_times.into_iter().rev() {
         entry::set_dir_time(&root, &components, mtime).map_err(|e| ImageError::Layer {
@@ -81,4 +87,95 @@ pub fn unpack_layer(blob: impl Read, dest: &Path, layer: &str) -> Result<Unpacke
         diff_id: hasher.finish(),
         entries,
     })
+}
+
+type DirTimes = Vec<(Vec<OsString>, u64)>;
+
+/// Applies every entry of the tar stream.
+fn write_entries(
+    stream: &mut impl Read,
+    root: &mut ConfinedRoot,
+    layer: &str,
+) -> Result<(u64, DirTimes)> {
+    let io_err = |e: std::io::Error| ImageError::Layer {
+        layer: layer.to_string(),
+        message: e.to_string(),
+    };
+    let mut copy_buffer = vec![0u8; READ_BUFFER];
+    let mut dir_times = Vec::new();
+    let mut entries = 0u64;
+    let mut archive = tar::Archive::new(stream);
+    for item in archive.entries().map_err(io_err)? {
+        let mut item = item.map_err(io_err)?;
+        entries += 1;
+        if let Some(dir) = entry::apply(root, &mut item, layer, &mut copy_buffer)? {
+            dir_times.push(dir);
+        }
+    }
+    Ok((entries, dir_times))
+}
+
+/// Decompresses `blob`, hashing the output, and sends it on in chunks.
+/// Stops early, without error, when the receiver hangs up.
+fn decode_into(
+    blob: impl Read,
+    sender: SyncSender<Vec<u8>>,
+) -> std::io::Result<(Compression, Hasher)> {
+    let (compression, mut stream) = decompress(blob)?;
+    let mut hasher = Hasher::default();
+    loop {
+        let mut chunk = vec![0u8; READ_BUFFER];
+        let mut filled = 0;
+        while filled < chunk.len() {
+            match stream.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok((compression, hasher));
+        }
+        chunk.truncate(filled);
+        hasher.update(&chunk);
+        if sender.send(chunk).is_err() {
+            return Ok((compression, hasher));
+        }
+    }
+}
+
+/// Reads the chunks a [`decode_into`] thread sends; EOF when it is done.
+struct ChannelReader {
+    receiver: Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    offset: usize,
+}
+
+impl ChannelReader {
+    fn new(receiver: Receiver<Vec<u8>>) -> Self {
+        ChannelReader {
+            receiver,
+            chunk: Vec::new(),
+            offset: 0,
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.offset == self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.offset = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.offset);
+        buf[..n].copy_from_slice(&self.chunk[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
+    }
 }
