@@ -7,4 +7,5 @@
 
 pub mod config;
 pub mod containers;
+pub mod images;
 pub mod paths;

@@ -1,3 +1,37 @@
 //! Images: references, a registry client with mirrors and auth, a content
-//! store laid out as an OCI image layout, and layer unpacking into numbered
-//! snapshot directories that become the lower layers of an overlay rootfs.
+//! store laid out as an OCI image layout, and layer unpacking into overlay
+//! snapshots.
+//!
+//! The registry client is written here on reqwest + oci-spec rather than
+//! wrapping `oci-client`: an orchestrator needs mirror lists with fallback,
+//! per-registry insecure mode, re-auth on 401, docker `config.json`
+//! credentials, diff_id verification and resumable writes into its own
+//! store, which that crate lacks.
+//!
+//! Entry points: [`Puller::pull`] fetches an image, [`Store::rootfs`] turns
+//! a local image into overlay lower directories plus its runtime config,
+//! [`Store::remove`] / [`Store::prune`] clean up, [`archive`] saves and loads
+//! OCI archives.
+
+pub mod archive;
+pub mod digest;
+pub mod error;
+pub mod image_config;
+pub mod manifest;
+pub mod platform;
+pub mod progress;
+pub mod pull;
+pub mod reference;
+pub mod registry;
+pub mod settings;
+pub mod store;
+pub mod unpack;
+
+pub use digest::Digest;
+pub use error::{ImageError, Result};
+pub use image_config::{Healthcheck, RuntimeConfig};
+pub use platform::Platform;
+pub use pull::{PullOutcome, Puller};
+pub use reference::Reference;
+pub use settings::{Credentials, RegistrySettings};
+pub use store::{ImageRootfs, LocalImage, PruneReport, Store};

@@ -22,6 +22,7 @@
 //! `STACK_TEST_PRIVILEGED=1` (CI sets it), where a missing privilege fails.
 
 mod leaks;
+pub mod registry;
 mod sandbox;
 
 pub use leaks::Leak;

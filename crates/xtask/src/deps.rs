@@ -19,6 +19,17 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("python3", "the small token server for bearer-auth tests"),
     ("zstd", "zstd-compressed fixture layers"),
     ("hyperfine", "benchmarks"),
+    ("jq", "fixture image manifests and configs"),
+    (
+        "openssl",
+        "the token server's signing key in bearer-auth tests",
+    ),
+    ("python3-jwt", "the token server signs JWTs"),
+    (
+        "python3-cryptography",
+        "the token server reads its certificate",
+    ),
+    ("curl", "registry readiness in the image benchmark"),
 ];
 
 /// Installs missing Debian packages and cargo tools.

@@ -8,8 +8,10 @@
 //! - `ci`       lint, then test (what `.ci/run` runs)
 //! - `bench`    the benchmarks, side by side with the peers that are installed
 //! - `deps`     only install the system packages and tools
+//! - `fixtures` build the test images (target/fixtures) if out of date
 
 mod deps;
+mod fixtures;
 mod run;
 
 use std::process::ExitCode;
@@ -22,15 +24,23 @@ fn main() -> ExitCode {
     };
     let result = match task {
         "deps" => deps::ensure_all(),
-        "test" => deps::ensure_all().and_then(|()| run::test(rest)),
+        "test" => deps::ensure_all()
+            .and_then(|()| fixtures::ensure().map(drop))
+            .and_then(|()| run::test(rest)),
         "lint" => run::lint(),
         "ci" => deps::ensure_all()
+            .and_then(|()| fixtures::ensure().map(drop))
             .and_then(|()| run::lint())
             .and_then(|()| run::test(rest)),
-        "demo" => deps::ensure_all().and_then(|()| run::demo(rest)),
-        "bench" => deps::ensure_all().and_then(|()| run::bench(rest)),
+        "demo" => deps::ensure_all()
+            .and_then(|()| fixtures::ensure().map(drop))
+            .and_then(|()| run::demo(rest)),
+        "bench" => deps::ensure_all()
+            .and_then(|()| fixtures::ensure().map(drop))
+            .and_then(|()| run::bench(rest)),
+        "fixtures" => fixtures::ensure().map(|dir| println!("{}", dir.display())),
         "help" | "-h" | "--help" => {
-            println!("usage: cargo xtask <demo|test|lint|ci|bench|deps> [args]");
+            println!("usage: cargo xtask <demo|test|lint|ci|bench|deps|fixtures> [args]");
             Ok(())
         }
         other => Err(format!("unknown task {other:?}; try `cargo xtask help`")),

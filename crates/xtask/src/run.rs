@@ -64,5 +64,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
         Command::new("cargo")
             .args(["bench", "--workspace"])
             .args(extra),
-    )
+    )?;
+    // Image pull + unpack against skopeo + umoci (and podman when present).
+    checked(Command::new("bash").arg("tests/bench/image-pull.sh"))
 }

@@ -91,7 +91,7 @@ fn status_text(r: &ContainerRecord) -> String {
 
 pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let store = Containers::new(paths.state_root, paths.run_dir);
+    let store = Containers::new(&paths);
     let find = |key: &str| store.find(key).into_diagnostic();
     match args.verb {
         Verb::Ls { all, quiet } => {

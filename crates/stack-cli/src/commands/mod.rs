@@ -2,6 +2,10 @@
 //! knows them all.
 
 mod container;
+mod image;
+mod images;
+mod pull;
+mod rmi;
 mod run;
 mod unbuilt;
 
@@ -46,13 +50,13 @@ pub enum Command {
     /// Stream the stack's events.
     Events(Unbuilt),
     /// Pull images.
-    Pull(Unbuilt),
+    Pull(pull::PullArgs),
     /// List images.
-    Images(Unbuilt),
+    Images(images::ImagesArgs),
     /// Remove images.
-    Rmi(Unbuilt),
-    /// Manage images (inspect, prune, save, load).
-    Image(Unbuilt),
+    Rmi(rmi::RmiArgs),
+    /// Manage images (inspect, prune, save, load, ls).
+    Image(image::ImageArgs),
     /// Validate the stack file and print it in normal form.
     Config(Unbuilt),
     /// Watch the stack file and the sources it syncs; apply changes at once.
@@ -75,6 +79,18 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
+        Command::Pull(a) => {
+            pull::run(images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Images(a) => {
+            images::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Rmi(a) => {
+            rmi::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Image(a) => {
+            image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+        }
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
@@ -89,10 +105,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Stats(u)
         | Command::Port(u)
         | Command::Events(u)
-        | Command::Pull(u)
-        | Command::Images(u)
-        | Command::Rmi(u)
-        | Command::Image(u)
         | Command::Config(u)
         | Command::Watch(u)
         | Command::Daemon(u)

@@ -214,7 +214,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         stop_timeout: args.stop_timeout,
         rlimits,
     };
-    let store = Containers::new(paths.state_root.clone(), paths.run_dir.clone());
+    let store = Containers::new(&paths);
     let record = store.create(&source, &opts).into_diagnostic()?;
     let exe = std::env::current_exe()
         .into_diagnostic()

@@ -11,7 +11,9 @@
 mod image_config;
 mod options;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::paths::HostPaths;
 
 pub use image_config::{parse_env_file, resolve, ImageConfig, ProcessOverrides, ResolvedProcess};
 pub use options::{parse_size, parse_tmpfs, parse_volume, VolumeRef};
@@ -53,14 +55,36 @@ fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ContainerErr
     move |source| ContainerError::Io { context, source }
 }
 
-/// The image's layers and config. Images are not wired in yet.
+/// The image's layers (topmost first) and config: pulled through the
+/// configured registries and mirrors when missing, and leased to `holder`
+/// (the container id) so `rmi` and `image prune` leave it alone while the
+/// container exists.
 pub fn resolve_image(
-    _state_root: &Path,
+    paths: &HostPaths,
+    holder: &str,
     reference: &str,
 ) -> Result<(Vec<PathBuf>, ImageConfig), ContainerError> {
-    Err(ContainerError::Invalid(format!(
-        "image {reference:?}: running images is not wired in yet; use --rootfs DIR"
-    )))
+    let image_error = |err: crate::images::ImageError| {
+        ContainerError::Invalid(format!("image {reference}: {err}"))
+    };
+    let config = crate::config::Config::load(&paths.config_file)
+        .map_err(|err| ContainerError::Invalid(err.to_string()))?;
+    let images = crate::images::Images::open(paths, &config).map_err(image_error)?;
+    let progress = crate::images::progress::for_stderr();
+    let rootfs = images
+        .ensure_rootfs(reference, holder, progress.as_ref())
+        .map_err(image_error)?;
+    let c = rootfs.config;
+    let non_empty = |v: String| (!v.is_empty()).then_some(v);
+    let image = ImageConfig {
+        entrypoint: c.entrypoint,
+        cmd: c.cmd,
+        env: (!c.env.is_empty()).then_some(c.env),
+        user: non_empty(c.user),
+        working_dir: non_empty(c.working_dir),
+        stop_signal: c.stop_signal,
+    };
+    Ok((rootfs.lower_dirs, image))
 }
 
 /// Everything `stack run` can set.
@@ -91,6 +115,7 @@ pub struct RunOptions {
 /// The container store of one state root.
 #[derive(Debug, Clone)]
 pub struct Containers {
+    pub paths: HostPaths,
     pub state_root: PathBuf,
     pub run_dir: PathBuf,
     pub cgroup_parent: String,
@@ -105,14 +130,15 @@ pub struct ContainerRecord {
 }
 
 impl Containers {
-    pub fn new(state_root: PathBuf, run_dir: PathBuf) -> Containers {
+    pub fn new(paths: &HostPaths) -> Containers {
         let cgroup_parent = std::env::var("STACK_CGROUP_PARENT")
             .ok()
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| "stack".into());
         Containers {
-            state_root,
-            run_dir,
+            paths: paths.clone(),
+            state_root: paths.state_root.clone(),
+            run_dir: paths.run_dir.clone(),
             cgroup_parent,
         }
     }
@@ -162,8 +188,9 @@ impl Containers {
         source: &ImageSource,
         opts: &RunOptions,
     ) -> Result<ContainerRecord, ContainerError> {
+        let id = new_id()?;
         let (lower_dirs, image) = match source {
-            ImageSource::Image(reference) => resolve_image(&self.state_root, reference)?,
+            ImageSource::Image(reference) => resolve_image(&self.paths, &id, reference)?,
             ImageSource::Rootfs(dir) => {
                 let dir =
                     std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
@@ -178,7 +205,6 @@ impl Containers {
         };
         let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
             .map_err(ContainerError::Invalid)?;
-        let id = new_id()?;
         let name = match &opts.name {
             Some(n) => {
                 if n.is_empty()

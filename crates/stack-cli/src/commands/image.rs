@@ -1,0 +1,114 @@
+//! `stack image inspect|prune|save|load|ls`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use miette::IntoDiagnostic;
+use stack_engine::images::{archive, Images};
+
+use super::images::{self as list, human_size, ImagesArgs};
+
+/// Arguments of `stack image`.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    #[command(subcommand)]
+    pub command: ImageCommand,
+}
+
+/// The `image` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Show images' manifest, config and snapshot directories as JSON.
+    Inspect {
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<String>,
+    },
+    /// Remove content no image uses; with --all, also images no container uses.
+    Prune {
+        #[arg(short, long)]
+        all: bool,
+        /// Accepted for Docker compatibility; prune never asks. (No `-f`:
+        /// that is the global `--file`.)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write images to an OCI archive.
+    Save {
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+        #[arg(required = true, value_name = "IMAGE")]
+        images: Vec<String>,
+    },
+    /// Load images from an OCI archive.
+    Load {
+        #[arg(short, long, value_name = "FILE")]
+        input: PathBuf,
+    },
+    /// List images (same as `stack images`).
+    Ls(ImagesArgs),
+}
+
+pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
+    match &args.command {
+        ImageCommand::Inspect { images: names } => {
+            let mut out = Vec::new();
+            for name in names {
+                let image = images.store().find(name).into_diagnostic()?;
+                let rootfs = images.store().rootfs(name).into_diagnostic()?;
+                out.push(serde_json::json!({
+                    "Id": image.id.to_string(),
+                    "Reference": image.reference,
+                    "ManifestDigest": image.manifest.to_string(),
+                    "Created": image.config.created,
+                    "Architecture": image.config.architecture,
+                    "Os": image.config.os,
+                    "Size": image.size,
+                    "Config": image.config.config,
+                    "RootFS": { "Type": "layers", "Layers": image.config.rootfs.diff_ids },
+                    "LowerDirs": rootfs.lower_dirs,
+                    "UsedBy": images.store().users_of(&image.manifest).into_diagnostic()?,
+                }));
+            }
+            println!("{}", serde_json::to_string_pretty(&out).into_diagnostic()?);
+        }
+        ImageCommand::Prune { all, force: _ } => {
+            let report = images.prune(*all).into_diagnostic()?;
+            for name in &report.images {
+                println!("Untagged: {name}");
+            }
+            println!(
+                "Removed {} blob(s) and {} snapshot(s); reclaimed {}",
+                report.blobs,
+                report.snapshots,
+                human_size(report.bytes)
+            );
+        }
+        ImageCommand::Save {
+            output,
+            images: names,
+        } => {
+            let saved = archive::save(images.store(), names, output).into_diagnostic()?;
+            for name in saved {
+                println!("Saved: {name}");
+            }
+        }
+        ImageCommand::Load { input } => {
+            let loaded = archive::load(images.store(), input, &images.settings().platform)
+                .into_diagnostic()?;
+            for name in loaded {
+                println!("Loaded image: {name}");
+            }
+        }
+        ImageCommand::Ls(a) => list::run(images, a)?,
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn image_verbs_have_no_clashing_flags() {
+        use clap::CommandFactory;
+        crate::global::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,130 @@
+//! `stack images`: the local images, as a table or JSON.
+
+use clap::Args;
+use miette::IntoDiagnostic;
+use stack_engine::images::{Images, LocalImage, Reference};
+
+/// Arguments of `stack images` / `stack image ls`.
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Output format: `table` or `json`.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Only image ids.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// One row, as `--format json` prints it.
+#[derive(Debug, serde::Serialize)]
+struct Row {
+    repository: String,
+    tag: String,
+    id: String,
+    created: String,
+    size: u64,
+    reference: String,
+    digest: String,
+}
+
+fn row(image: &LocalImage) -> Row {
+    let (repository, tag) = match Reference::parse(&image.reference) {
+        Ok(r) => (
+            r.with_tag("x")
+                .familiar()
+                .trim_end_matches(":x")
+                .to_string(),
+            r.tag.clone().unwrap_or_else(|| "<none>".into()),
+        ),
+        Err(_) => (image.reference.clone(), "<none>".into()),
+    };
+    Row {
+        repository,
+        tag,
+        id: image.id.to_string(),
+        created: image.config.created.clone().unwrap_or_default(),
+        size: image.size,
+        reference: image.reference.clone(),
+        digest: image.manifest.to_string(),
+    }
+}
+
+pub fn run(images: &Images, args: &ImagesArgs) -> miette::Result<()> {
+    let rows: Vec<Row> = images
+        .store()
+        .list()
+        .into_diagnostic()?
+        .iter()
+        .map(row)
+        .collect();
+    if args.quiet {
+        for r in &rows {
+            println!("{}", &r.id["sha256:".len().."sha256:".len() + 12]);
+        }
+        return Ok(());
+    }
+    match args.format.as_str() {
+        "json" => {
+            println!("{}", serde_json::to_string_pretty(&rows).into_diagnostic()?);
+        }
+        "table" => {
+            let width = rows
+                .iter()
+                .map(|r| r.repository.len())
+                .max()
+                .unwrap_or(10)
+                .max(10);
+            println!(
+                "{:<width$}  {:<12}  {:<12}  {:<20}  SIZE",
+                "REPOSITORY", "TAG", "IMAGE ID", "CREATED"
+            );
+            for r in &rows {
+                println!(
+                    "{:<width$}  {:<12}  {:<12}  {:<20}  {}",
+                    r.repository,
+                    r.tag,
+                    &r.id["sha256:".len().."sha256:".len() + 12],
+                    r.created,
+                    human_size(r.size)
+                );
+            }
+        }
+        other => miette::bail!("unknown --format {other:?}: use table or json"),
+    }
+    Ok(())
+}
+
+/// Sizes as Docker prints them (decimal units, up to two decimals).
+pub fn human_size(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    let number = format!("{value:.2}");
+    let number = number.trim_end_matches('0').trim_end_matches('.');
+    format!("{number}{}", units[unit])
+}
+
+/// Opens the image store of this host with its config file.
+pub fn open_images(host: &crate::global::HostArgs) -> miette::Result<Images> {
+    let paths = stack_engine::paths::HostPaths::resolve(
+        host.state_root.clone(),
+        None,
+        host.config_file.clone(),
+    );
+    let config = stack_engine::config::Config::load(&paths.config_file)?;
+    Images::open(&paths, &config).into_diagnostic()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_like_docker() {
+        assert_eq!(super::human_size(999), "999B");
+        assert_eq!(super::human_size(4_260_000), "4.26MB");
+        assert_eq!(super::human_size(2_000_000_000), "2GB");
+    }
+}

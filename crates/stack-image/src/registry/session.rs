@@ -1,0 +1,291 @@
+//! Talking to one endpoint about one repository: authentication (basic or
+//! bearer, re-authenticating on 401), manifests with digest checks.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE,
+};
+use reqwest::{Method, Response, StatusCode};
+use tokio::sync::Mutex;
+
+use super::auth::{self, Challenge, Token, TokenResponse};
+use super::{MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
+use crate::digest::Digest;
+use crate::error::{ImageError, Result};
+use crate::settings::{Credentials, Endpoint};
+
+/// How requests to this endpoint are authorized right now.
+#[derive(Debug, Clone)]
+enum AuthState {
+    None,
+    Basic,
+    Bearer(Token),
+}
+
+/// A client for one repository on one endpoint.
+pub struct Session {
+    pub(crate) http: reqwest::Client,
+    pub endpoint: Endpoint,
+    pub repository: String,
+    credentials: Option<Credentials>,
+    state: Mutex<AuthState>,
+}
+
+/// A manifest (or index) exactly as served.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub bytes: Vec<u8>,
+    pub digest: Digest,
+    pub media_type: String,
+}
+
+impl Session {
+    pub fn new(
+        http: reqwest::Client,
+        endpoint: Endpoint,
+        repository: &str,
+        credentials: Option<Credentials>,
+    ) -> Session {
+        Session {
+            http,
+            endpoint,
+            repository: repository.to_string(),
+            credentials,
+            state: Mutex::new(AuthState::None),
+        }
+    }
+
+    pub fn url(&self, tail: &str) -> String {
+        format!("{}/v2/{}/{tail}", self.endpoint.base_url, self.repository)
+    }
+
+    /// Sends a request, answering one 401 by authenticating as the
+    /// challenge asks (a fresh token also covers expiry and
+    /// `insufficient_scope`) and sending again.
+    pub async fn send(&self, method: Method, url: &str, headers: HeaderMap) -> Result<Response> {
+        for attempt in 0..2 {
+            let mut request = self
+                .http
+                .request(method.clone(), url)
+                .headers(headers.clone());
+            if let Some(value) = self.authorization().await {
+                request = request.header(AUTHORIZATION, value);
+            }
+            let response = request.send().await.map_err(|e| connect_error(url, &e))?;
+            if response.status() != StatusCode::UNAUTHORIZED || attempt == 1 {
+                return Ok(response);
+            }
+            let challenge = response
+                .headers()
+                .get(WWW_AUTHENTICATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(auth::parse_challenge);
+            match challenge {
+                Some(Challenge::Basic) if self.credentials.is_some() => {
+                    *self.state.lock().await = AuthState::Basic;
+                }
+                Some(Challenge::Bearer {
+                    realm,
+                    service,
+                    scope,
+                }) => {
+                    let token = self.fetch_token(&realm, service, scope).await?;
+                    *self.state.lock().await = AuthState::Bearer(token);
+                }
+                _ => return Ok(response),
+            }
+        }
+        Err(ImageError::Registry {
+            url: url.to_string(),
+            message: "authentication loop".into(),
+        })
+    }
+
+    async fn authorization(&self) -> Option<HeaderValue> {
+        let state = self.state.lock().await;
+        let value = match &*state {
+            AuthState::None => return None,
+            AuthState::Basic => auth::basic_header(self.credentials.as_ref()?),
+            AuthState::Bearer(token) if token.expires > Instant::now() => {
+                format!("Bearer {}", token.value)
+            }
+            AuthState::Bearer(_) => return None,
+        };
+        HeaderValue::from_str(&value).ok()
+    }
+
+    async fn fetch_token(
+        &self,
+        realm: &str,
+        service: Option<String>,
+        scope: Option<String>,
+    ) -> Result<Token> {
+        let scope = scope.unwrap_or_else(|| format!("repository:{}:pull", self.repository));
+        let mut query = vec![("scope", scope)];
+        if let Some(service) = service {
+            query.push(("service", service));
+        }
+        let mut request = self.http.get(realm).query(&query);
+        if let Some(c) = &self.credentials {
+            request = request.basic_auth(&c.username, Some(&c.password));
+        }
+        let response = request.send().await.map_err(|e| connect_error(realm, &e))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(ImageError::Unauthorized {
+                url: realm.to_string(),
+                status: status.as_u16(),
+                detail: ": the token server refused".into(),
+            });
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| connect_error(realm, &e))?;
+        let parsed: TokenResponse =
+            serde_json::from_slice(&body).map_err(|source| ImageError::Json {
+                what: format!("token from {realm}"),
+                source,
+            })?;
+        parsed.into_token().ok_or_else(|| ImageError::Registry {
+            url: realm.to_string(),
+            message: "token response has neither token nor access_token".into(),
+        })
+    }
+
+    /// Fetches a manifest or index by tag or digest, keeping the exact
+    /// bytes and checking them against the digest asked for and the
+    /// registry's `Docker-Content-Digest`.
+    pub async fn manifest(&self, reference: &str) -> Result<Manifest> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
+        let response = retry_transient(|| self.send(Method::GET, &url, headers.clone())).await?;
+        let response = check_status(&url, response).await?;
+        let media_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let announced = response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| Digest::parse(v).ok());
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| connect_error(&url, &e))?;
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(ImageError::Registry {
+                url,
+                message: format!("manifest of {} bytes is too large", bytes.len()),
+            });
+        }
+        let digest = Digest::of(&bytes);
+        let expected = Digest::parse(reference).ok().or(announced);
+        if let Some(expected) = expected {
+            if expected != digest {
+                return Err(ImageError::DigestMismatch {
+                    what: url,
+                    expected: expected.to_string(),
+                    actual: digest.to_string(),
+                });
+            }
+        }
+        Ok(Manifest {
+            bytes: bytes.to_vec(),
+            digest,
+            media_type,
+        })
+    }
+}
+
+/// Turns an error status into the matching error; passes success through.
+pub(crate) async fn check_status(url: &str, response: Response) -> Result<Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    let detail = registry_error_detail(&body);
+    Err(match status {
+        StatusCode::NOT_FOUND => ImageError::NotFound {
+            url: url.to_string(),
+            detail,
+        },
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ImageError::Unauthorized {
+            url: url.to_string(),
+            status: status.as_u16(),
+            detail,
+        },
+        _ => ImageError::Registry {
+            url: url.to_string(),
+            message: format!("HTTP {status}{detail}"),
+        },
+    })
+}
+
+/// `: CODE message` from a distribution error body, if it has one.
+fn registry_error_detail(body: &str) -> String {
+    let parsed: Option<serde_json::Value> = serde_json::from_str(body).ok();
+    let first = parsed
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(|e| e.get(0));
+    match first {
+        Some(e) => format!(
+            ": {} {}",
+            e.get("code").and_then(|c| c.as_str()).unwrap_or_default(),
+            e.get("message")
+                .and_then(|c| c.as_str())
+                .unwrap_or_default()
+        ),
+        None => String::new(),
+    }
+}
+
+pub(crate) fn connect_error(url: &str, e: &reqwest::Error) -> ImageError {
+    // reqwest nests its causes; the innermost one ("Connection refused")
+    // is the one a user can act on.
+    let mut message = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message = s.to_string();
+        source = s.source();
+    }
+    ImageError::Connect {
+        url: url.to_string(),
+        message,
+    }
+}
+
+/// Retries 5xx answers and timeouts with a short backoff. A refused
+/// connection is not retried: the next source is a better bet.
+async fn retry_transient<F, Fut>(mut op: F) -> Result<Response>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Response>>,
+{
+    let mut delay = Duration::from_millis(100);
+    for _ in 0..2 {
+        match op().await {
+            Ok(r)
+                if r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS => {}
+            other => return other,
+        }
+        tokio::time::sleep(delay).await;
+        delay *= 4;
+    }
+    op().await
+}

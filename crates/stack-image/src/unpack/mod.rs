@@ -1,0 +1,181 @@
+//! Layer unpacking into a snapshot directory in overlay form.
+//!
+//! The `tar` crate is used as a parser only: its own unpack turns device
+//! nodes into empty files and refuses (rather than confines) symlinked
+//! parents. Every write here goes through [`ConfinedRoot`], so nothing a
+//! layer says can reach outside its snapshot. OCI whiteouts become what
+//! overlayfs understands: `.wh.x` a 0/0 character device `x`,
+//! `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its directory.
+
+mod compression;
+mod confined;
+mod entry;
+mod path;
+
+use std::ffi::OsString;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+pub use compression::{decompress, Compression};
+use confined::ConfinedRoot;
+
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use crate::digest::{Digest, Hasher};
+use crate::error::{ImageError, Result};
+
+/// Read and copy buffer size.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// What unpacking a layer found.
+#[derive(Debug, Clone)]
+pub struct Unpacked {
+    pub compression: Compression,
+    /// sha256 of the uncompressed tar stream.
+    pub diff_id: Digest,
+    /// Uncompressed bytes read.
+    pub tar_bytes: u64,
+    pub entries: u64,
+}
+
+/// Unpacks the layer blob `blob` into the existing, empty directory `dest`.
+/// `layer` names the layer in errors. The caller compares the returned
+/// diff_id with the image config and discards `dest` on mismatch.
+///
+/// Decompression and hashing run on a second thread, so they overlap with
+/// the file system work of writing the entries.
+pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<Unpacked> {
+    let io_err = |e: std::io::Error| ImageError::Layer {
+        layer: layer.to_string(),
+        message: e.to_string(),
+    };
+    let mut root = ConfinedRoot::open(dest).map_err(|e| ImageError::io(dest, e))?;
+    let (decoded, written) = std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(4);
+        let decoder = scope.spawn(move || decode_into(blob, sender));
+        // The tar parser reads 512-byte headers; the buffer keeps those cheap.
+        let mut stream = BufReader::with_capacity(READ_BUFFER, ChannelReader::new(receiver));
+        let written = write_entries(&mut stream, &mut root, layer);
+        // Read what is left (padding after the end marker belongs to the
+        // diff_id), or, after an error, hang up so the decoder stops.
+        let written = written.and_then(|w| {
+            std::io::copy(&mut stream, &mut std::io::sink()).map_err(io_err)?;
+            Ok(w)
+        });
+        drop(stream);
+        let decoded = decoder
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("decoder thread panicked")));
+        (decoded, written)
+    });
+    // A decoding error explains a truncated tar better than the tar error.
+    let (compression, hasher) = decoded.map_err(io_err)?;
+    let (entries, dir_times) = written?;
+    // Children changed their directories' mtimes; set those last, deepest first.
+    for (components, mtime) in dir_times.into_iter().rev() {
+        entry::set_dir_time(&root, &components, mtime).map_err(|e| ImageError::Layer {
+            layer: layer.to_string(),
+            message: format!(
+                "setting the time of {:?}: {e}",
+                components.join("/".as_ref())
+            ),
+        })?;
+    }
+    Ok(Unpacked {
+        compression,
+        tar_bytes: hasher.len(),
+        diff_id: hasher.finish(),
+        entries,
+    })
+}
+
+type DirTimes = Vec<(Vec<OsString>, u64)>;
+
+/// Applies every entry of the tar stream.
+fn write_entries(
+    stream: &mut impl Read,
+    root: &mut ConfinedRoot,
+    layer: &str,
+) -> Result<(u64, DirTimes)> {
+    let io_err = |e: std::io::Error| ImageError::Layer {
+        layer: layer.to_string(),
+        message: e.to_string(),
+    };
+    let mut copy_buffer = vec![0u8; READ_BUFFER];
+    let mut dir_times = Vec::new();
+    let mut entries = 0u64;
+    let mut archive = tar::Archive::new(stream);
+    for item in archive.entries().map_err(io_err)? {
+        let mut item = item.map_err(io_err)?;
+        entries += 1;
+        if let Some(dir) = entry::apply(root, &mut item, layer, &mut copy_buffer)? {
+            dir_times.push(dir);
+        }
+    }
+    Ok((entries, dir_times))
+}
+
+/// Decompresses `blob`, hashing the output, and sends it on in chunks.
+/// Stops early, without error, when the receiver hangs up.
+fn decode_into(
+    blob: impl Read,
+    sender: SyncSender<Vec<u8>>,
+) -> std::io::Result<(Compression, Hasher)> {
+    let (compression, mut stream) = decompress(blob)?;
+    let mut hasher = Hasher::default();
+    loop {
+        let mut chunk = vec![0u8; READ_BUFFER];
+        let mut filled = 0;
+        while filled < chunk.len() {
+            match stream.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if filled == 0 {
+            return Ok((compression, hasher));
+        }
+        chunk.truncate(filled);
+        hasher.update(&chunk);
+        if sender.send(chunk).is_err() {
+            return Ok((compression, hasher));
+        }
+    }
+}
+
+/// Reads the chunks a [`decode_into`] thread sends; EOF when it is done.
+struct ChannelReader {
+    receiver: Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    offset: usize,
+}
+
+impl ChannelReader {
+    fn new(receiver: Receiver<Vec<u8>>) -> Self {
+        ChannelReader {
+            receiver,
+            chunk: Vec::new(),
+            offset: 0,
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.offset == self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.offset = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.offset);
+        buf[..n].copy_from_slice(&self.chunk[self.offset..self.offset + n]);
+        self.offset += n;
+        Ok(n)
+    }
+}
