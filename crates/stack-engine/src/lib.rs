@@ -7,3 +7,6 @@
 
 pub mod config;
 pub mod paths;
+pub mod plan;
+pub mod store;
+pub mod supervise;
