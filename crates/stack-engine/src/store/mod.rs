@@ -218,6 +218,24 @@ fn user_version(conn: &Connection) -> Result<i64, StoreError> {
         .ctx("read schema version")
 }
 
+/// Encodes a per-field configuration view for a TEXT column.
+fn fields_to_json(fields: &std::collections::BTreeMap<String, String>) -> String {
+    // A map of strings always serializes; the fallback is never taken.
+    serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
+}
+
+/// Decodes a per-field configuration view; a value that is not a JSON map
+/// of strings is reported as a conversion error of that column.
+fn fields_from_json(
+    row: &rusqlite::Row<'_>,
+    column: usize,
+) -> rusqlite::Result<std::collections::BTreeMap<String, String>> {
+    let text: String = row.get(column)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 /// Milliseconds since the Unix epoch, the unit of every time in the store.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -4,6 +4,8 @@
 //! choice, and the primary key makes a double hand-out impossible even when
 //! two processes race.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{params, Row};
 
 use super::error::SqlContext;
@@ -20,6 +22,8 @@ pub struct NetworkRecord {
     pub key: String,
     pub driver: String,
     pub config_hash: String,
+    /// Per-field view of the configuration (see the planner's `ConfigFields`).
+    pub config_fields: BTreeMap<String, String>,
     pub subnet: Option<String>,
     pub gateway: Option<String>,
     /// Host bridge interface (`stk-…`).
@@ -36,8 +40,8 @@ pub struct IpAllocation {
     pub container_id: String,
 }
 
-const COLUMNS: &str =
-    "name, project, key, driver, config_hash, subnet, gateway, bridge, external, created_at_ms";
+const COLUMNS: &str = "name, project, key, driver, config_hash, config_fields, subnet, gateway, \
+     bridge, external, created_at_ms";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<NetworkRecord> {
     Ok(NetworkRecord {
@@ -46,11 +50,12 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<NetworkRecord> {
         key: row.get(2)?,
         driver: row.get(3)?,
         config_hash: row.get(4)?,
-        subnet: row.get(5)?,
-        gateway: row.get(6)?,
-        bridge: row.get(7)?,
-        external: row.get(8)?,
-        created_at_ms: row.get(9)?,
+        config_fields: super::fields_from_json(row, 5)?,
+        subnet: row.get(6)?,
+        gateway: row.get(7)?,
+        bridge: row.get(8)?,
+        external: row.get(9)?,
+        created_at_ms: row.get(10)?,
     })
 }
 
@@ -108,13 +113,14 @@ impl Writer<'_> {
     pub fn insert_network(&self, n: &NetworkRecord) -> Result<(), StoreError> {
         self.tx
             .execute(
-                &format!("INSERT INTO networks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                &format!("INSERT INTO networks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
                 params![
                     n.name,
                     n.project,
                     n.key,
                     n.driver,
                     n.config_hash,
+                    super::fields_to_json(&n.config_fields),
                     n.subnet,
                     n.gateway,
                     n.bridge,

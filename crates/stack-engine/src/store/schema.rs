@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[&str] = &[
         key           TEXT NOT NULL,
         driver        TEXT NOT NULL DEFAULT 'bridge',
         config_hash   TEXT NOT NULL,
+        config_fields TEXT NOT NULL DEFAULT '{}',
         subnet        TEXT,
         gateway       TEXT,
         bridge        TEXT,
@@ -69,6 +70,7 @@ pub const MIGRATIONS: &[&str] = &[
         key           TEXT NOT NULL,
         driver        TEXT NOT NULL DEFAULT 'local',
         config_hash   TEXT NOT NULL,
+        config_fields TEXT NOT NULL DEFAULT '{}',
         external      INTEGER NOT NULL DEFAULT 0,
         created_at_ms INTEGER NOT NULL
     );

@@ -190,6 +190,7 @@ fn network(name: &str) -> NetworkRecord {
         key: "default".into(),
         driver: "bridge".into(),
         config_hash: "n1".into(),
+        config_fields: BTreeMap::from([("driver".into(), "\"bridge\"".into())]),
         subnet: Some("10.89.0.0/24".into()),
         gateway: Some("10.89.0.1".into()),
         bridge: Some("stk-1".into()),
@@ -246,6 +247,7 @@ fn networks_volumes_and_image_refs_round_trip() {
         key: "data".into(),
         driver: "local".into(),
         config_hash: "v1".into(),
+        config_fields: BTreeMap::new(),
         external: false,
         created_at_ms: 7,
     };

@@ -1,5 +1,7 @@
 //! Volume rows: named volumes stack created (or external ones a project uses).
 
+use std::collections::BTreeMap;
+
 use rusqlite::{params, Row};
 
 use super::error::SqlContext;
@@ -13,11 +15,13 @@ pub struct VolumeRecord {
     pub key: String,
     pub driver: String,
     pub config_hash: String,
+    pub config_fields: BTreeMap<String, String>,
     pub external: bool,
     pub created_at_ms: i64,
 }
 
-const COLUMNS: &str = "name, project, key, driver, config_hash, external, created_at_ms";
+const COLUMNS: &str =
+    "name, project, key, driver, config_hash, config_fields, external, created_at_ms";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<VolumeRecord> {
     Ok(VolumeRecord {
@@ -26,8 +30,9 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<VolumeRecord> {
         key: row.get(2)?,
         driver: row.get(3)?,
         config_hash: row.get(4)?,
-        external: row.get(5)?,
-        created_at_ms: row.get(6)?,
+        config_fields: super::fields_from_json(row, 5)?,
+        external: row.get(6)?,
+        created_at_ms: row.get(7)?,
     })
 }
 
@@ -54,13 +59,14 @@ impl Writer<'_> {
     pub fn insert_volume(&self, v: &VolumeRecord) -> Result<(), StoreError> {
         self.tx
             .execute(
-                &format!("INSERT INTO volumes ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                &format!("INSERT INTO volumes ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
                 params![
                     v.name,
                     v.project,
                     v.key,
                     v.driver,
                     v.config_hash,
+                    super::fields_to_json(&v.config_fields),
                     v.external,
                     v.created_at_ms
                 ],
