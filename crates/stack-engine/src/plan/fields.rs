@@ -99,8 +99,10 @@ impl ConfigFields {
         let digest = h.finalize();
         let mut hex = String::with_capacity(7 + 64);
         hex.push_str("sha256:");
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         for byte in digest.iter() {
-            hex.push_str(&format!("{byte:02x}"));
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
         hex
     }

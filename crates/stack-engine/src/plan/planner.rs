@@ -66,9 +66,14 @@ pub fn plan(
     }
     let selected = graph::select(desired, &opts.services, opts.no_deps)?;
     let levels = graph::levels(desired, &selected)?;
+    let mut by_service: BTreeMap<&str, Vec<&ObservedContainer>> = BTreeMap::new();
+    for c in observed.containers.iter().filter(|c| !c.oneoff) {
+        by_service.entry(&c.service).or_default().push(c);
+    }
     let mut planner = Planner {
         desired,
         observed,
+        by_service,
         opts,
         actions: Vec::new(),
         unchanged: Vec::new(),
@@ -92,6 +97,8 @@ pub fn plan(
 struct Planner<'a> {
     desired: &'a DesiredProject,
     observed: &'a ObservedProject,
+    /// Replica containers (not one-offs) of each service.
+    by_service: BTreeMap<&'a str, Vec<&'a ObservedContainer>>,
     opts: &'a PlanOptions,
     actions: Vec<Action>,
     unchanged: Vec<String>,
@@ -250,19 +257,19 @@ impl Planner<'_> {
             });
         }
         let mut existing: Vec<&ObservedContainer> = self
-            .observed
-            .containers
-            .iter()
-            .filter(|c| c.service == service.name && !c.oneoff)
-            .collect();
+            .by_service
+            .get(service.name.as_str())
+            .cloned()
+            .unwrap_or_default();
         existing.sort_by_key(|c| c.replica);
         let keep = existing.len().min(wanted as usize);
         for extra in &existing[keep..] {
             self.push(WAVE_TEARDOWN, remove(extra), Reason::ScaleDown);
         }
         let had_containers = !existing.is_empty();
+        let hash = service.config.hash();
         for c in &existing[..keep] {
-            self.existing_replica(service, c, wave);
+            self.existing_replica(service, &hash, c, wave);
         }
         let taken: BTreeSet<u32> = existing.iter().map(|c| c.replica).collect();
         let free = (1u32..).filter(|n| !taken.contains(n));
@@ -280,9 +287,15 @@ impl Planner<'_> {
         Ok(())
     }
 
-    fn existing_replica(&mut self, service: &DesiredService, c: &ObservedContainer, wave: usize) {
+    fn existing_replica(
+        &mut self,
+        service: &DesiredService,
+        hash: &str,
+        c: &ObservedContainer,
+        wave: usize,
+    ) {
         let name = self.container_name(service, c.replica);
-        if let Some(reason) = self.recreate_reason(service, c) {
+        if let Some(reason) = self.recreate_reason(service, hash, c) {
             let mut old_id = Some(c.id.clone());
             if let Reason::NetworkRecreated(_) = reason {
                 // Off the network before the network is replaced.
@@ -326,7 +339,12 @@ impl Planner<'_> {
         }
     }
 
-    fn recreate_reason(&self, service: &DesiredService, c: &ObservedContainer) -> Option<Reason> {
+    fn recreate_reason(
+        &self,
+        service: &DesiredService,
+        hash: &str,
+        c: &ObservedContainer,
+    ) -> Option<Reason> {
         if self.opts.no_recreate {
             return None;
         }
@@ -347,7 +365,7 @@ impl Planner<'_> {
         {
             return Some(Reason::SharedWithRecreated(parent.clone()));
         }
-        if c.config_hash != service.config.hash() {
+        if c.config_hash != hash {
             return Some(changed(&service.config, &c.config));
         }
         let local = self.observed.local_images.get(&service.image)?;
