@@ -10,6 +10,7 @@
 mod clock;
 mod gate;
 mod health;
+mod persist;
 mod restart;
 
 pub use clock::{Clock, ManualClock, SystemClock};
