@@ -83,6 +83,7 @@ fn observed(p: &DesiredProject) -> ObservedProject {
     o.networks.insert(
         net.name.clone(),
         ObservedObject {
+            external: false,
             config_hash: net.config.hash(),
             config: net.config.clone(),
         },
@@ -108,6 +109,7 @@ fn observed(p: &DesiredProject) -> ObservedProject {
                 } else {
                     ContainerState::Running
                 },
+                depends_on: s.depends_on.iter().map(|d| d.service.clone()).collect(),
             });
         }
     }

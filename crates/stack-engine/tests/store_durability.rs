@@ -44,6 +44,7 @@ fn container(project: &str, service: &str, replica: u32) -> ContainerRecord {
         created_at_ms: 0,
         started_at_ms: None,
         finished_at_ms: None,
+        depends_on: vec![],
     }
 }
 

@@ -56,6 +56,12 @@ pub enum ActionKind {
         name: String,
         id: String,
     },
+    RemoveNetwork {
+        name: String,
+    },
+    RemoveVolume {
+        name: String,
+    },
 }
 
 /// Why.
@@ -81,6 +87,8 @@ pub enum Reason {
     Stopped,
     ScaleDown,
     Orphan,
+    /// `stack down`.
+    Down,
 }
 
 /// One step of a plan.
@@ -126,6 +134,7 @@ impl fmt::Display for Reason {
             Reason::Stopped => f.write_str("stopped"),
             Reason::ScaleDown => f.write_str("scaled down"),
             Reason::Orphan => f.write_str("orphan (service no longer in the stack file)"),
+            Reason::Down => f.write_str("down"),
         }
     }
 }
@@ -145,7 +154,10 @@ impl Action {
             ActionKind::CreateNetwork { name, .. } | ActionKind::RecreateNetwork { name, .. } => {
                 format!("network {name}")
             }
-            ActionKind::CreateVolume { name, .. } => format!("volume {name}"),
+            ActionKind::CreateVolume { name, .. } | ActionKind::RemoveVolume { name } => {
+                format!("volume {name}")
+            }
+            ActionKind::RemoveNetwork { name } => format!("network {name}"),
             ActionKind::CreateContainer {
                 service, replica, ..
             }
@@ -173,7 +185,9 @@ impl Action {
             ActionKind::RecreateNetwork { .. } | ActionKind::RecreateContainer { .. } => "recreate",
             ActionKind::StartContainer { .. } => "start",
             ActionKind::RestartContainer { .. } => "restart",
-            ActionKind::RemoveContainer { .. } => "remove",
+            ActionKind::RemoveContainer { .. }
+            | ActionKind::RemoveNetwork { .. }
+            | ActionKind::RemoveVolume { .. } => "remove",
         }
     }
 }
@@ -181,7 +195,7 @@ impl Action {
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.verb(), self.object())?;
-        if self.reason != Reason::New {
+        if !matches!(self.reason, Reason::New | Reason::Down) {
             write!(f, ": {}", self.reason)?;
         }
         Ok(())

@@ -35,12 +35,14 @@ pub fn observe_from_store<'r>(
             config: ConfigFields::from_map(c.config_fields),
             image_digest: c.image_digest,
             state: c.state,
+            depends_on: c.depends_on,
         });
     }
     for n in reader.networks_of(project)? {
         observed.networks.insert(
             n.name,
             ObservedObject {
+                external: n.external,
                 config_hash: n.config_hash,
                 config: ConfigFields::from_map(n.config_fields),
             },
@@ -50,6 +52,7 @@ pub fn observe_from_store<'r>(
         observed.volumes.insert(
             v.name,
             ObservedObject {
+                external: v.external,
                 config_hash: v.config_hash,
                 config: ConfigFields::from_map(v.config_fields),
             },

@@ -57,19 +57,36 @@ pub fn levels(
     project: &DesiredProject,
     selected: &BTreeSet<String>,
 ) -> Result<BTreeMap<String, usize>, PlanError> {
+    let prereqs: BTreeMap<&str, Vec<&str>> = selected
+        .iter()
+        .map(|name| {
+            let before = prerequisites(project, name)
+                .into_iter()
+                .filter(|p| selected.contains(*p))
+                .collect();
+            (name.as_str(), before)
+        })
+        .collect();
+    levels_of(&prereqs).map_err(PlanError::Cycle)
+}
+
+/// Levels of a graph given as `node -> nodes that must come before it`
+/// (edges to nodes outside the map are ignored). On a cycle, the nodes that
+/// could not be ordered.
+pub fn levels_of(
+    prereqs: &BTreeMap<&str, Vec<&str>>,
+) -> Result<BTreeMap<String, usize>, Vec<String>> {
     let mut pending: BTreeMap<&str, usize> = BTreeMap::new();
     let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for name in selected {
-        let prereqs: Vec<&str> = prerequisites(project, name)
-            .into_iter()
-            .filter(|p| selected.contains(*p))
-            .collect();
-        pending.insert(name, prereqs.len());
-        for p in prereqs {
-            dependents.entry(p).or_default().push(name);
+    for (&node, before) in prereqs {
+        let mut count = 0;
+        for &p in before.iter().filter(|p| prereqs.contains_key(*p)) {
+            dependents.entry(p).or_default().push(node);
+            count += 1;
         }
+        pending.insert(node, count);
     }
-    // Kahn's algorithm; a service's depth is final once it is ready.
+    // Kahn's algorithm; a node's depth is final once it is ready.
     let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
     let mut level: BTreeMap<String, usize> = BTreeMap::new();
     let mut ready: VecDeque<&str> = pending
@@ -91,13 +108,12 @@ pub fn levels(
             }
         }
     }
-    if level.len() < selected.len() {
-        let stuck: Vec<String> = selected
-            .iter()
-            .filter(|s| !level.contains_key(*s))
-            .cloned()
-            .collect();
-        return Err(PlanError::Cycle(stuck));
+    if level.len() < prereqs.len() {
+        return Err(prereqs
+            .keys()
+            .filter(|s| !level.contains_key(**s))
+            .map(|s| s.to_string())
+            .collect());
     }
     Ok(level)
 }

@@ -9,6 +9,7 @@
 //! digest that a pull changed then shows up as `image changed`.
 
 mod action;
+mod down;
 mod fields;
 mod from_store;
 mod graph;
@@ -17,6 +18,7 @@ mod planner;
 mod render;
 
 pub use action::{Action, ActionKind, Reason};
+pub use down::{plan_down, DownOptions};
 pub use fields::{ConfigFields, FieldChange, SERVICE_PATHS_NOT_HASHED};
 pub use from_store::observe_from_store;
 pub use model::{

@@ -117,11 +117,14 @@ pub struct ObservedContainer {
     pub config: ConfigFields,
     pub image_digest: Option<String>,
     pub state: ContainerState,
+    /// Services it depends on (for the order of `down`).
+    pub depends_on: Vec<String>,
 }
 
 /// A network or volume as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservedObject {
+    pub external: bool,
     pub config_hash: String,
     pub config: ConfigFields,
 }

@@ -61,6 +61,7 @@ fn applied(p: &DesiredProject) -> ObservedProject {
         o.networks.insert(
             net.name.clone(),
             ObservedObject {
+                external: false,
                 config_hash: net.config.hash(),
                 config: net.config.clone(),
             },
@@ -70,6 +71,7 @@ fn applied(p: &DesiredProject) -> ObservedProject {
         o.volumes.insert(
             v.name.clone(),
             ObservedObject {
+                external: false,
                 config_hash: v.config.hash(),
                 config: v.config.clone(),
             },
@@ -89,6 +91,7 @@ fn applied(p: &DesiredProject) -> ObservedProject {
                 config: s.config.clone(),
                 image_digest: Some(format!("sha256:{}", s.name)),
                 state: ContainerState::Running,
+                depends_on: vec![],
             });
         }
     }
@@ -275,6 +278,7 @@ fn orphans_are_reported_and_removed_only_when_asked() {
         config: ConfigFields::default(),
         image_digest: None,
         state: ContainerState::Running,
+        depends_on: vec![],
     });
     let kept = plan(&p, &seen, &PlanOptions::default()).expect("plan");
     assert!(kept.is_empty());
@@ -674,6 +678,7 @@ fn observed_state_read_from_the_store_plans_like_the_fixture() {
                     created_at_ms: 0,
                     started_at_ms: Some(0),
                     finished_at_ms: None,
+                    depends_on: vec![],
                 })?;
             }
             Ok(())

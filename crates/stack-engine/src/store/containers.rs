@@ -72,16 +72,20 @@ pub struct ContainerRecord {
     pub created_at_ms: i64,
     pub started_at_ms: Option<i64>,
     pub finished_at_ms: Option<i64>,
+    /// Services this one depends on, so `down` can stop in reverse order
+    /// without the stack file.
+    pub depends_on: Vec<String>,
 }
 
 const COLUMNS: &str = "id, project, service, replica, name, oneoff, config_hash, config_fields, \
      image_ref, image_digest, state, health, pid, exit_code, restart_count, manual_stop, \
-     created_at_ms, started_at_ms, finished_at_ms";
+     created_at_ms, started_at_ms, finished_at_ms, depends_on";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ContainerRecord, StoreError>> {
     let fields_json: String = row.get(7)?;
     let state: String = row.get(10)?;
     let health: Option<String> = row.get(11)?;
+    let depends_json: String = row.get(19)?;
     let build = || -> Result<ContainerRecord, StoreError> {
         let config_fields =
             serde_json::from_str(&fields_json).map_err(|_| StoreError::Corrupt {
@@ -119,6 +123,10 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ContainerRecord, StoreErro
             created_at_ms: row.get(16)?,
             started_at_ms: row.get(17)?,
             finished_at_ms: row.get(18)?,
+            depends_on: serde_json::from_str(&depends_json).map_err(|_| StoreError::Corrupt {
+                field: "containers.depends_on",
+                value: depends_json.clone(),
+            })?,
         })
     };
     Ok(build())
@@ -178,7 +186,7 @@ impl Writer<'_> {
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO containers ({COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
             ))
             .and_then(|mut stmt| execute_with(&mut stmt, c))
             .ctx(format!("store container {}", c.name))?;
@@ -194,7 +202,7 @@ impl Writer<'_> {
                  oneoff = ?6, config_hash = ?7, config_fields = ?8, image_ref = ?9, \
                  image_digest = ?10, state = ?11, health = ?12, pid = ?13, exit_code = ?14, \
                  restart_count = ?15, manual_stop = ?16, created_at_ms = ?17, \
-                 started_at_ms = ?18, finished_at_ms = ?19 WHERE id = ?1",
+                 started_at_ms = ?18, finished_at_ms = ?19, depends_on = ?20 WHERE id = ?1",
             )
             .and_then(|mut stmt| execute_with(&mut stmt, c))
             .ctx(format!("update container {}", c.name))?;
@@ -223,6 +231,7 @@ fn execute_with(
 ) -> rusqlite::Result<usize> {
     // A map of strings always serializes; the fallback is never taken.
     let fields = serde_json::to_string(&c.config_fields).unwrap_or_else(|_| "{}".into());
+    let depends_on = serde_json::to_string(&c.depends_on).unwrap_or_else(|_| "[]".into());
     stmt.execute(params![
         c.id,
         c.project,
@@ -243,5 +252,6 @@ fn execute_with(
         c.created_at_ms,
         c.started_at_ms,
         c.finished_at_ms,
+        depends_on,
     ])
 }

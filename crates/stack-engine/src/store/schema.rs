@@ -36,7 +36,8 @@ pub const MIGRATIONS: &[&str] = &[
         manual_stop    INTEGER NOT NULL DEFAULT 0,
         created_at_ms  INTEGER NOT NULL,
         started_at_ms  INTEGER,
-        finished_at_ms INTEGER
+        finished_at_ms INTEGER,
+        depends_on     TEXT NOT NULL DEFAULT '[]'
     );
     CREATE UNIQUE INDEX containers_replica
         ON containers(project, service, replica) WHERE oneoff = 0;

@@ -39,6 +39,7 @@ pub(crate) fn container(project: &str, service: &str, replica: u32) -> Container
         created_at_ms: 10,
         started_at_ms: None,
         finished_at_ms: None,
+        depends_on: vec![],
     }
 }
 

@@ -74,6 +74,7 @@ mod tests {
             created_at_ms: 0,
             started_at_ms: Some(0),
             finished_at_ms: None,
+            depends_on: vec![],
         }
     }
 
