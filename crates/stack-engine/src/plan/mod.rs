@@ -47,6 +47,10 @@ pub enum PlanError {
     ScaleWithContainerName { service: String, replicas: u32 },
     #[error("{0} cannot be used together")]
     ConflictingOptions(&'static str),
+    #[error("service {0} has no image (stack does not build images)")]
+    NoImage(String),
+    #[error("{what}: cannot read its configuration: {message}")]
+    Model { what: String, message: String },
 }
 
 #[cfg(test)]
