@@ -4,8 +4,43 @@
 
 use std::time::Duration;
 
-use super::{ProbeReport, RestartPolicy, RestartTracker};
-use crate::store::{ContainerRecord, HealthProbeRecord};
+use super::{
+    ProbeReport, ReplicaObservation, ReplicaState, RestartPolicy, RestartTracker,
+    ServiceObservation,
+};
+use crate::store::{ContainerRecord, ContainerState, HealthProbeRecord};
+
+impl ServiceObservation {
+    /// What a `depends_on` gate sees of a service, from its stored replica
+    /// containers (one-off `run` containers do not count).
+    pub fn from_records<'a>(
+        records: impl IntoIterator<Item = &'a ContainerRecord>,
+        has_healthcheck: bool,
+    ) -> Self {
+        let replicas = records
+            .into_iter()
+            .filter(|r| !r.oneoff)
+            .map(|r| ReplicaObservation {
+                state: match r.state {
+                    ContainerState::Created => ReplicaState::Created,
+                    ContainerState::Running
+                    | ContainerState::Paused
+                    | ContainerState::Restarting => ReplicaState::Running,
+                    // A container that died without a recorded code (the
+                    // engine was down) counts as failed.
+                    ContainerState::Exited | ContainerState::Dead => ReplicaState::Exited {
+                        code: r.exit_code.unwrap_or(-1),
+                    },
+                },
+                health: r.health,
+            })
+            .collect();
+        ServiceObservation {
+            has_healthcheck,
+            replicas,
+        }
+    }
+}
 
 impl RestartTracker {
     /// Rebuilds the tracker of a stored container.
@@ -114,6 +149,44 @@ mod tests {
         assert!(matches!(
             resumed.exited(1, Duration::from_secs(2)),
             crate::supervise::RestartDecision::GiveUp { .. }
+        ));
+    }
+
+    #[test]
+    fn gate_observation_from_stored_replicas() {
+        use crate::supervise::{evaluate_dependency, Condition, Dependency, GateState};
+        let mut healthy = record();
+        healthy.health = Some(HealthStatus::Healthy);
+        let mut exited = record();
+        exited.state = ContainerState::Exited;
+        exited.exit_code = Some(0);
+        let mut oneoff = record();
+        oneoff.oneoff = true;
+        oneoff.state = ContainerState::Exited;
+        oneoff.exit_code = Some(9);
+
+        let obs = ServiceObservation::from_records([&healthy, &oneoff], true);
+        assert_eq!(obs.replicas.len(), 1);
+        let dep = |condition| Dependency {
+            service: "web".into(),
+            condition,
+            required: true,
+        };
+        assert_eq!(
+            evaluate_dependency(&dep(Condition::Healthy), Some(&obs)),
+            GateState::Satisfied
+        );
+        let done = ServiceObservation::from_records([&exited], false);
+        assert_eq!(
+            evaluate_dependency(&dep(Condition::CompletedSuccessfully), Some(&done)),
+            GateState::Satisfied
+        );
+        let mut lost = exited.clone();
+        lost.exit_code = None;
+        let lost = ServiceObservation::from_records([&lost], false);
+        assert!(matches!(
+            evaluate_dependency(&dep(Condition::CompletedSuccessfully), Some(&lost)),
+            GateState::Failed(_)
         ));
     }
 
