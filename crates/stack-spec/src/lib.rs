@@ -4,3 +4,18 @@
 //!
 //! Data flows one way: `stack.yaml --load--> Project`. Nothing here touches
 //! the kernel, the network or the state root.
+
+pub mod model;
+
+pub use model::*;
+mod graph;
+mod hash;
+
+pub use graph::{CycleError, DependencyGraph};
+pub mod diag;
+pub mod yaml;
+
+pub use diag::{Diagnostic, Diagnostics, Location};
+mod options;
+
+pub use options::LoadOptions;
