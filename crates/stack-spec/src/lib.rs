@@ -19,3 +19,15 @@ pub use diag::{Diagnostic, Diagnostics, Location};
 mod options;
 
 pub use options::LoadOptions;
+mod convert;
+mod discover;
+pub mod dotenv;
+mod extends;
+pub mod interpolate;
+mod load;
+mod merge;
+mod normalize;
+mod paths;
+
+pub use discover::{is_valid_project_name, normalize_project_name, DEFAULT_FILES};
+pub use load::load;
