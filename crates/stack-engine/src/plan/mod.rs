@@ -11,6 +11,7 @@
 mod action;
 mod down;
 mod fields;
+mod from_spec;
 mod from_store;
 mod graph;
 mod model;
@@ -20,6 +21,7 @@ mod render;
 pub use action::{Action, ActionKind, Reason};
 pub use down::{plan_down, DownOptions};
 pub use fields::{ConfigFields, FieldChange, SERVICE_PATHS_NOT_HASHED};
+pub use from_spec::{condition, desired_from_spec, service_hashes};
 pub use from_store::observe_from_store;
 pub use model::{
     DesiredDependency, DesiredNetwork, DesiredProject, DesiredService, DesiredVolume,

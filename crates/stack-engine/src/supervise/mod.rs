@@ -8,12 +8,14 @@
 //! runtime's exit and health events and carries out what they decide.
 
 mod clock;
+mod from_spec;
 mod gate;
 mod health;
 mod persist;
 mod restart;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use from_spec::{healthcheck, restart_on_unhealthy, restart_policy, RESTART_ON_UNHEALTHY_KEY};
 pub use gate::{
     evaluate_dependency, wait_for_dependencies, Condition, Dependency, GateError, GateState,
     ReplicaObservation, ReplicaState, ServiceObservation, ServiceObserver, DEPENDENCY_POLL,
