@@ -183,6 +183,18 @@ impl Planner<'_> {
                         ));
                         continue;
                     }
+                    let blockers = self.unselected_users(&key, selected);
+                    if !blockers.is_empty() {
+                        // Recreating it would cut off containers this `up`
+                        // does not touch.
+                        self.warnings.push(format!(
+                            "network {} configuration changed ({why}); not recreated while \
+                             services not being updated use it ({})",
+                            net.name,
+                            blockers.join(", ")
+                        ));
+                        continue;
+                    }
                     self.recreated_networks.insert(key.clone());
                     let kind = ActionKind::RecreateNetwork {
                         key: key.clone(),
@@ -218,6 +230,18 @@ impl Planner<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Services outside this `up` that have containers on network `key`.
+    fn unselected_users(&self, key: &str, selected: &BTreeSet<String>) -> Vec<String> {
+        self.desired
+            .services
+            .values()
+            .filter(|s| !selected.contains(&s.name))
+            .filter(|s| s.networks.iter().any(|n| n == key))
+            .filter(|s| self.by_service.contains_key(s.name.as_str()))
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     fn orphans(&mut self) {

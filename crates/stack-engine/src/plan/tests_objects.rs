@@ -214,3 +214,29 @@ fn observed_state_read_from_the_store_plans_like_the_fixture() {
         vec!["recreate web-1: environment.DEBUG changed"]
     );
 }
+
+#[test]
+fn a_network_used_by_services_outside_this_up_is_not_recreated() {
+    let before = web_redis();
+    let mut after = before.clone();
+    after.networks.get_mut("default").expect("default").config =
+        ConfigFields::flatten(&json!({"driver": "bridge", "internal": true}), &[]);
+    let only_web = PlanOptions {
+        services: vec!["web".into()],
+        no_deps: true,
+        ..Default::default()
+    };
+    let plan = plan(&after, &applied(&before), &only_web).expect("plan");
+    assert!(plan.is_empty(), "{:?}", lines(&plan));
+    assert!(
+        plan.warnings[0].contains("demo_default") && plan.warnings[0].contains("redis"),
+        "{:?}",
+        plan.warnings
+    );
+    let all = plan_all(&after, &applied(&before));
+    assert!(lines(&all).contains(&"recreate network demo_default: internal added".to_string()));
+}
+
+fn plan_all(p: &DesiredProject, o: &ObservedProject) -> Plan {
+    plan(p, o, &PlanOptions::default()).expect("plan")
+}
