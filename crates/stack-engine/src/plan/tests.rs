@@ -488,3 +488,6 @@ fn dry_run_text() {
 
 #[path = "tests_objects.rs"]
 mod objects;
+
+#[path = "tests_converge.rs"]
+mod converge;
