@@ -9,3 +9,6 @@ pub mod config;
 pub mod containers;
 pub mod images;
 pub mod paths;
+pub mod plan;
+pub mod store;
+pub mod supervise;

@@ -1,0 +1,30 @@
+//! Supervision logic: restart policies, healthchecks and `depends_on` gating,
+//! as state machines that take events and the time and return decisions.
+//!
+//! Nothing here starts a process or sleeps on the wall clock: time comes from
+//! an injected [`Clock`] and probes run through an [`Exec`] trait, so every
+//! rule (backoff doubling, start periods, fail-fast gates) is tested
+//! deterministically and instantly. The reconciler feeds these machines the
+//! runtime's exit and health events and carries out what they decide.
+
+mod clock;
+mod from_spec;
+mod gate;
+mod health;
+mod persist;
+mod restart;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use from_spec::{healthcheck, restart_on_unhealthy, restart_policy, RESTART_ON_UNHEALTHY_KEY};
+pub use gate::{
+    evaluate_dependency, wait_for_dependencies, Condition, Dependency, GateError, GateState,
+    ReplicaObservation, ReplicaState, ServiceObservation, ServiceObserver, DEPENDENCY_POLL,
+};
+pub use health::{
+    Exec, ExecResult, HealthMonitor, HealthTest, HealthTestError, Healthcheck, ProbeReport,
+    HISTORY_KEPT,
+};
+pub use restart::{
+    ParseRestartPolicyError, RestartDecision, RestartPolicy, RestartTracker, BACKOFF_MAX,
+    BACKOFF_START, UPTIME_RESET,
+};
