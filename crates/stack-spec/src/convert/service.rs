@@ -1,0 +1,780 @@
+//! One service mapping -> [`Service`].
+
+use std::collections::BTreeMap;
+
+use super::ports::port_entry;
+use super::volumes::{byte_size, volume_entry};
+use super::{shell_split, Ctx};
+use crate::model::{
+    Dependency, DependencyCondition, Deploy, Develop, Duration, EnvFile, FileReference,
+    Healthcheck, Logging, Resource, Resources, RestartPolicy, Service, ServiceNetwork, Ulimit,
+    WatchAction, WatchExec, WatchRule,
+};
+use crate::yaml::{Node, ScalarKind, Value};
+
+/// Keys stack models (CORE and COMMON in the research table, plus the ones
+/// the dependency graph needs).
+pub const MODELED: &[&str] = &[
+    "image",
+    "build",
+    "command",
+    "entrypoint",
+    "environment",
+    "env_file",
+    "ports",
+    "expose",
+    "volumes",
+    "volumes_from",
+    "networks",
+    "network_mode",
+    "depends_on",
+    "links",
+    "restart",
+    "healthcheck",
+    "container_name",
+    "labels",
+    "hostname",
+    "domainname",
+    "user",
+    "working_dir",
+    "extra_hosts",
+    "dns",
+    "dns_search",
+    "dns_opt",
+    "cap_add",
+    "cap_drop",
+    "read_only",
+    "tmpfs",
+    "init",
+    "stop_signal",
+    "stop_grace_period",
+    "security_opt",
+    "deploy",
+    "scale",
+    "profiles",
+    "secrets",
+    "configs",
+    "develop",
+    "ulimits",
+    "sysctls",
+    "shm_size",
+    "stdin_open",
+    "tty",
+    "privileged",
+    "devices",
+    "logging",
+    "pull_policy",
+    "platform",
+    "ipc",
+    "pid",
+    "cpus",
+    "mem_limit",
+    "pids_limit",
+    "extends",
+];
+
+/// Keys of the Compose schema stack accepts and keeps as written.
+pub const RARE: &[&str] = &[
+    "annotations",
+    "attach",
+    "blkio_config",
+    "cpu_count",
+    "cpu_percent",
+    "cpu_shares",
+    "cpu_period",
+    "cpu_quota",
+    "cpu_rt_runtime",
+    "cpu_rt_period",
+    "cpuset",
+    "cgroup",
+    "cgroup_parent",
+    "credential_spec",
+    "device_cgroup_rules",
+    "external_links",
+    "gpus",
+    "group_add",
+    "isolation",
+    "label_file",
+    "mac_address",
+    "mem_reservation",
+    "mem_swappiness",
+    "memswap_limit",
+    "models",
+    "oom_kill_disable",
+    "oom_score_adj",
+    "post_start",
+    "pre_stop",
+    "pre_start",
+    "provider",
+    "pull_refresh_after",
+    "runtime",
+    "storage_opt",
+    "use_api_socket",
+    "userns_mode",
+    "uts",
+];
+
+/// Converts `services.<name>`. `lookup` answers environment pass-throughs.
+pub fn service(
+    ctx: &mut Ctx,
+    name: &str,
+    node: &Node,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Option<Service> {
+    let context = format!("service `{name}`");
+    let m = ctx.map(node, &context)?;
+    let mut s = Service {
+        name: name.to_string(),
+        ..Service::default()
+    };
+    let all_keys: Vec<&str> = MODELED.iter().chain(RARE).copied().collect();
+    for (k, v) in m.iter() {
+        let key = k.name.as_str();
+        let cx = format!("service `{name}` {key}");
+        match key {
+            "image" => s.image = ctx.string(v, &cx),
+            "build" => s.build = Some(v.to_json()),
+            "command" => s.command = command(ctx, v, &cx),
+            "entrypoint" => s.entrypoint = command(ctx, v, &cx),
+            "environment" => {
+                for (k, val) in ctx.key_values(v, &cx) {
+                    // `KEY` alone passes the host's value through.
+                    let val = val.or_else(|| lookup(&k));
+                    s.environment.insert(k, val);
+                }
+            }
+            "env_file" => s.env_file = env_files(ctx, v, &cx),
+            "ports" => {
+                for item in seq(ctx, v, &cx) {
+                    s.ports.extend(port_entry(ctx, item, name));
+                }
+            }
+            "expose" => s.expose = ctx.string_list(v, &cx),
+            "volumes" => {
+                for item in seq(ctx, v, &cx) {
+                    s.volumes.extend(volume_entry(ctx, item, name));
+                }
+            }
+            "volumes_from" => s.volumes_from = ctx.string_list(v, &cx),
+            "networks" => s.networks = networks(ctx, v, &cx),
+            "network_mode" => s.network_mode = ctx.string(v, &cx),
+            "depends_on" => s.depends_on = depends_on(ctx, v, &cx),
+            "links" => s.links = ctx.string_list(v, &cx),
+            "restart" => {
+                if let Some(text) = ctx.string(v, &cx) {
+                    match RestartPolicy::parse(&text) {
+                        Ok(r) => s.restart = Some(r),
+                        Err(e) => ctx.error_with(v.span, e, "bad restart policy"),
+                    }
+                }
+            }
+            "healthcheck" => s.healthcheck = healthcheck(ctx, v, &cx),
+            "container_name" => s.container_name = ctx.string(v, &cx),
+            "labels" => s.labels = ctx.string_map(v, &cx),
+            "hostname" => s.hostname = ctx.string(v, &cx),
+            "domainname" => s.domainname = ctx.string(v, &cx),
+            "user" => s.user = ctx.string(v, &cx),
+            "working_dir" => s.working_dir = ctx.string(v, &cx),
+            "extra_hosts" => s.extra_hosts = extra_hosts(ctx, v, &cx),
+            "dns" => s.dns = ctx.string_list(v, &cx),
+            "dns_search" => s.dns_search = ctx.string_list(v, &cx),
+            "dns_opt" => s.dns_opt = ctx.string_list(v, &cx),
+            "cap_add" => s.cap_add = ctx.string_list(v, &cx),
+            "cap_drop" => s.cap_drop = ctx.string_list(v, &cx),
+            "read_only" => s.read_only = ctx.bool(v, &cx).unwrap_or(false),
+            "tmpfs" => s.tmpfs = ctx.string_list(v, &cx),
+            "init" => s.init = ctx.bool(v, &cx),
+            "stop_signal" => s.stop_signal = ctx.string(v, &cx),
+            "stop_grace_period" => s.stop_grace_period = duration(ctx, v, &cx),
+            "security_opt" => s.security_opt = ctx.string_list(v, &cx),
+            "deploy" => s.deploy = deploy(ctx, v, &cx),
+            "scale" => s.scale = ctx.uint(v, &cx),
+            "profiles" => s.profiles = ctx.string_list(v, &cx),
+            "secrets" => s.secrets = file_refs(ctx, v, &cx),
+            "configs" => s.configs = file_refs(ctx, v, &cx),
+            "develop" => s.develop = develop(ctx, v, &cx),
+            "ulimits" => s.ulimits = ulimits(ctx, v, &cx),
+            "sysctls" => s.sysctls = ctx.string_map(v, &cx),
+            "shm_size" => s.shm_size = byte_size(ctx, v, &cx),
+            "stdin_open" => s.stdin_open = ctx.bool(v, &cx).unwrap_or(false),
+            "tty" => s.tty = ctx.bool(v, &cx).unwrap_or(false),
+            "privileged" => s.privileged = ctx.bool(v, &cx).unwrap_or(false),
+            "devices" => s.devices = ctx.string_list(v, &cx),
+            "logging" => s.logging = logging(ctx, v, &cx),
+            "pull_policy" => s.pull_policy = pull_policy(ctx, v, &cx),
+            "platform" => s.platform = ctx.string(v, &cx),
+            "ipc" => s.ipc = ctx.string(v, &cx),
+            "pid" => s.pid = ctx.string(v, &cx),
+            "cpus" => s.cpus = ctx.float(v, &cx),
+            "mem_limit" => s.mem_limit = byte_size(ctx, v, &cx),
+            "pids_limit" => s.pids_limit = ctx.int(v, &cx),
+            "extends" => {} // resolved before conversion
+            key if key.starts_with("x-") || RARE.contains(&key) => {
+                s.other.insert(key.to_string(), v.to_json());
+            }
+            key => ctx.unknown_key(k.span, key, &context, &all_keys),
+        }
+    }
+    if s.image.is_none() && s.build.is_none() {
+        ctx.error_with(
+            m.entries.first().map(|(k, _)| k.span).unwrap_or(node.span),
+            format!("{context} has neither `image` nor `build`"),
+            "this service",
+        );
+    }
+    Some(s)
+}
+
+fn seq<'n>(ctx: &mut Ctx, node: &'n Node, context: &str) -> &'n [Node] {
+    match &node.value {
+        Value::Seq(items) => items,
+        Value::Scalar(s) if s.kind == ScalarKind::Null => &[],
+        _ => {
+            ctx.expected(node, "a list", context);
+            &[]
+        }
+    }
+}
+
+fn command(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Vec<String>> {
+    match &node.value {
+        Value::Seq(_) => Some(ctx.string_list(node, context)),
+        _ => {
+            let text = ctx.string(node, context)?;
+            match shell_split(&text) {
+                Ok(words) => Some(words),
+                Err(e) => {
+                    ctx.error(node.span, format!("{context}: {e}"));
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn duration(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Duration> {
+    let text = ctx.string(node, context)?;
+    match Duration::parse(&text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            ctx.error_with(node.span, format!("{context}: {e}"), "bad duration");
+            None
+        }
+    }
+}
+
+fn env_files(ctx: &mut Ctx, node: &Node, context: &str) -> Vec<EnvFile> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        if let Value::Map(m) = &item.value {
+            let mut file = EnvFile {
+                path: String::new(),
+                required: true,
+                format: None,
+            };
+            for (k, v) in m.iter() {
+                match k.name.as_str() {
+                    "path" => file.path = ctx.string(v, context).unwrap_or_default(),
+                    "required" => file.required = ctx.bool(v, context).unwrap_or(true),
+                    "format" => file.format = ctx.string(v, context),
+                    key => ctx.unknown_key(k.span, key, context, &["path", "required", "format"]),
+                }
+            }
+            if file.path.is_empty() {
+                ctx.error(
+                    item.span,
+                    format!("{context}: an env_file entry needs a `path`"),
+                );
+            } else {
+                out.push(file);
+            }
+        } else if let Some(path) = ctx.string(item, context) {
+            out.push(EnvFile {
+                path,
+                required: true,
+                format: None,
+            });
+        }
+    }
+    out
+}
+
+fn networks(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Option<ServiceNetwork>> {
+    let mut out = BTreeMap::new();
+    match &node.value {
+        Value::Seq(_) => {
+            for name in ctx.string_list(node, context) {
+                out.insert(name, None);
+            }
+        }
+        Value::Map(m) => {
+            for (k, v) in m.iter() {
+                let opts = if v.is_null() {
+                    None
+                } else {
+                    service_network(ctx, v, context)
+                };
+                out.insert(k.name.clone(), opts);
+            }
+        }
+        _ => ctx.expected(node, "a list or a mapping", context),
+    }
+    out
+}
+
+fn service_network(ctx: &mut Ctx, node: &Node, context: &str) -> Option<ServiceNetwork> {
+    const KEYS: &[&str] = &[
+        "aliases",
+        "ipv4_address",
+        "ipv6_address",
+        "interface_name",
+        "link_local_ips",
+        "mac_address",
+        "driver_opts",
+        "gw_priority",
+        "priority",
+    ];
+    let m = ctx.map(node, context)?;
+    let mut n = ServiceNetwork::default();
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "aliases" => n.aliases = ctx.string_list(v, context),
+            "ipv4_address" => n.ipv4_address = ctx.string(v, context),
+            "ipv6_address" => n.ipv6_address = ctx.string(v, context),
+            "interface_name" => n.interface_name = ctx.string(v, context),
+            "link_local_ips" => n.link_local_ips = ctx.string_list(v, context),
+            "mac_address" => n.mac_address = ctx.string(v, context),
+            "driver_opts" => n.driver_opts = ctx.string_map(v, context),
+            "gw_priority" => n.gw_priority = ctx.int(v, context),
+            "priority" => n.priority = ctx.int(v, context),
+            key if key.starts_with("x-") => {}
+            key => ctx.unknown_key(k.span, key, context, KEYS),
+        }
+    }
+    Some(n)
+}
+
+fn depends_on(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Dependency> {
+    let mut out = BTreeMap::new();
+    let short = Dependency {
+        condition: DependencyCondition::ServiceStarted,
+        restart: false,
+        required: true,
+    };
+    match &node.value {
+        Value::Seq(_) => {
+            for name in ctx.string_list(node, context) {
+                out.insert(name, short.clone());
+            }
+        }
+        Value::Map(m) => {
+            for (k, v) in m.iter() {
+                let mut dep = short.clone();
+                if let Some(dm) = ctx.map(v, context) {
+                    for (dk, dv) in dm.iter() {
+                        match dk.name.as_str() {
+                            "condition" => match ctx.string(dv, context).as_deref() {
+                                Some("service_started") => {}
+                                Some("service_healthy") => {
+                                    dep.condition = DependencyCondition::ServiceHealthy
+                                }
+                                Some("service_completed_successfully") => {
+                                    dep.condition = DependencyCondition::ServiceCompletedSuccessfully
+                                }
+                                _ => ctx.error_with(
+                                    dv.span,
+                                    format!("{context}: condition must be service_started, service_healthy or service_completed_successfully"),
+                                    "bad condition",
+                                ),
+                            },
+                            "restart" => dep.restart = ctx.bool(dv, context).unwrap_or(false),
+                            "required" => dep.required = ctx.bool(dv, context).unwrap_or(true),
+                            key => ctx.unknown_key(dk.span, key, context, &["condition", "restart", "required"]),
+                        }
+                    }
+                }
+                out.insert(k.name.clone(), dep);
+            }
+        }
+        _ => ctx.expected(node, "a list or a mapping", context),
+    }
+    out
+}
+
+fn healthcheck(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Healthcheck> {
+    const KEYS: &[&str] = &[
+        "test",
+        "interval",
+        "timeout",
+        "retries",
+        "start_period",
+        "start_interval",
+        "disable",
+    ];
+    let m = ctx.map(node, context)?;
+    let mut h = Healthcheck::default();
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "test" => {
+                h.test = match &v.value {
+                    Value::Seq(_) => {
+                        let test = ctx.string_list(v, context);
+                        if !matches!(
+                            test.first().map(String::as_str),
+                            Some("NONE" | "CMD" | "CMD-SHELL")
+                        ) {
+                            ctx.error(
+                                v.span,
+                                format!(
+                                    "{context}: a test list must start with NONE, CMD or CMD-SHELL"
+                                ),
+                            );
+                        }
+                        test
+                    }
+                    _ => ctx
+                        .string(v, context)
+                        .map(|t| vec!["CMD-SHELL".to_string(), t])
+                        .unwrap_or_default(),
+                }
+            }
+            "interval" => h.interval = duration(ctx, v, context),
+            "timeout" => h.timeout = duration(ctx, v, context),
+            "retries" => h.retries = ctx.uint(v, context),
+            "start_period" => h.start_period = duration(ctx, v, context),
+            "start_interval" => h.start_interval = duration(ctx, v, context),
+            "disable" => h.disable = ctx.bool(v, context).unwrap_or(false),
+            key if key.starts_with("x-") => {}
+            key => ctx.unknown_key(k.span, key, context, KEYS),
+        }
+    }
+    if h.test.first().map(String::as_str) == Some("NONE") {
+        h.disable = true;
+    }
+    Some(h)
+}
+
+fn extra_hosts(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    match &node.value {
+        Value::Map(m) => {
+            for (k, v) in m.iter() {
+                let ips = ctx.string_list(v, context);
+                out.entry(k.name.clone()).or_default().extend(ips);
+            }
+        }
+        _ => {
+            for line in ctx.string_list(node, context) {
+                // `host=ip` or `host:ip` (IPv6 addresses contain `:`).
+                let split = line.split_once('=').or_else(|| line.split_once(':'));
+                match split {
+                    Some((host, ip)) => {
+                        let ip = ip.trim_start_matches('[').trim_end_matches(']');
+                        out.entry(host.to_string())
+                            .or_default()
+                            .push(ip.to_string());
+                    }
+                    None => ctx.error(node.span, format!("{context}: {line:?} is not host=ip")),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn deploy(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Deploy> {
+    let m = ctx.map(node, context)?;
+    let mut d = Deploy::default();
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "replicas" => d.replicas = ctx.uint(v, context),
+            "labels" => d.labels = ctx.string_map(v, context),
+            "resources" => {
+                let Some(rm) = ctx.map(v, context) else {
+                    continue;
+                };
+                let mut r = Resources::default();
+                for (rk, rv) in rm.iter() {
+                    match rk.name.as_str() {
+                        "limits" => r.limits = resource(ctx, rv, context),
+                        "reservations" => r.reservations = resource(ctx, rv, context),
+                        key => ctx.unknown_key(rk.span, key, context, &["limits", "reservations"]),
+                    }
+                }
+                d.resources = Some(r);
+            }
+            "mode" | "endpoint_mode" | "placement" | "restart_policy" | "rollback_config"
+            | "update_config" => {
+                d.other.insert(k.name.clone(), v.to_json());
+            }
+            key if key.starts_with("x-") => {}
+            key => ctx.unknown_key(
+                k.span,
+                key,
+                context,
+                &[
+                    "replicas",
+                    "labels",
+                    "resources",
+                    "mode",
+                    "placement",
+                    "restart_policy",
+                ],
+            ),
+        }
+    }
+    Some(d)
+}
+
+fn resource(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Resource> {
+    let m = ctx.map(node, context)?;
+    let mut r = Resource::default();
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "cpus" => r.cpus = ctx.float(v, context),
+            "memory" => r.memory = byte_size(ctx, v, context),
+            "pids" => r.pids = ctx.int(v, context),
+            "devices" | "generic_resources" => {
+                r.other.insert(k.name.clone(), v.to_json());
+            }
+            key => ctx.unknown_key(k.span, key, context, &["cpus", "memory", "pids", "devices"]),
+        }
+    }
+    Some(r)
+}
+
+fn file_refs(ctx: &mut Ctx, node: &Node, context: &str) -> Vec<FileReference> {
+    let mut out = Vec::new();
+    for item in seq(ctx, node, context) {
+        match &item.value {
+            Value::Map(m) => {
+                let mut r = FileReference::default();
+                for (k, v) in m.iter() {
+                    match k.name.as_str() {
+                        "source" => r.source = ctx.string(v, context).unwrap_or_default(),
+                        "target" => r.target = ctx.string(v, context),
+                        "uid" => r.uid = ctx.string(v, context),
+                        "gid" => r.gid = ctx.string(v, context),
+                        "mode" => r.mode = mode(ctx, v, context),
+                        key => ctx.unknown_key(
+                            k.span,
+                            key,
+                            context,
+                            &["source", "target", "uid", "gid", "mode"],
+                        ),
+                    }
+                }
+                if r.source.is_empty() {
+                    ctx.error(item.span, format!("{context}: an entry needs a `source`"));
+                } else {
+                    out.push(r);
+                }
+            }
+            _ => {
+                if let Some(source) = ctx.string(item, context) {
+                    out.push(FileReference {
+                        source,
+                        ..FileReference::default()
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A file mode: an integer (YAML `0o440`, `288`) or an octal string `"0440"`.
+fn mode(ctx: &mut Ctx, node: &Node, context: &str) -> Option<u32> {
+    match node.as_scalar() {
+        Some(s) if matches!(s.kind, ScalarKind::Str) => {
+            match u32::from_str_radix(s.text.trim_start_matches("0o"), 8) {
+                Ok(m) => Some(m),
+                Err(_) => {
+                    ctx.expected(node, "an octal file mode", context);
+                    None
+                }
+            }
+        }
+        _ => ctx.uint(node, context),
+    }
+}
+
+fn develop(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Develop> {
+    let m = ctx.map(node, context)?;
+    let mut d = Develop::default();
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "watch" => {
+                for item in seq(ctx, v, context) {
+                    d.watch.extend(watch_rule(ctx, item, context));
+                }
+            }
+            key if key.starts_with("x-") => {}
+            key => ctx.unknown_key(k.span, key, context, &["watch"]),
+        }
+    }
+    Some(d)
+}
+
+fn watch_rule(ctx: &mut Ctx, node: &Node, context: &str) -> Option<WatchRule> {
+    const KEYS: &[&str] = &[
+        "path",
+        "action",
+        "target",
+        "ignore",
+        "include",
+        "exec",
+        "initial_sync",
+    ];
+    let m = ctx.map(node, context)?;
+    let mut path = None;
+    let mut action = None;
+    let mut rule_target = None;
+    let (mut ignore, mut include, mut exec, mut initial_sync) =
+        (Vec::new(), Vec::new(), None, false);
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "path" => path = ctx.string(v, context),
+            "action" => {
+                let text = ctx.string(v, context).unwrap_or_default();
+                action = WatchAction::parse(&text);
+                if action.is_none() {
+                    ctx.error_with(
+                        v.span,
+                        format!("{context}: action must be rebuild, sync, restart, sync+restart or sync+exec"),
+                        "bad action",
+                    );
+                }
+            }
+            "target" => rule_target = ctx.string(v, context),
+            "ignore" => ignore = ctx.string_list(v, context),
+            "include" => include = ctx.string_list(v, context),
+            "initial_sync" => initial_sync = ctx.bool(v, context).unwrap_or(false),
+            "exec" => {
+                let Some(em) = ctx.map(v, context) else {
+                    continue;
+                };
+                let mut e = WatchExec::default();
+                for (ek, ev) in em.iter() {
+                    match ek.name.as_str() {
+                        "command" => e.command = command(ctx, ev, context).unwrap_or_default(),
+                        "user" => e.user = ctx.string(ev, context),
+                        "privileged" => e.privileged = ctx.bool(ev, context).unwrap_or(false),
+                        "working_dir" => e.working_dir = ctx.string(ev, context),
+                        "environment" => e.environment = ctx.key_values(ev, context),
+                        key => ctx.unknown_key(
+                            ek.span,
+                            key,
+                            context,
+                            &[
+                                "command",
+                                "user",
+                                "privileged",
+                                "working_dir",
+                                "environment",
+                            ],
+                        ),
+                    }
+                }
+                exec = Some(e);
+            }
+            key if key.starts_with("x-") => {}
+            key => ctx.unknown_key(k.span, key, context, KEYS),
+        }
+    }
+    let (Some(path), Some(action)) = (path, action) else {
+        if m.get("path").is_none() || m.get("action").is_none() {
+            ctx.error(
+                node.span,
+                format!("{context}: a watch rule needs `path` and `action`"),
+            );
+        }
+        return None;
+    };
+    Some(WatchRule {
+        path,
+        action,
+        target: rule_target,
+        ignore,
+        include,
+        exec,
+        initial_sync,
+    })
+}
+
+fn ulimits(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Ulimit> {
+    let mut out = BTreeMap::new();
+    let Some(m) = ctx.map(node, context) else {
+        return out;
+    };
+    for (k, v) in m.iter() {
+        let limit = match &v.value {
+            Value::Map(lm) => {
+                let soft = lm.get("soft").and_then(|n| ctx.int(n, context));
+                let hard = lm.get("hard").and_then(|n| ctx.int(n, context));
+                match (soft, hard) {
+                    (Some(soft), Some(hard)) => Some(Ulimit::Pair { soft, hard }),
+                    _ => {
+                        ctx.error(
+                            v.span,
+                            format!("{context}: `{}` needs `soft` and `hard`", k.name),
+                        );
+                        None
+                    }
+                }
+            }
+            _ => ctx.int(v, context).map(Ulimit::Single),
+        };
+        if let Some(l) = limit {
+            out.insert(k.name.clone(), l);
+        }
+    }
+    out
+}
+
+fn logging(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Logging> {
+    let m = ctx.map(node, context)?;
+    let mut l = Logging::default();
+    for (k, v) in m.iter() {
+        match k.name.as_str() {
+            "driver" => l.driver = ctx.string(v, context),
+            "options" => l.options = ctx.string_map(v, context),
+            key => ctx.unknown_key(k.span, key, context, &["driver", "options"]),
+        }
+    }
+    Some(l)
+}
+
+fn pull_policy(ctx: &mut Ctx, node: &Node, context: &str) -> Option<String> {
+    let text = ctx.string(node, context)?;
+    let ok = matches!(
+        text.as_str(),
+        "always"
+            | "never"
+            | "missing"
+            | "if_not_present"
+            | "build"
+            | "daily"
+            | "weekly"
+            | "refresh"
+    ) || text
+        .strip_prefix("every_")
+        .is_some_and(|d| Duration::parse(d).is_ok());
+    if !ok {
+        ctx.error_with(
+            node.span,
+            format!("{context}: {text:?} is not always, never, missing, build, daily, weekly or every_<duration>"),
+            "bad pull policy",
+        );
+        return None;
+    }
+    Some(if text == "if_not_present" {
+        "missing".into()
+    } else {
+        text
+    })
+}
