@@ -211,3 +211,209 @@ fn service_rules(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+    use k8s_openapi::api::batch::v1::{Job, JobSpec};
+    use k8s_openapi::api::core::v1::{
+        Container, ContainerPort, Service, ServicePort, ServiceSpec, VolumeMount,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+    use super::*;
+
+    fn meta(name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            labels: Some(labels::common("p", name)),
+            ..ObjectMeta::default()
+        }
+    }
+
+    fn template(name: &str, restart: &str) -> PodTemplateSpec {
+        PodTemplateSpec {
+            metadata: Some(meta(name)),
+            spec: Some(PodSpec {
+                containers: vec![Container {
+                    name: name.into(),
+                    ports: Some(vec![ContainerPort {
+                        container_port: 80,
+                        ..ContainerPort::default()
+                    }]),
+                    ..Container::default()
+                }],
+                restart_policy: Some(restart.into()),
+                ..PodSpec::default()
+            }),
+        }
+    }
+
+    /// A valid web Deployment + Service and a one-shot Job.
+    fn valid() -> Manifests {
+        let deployment = Deployment {
+            metadata: meta("web"),
+            spec: Some(DeploymentSpec {
+                selector: LabelSelector {
+                    match_labels: Some(labels::selector("p", "web")),
+                    ..LabelSelector::default()
+                },
+                template: template("web", "Always"),
+                ..DeploymentSpec::default()
+            }),
+            status: None,
+        };
+        let service = Service {
+            metadata: meta("web"),
+            spec: Some(ServiceSpec {
+                selector: Some(labels::selector("p", "web")),
+                ports: Some(vec![ServicePort {
+                    port: 8080,
+                    target_port: Some(IntOrString::Int(80)),
+                    ..ServicePort::default()
+                }]),
+                ..ServiceSpec::default()
+            }),
+            status: None,
+        };
+        let job = Job {
+            metadata: meta("once"),
+            spec: Some(JobSpec {
+                template: template("once", "Never"),
+                ..JobSpec::default()
+            }),
+            status: None,
+        };
+        Manifests {
+            objects: vec![
+                Object::Service(service),
+                Object::Deployment(deployment),
+                Object::Job(job),
+            ],
+        }
+    }
+
+    fn deployment_spec(manifests: &mut Manifests) -> &mut DeploymentSpec {
+        match &mut manifests.objects[1] {
+            Object::Deployment(d) => d.spec.as_mut().expect("spec"),
+            _ => unreachable!("second object is the deployment"),
+        }
+    }
+
+    fn service_spec(manifests: &mut Manifests) -> &mut ServiceSpec {
+        match &mut manifests.objects[0] {
+            Object::Service(s) => s.spec.as_mut().expect("spec"),
+            _ => unreachable!("first object is the service"),
+        }
+    }
+
+    fn problems_after(change: impl FnOnce(&mut Manifests)) -> String {
+        let mut manifests = valid();
+        change(&mut manifests);
+        check(&manifests, "p").join("\n")
+    }
+
+    #[test]
+    fn a_valid_set_passes() {
+        assert_eq!(check(&valid(), "p"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn selector_must_match_the_pod_labels() {
+        let text = problems_after(|m| {
+            deployment_spec(m).selector.match_labels =
+                Some(BTreeMap::from([("app".into(), "other".into())]));
+        });
+        assert!(text.contains("deployment/web: selector"), "{text}");
+    }
+
+    #[test]
+    fn service_must_select_rendered_pods() {
+        let text = problems_after(|m| {
+            service_spec(m).selector = Some(labels::selector("p", "nothing"));
+        });
+        assert!(text.contains("service/web: selector"), "{text}");
+    }
+
+    #[test]
+    fn ports_must_be_in_range() {
+        let text = problems_after(|m| {
+            let ports = service_spec(m).ports.as_mut().expect("ports");
+            ports[0].port = 99999;
+            ports[0].target_port = Some(IntOrString::Int(0));
+        });
+        assert!(text.contains("port 99999 out of range"), "{text}");
+        assert!(text.contains("targetPort 0 out of range"), "{text}");
+        let text = problems_after(|m| {
+            let pod = deployment_spec(m).template.spec.as_mut().expect("pod");
+            pod.containers[0].ports.as_mut().expect("ports")[0].container_port = 70000;
+        });
+        assert!(text.contains("containerPort 70000 out of range"), "{text}");
+    }
+
+    #[test]
+    fn names_must_be_dns_labels() {
+        let text = problems_after(|m| {
+            m.objects[2].metadata_mut().name = Some("Web_Service".into());
+        });
+        assert!(
+            text.contains("\"Web_Service\" is not a valid name"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn restart_policy_matches_the_controller() {
+        let text = problems_after(|m| {
+            let pod = deployment_spec(m).template.spec.as_mut().expect("pod");
+            pod.restart_policy = Some("OnFailure".into());
+        });
+        assert!(
+            text.contains("deployment/web: restartPolicy OnFailure"),
+            "{text}"
+        );
+        let text = problems_after(|m| {
+            if let Object::Job(job) = &mut m.objects[2] {
+                let pod = job.spec.as_mut().and_then(|s| s.template.spec.as_mut());
+                pod.expect("pod").restart_policy = None;
+            }
+        });
+        assert!(text.contains("job/once: restartPolicy Always"), "{text}");
+    }
+
+    #[test]
+    fn common_labels_are_required() {
+        let text = problems_after(|m| {
+            m.objects[0].metadata_mut().labels = None;
+        });
+        assert!(
+            text.contains("service/web: label app.kubernetes.io/managed-by=stack missing"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn mounts_need_their_volume() {
+        let text = problems_after(|m| {
+            let pod = deployment_spec(m).template.spec.as_mut().expect("pod");
+            pod.containers[0].volume_mounts = Some(vec![VolumeMount {
+                name: "data".into(),
+                mount_path: "/data".into(),
+                ..VolumeMount::default()
+            }]);
+        });
+        assert!(text.contains("mount of unknown volume \"data\""), "{text}");
+    }
+
+    #[test]
+    fn portless_services_must_be_headless() {
+        let text = problems_after(|m| service_spec(m).ports = None);
+        assert!(text.contains("no ports but not headless"), "{text}");
+        let text = problems_after(|m| {
+            let spec = service_spec(m);
+            spec.ports = None;
+            spec.cluster_ip = Some("None".into());
+        });
+        assert_eq!(text, "");
+    }
+}

@@ -10,11 +10,11 @@ pub mod check;
 pub mod labels;
 pub mod manifest;
 pub mod names;
-//TMP pub mod render;
+pub mod render;
 pub mod warnings;
 
 pub use manifest::{Kind, Manifests, Object};
-//TMP pub use render::{render, BindMounts, RenderError, RenderOptions, Rendered, ServiceType};
+pub use render::{render, BindMounts, RenderError, RenderOptions, Rendered, ServiceType};
 pub use warnings::{Warning, Warnings};
 
 #[cfg(feature = "kube")]

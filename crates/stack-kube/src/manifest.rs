@@ -3,6 +3,10 @@
 //! Objects are typed (k8s-openapi) so a field name cannot be misspelt; they
 //! are kept in apply order (storage and configuration before the workloads
 //! that mount them), which is also the order they are printed in.
+//!
+//! YAML is written with serde-saphyr rather than serde_yaml: kubectl and
+//! most Kubernetes tools read YAML 1.1, where an unquoted `no`, `on` or
+//! `0755` is not a string, and serde-saphyr quotes such strings.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -127,14 +131,14 @@ impl Object {
         }
     }
 
-    fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
+    fn to_yaml(&self) -> Result<String, serde_saphyr::ser::Error> {
         match self {
-            Object::ConfigMap(o) => serde_yaml::to_string(o),
-            Object::Secret(o) => serde_yaml::to_string(o),
-            Object::PersistentVolumeClaim(o) => serde_yaml::to_string(o),
-            Object::Service(o) => serde_yaml::to_string(o),
-            Object::Deployment(o) => serde_yaml::to_string(o),
-            Object::Job(o) => serde_yaml::to_string(o),
+            Object::ConfigMap(o) => serde_saphyr::to_string(o),
+            Object::Secret(o) => serde_saphyr::to_string(o),
+            Object::PersistentVolumeClaim(o) => serde_saphyr::to_string(o),
+            Object::Service(o) => serde_saphyr::to_string(o),
+            Object::Deployment(o) => serde_saphyr::to_string(o),
+            Object::Job(o) => serde_saphyr::to_string(o),
         }
     }
 }
@@ -145,7 +149,7 @@ pub enum WriteError {
     #[error("cannot serialize {object} as YAML: {source}")]
     Yaml {
         object: String,
-        source: serde_yaml::Error,
+        source: serde_saphyr::ser::Error,
     },
     #[error("cannot write {path}: {source}")]
     Io {

@@ -1,5 +1,6 @@
 //! apply, prune, wait and down against the mock API server: the exact
 //! requests kube-rs sends and how the results are read.
+#![cfg(feature = "kube")]
 
 mod support;
 
@@ -123,12 +124,23 @@ async fn apply_sends_server_side_apply_patches() {
     assert_eq!(
         lines,
         [
+            format!("GET {CONFIG_MAPS}"),
+            format!("GET {SERVICES}"),
+            format!("GET {DEPLOYMENTS}"),
             format!("PATCH {CONFIG_MAPS}/settings"),
             format!("PATCH {SERVICES}/web"),
             format!("PATCH {DEPLOYMENTS}/web"),
         ]
     );
-    for request in &requests {
+    for list in &requests[..3] {
+        assert_eq!(
+            list.query.get("labelSelector").map(String::as_str),
+            Some("app.kubernetes.io/managed-by=stack"),
+            "ownership check lists what stack made"
+        );
+    }
+    let requests = &requests[3..];
+    for request in requests {
         assert_eq!(
             request.content_type.as_deref(),
             Some("application/apply-patch+yaml")
@@ -177,7 +189,11 @@ async fn apply_prunes_only_this_projects_unrendered_objects() {
     assert_eq!(mock.names(CLAIMS), ["data"], "volumes survive a prune");
 
     let requests = mock.requests();
-    let lists: Vec<_> = requests.iter().filter(|r| r.method == "GET").collect();
+    let lists: Vec<_> = requests
+        .iter()
+        .filter(|r| r.method == "GET")
+        .skip(3) // the ownership check
+        .collect();
     assert!(!lists.is_empty());
     for list in &lists {
         assert_eq!(
@@ -215,7 +231,7 @@ async fn apply_waits_for_the_rollout_by_reading_status() {
     let reads: Vec<String> = mock
         .requests()
         .iter()
-        .filter(|r| r.method == "GET")
+        .filter(|r| r.method == "GET" && r.query.is_empty())
         .map(|r| r.line())
         .collect();
     assert_eq!(reads, vec![format!("GET {DEPLOYMENTS}/web"); 3]);
@@ -345,8 +361,71 @@ async fn the_kubeconfig_current_context_is_used_without_context() {
         .await
         .expect_err("current context points at a closed port");
     assert!(
-        err.to_string().starts_with("applying configmap/settings"),
+        err.to_string()
+            .starts_with("listing configmaps made by stack"),
         "{err}"
     );
     assert!(mock.requests().is_empty(), "nothing reached the mock");
+}
+
+#[tokio::test]
+async fn apply_refuses_to_take_over_another_projects_object() {
+    let mock = MockApi::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    mock.seed(SERVICES, labelled("web", "blog", "Service"));
+    let cluster = connect(&mock, &dir).await;
+    let err = apply(&cluster, &manifests(), &quick("shop"), &mut Vec::new())
+        .await
+        .expect_err("service/web is the blog's");
+    assert_eq!(
+        err.to_string(),
+        "service/web in namespace demo belongs to stack project \"blog\"; \
+         use another namespace (--namespace) or remove that project first"
+    );
+    assert!(
+        mock.requests().iter().all(|r| r.method == "GET"),
+        "nothing was changed"
+    );
+}
+
+#[tokio::test]
+async fn a_changed_job_is_reported_with_what_to_do() {
+    let mock = MockApi::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = connect(&mock, &dir).await;
+    let options = ApplyOptions {
+        prune: false,
+        wait: false,
+        ..quick("shop")
+    };
+    let first = Manifests {
+        objects: vec![job("migrate")],
+    };
+    apply(&cluster, &first, &options, &mut Vec::new())
+        .await
+        .expect("first apply");
+    apply(&cluster, &first, &options, &mut Vec::new())
+        .await
+        .expect("the same job again is fine");
+    let mut changed = job("migrate");
+    if let Object::Job(job) = &mut changed {
+        let spec = job.spec.as_mut().expect("spec");
+        spec.template.metadata = Some(meta("migrate"));
+    }
+    let err = apply(
+        &cluster,
+        &Manifests {
+            objects: vec![changed],
+        },
+        &options,
+        &mut Vec::new(),
+    )
+    .await
+    .expect_err("the template changed");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("job/migrate cannot change in place")
+            && text.contains("kubectl delete job/migrate"),
+        "{text}"
+    );
 }

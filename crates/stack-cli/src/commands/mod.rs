@@ -1,6 +1,7 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod kube;
 mod unbuilt;
 
 use std::process::ExitCode;
@@ -64,7 +65,7 @@ pub enum Command {
     /// Manage volumes (create, ls, inspect, rm).
     Volume(Unbuilt),
     /// Run the stack on Kubernetes (render, apply, down).
-    Kube(Unbuilt),
+    Kube(kube::KubeArgs),
 }
 
 /// Runs the chosen verb.
@@ -95,8 +96,8 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Daemon(u)
         | Command::Container(u)
         | Command::Network(u)
-        | Command::Volume(u)
-        | Command::Kube(u) => Ok(u.report(name)),
+        | Command::Volume(u) => Ok(u.report(name)),
+        Command::Kube(args) => kube::run(&cli.project, args),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use kube::api::{DynamicObject, Patch, PatchParams};
+use kube::api::{DynamicObject, ListParams, Patch, PatchParams};
 
 use super::progress::{Event, Progress};
 use super::{prune, wait, Cluster, ClusterError};
@@ -61,6 +61,7 @@ pub async fn apply(
     options: &ApplyOptions,
     progress: &mut dyn Progress,
 ) -> Result<ApplyReport, ClusterError> {
+    refuse_other_projects(cluster, manifests, &options.project).await?;
     let params = PatchParams::apply(labels::MANAGER).force();
     let mut report = ApplyReport::default();
     for object in &manifests.objects {
@@ -69,10 +70,18 @@ pub async fn apply(
             .api(object.kind())
             .patch(object.name(), &params, &Patch::Apply(&body))
             .await
-            .map_err(|source| ClusterError::Request {
-                action: "applying",
-                object: object.reference(),
-                source,
+            .map_err(|source| match &source {
+                kube::Error::Api(status) if status.code == 422 && object.kind() == Kind::Job => {
+                    ClusterError::JobChanged {
+                        object: object.reference(),
+                        message: status.message.clone(),
+                    }
+                }
+                _ => ClusterError::Request {
+                    action: "applying",
+                    object: object.reference(),
+                    source,
+                },
             })?;
         progress.event(Event::Applied {
             object: object.reference(),
@@ -99,6 +108,52 @@ pub async fn apply(
         wait::wait_for_rollouts(cluster, manifests, options, progress).await?;
     }
     Ok(report)
+}
+
+/// Server-side apply with `force` would silently take over an object of
+/// the same name that another stack project made in this namespace; refuse
+/// instead. One list per kind, by the `managed-by` label.
+async fn refuse_other_projects(
+    cluster: &Cluster,
+    manifests: &Manifests,
+    project: &str,
+) -> Result<(), ClusterError> {
+    let rendered: BTreeSet<(Kind, &str)> = manifests
+        .objects
+        .iter()
+        .map(|object| (object.kind(), object.name()))
+        .collect();
+    let kinds: BTreeSet<Kind> = rendered.iter().map(|(kind, _)| *kind).collect();
+    let params =
+        ListParams::default().labels(&format!("{}={}", labels::MANAGED_BY, labels::MANAGER));
+    for kind in kinds {
+        let listed =
+            cluster
+                .api(kind)
+                .list(&params)
+                .await
+                .map_err(|source| ClusterError::Request {
+                    action: "listing",
+                    object: format!("{}s made by stack", kind.short()),
+                    source,
+                })?;
+        for item in listed.items {
+            let name = item.metadata.name.unwrap_or_default();
+            let owner = item
+                .metadata
+                .labels
+                .and_then(|labels| labels.get(labels::PART_OF).cloned())
+                .unwrap_or_default();
+            if owner != project && rendered.contains(&(kind, name.as_str())) {
+                return Err(ClusterError::OtherProject {
+                    object: format!("{}/{name}", kind.short()),
+                    owner,
+                    namespace: cluster.namespace().to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The object as the API takes it, placed in `namespace`.

@@ -61,6 +61,20 @@ pub enum ClusterError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "{object} in namespace {namespace} belongs to stack project {owner:?}; \
+         use another namespace (--namespace) or remove that project first"
+    )]
+    OtherProject {
+        object: String,
+        owner: String,
+        namespace: String,
+    },
+    #[error(
+        "{object} cannot change in place (a Job's pod template is immutable); \
+         delete it first (`kubectl delete {object}`) and apply again: {message}"
+    )]
+    JobChanged { object: String, message: String },
     #[error("{object} failed: {reason}")]
     RolloutFailed { object: String, reason: String },
     #[error("timed out after {seconds}s waiting for:\n{pending}")]
@@ -115,6 +129,14 @@ impl Cluster {
     {
         Api::namespaced(self.client.clone(), &self.namespace)
     }
+}
+
+/// A single-threaded runtime for the cluster calls of one command: they
+/// are sequential, so more threads would only cost start-up time.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }
 
 /// Group, version and plural of `kind`, from k8s-openapi's own tables.

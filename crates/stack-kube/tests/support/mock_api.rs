@@ -211,6 +211,17 @@ fn route(
     match (method, name) {
         (&Method::PATCH, Some(name)) => {
             let objects = state.objects.entry(collection).or_default();
+            if let Some(old) = objects.get(&name) {
+                // Like the API server: a Job's pod template never changes.
+                let template = "/spec/template";
+                if old["kind"] == "Job" && old.pointer(template) != body.pointer(template) {
+                    return (
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
+                               "reason": "Invalid", "message": format!("Job.batch \"{name}\" is invalid: spec.template: field is immutable")}),
+                    );
+                }
+            }
             let generation = objects
                 .get(&name)
                 .and_then(|old| old["metadata"]["generation"].as_i64())
