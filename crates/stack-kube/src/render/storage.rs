@@ -86,7 +86,7 @@ pub(super) fn claims(ctx: &mut Context<'_>) -> Result<Vec<Object>, RenderError> 
                 "the cluster's storage class decides how claims are backed",
             );
         }
-        let kube = files::kube_extension(volume);
+        let kube = volume_settings(ctx, key, volume);
         let size = claim_size(&path, kube.get("size"))?;
         let name = ctx.claims.claim_dns1123(key)?;
         let storage_class = string_setting(&path, &kube, "storage_class")?;
@@ -112,6 +112,37 @@ pub(super) fn claims(ctx: &mut Context<'_>) -> Result<Vec<Object>, RenderError> 
         }));
     }
     Ok(objects)
+}
+
+/// `x-stack.kube` of top-level volume `key`. The project model does not
+/// keep extension keys of volumes, so when its serialized form has none
+/// they are read from the stack files themselves (the last file that sets
+/// them wins; no interpolation).
+fn volume_settings(
+    ctx: &Context<'_>,
+    key: &str,
+    volume: &stack_spec::Volume,
+) -> serde_json::Map<String, serde_json::Value> {
+    let from_model = files::kube_extension(volume);
+    if !from_model.is_empty() {
+        return from_model;
+    }
+    let mut found = serde_json::Map::new();
+    for file in &ctx.project.config_files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        let Ok(document) = serde_yaml::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if let Some(serde_json::Value::Object(settings)) = document.pointer(&format!(
+            "/volumes/{}/x-stack/kube",
+            key.replace('~', "~0").replace('/', "~1")
+        )) {
+            found = settings.clone();
+        }
+    }
+    found
 }
 
 /// `x-stack.kube.size`: a Kubernetes quantity (`10Gi`) or a Compose size
