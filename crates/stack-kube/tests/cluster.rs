@@ -429,3 +429,26 @@ async fn a_changed_job_is_reported_with_what_to_do() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn prune_volumes_also_removes_unrendered_claims() {
+    let mock = MockApi::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    mock.seed(CLAIMS, labelled("data", "shop", "PersistentVolumeClaim"));
+    mock.seed(CLAIMS, labelled("logs", "other", "PersistentVolumeClaim"));
+    let cluster = connect(&mock, &dir).await;
+    let options = ApplyOptions {
+        wait: false,
+        prune_volumes: true,
+        ..quick("shop")
+    };
+    let report = apply(&cluster, &manifests(), &options, &mut Vec::new())
+        .await
+        .expect("apply");
+    assert_eq!(report.pruned, ["persistentvolumeclaim/data"]);
+    assert_eq!(
+        mock.names(CLAIMS),
+        ["logs"],
+        "another project's claim stays"
+    );
+}
