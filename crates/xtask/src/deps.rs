@@ -30,11 +30,20 @@ const APT_PACKAGES: &[(&str, &str)] = &[
         "the token server reads its certificate",
     ),
     ("curl", "registry readiness in the image benchmark"),
+    ("python3-pip", "pip, for the PyPI tools below"),
 ];
+
+/// PyPI packages the tests use: (requirement, module to probe, why).
+const PIP_PACKAGES: &[(&str, &str, &str)] = &[(
+    "kubernetes-validate==1.37.0",
+    "kubernetes_validate",
+    "offline schema validation of rendered Kubernetes manifests",
+)];
 
 /// Installs missing Debian packages and cargo tools.
 pub fn ensure_all() -> Result<(), String> {
     ensure_apt_packages()?;
+    ensure_pip_packages()?;
     ensure_cargo_tool("cargo-nextest", "nextest", &["--locked"])
 }
 
@@ -55,6 +64,33 @@ fn ensure_apt_packages() -> Result<(), String> {
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// Installs missing PyPI packages for the `python3` on PATH. A Debian
+/// python refuses installs outside a virtualenv (PEP 668); then the install
+/// is retried with `--break-system-packages`, which puts files under
+/// /usr/local and leaves Debian's own packages alone.
+fn ensure_pip_packages() -> Result<(), String> {
+    for (requirement, module, _why) in PIP_PACKAGES {
+        let present = Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .map(|out| out.status.success())
+            .unwrap_or(false);
+        if present {
+            continue;
+        }
+        eprintln!("installing {requirement} with pip");
+        let install = ["-m", "pip", "install", "--quiet", requirement];
+        if crate::run::checked(Command::new("python3").args(install)).is_err() {
+            crate::run::checked(
+                Command::new("python3")
+                    .args(install)
+                    .arg("--break-system-packages"),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn dpkg_installed(name: &str) -> bool {

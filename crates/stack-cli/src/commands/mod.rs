@@ -4,6 +4,7 @@
 mod container;
 mod image;
 mod images;
+mod kube;
 mod pull;
 mod rmi;
 mod run;
@@ -70,7 +71,7 @@ pub enum Command {
     /// Manage volumes (create, ls, inspect, rm).
     Volume(Unbuilt),
     /// Run the stack on Kubernetes (render, apply, down).
-    Kube(Unbuilt),
+    Kube(kube::KubeArgs),
 }
 
 /// Runs the chosen verb.
@@ -109,8 +110,8 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Network(u)
-        | Command::Volume(u)
-        | Command::Kube(u) => Ok(u.report(name)),
+        | Command::Volume(u) => Ok(u.report(name)),
+        Command::Kube(args) => kube::run(&cli.project, args),
     }
 }
 
