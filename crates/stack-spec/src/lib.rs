@@ -31,3 +31,4 @@ mod paths;
 
 pub use discover::{is_valid_project_name, normalize_project_name, DEFAULT_FILES};
 pub use load::load;
+pub mod output;

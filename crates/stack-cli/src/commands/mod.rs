@@ -1,6 +1,7 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod config;
 mod unbuilt;
 
 use std::process::ExitCode;
@@ -52,7 +53,7 @@ pub enum Command {
     /// Manage images (inspect, prune, save, load).
     Image(Unbuilt),
     /// Validate the stack file and print it in normal form.
-    Config(Unbuilt),
+    Config(config::ConfigArgs),
     /// Watch the stack file and the sources it syncs; apply changes at once.
     Watch(Unbuilt),
     /// Run the long-lived engine with its REST API.
@@ -71,6 +72,7 @@ pub enum Command {
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     let name = cli.command.name();
     match cli.command {
+        Command::Config(args) => config::run(&cli.project, args),
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
@@ -90,7 +92,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Images(u)
         | Command::Rmi(u)
         | Command::Image(u)
-        | Command::Config(u)
         | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Container(u)

@@ -44,7 +44,9 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
         (ip, [target]) => (ip, None, *target),
         (ip, [target, published]) => (ip, Some(*published), *target),
         (None, [_, _, ip]) if ip.contains(':') => {
-            return Err(format!("invalid port {spec:?}: write an IPv6 host address in brackets, e.g. [::1]:8080:80"))
+            return Err(format!(
+                "invalid port {spec:?}: write an IPv6 host address in brackets, e.g. [::1]:8080:80"
+            ))
         }
         (None, [target, published, ip]) => (Some(ip.to_string()), Some(*published), *target),
         _ => return Err(format!("invalid port {spec:?}: too many `:`")),

@@ -215,7 +215,9 @@ pub fn service(
             key => ctx.unknown_key(k.span, key, &context, &all_keys),
         }
     }
-    if s.image.is_none() && s.build.is_none() {
+    // A bad `image` or a failed `extends` was reported already.
+    let reported = m.get("image").is_some() || m.get("extends").is_some();
+    if s.image.is_none() && s.build.is_none() && !reported {
         ctx.error_with(
             m.entries.first().map(|(k, _)| k.span).unwrap_or(node.span),
             format!("{context} has neither `image` nor `build`"),
