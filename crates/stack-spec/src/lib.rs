@@ -4,6 +4,41 @@
 //!
 //! Data flows one way: `stack.yaml --load--> Project`. Nothing here touches
 //! the kernel, the network or the state root.
+//!
+//! # API (stable; later changes are additive)
+//!
+//! ```no_run
+//! use stack_spec::{load, LoadOptions};
+//! let opts = LoadOptions::from_process(vec!["compose.yaml".into()]);
+//! match load(&opts) {
+//!     Ok(project) => {
+//!         for wave in project.graph().expect("cycles are rejected by load").waves() {
+//!             println!("start together: {wave:?}");
+//!         }
+//!         for (name, service) in &project.services {
+//!             println!("{name} {}", service.config_hash());
+//!         }
+//!     }
+//!     Err(diagnostics) => eprintln!("{}", diagnostics.render_plain()),
+//! }
+//! ```
+//!
+//! - [`load`] takes [`LoadOptions`] (files, project directory and name, env
+//!   files, profiles, compatibility, and an explicit environment map) and
+//!   returns a [`Project`] or [`Diagnostics`] holding every error found.
+//! - [`Project`] has `name`, `services` (enabled by the active profiles),
+//!   `disabled_services`, `networks`, `volumes`, `secrets`, `configs`,
+//!   extensions and warnings; [`Service`] types every CORE and COMMON key.
+//! - [`Project::graph`] gives start waves and reversed stop waves;
+//!   [`Service::config_hash`] is the recreation hash.
+//! - [`output`] prints the normal form `stack config` shows.
+//!
+//! # Choices
+//!
+//! YAML is read with `yaml-rust2`'s event parser instead of `serde_yaml`:
+//! every error must name file, line and column, and `serde_yaml` loses
+//! positions once a value is deserialized. See [`yaml`] for the tree built
+//! from those events. `serde_yaml` is still used to print YAML.
 
 pub mod model;
 
@@ -31,3 +66,4 @@ mod paths;
 
 pub use discover::{is_valid_project_name, normalize_project_name, DEFAULT_FILES};
 pub use load::load;
+pub mod output;

@@ -206,7 +206,7 @@ fn apply_profiles(
                     let e = loader.sources.error(
                         at(&["services", name, "depends_on"]),
                         format!("service `{name}` depends on `{dep}`, which is disabled by its profiles"),
-                    ).with_help(format!("enable one of its profiles with --profile, or mark the dependency `required: false`"));
+                    ).with_help("enable one of its profiles with --profile, or mark the dependency `required: false`");
                     loader.errors.push(e);
                 }
                 drop.push(dep.clone());

@@ -1,6 +1,7 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod config;
 mod container;
 mod image;
 mod images;
@@ -59,7 +60,7 @@ pub enum Command {
     /// Manage images (inspect, prune, save, load, ls).
     Image(image::ImageArgs),
     /// Validate the stack file and print it in normal form.
-    Config(Unbuilt),
+    Config(config::ConfigArgs),
     /// Watch the stack file and the sources it syncs; apply changes at once.
     Watch(Unbuilt),
     /// Run the long-lived engine with its REST API.
@@ -92,6 +93,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Image(a) => {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
+        Command::Config(args) => config::run(&cli.project, args),
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
@@ -106,7 +108,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Stats(u)
         | Command::Port(u)
         | Command::Events(u)
-        | Command::Config(u)
         | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Network(u)

@@ -2,6 +2,7 @@
 //! bad string is recorded with its position and conversion goes on, so one
 //! run reports all independent errors of a file.
 
+mod nested;
 mod ports;
 mod resources;
 mod service;

@@ -40,16 +40,17 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
         (None, addr)
     };
     let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
-    let (host_ip, published, target) =
-        match (host_ip, parts.as_slice()) {
-            (ip, [target]) => (ip, None, *target),
-            (ip, [target, published]) => (ip, Some(*published), *target),
-            (None, [_, _, ip]) if ip.contains(':') => return Err(format!(
+    let (host_ip, published, target) = match (host_ip, parts.as_slice()) {
+        (ip, [target]) => (ip, None, *target),
+        (ip, [target, published]) => (ip, Some(*published), *target),
+        (None, [_, _, ip]) if ip.contains(':') => {
+            return Err(format!(
                 "invalid port {spec:?}: write an IPv6 host address in brackets, e.g. [::1]:8080:80"
-            )),
-            (None, [target, published, ip]) => (Some(ip.to_string()), Some(*published), *target),
-            _ => return Err(format!("invalid port {spec:?}: too many `:`")),
-        };
+            ))
+        }
+        (None, [target, published, ip]) => (Some(ip.to_string()), Some(*published), *target),
+        _ => return Err(format!("invalid port {spec:?}: too many `:`")),
+    };
     let published = published.filter(|p| !p.is_empty());
     let (t_start, t_end) = range(target, spec)?;
     let publish_range = match published {

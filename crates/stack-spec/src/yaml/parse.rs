@@ -157,46 +157,47 @@ impl Builder<'_> {
                 merges,
                 size: total,
                 ..
-            }) => match {
+            }) => {
                 *total += size;
-                key.take()
-            } {
-                None => match node.as_scalar() {
-                    Some(scalar) => {
-                        *key = Some(Key {
-                            name: scalar.text.clone(),
-                            span: node.span,
-                        })
-                    }
-                    _ => {
-                        let found = node.kind_name();
-                        let d = self.sources.error(
-                            node.span,
-                            format!("mapping keys must be strings, found {found}"),
-                        );
-                        self.errors.push(d);
-                        *key = Some(Key {
-                            name: String::new(),
-                            span: node.span,
-                        });
-                    }
-                },
-                Some(k) if k.name == "<<" && node.tag == NodeTag::None => merges.push(node),
-                Some(k) => {
-                    if map.get(&k.name).is_some() {
-                        let d = self
-                            .sources
-                            .error(
-                                k.span,
-                                format!("key {:?} is defined twice in this mapping", k.name),
-                            )
-                            .with_label("duplicate key");
-                        self.errors.push(d);
-                    } else {
-                        map.entries.push((k, node));
+                let pending = key.take();
+                match pending {
+                    None => match node.as_scalar() {
+                        Some(scalar) => {
+                            *key = Some(Key {
+                                name: scalar.text.clone(),
+                                span: node.span,
+                            })
+                        }
+                        _ => {
+                            let found = node.kind_name();
+                            let d = self.sources.error(
+                                node.span,
+                                format!("mapping keys must be strings, found {found}"),
+                            );
+                            self.errors.push(d);
+                            *key = Some(Key {
+                                name: String::new(),
+                                span: node.span,
+                            });
+                        }
+                    },
+                    Some(k) if k.name == "<<" && node.tag == NodeTag::None => merges.push(node),
+                    Some(k) => {
+                        if map.get(&k.name).is_some() {
+                            let d = self
+                                .sources
+                                .error(
+                                    k.span,
+                                    format!("key {:?} is defined twice in this mapping", k.name),
+                                )
+                                .with_label("duplicate key");
+                            self.errors.push(d);
+                        } else {
+                            map.entries.push((k, node));
+                        }
                     }
                 }
-            },
+            }
         }
     }
 

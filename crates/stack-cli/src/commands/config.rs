@@ -1,0 +1,124 @@
+//! `stack config`: validate the stack file and print it in normal form (the
+//! same shapes as `docker compose config`, sorted, so the two can be diffed).
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use stack_spec::{output, LoadOptions, Project};
+
+use crate::global::ProjectArgs;
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum Format {
+    #[default]
+    Yaml,
+    Json,
+}
+
+/// Arguments of `stack config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    format: Format,
+    /// Only validate; print nothing but errors.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print the service names, one per line.
+    #[arg(long = "services", id = "list_services")]
+    services: bool,
+    /// Print the volume names, one per line.
+    #[arg(long = "volumes", id = "list_volumes")]
+    volumes: bool,
+    /// Print the profile names, one per line.
+    #[arg(long = "profiles", id = "list_profiles")]
+    profiles: bool,
+    /// Print the image of each service, one per line.
+    #[arg(long = "images", id = "list_images")]
+    images: bool,
+    /// Print `SERVICE HASH` for the named services (`*` for all).
+    #[arg(long, value_name = "SERVICE|*")]
+    hash: Option<String>,
+    /// Write the output to a file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+    /// Services to target (enables their profiles).
+    services_named: Vec<String>,
+}
+
+pub fn run(project_args: &ProjectArgs, args: ConfigArgs) -> miette::Result<ExitCode> {
+    let mut opts = LoadOptions::from_process(project_args.files.clone());
+    opts.project_directory = project_args.project_directory.clone();
+    opts.project_name = project_args.project_name.clone();
+    opts.env_files = project_args.env_files.clone();
+    opts.profiles = project_args.profiles.clone();
+    opts.compatibility = project_args.compatibility;
+    opts.target_services = args.services_named.clone();
+    if opts.files.iter().any(|f| f.as_os_str() == "-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| miette::miette!("cannot read the stack file from standard input: {e}"))?;
+        opts.stdin = Some(text);
+    }
+    let project = stack_spec::load(&opts)?;
+    for warning in &project.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if args.quiet {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = render(&project, &args)?;
+    match &args.output {
+        Some(path) => std::fs::write(path, text)
+            .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(project: &Project, args: &ConfigArgs) -> miette::Result<String> {
+    let lines = |items: Vec<String>| items.into_iter().map(|l| l + "\n").collect::<String>();
+    if args.services {
+        return Ok(lines(project.services.keys().cloned().collect()));
+    }
+    if args.volumes {
+        return Ok(lines(project.volumes.keys().cloned().collect()));
+    }
+    if args.profiles {
+        return Ok(lines(project.all_profiles()));
+    }
+    if args.images {
+        return Ok(lines(
+            project
+                .services
+                .iter()
+                .map(|(name, s)| {
+                    s.image
+                        .clone()
+                        .unwrap_or_else(|| format!("{}-{name}", project.name))
+                })
+                .collect(),
+        ));
+    }
+    if let Some(selection) = &args.hash {
+        let wanted: Vec<&str> = selection.split(',').map(str::trim).collect();
+        let mut out = Vec::new();
+        for (name, service) in &project.services {
+            if wanted.contains(&"*") || wanted.contains(&name.as_str()) {
+                out.push(format!("{name} {}", service.config_hash()));
+            }
+        }
+        for w in &wanted {
+            if *w != "*" && !project.services.contains_key(*w) {
+                return Err(miette::miette!("no such service: {w}"));
+            }
+        }
+        return Ok(lines(out));
+    }
+    Ok(match args.format {
+        Format::Yaml => output::to_yaml(project),
+        Format::Json => output::to_json(project),
+    })
+}
