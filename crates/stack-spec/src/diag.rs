@@ -178,12 +178,20 @@ impl Diagnostics {
         self.errors.push(d);
     }
 
-    /// Plain text, one block per error with its snippet, no colours: what
-    /// the snapshot tests compare.
+    /// Plain text, one block per error with its snippet, no colours, lines
+    /// wrapped at 100 columns.
     pub fn render_plain(&self) -> String {
+        self.render_plain_unwrapped_at(100)
+    }
+
+    /// Plain text as [`Diagnostics::render_plain`], wrapped at `width`
+    /// columns. Snapshot tests pass a width no message reaches, since the
+    /// file paths in messages (and so where lines wrap) depend on where the
+    /// checkout lives.
+    pub fn render_plain_unwrapped_at(&self, width: usize) -> String {
         let handler =
             miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-                .with_width(100);
+                .with_width(width);
         let mut out = String::new();
         for d in &self.errors {
             let _ = handler.render_report(&mut out, d);

@@ -83,7 +83,9 @@ fn invalid_fixtures_report_their_snapshotted_diagnostics() {
             text.push('\n');
         }
         text.push_str("----\n");
-        text.push_str(&portable(&errors.render_plain()));
+        // Wide enough that no message wraps: where a line wraps would
+        // otherwise depend on the length of the checkout's path.
+        text.push_str(&portable(&errors.render_plain_unwrapped_at(10_000)));
         insta::assert_snapshot!(format!("invalid_{name}"), text);
     }
 }

@@ -2,7 +2,7 @@
 //! else first: `cargo xtask <task>` (aliases: `cargo demo`, `cargo test-all`).
 //! The justfile calls the same tasks.
 //!
-//! - `demo`     install what the demo needs, then bring up the example stack
+//! - `demo`     install what the demo needs, then a tour of stack on a local registry
 //! - `test`     install what the tests need, then run the whole suite
 //! - `lint`     cargo fmt --check and clippy -D warnings
 //! - `ci`       lint, then test (what `.ci/run` runs)
@@ -10,6 +10,7 @@
 //! - `deps`     only install the system packages and tools
 //! - `fixtures` build the test images (target/fixtures) if out of date
 
+mod demo;
 mod deps;
 mod fixtures;
 mod run;
@@ -33,8 +34,8 @@ fn main() -> ExitCode {
             .and_then(|()| run::lint())
             .and_then(|()| run::test(rest)),
         "demo" => deps::ensure_all()
-            .and_then(|()| fixtures::ensure().map(drop))
-            .and_then(|()| run::demo(rest)),
+            .and_then(|()| fixtures::ensure())
+            .and_then(|dir| demo::run(&dir, rest)),
         "bench" => deps::ensure_all()
             .and_then(|()| fixtures::ensure().map(drop))
             .and_then(|()| run::bench(rest)),

@@ -39,25 +39,6 @@ pub fn lint() -> Result<(), String> {
     ]))
 }
 
-/// The README's first command: bring up the example stack.
-pub fn demo(extra: &[String]) -> Result<(), String> {
-    let file = extra
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "examples/hello/compose.yaml".to_string());
-    checked(Command::new("cargo").args([
-        "run",
-        "--quiet",
-        "--release",
-        "--bin",
-        "stack",
-        "--",
-        "config",
-        "-f",
-        &file,
-    ]))
-}
-
 /// Benchmarks, side by side with whichever peers are installed.
 pub fn bench(extra: &[String]) -> Result<(), String> {
     checked(
