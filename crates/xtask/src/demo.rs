@@ -27,7 +27,7 @@ pub fn run(fixtures: &Path, extra: &[String]) -> Result<(), String> {
     step("a registry on loopback, holding the busybox and redis images as docker.io's");
     let registry = TestRegistry::start(&dir, RegistryAuth::None);
     registry.push(&fixtures.join("busybox"), "1", "library/busybox:latest");
-    registry.push(&fixtures.join("redis"), "1", "library/redis:latest");
+    registry.push(&fixtures.join("redis"), "7", "library/redis:latest");
     let config = dir.join("config.toml");
     std::fs::write(
         &config,
@@ -51,8 +51,10 @@ pub fn run(fixtures: &Path, extra: &[String]) -> Result<(), String> {
         .cloned()
         .unwrap_or_else(|| "examples/hello/compose.yaml".to_string());
     let result = demo.tour(&file);
-    // Remove what the tour made even when a step failed.
-    let _ = demo.stack(&["container", "rm", "--force", "demo-redis"]);
+    if result.is_err() {
+        // Remove what the tour made when a step failed halfway.
+        let _ = demo.stack(&["container", "rm", "--force", "demo-redis"]);
+    }
     drop(registry);
     result
 }
