@@ -109,10 +109,61 @@ impl Sandbox {
 }
 
 impl Drop for Sandbox {
+    /// Runs on success and on panic alike, so a failing test leaves nothing
+    /// on the host either. Leaks are asserted by [`Sandbox::assert_no_leaks`]
+    /// before this; here everything is removed regardless.
     fn drop(&mut self) {
-        // Mounts die with the mount namespace; files on the host filesystem
-        // do not, so the scratch directory is removed here.
+        // Mounts die with the mount namespace, but while it lives a mount
+        // point (a netns file, say) cannot be unlinked: detach them first.
+        for point in self.mount_points_inside() {
+            let _ = nix::mount::umount2(point.as_str(), nix::mount::MntFlags::MNT_DETACH);
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
+        self.remove_cgroup_parent();
+    }
+}
+
+impl Sandbox {
+    /// Mount points below the scratch directory, deepest first.
+    fn mount_points_inside(&self) -> Vec<String> {
+        let dir = self.dir.to_string_lossy().into_owned();
+        let mut points: Vec<String> = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(4))
+            .filter(|point| point.starts_with(&dir))
+            .map(str::to_owned)
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        points
+    }
+
+    /// Removes this test's cgroup parent (and any empty child left by a
+    /// failed test) in every hierarchy. cgroups are not namespaced by the
+    /// sandbox, so without this they would stay on the host. A v1 cgroup
+    /// can refuse removal for a moment after its last task left: retry.
+    pub(crate) fn remove_cgroup_parent(&self) {
+        let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else {
+            return;
+        };
+        for h in hierarchies.flatten() {
+            let parent = h.path().join(&self.cgroup_parent);
+            if !parent.is_dir() {
+                continue;
+            }
+            for _ in 0..20 {
+                let children: Vec<_> = std::fs::read_dir(&parent)
+                    .map(|d| d.flatten().filter(|e| e.path().is_dir()).collect())
+                    .unwrap_or_default();
+                for child in children {
+                    let _ = std::fs::remove_dir(child.path());
+                }
+                if std::fs::remove_dir(&parent).is_ok() || !parent.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
     }
 }
 
