@@ -2,25 +2,10 @@
 //! registry-mirrors point at a local registry holding the fixture image as
 //! library/busybox, then `stack images`, `stack image inspect`, `stack rmi`.
 
-use std::process::Output;
+mod run_support;
 
+use run_support::{describe as text, stack};
 use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
-
-fn stack(sb: &stack_testkit::Sandbox, args: &[&str]) -> Output {
-    sb.command(env!("CARGO_BIN_EXE_stack"))
-        .args(args)
-        .output()
-        .expect("run stack")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 #[test]
 fn stack_pull_busybox_through_a_mirror() {

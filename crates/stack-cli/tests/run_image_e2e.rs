@@ -3,25 +3,10 @@
 //! the process (user, environment), and the lease it takes keeps it from
 //! `rmi` until the container is gone.
 
-use std::process::Output;
+mod run_support;
 
+use run_support::{describe as text, stack};
 use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
-
-fn stack(sb: &stack_testkit::Sandbox, args: &[&str]) -> Output {
-    sb.command(env!("CARGO_BIN_EXE_stack"))
-        .args(args)
-        .output()
-        .expect("run stack")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn sandbox_with_mirror() -> Option<(stack_testkit::Sandbox, TestRegistry)> {
     let sb = stack_testkit::sandbox()?;

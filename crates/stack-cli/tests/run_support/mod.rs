@@ -60,6 +60,16 @@ pub fn stack(sb: &Sandbox, args: &[&str]) -> Output {
         .expect("run stack")
 }
 
+/// A command's status and both streams, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// `stack run --rm --rootfs ROOT ARGS...`, returning (exit code, stdout, stderr).
 pub fn run_in(sb: &Sandbox, rootfs: &Path, flags: &[&str], cmd: &[&str]) -> (i32, String, String) {
     let mut args: Vec<&str> = vec!["run", "--rm"];
