@@ -189,22 +189,8 @@ impl Containers {
         opts: &RunOptions,
     ) -> Result<ContainerRecord, ContainerError> {
         let id = new_id()?;
-        let (lower_dirs, image) = match source {
-            ImageSource::Image(reference) => resolve_image(&self.paths, &id, reference)?,
-            ImageSource::Rootfs(dir) => {
-                let dir =
-                    std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
-                if !dir.is_dir() {
-                    return Err(ContainerError::Invalid(format!(
-                        "rootfs {} is not a directory",
-                        dir.display()
-                    )));
-                }
-                (vec![dir], ImageConfig::default())
-            }
-        };
-        let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
-            .map_err(ContainerError::Invalid)?;
+        // The name is checked before the image is resolved, so a taken or
+        // malformed name fails at once instead of after a pull.
         let name = match &opts.name {
             Some(n) => {
                 if n.is_empty()
@@ -223,6 +209,22 @@ impl Containers {
             }
             None => format!("stack_{}", &id[..12]),
         };
+        let (lower_dirs, image) = match source {
+            ImageSource::Image(reference) => resolve_image(&self.paths, &id, reference)?,
+            ImageSource::Rootfs(dir) => {
+                let dir =
+                    std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
+                if !dir.is_dir() {
+                    return Err(ContainerError::Invalid(format!(
+                        "rootfs {} is not a directory",
+                        dir.display()
+                    )));
+                }
+                (vec![dir], ImageConfig::default())
+            }
+        };
+        let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
+            .map_err(ContainerError::Invalid)?;
         let mut mounts = Vec::new();
         for v in &opts.volumes {
             let (mount, volume) =
