@@ -459,6 +459,10 @@ mod tests {
             stop_signal: 15,
             stop_timeout: 10,
             log_max_bytes: 1 << 20,
+            network: Default::default(),
+            labels: Default::default(),
+            restart: Default::default(),
+            healthcheck: None,
             runc_root: None,
         }
     }

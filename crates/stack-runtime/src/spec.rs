@@ -2,6 +2,7 @@
 //! data. The engine writes it as `config.json` in the container's directory;
 //! the helper process reads it back, so the two never share memory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,73 @@ pub struct ContainerSpec {
     /// Size at which the log file is rotated.
     #[serde(default = "default_log_max_bytes")]
     pub log_max_bytes: u64,
+    /// The network namespace the container's processes live in.
+    #[serde(default)]
+    pub network: NetworkNamespace,
+    /// Free-form labels; the engine keeps the Compose ones here
+    /// (`com.docker.compose.project`, `.service`, `.container-number`,
+    /// `.config-hash`, `.oneoff`), so a container tells what it belongs to.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// What to do when the first process exits.
+    #[serde(default)]
+    pub restart: RestartSpec,
+    /// A probe run inside the container at intervals.
+    #[serde(default)]
+    pub healthcheck: Option<HealthcheckSpec>,
+}
+
+/// Which network namespace a container's processes join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkNamespace {
+    /// A fresh namespace with only loopback (`--network none`).
+    #[default]
+    Private,
+    /// An existing namespace file (an nsfs bind mount below the runtime
+    /// dir), made and connected by the engine before the start, so it
+    /// outlives the processes and is reused across restarts.
+    Join { path: PathBuf },
+    /// The host's namespace (`network_mode: host`).
+    Host,
+}
+
+/// Restart policy, as Compose and Docker name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", tag = "name")]
+pub enum RestartPolicy {
+    #[default]
+    No,
+    Always,
+    OnFailure {
+        /// Give up after this many restarts; `None` retries forever.
+        #[serde(default)]
+        max_retries: Option<u32>,
+    },
+    UnlessStopped,
+}
+
+/// When and how a container is restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct RestartSpec {
+    #[serde(default)]
+    pub policy: RestartPolicy,
+    /// Beyond Docker: also restart a container that stays unhealthy
+    /// (`x-stack.restart_on_unhealthy`).
+    #[serde(default)]
+    pub when_unhealthy: bool,
+}
+
+/// A healthcheck with Compose's meaning; durations in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthcheckSpec {
+    /// `["CMD", arg...]` or `["CMD-SHELL", "command line"]`.
+    pub test: Vec<String>,
+    pub interval_ms: u64,
+    pub timeout_ms: u64,
+    pub retries: u32,
+    pub start_period_ms: u64,
+    pub start_interval_ms: u64,
 }
 
 fn default_stop_signal() -> i32 {

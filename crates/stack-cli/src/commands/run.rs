@@ -213,12 +213,14 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         stop_signal,
         stop_timeout: args.stop_timeout,
         rlimits,
+        network: stack_engine::containers::NetworkOptions {
+            mode: stack_engine::containers::NetworkMode::None,
+            ..Default::default()
+        },
+        ..Default::default()
     };
     let store = Containers::new(&paths);
     let record = store.create(&source, &opts).into_diagnostic()?;
-    let exe = std::env::current_exe()
-        .into_diagnostic()
-        .wrap_err("locate the stack binary")?;
     let attach = if args.detach {
         Attach::Detached
     } else {
@@ -231,7 +233,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
     } else {
         None
     };
-    let started = match stack_runtime::launch::start(&exe, &record.dir, attach) {
+    let started = match store.start(&record, attach) {
         Ok(s) => s,
         Err(err) => {
             drop(raw);

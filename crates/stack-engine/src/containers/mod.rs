@@ -110,6 +110,53 @@ pub struct RunOptions {
     pub stop_timeout: Option<u64>,
     /// Resource limits for the process.
     pub rlimits: Vec<stack_runtime::spec::Rlimit>,
+    /// Networks, published ports, DNS settings.
+    pub network: NetworkOptions,
+    /// `--hostname`; the short id when unset.
+    pub hostname: Option<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub restart: stack_runtime::spec::RestartSpec,
+    pub healthcheck: Option<stack_runtime::spec::HealthcheckSpec>,
+}
+
+/// How a container is connected, as `stack run` flags and the stack file
+/// say it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkOptions {
+    pub mode: NetworkMode,
+    /// `-p` / `ports:` values in Docker's short syntax
+    /// (`[IP:][HOST:]CONTAINER[/PROTO]`, ranges allowed).
+    pub publish: Vec<String>,
+    /// `--dns` servers written to the container's resolv.conf.
+    pub dns: Vec<String>,
+    /// `--add-host NAME:IP`.
+    pub extra_hosts: Vec<String>,
+}
+
+/// `--network` / `network_mode`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum NetworkMode {
+    /// Nothing said: the default network.
+    #[default]
+    Default,
+    /// Only loopback.
+    None,
+    /// The host's namespace.
+    Host,
+    /// These networks, in order (the first one gets published ports).
+    Networks(Vec<NetworkJoin>),
+    /// Another container's namespace (`container:X`, `service:X`), by id or name.
+    Container(String),
+}
+
+/// One network a container joins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkJoin {
+    pub network: String,
+    /// Names besides the container name (and the service name, which the
+    /// engine passes as an alias).
+    pub aliases: Vec<String>,
+    pub ipv4_address: Option<std::net::Ipv4Addr>,
 }
 
 /// The container store of one state root.
@@ -258,7 +305,10 @@ impl Containers {
                 stdin: opts.interactive,
                 rlimits: opts.rlimits.clone(),
             },
-            hostname: id[..12].to_string(),
+            hostname: opts
+                .hostname
+                .clone()
+                .unwrap_or_else(|| id[..12].to_string()),
             mounts,
             security: opts.security.clone(),
             resources: Resources {
@@ -276,6 +326,11 @@ impl Containers {
             stop_timeout: opts.stop_timeout.unwrap_or(10),
             runc_root: Some(self.run_dir.join("runc")),
             log_max_bytes: 10 << 20,
+            // Connected by the network step once it lands in `start`.
+            network: stack_runtime::spec::NetworkNamespace::Private,
+            labels: opts.labels.clone(),
+            restart: opts.restart,
+            healthcheck: opts.healthcheck.clone(),
         };
         let dir = ContainerDir::new(self.base().join(&id));
         std::fs::create_dir_all(dir.path())
@@ -289,6 +344,26 @@ impl Containers {
             spec,
             state: State::created(),
         })
+    }
+}
+
+impl Containers {
+    /// Starts a created (or stopped) container: the one place where the
+    /// parts a container needs besides its process (networks) are set up
+    /// before the monitor starts it.
+    pub fn start(
+        &self,
+        record: &ContainerRecord,
+        attach: stack_runtime::launch::Attach,
+    ) -> Result<stack_runtime::launch::Started, ContainerError> {
+        let exe = std::env::current_exe().map_err(io("locate the stack binary"))?;
+        Ok(stack_runtime::launch::start(&exe, &record.dir, attach)?)
+    }
+
+    /// Removes a container (killing it first when `force`) and everything
+    /// that was set up for it.
+    pub fn remove(&self, record: &ContainerRecord, force: bool) -> Result<(), ContainerError> {
+        Ok(stack_runtime::control::remove(&record.dir, force)?)
     }
 }
 
