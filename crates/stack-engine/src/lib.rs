@@ -8,6 +8,7 @@
 pub mod config;
 pub mod containers;
 pub mod images;
+pub mod labels;
 pub mod paths;
 pub mod plan;
 pub mod store;

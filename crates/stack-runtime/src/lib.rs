@@ -18,6 +18,7 @@ pub mod cgroup;
 mod child;
 pub mod control;
 mod error;
+pub mod event_log;
 pub mod events;
 pub mod exec;
 pub mod fsutil;

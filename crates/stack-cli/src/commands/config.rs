@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use stack_spec::{output, LoadOptions, Project};
+use stack_spec::{output, Project};
 
 use crate::global::ProjectArgs;
 
@@ -48,13 +48,7 @@ pub struct ConfigArgs {
 }
 
 pub fn run(project_args: &ProjectArgs, args: ConfigArgs) -> miette::Result<ExitCode> {
-    let mut opts = LoadOptions::from_process(project_args.files.clone());
-    opts.project_directory = project_args.project_directory.clone();
-    opts.project_name = project_args.project_name.clone();
-    opts.env_files = project_args.env_files.clone();
-    opts.profiles = project_args.profiles.clone();
-    opts.compatibility = project_args.compatibility;
-    opts.target_services = args.services_named.clone();
+    let mut opts = super::project::load_options(project_args, &args.services_named);
     if opts.files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
         std::io::stdin()

@@ -6,6 +6,7 @@ mod container;
 mod image;
 mod images;
 mod kube;
+mod project;
 mod pull;
 mod rmi;
 mod run;

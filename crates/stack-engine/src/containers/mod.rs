@@ -210,6 +210,16 @@ impl Containers {
         out
     }
 
+    /// The containers of one project (by their labels), oldest first.
+    pub fn of_project(&self, project: &str) -> Vec<ContainerRecord> {
+        self.list()
+            .into_iter()
+            .filter(|r| {
+                crate::labels::membership(&r.spec.labels).is_some_and(|m| m.project == project)
+            })
+            .collect()
+    }
+
     /// By full id, unique id prefix, or name.
     pub fn find(&self, key: &str) -> Result<ContainerRecord, ContainerError> {
         let all = self.list();
