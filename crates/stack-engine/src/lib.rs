@@ -13,3 +13,4 @@ pub mod paths;
 pub mod plan;
 pub mod store;
 pub mod supervise;
+pub mod watch;
