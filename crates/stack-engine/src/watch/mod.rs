@@ -11,7 +11,19 @@
 //! - [`stackfile`] reloads the stack file and hands good edits to an applier;
 //! - [`session`] ties them together and [`report`] says what happened.
 
+pub mod actions;
 pub mod coalesce;
+pub mod error;
 pub mod ignore;
+pub mod report;
 pub mod rules;
+pub mod session;
+pub mod stackfile;
 pub mod sync;
+pub mod watcher;
+
+pub use coalesce::Timing;
+pub use error::WatchError;
+pub use report::{BatchReport, WatchEvent};
+pub use session::{run, WatchOptions};
+pub use stackfile::StackApplier;
