@@ -11,6 +11,7 @@ mod pull;
 mod rmi;
 mod run;
 mod unbuilt;
+pub mod watch;
 
 use std::process::ExitCode;
 
@@ -63,7 +64,7 @@ pub enum Command {
     /// Validate the stack file and print it in normal form.
     Config(config::ConfigArgs),
     /// Watch the stack file and the sources it syncs; apply changes at once.
-    Watch(Unbuilt),
+    Watch(watch::WatchArgs),
     /// Run the long-lived engine with its REST API.
     Daemon(Unbuilt),
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
@@ -95,6 +96,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Config(args) => config::run(&cli.project, args),
+        Command::Watch(args) => watch::run(&cli.host, &cli.project, args),
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
@@ -109,7 +111,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Stats(u)
         | Command::Port(u)
         | Command::Events(u)
-        | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Network(u)
         | Command::Volume(u) => Ok(u.report(name)),
