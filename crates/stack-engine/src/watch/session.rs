@@ -182,7 +182,7 @@ impl Session {
         out: &mut dyn FnMut(WatchEvent),
     ) {
         let started = batch.first_seen.unwrap_or_else(Instant::now);
-        if batch.paths.iter().any(|p| self.inputs.contains(p)) {
+        if batch.paths.iter().any(|p| self.inputs.contains(p)) || self.lost_inputs(&batch) {
             self.reload_stack(load, applier, opts, out);
         }
         for (service, w) in self.route(&batch) {
@@ -222,6 +222,16 @@ impl Session {
                 "still watching the previous rules: {e}"
             ))),
         }
+    }
+
+    /// Whether events for the stack file's directory were lost, so it may
+    /// have changed unseen.
+    fn lost_inputs(&self, batch: &Batch) -> bool {
+        batch.rescans.iter().any(|root| {
+            self.inputs
+                .iter()
+                .any(|f| f.parent().is_some_and(|d| d.starts_with(root)))
+        })
     }
 
     /// Which rules of which service the batch touches.
@@ -325,3 +335,7 @@ struct ServiceWork {
     paths: BTreeMap<usize, Vec<PathBuf>>,
     full: BTreeSet<usize>,
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
