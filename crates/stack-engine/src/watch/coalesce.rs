@@ -19,12 +19,12 @@ pub struct Timing {
 }
 
 impl Default for Timing {
-    /// 30 ms of quiet: long enough for an editor's write-rename-chmod
-    /// sequence and for a `cp -r` of many files, short enough to keep a
-    /// single save well under the 150 ms budget. Capped at 2 s.
+    /// 50 ms of quiet: long enough for an editor's write-rename-chmod
+    /// sequence and for a `git checkout` of many files on a busy machine,
+    /// short enough to keep a single save well under the 150 ms budget. Capped at 2 s.
     fn default() -> Timing {
         Timing {
-            quiet: Duration::from_millis(30),
+            quiet: Duration::from_millis(50),
             cap: Duration::from_secs(2),
         }
     }
