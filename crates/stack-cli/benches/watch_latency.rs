@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use stack_engine::containers::{Containers, ImageSource, ProcessOverrides, RunOptions};
+use stack_engine::containers::{
+    Containers, ImageSource, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions,
+};
 use stack_engine::labels;
 use stack_engine::paths::HostPaths;
 
@@ -165,6 +167,12 @@ impl Bench {
                 (labels::CONTAINER_NUMBER.to_string(), "1".to_string()),
             ]
             .into(),
+            // Loopback only: the container is started without the engine's
+            // network step (see above), so it must not ask for a network.
+            network: NetworkOptions {
+                mode: NetworkMode::None,
+                ..Default::default()
+            },
             ..Default::default()
         };
         let record = self

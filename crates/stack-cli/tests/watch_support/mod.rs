@@ -11,7 +11,9 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use stack_engine::containers::{Containers, ImageSource, ProcessOverrides, RunOptions};
+use stack_engine::containers::{
+    Containers, ImageSource, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions,
+};
 use stack_engine::labels;
 use stack_engine::paths::HostPaths;
 use stack_testkit::Sandbox;
@@ -86,6 +88,12 @@ pub fn start_service(sb: &Sandbox, project: &Project, service: &str) -> String {
         ]
         .into(),
         stop_timeout: Some(1),
+        // Loopback only: the container is started without the engine's
+        // network step (see above), so it must not ask for a network.
+        network: NetworkOptions {
+            mode: NetworkMode::None,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let c = containers(sb);
