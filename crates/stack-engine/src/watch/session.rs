@@ -51,6 +51,13 @@ pub fn run(
         applier.apply(&project).map_err(WatchError::Apply)?;
     }
     let mut session = Session::new(load, project, rules)?;
+    for rule in session.rules.iter().filter(|r| !r.path.exists()) {
+        out(WatchEvent::Warning(format!(
+            "service {}: develop.watch path {} does not exist; it is picked up when it is created",
+            rule.service,
+            rule.path.display()
+        )));
+    }
     out(session.watching_event());
     session.initial_sync(containers, opts, out);
     let mut coalescer = Coalescer::new(opts.timing);
@@ -84,18 +91,29 @@ struct Session {
 impl Session {
     fn new(load: &LoadOptions, project: Project, rules: Vec<Rule>) -> Result<Session, WatchError> {
         let inputs = stackfile::inputs(&project, load);
-        let trees: Vec<PathBuf> = rules.iter().map(|r| r.path.clone()).collect();
-        let dirs: Vec<PathBuf> = inputs
-            .iter()
-            .filter_map(|f| f.parent().map(Path::to_path_buf))
-            .collect();
-        let watcher = FileWatcher::new(&trees, &dirs)?;
+        let watcher = watch(&rules, &inputs)?;
         Ok(Session {
             project,
             rules,
             inputs,
             watcher,
         })
+    }
+
+    /// A rule path that did not exist (or was replaced) is a directory
+    /// now: watch it as a tree. Files made in it meanwhile are found by
+    /// the walk of the new directory.
+    fn follow_new_rule_paths(&mut self, out: &mut dyn FnMut(WatchEvent)) {
+        let unwatched = self
+            .rules
+            .iter()
+            .any(|r| r.path.is_dir() && !self.watcher.trees.iter().any(|t| r.path.starts_with(t)));
+        if unwatched {
+            match watch(&self.rules, &self.inputs) {
+                Ok(w) => self.watcher = w,
+                Err(e) => out(WatchEvent::Warning(e.to_string())),
+            }
+        }
     }
 
     fn watching_event(&self) -> WatchEvent {
@@ -185,6 +203,7 @@ impl Session {
         if batch.paths.iter().any(|p| self.inputs.contains(p)) || self.lost_inputs(&batch) {
             self.reload_stack(load, applier, opts, out);
         }
+        self.follow_new_rule_paths(out);
         for (service, w) in self.route(&batch) {
             let report = self.apply_service(&service, &w, containers, opts, started, true);
             out(WatchEvent::Batch(report));
@@ -326,6 +345,17 @@ impl Session {
         report.took = started.elapsed();
         report
     }
+}
+
+/// One watcher for the rules' trees and the directories of the project's
+/// input files.
+fn watch(rules: &[Rule], inputs: &BTreeSet<PathBuf>) -> Result<FileWatcher, WatchError> {
+    let trees: Vec<PathBuf> = rules.iter().map(|r| r.path.clone()).collect();
+    let dirs: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .collect();
+    FileWatcher::new(&trees, &dirs)
 }
 
 /// One service's share of a batch: changed paths per rule, and rules to

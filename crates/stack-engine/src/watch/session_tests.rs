@@ -97,3 +97,30 @@ fn a_stack_file_write_counts_as_an_input() {
         "no rule covers the stack file here"
     );
 }
+
+#[test]
+fn a_rule_path_made_after_start_is_watched_as_a_tree() {
+    let (dir, _load, mut s) = session(
+        "services:\n  web:\n    image: busybox\n    develop:\n      watch:\n        - path: later\n          target: /app\n          action: sync\n",
+    );
+    let later = dir.path().join("later");
+    assert!(!s.watcher.trees.contains(&later));
+    std::fs::create_dir_all(later.join("deep")).expect("make the rule path");
+    let mut events = Vec::new();
+    s.follow_new_rule_paths(&mut |e| events.push(e));
+    assert!(s.watcher.trees.contains(&later), "{:?}", s.watcher.trees);
+    // A file written deep inside now reaches the loop.
+    std::fs::write(later.join("deep/x.txt"), "x").expect("write");
+    let mut c = Coalescer::new(Timing::default());
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        if let Some(msg) = s.watcher.next(Duration::from_millis(50)).expect("watcher") {
+            s.take(msg, &mut c, &mut |_| {});
+        }
+        if c.deadline().is_some() {
+            break;
+        }
+    }
+    assert!(due(&mut c).paths.contains(&later.join("deep/x.txt")));
+    assert!(events.is_empty(), "{events:?}");
+}

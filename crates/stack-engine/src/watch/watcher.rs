@@ -62,6 +62,8 @@ pub struct FileWatcher {
     events: Receiver<notify::Result<Event>>,
     /// Roots watched, for a full rescan.
     pub roots: Vec<PathBuf>,
+    /// The recursively watched ones among them.
+    pub trees: Vec<PathBuf>,
 }
 
 impl FileWatcher {
@@ -94,12 +96,13 @@ impl FileWatcher {
                 }
             })?;
         }
-        let mut roots = trees;
+        let mut roots = trees.clone();
         roots.extend(dirs);
         Ok(FileWatcher {
             inner,
             events,
             roots,
+            trees,
         })
     }
 
