@@ -14,18 +14,27 @@ use std::time::{Duration, Instant};
 /// How long to wait for quiet, and the longest a change may wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
+    /// Quiet that ends a small batch (a save touches a file or three).
     pub quiet: Duration,
+    /// Quiet that ends a batch once it holds `burst_paths` paths or more:
+    /// a checkout or a formatter run is under way, and a writer stalled on
+    /// the disk or the CPU must not split it.
+    pub burst_quiet: Duration,
+    pub burst_paths: usize,
+    /// The longest the first change of a batch waits.
     pub cap: Duration,
 }
 
 impl Default for Timing {
     /// 50 ms of quiet: long enough for an editor's write-rename-chmod
-    /// sequence and for a `git checkout` of many files on a busy machine,
-    /// short enough to keep a single save well under the 150 ms budget. Capped at 2 s.
+    /// sequence, short enough to keep a single save well under the 150 ms
+    /// budget. 250 ms once a batch holds 16 paths, capped at 5 s.
     fn default() -> Timing {
         Timing {
             quiet: Duration::from_millis(50),
-            cap: Duration::from_secs(2),
+            burst_quiet: Duration::from_millis(250),
+            burst_paths: 16,
+            cap: Duration::from_secs(5),
         }
     }
 }
@@ -85,7 +94,12 @@ impl Coalescer {
     pub fn deadline(&self) -> Option<Instant> {
         let first = self.batch.first_seen?;
         let last = self.last_seen.unwrap_or(first);
-        Some((last + self.timing.quiet).min(first + self.timing.cap))
+        let quiet = if self.batch.paths.len() >= self.timing.burst_paths {
+            self.timing.burst_quiet
+        } else {
+            self.timing.quiet
+        };
+        Some((last + quiet).min(first + self.timing.cap))
     }
 
     /// The pending batch, if it is due at `now`.
@@ -111,6 +125,8 @@ mod tests {
     fn coalescer() -> (Coalescer, Instant) {
         let timing = Timing {
             quiet: ms(30),
+            burst_quiet: ms(100),
+            burst_paths: 16,
             cap: ms(200),
         };
         (Coalescer::new(timing), Instant::now())
@@ -133,15 +149,35 @@ mod tests {
             );
         }
         let last = t0 + Duration::from_micros(499 * 100);
-        assert_eq!(
-            c.take_due(last + ms(29)),
-            None,
-            "still inside the quiet period"
-        );
-        let batch = c.take_due(last + ms(30)).expect("due after quiet");
+        assert_eq!(c.take_due(last + ms(99)), None, "a burst waits longer");
+        let batch = c
+            .take_due(last + ms(100))
+            .expect("due after the burst's quiet");
         assert_eq!(batch.paths.len(), 500);
         assert_eq!(batch.first_seen, Some(t0));
         assert_eq!(c.deadline(), None, "emptied");
+    }
+
+    #[test]
+    fn a_single_save_waits_only_the_short_quiet() {
+        let (mut c, t0) = coalescer();
+        c.push("/src/a".into(), t0);
+        c.push("/src/.a.swp".into(), t0 + ms(2));
+        assert_eq!(c.take_due(t0 + ms(31)), None);
+        assert!(c.take_due(t0 + ms(32)).is_some());
+    }
+
+    #[test]
+    fn a_stalled_burst_stays_one_batch() {
+        let (mut c, t0) = coalescer();
+        for i in 0..20u64 {
+            c.push(PathBuf::from(format!("/src/{i}")), t0 + ms(i));
+        }
+        // The writer stalls for 80 ms: longer than a save's quiet.
+        assert_eq!(c.take_due(t0 + ms(19 + 80)), None);
+        c.push("/src/20".into(), t0 + ms(99));
+        let b = c.take_due(t0 + ms(200)).expect("due at the cap");
+        assert_eq!(b.paths.len(), 21);
     }
 
     #[test]
