@@ -107,3 +107,29 @@ impl StackApplier for PlanPrinter {
         Err("applying a plan is not wired into this version of stack; the plan above was not carried out".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::commands::Command;
+    use crate::global::Cli;
+
+    #[test]
+    fn watch_takes_services_and_its_flags() {
+        let cli = Cli::try_parse_from([
+            "stack", "-f", "s.yaml", "watch", "web", "api", "--no-up", "--prune", "--quiet",
+        ])
+        .expect("parses");
+        let Command::Watch(args) = cli.command else {
+            panic!("not watch: {:?}", cli.command)
+        };
+        assert_eq!(args.services, ["web", "api"]);
+        assert!(args.no_up && args.prune && args.quiet);
+        let cli = Cli::try_parse_from(["stack", "watch"]).expect("parses");
+        let Command::Watch(args) = cli.command else {
+            panic!("not watch")
+        };
+        assert!(args.services.is_empty() && !args.no_up && !args.quiet);
+    }
+}
