@@ -3,13 +3,19 @@
 
 mod config;
 mod container;
+mod events;
+mod exec;
 mod image;
 mod images;
 mod kube;
+mod lifecycle;
 mod project;
 mod pull;
 mod rmi;
 mod run;
+mod stats;
+mod targets;
+mod top;
 mod unbuilt;
 
 use std::process::ExitCode;
@@ -31,27 +37,27 @@ pub enum Command {
     /// Show the stack's logs.
     Logs(Unbuilt),
     /// Run a command in a running service container.
-    Exec(Unbuilt),
+    Exec(exec::ExecArgs),
     /// Run a command in a new container.
     Run(Box<run::RunArgs>),
     /// Start existing containers of the stack.
-    Start(Unbuilt),
+    Start(lifecycle::StartArgs),
     /// Stop running containers of the stack.
-    Stop(Unbuilt),
+    Stop(lifecycle::StopArgs),
     /// Restart containers of the stack.
-    Restart(Unbuilt),
+    Restart(lifecycle::RestartArgs),
     /// Send a signal to containers of the stack.
-    Kill(Unbuilt),
+    Kill(lifecycle::KillArgs),
     /// Remove stopped containers of the stack.
-    Rm(Unbuilt),
+    Rm(lifecycle::RmArgs),
     /// Show the processes of the stack's containers.
-    Top(Unbuilt),
+    Top(top::TopArgs),
     /// Show resource usage of the stack's containers.
-    Stats(Unbuilt),
+    Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
     Port(Unbuilt),
     /// Stream the stack's events.
-    Events(Unbuilt),
+    Events(events::EventsArgs),
     /// Pull images.
     Pull(pull::PullArgs),
     /// List images.
@@ -95,20 +101,20 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Config(args) => config::run(&cli.project, args),
+        Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
+        Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
+        Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),
+        Command::Restart(a) => lifecycle::restart(&cli.host, &cli.project, a),
+        Command::Kill(a) => lifecycle::kill(&cli.host, &cli.project, a),
+        Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
+        Command::Top(a) => top::run(&cli.host, &cli.project, a),
+        Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
+        Command::Events(a) => events::run(&cli.host, &cli.project, a),
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
         | Command::Logs(u)
-        | Command::Exec(u)
-        | Command::Start(u)
-        | Command::Stop(u)
-        | Command::Restart(u)
-        | Command::Kill(u)
-        | Command::Rm(u)
-        | Command::Top(u)
-        | Command::Stats(u)
         | Command::Port(u)
-        | Command::Events(u)
         | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Network(u)

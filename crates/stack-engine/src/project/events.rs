@@ -204,6 +204,15 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(total)
 }
 
+/// Nanoseconds since the Unix epoch of an RFC 3339 time (an event's
+/// `time`), for Docker's `time`/`timeNano` JSON fields.
+pub fn unix_nanos(rfc3339: &str) -> Option<u128> {
+    parse_rfc3339(rfc3339)?
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_nanos())
+}
+
 /// `YYYY-MM-DD[THH:MM:SS[.frac]][Z|±HH:MM]`.
 fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let num = |s: &str| s.parse::<i64>().ok();
@@ -302,6 +311,10 @@ mod tests {
         assert_eq!(t("10m"), "2023-11-14T22:03:20.000000000Z");
         assert_eq!(t("1h30m"), "2023-11-14T20:43:20.000000000Z");
         assert!(parse_time("yesterday", now).is_err());
+        assert_eq!(
+            unix_nanos("2023-11-14T22:13:20.000000007Z"),
+            Some(1_700_000_000_000_000_007)
+        );
         assert!(parse_time("2023-13-01", now).is_err());
     }
 }

@@ -239,7 +239,7 @@ mod tests {
     fn formats_cpu_time_and_commands() {
         assert_eq!(cpu_time_text(3), "00:00:03");
         assert_eq!(cpu_time_text(90_061), "1-01:01:01");
-        assert_eq!(command_text(b"sleep\0100\0", "sleep"), "sleep 100");
+        assert_eq!(command_text(b"sleep\x00100\x00", "sleep"), "sleep 100");
         assert_eq!(command_text(b"", "kworker"), "[kworker]");
     }
 
