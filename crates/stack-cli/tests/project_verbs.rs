@@ -422,3 +422,62 @@ fn stack_runtime_now() -> String {
         .expect("clock");
     format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
 }
+
+#[test]
+fn port_reads_the_published_ports_of_a_replica() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let (file, _root) = shop(&sb);
+    // The network record the network layer writes when it connects a
+    // container with `ports: ["8080:80", "127.0.0.1:5353:53/udp"]`.
+    use stack_net::model::{ContainerNetworking, PortMapping, PortRange, Protocol};
+    let id = inspect(&sb, "shop-web-1")["Id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let store = stack_net::store::Store::open(&sb.state_root).expect("network store");
+    store
+        .save_container(&ContainerNetworking {
+            container_id: id,
+            netns: sb.run_dir.join("netns").join("x"),
+            endpoints: Vec::new(),
+            ports: vec![
+                PortMapping::tcp(8080, 80),
+                PortMapping {
+                    host_ip: Some(std::net::Ipv4Addr::LOCALHOST),
+                    host_ports: PortRange::single(5353),
+                    container_ports: PortRange::single(53),
+                    protocol: Protocol::Udp,
+                },
+            ],
+        })
+        .expect("save record");
+
+    let out = verb(&sb, &file, &["port", "web", "80"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0.0.0.0:8080\n");
+    let out = verb(&sb, &file, &["port", "--protocol", "udp", "web", "53"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "127.0.0.1:5353\n");
+    for args in [
+        &["port", "web", "53"][..],
+        &["port", "--index", "2", "web", "80"],
+        &["port", "db", "80"],
+    ] {
+        let out = verb(&sb, &file, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is published"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    let out = verb(&sb, &file, &["port", "nosuch", "80"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such service: nosuch"));
+
+    let out = verb(&sb, &file, &["rm", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::remove_dir_all(sb.state_root.join("networks")).expect("remove network store");
+    sb.assert_no_leaks();
+}

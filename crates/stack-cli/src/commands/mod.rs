@@ -9,6 +9,7 @@ mod image;
 mod images;
 mod kube;
 mod lifecycle;
+mod port;
 mod project;
 mod pull;
 mod rmi;
@@ -55,7 +56,7 @@ pub enum Command {
     /// Show resource usage of the stack's containers.
     Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
-    Port(Unbuilt),
+    Port(port::PortArgs),
     /// Stream the stack's events.
     Events(events::EventsArgs),
     /// Pull images.
@@ -109,12 +110,12 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
         Command::Top(a) => top::run(&cli.host, &cli.project, a),
         Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
+        Command::Port(a) => port::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),
         Command::Up(u)
         | Command::Down(u)
         | Command::Ps(u)
         | Command::Logs(u)
-        | Command::Port(u)
         | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Network(u)
