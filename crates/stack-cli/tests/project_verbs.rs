@@ -270,6 +270,18 @@ fn exec_passes_exit_code_env_user_workdir_and_index() {
     let out = run(&["--index", "3", "web", "true"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
+    // -d leaves the command running on its own.
+    let out = run(&["-d", "web", "sh", "-c", "sleep 0.2; touch /tmp/detached"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while run(&["web", "test", "-f", "/tmp/detached"]).status.code() != Some(0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "detached exec never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
     // A stopped service has nothing to exec in.
     let out = verb(&sb, &file, &["stop", "db"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -411,6 +423,60 @@ fn events_are_filtered_by_project_service_type_and_time() {
     let out = verb(&sb, &file, &["rm"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = stack(&sb, &["-p", "blog", "rm"]);
+    assert!(out.status.success(), "{}", text(&out));
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn events_follows_new_events_of_the_project() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let (file, _root) = shop(&sb);
+    // Older events are not shown without --since.
+    let out = verb(&sb, &file, &["kill", "-s", "USR1", "db"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut follower = sb
+        .command(run_support::stack_bin())
+        .args([
+            "-f",
+            file.to_str().expect("utf-8"),
+            "events",
+            "--json",
+            "web",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start events");
+    // Give it time to open the log at its end before acting.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = verb(&sb, &file, &["stop", "db", "web"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = follower.stdout.take().expect("stdout");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let line = lines.next().expect("an event line").expect("read");
+        let event: serde_json::Value = serde_json::from_str(&line).expect("json");
+        seen.push((
+            event["action"].as_str().unwrap_or_default().to_string(),
+            event["attributes"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ));
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("stop".to_string(), "shop-web-1".to_string()),
+            ("stop".to_string(), "shop-web-2".to_string())
+        ]
+    );
+    let out = verb(&sb, &file, &["rm"]);
     assert!(out.status.success(), "{}", text(&out));
     sb.assert_no_leaks();
 }
