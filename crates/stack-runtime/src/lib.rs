@@ -33,6 +33,7 @@ pub mod runc;
 pub mod seccomp;
 pub mod spec;
 pub mod state;
+pub mod supervise;
 pub mod timefmt;
 pub mod user;
 
