@@ -239,6 +239,14 @@ impl HealthMonitor {
     pub fn failing_streak(&self) -> u32 {
         self.failing_streak
     }
+    /// The command a probe runs.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+    /// How long a probe may run before it is killed.
+    pub fn timeout(&self) -> Duration {
+        self.check.timeout
+    }
     pub fn next_probe_at(&self) -> Duration {
         self.next_probe_at
     }
