@@ -276,6 +276,22 @@ fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
     ]
 }
 
+/// Makes the next child the first process of a fresh PID namespace.
+fn new_pid_namespace_for_children() -> Result<(), Error> {
+    nix::sched::unshare(CloneFlags::CLONE_NEWPID).context(|| "create the PID namespace".to_string())
+}
+
+/// Points the monitor's later children back at its own PID namespace, so
+/// healthcheck helpers are not made inside the container's namespace
+/// (where a killed container could not finish dying until they are
+/// reaped), and the next restart can `unshare` a fresh one again.
+fn own_pid_namespace_for_children() -> Result<(), Error> {
+    let own = std::fs::File::open("/proc/self/ns/pid")
+        .context(|| "open /proc/self/ns/pid".to_string())?;
+    nix::sched::setns(own.as_fd(), CloneFlags::CLONE_NEWPID)
+        .context(|| "return to the monitor's PID namespace".to_string())
+}
+
 fn start_native(
     spec: &ContainerSpec,
     dir: &ContainerDir,
@@ -292,8 +308,7 @@ fn start_native(
         dup(&stdio.child_err)?,
     );
     // Only children enter the new PID namespace; the first one is its init.
-    nix::sched::unshare(CloneFlags::CLONE_NEWPID)
-        .context(|| "create the PID namespace".to_string())?;
+    new_pid_namespace_for_children()?;
     // SAFETY: the monitor is single-threaded.
     let child = match unsafe { fork() }.context(|| "fork the container process".to_string())? {
         ForkResult::Child => {
@@ -310,11 +325,13 @@ fn start_native(
         ForkResult::Parent { child } => child,
     };
     drop((go_r, report_w, child_in, child_out, child_err));
-    let released = cgroup.join(child.as_raw()).and_then(|()| {
-        std::fs::File::from(go_w)
-            .write_all(b"1")
-            .context(|| "release the container process".to_string())
-    });
+    let released = own_pid_namespace_for_children()
+        .and_then(|()| cgroup.join(child.as_raw()))
+        .and_then(|()| {
+            std::fs::File::from(go_w)
+                .write_all(b"1")
+                .context(|| "release the container process".to_string())
+        });
     if let Err(err) = released {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = waitpid(child, None);

@@ -63,6 +63,8 @@ pub fn until_exit(
     let stdin = std::io::stdin();
     let mut probe: Option<RunningProbe> = None;
     let mut exit: Option<(i32, Duration)> = None;
+    // Killed for being unhealthy: no more probes for this run.
+    let mut killing = false;
     loop {
         let now = clock.now();
         if let Some((code, at)) = exit {
@@ -70,10 +72,10 @@ pub fn until_exit(
                 return code;
             }
         }
-        if exit.is_none() && probe.is_none() {
+        if exit.is_none() && probe.is_none() && !killing {
             if let Some(h) = health.as_deref_mut() {
                 if h.due(now) {
-                    probe = start_probe(run.dir, h, now, clock, listener, run.pid);
+                    probe = start_probe(run.dir, h, now, clock, listener, run.pid, &mut killing);
                 }
             }
         }
@@ -134,6 +136,7 @@ pub fn until_exit(
                 let result = if ready[i] { p.finish() } else { p.kill() };
                 let report = h.record(result, started, clock.now());
                 if listener.probed(&report, h) {
+                    killing = true;
                     kill_process(run.pid);
                 }
             }
@@ -148,6 +151,7 @@ fn start_probe(
     clock: &dyn Clock,
     listener: &mut dyn ProbeListener,
     pid: Pid,
+    killing: &mut bool,
 ) -> Option<RunningProbe> {
     match RunningProbe::spawn(dir, h.argv(), now, h.timeout()) {
         Ok(p) => Some(p),
@@ -160,6 +164,7 @@ fn start_probe(
                 clock.now(),
             );
             if listener.probed(&report, h) {
+                *killing = true;
                 kill_process(pid);
             }
             None
