@@ -3,6 +3,7 @@
 
 mod config;
 mod container;
+mod container_status;
 mod image;
 mod images;
 mod kube;
@@ -11,6 +12,7 @@ mod project;
 mod pull;
 mod rmi;
 mod run;
+mod run_supervise_args;
 mod unbuilt;
 
 use std::process::ExitCode;

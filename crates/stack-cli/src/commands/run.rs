@@ -121,6 +121,9 @@ pub struct RunArgs {
     /// Seconds to wait for a stop before killing.
     #[arg(long)]
     stop_timeout: Option<u64>,
+    /// Restart policy and healthcheck.
+    #[command(flatten)]
+    supervise: super::run_supervise_args::SuperviseArgs,
     /// Use a directory as the root filesystem instead of an image.
     #[arg(long, value_name = "DIR")]
     rootfs: Option<PathBuf>,
@@ -161,6 +164,10 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         dns: args.dns.clone(),
         extra_hosts: args.add_host.clone(),
     };
+    let (restart, healthcheck) = args
+        .supervise
+        .to_spec(args.rm)
+        .map_err(|e| miette::miette!("stack run: {e}"))?;
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     let backend = match args.runtime {
@@ -242,6 +249,8 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         rlimits,
         network,
         hostname: args.hostname,
+        restart,
+        healthcheck,
         ..Default::default()
     };
     let store = Containers::new(&paths);
