@@ -46,6 +46,16 @@ fn up_detached_ps_and_down_leave_nothing() {
     let out = run_support::stack(&e.sb, &["-p", "demo", "down", "-t", "0"]);
     assert!(out.status.success(), "{}", run_support::describe(&out));
     assert_eq!(e.container_dirs(), 0);
+    // The engine announced what it did.
+    let events = std::fs::read_to_string(e.sb.state_root.join("events.jsonl")).expect("events");
+    for action in ["create", "stop", "destroy"] {
+        let needle = format!("\"action\":\"{action}\"");
+        let n = events
+            .lines()
+            .filter(|l| l.contains(&needle) && l.contains("\"type\":\"container\""))
+            .count();
+        assert_eq!(n, 2, "{action} events: {events}");
+    }
     e.sb.assert_no_leaks();
 }
 

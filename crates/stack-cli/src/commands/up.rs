@@ -110,7 +110,17 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         Outcome::Done => eprintln!("{action}: done"),
         Outcome::Failed(e) => eprintln!("{action}: failed: {e}"),
     };
-    let (_, report) = apply::up(&engine, &project, prepared, &opts, &progress).into_diagnostic()?;
+    let report = match apply::up(&engine, &project, prepared, &opts, &progress) {
+        Ok((_, report)) => report,
+        Err(err) => {
+            if let apply::ApplyError::Failed(report) = &err {
+                for warning in &report.warnings {
+                    eprintln!("warning: {warning}");
+                }
+            }
+            return Err(err).into_diagnostic();
+        }
+    };
     for warning in &report.warnings {
         eprintln!("warning: {warning}");
     }
