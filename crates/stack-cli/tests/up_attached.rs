@@ -54,3 +54,47 @@ fn exit_code_from_returns_that_services_code() {
     e.ok(&["down"]);
     e.sb.assert_no_leaks();
 }
+
+#[test]
+fn ctrl_c_stops_the_stack_gracefully() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 0.1; done"]
+"#,
+    );
+    let file = e.dir.join("compose.yaml");
+    let child =
+        e.sb.command(run_support::stack_bin())
+            .args(["-f", file.to_str().expect("path"), "up"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn up");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !e.ps().iter().any(|c| c["State"] == "running") {
+        assert!(std::time::Instant::now() < deadline, "app never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("wait up");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("app-1  | ready"), "{stdout}");
+    assert!(stdout.contains("app-1  | bye"), "graceful stop: {stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Gracefully stopping"));
+    let app = &e.ps()[0];
+    assert_eq!(app["State"], "exited", "{app}");
+    assert_eq!(app["ExitCode"], 0, "{app}");
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}

@@ -124,3 +124,38 @@ services:
     assert_eq!(e.container_dirs(), 0);
     e.sb.assert_no_leaks();
 }
+
+#[test]
+fn named_volumes_outlive_down_unless_v_and_wait_returns_once_running() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "echo kept >> /data/lines; sleep 1000"]
+    stop_grace_period: 1s
+    volumes:
+      - data:/data
+volumes:
+  data: {}
+"#,
+    );
+    e.ok(&["up", "-d", "--wait"]);
+    assert_eq!(e.ps()[0]["State"], "running");
+    let lines = e.sb.state_root.join("volumes/demo_data/_data/lines");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !lines.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    e.ok(&["down", "-t", "0"]);
+    assert!(lines.exists(), "down without -v keeps the volume");
+    e.ok(&["up", "-d"]);
+    e.ok(&["down", "-t", "0", "-v"]);
+    assert!(
+        !e.sb.state_root.join("volumes/demo_data").exists(),
+        "down -v removes it"
+    );
+    e.sb.assert_no_leaks();
+}

@@ -101,9 +101,8 @@ fn row(r: &ContainerRecord, store: &Store, file: Option<&stack_spec::Project>) -
         .read(|reader| reader.container(&r.spec.id))
         .ok()
         .flatten();
-    let health = stored
-        .as_ref()
-        .and_then(|s| s.health)
+    let health = stack_engine::apply::health_of(r)
+        .or_else(|| stored.as_ref().and_then(|s| s.health))
         .map(|h| h.as_str().to_string())
         .unwrap_or_default();
     let status = r.state.effective_status();

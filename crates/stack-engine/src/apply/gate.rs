@@ -1,6 +1,6 @@
 //! `depends_on` gating over what the containers say: their `state.json`
-//! (created, running, exited with a code) and the health the supervisor
-//! recorded in the store.
+//! (created, running, exited with a code, and the health the monitor's
+//! healthchecks found), or else the health recorded in the store.
 
 use crate::containers::{ContainerRecord, Containers};
 use crate::labels;
@@ -50,12 +50,13 @@ impl ServiceObserver for HostObserver<'_> {
         let replicas = records
             .iter()
             .map(|r| {
-                let health = self
-                    .store
-                    .read(|reader| reader.container(&r.spec.id))
-                    .ok()
-                    .flatten()
-                    .and_then(|row| row.health);
+                let health = health_of(r).or_else(|| {
+                    self.store
+                        .read(|reader| reader.container(&r.spec.id))
+                        .ok()
+                        .flatten()
+                        .and_then(|row| row.health)
+                });
                 replica_observation(r, health)
             })
             .collect();
@@ -64,4 +65,13 @@ impl ServiceObserver for HostObserver<'_> {
             replicas,
         })
     }
+}
+
+/// The health the container's monitor wrote in its `state.json`
+/// (`"health": {"status": "healthy", ...}`), read as plain JSON so it does
+/// not depend on the monitor's own types.
+pub fn health_of(record: &ContainerRecord) -> Option<HealthStatus> {
+    let bytes = std::fs::read(record.dir.state()).ok()?;
+    let state: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    HealthStatus::parse(state.get("health")?.get("status")?.as_str()?)
 }

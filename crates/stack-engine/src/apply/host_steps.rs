@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use stack_runtime::event_log::{self, EventRecord};
 use stack_runtime::launch::Attach;
+use stack_runtime::spec::{ContainerDir, ContainerSpec};
+use stack_runtime::state::State;
 use stack_spec::Project;
 
 use super::gate::HostObserver;
@@ -86,12 +88,16 @@ impl<'a> HostSteps<'a> {
         Some(digest)
     }
 
+    /// The record of container `id`, read from its directory directly (a
+    /// lookup through the whole list would make big stacks quadratic).
     fn record(&self, id: &str) -> Result<Option<ContainerRecord>, String> {
-        match self.host.containers.find(id) {
-            Ok(r) => Ok(Some(r)),
-            Err(crate::containers::ContainerError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.to_string()),
+        let dir = ContainerDir::new(self.host.paths.state_root.join("containers").join(id));
+        if !dir.spec().exists() {
+            return Ok(None);
         }
+        let spec = ContainerSpec::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
+        let state = State::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
+        Ok(Some(ContainerRecord { dir, spec, state }))
     }
 
     fn event(&self, record: &ContainerRecord, action: &str) {
@@ -119,10 +125,8 @@ impl<'a> HostSteps<'a> {
         }
         let now = store::now_ms();
         let current = self
-            .host
-            .containers
-            .find(&record.spec.id)
-            .map_err(|e| format!("{name}: {e}"))?;
+            .record(&record.spec.id)?
+            .ok_or_else(|| format!("{name} is gone"))?;
         self.host
             .store
             .write(|w| {
