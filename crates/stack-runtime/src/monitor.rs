@@ -40,7 +40,7 @@ use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
 use crate::error::{Context, Error};
 use crate::events::{Event, EVENT_FD};
 use crate::logs::LogWriter;
-use crate::spec::{Backend, ContainerDir, ContainerSpec};
+use crate::spec::{Backend, ContainerDir, ContainerSpec, NetworkNamespace};
 use crate::state::{State, Status};
 
 /// Entry point of the hidden monitor mode. Returns the helper's exit code.
@@ -193,6 +193,9 @@ fn write_etc_files(spec: &ContainerSpec, dir: &ContainerDir) -> Result<(), Error
         ("resolv.conf", resolv),
     ] {
         let path = dir.etc_file(name);
+        if spec.network != NetworkNamespace::Private && path.exists() {
+            continue; // written by the engine for the container's networks
+        }
         std::fs::write(&path, text).context(|| format!("write {}", path.display()))?;
     }
     Ok(())
@@ -258,6 +261,7 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
         state.error = Some(err.to_string());
     }
     if spec.auto_remove {
+        run_removal_hook(spec);
         // The record disappears at once (one rename); the files are deleted
         // after the launcher has its exit code, since every unlink of a file
         // with data can cost milliseconds on some disks.
@@ -268,6 +272,28 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
     state.save(dir)?;
     events.send(&Event::Exited { code, oom_killed });
     Ok(())
+}
+
+/// Runs the spec's `on_removal` command and waits for it; its failure is
+/// recorded in the log of the monitor's caller, never fatal to the exit.
+fn run_removal_hook(spec: &ContainerSpec) {
+    let Some((program, args)) = spec.on_removal.split_first() else {
+        return;
+    };
+    // Children of the monitor go to the container's PID namespace, whose
+    // init is gone: fork there fails (ENOMEM). Point new children back at
+    // the monitor's own namespace.
+    if let Ok(own) = std::fs::File::open("/proc/self/ns/pid") {
+        let _ = nix::sched::setns(own, nix::sched::CloneFlags::CLONE_NEWPID);
+    }
+    let status = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status();
+    if let Err(err) = status {
+        eprintln!("stack: release of container {}: {err}", spec.name);
+    }
 }
 
 fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {

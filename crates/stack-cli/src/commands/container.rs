@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
-use stack_engine::containers::{ContainerRecord, Containers};
+use stack_engine::containers::{network, ContainerRecord, Containers};
 use stack_engine::paths::HostPaths;
 use stack_runtime::exec::ExecRequest;
 use stack_runtime::state::Status;
@@ -99,8 +99,8 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             if !quiet {
                 let _ = writeln!(
                     out,
-                    "{:<12}  {:<24}  {:<28}  COMMAND",
-                    "CONTAINER ID", "NAME", "STATUS"
+                    "{:<12}  {:<24}  {:<28}  {:<24}  COMMAND",
+                    "CONTAINER ID", "NAME", "STATUS", "PORTS"
                 );
             }
             for r in store.list() {
@@ -112,10 +112,11 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                 } else {
                     let _ = writeln!(
                         out,
-                        "{:<12}  {:<24}  {:<28}  {}",
+                        "{:<12}  {:<24}  {:<28}  {:<24}  {}",
                         &r.spec.id[..12],
                         r.spec.name,
                         status_text(&r),
+                        network::view::ports_text(&network::view::describe(&store.state_root, &r)),
                         r.spec.process.args.join(" ")
                     );
                 }
@@ -135,6 +136,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                     "State": {"Status": format!("{:?}", r.state.effective_status()).to_lowercase(), "Pid": r.state.pid, "ExitCode": r.state.exit_code,
                               "OOMKilled": r.state.oom_killed, "StartedAt": r.state.started_at, "FinishedAt": r.state.finished_at, "Error": r.state.error},
                     "Config": r.spec, "Usage": usage, "LogPath": r.dir.log(),
+                    "NetworkSettings": network::view::describe(&store.state_root, &r),
                 }));
             }
             println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
@@ -208,7 +210,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
         Verb::Rm { force, containers } => {
             for key in &containers {
                 let r = find(key)?;
-                stack_runtime::control::remove(&r.dir, force).into_diagnostic()?;
+                store.remove(&r, force).into_diagnostic()?;
                 println!("{key}");
             }
         }

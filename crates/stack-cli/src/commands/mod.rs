@@ -9,6 +9,7 @@ mod image;
 mod images;
 mod kube;
 mod logs;
+mod network;
 mod project;
 mod ps;
 mod pull;
@@ -74,7 +75,7 @@ pub enum Command {
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
-    Network(Unbuilt),
+    Network(network::NetworkArgs),
     /// Manage volumes (create, ls, inspect, rm).
     Volume(Unbuilt),
     /// Run the stack on Kubernetes (render, apply, down).
@@ -87,6 +88,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
+        Command::Network(args) => network::run(&cli.host, args),
         Command::Pull(a) => {
             pull::run(images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
@@ -116,7 +118,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Events(u)
         | Command::Watch(u)
         | Command::Daemon(u)
-        | Command::Network(u)
         | Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
     }
