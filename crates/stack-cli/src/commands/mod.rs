@@ -1,19 +1,24 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod attach;
 mod config;
 mod container;
 mod container_status;
+mod down;
 mod image;
 mod images;
 mod kube;
+mod logs;
 mod network;
 mod project;
+mod ps;
 mod pull;
 mod rmi;
 mod run;
 mod run_supervise_args;
 mod unbuilt;
+mod up;
 
 use std::process::ExitCode;
 
@@ -26,13 +31,13 @@ use unbuilt::Unbuilt;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and start the stack's containers, then supervise them.
-    Up(Unbuilt),
+    Up(Box<up::UpArgs>),
     /// Stop and remove the stack's containers and networks.
-    Down(Unbuilt),
+    Down(down::DownArgs),
     /// List the stack's containers.
-    Ps(Unbuilt),
+    Ps(ps::PsArgs),
     /// Show the stack's logs.
-    Logs(Unbuilt),
+    Logs(logs::LogsArgs),
     /// Run a command in a running service container.
     Exec(Unbuilt),
     /// Run a command in a new container.
@@ -99,11 +104,11 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Config(args) => config::run(&cli.project, args),
-        Command::Up(u)
-        | Command::Down(u)
-        | Command::Ps(u)
-        | Command::Logs(u)
-        | Command::Exec(u)
+        Command::Up(args) => up::run(&cli.host, &cli.project, *args),
+        Command::Down(args) => down::run(&cli.host, &cli.project, args),
+        Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
+        Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
+        Command::Exec(u)
         | Command::Start(u)
         | Command::Stop(u)
         | Command::Restart(u)
