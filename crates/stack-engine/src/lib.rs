@@ -5,6 +5,7 @@
 //! It also owns the host configuration file (`/etc/stack/config.toml`), since
 //! it is the one place that hands each subsystem its settings.
 
+pub mod apply;
 pub mod config;
 pub mod containers;
 pub mod images;

@@ -1,23 +1,31 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod attach;
 mod config;
 mod container;
+mod container_status;
+mod down;
 mod events;
 mod exec;
 mod image;
 mod images;
 mod kube;
 mod lifecycle;
+mod logs;
+mod network;
 mod port;
 mod project;
+mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod run_supervise_args;
 mod stats;
 mod targets;
 mod top;
 mod unbuilt;
+mod up;
 
 use std::process::ExitCode;
 
@@ -30,13 +38,13 @@ use unbuilt::Unbuilt;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and start the stack's containers, then supervise them.
-    Up(Unbuilt),
+    Up(Box<up::UpArgs>),
     /// Stop and remove the stack's containers and networks.
-    Down(Unbuilt),
+    Down(down::DownArgs),
     /// List the stack's containers.
-    Ps(Unbuilt),
+    Ps(ps::PsArgs),
     /// Show the stack's logs.
-    Logs(Unbuilt),
+    Logs(logs::LogsArgs),
     /// Run a command in a running service container.
     Exec(exec::ExecArgs),
     /// Run a command in a new container.
@@ -76,7 +84,7 @@ pub enum Command {
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
-    Network(Unbuilt),
+    Network(network::NetworkArgs),
     /// Manage volumes (create, ls, inspect, rm).
     Volume(Unbuilt),
     /// Run the stack on Kubernetes (render, apply, down).
@@ -89,6 +97,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
+        Command::Network(args) => network::run(&cli.host, args),
         Command::Pull(a) => {
             pull::run(images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
@@ -102,6 +111,10 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Config(args) => config::run(&cli.project, args),
+        Command::Up(args) => up::run(&cli.host, &cli.project, *args),
+        Command::Down(args) => down::run(&cli.host, &cli.project, args),
+        Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
+        Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
         Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
         Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
         Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),
@@ -112,14 +125,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
         Command::Port(a) => port::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),
-        Command::Up(u)
-        | Command::Down(u)
-        | Command::Ps(u)
-        | Command::Logs(u)
-        | Command::Watch(u)
-        | Command::Daemon(u)
-        | Command::Network(u)
-        | Command::Volume(u) => Ok(u.report(name)),
+        Command::Watch(u) | Command::Daemon(u) | Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
     }
 }
