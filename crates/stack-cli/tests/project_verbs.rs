@@ -579,3 +579,63 @@ fn port_reads_the_published_ports_of_a_replica() {
     std::fs::remove_dir_all(sb.state_root.join("networks")).expect("remove network store");
     sb.assert_no_leaks();
 }
+
+#[test]
+fn port_of_a_container_run_with_published_ports() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let tcp = stack_testkit::registry::free_port();
+    let udp = stack_testkit::registry::free_port();
+    let (tcp_spec, udp_spec) = (format!("127.0.0.1:{tcp}:80"), format!("{udp}:53/udp"));
+    let out = stack(
+        &sb,
+        &[
+            "run",
+            "-d",
+            "--init",
+            "--name",
+            "shop-api-1",
+            "-l",
+            &format!("{PROJECT}=shop"),
+            "-l",
+            &format!("{SERVICE}=api"),
+            "-l",
+            &format!("{NUMBER}=1"),
+            "--publish",
+            &tcp_spec,
+            "--publish",
+            &udp_spec,
+            "--rootfs",
+            root.to_str().expect("utf-8"),
+            "sleep",
+            "1000",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = stack(&sb, &["-p", "shop", "port", "api", "80"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("127.0.0.1:{tcp}\n")
+    );
+    let out = stack(
+        &sb,
+        &["-p", "shop", "port", "--protocol", "udp", "api", "53"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("0.0.0.0:{udp}\n")
+    );
+    let out = stack(&sb, &["-p", "shop", "port", "api", "53"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let out = stack(&sb, &["-p", "shop", "rm", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = stack(&sb, &["network", "rm", "bridge"]);
+    assert!(out.status.success(), "{}", text(&out));
+    sb.assert_no_leaks();
+}
