@@ -339,6 +339,42 @@ fn top_and_stats_read_the_running_containers() {
         assert!(!usage.starts_with("0B"), "memory > 0: {row}");
         assert_eq!(row["PIDs"], "2", "{row}");
     }
+    // Without --no-stream a new reading comes every second.
+    let mut streaming = sb
+        .command(run_support::stack_bin())
+        .args([
+            "-f",
+            file.to_str().expect("utf-8"),
+            "stats",
+            "--format",
+            "json",
+            "db",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start stats");
+    let stdout = streaming.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a stats reading");
+        let row: serde_json::Value = serde_json::from_str(&line).expect("stats json");
+        assert_eq!(row["Name"], "shop-db-1", "{row}");
+    }
+    // The first after half a second, then one per second.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2400));
+    let _ = streaming.kill();
+    let _ = streaming.wait();
+
     let out = verb(&sb, &file, &["stats", "--no-stream", "web"]);
     assert!(out.status.success(), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout);
