@@ -675,3 +675,67 @@ fn port_of_a_container_run_with_published_ports() {
     assert!(out.status.success(), "{}", text(&out));
     sb.assert_no_leaks();
 }
+
+#[test]
+fn stop_ends_a_crash_loop_for_good() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let out = stack(
+        &sb,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--restart",
+            "always",
+            "--name",
+            "shop-worker-1",
+            "-l",
+            &format!("{PROJECT}=shop"),
+            "-l",
+            &format!("{SERVICE}=worker"),
+            "-l",
+            &format!("{NUMBER}=1"),
+            "--rootfs",
+            root.to_str().expect("utf-8"),
+            "sh",
+            "-c",
+            "sleep 0.05; exit 1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Wait until it has crashed and been restarted at least once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while inspect(&sb, "shop-worker-1")["RestartCount"]
+        .as_u64()
+        .unwrap_or(0)
+        < 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            inspect(&sb, "shop-worker-1")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = stack(&sb, &["-p", "shop", "stop", "-t", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("shop-worker-1  Stopped"),
+        "{}",
+        text(&out)
+    );
+    // It stays down: the policy does not bring back a manual stop.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(status(&sb, "shop-worker-1"), "exited");
+    let count = inspect(&sb, "shop-worker-1")["RestartCount"].clone();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(inspect(&sb, "shop-worker-1")["RestartCount"], count);
+
+    let out = stack(&sb, &["-p", "shop", "rm"]);
+    assert!(out.status.success(), "{}", text(&out));
+    sb.assert_no_leaks();
+}
