@@ -101,7 +101,7 @@ fn sync_restart_restarts_and_sync_exec_shows_its_output() {
 }
 
 #[test]
-fn a_broken_stack_file_edit_changes_nothing_and_a_good_one_is_planned() {
+fn a_broken_stack_file_edit_changes_nothing_and_a_good_one_reaches_the_engine() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
@@ -134,19 +134,26 @@ fn a_broken_stack_file_edit_changes_nothing_and_a_good_one_is_planned() {
         watch.output()
     );
 
-    // Good: a new service. Its plan is printed; applying is not wired in.
-    let good = format!("{STACK}  cache:\n    image: busybox\n");
-    std::fs::write(p.path("stack.yaml"), good).expect("good edit");
     assert!(
-        watch.wait_line(WAIT, |l| l.contains("cache")),
-        "the plan names the new service:\n{}",
-        watch.output()
-    );
-    assert!(
-        watch.wait_line(WAIT, |l| l.contains("not wired")),
+        watch.wait_line(WAIT, |l| l.starts_with("web: synced 1 file, restarted")),
         "{}",
         watch.output()
     );
+    let web_pid = pid_of(&sb, &web);
+
+    // Good: a new service. It reaches the engine's apply, which refuses it
+    // before touching anything: its image is not here and may not be
+    // pulled (tests never reach a registry outside the sandbox).
+    let good = format!("{STACK}  cache:\n    image: busybox\n    pull_policy: never\n");
+    std::fs::write(p.path("stack.yaml"), good).expect("good edit");
+    assert!(
+        watch.wait_line(WAIT, |l| l.starts_with("stack file not applied")
+            && l.contains("cache")
+            && l.contains("pull policy is never")),
+        "{}",
+        watch.output()
+    );
+    assert_eq!(pid_of(&sb, &web), web_pid, "a refused plan touches nothing");
 
     drop(watch);
     remove(&sb, &web);

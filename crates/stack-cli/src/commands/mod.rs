@@ -1,17 +1,31 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod attach;
 mod config;
 mod container;
+mod container_status;
+mod down;
+mod events;
+mod exec;
 mod image;
 mod images;
 mod kube;
+mod lifecycle;
+mod logs;
 mod network;
+mod port;
 mod project;
+mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod run_supervise_args;
+mod stats;
+mod targets;
+mod top;
 mod unbuilt;
+mod up;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -25,35 +39,35 @@ use unbuilt::Unbuilt;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and start the stack's containers, then supervise them.
-    Up(Unbuilt),
+    Up(Box<up::UpArgs>),
     /// Stop and remove the stack's containers and networks.
-    Down(Unbuilt),
+    Down(down::DownArgs),
     /// List the stack's containers.
-    Ps(Unbuilt),
+    Ps(ps::PsArgs),
     /// Show the stack's logs.
-    Logs(Unbuilt),
+    Logs(logs::LogsArgs),
     /// Run a command in a running service container.
-    Exec(Unbuilt),
+    Exec(exec::ExecArgs),
     /// Run a command in a new container.
     Run(Box<run::RunArgs>),
     /// Start existing containers of the stack.
-    Start(Unbuilt),
+    Start(lifecycle::StartArgs),
     /// Stop running containers of the stack.
-    Stop(Unbuilt),
+    Stop(lifecycle::StopArgs),
     /// Restart containers of the stack.
-    Restart(Unbuilt),
+    Restart(lifecycle::RestartArgs),
     /// Send a signal to containers of the stack.
-    Kill(Unbuilt),
+    Kill(lifecycle::KillArgs),
     /// Remove stopped containers of the stack.
-    Rm(Unbuilt),
+    Rm(lifecycle::RmArgs),
     /// Show the processes of the stack's containers.
-    Top(Unbuilt),
+    Top(top::TopArgs),
     /// Show resource usage of the stack's containers.
-    Stats(Unbuilt),
+    Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
-    Port(Unbuilt),
+    Port(port::PortArgs),
     /// Stream the stack's events.
-    Events(Unbuilt),
+    Events(events::EventsArgs),
     /// Pull images.
     Pull(pull::PullArgs),
     /// List images.
@@ -98,23 +112,22 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Config(args) => config::run(&cli.project, args),
+        Command::Up(args) => up::run(&cli.host, &cli.project, *args),
+        Command::Down(args) => down::run(&cli.host, &cli.project, args),
+        Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
+        Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
+        Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
+        Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
+        Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),
+        Command::Restart(a) => lifecycle::restart(&cli.host, &cli.project, a),
+        Command::Kill(a) => lifecycle::kill(&cli.host, &cli.project, a),
+        Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
+        Command::Top(a) => top::run(&cli.host, &cli.project, a),
+        Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
+        Command::Port(a) => port::run(&cli.host, &cli.project, a),
+        Command::Events(a) => events::run(&cli.host, &cli.project, a),
         Command::Watch(args) => watch::run(&cli.host, &cli.project, args),
-        Command::Up(u)
-        | Command::Down(u)
-        | Command::Ps(u)
-        | Command::Logs(u)
-        | Command::Exec(u)
-        | Command::Start(u)
-        | Command::Stop(u)
-        | Command::Restart(u)
-        | Command::Kill(u)
-        | Command::Rm(u)
-        | Command::Top(u)
-        | Command::Stats(u)
-        | Command::Port(u)
-        | Command::Events(u)
-        | Command::Daemon(u)
-        | Command::Volume(u) => Ok(u.report(name)),
+        Command::Daemon(u) | Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
     }
 }

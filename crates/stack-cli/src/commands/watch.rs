@@ -2,16 +2,18 @@
 //! the running containers (then a restart or an exec, as `develop.watch`
 //! says), and stack file edits are reloaded and handed to the applier.
 //!
-//! `stack up --watch` calls [`watch_project`] once its containers are up.
+//! `stack up --watch` calls [`watch_project`] (with `up: false`) once its
+//! containers are up.
 
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 use miette::IntoDiagnostic;
+use stack_engine::apply::{self, Outcome, UpOptions};
 use stack_engine::containers::Containers;
 use stack_engine::paths::HostPaths;
-use stack_engine::plan::{self, PlanOptions};
+use stack_engine::plan::{Action, PlanOptions};
 use stack_engine::watch::{self, StackApplier, Timing, WatchEvent, WatchOptions};
 use stack_spec::Project;
 
@@ -51,16 +53,13 @@ pub fn watch_project(
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
     let containers = Containers::new(&paths);
     let load = super::project::load_options(project, services);
-    let applier = PlanPrinter { paths };
-    if up {
-        let project = super::project::load(project, services)?;
-        let _ = applier.apply(&project);
-    }
+    let applier = EngineApplier {
+        host: apply::Host::open(&paths).into_diagnostic()?,
+    };
     let opts = WatchOptions {
         services: services.to_vec(),
         timing: Timing::default(),
-        // Bringing the stack up is the applier's job, done just above.
-        up: false,
+        up,
         helper: std::env::current_exe().into_diagnostic()?,
     };
     // Ctrl-C ends the process; nothing is left half-made between batches.
@@ -81,30 +80,38 @@ fn print_event(event: &WatchEvent, quiet: bool) {
     }
 }
 
-/// Prints the plan a changed stack file leads to. Carrying it out belongs
-/// to the engine's apply, which this version of stack does not have yet,
-/// so the plan is shown and reported as not applied.
-struct PlanPrinter {
-    paths: HostPaths,
+/// Brings the running stack to a changed stack file through the engine's
+/// apply, as `stack up` does: new services started, changed ones
+/// recreated, removed ones (orphans now) removed, the rest untouched. The
+/// plan is printed first so the user sees what a save is about to do.
+struct EngineApplier {
+    host: apply::Host,
 }
 
-impl StackApplier for PlanPrinter {
+impl StackApplier for EngineApplier {
     fn apply(&self, project: &Project) -> Result<(), String> {
-        let desired = plan::desired_from_spec(project).map_err(|e| e.to_string())?;
-        let store =
-            stack_engine::store::Store::open(&self.paths.state_root).map_err(|e| e.to_string())?;
-        let images: Vec<String> = project
-            .services
-            .values()
-            .filter_map(|s| s.image.clone())
-            .collect();
-        let observed = store
-            .read(|r| plan::observe_from_store(r, &project.name, images.iter().map(String::as_str)))
-            .map_err(|e| e.to_string())?;
-        let plan =
-            plan::plan(&desired, &observed, &PlanOptions::default()).map_err(|e| e.to_string())?;
-        print!("{}", plan.render_text());
-        Err("applying a plan is not wired into this version of stack; the plan above was not carried out".into())
+        let plan_opts = PlanOptions {
+            remove_orphans: true,
+            ..Default::default()
+        };
+        let prepared =
+            apply::prepare_up(&self.host, project, &plan_opts).map_err(|e| e.to_string())?;
+        if prepared.plan.actions.is_empty() {
+            return Ok(());
+        }
+        print!("{}", prepared.plan.render_text());
+        let opts = UpOptions {
+            plan: plan_opts,
+            parallel: apply::default_parallelism(),
+        };
+        let progress = |action: &Action, outcome: &Outcome| {
+            if let Outcome::Failed(e) = outcome {
+                eprintln!("{action}: failed: {e}");
+            }
+        };
+        apply::up(&self.host, project, prepared, &opts, &progress)
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 }
 
