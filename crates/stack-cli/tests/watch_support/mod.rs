@@ -180,7 +180,7 @@ impl Watch {
         }
         let watch = Watch { child, lines };
         assert!(
-            watch.wait_line(Duration::from_secs(10), |l| l.starts_with("watching ")),
+            watch.wait_line(Duration::from_secs(60), |l| l.starts_with("watching ")),
             "stack watch did not start:\n{}",
             watch.output()
         );
