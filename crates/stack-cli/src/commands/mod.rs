@@ -20,6 +20,7 @@ mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod run_service;
 mod run_supervise_args;
 mod stats;
 mod targets;

@@ -129,7 +129,10 @@ pub struct RunArgs {
     rootfs: Option<PathBuf>,
     #[command(flatten)]
     labels: LabelArgs,
-    /// IMAGE then CMD... (only CMD... with --rootfs).
+    #[command(flatten)]
+    service: super::run_service::ServiceRunArgs,
+    /// IMAGE then CMD... (only CMD... with --rootfs), or SERVICE then CMD...
+    /// for a one-off container of a service of the stack file.
     #[arg(allow_hyphen_values = true)]
     args: Vec<String>,
 }
@@ -201,6 +204,10 @@ pub fn parse_signal(text: &str) -> miette::Result<nix::sys::signal::Signal> {
 }
 
 pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Result<ExitCode> {
+    let service = match (&args.rootfs, args.args.first()) {
+        (None, Some(first)) => super::run_service::lookup(project, first)?,
+        _ => None,
+    };
     let mut publish = args.publish.clone();
     publish.extend(short_publish(
         project.project_name.as_deref(),
@@ -301,6 +308,14 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         restart,
         healthcheck,
         labels: args.labels.to_map()?,
+    };
+    let (source, opts) = match &service {
+        Some((stack, name)) => {
+            super::run_service::start_dependencies(host, stack, name, &args.service)?;
+            let (image, opts) = super::run_service::options(stack, name, &args.service, opts)?;
+            (ImageSource::Image(image), opts)
+        }
+        None => (source, opts),
     };
     let store = Containers::new(&paths);
     let record = store.create(&source, &opts).into_diagnostic()?;
