@@ -40,6 +40,11 @@ pub struct HostSteps<'a> {
     /// Reference as written -> digest, filled as images are resolved.
     pub digests: Mutex<BTreeMap<String, String>>,
     images: Mutex<Option<std::sync::Arc<Images>>>,
+    /// Held during a pull. Two pulls at once that share a layer (redis is
+    /// built on busybox's) race on that blob's file in the image store, so
+    /// images are pulled one at a time; each pull still fetches its layers
+    /// in parallel.
+    pulling: Mutex<()>,
 }
 
 impl<'a> HostSteps<'a> {
@@ -57,6 +62,7 @@ impl<'a> HostSteps<'a> {
             stop_timeout: None,
             digests: Mutex::new(BTreeMap::new()),
             images: Mutex::new(None),
+            pulling: Mutex::new(()),
         }
     }
 
@@ -155,6 +161,7 @@ impl<'a> HostSteps<'a> {
 
 impl Steps for HostSteps<'_> {
     fn pull(&self, reference: &str) -> Result<(), String> {
+        let _one_at_a_time = self.pulling.lock().unwrap_or_else(|p| p.into_inner());
         let images = self.images()?;
         let parsed = Reference::parse(reference).map_err(|e| format!("image {reference}: {e}"))?;
         let progress = crate::images::progress::for_stderr();
