@@ -12,5 +12,6 @@ pub mod images;
 pub mod labels;
 pub mod paths;
 pub mod plan;
+pub mod project;
 pub mod store;
 pub mod supervise;

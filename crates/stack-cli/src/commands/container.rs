@@ -77,15 +77,42 @@ enum Verb {
     },
 }
 
+/// Docker's STATUS column: `Up 3 seconds (healthy)`,
+/// `Restarting (1) 2 seconds ago`, `Exited (0) 5 minutes ago`.
 fn status_text(r: &ContainerRecord) -> String {
-    match r.state.effective_status() {
-        Status::Created => "created".into(),
-        Status::Running => "running".into(),
-        Status::Exited => match (r.state.exit_code, r.state.oom_killed) {
-            (Some(code), true) => format!("exited ({code}, oom-killed)"),
-            (Some(code), false) => format!("exited ({code})"),
-            (None, _) => "exited".into(),
-        },
+    let st = &r.state;
+    let since = |at: &Option<String>| {
+        at.as_deref()
+            .and_then(super::container_status::age)
+            .map(super::container_status::human_duration)
+    };
+    match st.effective_status() {
+        Status::Created => "Created".into(),
+        Status::Running => {
+            let up = since(&st.started_at).unwrap_or_else(|| "Less than a second".into());
+            match st.health.as_ref().map(|h| h.status.as_str()) {
+                Some(health) => format!("Up {up} ({health})"),
+                None => format!("Up {up}"),
+            }
+        }
+        Status::Restarting => {
+            let code = st.exit_code.unwrap_or(0);
+            match since(&st.finished_at) {
+                Some(ago) => format!("Restarting ({code}) {ago} ago"),
+                None => format!("Restarting ({code})"),
+            }
+        }
+        Status::Exited => {
+            let code = match (st.exit_code, st.oom_killed) {
+                (Some(code), true) => format!(" ({code}, oom-killed)"),
+                (Some(code), false) => format!(" ({code})"),
+                (None, _) => String::new(),
+            };
+            match since(&st.finished_at) {
+                Some(ago) => format!("Exited{code} {ago} ago"),
+                None => format!("Exited{code}"),
+            }
+        }
     }
 }
 
@@ -104,7 +131,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                 );
             }
             for r in store.list() {
-                if !all && r.state.effective_status() != Status::Running {
+                if !all && !r.state.is_active() {
                     continue;
                 }
                 if quiet {
@@ -133,8 +160,8 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                 };
                 docs.push(serde_json::json!({
                     "Id": r.spec.id, "Name": r.spec.name,
-                    "State": {"Status": format!("{:?}", r.state.effective_status()).to_lowercase(), "Pid": r.state.pid, "ExitCode": r.state.exit_code,
-                              "OOMKilled": r.state.oom_killed, "StartedAt": r.state.started_at, "FinishedAt": r.state.finished_at, "Error": r.state.error},
+                    "State": super::container_status::state_json(&r.state),
+                    "RestartCount": r.state.restart_count,
                     "Config": r.spec, "Usage": usage, "LogPath": r.dir.log(),
                     "NetworkSettings": network::view::describe(&store.state_root, &r),
                 }));

@@ -4,10 +4,14 @@
 mod attach;
 mod config;
 mod container;
+mod container_status;
 mod down;
+mod events;
+mod exec;
 mod image;
 mod images;
 mod kube;
+mod lifecycle;
 mod logs;
 mod network;
 mod project;
@@ -15,6 +19,10 @@ mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod run_supervise_args;
+mod stats;
+mod targets;
+mod top;
 mod unbuilt;
 mod up;
 
@@ -37,27 +45,27 @@ pub enum Command {
     /// Show the stack's logs.
     Logs(logs::LogsArgs),
     /// Run a command in a running service container.
-    Exec(Unbuilt),
+    Exec(exec::ExecArgs),
     /// Run a command in a new container.
     Run(Box<run::RunArgs>),
     /// Start existing containers of the stack.
-    Start(Unbuilt),
+    Start(lifecycle::StartArgs),
     /// Stop running containers of the stack.
-    Stop(Unbuilt),
+    Stop(lifecycle::StopArgs),
     /// Restart containers of the stack.
-    Restart(Unbuilt),
+    Restart(lifecycle::RestartArgs),
     /// Send a signal to containers of the stack.
-    Kill(Unbuilt),
+    Kill(lifecycle::KillArgs),
     /// Remove stopped containers of the stack.
-    Rm(Unbuilt),
+    Rm(lifecycle::RmArgs),
     /// Show the processes of the stack's containers.
-    Top(Unbuilt),
+    Top(top::TopArgs),
     /// Show resource usage of the stack's containers.
-    Stats(Unbuilt),
+    Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
     Port(Unbuilt),
     /// Stream the stack's events.
-    Events(Unbuilt),
+    Events(events::EventsArgs),
     /// Pull images.
     Pull(pull::PullArgs),
     /// List images.
@@ -106,16 +114,16 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Down(args) => down::run(&cli.host, &cli.project, args),
         Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
         Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
-        Command::Exec(u)
-        | Command::Start(u)
-        | Command::Stop(u)
-        | Command::Restart(u)
-        | Command::Kill(u)
-        | Command::Rm(u)
-        | Command::Top(u)
-        | Command::Stats(u)
-        | Command::Port(u)
-        | Command::Events(u)
+        Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
+        Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
+        Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),
+        Command::Restart(a) => lifecycle::restart(&cli.host, &cli.project, a),
+        Command::Kill(a) => lifecycle::kill(&cli.host, &cli.project, a),
+        Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
+        Command::Top(a) => top::run(&cli.host, &cli.project, a),
+        Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
+        Command::Events(a) => events::run(&cli.host, &cli.project, a),
+        Command::Port(u)
         | Command::Watch(u)
         | Command::Daemon(u)
         | Command::Volume(u) => Ok(u.report(name)),

@@ -109,13 +109,15 @@ fn row(r: &ContainerRecord, store: &Store, file: Option<&stack_spec::Project>) -
     let state = match status {
         Status::Created => "created",
         Status::Running => "running",
+        Status::Restarting => "restarting",
         Status::Exited => "exited",
     };
-    let exit_code = (status == Status::Exited)
+    let exit_code = matches!(status, Status::Exited | Status::Restarting)
         .then_some(r.state.exit_code)
         .flatten();
     let mut text = match (status, exit_code) {
         (Status::Exited, Some(code)) => format!("exited ({code})"),
+        (Status::Restarting, Some(code)) => format!("restarting ({code})"),
         _ => state.to_string(),
     };
     if !health.is_empty() && status == Status::Running {

@@ -121,12 +121,64 @@ pub struct RunArgs {
     /// Seconds to wait for a stop before killing.
     #[arg(long)]
     stop_timeout: Option<u64>,
+    /// Restart policy and healthcheck.
+    #[command(flatten)]
+    supervise: super::run_supervise_args::SuperviseArgs,
     /// Use a directory as the root filesystem instead of an image.
     #[arg(long, value_name = "DIR")]
     rootfs: Option<PathBuf>,
+    #[command(flatten)]
+    labels: LabelArgs,
     /// IMAGE then CMD... (only CMD... with --rootfs).
     #[arg(allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// `--label`/`--label-file`: metadata on the container (Compose's
+/// project labels among them).
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Set a label (`KEY=VALUE`, or `KEY` for an empty value); repeatable.
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Read labels from a file of `KEY=VALUE` lines (`#` starts a comment).
+    #[arg(long = "label-file", value_name = "FILE")]
+    label_files: Vec<PathBuf>,
+}
+
+impl LabelArgs {
+    /// The labels, files first, then `--label` (a later one wins).
+    fn to_map(&self) -> miette::Result<std::collections::BTreeMap<String, String>> {
+        let mut map = std::collections::BTreeMap::new();
+        for file in &self.label_files {
+            let text = std::fs::read_to_string(file)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("label file {}", file.display()))?;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (k, v) = parse_label(line)
+                    .map_err(|e| miette::miette!("{}:{}: {e}", file.display(), n + 1))?;
+                map.insert(k, v);
+            }
+        }
+        for label in &self.labels {
+            let (k, v) = parse_label(label).map_err(|e| miette::miette!("--label: {e}"))?;
+            map.insert(k, v);
+        }
+        Ok(map)
+    }
+}
+
+/// `KEY=VALUE` or `KEY` (empty value), as Docker's labels.
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text.split_once('=').unwrap_or((text, ""));
+    if key.trim().is_empty() {
+        return Err(format!("{text:?}: the label has no key"));
+    }
+    Ok((key.trim().to_string(), value.to_string()))
 }
 
 /// Parses a signal name (`TERM`, `SIGTERM`) or number.
@@ -161,6 +213,10 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         dns: args.dns.clone(),
         extra_hosts: args.add_host.clone(),
     };
+    let (restart, healthcheck) = args
+        .supervise
+        .to_spec(args.rm)
+        .map_err(|e| miette::miette!("stack run: {e}"))?;
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     let backend = match args.runtime {
@@ -242,6 +298,9 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         rlimits,
         network,
         hostname: args.hostname,
+        restart,
+        healthcheck,
+        labels: args.labels.to_map()?,
         ..Default::default()
     };
     let store = Containers::new(&paths);
@@ -493,5 +552,33 @@ mod tests {
             None
         );
         assert_eq!(short_publish(None, argv(&["stack", "run", "img"])), None);
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn labels_from_files_then_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("labels");
+        std::fs::write(
+            &file,
+            "# project\ncom.docker.compose.project=shop\nrole=db\n\nflag\n",
+        )
+        .expect("write");
+        let args = LabelArgs {
+            labels: vec!["role=web".into(), "x=a=b".into()],
+            label_files: vec![file.clone()],
+        };
+        let map = args.to_map().expect("labels");
+        assert_eq!(map["com.docker.compose.project"], "shop");
+        assert_eq!(map["role"], "web");
+        assert_eq!(map["x"], "a=b");
+        assert_eq!(map["flag"], "");
+        std::fs::write(&file, "ok=1\n=nokey\n").expect("write");
+        let err = args.to_map().expect_err("no key").to_string();
+        assert!(err.contains(":2:"), "{err}");
     }
 }

@@ -16,7 +16,9 @@ pub fn replica_observation(
     let state = match record.state.effective_status() {
         Status::Created => ReplicaState::Created,
         Status::Running => ReplicaState::Running,
-        Status::Exited => ReplicaState::Exited {
+        // Waiting for its restart: it exited, which is what the gate
+        // must see (Compose fails a dependant when its dependency exits).
+        Status::Exited | Status::Restarting => ReplicaState::Exited {
             code: record.state.exit_code.unwrap_or(-1),
         },
     };

@@ -32,6 +32,7 @@ pub fn store_state(record: &ContainerRecord) -> ContainerState {
     match record.state.effective_status() {
         Status::Created => ContainerState::Created,
         Status::Running => ContainerState::Running,
+        Status::Restarting => ContainerState::Restarting,
         Status::Exited => ContainerState::Exited,
     }
 }
