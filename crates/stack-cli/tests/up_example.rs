@@ -49,32 +49,18 @@ fn visits() -> u64 {
 #[test]
 fn the_visits_page_counts_up() {
     let Some(e) = env(true) else { return };
-    // Healthchecks run in the container monitor; this stack waits for
-    // redis to be started only, and the fetch retries until it answers.
-    let started_only = e.dir.join("started-only.yaml");
-    std::fs::write(
-        &started_only,
-        "services:\n  web:\n    depends_on:\n      redis:\n        condition: service_started\n",
-    )
-    .expect("override");
     let file = example();
-    let args = |extra: &[&str]| -> Vec<String> {
-        let mut v = vec![
-            "-f".to_string(),
-            file.clone(),
-            "-f".to_string(),
-            started_only.display().to_string(),
-        ];
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
-    };
     let run = |extra: &[&str]| {
-        let a = args(extra);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let mut a = vec!["-f", file.as_str()];
+        a.extend_from_slice(extra);
         run_support::stack(&e.sb, &a)
     };
     let out = run(&["up", "-d"]);
     assert!(out.status.success(), "{}", describe(&out));
+    // web was started once redis answered its healthcheck.
+    let out = run(&["ps", "--format", "json", "redis"]);
+    let redis: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ps json of redis");
+    assert_eq!(redis["Health"], "healthy", "{redis}");
     let first = visits();
     let second = visits();
     assert_eq!(second, first + 1, "the count goes up");
