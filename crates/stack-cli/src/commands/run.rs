@@ -301,7 +301,6 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         restart,
         healthcheck,
         labels: args.labels.to_map()?,
-        ..Default::default()
     };
     let store = Containers::new(&paths);
     let record = store.create(&source, &opts).into_diagnostic()?;
