@@ -180,13 +180,13 @@ fn adopted_row(record: &ContainerRecord) -> Option<store::ContainerRecord> {
     Some(row)
 }
 
-/// How old a container directory without its `config.json` must be before
-/// it counts as left by a process that died creating it (a live creator
-/// writes the file right after making the directory).
+/// How old a container directory without a readable `config.json` must be
+/// before it counts as left by a process that died creating it (a live
+/// creator writes the file right after making the directory).
 const UNWRITTEN_DIR_AGE: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Removes container directories that never got their `config.json`: the
-/// process creating them was killed between the two steps.
+/// Removes container directories that never got a whole `config.json`: the
+/// process creating them was killed while making them.
 fn sweep_unwritten_dirs(containers: &Containers) {
     let Ok(entries) = std::fs::read_dir(containers.state_root.join("containers")) else {
         return;
@@ -199,7 +199,13 @@ fn sweep_unwritten_dirs(containers: &Containers) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age >= UNWRITTEN_DIR_AGE);
-        if old_enough && dir.is_dir() && !dir.join(stack_runtime::spec::SPEC_FILE).exists() {
+        let unreadable = || {
+            stack_runtime::spec::ContainerSpec::load(&stack_runtime::spec::ContainerDir::new(
+                dir.clone(),
+            ))
+            .is_err()
+        };
+        if old_enough && dir.is_dir() && unreadable() {
             let _ = stack_runtime::fsutil::remove_tree(&dir);
         }
     }
