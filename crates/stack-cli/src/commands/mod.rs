@@ -123,10 +123,9 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Top(a) => top::run(&cli.host, &cli.project, a),
         Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),
-        Command::Port(u)
-        | Command::Watch(u)
-        | Command::Daemon(u)
-        | Command::Volume(u) => Ok(u.report(name)),
+        Command::Port(u) | Command::Watch(u) | Command::Daemon(u) | Command::Volume(u) => {
+            Ok(u.report(name))
+        }
         Command::Kube(args) => kube::run(&cli.project, args),
     }
 }
