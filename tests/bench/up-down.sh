@@ -78,8 +78,8 @@ for size in ${BENCH_SIZES:-10 100}; do
     generate "$dir" "$size"
     file=$dir/compose.yaml
     # Warm: the image is pulled once, outside the measurement.
-    "$stack" -f "$file" up -d >/dev/null 2>&1
-    "$stack" -f "$file" down -t 0 >/dev/null 2>&1
+    "$stack" -f "$file" up -d >"$work/warm.log" 2>&1 || { cat "$work/warm.log"; exit 1; }
+    "$stack" -f "$file" down -t 0 >"$work/warm.log" 2>&1 || { cat "$work/warm.log"; exit 1; }
     commands=(
         --command-name "stack up -d ($size)" --prepare "$stack -f $file down -t 0"
         "$stack -f $file up -d"

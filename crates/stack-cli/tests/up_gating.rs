@@ -117,3 +117,67 @@ services:
     e.ok(&["down", "-t", "0"]);
     e.sb.assert_no_leaks();
 }
+
+#[test]
+fn service_healthy_waits_for_health_and_fails_on_unhealthy() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; sleep 1000"]
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /tmp/ready"]
+      interval: 10s
+      retries: 30
+      start_period: 30s
+      start_interval: 100ms
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    depends_on:
+      db:
+        condition: service_healthy
+"#,
+    );
+    e.ok(&["up", "-d"]);
+    let db = state_of(&e, "demo-db-1");
+    assert_eq!(
+        db["Health"], "healthy",
+        "web started only once db was: {db}"
+    );
+    assert_eq!(state_of(&e, "demo-web-1")["State"], "running");
+    e.ok(&["down", "-t", "0"]);
+
+    e.write(
+        r#"
+name: demo
+services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 100ms
+      retries: 2
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    depends_on:
+      db:
+        condition: service_healthy
+"#,
+    );
+    let out = e.stack(&["up", "-d"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("service db is unhealthy"), "{err}");
+    assert_eq!(e.names(), vec!["demo-db-1"]);
+    e.ok(&["down", "-t", "0"]);
+    e.sb.assert_no_leaks();
+}

@@ -17,16 +17,12 @@ use super::observe::store_state;
 use super::run_plan::Steps;
 use super::service_options::{run_options, Slot};
 use super::Host;
-use crate::containers::{ContainerRecord, ImageSource, NetworkMode};
+use crate::containers::network::admin;
+use crate::containers::{ContainerError, ContainerRecord, ImageSource};
 use crate::images::{Images, Reference};
 use crate::plan::DesiredProject;
 use crate::store::{self, ContainerState, NetworkRecord, VolumeRecord};
 use crate::supervise::{self, Dependency, SystemClock};
-
-/// Until project networks are wired into `Containers::start`, containers
-/// get only loopback and a network is only recorded in the store, so
-/// `down` still finds and forgets it. Set to `false` once networks land.
-pub const NETWORKS_PENDING: bool = true;
 
 /// How often a waiting `depends_on` gate looks again. Reading a few
 /// `state.json` files is cheap; Compose's 500 ms shows in every start.
@@ -44,6 +40,16 @@ pub struct HostSteps<'a> {
     /// Reference as written -> digest, filled as images are resolved.
     pub digests: Mutex<BTreeMap<String, String>>,
     images: Mutex<Option<std::sync::Arc<Images>>>,
+    /// Held during a pull. Two pulls at once that share a layer (redis is
+    /// built on busybox's) race on that blob's file in the image store, so
+    /// images are pulled one at a time; each pull still fetches its layers
+    /// in parallel.
+    pulling: Mutex<()>,
+    /// Held while a stopped container is removed. The network store lists
+    /// its container files and then reads them, so a removal running
+    /// beside another one can find a file gone between the two; stops
+    /// (the slow part) still run in parallel.
+    removing: Mutex<()>,
 }
 
 impl<'a> HostSteps<'a> {
@@ -61,6 +67,8 @@ impl<'a> HostSteps<'a> {
             stop_timeout: None,
             digests: Mutex::new(BTreeMap::new()),
             images: Mutex::new(None),
+            pulling: Mutex::new(()),
+            removing: Mutex::new(()),
         }
     }
 
@@ -159,6 +167,7 @@ impl<'a> HostSteps<'a> {
 
 impl Steps for HostSteps<'_> {
     fn pull(&self, reference: &str) -> Result<(), String> {
+        let _one_at_a_time = self.pulling.lock().unwrap_or_else(|p| p.into_inner());
         let images = self.images()?;
         let parsed = Reference::parse(reference).map_err(|e| format!("image {reference}: {e}"))?;
         let progress = crate::images::progress::for_stderr();
@@ -170,11 +179,15 @@ impl Steps for HostSteps<'_> {
     }
 
     fn create_network(&self, key: &str, name: &str) -> Result<(), String> {
-        let config = self
-            .desired
-            .and_then(|d| d.networks.get(key))
-            .map(|n| n.config.clone())
-            .unwrap_or_default();
+        let desired = self.desired.and_then(|d| d.networks.get(key));
+        let config = desired.map(|n| n.config.clone()).unwrap_or_default();
+        let spec = self.project.and_then(|p| p.networks.get(key));
+        let options = network_options(self.project_name, key, name, spec)?;
+        let exists = crate::containers::network::network_exists(&self.host.paths.state_root, name);
+        if !exists {
+            admin::create(&self.host.containers, &options)
+                .map_err(|e| format!("network {name}: {e}"))?;
+        }
         let row = NetworkRecord {
             name: name.to_string(),
             project: Some(self.project_name.to_string()),
@@ -182,8 +195,8 @@ impl Steps for HostSteps<'_> {
             driver: "bridge".into(),
             config_hash: config.hash(),
             config_fields: config.as_map().clone(),
-            subnet: None,
-            gateway: None,
+            subnet: options.subnet.map(|n| n.to_string()),
+            gateway: options.gateway.map(|g| g.to_string()),
             bridge: None,
             external: false,
             created_at_ms: store::now_ms(),
@@ -196,24 +209,28 @@ impl Steps for HostSteps<'_> {
                 }
                 Ok(())
             })
-            .map_err(|e| format!("network {name}: {e}"))?;
-        let _ = event_log::append(
-            &self.host.paths.state_root,
-            &EventRecord::now("network", "create", name, name),
-        );
-        Ok(())
+            .map_err(|e| format!("network {name}: {e}"))
     }
 
     fn remove_network(&self, name: &str) -> Result<(), String> {
+        match admin::remove(&self.host.containers, name) {
+            Ok(()) | Err(ContainerError::NotFound(_)) => {}
+            // The network is gone and only a follow-up (stopping the idle
+            // DNS resolver in time) failed: the removal itself is done.
+            Err(e)
+                if !crate::containers::network::network_exists(
+                    &self.host.paths.state_root,
+                    name,
+                ) =>
+            {
+                eprintln!("warning: network {name} removed, but: {e}");
+            }
+            Err(e) => return Err(format!("network {name}: {e}")),
+        }
         self.host
             .store
             .write(|w| w.remove_network(name).map(|_| ()))
-            .map_err(|e| format!("network {name}: {e}"))?;
-        let _ = event_log::append(
-            &self.host.paths.state_root,
-            &EventRecord::now("network", "destroy", name, name),
-        );
-        Ok(())
+            .map_err(|e| format!("network {name}: {e}"))
     }
 
     fn create_volume(&self, key: &str, name: &str) -> Result<(), String> {
@@ -312,9 +329,6 @@ impl Steps for HostSteps<'_> {
         };
         let mut opts = run_options(project, spec, &slot)?;
         opts.backend = self.host.backend;
-        if NETWORKS_PENDING && matches!(opts.network.mode, NetworkMode::Networks(_)) {
-            opts.network.mode = NetworkMode::None;
-        }
         let record = self
             .host
             .containers
@@ -378,6 +392,7 @@ impl Steps for HostSteps<'_> {
     fn remove_container(&self, id: &str) -> Result<(), String> {
         if let Some(record) = self.record(id)? {
             self.stop(&record)?;
+            let _one_at_a_time = self.removing.lock().unwrap_or_else(|p| p.into_inner());
             self.host
                 .containers
                 .remove(&record, true)
@@ -392,4 +407,44 @@ impl Steps for HostSteps<'_> {
             })
             .map_err(|e| format!("forget container {id}: {e}"))
     }
+}
+
+/// `network create` options of a project network: its subnet and gateway
+/// from `ipam.config`, `internal`, its labels plus the project's.
+fn network_options(
+    project: &str,
+    key: &str,
+    name: &str,
+    spec: Option<&stack_spec::Network>,
+) -> Result<admin::CreateOptions, String> {
+    let mut options = admin::CreateOptions {
+        name: name.to_string(),
+        ..Default::default()
+    };
+    if let Some(spec) = spec {
+        options.internal = spec.internal;
+        options.labels = spec.labels.clone();
+        let pool = spec.ipam.as_ref().and_then(|i| i.config.first());
+        if let Some(subnet) = pool.and_then(|p| p.subnet.as_deref()) {
+            options.subnet = Some(
+                subnet
+                    .parse()
+                    .map_err(|_| format!("network {key}: invalid subnet {subnet:?}"))?,
+            );
+        }
+        if let Some(gateway) = pool.and_then(|p| p.gateway.as_deref()) {
+            options.gateway = Some(
+                gateway
+                    .parse()
+                    .map_err(|_| format!("network {key}: invalid gateway {gateway:?}"))?,
+            );
+        }
+    }
+    options
+        .labels
+        .insert(crate::labels::PROJECT.into(), project.to_string());
+    options
+        .labels
+        .insert("com.docker.compose.network".into(), key.to_string());
+    Ok(options)
 }

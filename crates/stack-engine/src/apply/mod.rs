@@ -23,7 +23,7 @@ use stack_runtime::spec::Backend;
 use stack_spec::Project;
 
 pub use gate::{health_of, replica_observation, HostObserver};
-pub use host_steps::{HostSteps, NETWORKS_PENDING};
+pub use host_steps::HostSteps;
 pub use observe::{observe, reconcile, store_state, Reconciled};
 pub use run_plan::{run_plan, Outcome, Report, Steps};
 pub use service_options::{

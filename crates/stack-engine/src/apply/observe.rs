@@ -4,8 +4,9 @@
 //! is the truth about it; the store is what stack last wrote down. A
 //! `stack up` killed half-way can leave either side ahead, so before
 //! planning: a record found by its labels but missing from the store is
-//! adopted, a store row whose record is gone is dropped, and every row
-//! takes its state from `state.json`. All in one transaction.
+//! adopted, a store row whose record is gone is dropped, a container that
+//! was created but never started nor recorded is removed (the `up` making
+//! it died half-way), and every row takes its state from `state.json`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,7 +24,8 @@ use crate::store::{self, ContainerState, ProjectRecord, Store};
 pub struct Reconciled {
     /// Containers found by label that the store did not know.
     pub adopted: Vec<String>,
-    /// Store rows whose container was gone.
+    /// Store rows whose container was gone, and containers an interrupted
+    /// `up` left half-made (removed, to be made again).
     pub dropped: Vec<String>,
 }
 
@@ -43,13 +45,29 @@ pub fn reconcile(
     containers: &Containers,
     project: &str,
 ) -> Result<(Reconciled, Vec<ContainerRecord>), ApplyError> {
-    let records: Vec<ContainerRecord> = containers
+    let mut records: Vec<ContainerRecord> = containers
         .of_project(project)
         .into_iter()
         .filter(|r| {
             labels::membership(&r.spec.labels).is_some_and(|m| !m.oneoff && m.number.is_some())
         })
         .collect();
+    let mut report = Reconciled::default();
+    sweep_unwritten_dirs(containers);
+    // Created and never started: `up` starts what it creates at once, so
+    // an `up` died while making or starting it, and its record or its
+    // network setup may be incomplete. It goes, with its store row; the
+    // plan makes it again under the same name.
+    records.retain(|r| {
+        let half_made = r.state.status == Status::Created && r.state.started_at.is_none();
+        if half_made {
+            if containers.remove(r, true).is_err() {
+                let _ = stack_runtime::fsutil::remove_tree(r.dir.path());
+            }
+            report.dropped.push(r.spec.name.clone());
+        }
+        !half_made
+    });
     let by_id: BTreeMap<&str, &ContainerRecord> =
         records.iter().map(|r| (r.spec.id.as_str(), r)).collect();
     let mut report = Reconciled::default();
@@ -160,4 +178,35 @@ fn adopted_row(record: &ContainerRecord) -> Option<store::ContainerRecord> {
     };
     apply_state(&mut row, record);
     Some(row)
+}
+
+/// How old a container directory without a readable `config.json` must be
+/// before it counts as left by a process that died creating it (a live
+/// creator writes the file right after making the directory).
+const UNWRITTEN_DIR_AGE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Removes container directories that never got a whole `config.json`: the
+/// process creating them was killed while making them.
+fn sweep_unwritten_dirs(containers: &Containers) {
+    let Ok(entries) = std::fs::read_dir(containers.state_root.join("containers")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let old_enough = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age >= UNWRITTEN_DIR_AGE);
+        let unreadable = || {
+            stack_runtime::spec::ContainerSpec::load(&stack_runtime::spec::ContainerDir::new(
+                dir.clone(),
+            ))
+            .is_err()
+        };
+        if old_enough && dir.is_dir() && unreadable() {
+            let _ = stack_runtime::fsutil::remove_tree(&dir);
+        }
+    }
 }
