@@ -71,6 +71,10 @@ pub struct UpArgs {
     /// Show each log line's timestamp.
     #[arg(long)]
     timestamps: bool,
+    /// After bringing the stack up, follow edits to the stack file and the
+    /// services' `develop.watch` paths (as `stack watch`).
+    #[arg(long, conflicts_with_all = ["detach", "wait", "dry_run"])]
+    watch: bool,
     /// Only these services (and what they depend on).
     services: Vec<String>,
 }
@@ -126,6 +130,9 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
     }
     if args.detach && !args.wait {
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.watch {
+        return super::watch::watch_project(host, project_args, &args.services, false, false);
     }
     if args.wait {
         let limit = args.wait_timeout.map(Duration::from_secs);
