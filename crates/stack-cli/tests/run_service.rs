@@ -1,0 +1,83 @@
+//! `stack run SERVICE`: a one-off container of a service, with the
+//! service's settings under the command line's, its dependency started
+//! first, never counted as a replica, and gone after `--rm`.
+
+mod run_support;
+mod up_support;
+
+use up_support::env;
+
+const STACK: &str = r#"
+name: oneoff
+services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    environment:
+      GREETING: hello
+    working_dir: /tmp
+    depends_on: [db]
+    stop_grace_period: 1s
+"#;
+
+#[test]
+fn a_one_off_runs_with_the_service_settings_and_starts_its_dependency() {
+    let Some(e) = env(false) else { return };
+    e.write(STACK);
+    let (out, _) = e.ok(&[
+        "run",
+        "--rm",
+        "-e",
+        "EXTRA=1",
+        "web",
+        "sh",
+        "-c",
+        "echo $GREETING $EXTRA; pwd",
+    ]);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["hello 1", "/tmp"],
+        "{out}"
+    );
+    // The dependency was brought up as `up` would; the one-off is gone.
+    assert_eq!(e.names(), vec!["oneoff-db-1"]);
+
+    // A detached one-off is labelled as such and is no replica of web:
+    // `up` still creates web-1 next to it.
+    let (id, _) = e.ok(&["run", "-d", "--no-deps", "web"]);
+    let inspect = run_support::stack(&e.sb, &["container", "inspect", id.trim()]);
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(
+        text.contains("\"com.docker.compose.oneoff\": \"True\""),
+        "{text}"
+    );
+    assert!(text.contains("oneoff-web-run-"), "{text}");
+    e.ok(&["up", "-d"]);
+    let replicas: Vec<String> = e
+        .names()
+        .into_iter()
+        .filter(|n| !n.contains("-run-"))
+        .collect();
+    assert_eq!(replicas, vec!["oneoff-db-1", "oneoff-web-1"]);
+
+    // An image name that is no service keeps Docker's meaning.
+    let (out, _) = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "echo",
+        "plain",
+    ]);
+    assert_eq!(out.trim(), "plain");
+
+    let out = run_support::stack(&e.sb, &["container", "rm", "--force", id.trim()]);
+    assert!(out.status.success(), "{}", run_support::describe(&out));
+    e.ok(&["down", "-t", "0"]);
+    e.sb.assert_no_leaks();
+}
