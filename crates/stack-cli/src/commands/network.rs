@@ -61,8 +61,9 @@ enum Verb {
     },
     /// Remove every network without containers.
     Prune {
-        /// Accepted for compatibility; prune never asks.
-        #[arg(short = 'f', long)]
+        /// Accepted for compatibility; prune never asks (long form only:
+        /// -f names stack files).
+        #[arg(long)]
         force: bool,
     },
 }
