@@ -96,12 +96,13 @@ impl ResolverFiles {
     }
 }
 
-/// Fills `registry` from the persisted records; returns how many networks
-/// exist (none left means the service has nothing to serve).
+/// Fills `registry` from the persisted records; returns how many
+/// containers are attached (none means the service has nobody to serve).
 pub fn load_registry(store: &Store, registry: &DnsRegistry) -> Result<usize> {
     let networks = store.networks()?;
-    let containers = store
-        .containers()?
+    let records = store.containers()?;
+    let attached = records.len();
+    let containers = records
         .into_iter()
         .map(|record| {
             let entries = record
@@ -121,7 +122,7 @@ pub fn load_registry(store: &Store, registry: &DnsRegistry) -> Result<usize> {
         .filter(|n| n.internal)
         .map(|n| n.name.clone());
     registry.replace_all(containers, internal);
-    Ok(networks.len())
+    Ok(attached)
 }
 
 /// Binds the resolver on every host address, on `preferred` when it is
@@ -148,13 +149,13 @@ pub async fn bind(
 /// Why [`serve`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stopped {
-    /// The last network is gone.
-    NoNetworks,
+    /// No container is attached to any network any more.
+    Idle,
     /// The `stop` future completed.
     Asked,
 }
 
-/// Serves names until no network is left or `stop` completes, reloading
+/// Serves names until no container is attached or `stop` completes, reloading
 /// the records whenever `reload` is notified and when they change on disk.
 pub async fn serve(
     state_root: &Path,
@@ -165,7 +166,7 @@ pub async fn serve(
     let store = Store::open(state_root)?;
     let mut seen = records_stamp(state_root);
     if load_registry(&store, &registry)? == 0 {
-        return Ok(Stopped::NoNetworks);
+        return Ok(Stopped::Idle);
     }
     tokio::pin!(stop);
     loop {
@@ -181,7 +182,7 @@ pub async fn serve(
         }
         seen = records_stamp(state_root);
         if load_registry(&store, &registry)? == 0 {
-            return Ok(Stopped::NoNetworks);
+            return Ok(Stopped::Idle);
         }
     }
 }

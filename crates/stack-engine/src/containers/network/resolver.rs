@@ -1,6 +1,7 @@
 //! The resolver's own host process: `stack __stack-dns <state root> <run dir>`,
-//! started on demand by whoever connects a container, and gone when the
-//! last network goes. It is exec'd (never forked from a threaded process),
+//! started on demand by whoever connects a container, and gone as soon as
+//! no container is attached to any network (so nothing runs for networks
+//! nobody uses, and removing the last container or network leaves no process). It is exec'd (never forked from a threaded process),
 //! forks once more while still single-threaded so it is nobody's child,
 //! and serves with [`stack_net::dns::service::serve`], which the daemon can
 //! host in-process instead.
@@ -158,7 +159,8 @@ fn serve_here(state_root: &Path, run_dir: &Path) -> Result<(), ContainerError> {
             if served == Stopped::Asked {
                 break;
             }
-            // No network left: exit, unless one appeared meanwhile.
+            // Nobody attached: exit, unless someone attached meanwhile
+            // (connecting takes the lock before it looks for a resolver).
             let _held = lock(&files)?;
             let store = stack_net::store::Store::open(state_root)?;
             if service::load_registry(&store, &registry)? == 0 {
