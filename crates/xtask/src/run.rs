@@ -47,5 +47,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
             .args(extra),
     )?;
     // Image pull + unpack against skopeo + umoci (and podman when present).
-    checked(Command::new("bash").arg("tests/bench/image-pull.sh"))
+    checked(Command::new("bash").arg("tests/bench/image-pull.sh"))?;
+    // Network setup + teardown per container (and podman's when present).
+    checked(Command::new("bash").arg("tests/bench/network.sh"))
 }

@@ -118,7 +118,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                         &r.spec.id[..12],
                         r.spec.name,
                         status_text(&r),
-                        network::view::ports_text(&network::view::describe(&store.state_root, &r)),
+                        network::view::ports_text(&network::view::published_ports(&r)),
                         r.spec.process.args.join(" ")
                     );
                 }
