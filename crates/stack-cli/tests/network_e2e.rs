@@ -396,6 +396,72 @@ fn network_verbs_errors_and_modes() {
     assert!(events.contains("\"destroy\""), "no destroy event");
 }
 
+#[test]
+fn parallel_starts_get_distinct_addresses_and_a_failed_start_rolls_back() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = network_rootfs(&sb);
+    ok(
+        &sb,
+        &["network", "create", "--subnet", "10.66.0.0/24", "busy"],
+    );
+    std::thread::scope(|scope| {
+        for i in 0..6 {
+            let (sb, root) = (&sb, &root);
+            scope.spawn(move || {
+                run_detached(
+                    sb,
+                    root,
+                    &format!("p{i}"),
+                    &["--network", "busy"],
+                    &["sleep", "30"],
+                );
+            });
+        }
+    });
+    let mut addresses: Vec<_> = (0..6)
+        .map(|i| address_of(&sb, &format!("p{i}"), "busy"))
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    assert_eq!(addresses.len(), 6, "addresses shared: {addresses:?}");
+
+    let root_s = root.to_str().expect("utf-8");
+    let failed = stack(
+        &sb,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "outside",
+            "--network",
+            "busy",
+            "--ip",
+            "10.99.0.5",
+            "--rootfs",
+            root_s,
+            "true",
+        ],
+    );
+    assert!(!failed.status.success(), "{}", describe(&failed));
+    assert!(
+        describe(&failed).contains("10.99.0.5"),
+        "{}",
+        describe(&failed)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&sb, &["network", "inspect", "busy"])).expect("json");
+    assert_eq!(
+        doc[0]["Containers"].as_object().map_or(0, |c| c.len()),
+        6,
+        "{doc}"
+    );
+    let netns = std::fs::read_dir(sb.run_dir.join("netns")).map_or(0, |d| d.count());
+    assert_eq!(netns, 6, "the failed start left its namespace file");
+    teardown_and_check(&sb);
+}
+
 /// GET from the sandbox's own namespace with GNU wget.
 fn host_get(url: &str) -> Result<(), String> {
     let out = std::process::Command::new("wget")
