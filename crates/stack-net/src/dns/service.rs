@@ -11,7 +11,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::registry::{DnsEntry, DnsRegistry};
 use super::server::DnsServer;
@@ -19,7 +19,7 @@ use crate::error::{NetError, Result};
 use crate::store::Store;
 
 /// How often the records are checked for changes besides SIGHUP.
-const RELOAD_TICK: Duration = Duration::from_millis(500);
+const RELOAD_TICK: Duration = Duration::from_millis(250);
 
 /// Where a resolver service leaves its traces: `<run>/dns/{pid,port,lock}`.
 #[derive(Debug, Clone)]
@@ -155,35 +155,43 @@ pub enum Stopped {
     Asked,
 }
 
-/// Serves names until no container is attached or `stop` completes, reloading
-/// the records whenever `reload` is notified and when they change on disk.
+/// Serves names until no container has been attached for `idle_grace`
+/// (a `run --rm` loop then reuses one resolver instead of starting one per
+/// container) or `stop` completes, reloading the records whenever `reload`
+/// is notified and when they change on disk.
 pub async fn serve(
     state_root: &Path,
     registry: DnsRegistry,
     reload: &tokio::sync::Notify,
     stop: impl std::future::Future<Output = ()>,
+    idle_grace: Duration,
 ) -> Result<Stopped> {
     let store = Store::open(state_root)?;
     let mut seen = records_stamp(state_root);
-    if load_registry(&store, &registry)? == 0 {
-        return Ok(Stopped::Idle);
-    }
+    let mut idle_since = None;
     tokio::pin!(stop);
     loop {
-        tokio::select! {
-            () = &mut stop => return Ok(Stopped::Asked),
-            () = reload.notified() => {}
-            () = tokio::time::sleep(RELOAD_TICK) => {
-                let now = records_stamp(state_root);
-                if now == seen {
-                    continue;
+        if load_registry(&store, &registry)? == 0 {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= idle_grace {
+                return Ok(Stopped::Idle);
+            }
+        } else {
+            idle_since = None;
+        }
+        loop {
+            tokio::select! {
+                () = &mut stop => return Ok(Stopped::Asked),
+                () = reload.notified() => break,
+                () = tokio::time::sleep(RELOAD_TICK) => {
+                    let now = records_stamp(state_root);
+                    if now != seen || idle_since.is_some() {
+                        break;
+                    }
                 }
             }
         }
         seen = records_stamp(state_root);
-        if load_registry(&store, &registry)? == 0 {
-            return Ok(Stopped::Idle);
-        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The resolver's own host process: `stack __stack-dns <state root> <run dir>`,
-//! started on demand by whoever connects a container, and gone as soon as
-//! no container is attached to any network (so nothing runs for networks
-//! nobody uses, and removing the last container or network leaves no process). It is exec'd (never forked from a threaded process),
+//! started on demand by whoever connects a container, and gone two seconds
+//! after no container is attached to any network (so nothing runs for
+//! networks nobody uses), or at once when the last network is removed. It is exec'd (never forked from a threaded process),
 //! forks once more while still single-threaded so it is nobody's child,
 //! and serves with [`stack_net::dns::service::serve`], which the daemon can
 //! host in-process instead.
@@ -16,6 +16,9 @@ use stack_net::dns::service::{self, ResolverFiles, Stopped};
 use stack_net::dns::DnsRegistry;
 
 use crate::containers::ContainerError;
+
+/// How long the resolver stays once no container is attached.
+const IDLE_GRACE: Duration = Duration::from_secs(2);
 
 /// argv[1] of the resolver process.
 pub const RESOLVER_MODE: &str = "__stack-dns";
@@ -155,7 +158,9 @@ fn serve_here(state_root: &Path, run_dir: &Path) -> Result<(), ContainerError> {
         };
         tokio::pin!(stop);
         loop {
-            let served = service::serve(state_root, registry.clone(), &reload, &mut stop).await?;
+            let served =
+                service::serve(state_root, registry.clone(), &reload, &mut stop, IDLE_GRACE)
+                    .await?;
             if served == Stopped::Asked {
                 break;
             }
