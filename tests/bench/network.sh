@@ -41,8 +41,8 @@ env="STACK_ROOT=$work/root STACK_RUN=$work/run STACK_CONFIG=$work/empty.toml STA
 env $env "$stack" run --rm --rootfs "$rootfs" true
 
 commands=(
-    --command-name "stack bridge" "$env $stack run --rm --rootfs $rootfs true"
-    --command-name "stack none" "$env $stack run --rm --network none --rootfs $rootfs true"
+    --command-name "stack bridge" "env $env $stack run --rm --rootfs $rootfs true"
+    --command-name "stack none" "env $env $stack run --rm --network none --rootfs $rootfs true"
 )
 if command -v podman >/dev/null; then
     tar -C "$rootfs" -cf "$work/busybox.tar" .
