@@ -58,6 +58,8 @@ fn run_rm_busybox_echo_hello_pulls_through_the_mirror() {
     let out = stack(&sb, &["run", "--rm", "busybox", "sh", "-c", "exit 7"]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
 
+    // A plain `run` made the default network; remove it before the check.
+    assert!(stack(&sb, &["network", "prune"]).status.success());
     sb.assert_no_leaks();
 }
 
@@ -94,6 +96,8 @@ fn a_container_keeps_its_image_from_rmi_until_removed() {
         text(&out)
     );
 
+    // A plain `run` made the default network; remove it before the check.
+    assert!(stack(&sb, &["network", "prune"]).status.success());
     sb.assert_no_leaks();
 }
 
@@ -115,5 +119,7 @@ fn a_missing_image_is_a_clear_error_and_leaves_nothing() {
         "{}",
         text(&out)
     );
+    // A plain `run` made the default network; remove it before the check.
+    assert!(stack(&sb, &["network", "prune"]).status.success());
     sb.assert_no_leaks();
 }

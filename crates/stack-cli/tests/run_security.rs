@@ -66,7 +66,7 @@ fn masked_and_read_only_paths_and_no_leaked_fds() {
         return;
     };
     let root = busybox_rootfs(&sb);
-    let (code, out, err) = run_in(&sb, &root, &[], &["sh", "-c", "wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo sys-ro; touch /sys/x 2>/dev/null || echo sysfs-ro; ls /proc/self/fd | wc -l; ip -o link | wc -l"]);
+    let (code, out, err) = run_in(&sb, &root, &["--network", "none"], &["sh", "-c", "wc -c < /proc/timer_list; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo sys-ro; touch /sys/x 2>/dev/null || echo sysfs-ro; ls /proc/self/fd | wc -l; ip -o link | wc -l"]);
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
     assert_eq!(

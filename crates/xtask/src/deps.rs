@@ -31,6 +31,11 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ),
     ("curl", "registry readiness in the image benchmark"),
     ("python3-pip", "pip, for the PyPI tools below"),
+    (
+        "gcc",
+        "builds the static UDP echo server of the network tests",
+    ),
+    ("libc6-dev", "static libc for that echo server"),
 ];
 
 /// PyPI packages the tests use: (requirement, module to probe, why).

@@ -49,5 +49,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     // Image pull + unpack against skopeo + umoci (and podman when present).
     checked(Command::new("bash").arg("tests/bench/image-pull.sh"))?;
     // Memory and CPU of idle container monitors, with and without healthchecks.
-    checked(Command::new("bash").arg("tests/bench/monitor-memory.sh"))
+    checked(Command::new("bash").arg("tests/bench/monitor-memory.sh"))?;
+    // Network setup + teardown per container (and podman's when present).
+    checked(Command::new("bash").arg("tests/bench/network.sh"))
 }

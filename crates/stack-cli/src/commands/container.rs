@@ -55,6 +55,8 @@ enum Verb {
         #[arg(allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
+    /// Start stopped containers again (same network namespace and addresses).
+    Start { containers: Vec<String> },
     /// Stop containers: the stop signal, then SIGKILL after the grace time.
     Stop {
         /// Seconds to wait before killing (default: the container's).
@@ -143,7 +145,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                         &r.spec.id[..12],
                         r.spec.name,
                         status_text(&r),
-                        network::view::ports_text(&network::view::describe(&store.state_root, &r)),
+                        network::view::ports_text(&network::view::published_ports(&r)),
                         r.spec.process.args.join(" ")
                     );
                 }
@@ -217,6 +219,19 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             };
             let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
             return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+        }
+        Verb::Start { containers } => {
+            for key in &containers {
+                let r = find(key)?;
+                if r.state.effective_status() == Status::Running {
+                    println!("{key}");
+                    continue;
+                }
+                store
+                    .start(&r, stack_runtime::launch::Attach::Detached)
+                    .into_diagnostic()?;
+                println!("{key}");
+            }
         }
         Verb::Stop { time, containers } => {
             for key in &containers {

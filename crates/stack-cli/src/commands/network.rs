@@ -61,7 +61,8 @@ enum Verb {
     },
     /// Remove every network without containers.
     Prune {
-        /// Accepted for compatibility; prune never asks.
+        /// Accepted for compatibility; prune never asks (long form only:
+        /// -f names stack files).
         #[arg(long)]
         force: bool,
     },

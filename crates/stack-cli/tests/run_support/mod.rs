@@ -94,8 +94,15 @@ pub fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{key} missing from {status}"))
 }
 
-/// Nothing of the container is left: no container directory, no mount, no cgroup.
+/// Nothing of the container is left: no container directory, no mount, no
+/// cgroup; the default network a plain `run` made is removed first.
 pub fn assert_clean(sb: &Sandbox) {
+    let pruned = stack(sb, &["network", "prune"]);
+    assert!(
+        pruned.status.success(),
+        "network prune: {}",
+        describe(&pruned)
+    );
     let containers = sb.state_root.join("containers");
     let left: Vec<_> = std::fs::read_dir(&containers)
         .map(|d| d.flatten().map(|e| e.path()).collect())

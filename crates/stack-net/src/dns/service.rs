@@ -11,7 +11,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::registry::{DnsEntry, DnsRegistry};
 use super::server::DnsServer;
@@ -19,7 +19,7 @@ use crate::error::{NetError, Result};
 use crate::store::Store;
 
 /// How often the records are checked for changes besides SIGHUP.
-const RELOAD_TICK: Duration = Duration::from_millis(500);
+const RELOAD_TICK: Duration = Duration::from_millis(250);
 
 /// Where a resolver service leaves its traces: `<run>/dns/{pid,port,lock}`.
 #[derive(Debug, Clone)]
@@ -96,12 +96,13 @@ impl ResolverFiles {
     }
 }
 
-/// Fills `registry` from the persisted records; returns how many networks
-/// exist (none left means the service has nothing to serve).
+/// Fills `registry` from the persisted records; returns how many
+/// containers are attached (none means the service has nobody to serve).
 pub fn load_registry(store: &Store, registry: &DnsRegistry) -> Result<usize> {
     let networks = store.networks()?;
-    let containers = store
-        .containers()?
+    let records = store.containers()?;
+    let attached = records.len();
+    let containers = records
         .into_iter()
         .map(|record| {
             let entries = record
@@ -121,7 +122,7 @@ pub fn load_registry(store: &Store, registry: &DnsRegistry) -> Result<usize> {
         .filter(|n| n.internal)
         .map(|n| n.name.clone());
     registry.replace_all(containers, internal);
-    Ok(networks.len())
+    Ok(attached)
 }
 
 /// Binds the resolver on every host address, on `preferred` when it is
@@ -148,41 +149,49 @@ pub async fn bind(
 /// Why [`serve`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stopped {
-    /// The last network is gone.
-    NoNetworks,
+    /// No container is attached to any network any more.
+    Idle,
     /// The `stop` future completed.
     Asked,
 }
 
-/// Serves names until no network is left or `stop` completes, reloading
-/// the records whenever `reload` is notified and when they change on disk.
+/// Serves names until no container has been attached for `idle_grace`
+/// (a `run --rm` loop then reuses one resolver instead of starting one per
+/// container) or `stop` completes, reloading the records whenever `reload`
+/// is notified and when they change on disk.
 pub async fn serve(
     state_root: &Path,
     registry: DnsRegistry,
     reload: &tokio::sync::Notify,
     stop: impl std::future::Future<Output = ()>,
+    idle_grace: Duration,
 ) -> Result<Stopped> {
     let store = Store::open(state_root)?;
     let mut seen = records_stamp(state_root);
-    if load_registry(&store, &registry)? == 0 {
-        return Ok(Stopped::NoNetworks);
-    }
+    let mut idle_since = None;
     tokio::pin!(stop);
     loop {
-        tokio::select! {
-            () = &mut stop => return Ok(Stopped::Asked),
-            () = reload.notified() => {}
-            () = tokio::time::sleep(RELOAD_TICK) => {
-                let now = records_stamp(state_root);
-                if now == seen {
-                    continue;
+        if load_registry(&store, &registry)? == 0 {
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= idle_grace {
+                return Ok(Stopped::Idle);
+            }
+        } else {
+            idle_since = None;
+        }
+        loop {
+            tokio::select! {
+                () = &mut stop => return Ok(Stopped::Asked),
+                () = reload.notified() => break,
+                () = tokio::time::sleep(RELOAD_TICK) => {
+                    let now = records_stamp(state_root);
+                    if now != seen || idle_since.is_some() {
+                        break;
+                    }
                 }
             }
         }
         seen = records_stamp(state_root);
-        if load_registry(&store, &registry)? == 0 {
-            return Ok(Stopped::NoNetworks);
-        }
     }
 }
 

@@ -106,12 +106,12 @@ fn session(containers: &Containers) -> Result<Session, ContainerError> {
 }
 
 /// `network create`: a standalone network (kept when its last container
-/// goes), with the resolver started and the firewall in place.
+/// goes), with its bridge and firewall rules in place.
 pub fn create(
     containers: &Containers,
     options: &CreateOptions,
 ) -> Result<NetworkInfo, ContainerError> {
-    let mut session = session(containers)?;
+    let session = session(containers)?;
     if session.manager.network(&options.name).is_ok() {
         return Err(ContainerError::Invalid(format!(
             "network with name {} already exists",
@@ -136,16 +136,13 @@ pub fn create(
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|()| std::fs::write(&path, serde_json::to_vec(&meta).unwrap_or_default()));
-    let started = saved
-        .map_err(|source| ContainerError::Io {
-            context: format!("write {}", path.display()),
-            source,
-        })
-        .and_then(|()| session.ensure_resolver());
+    let started = saved.map_err(|source| ContainerError::Io {
+        context: format!("write {}", path.display()),
+        source,
+    });
     if let Err(err) = started {
         let _ = session.block_on(session.manager.remove_network(&network.name));
         let _ = std::fs::remove_file(&path);
-        let _ = session.stop_resolver_if_idle();
         return Err(err);
     }
     network_event(&containers.state_root, "create", &network.name);

@@ -157,7 +157,6 @@ fn attach(
     if joins.iter().any(|j| j.network == DEFAULT_NETWORK) {
         ensure_default_network(&session)?;
     }
-    session.ensure_resolver()?;
     let spec = &record.spec;
     let attach = AttachRequest {
         container_id: spec.id.clone(),
@@ -180,6 +179,12 @@ fn attach(
         ports: request.ports.clone(),
     };
     let networking = session.block_on(session.manager.attach(&attach))?;
+    // After the attachment is recorded: an idle resolver that is about to
+    // exit re-reads the records under the lock and then stays.
+    if let Err(err) = session.ensure_resolver() {
+        let _ = session.block_on(session.manager.release(&spec.id));
+        return Err(err);
+    }
     session.notify_resolver();
     for endpoint in &networking.endpoints {
         admin::endpoint_event(

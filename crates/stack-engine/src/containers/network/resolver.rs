@@ -1,6 +1,7 @@
 //! The resolver's own host process: `stack __stack-dns <state root> <run dir>`,
-//! started on demand by whoever connects a container, and gone when the
-//! last network goes. It is exec'd (never forked from a threaded process),
+//! started on demand by whoever connects a container, and gone two seconds
+//! after no container is attached to any network (so nothing runs for
+//! networks nobody uses), or at once when the last network is removed. It is exec'd (never forked from a threaded process),
 //! forks once more while still single-threaded so it is nobody's child,
 //! and serves with [`stack_net::dns::service::serve`], which the daemon can
 //! host in-process instead.
@@ -15,6 +16,9 @@ use stack_net::dns::service::{self, ResolverFiles, Stopped};
 use stack_net::dns::DnsRegistry;
 
 use crate::containers::ContainerError;
+
+/// How long the resolver stays once no container is attached.
+const IDLE_GRACE: Duration = Duration::from_secs(2);
 
 /// argv[1] of the resolver process.
 pub const RESOLVER_MODE: &str = "__stack-dns";
@@ -154,11 +158,14 @@ fn serve_here(state_root: &Path, run_dir: &Path) -> Result<(), ContainerError> {
         };
         tokio::pin!(stop);
         loop {
-            let served = service::serve(state_root, registry.clone(), &reload, &mut stop).await?;
+            let served =
+                service::serve(state_root, registry.clone(), &reload, &mut stop, IDLE_GRACE)
+                    .await?;
             if served == Stopped::Asked {
                 break;
             }
-            // No network left: exit, unless one appeared meanwhile.
+            // Nobody attached: exit, unless someone attached meanwhile
+            // (connecting takes the lock before it looks for a resolver).
             let _held = lock(&files)?;
             let store = stack_net::store::Store::open(state_root)?;
             if service::load_registry(&store, &registry)? == 0 {

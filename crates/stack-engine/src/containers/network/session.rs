@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use nix::fcntl::{Flock, FlockArg};
 use stack_net::{AddressPool, ManagerOptions, NetworkManager};
 
 use super::resolver;
@@ -15,6 +16,10 @@ use crate::containers::ContainerError;
 const APPLIED_DNS_PORT: &str = "dns-port";
 
 pub struct Session {
+    /// `<state>/networks/lock`, held for the session: address allocation
+    /// reads the records and then writes one, so two starts (threads of
+    /// one `up`, or two commands) must not interleave.
+    _lock: Flock<std::fs::File>,
     runtime: tokio::runtime::Runtime,
     pub manager: NetworkManager,
     state_root: PathBuf,
@@ -28,6 +33,7 @@ impl Session {
         run_dir: &Path,
         pools: Vec<AddressPool>,
     ) -> Result<Session, ContainerError> {
+        let lock = lock_records(state_root)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -45,6 +51,7 @@ impl Session {
         };
         let manager = runtime.block_on(NetworkManager::open(options))?;
         Ok(Session {
+            _lock: lock,
             runtime,
             manager,
             state_root: state_root.to_path_buf(),
@@ -90,6 +97,21 @@ impl Session {
         }
         Ok(())
     }
+}
+
+fn lock_records(state_root: &Path) -> Result<Flock<std::fs::File>, ContainerError> {
+    let dir = state_root.join("networks");
+    let failed = |context: String| move |source| ContainerError::Io { context, source };
+    std::fs::create_dir_all(&dir).map_err(failed(format!("create {}", dir.display())))?;
+    let path = dir.join("lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(failed(format!("open {}", path.display())))?;
+    Flock::lock(file, FlockArg::LockExclusive)
+        .map_err(|(_, errno)| failed(format!("lock {}", path.display()))(errno.into()))
 }
 
 fn applied_port(state_root: &Path) -> Option<u16> {

@@ -73,9 +73,19 @@ pub fn describe(state_root: &std::path::Path, record: &ContainerRecord) -> Netwo
     }
 }
 
+/// A container's published ports, from its saved request only (cheap
+/// enough for `container ls`).
+pub fn published_ports(record: &ContainerRecord) -> Vec<PortMapping> {
+    NetworkRequest::load(record.dir.path())
+        .ok()
+        .flatten()
+        .map(|r| r.ports)
+        .unwrap_or_default()
+}
+
 /// `0.0.0.0:8080->80/tcp, ...` as `docker ps` prints ports.
-pub fn ports_text(view: &NetworkView) -> String {
-    view.ports
+pub fn ports_text(ports: &[PortMapping]) -> String {
+    ports
         .iter()
         .map(|p| {
             let range = |r: stack_net::PortRange| {
@@ -99,9 +109,9 @@ pub fn ports_text(view: &NetworkView) -> String {
         .join(", ")
 }
 
-/// The MAC of an interface inside a namespace file, read on a short-lived
-/// thread that enters the namespace (sysfs shows the namespace of the
-/// mount, so a fresh sysfs mount is not needed: the ioctl is enough).
+/// The MAC of an interface inside a namespace file, read with an ioctl on
+/// a short-lived thread that enters the namespace (a network namespace may
+/// be entered by one thread of a threaded process).
 fn mac_of(netns: &std::path::Path, ifname: &str) -> Option<String> {
     let netns = netns.to_path_buf();
     let ifname = ifname.to_string();
