@@ -1,0 +1,178 @@
+//! From the engine's records to the API's bodies. The CLI's in-process path
+//! uses these same functions, so a verb prints the same thing whether the
+//! daemon answered or not.
+
+use stack_engine::containers::ContainerRecord;
+use stack_engine::images::LocalImage;
+use stack_runtime::state::Status;
+
+use crate::api::{ContainerSummary, ImageSummary};
+
+/// The status word of a record as seen now.
+pub fn status_word(record: &ContainerRecord) -> &'static str {
+    match record.state.effective_status() {
+        Status::Created => "created",
+        Status::Running => "running",
+        Status::Exited => "exited",
+    }
+}
+
+pub fn container_summary(record: &ContainerRecord) -> ContainerSummary {
+    ContainerSummary {
+        id: record.spec.id.clone(),
+        name: record.spec.name.clone(),
+        status: status_word(record).to_string(),
+        exit_code: record.state.exit_code,
+        oom_killed: record.state.oom_killed,
+        command: record.spec.process.args.clone(),
+        labels: record.spec.labels.clone(),
+        pid: record.state.pid,
+        started_at: record.state.started_at.clone(),
+        finished_at: record.state.finished_at.clone(),
+    }
+}
+
+/// The inspect document: state, the full spec, live cgroup usage of a
+/// running container, and where its log is.
+pub fn container_inspect(record: &ContainerRecord) -> serde_json::Value {
+    let running = record.state.effective_status() == Status::Running;
+    let usage = if running { cgroup_usage(record) } else { None };
+    let s = &record.state;
+    serde_json::json!({
+        "Id": record.spec.id,
+        "Name": record.spec.name,
+        "State": {
+            "Status": status_word(record),
+            "Pid": s.pid,
+            "ExitCode": s.exit_code,
+            "OOMKilled": s.oom_killed,
+            "StartedAt": s.started_at,
+            "FinishedAt": s.finished_at,
+            "Error": s.error,
+        },
+        "Config": record.spec,
+        "Usage": usage,
+        "LogPath": record.dir.log(),
+    })
+}
+
+fn cgroup_usage(record: &ContainerRecord) -> Option<stack_runtime::cgroup::Usage> {
+    let root = std::path::Path::new(stack_runtime::cgroup::CGROUP_ROOT);
+    let layout = stack_runtime::cgroup::Layout::detect(root).ok()?;
+    Some(stack_runtime::cgroup::Cgroup::at(root, &layout, &record.spec.cgroup_path).usage())
+}
+
+pub fn image_summary(image: &LocalImage) -> ImageSummary {
+    ImageSummary {
+        reference: image.reference.clone(),
+        id: image.id.to_string(),
+        manifest: image.manifest.to_string(),
+        created: image.config.created.clone(),
+        size: image.size,
+    }
+}
+
+/// Containers matching a list query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct ContainerFilter {
+    /// Include stopped and created containers.
+    #[serde(default)]
+    pub all: bool,
+    /// `key` or `key=value`.
+    pub label: Option<String>,
+    /// Substring of the name.
+    pub name: Option<String>,
+    /// `created`, `running` or `exited`.
+    pub status: Option<String>,
+    /// Compose project (its label).
+    pub project: Option<String>,
+}
+
+impl ContainerFilter {
+    pub fn matches(&self, c: &ContainerSummary) -> bool {
+        let status_ok = match &self.status {
+            Some(s) => &c.status == s,
+            None => self.all || c.status == "running",
+        };
+        let label_ok = self
+            .label
+            .as_deref()
+            .is_none_or(|l| match l.split_once('=') {
+                Some((k, v)) => c.labels.get(k).is_some_and(|x| x == v),
+                None => c.labels.contains_key(l),
+            });
+        let name_ok = self.name.as_deref().is_none_or(|n| c.name.contains(n));
+        let project_ok = self.project.as_deref().is_none_or(|p| {
+            c.labels
+                .get(stack_engine::labels::PROJECT)
+                .map(String::as_str)
+                == Some(p)
+        });
+        status_ok && label_ok && name_ok && project_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(status: &str, labels: &[(&str, &str)]) -> ContainerSummary {
+        ContainerSummary {
+            id: "a".repeat(64),
+            name: "web-1".into(),
+            status: status.into(),
+            exit_code: None,
+            oom_killed: false,
+            command: vec![],
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            pid: None,
+            started_at: None,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn default_filter_shows_running_only_and_all_shows_every_status() {
+        let f = ContainerFilter::default();
+        assert!(f.matches(&summary("running", &[])));
+        assert!(!f.matches(&summary("exited", &[])));
+        let all = ContainerFilter {
+            all: true,
+            ..Default::default()
+        };
+        assert!(all.matches(&summary("exited", &[])));
+    }
+
+    #[test]
+    fn label_filter_matches_key_or_key_value() {
+        let c = summary("running", &[("tier", "db")]);
+        let by = |l: &str| ContainerFilter {
+            label: Some(l.into()),
+            ..Default::default()
+        };
+        assert!(by("tier").matches(&c));
+        assert!(by("tier=db").matches(&c));
+        assert!(!by("tier=web").matches(&c));
+        assert!(!by("other").matches(&c));
+    }
+
+    #[test]
+    fn status_and_project_filters() {
+        let c = summary("exited", &[(stack_engine::labels::PROJECT, "shop")]);
+        let f = ContainerFilter {
+            status: Some("exited".into()),
+            project: Some("shop".into()),
+            ..Default::default()
+        };
+        assert!(f.matches(&c));
+        let other = ContainerFilter {
+            project: Some("blog".into()),
+            all: true,
+            ..Default::default()
+        };
+        assert!(!other.matches(&c));
+    }
+}
