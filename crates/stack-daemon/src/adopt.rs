@@ -83,6 +83,7 @@ fn save_seen(state_root: &Path, seen: &BTreeMap<String, Seen>) {
         return;
     };
     let path = seen_path(state_root);
+    let _ = std::fs::create_dir_all(state_root);
     let tmp = path.with_extension("json.tmp");
     if let Err(err) = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, &path)) {
         tracing::warn!(%err, file = %path.display(), "could not record the containers seen");

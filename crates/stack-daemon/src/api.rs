@@ -13,7 +13,8 @@ pub const API_VERSION: &str = "1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub message: String,
-    /// `not_found`, `conflict`, `bad_request`, `forbidden` or `internal`.
+    /// `not_found`, `conflict`, `bad_request`, `forbidden`,
+    /// `method_not_allowed` or `internal`.
     pub kind: String,
 }
 

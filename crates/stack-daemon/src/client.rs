@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::{Method, Request, StatusCode};
+use hyper::Request;
+pub use hyper::{Method, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -96,6 +97,23 @@ impl Client {
             let body = self.read_body(response.into_body()).await?;
             self.check(status, &body)?;
             Ok(status)
+        })
+    }
+
+    /// Any call, answered as status and raw body (for tools and tests that
+    /// look at the wire itself).
+    pub fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), ClientError> {
+        self.runtime.block_on(async {
+            let response = self.send(method, path, body).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = self.read_body(response.into_body()).await?;
+            Ok((status, headers, body))
         })
     }
 

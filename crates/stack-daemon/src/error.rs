@@ -42,6 +42,7 @@ impl ApiError {
             StatusCode::CONFLICT => "conflict",
             StatusCode::BAD_REQUEST => "bad_request",
             StatusCode::FORBIDDEN => "forbidden",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
             _ => "internal",
         }
     }

@@ -3,14 +3,14 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
-use stack_engine::containers::{ContainerRecord, Containers};
+use stack_daemon::api::ContainerSummary;
+use stack_daemon::view::ContainerFilter;
+use stack_engine::containers::Containers;
 use stack_engine::paths::HostPaths;
 use stack_runtime::exec::ExecRequest;
-use stack_runtime::state::Status;
 
 use crate::global::HostArgs;
 
@@ -55,6 +55,8 @@ enum Verb {
         #[arg(allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
+    /// Start stopped containers (detached).
+    Start { containers: Vec<String> },
     /// Stop containers: the stop signal, then SIGKILL after the grace time.
     Stop {
         /// Seconds to wait before killing (default: the container's).
@@ -77,24 +79,28 @@ enum Verb {
     },
 }
 
-fn status_text(r: &ContainerRecord) -> String {
-    match r.state.effective_status() {
-        Status::Created => "created".into(),
-        Status::Running => "running".into(),
-        Status::Exited => match (r.state.exit_code, r.state.oom_killed) {
-            (Some(code), true) => format!("exited ({code}, oom-killed)"),
-            (Some(code), false) => format!("exited ({code})"),
-            (None, _) => "exited".into(),
-        },
+fn status_text(c: &ContainerSummary) -> String {
+    if c.status != "exited" {
+        return c.status.clone();
+    }
+    match (c.exit_code, c.oom_killed) {
+        (Some(code), true) => format!("exited ({code}, oom-killed)"),
+        (Some(code), false) => format!("exited ({code})"),
+        (None, _) => "exited".into(),
     }
 }
 
 pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let store = Containers::new(&paths);
-    let find = |key: &str| store.find(key).into_diagnostic();
+    if let Verb::Exec { .. } = args.verb {
+        return exec(host, args.verb);
+    }
+    let via = crate::switch::choose(host)?;
     match args.verb {
         Verb::Ls { all, quiet } => {
+            let filter = ContainerFilter {
+                all,
+                ..Default::default()
+            };
             let mut out = std::io::stdout().lock();
             if !quiet {
                 let _ = writeln!(
@@ -103,20 +109,17 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                     "CONTAINER ID", "NAME", "STATUS"
                 );
             }
-            for r in store.list() {
-                if !all && r.state.effective_status() != Status::Running {
-                    continue;
-                }
+            for c in via.list_containers(&filter)? {
                 if quiet {
-                    let _ = writeln!(out, "{}", &r.spec.id[..12]);
+                    let _ = writeln!(out, "{}", &c.id[..12.min(c.id.len())]);
                 } else {
                     let _ = writeln!(
                         out,
                         "{:<12}  {:<24}  {:<28}  {}",
-                        &r.spec.id[..12],
-                        r.spec.name,
-                        status_text(&r),
-                        r.spec.process.args.join(" ")
+                        &c.id[..12.min(c.id.len())],
+                        c.name,
+                        status_text(&c),
+                        c.command.join(" ")
                     );
                 }
             }
@@ -124,25 +127,12 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
         Verb::Inspect { containers } => {
             let mut docs = Vec::new();
             for key in &containers {
-                let r = find(key)?;
-                let usage = if r.state.effective_status() == Status::Running {
-                    cgroup_usage(&r)
-                } else {
-                    None
-                };
-                docs.push(serde_json::json!({
-                    "Id": r.spec.id, "Name": r.spec.name,
-                    "State": {"Status": format!("{:?}", r.state.effective_status()).to_lowercase(), "Pid": r.state.pid, "ExitCode": r.state.exit_code,
-                              "OOMKilled": r.state.oom_killed, "StartedAt": r.state.started_at, "FinishedAt": r.state.finished_at, "Error": r.state.error},
-                    "Config": r.spec, "Usage": usage, "LogPath": r.dir.log(),
-                }));
+                docs.push(via.inspect(key)?);
             }
             println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
         }
         Verb::Logs { follow, container } => {
-            let r = find(&container)?;
-            let path = r.dir.log();
-            let emit = |line: &stack_runtime::logs::LogLine| {
+            via.logs(&container, follow, |line| {
                 if line.stream == "stderr" {
                     let _ = std::io::stderr().write_all(line.log.as_bytes());
                 } else {
@@ -150,26 +140,44 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                     let _ = out.write_all(line.log.as_bytes());
                     let _ = out.flush();
                 }
-            };
-            for line in stack_runtime::logs::read_all(&path).into_diagnostic()? {
-                emit(&line);
-            }
-            if follow {
-                let dir = r.dir.clone();
-                let running = move || {
-                    stack_runtime::state::State::load(&dir)
-                        .map(|s| s.effective_status() == Status::Running)
-                        .unwrap_or(false)
-                };
-                stack_runtime::logs::follow(
-                    &path,
-                    stack_runtime::logs::current_len(&path),
-                    emit,
-                    running,
-                )
-                .into_diagnostic()?;
+            })?;
+        }
+        Verb::Start { containers } => {
+            for key in &containers {
+                via.start(key)?;
+                println!("{key}");
             }
         }
+        Verb::Stop { time, containers } => {
+            for key in &containers {
+                via.stop(key, time)?;
+                println!("{key}");
+            }
+        }
+        Verb::Kill { signal, containers } => {
+            for key in &containers {
+                via.kill(key, &signal)?;
+                println!("{key}");
+            }
+        }
+        Verb::Rm { force, containers } => {
+            for key in &containers {
+                via.remove(key, force)?;
+                println!("{key}");
+            }
+        }
+        Verb::Exec { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `exec` runs here with the caller's terminal (the API's exec captures
+/// output instead, for scripts and other clients).
+fn exec(host: &HostArgs, verb: Verb) -> miette::Result<ExitCode> {
+    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let store = Containers::new(&paths);
+    let find = |key: &str| store.find(key).into_diagnostic();
+    match verb {
         Verb::Exec {
             env,
             user,
@@ -189,35 +197,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
             return Ok(ExitCode::from(code.clamp(0, 255) as u8));
         }
-        Verb::Stop { time, containers } => {
-            for key in &containers {
-                let r = find(key)?;
-                let grace = Duration::from_secs(time.unwrap_or(r.spec.stop_timeout));
-                stack_runtime::control::stop(&r.dir, grace).into_diagnostic()?;
-                println!("{key}");
-            }
-        }
-        Verb::Kill { signal, containers } => {
-            let signal = super::run::parse_signal(&signal)?;
-            for key in &containers {
-                let r = find(key)?;
-                stack_runtime::control::kill(&r.dir, signal).into_diagnostic()?;
-                println!("{key}");
-            }
-        }
-        Verb::Rm { force, containers } => {
-            for key in &containers {
-                let r = find(key)?;
-                stack_runtime::control::remove(&r.dir, force).into_diagnostic()?;
-                println!("{key}");
-            }
-        }
+        _ => {}
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn cgroup_usage(r: &ContainerRecord) -> Option<stack_runtime::cgroup::Usage> {
-    let root = std::path::Path::new(stack_runtime::cgroup::CGROUP_ROOT);
-    let layout = stack_runtime::cgroup::Layout::detect(root).ok()?;
-    Some(stack_runtime::cgroup::Cgroup::at(root, &layout, &r.spec.cgroup_path).usage())
 }

@@ -3,6 +3,8 @@
 
 mod config;
 mod container;
+mod daemon;
+mod events;
 mod image;
 mod images;
 mod kube;
@@ -11,6 +13,7 @@ mod pull;
 mod rmi;
 mod run;
 mod unbuilt;
+mod version;
 
 use std::process::ExitCode;
 
@@ -51,7 +54,7 @@ pub enum Command {
     /// Show the host port a container port is published on.
     Port(Unbuilt),
     /// Stream the stack's events.
-    Events(Unbuilt),
+    Events(events::EventsArgs),
     /// Pull images.
     Pull(pull::PullArgs),
     /// List images.
@@ -65,7 +68,9 @@ pub enum Command {
     /// Watch the stack file and the sources it syncs; apply changes at once.
     Watch(Unbuilt),
     /// Run the long-lived engine with its REST API.
-    Daemon(Unbuilt),
+    Daemon(daemon::DaemonArgs),
+    /// Show the version of stack and of the daemon in use.
+    Version,
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
@@ -82,15 +87,19 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
-        Command::Pull(a) => {
-            pull::run(images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Pull(a) => pull::run(&cli.host, &a).map(|()| ExitCode::SUCCESS),
         Command::Images(a) => {
-            images::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+            images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
+        Command::Image(image::ImageArgs {
+            command: image::ImageCommand::Ls(a),
+        }) => images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS),
         Command::Rmi(a) => {
-            rmi::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+            rmi::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
+        Command::Events(a) => events::run(&cli.host, &a),
+        Command::Daemon(a) => daemon::run(&cli.host, a),
+        Command::Version => version::run(&cli.host),
         Command::Image(a) => {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
@@ -108,9 +117,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         | Command::Top(u)
         | Command::Stats(u)
         | Command::Port(u)
-        | Command::Events(u)
         | Command::Watch(u)
-        | Command::Daemon(u)
         | Command::Network(u)
         | Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
@@ -143,6 +150,7 @@ impl Command {
             Command::Config(_) => "config",
             Command::Watch(_) => "watch",
             Command::Daemon(_) => "daemon",
+            Command::Version => "version",
             Command::Container(_) => "container",
             Command::Network(_) => "network",
             Command::Volume(_) => "volume",

@@ -20,12 +20,26 @@ pub async fn list(State(s): State<AppState>) -> Result<Json<Vec<ImageSummary>>, 
 pub async fn pull(State(s): State<AppState>, J(req): J<PullRequest>) -> Result<Response, ApiError> {
     stack_engine::images::Reference::parse(&req.reference)?;
     let (lines, response) = stream::ndjson();
+    // Progress is reported from inside the image crate's own runtime, where
+    // blocking on the stream is not allowed: it goes through an unbounded
+    // queue to a forwarding thread.
+    let (queue, queued) = std::sync::mpsc::channel::<PullEvent>();
+    let forwarder = std::thread::Builder::new()
+        .name("pull-stream".into())
+        .spawn(move || {
+            for event in queued {
+                if !lines.send(&event) {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| ApiError::internal(format!("start a pull thread: {e}")))?;
     // A plain thread: the image crate runs its own tokio runtime inside.
-    let spawned = std::thread::Builder::new()
+    let puller = std::thread::Builder::new()
         .name("pull".into())
         .spawn(move || {
-            let emit = |e: PullEvent| {
-                lines.send(&e);
+            let emit = move |e: PullEvent| {
+                let _ = queue.send(e);
             };
             if let Err(err) = s.host.pull(&req.reference, req.platform.as_deref(), &emit) {
                 tracing::warn!(reference = %req.reference, message = %err.message, "pull failed");
@@ -34,7 +48,10 @@ pub async fn pull(State(s): State<AppState>, J(req): J<PullRequest>) -> Result<R
                 });
             }
         });
-    spawned.map_err(|e| ApiError::internal(format!("start a pull thread: {e}")))?;
+    if let Err(e) = puller {
+        drop(forwarder);
+        return Err(ApiError::internal(format!("start a pull thread: {e}")));
+    }
     Ok(response)
 }
 
