@@ -92,7 +92,15 @@ fn same_output_and_exit_codes_with_and_without_the_daemon() {
         );
         assert!(out.status.success(), "{}", describe(&out));
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Wait until `two` has exited and `one` has printed.
+    for _ in 0..400 {
+        let out = stack(&sb, &["--no-daemon", "container", "ls", "-a"]);
+        let logs = stack(&sb, &["--no-daemon", "container", "logs", "one"]);
+        if String::from_utf8_lossy(&out.stdout).contains("exited (2)") && !logs.stdout.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
 
     let ls = both_ways(&sb, &daemon.socket, &["container", "ls", "-a"]);
     let text = String::from_utf8_lossy(&ls.stdout);

@@ -47,5 +47,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
             .args(extra),
     )?;
     // Image pull + unpack against skopeo + umoci (and podman when present).
-    checked(Command::new("bash").arg("tests/bench/image-pull.sh"))
+    checked(Command::new("bash").arg("tests/bench/image-pull.sh"))?;
+    // Daemon memory and container-list latency over the API.
+    checked(Command::new("bash").arg("tests/bench/daemon.sh"))
 }

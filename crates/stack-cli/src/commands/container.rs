@@ -174,30 +174,26 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
 /// `exec` runs here with the caller's terminal (the API's exec captures
 /// output instead, for scripts and other clients).
 fn exec(host: &HostArgs, verb: Verb) -> miette::Result<ExitCode> {
+    let Verb::Exec {
+        env,
+        user,
+        workdir,
+        interactive: _,
+        container,
+        command,
+    } = verb
+    else {
+        return Ok(ExitCode::SUCCESS);
+    };
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let store = Containers::new(&paths);
-    let find = |key: &str| store.find(key).into_diagnostic();
-    match verb {
-        Verb::Exec {
-            env,
-            user,
-            workdir,
-            interactive: _,
-            container,
-            command,
-        } => {
-            let r = find(&container)?;
-            let exe = std::env::current_exe().into_diagnostic()?;
-            let req = ExecRequest {
-                args: command,
-                env,
-                user: user.unwrap_or_default(),
-                cwd: workdir.unwrap_or_default(),
-            };
-            let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
-            return Ok(ExitCode::from(code.clamp(0, 255) as u8));
-        }
-        _ => {}
-    }
-    Ok(ExitCode::SUCCESS)
+    let r = Containers::new(&paths).find(&container).into_diagnostic()?;
+    let exe = std::env::current_exe().into_diagnostic()?;
+    let req = ExecRequest {
+        args: command,
+        env,
+        user: user.unwrap_or_default(),
+        cwd: workdir.unwrap_or_default(),
+    };
+    let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }
