@@ -432,6 +432,8 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         .iter()
         .filter(|e| e["name"] == "web")
         .filter_map(|e| e["action"].as_str())
+        // The monitors' own events (start, die) interleave once they log them.
+        .filter(|a| ["stop", "restart", "kill", "destroy"].contains(a))
         .collect();
     assert_eq!(web, ["stop", "restart", "kill", "destroy"], "{events}");
     c.call("GET", "/v1/events", "/v1/events?since=yesterday", None, 400);
