@@ -15,3 +15,4 @@ lint:
 # Benchmarks, side by side with the peers that are installed.
 bench *ARGS:
     cargo xtask bench {{ARGS}}
+    bash tests/bench/up-down.sh

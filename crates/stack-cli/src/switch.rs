@@ -9,11 +9,9 @@ use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
 use stack_daemon::api::{
-    ContainerSummary, Event, ImageSummary, LogRecord, PullEvent, PullRequest, RemovedImage,
-    VersionInfo,
+    ContainerSummary, ImageSummary, LogRecord, PullEvent, PullRequest, RemovedImage, VersionInfo,
 };
 use stack_daemon::client::{encode, Client, ClientError, Method};
-use stack_daemon::events::EventQuery;
 use stack_daemon::ops::Host;
 use stack_daemon::view::ContainerFilter;
 use stack_daemon::ApiError;
@@ -235,32 +233,6 @@ impl Via {
         match failure {
             Some(message) => Err(miette::miette!("{message}")),
             None => Ok(()),
-        }
-    }
-
-    /// Streams events to `emit` until it returns false.
-    pub fn events(
-        &self,
-        query: &EventQuery,
-        mut emit: impl FnMut(&Event) -> bool,
-    ) -> miette::Result<()> {
-        query.validate().map_err(|e| miette::miette!("{e}"))?;
-        match self {
-            Via::InProcess(h) => {
-                stack_daemon::events::read(&h.paths.state_root, query, emit, || true)
-                    .into_diagnostic()
-            }
-            Via::Daemon(c) => {
-                let mut path = format!("/v1/events?follow={}", query.follow);
-                if let Some(since) = &query.since {
-                    path.push_str(&format!("&since={}", encode(since)));
-                }
-                if let Some(kind) = &query.kind {
-                    path.push_str(&format!("&type={}", encode(kind)));
-                }
-                c.stream(Method::GET, &path, None, |e: Event| emit(&e))
-                    .map_err(remote)
-            }
         }
     }
 

@@ -17,6 +17,8 @@ fn run_detached(sb: &stack_testkit::Sandbox, root: &std::path::Path, name: &str,
         &[
             "run",
             "-d",
+            "--network",
+            "none",
             "--name",
             name,
             "--rootfs",
@@ -376,7 +378,17 @@ fn every_route_and_error_body_matches_the_openapi_document() {
     // An image held by a container is refused with 409.
     let out = stack(
         &sb,
-        &["run", "-d", "--name", "holder", &reference, "sleep", "100"],
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "holder",
+            &reference,
+            "sleep",
+            "100",
+        ],
     );
     assert!(out.status.success(), "{}", describe(&out));
     c.call(

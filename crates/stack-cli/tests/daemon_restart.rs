@@ -34,6 +34,8 @@ fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
             &[
                 "run",
                 "-d",
+                "--network",
+                "none",
                 "--name",
                 name,
                 "--rootfs",

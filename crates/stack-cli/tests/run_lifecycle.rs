@@ -52,7 +52,7 @@ fn logs_exec_and_stop_after_grace() {
     assert_eq!(id.len(), 64);
     std::thread::sleep(Duration::from_millis(300));
     let ls = text(&stack(&sb, &["container", "ls"]));
-    assert!(ls.contains("svc") && ls.contains("running"), "{ls}");
+    assert!(ls.contains("svc") && ls.contains("Up "), "{ls}");
     let logs = stack(&sb, &["container", "logs", "svc"]);
     assert_eq!(text(&logs), "out\n");
     assert_eq!(String::from_utf8_lossy(&logs.stderr), "err\n");

@@ -183,6 +183,9 @@ mod tests {
             pid: None,
             started_at: None,
             finished_at: None,
+            health: None,
+            restart_count: 0,
+            ports: String::new(),
         }
     }
 

@@ -34,7 +34,7 @@ pub struct VersionInfo {
 pub struct ContainerSummary {
     pub id: String,
     pub name: String,
-    /// `created`, `running` or `exited`.
+    /// `created`, `running`, `restarting` or `exited`.
     pub status: String,
     pub exit_code: Option<i32>,
     pub oom_killed: bool,
@@ -43,6 +43,12 @@ pub struct ContainerSummary {
     pub pid: Option<i32>,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// `starting`, `healthy` or `unhealthy` when it has a healthcheck.
+    pub health: Option<String>,
+    /// Restarts by its restart policy.
+    pub restart_count: u32,
+    /// Published ports as `docker ps` shows them.
+    pub ports: String,
 }
 
 /// `POST /v1/containers/{id}/exec`: a command run to completion.

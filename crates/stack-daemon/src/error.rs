@@ -72,6 +72,7 @@ impl From<ContainerError> for ApiError {
             ContainerError::Invalid(_) => ApiError::bad_request(err.to_string()),
             ContainerError::Runtime(inner) => runtime_status(inner, err.to_string()),
             ContainerError::Io { .. } => ApiError::internal(err.to_string()),
+            ContainerError::Network(net) => network_status(net, err.to_string()),
         }
     }
 }
@@ -88,6 +89,20 @@ fn runtime_status(err: &stack_runtime::Error, message: String) -> ApiError {
         stack_runtime::Error::NotRunning(_) | stack_runtime::Error::Running(_) => {
             ApiError::conflict(message)
         }
+        _ => ApiError::internal(message),
+    }
+}
+
+fn network_status(err: &stack_net::NetError, message: String) -> ApiError {
+    use stack_net::NetError;
+    match err {
+        NetError::NoSuchNetwork(_) => ApiError::not_found(message),
+        NetError::NetworkExists(_)
+        | NetError::InUse { .. }
+        | NetError::AddressUnavailable { .. }
+        | NetError::SubnetFull { .. }
+        | NetError::PoolsExhausted { .. } => ApiError::conflict(message),
+        NetError::Invalid { .. } => ApiError::bad_request(message),
         _ => ApiError::internal(message),
     }
 }

@@ -69,13 +69,16 @@ impl Host {
         self.containers
             .list()
             .iter()
-            .map(view::container_summary)
+            .map(|r| view::container_summary(&self.paths.state_root, r))
             .filter(|c| filter.matches(c))
             .collect()
     }
 
     pub fn inspect(&self, key: &str) -> Result<serde_json::Value, ApiError> {
-        Ok(view::container_inspect(&self.find(key)?))
+        Ok(view::container_inspect(
+            &self.paths.state_root,
+            &self.find(key)?,
+        ))
     }
 
     /// The log file of a container and a probe telling whether it still runs
@@ -85,7 +88,7 @@ impl Host {
         let dir = record.dir.clone();
         let running = move || {
             stack_runtime::state::State::load(&dir)
-                .map(|s| s.effective_status() == Status::Running)
+                .map(|s| s.is_active())
                 .unwrap_or(false)
         };
         Ok((record.dir.log(), running))
@@ -102,7 +105,7 @@ impl Host {
 
     pub fn stop(&self, key: &str, grace_secs: Option<u64>) -> Result<Outcome, ApiError> {
         let record = self.find(key)?;
-        if record.state.effective_status() != Status::Running {
+        if !record.state.is_active() {
             return Ok(Outcome::AlreadyThere);
         }
         let grace = Duration::from_secs(grace_secs.unwrap_or(record.spec.stop_timeout));
@@ -113,7 +116,7 @@ impl Host {
 
     pub fn restart(&self, key: &str, grace_secs: Option<u64>) -> Result<(), ApiError> {
         let record = self.find(key)?;
-        if record.state.effective_status() == Status::Running {
+        if record.state.is_active() {
             let grace = Duration::from_secs(grace_secs.unwrap_or(record.spec.stop_timeout));
             stack_runtime::control::stop(&record.dir, grace)?;
         }

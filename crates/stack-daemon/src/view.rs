@@ -2,9 +2,11 @@
 //! uses these same functions, so a verb prints the same thing whether the
 //! daemon answered or not.
 
+use serde_json::{json, Value};
+use stack_engine::containers::network;
 use stack_engine::containers::ContainerRecord;
 use stack_engine::images::LocalImage;
-use stack_runtime::state::Status;
+use stack_runtime::state::{State, Status};
 
 use crate::api::{ContainerSummary, ImageSummary};
 
@@ -13,11 +15,17 @@ pub fn status_word(record: &ContainerRecord) -> &'static str {
     match record.state.effective_status() {
         Status::Created => "created",
         Status::Running => "running",
+        Status::Restarting => "restarting",
         Status::Exited => "exited",
     }
 }
 
-pub fn container_summary(record: &ContainerRecord) -> ContainerSummary {
+/// A container in a list. `state_root` is where its network endpoints are
+/// recorded (for the published ports).
+pub fn container_summary(
+    state_root: &std::path::Path,
+    record: &ContainerRecord,
+) -> ContainerSummary {
     ContainerSummary {
         id: record.spec.id.clone(),
         name: record.spec.name.clone(),
@@ -29,30 +37,64 @@ pub fn container_summary(record: &ContainerRecord) -> ContainerSummary {
         pid: record.state.pid,
         started_at: record.state.started_at.clone(),
         finished_at: record.state.finished_at.clone(),
+        health: record
+            .state
+            .health
+            .as_ref()
+            .map(|h| h.status.as_str().to_string()),
+        restart_count: record.state.restart_count,
+        ports: network::view::ports_text(&network::view::describe(state_root, record)),
     }
 }
 
-/// The inspect document: state, the full spec, live cgroup usage of a
-/// running container, and where its log is.
-pub fn container_inspect(record: &ContainerRecord) -> serde_json::Value {
+/// The inspect document, in Docker's field names: state, restarts, the
+/// full spec, live cgroup usage of a running container, its log, networks.
+pub fn container_inspect(state_root: &std::path::Path, record: &ContainerRecord) -> Value {
     let running = record.state.effective_status() == Status::Running;
     let usage = if running { cgroup_usage(record) } else { None };
-    let s = &record.state;
-    serde_json::json!({
+    json!({
         "Id": record.spec.id,
         "Name": record.spec.name,
-        "State": {
-            "Status": status_word(record),
-            "Pid": s.pid,
-            "ExitCode": s.exit_code,
-            "OOMKilled": s.oom_killed,
-            "StartedAt": s.started_at,
-            "FinishedAt": s.finished_at,
-            "Error": s.error,
-        },
+        "State": state_json(&record.state),
+        "RestartCount": record.state.restart_count,
         "Config": record.spec,
         "Usage": usage,
         "LogPath": record.dir.log(),
+        "NetworkSettings": network::view::describe(state_root, record),
+    })
+}
+
+/// `State` of `inspect`, Docker's field names.
+pub fn state_json(st: &State) -> Value {
+    let status = st.effective_status();
+    let health = st.health.as_ref().map(|h| {
+        json!({
+            "Status": h.status.as_str(),
+            "FailingStreak": h.failing_streak,
+            "Log": h.log.iter().map(|p| json!({
+                "Start": p.start, "End": p.end,
+                "ExitCode": p.exit_code.unwrap_or(-1),
+                "Outcome": p.outcome.as_str(), "Output": p.output,
+            })).collect::<Vec<_>>(),
+        })
+    });
+    json!({
+        "Status": match status {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Restarting => "restarting",
+            Status::Exited => "exited",
+        },
+        "Running": status == Status::Running,
+        "Restarting": status == Status::Restarting,
+        "OOMKilled": st.oom_killed,
+        "Pid": st.pid.filter(|_| status == Status::Running).unwrap_or(0),
+        "ExitCode": st.exit_code,
+        "Error": st.error,
+        "StartedAt": st.started_at,
+        "FinishedAt": st.finished_at,
+        "ManualStop": st.manual_stop,
+        "Health": health,
     })
 }
 
@@ -92,7 +134,7 @@ impl ContainerFilter {
     pub fn matches(&self, c: &ContainerSummary) -> bool {
         let status_ok = match &self.status {
             Some(s) => &c.status == s,
-            None => self.all || c.status == "running",
+            None => self.all || c.status == "running" || c.status == "restarting",
         };
         let label_ok = self
             .label
@@ -131,6 +173,9 @@ mod tests {
             pid: None,
             started_at: None,
             finished_at: None,
+            health: None,
+            restart_count: 0,
+            ports: String::new(),
         }
     }
 

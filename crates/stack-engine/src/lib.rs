@@ -5,11 +5,13 @@
 //! It also owns the host configuration file (`/etc/stack/config.toml`), since
 //! it is the one place that hands each subsystem its settings.
 
+pub mod apply;
 pub mod config;
 pub mod containers;
 pub mod images;
 pub mod labels;
 pub mod paths;
 pub mod plan;
+pub mod project;
 pub mod store;
 pub mod supervise;

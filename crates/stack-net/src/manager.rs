@@ -33,6 +33,15 @@ pub struct ManagerOptions {
     /// Resolvers for names that are not ours, usually
     /// [`dns::upstreams_from_resolv_conf`] of the host's file.
     pub upstreams: Vec<SocketAddr>,
+    /// Port of a resolver serving in another process (see
+    /// [`dns::service`]), used for the firewall's redirect when
+    /// `dns_bind` is `None`.
+    pub external_dns_port: Option<u16>,
+    /// Re-fill the firewall chains on open. A long-lived owner wants it
+    /// (the inputs may have changed while it was away); a short command
+    /// that only attaches one container does not pay for it, and calls
+    /// [`NetworkManager::refresh_firewall`] when it knows they changed.
+    pub refresh_on_open: bool,
 }
 
 impl ManagerOptions {
@@ -47,6 +56,8 @@ impl ManagerOptions {
             pools: AddressPool::default_pools(),
             dns_bind: Some(SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0))),
             upstreams,
+            external_dns_port: None,
+            refresh_on_open: true,
         }
     }
 }
@@ -60,6 +71,7 @@ pub struct NetworkManager<R: IptablesRunner = SystemIptables> {
     firewall: Mutex<Firewall<R>>,
     registry: DnsRegistry,
     dns: Option<DnsServer>,
+    external_dns_port: Option<u16>,
 }
 
 impl NetworkManager<SystemIptables> {
@@ -86,6 +98,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
             firewall: Mutex::new(Firewall::new(runner)),
             registry,
             dns,
+            external_dns_port: options.external_dns_port,
         };
         for network in manager.store.networks()? {
             manager
@@ -95,12 +108,20 @@ impl<R: IptablesRunner> NetworkManager<R> {
         for record in manager.store.containers()? {
             manager.register_names(&record);
         }
-        if !manager.store.networks()?.is_empty() {
-            // The resolver port may have changed: always re-fill the chains.
-            let set = manager.rule_set()?;
-            manager.firewall.lock().await.refresh(&set).await?;
+        if options.refresh_on_open {
+            manager.refresh_firewall().await?;
         }
         Ok(manager)
+    }
+
+    /// Re-fills every chain from the records (e.g. the resolver's port
+    /// changed while nobody was running). Nothing happens without networks.
+    pub async fn refresh_firewall(&self) -> Result<()> {
+        if self.store.networks()?.is_empty() {
+            return Ok(());
+        }
+        let set = self.rule_set()?;
+        self.firewall.lock().await.refresh(&set).await
     }
 
     /// The name table the resolver answers from.
@@ -108,9 +129,21 @@ impl<R: IptablesRunner> NetworkManager<R> {
         &self.registry
     }
 
-    /// Where the resolver listens, if it runs.
+    /// Where the resolver listens, if it runs in this process.
     pub fn dns_addr(&self) -> Option<SocketAddr> {
         self.dns.as_ref().map(DnsServer::local_addr)
+    }
+
+    /// Points the firewall's DNS redirect at a resolver in another process
+    /// (takes effect with the next change or [`NetworkManager::refresh_firewall`]).
+    pub fn set_external_dns_port(&mut self, port: Option<u16>) {
+        self.external_dns_port = port;
+    }
+
+    /// The port the firewall redirects DNS to: this process's resolver, or
+    /// the one serving elsewhere.
+    pub fn dns_port(&self) -> Option<u16> {
+        self.dns_addr().map(|a| a.port()).or(self.external_dns_port)
     }
 
     pub fn networks(&self) -> Result<Vec<Network>> {
@@ -329,7 +362,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
                 })
                 .collect(),
             ports,
-            dns_port: self.dns_addr().map(|a| a.port()),
+            dns_port: self.dns_port(),
         })
     }
 

@@ -13,7 +13,7 @@ use nix::sched::CloneFlags;
 use crate::error::{Context, Error};
 use crate::kernel::{Kernel, Linux};
 use crate::rootfs::CgroupMount;
-use crate::spec::{ContainerDir, ContainerSpec};
+use crate::spec::{ContainerDir, ContainerSpec, NetworkNamespace};
 
 /// Descriptors the first process starts with.
 pub struct ChildIo {
@@ -86,15 +86,14 @@ fn prepare(
         }
     }
     drop((stdin, stdout, stderr));
+    enter_network(&spec.network)?;
     nix::sched::unshare(
         CloneFlags::CLONE_NEWNS
             | CloneFlags::CLONE_NEWUTS
             | CloneFlags::CLONE_NEWIPC
-            | CloneFlags::CLONE_NEWNET
             | CloneFlags::CLONE_NEWCGROUP,
     )
     .context(|| "create namespaces".to_string())?;
-    loopback_up()?;
     nix::unistd::sethostname(&spec.hostname)
         .context(|| format!("set hostname {:?}", spec.hostname))?;
     let mut kernel = Linux;
@@ -131,6 +130,29 @@ fn prepare(
         }
     }
     Ok(prepared)
+}
+
+/// Puts this process in the network namespace the spec names: a fresh one
+/// with loopback up, the engine's namespace file (already connected to the
+/// container's networks, and kept across restarts), or the host's own.
+/// Done before the mount namespace is unshared, while the file is still
+/// reachable at its host path; this process is single-threaded, so
+/// `setns` moves all of it.
+fn enter_network(network: &NetworkNamespace) -> Result<(), Error> {
+    match network {
+        NetworkNamespace::Private => {
+            nix::sched::unshare(CloneFlags::CLONE_NEWNET)
+                .context(|| "create the network namespace".to_string())?;
+            loopback_up()
+        }
+        NetworkNamespace::Join { path } => {
+            let file = std::fs::File::open(path)
+                .context(|| format!("open network namespace {}", path.display()))?;
+            nix::sched::setns(file, CloneFlags::CLONE_NEWNET)
+                .context(|| format!("join network namespace {}", path.display()))
+        }
+        NetworkNamespace::Host => Ok(()),
+    }
 }
 
 /// Brings `lo` up in the new network namespace.

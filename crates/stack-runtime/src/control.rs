@@ -11,17 +11,33 @@ use crate::error::Error;
 use crate::spec::{ContainerDir, ContainerSpec};
 use crate::state::{State, Status};
 
-/// Sends `signal` to the container's first process.
+/// Sends `signal` to the container's first process. Like Docker, a kill
+/// from a user is a manual stop: the marker is written first, so the
+/// monitor does not restart the container when it exits, whatever its
+/// restart policy. A container waiting to be restarted just stays exited.
 pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
-    let state = State::load(dir)?;
     let spec = ContainerSpec::load(dir)?;
-    match state.pid {
-        Some(pid) if state.effective_status() == Status::Running && state.container_alive() => {
+    let is_active = State::load(dir)?.is_active();
+    if is_active {
+        request_stop(dir)?;
+    }
+    // Read again after the marker is down: a restart that began before it
+    // shows its new pid here, one that begins after it sees the marker.
+    let state = State::load(dir)?;
+    match (state.effective_status(), state.pid) {
+        (Status::Running, Some(pid)) if state.container_alive() => {
             nix::sys::signal::kill(Pid::from_raw(pid), signal)
                 .map_err(|e| Error::sys(format!("signal {signal} to {}", spec.name), e))
         }
+        (Status::Restarting, _) => Ok(()),
         _ => Err(Error::NotRunning(spec.name)),
     }
+}
+
+/// Marks the next exit as asked for (see `supervisor.rs`).
+fn request_stop(dir: &ContainerDir) -> Result<(), Error> {
+    let path = crate::supervisor::stop_marker(dir);
+    std::fs::write(&path, b"").map_err(|e| Error::io(format!("write {}", path.display()), e))
 }
 
 /// Waits until the monitor has recorded the exit, or `timeout` passes.
@@ -37,7 +53,7 @@ pub fn wait_stopped(dir: &ContainerDir, timeout: Duration) -> Result<bool, Error
             }
         })?;
         if !dir.path().exists()
-            || state.effective_status() != Status::Running
+            || !state.is_active()
             || !state.monitor_alive() && !state.container_alive()
         {
             return Ok(true);
@@ -54,8 +70,7 @@ pub fn stop(dir: &ContainerDir, grace: Duration) -> Result<(), Error> {
     let spec = ContainerSpec::load(dir)?;
     let signal = Signal::try_from(spec.stop_signal).unwrap_or(Signal::SIGTERM);
     match kill(dir, signal) {
-        Ok(()) => {}
-        Err(Error::NotRunning(_)) => return Ok(()),
+        Ok(()) | Err(Error::NotRunning(_)) => {}
         Err(err) => return Err(err),
     }
     if wait_stopped(dir, grace)? {
@@ -74,7 +89,7 @@ pub fn stop(dir: &ContainerDir, grace: Duration) -> Result<(), Error> {
 pub fn remove(dir: &ContainerDir, force: bool) -> Result<(), Error> {
     let spec = ContainerSpec::load(dir)?;
     let state = State::load(dir)?;
-    if state.effective_status() == Status::Running {
+    if state.is_active() {
         if !force {
             return Err(Error::Running(spec.name));
         }

@@ -27,13 +27,17 @@ pub mod kernel;
 pub mod launch;
 pub mod logs;
 pub mod monitor;
+pub mod probe;
 pub mod process;
 pub mod rootfs;
 pub mod runc;
 pub mod seccomp;
 pub mod spec;
 pub mod state;
+pub mod supervise;
+pub mod supervisor;
 pub mod timefmt;
 pub mod user;
+mod watch;
 
 pub use error::Error;

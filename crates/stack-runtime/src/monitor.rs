@@ -33,14 +33,13 @@ use std::path::Path;
 
 use nix::fcntl::OFlag;
 use nix::sched::CloneFlags;
-use nix::sys::wait::{waitpid, WaitStatus};
+use nix::sys::wait::waitpid;
 use nix::unistd::{fork, pipe2, ForkResult, Pid};
 
 use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
 use crate::error::{Context, Error};
 use crate::events::{Event, EVENT_FD};
-use crate::logs::LogWriter;
-use crate::spec::{Backend, ContainerDir, ContainerSpec};
+use crate::spec::{Backend, ContainerDir, ContainerSpec, NetworkNamespace};
 use crate::state::{State, Status};
 
 /// Entry point of the hidden monitor mode. Returns the helper's exit code.
@@ -81,13 +80,14 @@ pub fn main(dir: &Path) -> i32 {
             nix::sys::signal::SigHandler::SigIgn,
         );
     }
-    let code = match run(&spec, &dir, &mut events) {
+    let code = match crate::supervisor::run(&spec, &dir, &mut events) {
         Ok(()) => 0,
         Err(err) => {
             let mut state = State::load(&dir).unwrap_or_else(|_| State::created());
             state.status = Status::Exited;
             state.error = Some(err.to_string());
             if spec.auto_remove {
+                run_removal_hook(&spec);
                 let _ = crate::fsutil::remove_tree(dir.path());
             } else {
                 let _ = state.save(&dir);
@@ -102,12 +102,12 @@ pub fn main(dir: &Path) -> i32 {
     unsafe { libc::_exit(code) }
 }
 
-struct EventSink {
+pub(crate) struct EventSink {
     file: Option<std::fs::File>,
 }
 
 impl EventSink {
-    fn send(&mut self, event: &Event) {
+    pub(crate) fn send(&mut self, event: &Event) {
         if let Some(file) = self.file.as_mut() {
             if file.write_all(&event.to_line()).is_err() {
                 self.file = None;
@@ -193,16 +193,34 @@ fn write_etc_files(spec: &ContainerSpec, dir: &ContainerDir) -> Result<(), Error
         ("resolv.conf", resolv),
     ] {
         let path = dir.etc_file(name);
+        if spec.network != NetworkNamespace::Private && path.exists() {
+            continue; // written by the engine for the container's networks
+        }
         std::fs::write(&path, text).context(|| format!("write {}", path.display()))?;
     }
     Ok(())
 }
 
-fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Result<(), Error> {
+/// One run of the container's first process, as started by the monitor.
+pub(crate) struct Process {
+    pub pid: Pid,
+    pub cgroup: Cgroup,
+    /// Read ends for the monitor: (fd, stream name).
+    pub sources: Vec<(OwnedFd, &'static str)>,
+    pub pty_master: Option<OwnedFd>,
+}
+
+/// Makes the directories and /etc files every run shares (once per monitor).
+pub(crate) fn prepare(spec: &ContainerSpec, dir: &ContainerDir) -> Result<(), Error> {
     for d in [dir.upper(), dir.work(), dir.rootfs()] {
         std::fs::create_dir_all(&d).context(|| format!("create {}", d.display()))?;
     }
-    write_etc_files(spec, dir)?;
+    write_etc_files(spec, dir)
+}
+
+/// Starts the first process in a fresh cgroup and PID namespace, with the
+/// same rootfs (upper directory kept) and network namespace each time.
+pub(crate) fn start_process(spec: &ContainerSpec, dir: &ContainerDir) -> Result<Process, Error> {
     let stdio = make_stdio(spec)?;
     let root = Path::new(CGROUP_ROOT);
     let (pid, cgroup) = match spec.backend {
@@ -230,44 +248,50 @@ fn run(spec: &ContainerSpec, dir: &ContainerDir, events: &mut EventSink) -> Resu
         child_err,
     } = stdio;
     drop((child_in, child_out, child_err));
-    let mut state = State::load(dir)?;
-    state.status = Status::Running;
-    state.pid = Some(pid.as_raw());
-    state.pid_start = crate::state::start_time(pid.as_raw());
-    state.monitor_pid = Some(std::process::id() as i32);
-    state.monitor_start = crate::state::start_time(std::process::id() as i32);
-    state.started_at = Some(crate::timefmt::now());
-    state.save(dir)?;
-    events.send(&Event::Started { pid: pid.as_raw() });
+    Ok(Process {
+        pid,
+        cgroup,
+        sources,
+        pty_master,
+    })
+}
 
-    let mut log = LogWriter::open(&dir.log(), spec.log_max_bytes)?;
-    pump(sources, pty_master, spec.process.stdin, &mut log);
-    let code = wait_exit(pid);
+/// After the process exited: whether the OOM killer ended it, and the
+/// removal of what the run left (cgroup, runc state, the overlay mount).
+pub(crate) fn clean_up_run(
+    spec: &ContainerSpec,
+    dir: &ContainerDir,
+    cgroup: &Cgroup,
+) -> (bool, Result<(), Error>) {
     let oom_killed = cgroup.oom_kills() > 0;
     if spec.backend == Backend::Runc {
         crate::runc::delete(spec);
         // The overlay lives in the monitor's own mount namespace.
         let _ = nix::mount::umount2(&dir.rootfs(), nix::mount::MntFlags::MNT_DETACH);
     }
-    let cleanup = cgroup.remove();
-    state.status = Status::Exited;
-    state.exit_code = Some(code);
-    state.oom_killed = oom_killed;
-    state.finished_at = Some(crate::timefmt::now());
-    if let Err(err) = &cleanup {
-        state.error = Some(err.to_string());
+    (oom_killed, cgroup.remove())
+}
+
+/// Runs the spec's `on_removal` command and waits for it; its failure is
+/// recorded in the log of the monitor's caller, never fatal to the exit.
+pub(crate) fn run_removal_hook(spec: &ContainerSpec) {
+    let Some((program, args)) = spec.on_removal.split_first() else {
+        return;
+    };
+    // Children of the monitor go to the container's PID namespace, whose
+    // init is gone: fork there fails (ENOMEM). Point new children back at
+    // the monitor's own namespace.
+    if let Ok(own) = std::fs::File::open("/proc/self/ns/pid") {
+        let _ = nix::sched::setns(own, nix::sched::CloneFlags::CLONE_NEWPID);
     }
-    if spec.auto_remove {
-        // The record disappears at once (one rename); the files are deleted
-        // after the launcher has its exit code, since every unlink of a file
-        // with data can cost milliseconds on some disks.
-        let trash = crate::fsutil::move_to_trash(dir.path())?;
-        events.send(&Event::Exited { code, oom_killed });
-        return crate::fsutil::remove_tree(&trash);
+    let status = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status();
+    if let Err(err) = status {
+        eprintln!("stack: release of container {}: {err}", spec.name);
     }
-    state.save(dir)?;
-    events.send(&Event::Exited { code, oom_killed });
-    Ok(())
 }
 
 fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
@@ -278,17 +302,20 @@ fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
     ]
 }
 
-/// Waits for the first process and turns its status into Docker's code.
-fn wait_exit(pid: Pid) -> i32 {
-    loop {
-        match waitpid(pid, None) {
-            Ok(WaitStatus::Exited(_, code)) => return code,
-            Ok(WaitStatus::Signaled(_, sig, _)) => return 128 + sig as i32,
-            Ok(_) => continue,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return 255,
-        }
-    }
+/// Makes the next child the first process of a fresh PID namespace.
+fn new_pid_namespace_for_children() -> Result<(), Error> {
+    nix::sched::unshare(CloneFlags::CLONE_NEWPID).context(|| "create the PID namespace".to_string())
+}
+
+/// Points the monitor's later children back at its own PID namespace, so
+/// healthcheck helpers are not made inside the container's namespace
+/// (where a killed container could not finish dying until they are
+/// reaped), and the next restart can `unshare` a fresh one again.
+fn own_pid_namespace_for_children() -> Result<(), Error> {
+    let own = std::fs::File::open("/proc/self/ns/pid")
+        .context(|| "open /proc/self/ns/pid".to_string())?;
+    nix::sched::setns(own.as_fd(), CloneFlags::CLONE_NEWPID)
+        .context(|| "return to the monitor's PID namespace".to_string())
 }
 
 fn start_native(
@@ -307,8 +334,7 @@ fn start_native(
         dup(&stdio.child_err)?,
     );
     // Only children enter the new PID namespace; the first one is its init.
-    nix::sched::unshare(CloneFlags::CLONE_NEWPID)
-        .context(|| "create the PID namespace".to_string())?;
+    new_pid_namespace_for_children()?;
     // SAFETY: the monitor is single-threaded.
     let child = match unsafe { fork() }.context(|| "fork the container process".to_string())? {
         ForkResult::Child => {
@@ -325,11 +351,13 @@ fn start_native(
         ForkResult::Parent { child } => child,
     };
     drop((go_r, report_w, child_in, child_out, child_err));
-    let released = cgroup.join(child.as_raw()).and_then(|()| {
-        std::fs::File::from(go_w)
-            .write_all(b"1")
-            .context(|| "release the container process".to_string())
-    });
+    let released = own_pid_namespace_for_children()
+        .and_then(|()| cgroup.join(child.as_raw()))
+        .and_then(|()| {
+            std::fs::File::from(go_w)
+                .write_all(b"1")
+                .context(|| "release the container process".to_string())
+        });
     if let Err(err) = released {
         let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
         let _ = waitpid(child, None);
@@ -342,89 +370,4 @@ fn start_native(
         return Err(Error::Setup(message));
     }
     Ok(child)
-}
-
-/// Copies container output to the log and to the monitor's stdout/stderr
-/// (the attached terminal, or /dev/null), and user input to a pty, until
-/// the container side closes.
-fn pump(
-    sources: Vec<(OwnedFd, &'static str)>,
-    pty_master: Option<OwnedFd>,
-    forward_stdin: bool,
-    log: &mut LogWriter,
-) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    let mut outputs: Vec<(OwnedFd, &'static str)> = sources;
-    let master_raw = pty_master.as_ref().map(|m| m.as_raw_fd());
-    if let Some(master) = pty_master {
-        outputs.push((master, "stdout"));
-    }
-    let mut stdin_open = forward_stdin && master_raw.is_some();
-    let mut buf = vec![0u8; 32 * 1024];
-    let stdin = std::io::stdin();
-    while !outputs.is_empty() {
-        let mut fds: Vec<PollFd> = outputs
-            .iter()
-            .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
-            .collect();
-        if stdin_open {
-            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
-        }
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => break,
-        }
-        let ready: Vec<bool> = fds
-            .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        drop(fds);
-        if stdin_open && ready[outputs.len()] {
-            match nix::unistd::read(stdin.as_fd(), &mut buf) {
-                Ok(0) | Err(_) => stdin_open = false,
-                Ok(n) => {
-                    if let Some(m) = master_raw {
-                        // SAFETY: m is the pty master, open while outputs holds it.
-                        let _ = nix::unistd::write(
-                            unsafe { std::os::fd::BorrowedFd::borrow_raw(m) },
-                            &buf[..n],
-                        );
-                    }
-                }
-            }
-        }
-        let mut closed = Vec::new();
-        for (i, (fd, stream)) in outputs.iter().enumerate() {
-            if !ready[i] {
-                continue;
-            }
-            match nix::unistd::read(fd.as_fd(), &mut buf) {
-                Ok(0) | Err(_) => closed.push(i),
-                Ok(n) => {
-                    let _ = log.write(stream, &buf[..n]);
-                    let target = if *stream == "stderr" { 2 } else { 1 };
-                    // SAFETY: fds 1 and 2 stay open for the monitor's life.
-                    let _ = write_all(
-                        unsafe { std::os::fd::BorrowedFd::borrow_raw(target) },
-                        &buf[..n],
-                    );
-                }
-            }
-        }
-        for i in closed.into_iter().rev() {
-            outputs.remove(i);
-        }
-    }
-}
-
-fn write_all(fd: std::os::fd::BorrowedFd<'_>, mut data: &[u8]) -> nix::Result<()> {
-    while !data.is_empty() {
-        match nix::unistd::write(fd, data) {
-            Ok(n) => data = &data[n..],
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

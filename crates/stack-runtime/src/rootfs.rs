@@ -463,6 +463,7 @@ mod tests {
             labels: Default::default(),
             restart: Default::default(),
             healthcheck: None,
+            on_removal: Vec::new(),
             runc_root: None,
         }
     }

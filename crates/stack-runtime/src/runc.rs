@@ -17,7 +17,7 @@ use crate::error::{Context, Error};
 use crate::exec::ExecRequest;
 use crate::kernel::{join_in_root, Kernel, Linux, Op};
 use crate::rootfs::{overlay_data, MASKED_PATHS, READONLY_PATHS};
-use crate::spec::{ContainerDir, ContainerSpec, MountKind};
+use crate::spec::{ContainerDir, ContainerSpec, MountKind, NetworkNamespace};
 
 fn runc_root(spec: &ContainerSpec) -> PathBuf {
     spec.runc_root
@@ -227,7 +227,7 @@ pub fn bundle_config(
         "linux": {
             "cgroupsPath": format!("/{}", spec.cgroup_path),
             "resources": resources,
-            "namespaces": [{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"cgroup"}],
+            "namespaces": namespaces(&spec.network),
             "maskedPaths": masked,
             "readonlyPaths": readonly,
             "seccomp": seccomp,
@@ -235,6 +235,21 @@ pub fn bundle_config(
     });
     let value = strip_nulls(value);
     serde_json::from_value(value).map_err(|e| Error::Setup(format!("build OCI spec: {e}")))
+}
+
+/// The OCI namespace list: the network entry carries the engine's
+/// namespace file for a joined network, and is left out for the host's.
+fn namespaces(network: &NetworkNamespace) -> Value {
+    let mut list = vec![json!({"type":"pid"})];
+    match network {
+        NetworkNamespace::Private => list.push(json!({"type":"network"})),
+        NetworkNamespace::Join { path } => list.push(json!({"type":"network","path":path})),
+        NetworkNamespace::Host => {}
+    }
+    for kind in ["ipc", "uts", "mount", "cgroup"] {
+        list.push(json!({ "type": kind }));
+    }
+    Value::Array(list)
 }
 
 fn strip_nulls(v: Value) -> Value {

@@ -89,6 +89,13 @@ pub struct ContainerSpec {
     /// A probe run inside the container at intervals.
     #[serde(default)]
     pub healthcheck: Option<HealthcheckSpec>,
+    /// A command (argv) the monitor runs once an auto-removed container has
+    /// exited, before its directory goes: it releases what the engine set
+    /// up outside that directory (network endpoints, the namespace file),
+    /// like an OCI poststop hook. Nobody else is left to do it for a
+    /// detached `run --rm`.
+    #[serde(default)]
+    pub on_removal: Vec<String>,
 }
 
 /// Which network namespace a container's processes join.

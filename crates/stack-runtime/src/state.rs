@@ -6,12 +6,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::spec::ContainerDir;
+use crate::supervise::{HealthStatus, ProbeOutcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Created,
     Running,
+    /// The process exited and the restart policy will start it again
+    /// after its backoff delay; the monitor is waiting.
+    Restarting,
     Exited,
 }
 
@@ -32,6 +36,38 @@ pub struct State {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub error: Option<String>,
+    /// Restarts done by the restart policy since the container was started
+    /// by a user.
+    #[serde(default)]
+    pub restart_count: u32,
+    /// The last exit was asked for (`stop`, `kill`): no policy restarts it,
+    /// and a later engine start tells `unless-stopped` from `always`.
+    #[serde(default)]
+    pub manual_stop: bool,
+    /// `None`: the container has no healthcheck.
+    #[serde(default)]
+    pub health: Option<Health>,
+}
+
+/// Health as `inspect` shows it (Docker's `State.Health`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: HealthStatus,
+    pub failing_streak: u32,
+    /// The newest probes, oldest first.
+    #[serde(default)]
+    pub log: Vec<Probe>,
+}
+
+/// One probe run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Probe {
+    pub start: String,
+    pub end: String,
+    /// `None` when the probe timed out or could not run.
+    pub exit_code: Option<i32>,
+    pub outcome: ProbeOutcome,
+    pub output: String,
 }
 
 impl State {
@@ -47,6 +83,9 @@ impl State {
             started_at: None,
             finished_at: None,
             error: None,
+            restart_count: 0,
+            manual_stop: false,
+            health: None,
         }
     }
 
@@ -79,11 +118,20 @@ impl State {
     /// The status as seen now: a record saying running whose processes are
     /// all gone (host reboot, monitor killed) reads as exited.
     pub fn effective_status(&self) -> Status {
-        if self.status == Status::Running && !self.container_alive() && !self.monitor_alive() {
-            Status::Exited
-        } else {
-            self.status
+        match self.status {
+            Status::Running if !self.container_alive() && !self.monitor_alive() => Status::Exited,
+            Status::Restarting if !self.monitor_alive() => Status::Exited,
+            status => status,
         }
+    }
+
+    /// Whether something is still to come from this container: it runs, or
+    /// its monitor will start it again.
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self.effective_status(),
+            Status::Running | Status::Restarting
+        )
     }
 }
 
@@ -108,6 +156,29 @@ pub fn start_time(pid: i32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_file_from_before_supervision_still_reads() {
+        let old = r#"{"status":"exited","pid":7,"pid_start":1,"monitor_pid":8,
+            "monitor_start":2,"exit_code":3,"started_at":null,"finished_at":null,"error":null}"#;
+        let s: State = serde_json::from_str(old).expect("old state");
+        assert_eq!(
+            (s.exit_code, s.restart_count, s.manual_stop),
+            (Some(3), 0, false)
+        );
+        assert_eq!(s.health, None);
+    }
+
+    #[test]
+    fn restarting_without_a_monitor_reads_as_exited() {
+        let mut s = State::created();
+        s.status = Status::Restarting;
+        assert_eq!(s.effective_status(), Status::Exited);
+        s.monitor_pid = Some(std::process::id() as i32);
+        s.monitor_start = start_time(std::process::id() as i32);
+        assert_eq!(s.effective_status(), Status::Restarting);
+        assert!(s.is_active());
+    }
 
     #[test]
     fn own_process_is_alive_and_a_wrong_start_time_is_not() {

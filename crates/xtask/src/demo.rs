@@ -1,9 +1,11 @@
-//! The README's first command: a tour of what stack does today on a machine
-//! with no internet. It starts Debian's registry on a loopback port, makes it
-//! the docker.io mirror in a demo config, then pulls, lists and runs images
-//! with the release `stack` binary. Everything the demo makes lives under
-//! `target/demo/` (state root, config) and is removed at the end, except
-//! that directory itself, so a second run starts clean.
+//! The README's first command: the example application on a machine with
+//! no internet. It starts Debian's registry on a loopback port, makes it the
+//! docker.io mirror in a demo config, then with the release `stack` binary
+//! brings up `examples/visits` (a busybox httpd page counting visits in a
+//! redis that must be healthy first), fetches the page twice from
+//! 127.0.0.1 to show the count going up, shows `stack ps`, and takes the
+//! stack down. Everything lives under `target/demo/`; a second run starts
+//! clean.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,11 +51,11 @@ pub fn run(fixtures: &Path, extra: &[String]) -> Result<(), String> {
     let file = extra
         .first()
         .cloned()
-        .unwrap_or_else(|| "examples/hello/compose.yaml".to_string());
+        .unwrap_or_else(|| "examples/visits/compose.yaml".to_string());
     let result = demo.tour(&file);
     if result.is_err() {
         // Remove what the tour made when a step failed halfway.
-        let _ = demo.stack(&["container", "rm", "--force", "demo-redis"]);
+        let _ = demo.stack(&["-f", &file, "down", "-t", "0"]);
     }
     drop(registry);
     result
@@ -72,27 +74,17 @@ impl Demo {
             "the stack file {file}, validated and in normal form"
         ));
         self.stack(&["-f", file, "config"])?;
-        step("pull through the mirror");
-        self.stack(&["pull", "busybox", "redis"])?;
-        self.stack(&["images"])?;
-        step("run a container from an image");
-        self.stack(&["run", "--rm", "busybox", "echo", "hello from stack"])?;
-        step("a detached redis, asked through exec");
-        self.stack(&[
-            "run",
-            "-d",
-            "--name",
-            "demo-redis",
-            "--memory",
-            "64m",
-            "redis",
-        ])?;
-        self.stack(&["container", "ls"])?;
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        self.stack(&["container", "exec", "demo-redis", "redis-cli", "ping"])?;
-        self.stack(&["container", "stop", "demo-redis"])?;
-        self.stack(&["container", "rm", "demo-redis"])?;
-        step("done: every container removed; state was kept under target/demo/root");
+        step("up: pull through the mirror, start redis, wait for it to be healthy, start web");
+        self.stack(&["-f", file, "up", "-d"])?;
+        step("the page, fetched twice from 127.0.0.1:8080: the count goes up");
+        for _ in 0..2 {
+            let page = fetch("127.0.0.1:8080", "/cgi-bin/visits")?;
+            println!("{}", page.trim_end());
+        }
+        step("what runs");
+        self.stack(&["-f", file, "ps"])?;
+        step("down: every container and network removed");
+        self.stack(&["-f", file, "down"])?;
         Ok(())
     }
 
@@ -114,4 +106,31 @@ fn step(what: &str) {
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// GET `path` from `addr` with a plain HTTP/1.0 request; the body, or an
+/// error naming what failed. Retries for a few seconds while web starts.
+fn fetch(addr: &str, path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let attempt = (|| -> std::io::Result<String> {
+            let mut conn = std::net::TcpStream::connect(addr)?;
+            conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+            write!(conn, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+            let mut reply = String::new();
+            conn.read_to_string(&mut reply)?;
+            Ok(reply)
+        })();
+        match attempt {
+            Ok(reply) => {
+                let body = reply.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+                return Ok(body.to_string());
+            }
+            Err(e) if std::time::Instant::now() >= deadline => {
+                return Err(format!("fetch http://{addr}{path}: {e}"))
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+    }
 }

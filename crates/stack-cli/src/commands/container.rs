@@ -79,17 +79,46 @@ enum Verb {
     },
 }
 
+/// Docker's STATUS column: `Up 3 seconds (healthy)`,
+/// `Restarting (1) 2 seconds ago`, `Exited (0) 5 minutes ago`.
 fn status_text(c: &ContainerSummary) -> String {
-    if c.status != "exited" {
-        return c.status.clone();
-    }
-    match (c.exit_code, c.oom_killed) {
-        (Some(code), true) => format!("exited ({code}, oom-killed)"),
-        (Some(code), false) => format!("exited ({code})"),
-        (None, _) => "exited".into(),
+    let since = |at: &Option<String>| {
+        at.as_deref()
+            .and_then(super::container_status::age)
+            .map(super::container_status::human_duration)
+    };
+    match c.status.as_str() {
+        "running" => {
+            let up = since(&c.started_at).unwrap_or_else(|| "Less than a second".into());
+            match &c.health {
+                Some(health) => format!("Up {up} ({health})"),
+                None => format!("Up {up}"),
+            }
+        }
+        "restarting" => {
+            let code = c.exit_code.unwrap_or(0);
+            match since(&c.finished_at) {
+                Some(ago) => format!("Restarting ({code}) {ago} ago"),
+                None => format!("Restarting ({code})"),
+            }
+        }
+        "exited" => {
+            let code = match (c.exit_code, c.oom_killed) {
+                (Some(code), true) => format!(" ({code}, oom-killed)"),
+                (Some(code), false) => format!(" ({code})"),
+                (None, _) => String::new(),
+            };
+            match since(&c.finished_at) {
+                Some(ago) => format!("Exited{code} {ago} ago"),
+                None => format!("Exited{code}"),
+            }
+        }
+        _ => "Created".into(),
     }
 }
 
+/// Every verb but `exec` goes through the daemon when one answers
+/// (`crate::switch`), else runs here; the output is the same.
 pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
     if let Verb::Exec { .. } = args.verb {
         return exec(host, args.verb);
@@ -105,20 +134,22 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             if !quiet {
                 let _ = writeln!(
                     out,
-                    "{:<12}  {:<24}  {:<28}  COMMAND",
-                    "CONTAINER ID", "NAME", "STATUS"
+                    "{:<12}  {:<24}  {:<28}  {:<24}  COMMAND",
+                    "CONTAINER ID", "NAME", "STATUS", "PORTS"
                 );
             }
             for c in via.list_containers(&filter)? {
+                let short = &c.id[..12.min(c.id.len())];
                 if quiet {
-                    let _ = writeln!(out, "{}", &c.id[..12.min(c.id.len())]);
+                    let _ = writeln!(out, "{short}");
                 } else {
                     let _ = writeln!(
                         out,
-                        "{:<12}  {:<24}  {:<28}  {}",
-                        &c.id[..12.min(c.id.len())],
+                        "{:<12}  {:<24}  {:<28}  {:<24}  {}",
+                        short,
                         c.name,
                         status_text(&c),
+                        c.ports,
                         c.command.join(" ")
                     );
                 }

@@ -1,18 +1,31 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod attach;
 mod config;
 mod container;
+mod container_status;
 mod daemon;
+mod down;
 mod events;
+mod exec;
 mod image;
 mod images;
 mod kube;
+mod lifecycle;
+mod logs;
+mod network;
 mod project;
+mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod run_supervise_args;
+mod stats;
+mod targets;
+mod top;
 mod unbuilt;
+mod up;
 mod version;
 
 use std::process::ExitCode;
@@ -26,31 +39,31 @@ use unbuilt::Unbuilt;
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and start the stack's containers, then supervise them.
-    Up(Unbuilt),
+    Up(Box<up::UpArgs>),
     /// Stop and remove the stack's containers and networks.
-    Down(Unbuilt),
+    Down(down::DownArgs),
     /// List the stack's containers.
-    Ps(Unbuilt),
+    Ps(ps::PsArgs),
     /// Show the stack's logs.
-    Logs(Unbuilt),
+    Logs(logs::LogsArgs),
     /// Run a command in a running service container.
-    Exec(Unbuilt),
+    Exec(exec::ExecArgs),
     /// Run a command in a new container.
     Run(Box<run::RunArgs>),
     /// Start existing containers of the stack.
-    Start(Unbuilt),
+    Start(lifecycle::StartArgs),
     /// Stop running containers of the stack.
-    Stop(Unbuilt),
+    Stop(lifecycle::StopArgs),
     /// Restart containers of the stack.
-    Restart(Unbuilt),
+    Restart(lifecycle::RestartArgs),
     /// Send a signal to containers of the stack.
-    Kill(Unbuilt),
+    Kill(lifecycle::KillArgs),
     /// Remove stopped containers of the stack.
-    Rm(Unbuilt),
+    Rm(lifecycle::RmArgs),
     /// Show the processes of the stack's containers.
-    Top(Unbuilt),
+    Top(top::TopArgs),
     /// Show resource usage of the stack's containers.
-    Stats(Unbuilt),
+    Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
     Port(Unbuilt),
     /// Stream the stack's events.
@@ -74,7 +87,7 @@ pub enum Command {
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
-    Network(Unbuilt),
+    Network(network::NetworkArgs),
     /// Manage volumes (create, ls, inspect, rm).
     Volume(Unbuilt),
     /// Run the stack on Kubernetes (render, apply, down).
@@ -87,6 +100,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
+        Command::Network(args) => network::run(&cli.host, args),
         Command::Pull(a) => pull::run(&cli.host, &a).map(|()| ExitCode::SUCCESS),
         Command::Images(a) => {
             images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
@@ -97,29 +111,26 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Rmi(a) => {
             rmi::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
-        Command::Events(a) => events::run(&cli.host, &a),
         Command::Daemon(a) => daemon::run(&cli.host, a),
         Command::Version => version::run(&cli.host),
         Command::Image(a) => {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Config(args) => config::run(&cli.project, args),
-        Command::Up(u)
-        | Command::Down(u)
-        | Command::Ps(u)
-        | Command::Logs(u)
-        | Command::Exec(u)
-        | Command::Start(u)
-        | Command::Stop(u)
-        | Command::Restart(u)
-        | Command::Kill(u)
-        | Command::Rm(u)
-        | Command::Top(u)
-        | Command::Stats(u)
-        | Command::Port(u)
-        | Command::Watch(u)
-        | Command::Network(u)
-        | Command::Volume(u) => Ok(u.report(name)),
+        Command::Up(args) => up::run(&cli.host, &cli.project, *args),
+        Command::Down(args) => down::run(&cli.host, &cli.project, args),
+        Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
+        Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
+        Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
+        Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
+        Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),
+        Command::Restart(a) => lifecycle::restart(&cli.host, &cli.project, a),
+        Command::Kill(a) => lifecycle::kill(&cli.host, &cli.project, a),
+        Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
+        Command::Top(a) => top::run(&cli.host, &cli.project, a),
+        Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
+        Command::Events(a) => events::run(&cli.host, &cli.project, a),
+        Command::Port(u) | Command::Watch(u) | Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
     }
 }

@@ -20,7 +20,6 @@ pub fn load_options(args: &ProjectArgs, services: &[String]) -> LoadOptions {
 
 /// Loads and validates the stack file; warnings go to stderr, errors come
 /// back as one diagnostic naming file, line and column.
-#[allow(dead_code)] // the project verbs are being built on it
 pub fn load(args: &ProjectArgs, services: &[String]) -> miette::Result<Project> {
     let project = stack_spec::load(&load_options(args, services))?;
     for warning in &project.warnings {
@@ -33,7 +32,6 @@ pub fn load(args: &ProjectArgs, services: &[String]) -> miette::Result<Project> 
 /// file (`down -p NAME`, `ps -p NAME`, `stop`…): `-p`, then
 /// `STACK_PROJECT_NAME`/`COMPOSE_PROJECT_NAME`, then the file's `name:` or
 /// its directory (which needs the file).
-#[allow(dead_code)] // the project verbs are being built on it
 pub fn name(args: &ProjectArgs) -> miette::Result<String> {
     if let Some(name) = &args.project_name {
         return Ok(name.clone());

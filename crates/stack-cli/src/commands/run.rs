@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use miette::{IntoDiagnostic, WrapErr};
-use stack_engine::containers::{Containers, ImageSource, ProcessOverrides, RunOptions};
+use stack_engine::containers::{
+    Containers, ImageSource, NetworkJoin, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions,
+};
 use stack_engine::paths::HostPaths;
 use stack_runtime::launch::Attach;
 use stack_runtime::spec::{Backend, SecuritySpec};
@@ -84,10 +86,29 @@ pub struct RunArgs {
     /// Allocate a pseudo-terminal.
     #[arg(short = 't', long)]
     tty: bool,
-    /// Network: only `none` until networks are built (an empty namespace
-    /// with loopback is what every container gets).
-    #[arg(long, default_value = "none")]
-    network: String,
+    /// Network to join (repeatable): a network's name, `none` (loopback
+    /// only), `host`, or `container:X`. Default: the `bridge` network.
+    #[arg(long = "network", alias = "net")]
+    networks: Vec<String>,
+    /// Another name for the container on its (first) network.
+    #[arg(long = "network-alias")]
+    network_aliases: Vec<String>,
+    /// Publish a port: [IP:][HOST:]CONTAINER[/PROTO], ranges allowed
+    /// (`-p` works too when given once).
+    #[arg(long = "publish")]
+    publish: Vec<String>,
+    /// IPv4 address on the (first) network.
+    #[arg(long)]
+    ip: Option<String>,
+    /// DNS server for the container's resolv.conf.
+    #[arg(long)]
+    dns: Vec<String>,
+    /// Extra /etc/hosts line: NAME:IP.
+    #[arg(long = "add-host")]
+    add_host: Vec<String>,
+    /// Host name inside the container (default: the short id).
+    #[arg(long)]
+    hostname: Option<String>,
     /// Container backend: stack (built in) or runc.
     #[arg(long)]
     runtime: Option<Backend>,
@@ -100,12 +121,64 @@ pub struct RunArgs {
     /// Seconds to wait for a stop before killing.
     #[arg(long)]
     stop_timeout: Option<u64>,
+    /// Restart policy and healthcheck.
+    #[command(flatten)]
+    supervise: super::run_supervise_args::SuperviseArgs,
     /// Use a directory as the root filesystem instead of an image.
     #[arg(long, value_name = "DIR")]
     rootfs: Option<PathBuf>,
+    #[command(flatten)]
+    labels: LabelArgs,
     /// IMAGE then CMD... (only CMD... with --rootfs).
     #[arg(allow_hyphen_values = true)]
     args: Vec<String>,
+}
+
+/// `--label`/`--label-file`: metadata on the container (Compose's
+/// project labels among them).
+#[derive(Debug, Args)]
+pub struct LabelArgs {
+    /// Set a label (`KEY=VALUE`, or `KEY` for an empty value); repeatable.
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    labels: Vec<String>,
+    /// Read labels from a file of `KEY=VALUE` lines (`#` starts a comment).
+    #[arg(long = "label-file", value_name = "FILE")]
+    label_files: Vec<PathBuf>,
+}
+
+impl LabelArgs {
+    /// The labels, files first, then `--label` (a later one wins).
+    fn to_map(&self) -> miette::Result<std::collections::BTreeMap<String, String>> {
+        let mut map = std::collections::BTreeMap::new();
+        for file in &self.label_files {
+            let text = std::fs::read_to_string(file)
+                .into_diagnostic()
+                .wrap_err_with(|| format!("label file {}", file.display()))?;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (k, v) = parse_label(line)
+                    .map_err(|e| miette::miette!("{}:{}: {e}", file.display(), n + 1))?;
+                map.insert(k, v);
+            }
+        }
+        for label in &self.labels {
+            let (k, v) = parse_label(label).map_err(|e| miette::miette!("--label: {e}"))?;
+            map.insert(k, v);
+        }
+        Ok(map)
+    }
+}
+
+/// `KEY=VALUE` or `KEY` (empty value), as Docker's labels.
+fn parse_label(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text.split_once('=').unwrap_or((text, ""));
+    if key.trim().is_empty() {
+        return Err(format!("{text:?}: the label has no key"));
+    }
+    Ok((key.trim().to_string(), value.to_string()))
 }
 
 /// Parses a signal name (`TERM`, `SIGTERM`) or number.
@@ -128,12 +201,22 @@ pub fn parse_signal(text: &str) -> miette::Result<nix::sys::signal::Signal> {
 }
 
 pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Result<ExitCode> {
-    if args.network != "none" {
-        miette::bail!(
-            "--network {}: only `none` is available in this version",
-            args.network
-        );
-    }
+    let mut publish = args.publish.clone();
+    publish.extend(short_publish(
+        project.project_name.as_deref(),
+        std::env::args(),
+    ));
+    let network = NetworkOptions {
+        mode: network_mode(&args.networks, &args.network_aliases, args.ip.as_deref())
+            .map_err(|e| miette::miette!("{e}"))?,
+        publish,
+        dns: args.dns.clone(),
+        extra_hosts: args.add_host.clone(),
+    };
+    let (restart, healthcheck) = args
+        .supervise
+        .to_spec(args.rm)
+        .map_err(|e| miette::miette!("stack run: {e}"))?;
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     let backend = match args.runtime {
@@ -213,10 +296,11 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         stop_signal,
         stop_timeout: args.stop_timeout,
         rlimits,
-        network: stack_engine::containers::NetworkOptions {
-            mode: stack_engine::containers::NetworkMode::None,
-            ..Default::default()
-        },
+        network,
+        hostname: args.hostname,
+        restart,
+        healthcheck,
+        labels: args.labels.to_map()?,
         ..Default::default()
     };
     let store = Containers::new(&paths);
@@ -279,6 +363,79 @@ fn proxy_signals(dir: stack_runtime::spec::ContainerDir) {
     });
 }
 
+/// `--network` values (with `--network-alias` and `--ip`, which apply to
+/// the first network) as a network mode.
+fn network_mode(
+    networks: &[String],
+    aliases: &[String],
+    ip: Option<&str>,
+) -> Result<NetworkMode, String> {
+    let ip = ip
+        .map(|ip| {
+            ip.parse::<std::net::Ipv4Addr>()
+                .map_err(|_| format!("--ip {ip:?} is not an IPv4 address"))
+        })
+        .transpose()?;
+    let special = |n: &str| n == "none" || n == "host" || n.starts_with("container:");
+    if networks.len() > 1 {
+        if let Some(n) = networks.iter().find(|n| special(n)) {
+            return Err(format!(
+                "--network {n} cannot be combined with other networks"
+            ));
+        }
+    }
+    let first = networks.first().map(String::as_str);
+    let joins_nothing = matches!(first, Some(n) if special(n));
+    if joins_nothing && (ip.is_some() || !aliases.is_empty()) {
+        return Err(format!(
+            "--ip and --network-alias need a network; --network {} has none",
+            first.unwrap_or_default()
+        ));
+    }
+    Ok(match first {
+        None if aliases.is_empty() && ip.is_none() => NetworkMode::Default,
+        None => NetworkMode::Networks(vec![NetworkJoin {
+            network: stack_engine::containers::network::DEFAULT_NETWORK.into(),
+            aliases: aliases.to_vec(),
+            ipv4_address: ip,
+        }]),
+        Some("none") => NetworkMode::None,
+        Some("host") => NetworkMode::Host,
+        Some(n) if n.starts_with("container:") => {
+            let other = &n["container:".len()..];
+            if other.is_empty() {
+                return Err("--network container: needs a container name or id".into());
+            }
+            NetworkMode::Container(other.to_string())
+        }
+        Some(_) => NetworkMode::Networks(
+            networks
+                .iter()
+                .enumerate()
+                .map(|(i, n)| NetworkJoin {
+                    network: n.clone(),
+                    aliases: if i == 0 { aliases.to_vec() } else { Vec::new() },
+                    ipv4_address: if i == 0 { ip } else { None },
+                })
+                .collect(),
+        ),
+    })
+}
+
+/// The value of a `-p` given after `run`: the global `-p` (project name)
+/// takes it while parsing, but after `run` it means a published port, as
+/// in `docker run -p`. Only one `-p` can pass the parser this way.
+fn short_publish(project_name: Option<&str>, argv: impl Iterator<Item = String>) -> Option<String> {
+    let value = project_name?;
+    let argv: Vec<String> = argv.collect();
+    let run_at = argv.iter().position(|a| a == "run")?;
+    let after = &argv[run_at + 1..];
+    let given_here = after.windows(2).any(|w| w[0] == "-p" && w[1] == value)
+        || after.iter().any(|a| a.strip_prefix("-p") == Some(value))
+        || after.iter().any(|a| a.strip_prefix("-p=") == Some(value));
+    given_here.then(|| value.to_string())
+}
+
 /// `nofile=1024:2048` or `nproc=512`.
 fn parse_ulimit(text: &str) -> miette::Result<stack_runtime::spec::Rlimit> {
     let bad = || miette::miette!("--ulimit {text:?}: expected NAME=SOFT[:HARD]");
@@ -323,5 +480,105 @@ impl Drop for RawTerminal {
             nix::sys::termios::SetArg::TCSANOW,
             &self.saved,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn network_flags() {
+        assert_eq!(network_mode(&[], &[], None), Ok(NetworkMode::Default));
+        assert_eq!(
+            network_mode(&strings(&["none"]), &[], None),
+            Ok(NetworkMode::None)
+        );
+        assert_eq!(
+            network_mode(&strings(&["host"]), &[], None),
+            Ok(NetworkMode::Host)
+        );
+        assert_eq!(
+            network_mode(&strings(&["container:web"]), &[], None),
+            Ok(NetworkMode::Container("web".into()))
+        );
+        let NetworkMode::Networks(joins) = network_mode(
+            &strings(&["front", "back"]),
+            &strings(&["api"]),
+            Some("10.5.0.9"),
+        )
+        .expect("two networks") else {
+            panic!("expected networks");
+        };
+        assert_eq!(joins.len(), 2);
+        assert_eq!(joins[0].aliases, strings(&["api"]));
+        assert_eq!(joins[0].ipv4_address, Some("10.5.0.9".parse().expect("ip")));
+        assert!(joins[1].aliases.is_empty() && joins[1].ipv4_address.is_none());
+        let NetworkMode::Networks(joins) =
+            network_mode(&[], &strings(&["db"]), None).expect("alias on the default network")
+        else {
+            panic!("expected networks");
+        };
+        assert_eq!(joins[0].network, "bridge");
+        assert!(network_mode(&strings(&["none", "front"]), &[], None).is_err());
+        assert!(network_mode(&strings(&["host"]), &[], Some("10.0.0.2")).is_err());
+        assert!(network_mode(&strings(&["front"]), &[], Some("ten")).is_err());
+        assert!(network_mode(&strings(&["container:"]), &[], None).is_err());
+    }
+
+    #[test]
+    fn short_publish_after_run_only() {
+        let argv = |v: &[&str]| strings(v).into_iter();
+        assert_eq!(
+            short_publish(
+                Some("8080:80"),
+                argv(&["stack", "run", "-p", "8080:80", "img"])
+            ),
+            Some("8080:80".into())
+        );
+        assert_eq!(
+            short_publish(
+                Some("53:53/udp"),
+                argv(&["stack", "run", "-p53:53/udp", "img"])
+            ),
+            Some("53:53/udp".into())
+        );
+        assert_eq!(
+            short_publish(Some("proj"), argv(&["stack", "-p", "proj", "run", "img"])),
+            None
+        );
+        assert_eq!(short_publish(None, argv(&["stack", "run", "img"])), None);
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn labels_from_files_then_flags() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("labels");
+        std::fs::write(
+            &file,
+            "# project\ncom.docker.compose.project=shop\nrole=db\n\nflag\n",
+        )
+        .expect("write");
+        let args = LabelArgs {
+            labels: vec!["role=web".into(), "x=a=b".into()],
+            label_files: vec![file.clone()],
+        };
+        let map = args.to_map().expect("labels");
+        assert_eq!(map["com.docker.compose.project"], "shop");
+        assert_eq!(map["role"], "web");
+        assert_eq!(map["x"], "a=b");
+        assert_eq!(map["flag"], "");
+        std::fs::write(&file, "ok=1\n=nokey\n").expect("write");
+        let err = args.to_map().expect_err("no key").to_string();
+        assert!(err.contains(":2:"), "{err}");
     }
 }

@@ -9,6 +9,7 @@
 //! (topmost first) and its config.
 
 mod image_config;
+pub mod network;
 mod options;
 
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub enum ContainerError {
     NameInUse(String),
     #[error(transparent)]
     Runtime(#[from] stack_runtime::Error),
+    #[error(transparent)]
+    Network(#[from] stack_net::NetError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -266,6 +269,11 @@ impl Containers {
             }
             None => format!("stack_{}", &id[..12]),
         };
+        let network = network::NetworkRequest::check(
+            &opts.network,
+            |n| network::network_exists(&self.state_root, n),
+            |c| self.find(c).is_ok(),
+        )?;
         let (lower_dirs, image) = match source {
             ImageSource::Image(reference) => resolve_image(&self.paths, &id, reference)?,
             ImageSource::Rootfs(dir) => {
@@ -336,18 +344,23 @@ impl Containers {
             stop_timeout: opts.stop_timeout.unwrap_or(10),
             runc_root: Some(self.run_dir.join("runc")),
             log_max_bytes: 10 << 20,
-            // Connected by the network step once it lands in `start`.
+            // Chosen at each start from the saved network request.
             network: stack_runtime::spec::NetworkNamespace::Private,
             labels: opts.labels.clone(),
             restart: opts.restart,
             healthcheck: opts.healthcheck.clone(),
+            on_removal: Vec::new(),
         };
         let dir = ContainerDir::new(self.base().join(&id));
         std::fs::create_dir_all(dir.path())
             .map_err(io(format!("create {}", dir.path().display())))?;
-        if let Err(err) = spec.save(&dir) {
+        if let Err(err) = spec
+            .save(&dir)
+            .map_err(ContainerError::from)
+            .and_then(|()| network.save(dir.path()))
+        {
             let _ = std::fs::remove_dir_all(dir.path());
-            return Err(err.into());
+            return Err(err);
         }
         Ok(ContainerRecord {
             dir,
@@ -367,13 +380,19 @@ impl Containers {
         attach: stack_runtime::launch::Attach,
     ) -> Result<stack_runtime::launch::Started, ContainerError> {
         let exe = std::env::current_exe().map_err(io("locate the stack binary"))?;
-        Ok(stack_runtime::launch::start(&exe, &record.dir, attach)?)
+        let mut record = record.clone();
+        let connected = network::connect(self, &mut record)?;
+        stack_runtime::launch::start(&exe, &record.dir, attach).map_err(|err| {
+            network::undo(self, &record, connected);
+            err.into()
+        })
     }
 
     /// Removes a container (killing it first when `force`) and everything
     /// that was set up for it.
     pub fn remove(&self, record: &ContainerRecord, force: bool) -> Result<(), ContainerError> {
-        Ok(stack_runtime::control::remove(&record.dir, force)?)
+        stack_runtime::control::remove(&record.dir, force)?;
+        network::release(&self.state_root, &self.run_dir, &record.spec.id)
     }
 }
 

@@ -5,63 +5,9 @@ use rusqlite::params;
 use super::error::SqlContext;
 use super::{Reader, StoreError, Writer};
 
-/// Health of a container that has a healthcheck.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HealthStatus {
-    Starting,
-    Healthy,
-    Unhealthy,
-}
-
-impl HealthStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HealthStatus::Starting => "starting",
-            HealthStatus::Healthy => "healthy",
-            HealthStatus::Unhealthy => "unhealthy",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<HealthStatus> {
-        Some(match s {
-            "starting" => HealthStatus::Starting,
-            "healthy" => HealthStatus::Healthy,
-            "unhealthy" => HealthStatus::Unhealthy,
-            _ => return None,
-        })
-    }
-}
-
-/// How one probe ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProbeOutcome {
-    Passed,
-    Failed,
-    TimedOut,
-    /// The probe could not be run at all (exec failed).
-    Error,
-}
-
-impl ProbeOutcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProbeOutcome::Passed => "passed",
-            ProbeOutcome::Failed => "failed",
-            ProbeOutcome::TimedOut => "timeout",
-            ProbeOutcome::Error => "error",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ProbeOutcome> {
-        Some(match s {
-            "passed" => ProbeOutcome::Passed,
-            "failed" => ProbeOutcome::Failed,
-            "timeout" => ProbeOutcome::TimedOut,
-            "error" => ProbeOutcome::Error,
-            _ => return None,
-        })
-    }
-}
+/// Defined with the supervision machines in the runtime (the monitor
+/// records them in `state.json`); the store keeps the same values.
+pub use stack_runtime::supervise::{HealthStatus, ProbeOutcome};
 
 /// One probe, as `inspect` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]

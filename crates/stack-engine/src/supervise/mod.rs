@@ -7,24 +7,23 @@
 //! deterministically and instantly. The reconciler feeds these machines the
 //! runtime's exit and health events and carries out what they decide.
 
-mod clock;
 mod from_spec;
 mod gate;
-mod health;
 mod persist;
-mod restart;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use persist::{probe_record, tracker_from_record, write_tracker_to};
+
 pub use from_spec::{healthcheck, restart_on_unhealthy, restart_policy, RESTART_ON_UNHEALTHY_KEY};
 pub use gate::{
     evaluate_dependency, wait_for_dependencies, Condition, Dependency, GateError, GateState,
     ReplicaObservation, ReplicaState, ServiceObservation, ServiceObserver, DEPENDENCY_POLL,
 };
-pub use health::{
+pub use stack_runtime::supervise::{Clock, ManualClock, SystemClock};
+pub use stack_runtime::supervise::{
     Exec, ExecResult, HealthMonitor, HealthTest, HealthTestError, Healthcheck, ProbeReport,
     HISTORY_KEPT,
 };
-pub use restart::{
+pub use stack_runtime::supervise::{
     ParseRestartPolicyError, RestartDecision, RestartPolicy, RestartTracker, BACKOFF_MAX,
     BACKOFF_START, UPTIME_RESET,
 };

@@ -42,44 +42,40 @@ impl ServiceObservation {
     }
 }
 
-impl RestartTracker {
-    /// Rebuilds the tracker of a stored container.
-    pub fn from_record(
-        record: &ContainerRecord,
-        policy: RestartPolicy,
-        restart_on_unhealthy: bool,
-    ) -> Self {
-        RestartTracker::restore(
-            policy,
-            restart_on_unhealthy,
-            record.restart_count,
-            record.exit_code,
-            record.manual_stop,
-        )
-    }
-
-    /// Copies the restart count, last exit code and manual stop into a
-    /// container row (written by the caller in its transaction).
-    pub fn write_to(&self, record: &mut ContainerRecord) {
-        record.restart_count = self.restart_count();
-        record.exit_code = self.last_exit_code();
-        record.manual_stop = self.manually_stopped();
-    }
+/// Rebuilds the restart tracker of a stored container.
+pub fn tracker_from_record(
+    record: &ContainerRecord,
+    policy: RestartPolicy,
+    restart_on_unhealthy: bool,
+) -> RestartTracker {
+    RestartTracker::restore(
+        policy,
+        restart_on_unhealthy,
+        record.restart_count,
+        record.exit_code,
+        record.manual_stop,
+    )
 }
 
-impl ProbeReport {
-    /// The stored form of a probe. Probe times are readings of the
-    /// supervisor's monotonic clock; `clock_origin_unix_ms` is the wall time
-    /// at which that clock read zero.
-    pub fn to_record(&self, clock_origin_unix_ms: i64) -> HealthProbeRecord {
-        let at = |d: Duration| clock_origin_unix_ms + d.as_millis() as i64;
-        HealthProbeRecord {
-            started_ms: at(self.started),
-            ended_ms: at(self.ended),
-            exit_code: self.exit_code,
-            outcome: self.outcome,
-            output: self.output.clone(),
-        }
+/// Copies the restart count, last exit code and manual stop into a
+/// container row (written by the caller in its transaction).
+pub fn write_tracker_to(tracker: &RestartTracker, record: &mut ContainerRecord) {
+    record.restart_count = tracker.restart_count();
+    record.exit_code = tracker.last_exit_code();
+    record.manual_stop = tracker.manually_stopped();
+}
+
+/// The stored form of a probe. Probe times are readings of the
+/// supervisor's monotonic clock; `clock_origin_unix_ms` is the wall time
+/// at which that clock read zero.
+pub fn probe_record(report: &ProbeReport, clock_origin_unix_ms: i64) -> HealthProbeRecord {
+    let at = |d: Duration| clock_origin_unix_ms + d.as_millis() as i64;
+    HealthProbeRecord {
+        started_ms: at(report.started),
+        ended_ms: at(report.ended),
+        exit_code: report.exit_code,
+        outcome: report.outcome,
+        output: report.output.clone(),
     }
 }
 
@@ -126,7 +122,7 @@ mod tests {
         tracker.exited(1, Duration::from_millis(5));
         tracker.started(Duration::from_millis(200));
         tracker.exited(1, Duration::from_millis(205));
-        tracker.write_to(&mut rec);
+        write_tracker_to(&tracker, &mut rec);
         store
             .write(|w| {
                 w.upsert_project(&ProjectRecord {
@@ -144,7 +140,7 @@ mod tests {
             .expect("read")
             .expect("row");
         assert_eq!((stored.restart_count, stored.exit_code), (2, Some(1)));
-        let mut resumed = RestartTracker::from_record(&stored, policy, false);
+        let mut resumed = tracker_from_record(&stored, policy, false);
         resumed.started(Duration::from_secs(1));
         assert!(matches!(
             resumed.exited(1, Duration::from_secs(2)),
@@ -200,7 +196,7 @@ mod tests {
             output: "PONG".into(),
             transition: Some(HealthStatus::Healthy),
         };
-        let stored = report.to_record(1_000_000);
+        let stored = probe_record(&report, 1_000_000);
         assert_eq!((stored.started_ms, stored.ended_ms), (1_001_500, 1_001_520));
         assert_eq!(stored.output, "PONG");
     }

@@ -68,6 +68,35 @@ impl DnsRegistry {
         }
     }
 
+    /// Replaces the whole table at once (a resolver reloading the
+    /// persisted records), so no lookup sees half of the old and new.
+    pub fn replace_all(
+        &self,
+        containers: Vec<(String, Vec<DnsEntry>)>,
+        internal: impl IntoIterator<Item = String>,
+    ) {
+        let containers = containers
+            .into_iter()
+            .map(|(id, entries)| {
+                let entries = entries
+                    .into_iter()
+                    .map(|e| DnsEntry {
+                        names: e.names.iter().map(|n| normalize(n)).collect(),
+                        ..e
+                    })
+                    .collect();
+                (id, entries)
+            })
+            .collect();
+        let table = Table {
+            containers,
+            internal: internal.into_iter().collect(),
+        };
+        if let Ok(mut current) = self.table.write() {
+            *current = table;
+        }
+    }
+
     pub fn remove_container(&self, container_id: &str) {
         if let Ok(mut table) = self.table.write() {
             table.containers.remove(container_id);

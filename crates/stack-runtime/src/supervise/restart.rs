@@ -30,18 +30,9 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 /// A run at least this long resets the delay to [`BACKOFF_START`].
 pub const UPTIME_RESET: Duration = Duration::from_secs(10);
 
-/// `restart:` of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RestartPolicy {
-    #[default]
-    No,
-    Always,
-    OnFailure {
-        /// `on-failure:N`; `None` retries forever.
-        max_retries: Option<u32>,
-    },
-    UnlessStopped,
-}
+/// The policy is the spec's own type (what `config.json` carries); its
+/// text form (`on-failure:3`) is parsed and printed here.
+pub use crate::spec::RestartPolicy;
 
 /// A `restart:` value that is not one of the four policies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -15,13 +15,75 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use super::Clock;
-use crate::store::{HealthStatus, ProbeOutcome};
 
 /// Probes kept per container, as Docker keeps.
 pub const HISTORY_KEPT: usize = 5;
 /// Output kept per probe, as Docker keeps.
 const OUTPUT_KEPT: usize = 4096;
+
+/// Health of a container that has a healthcheck.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+impl HealthStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HealthStatus::Starting => "starting",
+            HealthStatus::Healthy => "healthy",
+            HealthStatus::Unhealthy => "unhealthy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HealthStatus> {
+        Some(match s {
+            "starting" => HealthStatus::Starting,
+            "healthy" => HealthStatus::Healthy,
+            "unhealthy" => HealthStatus::Unhealthy,
+            _ => return None,
+        })
+    }
+}
+
+/// How one probe ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeOutcome {
+    Passed,
+    Failed,
+    #[serde(rename = "timeout")]
+    TimedOut,
+    /// The probe could not be run at all (exec failed).
+    Error,
+}
+
+impl ProbeOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeOutcome::Passed => "passed",
+            ProbeOutcome::Failed => "failed",
+            ProbeOutcome::TimedOut => "timeout",
+            ProbeOutcome::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProbeOutcome> {
+        Some(match s {
+            "passed" => ProbeOutcome::Passed,
+            "failed" => ProbeOutcome::Failed,
+            "timeout" => ProbeOutcome::TimedOut,
+            "error" => ProbeOutcome::Error,
+            _ => return None,
+        })
+    }
+}
 
 /// The `test:` of a healthcheck.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +238,14 @@ impl HealthMonitor {
     }
     pub fn failing_streak(&self) -> u32 {
         self.failing_streak
+    }
+    /// The command a probe runs.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+    /// How long a probe may run before it is killed.
+    pub fn timeout(&self) -> Duration {
+        self.check.timeout
     }
     pub fn next_probe_at(&self) -> Duration {
         self.next_probe_at

@@ -1,0 +1,110 @@
+//! `stack exec SERVICE CMD...`: a command in a running container of a
+//! service (replica `--index`, default 1), its exit code passed through
+//! as Compose does. The command shares this terminal's standard streams,
+//! so it is interactive whenever `stack` is.
+
+use std::process::{ExitCode, Stdio};
+
+use clap::Args;
+use miette::IntoDiagnostic;
+use stack_engine::project::ProjectError;
+use stack_runtime::exec::ExecRequest;
+use stack_runtime::state::Status;
+
+use crate::global::{HostArgs, ProjectArgs};
+
+use super::targets::targets;
+
+/// Arguments of `stack exec`.
+#[derive(Debug, Args)]
+#[command(trailing_var_arg = true)]
+pub struct ExecArgs {
+    /// Run the command in the background.
+    #[arg(short = 'd', long)]
+    detach: bool,
+    /// Keep stdin attached (the default, as Compose).
+    #[arg(short = 'i', long, default_value_t = true)]
+    interactive: bool,
+    /// Do not give the command this terminal (it gets no stdin).
+    #[arg(short = 'T', long = "no-TTY")]
+    no_tty: bool,
+    /// Accepted for Compose compatibility: the command shares this
+    /// terminal whenever stdin is one.
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Set an environment variable (`K=V`).
+    #[arg(short = 'e', long = "env", value_name = "K=V")]
+    env: Vec<String>,
+    /// User: name, uid, name:group or uid:gid.
+    #[arg(short = 'u', long)]
+    user: Option<String>,
+    /// Working directory inside the container.
+    #[arg(short = 'w', long)]
+    workdir: Option<String>,
+    /// Which replica of the service (container number).
+    #[arg(long, default_value_t = 1)]
+    index: u32,
+    /// Run with every capability and no confinement (not supported).
+    #[arg(long)]
+    privileged: bool,
+    service: String,
+    #[arg(allow_hyphen_values = true, required = true)]
+    command: Vec<String>,
+}
+
+pub fn run(host: &HostArgs, project: &ProjectArgs, args: ExecArgs) -> miette::Result<ExitCode> {
+    if args.privileged {
+        miette::bail!("exec --privileged is not supported");
+    }
+    let _ = (args.interactive, args.tty);
+    let services = [args.service.clone()];
+    let t = targets(host, project, &services)?;
+    let record = t
+        .selection
+        .replica(&args.service, args.index)
+        .into_diagnostic()?;
+    let running = stack_runtime::state::State::load(&record.dir)
+        .map(|s| s.effective_status() == Status::Running && s.container_alive())
+        .unwrap_or(false);
+    if !running {
+        return Err(ProjectError::NotRunning(args.service.clone())).into_diagnostic();
+    }
+    // KEY alone passes this environment's value on, as Compose does.
+    let env = args
+        .env
+        .iter()
+        .filter_map(|e| match e.split_once('=') {
+            Some(_) => Some(e.clone()),
+            None => std::env::var(e).ok().map(|v| format!("{e}={v}")),
+        })
+        .collect();
+    let request = ExecRequest {
+        args: args.command,
+        env,
+        user: args.user.unwrap_or_default(),
+        cwd: args.workdir.unwrap_or_default(),
+    };
+    let exe = std::env::current_exe().into_diagnostic()?;
+    let own_helper = record.spec.backend == stack_runtime::spec::Backend::Stack;
+    if args.detach || (args.no_tty && own_helper) {
+        // The exec helper directly, with the streams this mode wants.
+        let json = serde_json::to_string(&request).into_diagnostic()?;
+        let mut helper = std::process::Command::new(&exe);
+        helper
+            .arg(stack_runtime::launch::EXEC_MODE)
+            .arg(record.dir.path())
+            .arg(json)
+            .stdin(Stdio::null());
+        if args.detach {
+            helper.stdout(Stdio::null()).stderr(Stdio::null());
+            helper.spawn().into_diagnostic()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        let status = helper.status().into_diagnostic()?;
+        return Ok(ExitCode::from(
+            status.code().unwrap_or(255).clamp(0, 255) as u8
+        ));
+    }
+    let code = stack_runtime::exec::exec(&exe, &record.dir, &request).into_diagnostic()?;
+    Ok(ExitCode::from(code.clamp(0, 255) as u8))
+}

@@ -1,0 +1,100 @@
+//! Attached `stack up`: the merged, prefixed log stream and the exit code
+//! rules of `--abort-on-container-exit` and `--exit-code-from`; `logs`.
+
+mod run_support;
+mod up_support;
+
+use up_support::{describe, env};
+
+const STACK: &str = r#"
+name: demo
+services:
+  talker:
+    image: busybox
+    command: ["sh", "-c", "echo one; sleep 0.3; echo two; exit 3"]
+  sleeper:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+"#;
+
+#[test]
+fn abort_on_container_exit_stops_everything_and_returns_the_code() {
+    let Some(e) = env(false) else { return };
+    e.write(STACK);
+    let out = e.stack(&["up", "--abort-on-container-exit"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("talker-1   | one\n"), "{stdout}");
+    let one = stdout.find("| one").expect("one");
+    let two = stdout.find("| two").expect("two");
+    assert!(one < two, "{stdout}");
+    for c in e.ps() {
+        assert_eq!(c["State"], "exited", "{c}");
+    }
+
+    // logs: merged with prefixes, or bare; --tail per container.
+    let (logs, _) = e.ok(&["logs", "talker"]);
+    assert_eq!(logs, "talker-1  | one\ntalker-1  | two\n");
+    let (logs, _) = e.ok(&["logs", "--no-log-prefix", "--tail", "1", "talker"]);
+    assert_eq!(logs, "two\n");
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn exit_code_from_returns_that_services_code() {
+    let Some(e) = env(false) else { return };
+    e.write(STACK);
+    let out = e.stack(&["up", "--exit-code-from", "sleeper"]);
+    // sleeper was stopped by the abort: SIGTERM ignored by PID 1, then
+    // SIGKILL after its grace period.
+    let code = out.status.code();
+    assert!(code == Some(137) || code == Some(143), "{}", describe(&out));
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn ctrl_c_stops_the_stack_gracefully() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 0.1; done"]
+"#,
+    );
+    let file = e.dir.join("compose.yaml");
+    let child =
+        e.sb.command(run_support::stack_bin())
+            .args(["-f", file.to_str().expect("path"), "up"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn up");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !e.ps().iter().any(|c| c["State"] == "running") {
+        assert!(std::time::Instant::now() < deadline, "app never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("wait up");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("app-1  | ready"), "{stdout}");
+    assert!(stdout.contains("app-1  | bye"), "graceful stop: {stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Gracefully stopping"));
+    let app = &e.ps()[0];
+    assert_eq!(app["State"], "exited", "{app}");
+    assert_eq!(app["ExitCode"], 0, "{app}");
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}

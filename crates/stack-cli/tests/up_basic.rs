@@ -1,0 +1,161 @@
+//! `stack up` / `ps` / `down` end to end on busybox stacks: dependency
+//! order, recreation of only what changed (with the reason printed),
+//! scale with stable numbers, orphans, and nothing left after `down`.
+
+mod run_support;
+mod up_support;
+
+use up_support::env;
+
+const TWO_SERVICES: &str = r#"
+name: demo
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "date +%s%N > /tmp/started; sleep 1000"]
+    stop_grace_period: 1s
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    environment:
+      DEBUG: "0"
+    depends_on: [db]
+    stop_grace_period: 1s
+"#;
+
+#[test]
+fn up_detached_ps_and_down_leave_nothing() {
+    let Some(e) = env(false) else { return };
+    e.write(TWO_SERVICES);
+    let (_, err) = e.ok(&["up", "-d"]);
+    // Dependency order: db is created before web.
+    let db_at = err.find("create db-1").expect(&err);
+    let web_at = err.find("create web-1").expect(&err);
+    assert!(db_at < web_at, "{err}");
+    assert_eq!(e.names(), vec!["demo-db-1", "demo-web-1"]);
+    for c in e.ps() {
+        assert_eq!(c["State"], "running", "{c}");
+    }
+    // A second `up` changes nothing.
+    let (out, _) = e.ok(&["up", "--dry-run"]);
+    assert!(out.contains("0 actions, 2 up to date"), "{out}");
+
+    // `ps` and `down` work without the stack file.
+    let out = run_support::stack(&e.sb, &["-p", "demo", "ps", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let out = run_support::stack(&e.sb, &["-p", "demo", "down", "-t", "0"]);
+    assert!(out.status.success(), "{}", run_support::describe(&out));
+    assert_eq!(e.container_dirs(), 0);
+    // The engine announced what it did.
+    let events = std::fs::read_to_string(e.sb.state_root.join("events.jsonl")).expect("events");
+    for action in ["create", "stop", "destroy"] {
+        let needle = format!("\"action\":\"{action}\"");
+        let n = events
+            .lines()
+            .filter(|l| l.contains(&needle) && l.contains("\"type\":\"container\""))
+            .count();
+        assert_eq!(n, 2, "{action} events: {events}");
+    }
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn a_changed_environment_recreates_only_that_service_and_says_why() {
+    let Some(e) = env(false) else { return };
+    e.write(TWO_SERVICES);
+    e.ok(&["up", "-d"]);
+    let before = e.ps();
+    let id_of = |ps: &[serde_json::Value], name: &str| {
+        ps.iter()
+            .find(|c| c["Name"] == name)
+            .map(|c| c["ID"].as_str().expect("id").to_string())
+            .expect(name)
+    };
+    e.write(&TWO_SERVICES.replace("DEBUG: \"0\"", "DEBUG: \"1\""));
+    let (_, err) = e.ok(&["up", "-d"]);
+    assert!(
+        err.contains("recreate web-1: environment.DEBUG changed"),
+        "{err}"
+    );
+    assert!(!err.contains("db-1"), "db must be left alone: {err}");
+    let after = e.ps();
+    assert_eq!(id_of(&before, "demo-db-1"), id_of(&after, "demo-db-1"));
+    assert_ne!(id_of(&before, "demo-web-1"), id_of(&after, "demo-web-1"));
+    e.ok(&["down", "-t", "0"]);
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn scale_keeps_numbers_and_orphans_go_with_remove_orphans() {
+    let Some(e) = env(false) else { return };
+    e.write(TWO_SERVICES);
+    e.ok(&["up", "-d", "--scale", "web=3"]);
+    assert_eq!(
+        e.names(),
+        vec!["demo-db-1", "demo-web-1", "demo-web-2", "demo-web-3"]
+    );
+    e.ok(&["up", "-d", "--scale", "web=2"]);
+    assert_eq!(e.names(), vec!["demo-db-1", "demo-web-1", "demo-web-2"]);
+    e.ok(&["up", "-d", "--scale", "web=3"]);
+    assert_eq!(
+        e.names(),
+        vec!["demo-db-1", "demo-web-1", "demo-web-2", "demo-web-3"]
+    );
+
+    // db leaves the file: an orphan, kept with a warning, then removed.
+    e.write(
+        r#"
+name: demo
+services:
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    environment:
+      DEBUG: "0"
+    stop_grace_period: 1s
+"#,
+    );
+    let (_, err) = e.ok(&["up", "-d", "--scale", "web=3"]);
+    assert!(err.contains("orphan"), "{err}");
+    assert!(e.names().contains(&"demo-db-1".to_string()));
+    e.ok(&["up", "-d", "--scale", "web=3", "--remove-orphans"]);
+    assert!(!e.names().contains(&"demo-db-1".to_string()));
+    e.ok(&["down", "-t", "0"]);
+    assert_eq!(e.container_dirs(), 0);
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn named_volumes_outlive_down_unless_v_and_wait_returns_once_running() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  app:
+    image: busybox
+    command: ["sh", "-c", "echo kept >> /data/lines; sleep 1000"]
+    stop_grace_period: 1s
+    volumes:
+      - data:/data
+volumes:
+  data: {}
+"#,
+    );
+    e.ok(&["up", "-d", "--wait"]);
+    assert_eq!(e.ps()[0]["State"], "running");
+    let lines = e.sb.state_root.join("volumes/demo_data/_data/lines");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !lines.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    e.ok(&["down", "-t", "0"]);
+    assert!(lines.exists(), "down without -v keeps the volume");
+    e.ok(&["up", "-d"]);
+    e.ok(&["down", "-t", "0", "-v"]);
+    assert!(
+        !e.sb.state_root.join("volumes/demo_data").exists(),
+        "down -v removes it"
+    );
+    e.sb.assert_no_leaks();
+}

@@ -1,0 +1,395 @@
+//! The real [`Steps`]: images through [`Images`], containers through
+//! [`Containers::create`]/`start`/`remove`, each change recorded in the
+//! store in one transaction and announced in the event log.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use stack_runtime::event_log::{self, EventRecord};
+use stack_runtime::launch::Attach;
+use stack_runtime::spec::{ContainerDir, ContainerSpec};
+use stack_runtime::state::State;
+use stack_spec::Project;
+
+use super::gate::HostObserver;
+use super::observe::store_state;
+use super::run_plan::Steps;
+use super::service_options::{run_options, Slot};
+use super::Host;
+use crate::containers::{ContainerRecord, ImageSource, NetworkMode};
+use crate::images::{Images, Reference};
+use crate::plan::DesiredProject;
+use crate::store::{self, ContainerState, NetworkRecord, VolumeRecord};
+use crate::supervise::{self, Dependency, SystemClock};
+
+/// Until project networks are wired into `Containers::start`, containers
+/// get only loopback and a network is only recorded in the store, so
+/// `down` still finds and forgets it. Set to `false` once networks land.
+pub const NETWORKS_PENDING: bool = true;
+
+/// How often a waiting `depends_on` gate looks again. Reading a few
+/// `state.json` files is cheap; Compose's 500 ms shows in every start.
+const GATE_POLL: Duration = Duration::from_millis(50);
+
+/// The steps of one `up` or `down` of one project.
+pub struct HostSteps<'a> {
+    pub host: &'a Host,
+    /// `None` for `down` without a stack file.
+    pub project: Option<&'a Project>,
+    pub desired: Option<&'a DesiredProject>,
+    pub project_name: &'a str,
+    /// `-t`: overrides each container's stop grace period.
+    pub stop_timeout: Option<Duration>,
+    /// Reference as written -> digest, filled as images are resolved.
+    pub digests: Mutex<BTreeMap<String, String>>,
+    images: Mutex<Option<std::sync::Arc<Images>>>,
+}
+
+impl<'a> HostSteps<'a> {
+    pub fn new(
+        host: &'a Host,
+        project: Option<&'a Project>,
+        desired: Option<&'a DesiredProject>,
+        project_name: &'a str,
+    ) -> HostSteps<'a> {
+        HostSteps {
+            host,
+            project,
+            desired,
+            project_name,
+            stop_timeout: None,
+            digests: Mutex::new(BTreeMap::new()),
+            images: Mutex::new(None),
+        }
+    }
+
+    fn images(&self) -> Result<std::sync::Arc<Images>, String> {
+        let mut slot = self.images.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(images) = slot.as_ref() {
+            return Ok(images.clone());
+        }
+        let images = Images::open(&self.host.paths, &self.host.config)
+            .map_err(|e| format!("open the image store: {e}"))?;
+        let images = std::sync::Arc::new(images);
+        *slot = Some(images.clone());
+        Ok(images)
+    }
+
+    /// The digest of `reference` as present locally, if it is.
+    pub fn local_digest(&self, reference: &str) -> Option<String> {
+        let images = self.images().ok()?;
+        let image = images.store().find(reference).ok()?;
+        let digest = image.manifest.to_string();
+        self.digests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(reference.to_string(), digest.clone());
+        Some(digest)
+    }
+
+    /// The record of container `id`, read from its directory directly (a
+    /// lookup through the whole list would make big stacks quadratic).
+    fn record(&self, id: &str) -> Result<Option<ContainerRecord>, String> {
+        let dir = ContainerDir::new(self.host.paths.state_root.join("containers").join(id));
+        if !dir.spec().exists() {
+            return Ok(None);
+        }
+        let spec = ContainerSpec::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
+        let state = State::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
+        Ok(Some(ContainerRecord { dir, spec, state }))
+    }
+
+    fn event(&self, record: &ContainerRecord, action: &str) {
+        let mut event = EventRecord::now("container", action, &record.spec.id, &record.spec.name);
+        for (k, v) in &record.spec.labels {
+            event = event.with(k, v.clone());
+        }
+        let _ = event_log::append(&self.host.paths.state_root, &event);
+    }
+
+    /// Starts a created container and records its new state; a container
+    /// that cannot start is removed again, so nothing is left half-made.
+    fn launch(&self, record: &ContainerRecord, fresh: bool) -> Result<(), String> {
+        let name = &record.spec.name;
+        if let Err(err) = self.host.containers.start(record, Attach::Detached) {
+            if fresh {
+                let _ = self.host.containers.remove(record, true);
+                let _ = self
+                    .host
+                    .store
+                    .write(|w| w.remove_container(&record.spec.id));
+                self.event(record, "destroy");
+            }
+            return Err(format!("start {name}: {err}"));
+        }
+        let now = store::now_ms();
+        let current = self
+            .record(&record.spec.id)?
+            .ok_or_else(|| format!("{name} is gone"))?;
+        self.host
+            .store
+            .write(|w| {
+                if let Some(mut row) = w.read().container(&record.spec.id)? {
+                    row.state = store_state(&current);
+                    row.pid = current.state.pid;
+                    row.exit_code = current.state.exit_code;
+                    row.started_at_ms = Some(now);
+                    row.manual_stop = false;
+                    w.update_container(&row)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("record {name}: {e}"))
+    }
+
+    fn stop(&self, record: &ContainerRecord) -> Result<(), String> {
+        if record.state.effective_status() != stack_runtime::state::Status::Running {
+            return Ok(());
+        }
+        let grace = self
+            .stop_timeout
+            .unwrap_or(Duration::from_secs(record.spec.stop_timeout));
+        stack_runtime::control::stop(&record.dir, grace)
+            .map_err(|e| format!("stop {}: {e}", record.spec.name))?;
+        self.event(record, "stop");
+        Ok(())
+    }
+}
+
+impl Steps for HostSteps<'_> {
+    fn pull(&self, reference: &str) -> Result<(), String> {
+        let images = self.images()?;
+        let parsed = Reference::parse(reference).map_err(|e| format!("image {reference}: {e}"))?;
+        let progress = crate::images::progress::for_stderr();
+        images
+            .pull(&[parsed], progress.as_ref(), |_| {})
+            .map_err(|e| format!("pull {reference}: {e}"))?;
+        self.local_digest(reference);
+        Ok(())
+    }
+
+    fn create_network(&self, key: &str, name: &str) -> Result<(), String> {
+        let config = self
+            .desired
+            .and_then(|d| d.networks.get(key))
+            .map(|n| n.config.clone())
+            .unwrap_or_default();
+        let row = NetworkRecord {
+            name: name.to_string(),
+            project: Some(self.project_name.to_string()),
+            key: key.to_string(),
+            driver: "bridge".into(),
+            config_hash: config.hash(),
+            config_fields: config.as_map().clone(),
+            subnet: None,
+            gateway: None,
+            bridge: None,
+            external: false,
+            created_at_ms: store::now_ms(),
+        };
+        self.host
+            .store
+            .write(|w| {
+                if w.read().network(name)?.is_none() {
+                    w.insert_network(&row)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("network {name}: {e}"))?;
+        let _ = event_log::append(
+            &self.host.paths.state_root,
+            &EventRecord::now("network", "create", name, name),
+        );
+        Ok(())
+    }
+
+    fn remove_network(&self, name: &str) -> Result<(), String> {
+        self.host
+            .store
+            .write(|w| w.remove_network(name).map(|_| ()))
+            .map_err(|e| format!("network {name}: {e}"))?;
+        let _ = event_log::append(
+            &self.host.paths.state_root,
+            &EventRecord::now("network", "destroy", name, name),
+        );
+        Ok(())
+    }
+
+    fn create_volume(&self, key: &str, name: &str) -> Result<(), String> {
+        let data = self.host.volume_dir(name).join("_data");
+        std::fs::create_dir_all(&data).map_err(|e| format!("volume {name}: {e}"))?;
+        let config = self
+            .desired
+            .and_then(|d| d.volumes.get(key))
+            .map(|v| v.config.clone())
+            .unwrap_or_default();
+        let row = VolumeRecord {
+            name: name.to_string(),
+            project: Some(self.project_name.to_string()),
+            key: key.to_string(),
+            driver: "local".into(),
+            config_hash: config.hash(),
+            config_fields: config.as_map().clone(),
+            external: false,
+            created_at_ms: store::now_ms(),
+        };
+        self.host
+            .store
+            .write(|w| {
+                if w.read().volume(name)?.is_none() {
+                    w.insert_volume(&row)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("volume {name}: {e}"))?;
+        let _ = event_log::append(
+            &self.host.paths.state_root,
+            &EventRecord::now("volume", "create", name, name),
+        );
+        Ok(())
+    }
+
+    fn remove_volume(&self, name: &str) -> Result<(), String> {
+        let dir = self.host.volume_dir(name);
+        if dir.exists() {
+            stack_runtime::fsutil::remove_tree(&dir).map_err(|e| format!("volume {name}: {e}"))?;
+        }
+        self.host
+            .store
+            .write(|w| w.remove_volume(name).map(|_| ()))
+            .map_err(|e| format!("volume {name}: {e}"))?;
+        let _ = event_log::append(
+            &self.host.paths.state_root,
+            &EventRecord::now("volume", "destroy", name, name),
+        );
+        Ok(())
+    }
+
+    fn gate(&self, service: &str) -> Result<Vec<String>, String> {
+        let Some(desired) = self.desired.and_then(|d| d.services.get(service)) else {
+            return Ok(Vec::new());
+        };
+        if desired.depends_on.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deps: Vec<Dependency> = desired
+            .depends_on
+            .iter()
+            .map(|d| Dependency {
+                service: d.service.clone(),
+                condition: d.condition,
+                required: d.required,
+            })
+            .collect();
+        let mut observer = HostObserver {
+            containers: &self.host.containers,
+            store: &self.host.store,
+            project: self.project_name,
+        };
+        supervise::wait_for_dependencies(&deps, &mut observer, &SystemClock::new(), GATE_POLL, None)
+            .map_err(|e| format!("service {service}: {e}"))
+    }
+
+    fn create_container(&self, service: &str, replica: u32, name: &str) -> Result<(), String> {
+        let (Some(project), Some(desired)) = (
+            self.project,
+            self.desired.and_then(|d| d.services.get(service)),
+        ) else {
+            return Err(format!("service {service} is not in the stack file"));
+        };
+        let spec = project
+            .services
+            .get(service)
+            .ok_or_else(|| format!("service {service} is not in the stack file"))?;
+        let hash = desired.config.hash();
+        let digest = self.local_digest(&desired.image);
+        let slot = Slot {
+            name,
+            replica,
+            config_hash: &hash,
+            image_digest: digest.as_deref(),
+        };
+        let mut opts = run_options(project, spec, &slot)?;
+        opts.backend = self.host.backend;
+        if NETWORKS_PENDING && matches!(opts.network.mode, NetworkMode::Networks(_)) {
+            opts.network.mode = NetworkMode::None;
+        }
+        let record = self
+            .host
+            .containers
+            .create(&ImageSource::Image(desired.image.clone()), &opts)
+            .map_err(|e| format!("create {name}: {e}"))?;
+        let row = store::ContainerRecord {
+            id: record.spec.id.clone(),
+            project: self.project_name.to_string(),
+            service: service.to_string(),
+            replica,
+            name: name.to_string(),
+            oneoff: false,
+            config_hash: hash,
+            config_fields: desired.config.as_map().clone(),
+            image_ref: desired.image.clone(),
+            image_digest: digest,
+            state: ContainerState::Created,
+            health: None,
+            pid: None,
+            exit_code: None,
+            restart_count: 0,
+            manual_stop: false,
+            created_at_ms: store::now_ms(),
+            started_at_ms: None,
+            finished_at_ms: None,
+            depends_on: desired
+                .depends_on
+                .iter()
+                .map(|d| d.service.clone())
+                .collect(),
+        };
+        if let Err(e) = self.host.store.write(|w| w.insert_container(&row)) {
+            let _ = self.host.containers.remove(&record, true);
+            return Err(format!("record {name}: {e}"));
+        }
+        self.event(&record, "create");
+        self.launch(&record, true)
+    }
+
+    fn start_container(&self, id: &str) -> Result<(), String> {
+        let record = self
+            .record(id)?
+            .ok_or_else(|| format!("container {id} is gone"))?;
+        if record.state.effective_status() == stack_runtime::state::Status::Running {
+            return Ok(());
+        }
+        self.launch(&record, false)
+    }
+
+    fn restart_container(&self, id: &str) -> Result<(), String> {
+        let record = self
+            .record(id)?
+            .ok_or_else(|| format!("container {id} is gone"))?;
+        self.stop(&record)?;
+        let record = self
+            .record(id)?
+            .ok_or_else(|| format!("container {id} is gone"))?;
+        self.launch(&record, false)
+    }
+
+    fn remove_container(&self, id: &str) -> Result<(), String> {
+        if let Some(record) = self.record(id)? {
+            self.stop(&record)?;
+            self.host
+                .containers
+                .remove(&record, true)
+                .map_err(|e| format!("remove {}: {e}", record.spec.name))?;
+            self.event(&record, "destroy");
+        }
+        self.host
+            .store
+            .write(|w| {
+                w.release_ips(id)?;
+                w.remove_container(id).map(|_| ())
+            })
+            .map_err(|e| format!("forget container {id}: {e}"))
+    }
+}

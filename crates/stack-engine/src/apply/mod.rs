@@ -1,0 +1,251 @@
+//! Applying a plan on this host: `stack up` and `stack down`.
+//!
+//! `up`: reconcile the store with the container records, plan, pull what
+//! is missing (in parallel), plan again with the digests now present, then
+//! create networks and volumes and the containers wave by wave in
+//! dependency order, each wave gated on its `depends_on` conditions.
+//! `down`: the same reconciliation, then the down plan, in reverse order.
+//!
+//! Every caller gets the [`Plan`] back before anything runs, so `--dry-run`
+//! prints exactly what would be done.
+
+mod gate;
+mod host_steps;
+mod observe;
+mod run_plan;
+mod service_options;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use stack_runtime::spec::Backend;
+use stack_spec::Project;
+
+pub use gate::{health_of, replica_observation, HostObserver};
+pub use host_steps::{HostSteps, NETWORKS_PENDING};
+pub use observe::{observe, reconcile, store_state, Reconciled};
+pub use run_plan::{run_plan, Outcome, Report, Steps};
+pub use service_options::{
+    depends_on_from_label, port_text, run_options, signal_number, Slot, DEPENDS_ON_LABEL,
+    IMAGE_LABEL,
+};
+
+use crate::config::Config;
+use crate::containers::Containers;
+use crate::paths::HostPaths;
+use crate::plan::{
+    self, plan_down, Action, ActionKind, DesiredProject, DownOptions, Plan, PlanError, PlanOptions,
+    PullPolicy,
+};
+use crate::store::{ProjectRecord, Store, StoreError};
+
+/// Why `up` or `down` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("{0}")]
+    Config(String),
+    /// Some actions failed; the report says which.
+    #[error("{}", failures_text(.0))]
+    Failed(Report),
+}
+
+fn failures_text(report: &Report) -> String {
+    let mut lines: Vec<String> = report
+        .failures
+        .iter()
+        .map(|(action, err)| format!("{action}: {err}"))
+        .collect();
+    if report.skipped > 0 {
+        lines.push(format!("{} later actions not run", report.skipped));
+    }
+    lines.join("\n")
+}
+
+/// What `up` and `down` work with on this host.
+pub struct Host {
+    pub paths: HostPaths,
+    pub config: Config,
+    pub containers: Containers,
+    pub store: Store,
+    /// The configured default container backend.
+    pub backend: Backend,
+}
+
+impl Host {
+    pub fn open(paths: &HostPaths) -> Result<Host, ApplyError> {
+        let config =
+            Config::load(&paths.config_file).map_err(|e| ApplyError::Config(e.to_string()))?;
+        let backend = config.runtime.default.parse().map_err(|e: String| {
+            ApplyError::Config(format!("{}: {e}", paths.config_file.display()))
+        })?;
+        Ok(Host {
+            containers: Containers::new(paths),
+            store: Store::open(&paths.state_root)?,
+            paths: paths.clone(),
+            config,
+            backend,
+        })
+    }
+
+    /// Directory of a named volume (`_data` inside holds its files).
+    pub fn volume_dir(&self, name: &str) -> PathBuf {
+        self.paths.state_root.join("volumes").join(name)
+    }
+}
+
+/// The flags of `stack up` that are not planning options.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    pub plan: PlanOptions,
+    /// Actions run at once within a wave.
+    pub parallel: usize,
+}
+
+/// A sensible number of actions at once: container starts mostly wait on
+/// the kernel (mounts, clone, exec), so a few per CPU keep it busy without
+/// the stalls unbounded parallelism gives on big stacks.
+pub fn default_parallelism() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (cpus * 4).clamp(4, 64)
+}
+
+/// The planner's view of `project` and the images it names that are present.
+pub struct Prepared {
+    pub desired: DesiredProject,
+    pub plan: Plan,
+    pub reconciled: Reconciled,
+}
+
+/// Reconciles and plans `up` without changing anything but the store's
+/// view of what exists (`--dry-run` stops here).
+pub fn prepare_up(
+    host: &Host,
+    project: &Project,
+    opts: &PlanOptions,
+) -> Result<Prepared, ApplyError> {
+    let desired = plan::desired_from_spec(project)?;
+    let (reconciled, _) = reconcile(&host.store, &host.containers, &project.name)?;
+    let steps = HostSteps::new(host, Some(project), Some(&desired), &project.name);
+    let digests = local_digests(&steps, &desired);
+    let observed = observe(&host.store, &project.name, &digests)?;
+    let plan = plan::plan(&desired, &observed, opts)?;
+    Ok(Prepared {
+        desired,
+        plan,
+        reconciled,
+    })
+}
+
+fn local_digests(steps: &HostSteps<'_>, desired: &DesiredProject) -> BTreeMap<String, String> {
+    let images: BTreeSet<&str> = desired
+        .services
+        .values()
+        .map(|s| s.image.as_str())
+        .collect();
+    images
+        .into_iter()
+        .filter_map(|i| steps.local_digest(i).map(|d| (i.to_string(), d)))
+        .collect()
+}
+
+/// Runs `up` from a prepared plan: pulls first, then plans again (a pull
+/// may change a digest, which then shows as `image changed`), then the
+/// rest. Returns the plan that was carried out and its report.
+pub fn up(
+    host: &Host,
+    project: &Project,
+    prepared: Prepared,
+    opts: &UpOptions,
+    progress: &(dyn Fn(&Action, &Outcome) + Sync),
+) -> Result<(Plan, Report), ApplyError> {
+    upsert_project(host, project)?;
+    let steps = HostSteps::new(host, Some(project), Some(&prepared.desired), &project.name);
+    let pulls = Plan {
+        actions: prepared
+            .plan
+            .actions
+            .iter()
+            .filter(|a| matches!(a.kind, ActionKind::PullImage { .. }))
+            .cloned()
+            .collect(),
+        ..prepared.plan.clone()
+    };
+    let mut plan = prepared.plan;
+    if !pulls.is_empty() {
+        let report = run_plan(&pulls, &steps, opts.parallel, progress);
+        if !report.ok() {
+            return Err(ApplyError::Failed(report));
+        }
+        let digests = local_digests(&steps, &prepared.desired);
+        let observed = observe(&host.store, &project.name, &digests)?;
+        let mut again = opts.plan.clone();
+        // What had to be pulled now is; `always` must not pull twice.
+        again.pull = Some(PullPolicy::Missing);
+        plan = plan::plan(&prepared.desired, &observed, &again)?;
+    }
+    let report = run_plan(&plan, &steps, opts.parallel, progress);
+    if !report.ok() {
+        return Err(ApplyError::Failed(report));
+    }
+    Ok((plan, report))
+}
+
+fn upsert_project(host: &Host, project: &Project) -> Result<(), ApplyError> {
+    let now = crate::store::now_ms();
+    let record = ProjectRecord {
+        name: project.name.clone(),
+        working_dir: Some(project.working_dir.display().to_string()),
+        config_files: project
+            .config_files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect(),
+        created_at_ms: now,
+        updated_at_ms: now,
+    };
+    host.store.write(|w| w.upsert_project(&record))?;
+    Ok(())
+}
+
+/// The plan of `down` for `project_name` (no stack file needed).
+pub fn prepare_down(
+    host: &Host,
+    project_name: &str,
+    opts: &DownOptions,
+) -> Result<Plan, ApplyError> {
+    reconcile(&host.store, &host.containers, project_name)?;
+    let observed = observe(&host.store, project_name, &BTreeMap::new())?;
+    Ok(plan_down(project_name, &observed, opts))
+}
+
+/// Carries out a down plan; forgets the project once nothing of it is left.
+pub fn down(
+    host: &Host,
+    plan: &Plan,
+    stop_timeout: Option<Duration>,
+    parallel: usize,
+    progress: &(dyn Fn(&Action, &Outcome) + Sync),
+) -> Result<Report, ApplyError> {
+    let mut steps = HostSteps::new(host, None, None, &plan.project);
+    steps.stop_timeout = stop_timeout;
+    let report = run_plan(plan, &steps, parallel, progress);
+    if !report.ok() {
+        return Err(ApplyError::Failed(report));
+    }
+    host.store.write(|w| {
+        let r = w.read();
+        let empty = r.containers_of(&plan.project)?.is_empty()
+            && r.networks_of(&plan.project)?.is_empty()
+            && r.volumes_of(&plan.project)?.is_empty();
+        if empty {
+            w.remove_project(&plan.project)?;
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}

@@ -1,0 +1,144 @@
+//! A container's networking as `container inspect` and `container ls` show
+//! it: its mode, one entry per interface, and its published ports.
+
+use serde::Serialize;
+use stack_net::PortMapping;
+
+use super::{NetworkRequest, RequestedMode};
+use crate::containers::ContainerRecord;
+
+/// `NetworkSettings` of `container inspect`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NetworkView {
+    /// `bridge` networks by name, `none`, `host` or `container:X`.
+    pub network_mode: String,
+    pub networks: Vec<InterfaceView>,
+    pub ports: Vec<PortMapping>,
+}
+
+/// One interface of the container.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InterfaceView {
+    pub network: String,
+    pub interface: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    pub ip_prefix_len: u8,
+    pub gateway: String,
+    /// Read from the kernel while the container's namespace exists.
+    pub mac_address: Option<String>,
+    pub aliases: Vec<String>,
+}
+
+/// What is known of a container's networking (records only, plus the MAC
+/// address from sysfs of its namespace when it still exists).
+pub fn describe(state_root: &std::path::Path, record: &ContainerRecord) -> NetworkView {
+    let request = NetworkRequest::load(record.dir.path()).ok().flatten();
+    let network_mode = match request.as_ref().map(|r| &r.mode) {
+        None | Some(RequestedMode::None) => "none".to_string(),
+        Some(RequestedMode::Host) => "host".into(),
+        Some(RequestedMode::Container(x)) => format!("container:{x}"),
+        Some(RequestedMode::Networks(joins)) => joins
+            .iter()
+            .map(|j| j.network.clone())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let attached = stack_net::store::Store::open(state_root)
+        .and_then(|s| s.containers())
+        .ok()
+        .and_then(|all| all.into_iter().find(|c| c.container_id == record.spec.id));
+    let networks = attached
+        .map(|a| {
+            a.endpoints
+                .iter()
+                .map(|e| InterfaceView {
+                    network: e.network.clone(),
+                    interface: e.container_ifname.clone(),
+                    ip_address: e.address.to_string(),
+                    ip_prefix_len: e.prefix_len,
+                    gateway: e.gateway.to_string(),
+                    mac_address: mac_of(&a.netns, &e.container_ifname),
+                    aliases: e.names.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    NetworkView {
+        network_mode,
+        networks,
+        ports: request.map(|r| r.ports).unwrap_or_default(),
+    }
+}
+
+/// `0.0.0.0:8080->80/tcp, ...` as `docker ps` prints ports.
+pub fn ports_text(view: &NetworkView) -> String {
+    view.ports
+        .iter()
+        .map(|p| {
+            let range = |r: stack_net::PortRange| {
+                if r.start == r.end {
+                    r.start.to_string()
+                } else {
+                    format!("{}-{}", r.start, r.end)
+                }
+            };
+            let ip = p
+                .host_ip
+                .map_or_else(|| "0.0.0.0".to_string(), |ip| ip.to_string());
+            format!(
+                "{ip}:{}->{}/{}",
+                range(p.host_ports),
+                range(p.container_ports),
+                p.protocol.as_str()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The MAC of an interface inside a namespace file, read on a short-lived
+/// thread that enters the namespace (sysfs shows the namespace of the
+/// mount, so a fresh sysfs mount is not needed: the ioctl is enough).
+fn mac_of(netns: &std::path::Path, ifname: &str) -> Option<String> {
+    let netns = netns.to_path_buf();
+    let ifname = ifname.to_string();
+    std::thread::spawn(move || -> Option<String> {
+        let file = std::fs::File::open(&netns).ok()?;
+        nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).ok()?;
+        hardware_address(&ifname)
+    })
+    .join()
+    .ok()
+    .flatten()
+}
+
+fn hardware_address(ifname: &str) -> Option<String> {
+    use std::os::fd::AsRawFd;
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    let bytes = ifname.as_bytes();
+    if bytes.len() >= libc::IFNAMSIZ {
+        return None;
+    }
+    // SAFETY: ifreq is plain data; the name is NUL-terminated; the ioctl
+    // only writes into the struct.
+    unsafe {
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (i, b) in bytes.iter().enumerate() {
+            req.ifr_name[i] = *b as libc::c_char;
+        }
+        if libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req) != 0 {
+            return None;
+        }
+        let data = req.ifr_ifru.ifru_hwaddr.sa_data;
+        Some(
+            data[..6]
+                .iter()
+                .map(|b| format!("{:02x}", *b as u8))
+                .collect::<Vec<_>>()
+                .join(":"),
+        )
+    }
+}
