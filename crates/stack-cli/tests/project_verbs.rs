@@ -24,7 +24,8 @@ fn member(sb: &Sandbox, root: &Path, project: &str, service: &str, n: u32) {
         format!("{NUMBER}={n}"),
     ];
     let root = root.to_str().expect("utf-8 path");
-    let mut args = vec!["run", "-d", "--init", "--name", &name];
+    // No network: these verbs act on containers, whatever their networks.
+    let mut args = vec!["run", "-d", "--init", "--network", "none", "--name", &name];
     for l in &labels {
         args.extend(["-l", l.as_str()]);
     }
@@ -111,7 +112,8 @@ fn stop_start_restart_follow_dependency_order() {
     // Stopping what is stopped is no error and no event.
     let out = verb(&sb, &file, &["stop"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(events(&sb).len(), log.len());
+    let stops = |log: &[(String, String)]| log.iter().filter(|(a, _)| a == "stop").count();
+    assert_eq!(stops(&events(&sb)), stops(&log));
 
     let out = verb(&sb, &file, &["start"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -270,6 +272,18 @@ fn exec_passes_exit_code_env_user_workdir_and_index() {
     let out = run(&["--index", "3", "web", "true"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
+    // -d leaves the command running on its own.
+    let out = run(&["-d", "web", "sh", "-c", "sleep 0.2; touch /tmp/detached"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while run(&["web", "test", "-f", "/tmp/detached"]).status.code() != Some(0) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "detached exec never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
     // A stopped service has nothing to exec in.
     let out = verb(&sb, &file, &["stop", "db"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -325,6 +339,42 @@ fn top_and_stats_read_the_running_containers() {
         assert!(!usage.starts_with("0B"), "memory > 0: {row}");
         assert_eq!(row["PIDs"], "2", "{row}");
     }
+    // Without --no-stream a new reading comes every second.
+    let mut streaming = sb
+        .command(run_support::stack_bin())
+        .args([
+            "-f",
+            file.to_str().expect("utf-8"),
+            "stats",
+            "--format",
+            "json",
+            "db",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start stats");
+    let stdout = streaming.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a stats reading");
+        let row: serde_json::Value = serde_json::from_str(&line).expect("stats json");
+        assert_eq!(row["Name"], "shop-db-1", "{row}");
+    }
+    // The first after half a second, then one per second.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2400));
+    let _ = streaming.kill();
+    let _ = streaming.wait();
+
     let out = verb(&sb, &file, &["stats", "--no-stream", "web"]);
     assert!(out.status.success(), "{}", text(&out));
     let table = String::from_utf8_lossy(&out.stdout);
@@ -365,12 +415,30 @@ fn events_are_filtered_by_project_service_type_and_time() {
         .map(|e| e["attributes"]["name"].as_str().expect("name"))
         .collect();
     assert!(names.iter().all(|n| n.starts_with("shop-")), "{names:?}");
-    assert!(names.contains(&"shop-db-1"), "{names:?}");
-    assert!(shop_events.iter().all(|e| e["action"] == "stop"));
+    // A container's life in order: run made and started it, stop ended it.
+    let db_actions: Vec<&str> = shop_events
+        .iter()
+        .filter(|e| e["attributes"]["name"] == "shop-db-1")
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(db_actions, ["create", "start", "die", "stop"]);
+    assert!(shop_events
+        .iter()
+        .filter(|e| e["action"] == "die")
+        .all(|e| e["attributes"]["exitCode"] == "143"));
     let out = verb(
         &sb,
         &file,
-        &["events", "--since", "0", "--until", &until, "db"],
+        &[
+            "events",
+            "--filter",
+            "event=stop",
+            "--since",
+            "0",
+            "--until",
+            &until,
+            "db",
+        ],
     );
     let text_out = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text_out.lines().count(), 1, "{}", text(&out));
@@ -415,10 +483,259 @@ fn events_are_filtered_by_project_service_type_and_time() {
     sb.assert_no_leaks();
 }
 
+#[test]
+fn events_follows_new_events_of_the_project() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let (file, _root) = shop(&sb);
+    // Older events are not shown without --since.
+    let out = verb(&sb, &file, &["kill", "-s", "USR1", "db"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut follower = sb
+        .command(run_support::stack_bin())
+        .args([
+            "-f",
+            file.to_str().expect("utf-8"),
+            "events",
+            "--json",
+            "web",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start events");
+    // Give it time to open the log at its end before acting.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = verb(&sb, &file, &["stop", "db", "web"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = follower.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)).map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // web-1 and web-2 each die, then are reported stopped.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("only {seen:?} arrived"));
+        let event: serde_json::Value = serde_json::from_str(&line).expect("json");
+        seen.push((
+            event["action"].as_str().unwrap_or_default().to_string(),
+            event["attributes"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ));
+    }
+    let _ = follower.kill();
+    let _ = follower.wait();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("die".to_string(), "shop-web-1".to_string()),
+            ("die".to_string(), "shop-web-2".to_string()),
+            ("stop".to_string(), "shop-web-1".to_string()),
+            ("stop".to_string(), "shop-web-2".to_string())
+        ]
+    );
+    let out = verb(&sb, &file, &["rm"]);
+    assert!(out.status.success(), "{}", text(&out));
+    sb.assert_no_leaks();
+}
+
 /// Now as a Unix time with fractions, for `--until`.
 fn stack_runtime_now() -> String {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock");
     format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+#[test]
+fn port_reads_the_published_ports_of_a_replica() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let (file, _root) = shop(&sb);
+    // The network record the network layer writes when it connects a
+    // container with `ports: ["8080:80", "127.0.0.1:5353:53/udp"]`.
+    use stack_net::model::{ContainerNetworking, PortMapping, PortRange, Protocol};
+    let id = inspect(&sb, "shop-web-1")["Id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let store = stack_net::store::Store::open(&sb.state_root).expect("network store");
+    store
+        .save_container(&ContainerNetworking {
+            container_id: id,
+            netns: sb.run_dir.join("netns").join("x"),
+            endpoints: Vec::new(),
+            ports: vec![
+                PortMapping::tcp(8080, 80),
+                PortMapping {
+                    host_ip: Some(std::net::Ipv4Addr::LOCALHOST),
+                    host_ports: PortRange::single(5353),
+                    container_ports: PortRange::single(53),
+                    protocol: Protocol::Udp,
+                },
+            ],
+        })
+        .expect("save record");
+
+    let out = verb(&sb, &file, &["port", "web", "80"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0.0.0.0:8080\n");
+    let out = verb(&sb, &file, &["port", "--protocol", "udp", "web", "53"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "127.0.0.1:5353\n");
+    for args in [
+        &["port", "web", "53"][..],
+        &["port", "--index", "2", "web", "80"],
+        &["port", "db", "80"],
+    ] {
+        let out = verb(&sb, &file, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is published"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+    let out = verb(&sb, &file, &["port", "nosuch", "80"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such service: nosuch"));
+
+    let out = verb(&sb, &file, &["rm", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    std::fs::remove_dir_all(sb.state_root.join("networks")).expect("remove network store");
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn port_of_a_container_run_with_published_ports() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let tcp = stack_testkit::registry::free_port();
+    let udp = stack_testkit::registry::free_port();
+    let (tcp_spec, udp_spec) = (format!("127.0.0.1:{tcp}:80"), format!("{udp}:53/udp"));
+    let out = stack(
+        &sb,
+        &[
+            "run",
+            "-d",
+            "--init",
+            "--name",
+            "shop-api-1",
+            "-l",
+            &format!("{PROJECT}=shop"),
+            "-l",
+            &format!("{SERVICE}=api"),
+            "-l",
+            &format!("{NUMBER}=1"),
+            "--publish",
+            &tcp_spec,
+            "--publish",
+            &udp_spec,
+            "--rootfs",
+            root.to_str().expect("utf-8"),
+            "sleep",
+            "1000",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    let out = stack(&sb, &["-p", "shop", "port", "api", "80"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("127.0.0.1:{tcp}\n")
+    );
+    let out = stack(
+        &sb,
+        &["-p", "shop", "port", "--protocol", "udp", "api", "53"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("0.0.0.0:{udp}\n")
+    );
+    let out = stack(&sb, &["-p", "shop", "port", "api", "53"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+
+    let out = stack(&sb, &["-p", "shop", "rm", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = stack(&sb, &["network", "rm", "bridge"]);
+    assert!(out.status.success(), "{}", text(&out));
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn stop_ends_a_crash_loop_for_good() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let out = stack(
+        &sb,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--restart",
+            "always",
+            "--name",
+            "shop-worker-1",
+            "-l",
+            &format!("{PROJECT}=shop"),
+            "-l",
+            &format!("{SERVICE}=worker"),
+            "-l",
+            &format!("{NUMBER}=1"),
+            "--rootfs",
+            root.to_str().expect("utf-8"),
+            "sh",
+            "-c",
+            "sleep 0.05; exit 1",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Wait until it has crashed and been restarted at least once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while inspect(&sb, "shop-worker-1")["RestartCount"]
+        .as_u64()
+        .unwrap_or(0)
+        < 1
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            inspect(&sb, "shop-worker-1")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = stack(&sb, &["-p", "shop", "stop", "-t", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("shop-worker-1  Stopped"),
+        "{}",
+        text(&out)
+    );
+    // It stays down: the policy does not bring back a manual stop.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(status(&sb, "shop-worker-1"), "exited");
+    let count = inspect(&sb, "shop-worker-1")["RestartCount"].clone();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(inspect(&sb, "shop-worker-1")["RestartCount"], count);
+
+    let out = stack(&sb, &["-p", "shop", "rm"]);
+    assert!(out.status.success(), "{}", text(&out));
+    sb.assert_no_leaks();
 }

@@ -275,3 +275,40 @@ pub fn write_all(fd: BorrowedFd<'_>, mut data: &[u8]) -> nix::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervise::{HealthTest, Healthcheck};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn without_a_healthcheck_the_loop_sleeps_until_something_happens() {
+        assert_eq!(next_timeout(ms(5), None, None, None), PollTimeout::NONE);
+    }
+
+    #[test]
+    fn a_healthcheck_wakes_the_loop_at_the_next_probe() {
+        let mut check = Healthcheck::new(HealthTest::CmdShell("true".into()));
+        check.interval = ms(1000);
+        let monitor = HealthMonitor::new(check, ms(0)).expect("a check");
+        assert_eq!(
+            next_timeout(ms(250), None, None, Some(&monitor)),
+            PollTimeout::try_from(750).expect("fits")
+        );
+        // Overdue: poll returns at once.
+        assert_eq!(
+            next_timeout(ms(1500), None, None, Some(&monitor)),
+            PollTimeout::ZERO
+        );
+    }
+
+    #[test]
+    fn after_the_exit_output_is_drained_for_a_bounded_time() {
+        let t = next_timeout(ms(100), Some((0, ms(100))), None, None);
+        assert_eq!(t, PollTimeout::try_from(2000).expect("fits"));
+    }
+}

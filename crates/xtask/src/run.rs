@@ -48,6 +48,8 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     )?;
     // Image pull + unpack against skopeo + umoci (and podman when present).
     checked(Command::new("bash").arg("tests/bench/image-pull.sh"))?;
+    // Memory and CPU of idle container monitors, with and without healthchecks.
+    checked(Command::new("bash").arg("tests/bench/monitor-memory.sh"))?;
     // Daemon memory and container-list latency over the API.
     checked(Command::new("bash").arg("tests/bench/daemon.sh"))
 }

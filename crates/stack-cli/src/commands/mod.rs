@@ -15,6 +15,7 @@ mod kube;
 mod lifecycle;
 mod logs;
 mod network;
+mod port;
 mod project;
 mod ps;
 mod pull;
@@ -65,7 +66,7 @@ pub enum Command {
     /// Show resource usage of the stack's containers.
     Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
-    Port(Unbuilt),
+    Port(port::PortArgs),
     /// Stream the stack's events.
     Events(events::EventsArgs),
     /// Pull images.
@@ -129,8 +130,9 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
         Command::Top(a) => top::run(&cli.host, &cli.project, a),
         Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
+        Command::Port(a) => port::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),
-        Command::Port(u) | Command::Watch(u) | Command::Volume(u) => Ok(u.report(name)),
+        Command::Watch(u) | Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
     }
 }

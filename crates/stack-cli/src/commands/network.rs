@@ -62,7 +62,7 @@ enum Verb {
     /// Remove every network without containers.
     Prune {
         /// Accepted for compatibility; prune never asks.
-        #[arg(short = 'f', long)]
+        #[arg(long)]
         force: bool,
     },
 }

@@ -301,10 +301,14 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         restart,
         healthcheck,
         labels: args.labels.to_map()?,
-        ..Default::default()
     };
     let store = Containers::new(&paths);
     let record = store.create(&source, &opts).into_diagnostic()?;
+    // Docker's `run` reports the create; start and die come from the monitor.
+    let _ = stack_runtime::event_log::append(
+        &store.state_root,
+        &stack_engine::project::actions::container_event(&record, "create"),
+    );
     let attach = if args.detach {
         Attach::Detached
     } else {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 use stack_runtime::event_log::{self, EventRecord};
 use stack_runtime::launch::Attach;
-use stack_runtime::state::{State, Status};
+use stack_runtime::state::State;
 
 use crate::containers::{ContainerError, ContainerRecord, Containers};
 
@@ -69,11 +69,11 @@ where
     outcomes
 }
 
-/// The container's status now (the record read earlier may be stale).
-fn status_now(record: &ContainerRecord) -> Status {
-    State::load(&record.dir)
-        .map(|s| s.effective_status())
-        .unwrap_or(Status::Exited)
+/// Whether the container runs or its monitor will start it again (a
+/// crash-looping container waiting out its backoff), read now: the record
+/// read earlier may be stale.
+fn active_now(record: &ContainerRecord) -> bool {
+    State::load(&record.dir).is_ok_and(|s| s.is_active())
 }
 
 fn runtime_error(name: &str) -> impl FnOnce(stack_runtime::Error) -> ProjectError + '_ {
@@ -89,7 +89,7 @@ pub fn stop(
     record: &ContainerRecord,
     timeout: Option<u64>,
 ) -> Result<Done, ProjectError> {
-    if status_now(record) != Status::Running {
+    if !active_now(record) {
         return Ok(Done::Skipped);
     }
     let grace = Duration::from_secs(timeout.unwrap_or(record.spec.stop_timeout));
@@ -98,9 +98,10 @@ pub fn stop(
     Ok(Done::Acted)
 }
 
-/// Starts a created or stopped container, detached.
+/// Starts a created or stopped container, detached (one waiting to be
+/// restarted is left to its monitor).
 pub fn start(store: &Containers, record: &ContainerRecord) -> Result<Done, ProjectError> {
-    if status_now(record) == Status::Running {
+    if active_now(record) {
         return Ok(Done::Skipped);
     }
     store
@@ -115,7 +116,7 @@ pub fn kill(
     record: &ContainerRecord,
     signal: Signal,
 ) -> Result<Done, ProjectError> {
-    if status_now(record) != Status::Running {
+    if !active_now(record) {
         return Ok(Done::Skipped);
     }
     stack_runtime::control::kill(&record.dir, signal).map_err(runtime_error(&record.spec.name))?;
@@ -144,7 +145,7 @@ pub fn remove(
     running: RemoveRunning,
 ) -> Result<Done, ProjectError> {
     let name = &record.spec.name;
-    if status_now(record) == Status::Running {
+    if active_now(record) {
         match running {
             RemoveRunning::Refuse => {
                 return Err(ProjectError::Invalid(format!(

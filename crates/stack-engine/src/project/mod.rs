@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod events;
+pub mod ports;
 pub mod select;
 pub mod stats;
 pub mod top;

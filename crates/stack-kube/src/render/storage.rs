@@ -375,6 +375,7 @@ fn bind(
                 );
             }
             let sub_path = content.single_key.clone();
+            let default_mode = has_executable(std::path::Path::new(&source)).then_some(0o755);
             let (data, binary_data) = files::split_data(content.files);
             pod.objects.push(Object::ConfigMap(ConfigMap {
                 metadata: ObjectMeta {
@@ -390,6 +391,7 @@ fn bind(
                 name: volume_name.clone(),
                 config_map: Some(ConfigMapVolumeSource {
                     name: map_name,
+                    default_mode,
                     ..ConfigMapVolumeSource::default()
                 }),
                 ..Volume::default()
@@ -404,6 +406,25 @@ fn bind(
         }
     }
     Ok(())
+}
+
+/// Whether a bind source is, or directly holds, an executable file: a
+/// ConfigMap's files are 0644 unless told otherwise, which would turn a CGI
+/// script or an entrypoint script into a permission error in the cluster.
+fn has_executable(source: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |m: std::fs::Metadata| m.is_file() && m.permissions().mode() & 0o111 != 0;
+    match std::fs::metadata(source) {
+        Ok(m) if m.is_dir() => std::fs::read_dir(source)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .any(|e| e.metadata().map(executable).unwrap_or(false))
+            })
+            .unwrap_or(false),
+        Ok(m) => executable(m),
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
