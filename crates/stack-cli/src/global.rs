@@ -52,4 +52,17 @@ pub struct HostArgs {
     /// Config file (default: `STACK_CONFIG` or /etc/stack/config.toml).
     #[arg(long = "config", global = true, value_name = "FILE")]
     pub config_file: Option<PathBuf>,
+    /// Daemon to use, `unix:///path/to/stack.sock` (default: `STACK_HOST`,
+    /// else $STACK_RUN/stack.sock when a daemon answers there).
+    #[arg(
+        long = "host",
+        short = 'H',
+        global = true,
+        env = "STACK_HOST",
+        value_name = "URL"
+    )]
+    pub daemon_host: Option<String>,
+    /// Run the engine in this process even when a daemon answers.
+    #[arg(long = "no-daemon", global = true)]
+    pub no_daemon: bool,
 }

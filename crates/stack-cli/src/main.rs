@@ -4,6 +4,7 @@
 
 mod commands;
 mod global;
+mod switch;
 
 use std::process::ExitCode;
 

@@ -51,5 +51,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     // Memory and CPU of idle container monitors, with and without healthchecks.
     checked(Command::new("bash").arg("tests/bench/monitor-memory.sh"))?;
     // Network setup + teardown per container (and podman's when present).
-    checked(Command::new("bash").arg("tests/bench/network.sh"))
+    checked(Command::new("bash").arg("tests/bench/network.sh"))?;
+    // Daemon memory and container-list latency over the API.
+    checked(Command::new("bash").arg("tests/bench/daemon.sh"))
 }

@@ -4,9 +4,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{json, Value};
-use stack_runtime::state::{State, Status};
-
 /// Time since an RFC 3339 UTC timestamp as the monitor writes them
 /// (`2026-11-28T02:04:51.123456789Z`); `None` if it does not parse.
 pub fn age(timestamp: &str) -> Option<Duration> {
@@ -62,43 +59,11 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
-/// `State` of `inspect`, Docker's field names.
-pub fn state_json(st: &State) -> Value {
-    let status = st.effective_status();
-    let health = st.health.as_ref().map(|h| {
-        json!({
-            "Status": h.status.as_str(),
-            "FailingStreak": h.failing_streak,
-            "Log": h.log.iter().map(|p| json!({
-                "Start": p.start, "End": p.end,
-                "ExitCode": p.exit_code.unwrap_or(-1),
-                "Outcome": p.outcome.as_str(), "Output": p.output,
-            })).collect::<Vec<_>>(),
-        })
-    });
-    json!({
-        "Status": match status {
-            Status::Created => "created",
-            Status::Running => "running",
-            Status::Restarting => "restarting",
-            Status::Exited => "exited",
-        },
-        "Running": status == Status::Running,
-        "Restarting": status == Status::Restarting,
-        "OOMKilled": st.oom_killed,
-        "Pid": st.pid.filter(|_| status == Status::Running).unwrap_or(0),
-        "ExitCode": st.exit_code,
-        "Error": st.error,
-        "StartedAt": st.started_at,
-        "FinishedAt": st.finished_at,
-        "ManualStop": st.manual_stop,
-        "Health": health,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stack_daemon::view::state_json;
+    use stack_runtime::state::{State, Status};
 
     #[test]
     fn ages_read_the_monitors_timestamps() {

@@ -6,7 +6,7 @@ use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
 use stack_engine::images::{archive, Images};
 
-use super::images::{self as list, human_size, ImagesArgs};
+use super::images::{human_size, ImagesArgs};
 
 /// Arguments of `stack image`.
 #[derive(Debug, Args)]
@@ -99,7 +99,8 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
                 println!("Loaded image: {name}");
             }
         }
-        ImageCommand::Ls(a) => list::run(images, a)?,
+        // Dispatched before the store is opened (it may go through the daemon).
+        ImageCommand::Ls(_) => {}
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_engine::images::{Images, LocalImage, Reference};
+use stack_daemon::api::ImageSummary;
+use stack_engine::images::{Images, Reference};
 
 /// Arguments of `stack images` / `stack image ls`.
 #[derive(Debug, Args)]
@@ -27,7 +28,7 @@ struct Row {
     digest: String,
 }
 
-fn row(image: &LocalImage) -> Row {
+fn row(image: &ImageSummary) -> Row {
     let (repository, tag) = match Reference::parse(&image.reference) {
         Ok(r) => (
             r.with_tag("x")
@@ -41,25 +42,20 @@ fn row(image: &LocalImage) -> Row {
     Row {
         repository,
         tag,
-        id: image.id.to_string(),
-        created: image.config.created.clone().unwrap_or_default(),
+        id: image.id.clone(),
+        created: image.created.clone().unwrap_or_default(),
         size: image.size,
         reference: image.reference.clone(),
-        digest: image.manifest.to_string(),
+        digest: image.manifest.clone(),
     }
 }
 
-pub fn run(images: &Images, args: &ImagesArgs) -> miette::Result<()> {
-    let rows: Vec<Row> = images
-        .store()
-        .list()
-        .into_diagnostic()?
-        .iter()
-        .map(row)
-        .collect();
+/// Lists through the daemon when one answers, else from the local store.
+pub fn run(via: &crate::switch::Via, args: &ImagesArgs) -> miette::Result<()> {
+    let rows: Vec<Row> = via.list_images()?.iter().map(row).collect();
     if args.quiet {
         for r in &rows {
-            println!("{}", &r.id["sha256:".len().."sha256:".len() + 12]);
+            println!("{}", short_id(&r.id));
         }
         return Ok(());
     }
@@ -83,7 +79,7 @@ pub fn run(images: &Images, args: &ImagesArgs) -> miette::Result<()> {
                     "{:<width$}  {:<12}  {:<12}  {:<20}  {}",
                     r.repository,
                     r.tag,
-                    &r.id["sha256:".len().."sha256:".len() + 12],
+                    short_id(&r.id),
                     r.created,
                     human_size(r.size)
                 );
@@ -92,6 +88,12 @@ pub fn run(images: &Images, args: &ImagesArgs) -> miette::Result<()> {
         other => miette::bail!("unknown --format {other:?}: use table or json"),
     }
     Ok(())
+}
+
+/// The 12 hex digits Docker shows of an id.
+fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..12.min(hex.len())]
 }
 
 /// Sizes as Docker prints them (decimal units, up to two decimals).

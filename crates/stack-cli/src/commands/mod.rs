@@ -5,6 +5,7 @@ mod attach;
 mod config;
 mod container;
 mod container_status;
+mod daemon;
 mod down;
 mod events;
 mod exec;
@@ -27,6 +28,7 @@ mod targets;
 mod top;
 mod unbuilt;
 mod up;
+mod version;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -82,7 +84,9 @@ pub enum Command {
     /// Watch the stack file and the sources it syncs; apply changes at once.
     Watch(watch::WatchArgs),
     /// Run the long-lived engine with its REST API.
-    Daemon(Unbuilt),
+    Daemon(daemon::DaemonArgs),
+    /// Show the version of stack and of the daemon in use.
+    Version,
     /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
@@ -100,15 +104,18 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
         Command::Network(args) => network::run(&cli.host, args),
-        Command::Pull(a) => {
-            pull::run(images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Pull(a) => pull::run(&cli.host, &a).map(|()| ExitCode::SUCCESS),
         Command::Images(a) => {
-            images::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+            images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
+        Command::Image(image::ImageArgs {
+            command: image::ImageCommand::Ls(a),
+        }) => images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS),
         Command::Rmi(a) => {
-            rmi::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
+            rmi::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
+        Command::Daemon(a) => daemon::run(&cli.host, a),
+        Command::Version => version::run(&cli.host),
         Command::Image(a) => {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
@@ -128,7 +135,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Port(a) => port::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),
         Command::Watch(args) => watch::run(&cli.host, &cli.project, args),
-        Command::Daemon(u) | Command::Volume(u) => Ok(u.report(name)),
+        Command::Volume(u) => Ok(u.report(name)),
         Command::Kube(args) => kube::run(&cli.project, args),
     }
 }
@@ -159,6 +166,7 @@ impl Command {
             Command::Config(_) => "config",
             Command::Watch(_) => "watch",
             Command::Daemon(_) => "daemon",
+            Command::Version => "version",
             Command::Container(_) => "container",
             Command::Network(_) => "network",
             Command::Volume(_) => "volume",

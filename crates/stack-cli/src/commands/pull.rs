@@ -18,7 +18,65 @@ pub struct PullArgs {
     pub quiet: bool,
 }
 
-pub fn run(images: Images, args: &PullArgs) -> miette::Result<()> {
+/// Pulls through the daemon when one answers, else in this process.
+pub fn run(host: &crate::global::HostArgs, args: &PullArgs) -> miette::Result<()> {
+    match crate::switch::choose(host)? {
+        crate::switch::Via::Daemon(client) => remote(&client, args),
+        crate::switch::Via::InProcess(_) => local(super::images::open_images(host)?, args),
+    }
+}
+
+/// Each image in turn through the daemon; progress lines on stderr as the
+/// in-process pull prints them when stderr is not a terminal.
+fn remote(client: &stack_daemon::client::Client, args: &PullArgs) -> miette::Result<()> {
+    use stack_daemon::api::{PullEvent, PullRequest};
+    let short = |digest: &str| {
+        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+        hex[..12.min(hex.len())].to_string()
+    };
+    for image in &args.images {
+        Reference::parse(image).into_diagnostic()?;
+        let request = PullRequest {
+            reference: image.clone(),
+            platform: args.platform.clone(),
+        };
+        crate::switch::Via::pull_remote(client, &request, |event| match event {
+            PullEvent::LayerStarted { digest, size } if !args.quiet => {
+                eprintln!("{}: downloading ({size} bytes)", short(digest))
+            }
+            PullEvent::LayerDone { digest, note } if !args.quiet => {
+                eprintln!("{}: {note}", short(digest))
+            }
+            PullEvent::Message { line } if !args.quiet => eprintln!("{line}"),
+            PullEvent::Pulled {
+                reference,
+                source,
+                source_is_mirror,
+                manifest,
+                layers_downloaded,
+                layers_present,
+                ..
+            } => {
+                if args.quiet {
+                    println!("{manifest}");
+                } else {
+                    let kind = if *source_is_mirror {
+                        "mirror"
+                    } else {
+                        "registry"
+                    };
+                    println!(
+                        "{reference}: pulled from {source} ({kind}); digest {manifest}; {layers_downloaded} layer(s) downloaded, {layers_present} already present"
+                    );
+                }
+            }
+            _ => {}
+        })?;
+    }
+    Ok(())
+}
+
+fn local(images: Images, args: &PullArgs) -> miette::Result<()> {
     let images = match &args.platform {
         Some(p) => images.with_platform(
             Platform::parse(p)

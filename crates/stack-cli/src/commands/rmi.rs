@@ -1,7 +1,6 @@
 //! `stack rmi IMAGE...`: remove image names and whatever only they used.
 
 use clap::Args;
-use stack_engine::images::Images;
 
 /// Arguments of `stack rmi`.
 #[derive(Debug, Args)]
@@ -11,13 +10,13 @@ pub struct RmiArgs {
     pub images: Vec<String>,
 }
 
-pub fn run(images: &Images, args: &RmiArgs) -> miette::Result<()> {
+pub fn run(via: &crate::switch::Via, args: &RmiArgs) -> miette::Result<()> {
     let mut failed = Vec::new();
     for name in &args.images {
-        match images.remove(name) {
+        match via.remove_image(name) {
             Ok(image) => {
-                println!("Untagged: {}", image.reference);
-                println!("Deleted: {}", image.id);
+                println!("Untagged: {}", image.untagged);
+                println!("Deleted: {}", image.deleted);
             }
             Err(e) => {
                 eprintln!("Error: {e}");

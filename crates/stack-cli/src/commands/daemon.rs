@@ -1,0 +1,43 @@
+//! `stack daemon`: the long-running API server on a UNIX socket.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use miette::IntoDiagnostic;
+use stack_engine::paths::HostPaths;
+
+use crate::global::HostArgs;
+
+/// Arguments of `stack daemon`.
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// Socket to listen on (default: $STACK_RUN/stack.sock, /run/stack/stack.sock).
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Log filter: error, warn, info, debug, trace, or tracing's directives.
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    log_level: String,
+    /// Append logs to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+    /// Stop every running container when the daemon shuts down (default:
+    /// containers keep running; their monitors stay with them).
+    #[arg(long)]
+    shutdown_stops: bool,
+}
+
+pub fn run(host: &HostArgs, args: DaemonArgs) -> miette::Result<ExitCode> {
+    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    // A bad config file stops the daemon at once, not at the first pull.
+    stack_engine::config::Config::load(&paths.config_file)?;
+    stack_daemon::init_logging(&args.log_level, args.log_file.as_deref()).into_diagnostic()?;
+    let socket = args.socket.unwrap_or_else(|| paths.daemon_socket());
+    stack_daemon::run(stack_daemon::Options {
+        paths,
+        socket,
+        shutdown_stops: args.shutdown_stops,
+    })
+    .into_diagnostic()?;
+    Ok(ExitCode::SUCCESS)
+}

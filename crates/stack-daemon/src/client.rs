@@ -1,0 +1,263 @@
+//! The daemon's client: HTTP/1 over the UNIX socket, one connection per
+//! request (connecting to a local socket costs microseconds), blocking
+//! calls for the CLI on a small private runtime.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::Request;
+pub use hyper::{Method, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::api::ErrorBody;
+
+/// How long `ping` waits for an answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Errors of a call.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The daemon answered with an error body.
+    #[error("{message}")]
+    Api {
+        status: u16,
+        kind: String,
+        message: String,
+    },
+    #[error("cannot reach the stack daemon at {socket}: {source}")]
+    Connect {
+        socket: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("stack daemon at {socket}: {message}")]
+    Protocol { socket: PathBuf, message: String },
+}
+
+/// A client of one daemon socket.
+#[derive(Debug)]
+pub struct Client {
+    socket: PathBuf,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    pub fn new(socket: impl Into<PathBuf>) -> Result<Client, ClientError> {
+        let socket = socket.into();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| ClientError::Connect {
+                socket: socket.clone(),
+                source,
+            })?;
+        Ok(Client { socket, runtime })
+    }
+
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Whether a daemon answers `GET /v1/_ping` on the socket.
+    pub fn ping(&self) -> bool {
+        self.runtime.block_on(async {
+            let call = self.send(Method::GET, "/v1/_ping", None);
+            matches!(
+                tokio::time::timeout(PING_TIMEOUT, call).await,
+                Ok(Ok(r)) if r.status() == StatusCode::OK
+            )
+        })
+    }
+
+    /// GET, decoding a JSON answer.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.json(Method::GET, path, None)
+    }
+
+    /// A call with a JSON body, decoding a JSON answer.
+    pub fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| self.protocol(e.to_string()))?;
+        self.json(method, path, Some(bytes))
+    }
+
+    /// A call whose answer has no body (204, or 304 for "already so").
+    pub fn call(&self, method: Method, path: &str) -> Result<StatusCode, ClientError> {
+        self.runtime.block_on(async {
+            let response = self.send(method, path, None).await?;
+            let status = response.status();
+            let body = self.read_body(response.into_body()).await?;
+            self.check(status, &body)?;
+            Ok(status)
+        })
+    }
+
+    /// Any call, answered as status and raw body (for tools and tests that
+    /// look at the wire itself).
+    pub fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), ClientError> {
+        self.runtime.block_on(async {
+            let response = self.send(method, path, body).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = self.read_body(response.into_body()).await?;
+            Ok((status, headers, body))
+        })
+    }
+
+    fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<T, ClientError> {
+        self.runtime.block_on(async {
+            let response = self.send(method, path, body).await?;
+            let status = response.status();
+            let body = self.read_body(response.into_body()).await?;
+            self.check(status, &body)?;
+            serde_json::from_slice(&body).map_err(|e| self.protocol(format!("answer: {e}")))
+        })
+    }
+
+    /// A streamed NDJSON answer: `each` gets every line as it arrives until
+    /// it returns false or the stream ends.
+    pub fn stream<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        mut each: impl FnMut(T) -> bool,
+    ) -> Result<(), ClientError> {
+        self.runtime.block_on(async {
+            let response = self.send(method, path, body).await?;
+            let status = response.status();
+            let mut body = response.into_body();
+            if !status.is_success() {
+                let bytes = self.read_body(body).await?;
+                return self.check(status, &bytes);
+            }
+            let mut pending: Vec<u8> = Vec::new();
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| self.protocol(e.to_string()))?;
+                let Some(data) = frame.data_ref() else {
+                    continue;
+                };
+                pending.extend_from_slice(data);
+                while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = pending.drain(..=end).collect();
+                    let value = serde_json::from_slice(&line)
+                        .map_err(|e| self.protocol(format!("stream line: {e}")))?;
+                    if !each(value) {
+                        return Ok(());
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+    ) -> Result<hyper::Response<hyper::body::Incoming>, ClientError> {
+        let stream = tokio::net::UnixStream::connect(&self.socket)
+            .await
+            .map_err(|source| ClientError::Connect {
+                socket: self.socket.clone(),
+                source,
+            })?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| self.protocol(e.to_string()))?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, "stack");
+        if body.is_some() {
+            request = request.header(hyper::header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body.unwrap_or_default())))
+            .map_err(|e| self.protocol(e.to_string()))?;
+        sender
+            .send_request(request)
+            .await
+            .map_err(|e| self.protocol(e.to_string()))
+    }
+
+    async fn read_body(&self, body: hyper::body::Incoming) -> Result<Bytes, ClientError> {
+        Ok(body
+            .collect()
+            .await
+            .map_err(|e| self.protocol(e.to_string()))?
+            .to_bytes())
+    }
+
+    fn check(&self, status: StatusCode, body: &[u8]) -> Result<(), ClientError> {
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(());
+        }
+        let error: ErrorBody = serde_json::from_slice(body).map_err(|_| {
+            self.protocol(format!(
+                "HTTP {status}: {}",
+                String::from_utf8_lossy(body).trim()
+            ))
+        })?;
+        Err(ClientError::Api {
+            status: status.as_u16(),
+            kind: error.kind,
+            message: error.message,
+        })
+    }
+
+    fn protocol(&self, message: String) -> ClientError {
+        ClientError::Protocol {
+            socket: self.socket.clone(),
+            message,
+        }
+    }
+}
+
+/// Percent-encodes a path segment or query value (image references carry
+/// `/` and `:`).
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encodes_references() {
+        assert_eq!(
+            super::encode("127.0.0.1:5000/busybox:1"),
+            "127.0.0.1%3A5000%2Fbusybox%3A1"
+        );
+        assert_eq!(super::encode("label=a=b"), "label%3Da%3Db");
+    }
+}

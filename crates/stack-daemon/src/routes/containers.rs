@@ -1,0 +1,149 @@
+//! `/v1/containers`: list, inspect, logs, start, stop, restart, kill,
+//! remove, exec.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+
+use super::extract::{J, Q};
+use super::{blocking, stream, AppState};
+use crate::api::{ContainerSummary, ExecRequest, ExecResult, LogRecord};
+use crate::error::ApiError;
+use crate::ops::Outcome;
+use crate::view::ContainerFilter;
+
+pub async fn list(
+    State(s): State<AppState>,
+    Q(filter): Q<ContainerFilter>,
+) -> Result<Json<Vec<ContainerSummary>>, ApiError> {
+    blocking(move || Ok(s.host.list_containers(&filter)))
+        .await
+        .map(Json)
+}
+
+pub async fn inspect(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    blocking(move || s.host.inspect(&id)).await.map(Json)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogsQuery {
+    #[serde(default)]
+    follow: bool,
+}
+
+/// NDJSON of log records: what the log holds, then (with `follow`) new
+/// records until the container stops or the client leaves.
+pub async fn logs(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<LogsQuery>,
+) -> Result<Response, ApiError> {
+    let host = s.host.clone();
+    let (path, running) = blocking(move || {
+        let (path, running) = host.log_source(&id)?;
+        Ok((path, Box::new(running) as Box<dyn Fn() -> bool + Send>))
+    })
+    .await?;
+    let (lines, response) = stream::ndjson();
+    tokio::task::spawn_blocking(move || {
+        let send = |l: &stack_runtime::logs::LogLine| {
+            lines.send(&LogRecord {
+                log: l.log.clone(),
+                stream: l.stream.clone(),
+                time: l.time.clone(),
+            });
+        };
+        match stack_runtime::logs::read_all(&path) {
+            Ok(all) => all.iter().for_each(send),
+            Err(err) => tracing::warn!(%err, "read log"),
+        }
+        if q.follow {
+            let start = stack_runtime::logs::current_len(&path);
+            let keep_going = || running() && !lines.closed();
+            if let Err(err) = stack_runtime::logs::follow(&path, start, send, keep_going) {
+                tracing::warn!(%err, "follow log");
+            }
+        }
+    });
+    Ok(response)
+}
+
+fn done(outcome: Outcome) -> StatusCode {
+    match outcome {
+        Outcome::Done => StatusCode::NO_CONTENT,
+        Outcome::AlreadyThere => StatusCode::NOT_MODIFIED,
+    }
+}
+
+pub async fn start(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || s.host.start(&id)).await.map(done)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StopQuery {
+    /// Seconds before SIGKILL; default the container's stop timeout.
+    t: Option<u64>,
+}
+
+pub async fn stop(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<StopQuery>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || s.host.stop(&id, q.t)).await.map(done)
+}
+
+pub async fn restart(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<StopQuery>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || s.host.restart(&id, q.t)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KillQuery {
+    signal: Option<String>,
+}
+
+pub async fn kill(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<KillQuery>,
+) -> Result<StatusCode, ApiError> {
+    let signal = q.signal.unwrap_or_else(|| "KILL".into());
+    blocking(move || s.host.kill(&id, &signal)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemoveQuery {
+    #[serde(default)]
+    force: bool,
+}
+
+pub async fn remove(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<RemoveQuery>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || s.host.remove(&id, q.force)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn exec(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    J(req): J<ExecRequest>,
+) -> Result<Json<ExecResult>, ApiError> {
+    blocking(move || s.host.exec(&id, &req)).await.map(Json)
+}

@@ -1,0 +1,22 @@
+//! `GET /v1/events`: the event log as NDJSON, in log order.
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::extract::Q;
+use super::{stream, AppState};
+use crate::error::ApiError;
+use crate::events::EventQuery;
+
+pub async fn stream(State(s): State<AppState>, Q(q): Q<EventQuery>) -> Result<Response, ApiError> {
+    q.validate().map_err(ApiError::bad_request)?;
+    let (lines, response) = stream::ndjson();
+    let root = s.host.paths.state_root.clone();
+    tokio::task::spawn_blocking(move || {
+        let keep_going = || !lines.closed();
+        if let Err(err) = crate::events::read(&root, &q, |e| lines.send(e), keep_going) {
+            tracing::warn!(%err, "read the event log");
+        }
+    });
+    Ok(response)
+}

@@ -1,0 +1,188 @@
+//! The daemon's main loop: take the pid file and the socket, adopt the
+//! host's containers, serve HTTP/1 connections (each checked against the
+//! access policy), and shut down gracefully on SIGTERM or SIGINT.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use stack_engine::paths::HostPaths;
+use tokio::signal::unix::{signal, SignalKind};
+
+use crate::auth::{Peer, Policy};
+use crate::error::{io, DaemonError};
+use crate::ops::Host;
+use crate::routes::{self, AppState};
+
+/// How long shutdown waits for open connections (streams) to finish.
+const DRAIN: Duration = Duration::from_secs(2);
+/// How often the daemon looks at its containers.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// How to run the daemon.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub paths: HostPaths,
+    pub socket: PathBuf,
+    /// Stop every running container on shutdown (default: leave them).
+    pub shutdown_stops: bool,
+}
+
+/// Runs the daemon until SIGTERM/SIGINT.
+pub fn run(options: Options) -> Result<(), DaemonError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(128)
+        .thread_name("stack-daemon")
+        .enable_all()
+        .build()
+        .map_err(io("start the async runtime"))?;
+    let result = runtime.block_on(serve(options));
+    // Followers on blocking threads notice their closed stream within a
+    // poll; don't wait on anything longer.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn serve(options: Options) -> Result<(), DaemonError> {
+    let policy = Policy::from_host();
+    let pid_path = options
+        .socket
+        .parent()
+        .map(|d| d.join("stack.pid"))
+        .ok_or_else(|| DaemonError::Invalid(format!("socket {}", options.socket.display())))?;
+    if let Some(dir) = pid_path.parent() {
+        std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
+    }
+    let pid_file = crate::socket::take_pid_file(&pid_path, &options.socket)?;
+    let listener = crate::socket::bind(&options.socket, policy.stack_gid)?;
+    let listener = tokio::net::UnixListener::from_std(listener).map_err(io("listen"))?;
+    let host = Arc::new(Host::new(options.paths.clone()));
+    let stop_watching = Arc::new(AtomicBool::new(false));
+    let watcher = spawn_watcher(host.clone(), stop_watching.clone()).await?;
+
+    let app = routes::router(AppState { host: host.clone() });
+    let forbidden = routes::forbidden_router();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut sigterm = signal(SignalKind::terminate()).map_err(io("SIGTERM handler"))?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(io("SIGINT handler"))?;
+    tracing::info!(socket = %options.socket.display(), pid = std::process::id(), "stack daemon listening");
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(err) => {
+                        tracing::warn!(%err, "accept");
+                        continue;
+                    }
+                };
+                let router = match peer_of(&stream) {
+                    Some(peer) if policy.allows_live(&peer) => app.clone(),
+                    peer => {
+                        tracing::warn!(?peer, "refused a connection: not root nor in group `stack`");
+                        forbidden.clone()
+                    }
+                };
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router));
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(err) = connection.await {
+                        tracing::debug!(%err, "connection ended");
+                    }
+                });
+            }
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
+            _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); break; }
+        }
+    }
+    drop(listener);
+    let _ = std::fs::remove_file(&options.socket);
+    if tokio::time::timeout(DRAIN, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::info!("closed the connections still streaming");
+    }
+    stop_watching.store(true, Ordering::Relaxed);
+    let _ = watcher.await;
+    if options.shutdown_stops {
+        let host = host.clone();
+        let _ = tokio::task::spawn_blocking(move || stop_all(&host)).await;
+    } else {
+        tracing::info!("containers keep running (their monitors stay)");
+    }
+    drop(pid_file);
+    tracing::info!("stack daemon stopped");
+    Ok(())
+}
+
+fn peer_of(stream: &tokio::net::UnixStream) -> Option<Peer> {
+    let cred = stream.peer_cred().ok()?;
+    Some(Peer {
+        uid: cred.uid(),
+        gid: cred.gid(),
+        pid: cred.pid(),
+    })
+}
+
+/// Adopts the containers (first look), then keeps looking until told to stop.
+async fn spawn_watcher(
+    host: Arc<Host>,
+    stop: Arc<AtomicBool>,
+) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
+    let mut watcher = tokio::task::spawn_blocking(move || crate::adopt::Watcher::adopt(host))
+        .await
+        .map_err(|e| DaemonError::Invalid(format!("adopt containers: {e}")))?;
+    Ok(tokio::task::spawn_blocking(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let mut waited = Duration::ZERO;
+            while waited < WATCH_EVERY && !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(50));
+                waited += Duration::from_millis(50);
+            }
+            watcher.tick();
+        }
+    }))
+}
+
+/// `--shutdown-stops`: stops every running container, all at once.
+fn stop_all(host: &Host) {
+    let running = host.list_containers(&crate::view::ContainerFilter::default());
+    std::thread::scope(|scope| {
+        for c in &running {
+            scope.spawn(move || match host.stop(&c.id, None) {
+                Ok(_) => tracing::info!(container = %c.name, "stopped"),
+                Err(err) => {
+                    tracing::warn!(container = %c.name, message = %err.message, "stop failed")
+                }
+            });
+        }
+    });
+}
+
+/// Sets up tracing to stderr, or to `file` (appended) when given.
+pub fn init_logging(level: &str, file: Option<&std::path::Path>) -> Result<(), DaemonError> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .map_err(|e| DaemonError::Invalid(format!("--log-level {level:?}: {e}")))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let result = match file {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(io(format!("open log file {}", path.display())))?;
+            builder
+                .with_ansi(false)
+                .with_writer(std::sync::Mutex::new(f))
+                .try_init()
+        }
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+    result.map_err(|e| DaemonError::Invalid(format!("set up logging: {e}")))
+}

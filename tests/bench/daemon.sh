@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The daemon's cost: its memory idle and with N running containers (and the
+# monitors' memory per container), and the latency of listing containers
+# over the API with N containers (curl over the socket, `stack container ls`
+# through the daemon and in process). Goals (issue #7): under 30 MiB at 100
+# containers; list under 5 ms. Run by `cargo xtask bench` (or `just bench`);
+# N defaults to 100 (`N=20 bash tests/bench/daemon.sh`). Only loopback and
+# private namespaces; everything it makes is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+target=${CARGO_TARGET_DIR:-$root/target}
+n=${N:-100}
+
+if [[ ${STACK_BENCH_DEBUG:-0} == 1 ]]; then
+    cargo build --quiet -p stack-cli
+    stack=$target/debug/stack
+else
+    cargo build --release --quiet -p stack-cli
+    stack=$target/release/stack
+fi
+
+work=$(mktemp -d)
+export STACK_ROOT=$work/root STACK_RUN=$work/run STACK_CONFIG=$work/config.toml
+export STACK_CGROUP_PARENT=stack/bench-daemon-$$
+: >"$STACK_CONFIG"
+daemon_pid=
+cleanup() {
+    set +e
+    for id in $("$stack" --no-daemon container ls -a -q 2>/dev/null); do
+        "$stack" --no-daemon container rm --force "$id" >/dev/null 2>&1
+    done
+    [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    for h in /sys/fs/cgroup/*/"$STACK_CGROUP_PARENT" /sys/fs/cgroup/"$STACK_CGROUP_PARENT"; do
+        [[ -d $h ]] && rmdir "$h" 2>/dev/null
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A busybox root filesystem (busybox-static).
+rootfs=$work/busybox
+mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+cp /bin/busybox "$rootfs/bin/busybox"
+for applet in sh sleep true; do ln -s busybox "$rootfs/bin/$applet"; done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+echo 'root:x:0:' >"$rootfs/etc/group"
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
+
+"$stack" daemon --log-level warn --log-file "$work/daemon.log" &
+daemon_pid=$!
+sock=$STACK_RUN/stack.sock
+for _ in $(seq 200); do curl -fsS --unix-socket "$sock" http://localhost/v1/_ping >/dev/null 2>&1 && break; sleep 0.05; done
+sleep 1
+idle=$(rss_kib "$daemon_pid")
+
+for i in $(seq "$n"); do
+    "$stack" --no-daemon run -d --name "bench-$i" --rootfs "$rootfs" sleep 100000 >/dev/null
+done
+# Let the daemon notice them, and list them a few times.
+sleep 2
+for _ in $(seq 20); do curl -fsS --unix-socket "$sock" http://localhost/v1/containers >/dev/null; done
+loaded=$(rss_kib "$daemon_pid")
+monitors=0
+for pid in $(pgrep -f -- "__stack-monitor $STACK_ROOT/" || true); do
+    monitors=$((monitors + $(rss_kib "$pid")))
+done
+running=$(curl -fsS --unix-socket "$sock" http://localhost/v1/containers | grep -o '"status":"running"' | wc -l)
+
+echo "daemon RSS idle:                 $(mib "$idle") MiB"
+echo "daemon RSS with $running containers:  $(mib "$loaded") MiB   (goal < 30 MiB at 100)"
+echo "monitors, all $running together:     $(mib "$monitors") MiB   ($(awk -v m="$monitors" -v n="$running" 'BEGIN {printf "%.0f", m / (n ? n : 1)}') KiB each)"
+echo
+hyperfine --warmup 5 --runs 50 -N \
+    "curl -fsS --unix-socket $sock http://localhost/v1/containers" \
+    "$stack container ls" \
+    "$stack --no-daemon container ls" \
+    --export-json "$work/list.json" 2>&1
+median=$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results']; print('%.2f' % (r[0]['median']*1000))" "$work/list.json")
+echo "GET /v1/containers with $running containers: median $median ms   (goal < 5 ms)"
