@@ -15,4 +15,3 @@ lint:
 # Benchmarks, side by side with the peers that are installed.
 bench *ARGS:
     cargo xtask bench {{ARGS}}
-    bash tests/bench/up-down.sh

@@ -53,5 +53,7 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     // Network setup + teardown per container (and podman's when present).
     checked(Command::new("bash").arg("tests/bench/network.sh"))?;
     // Daemon memory and container-list latency over the API.
-    checked(Command::new("bash").arg("tests/bench/daemon.sh"))
+    checked(Command::new("bash").arg("tests/bench/daemon.sh"))?;
+    // up -d / down -t 0 of 10 and 100 services (and Compose, podman-compose).
+    checked(Command::new("bash").arg("tests/bench/up-down.sh"))
 }
