@@ -113,6 +113,10 @@ impl Drop for Sandbox {
     /// on the host either. Leaks are asserted by [`Sandbox::assert_no_leaks`]
     /// before this; here everything is removed regardless.
     fn drop(&mut self) {
+        // A failed test may leave containers running: their monitors live
+        // outside any cgroup of ours, their processes inside the sandbox's
+        // cgroup parent. Kill both, or they outlive the test on the host.
+        self.kill_leftover_processes();
         // Mounts die with the mount namespace, but while it lives a mount
         // point (a netns file, say) cannot be unlinked: detach them first.
         for point in self.mount_points_inside() {
@@ -124,6 +128,52 @@ impl Drop for Sandbox {
 }
 
 impl Sandbox {
+    /// SIGKILLs every `stack` helper process (monitor, resolver) whose
+    /// command line names this sandbox's directory, and every process in
+    /// its cgroup parent.
+    fn kill_leftover_processes(&self) {
+        let dir = self.dir.to_string_lossy().into_owned();
+        let me = std::process::id();
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for entry in entries.flatten() {
+                let Some(pid) = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                if pid == me {
+                    continue;
+                }
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline);
+                if cmdline.contains("__stack-") && cmdline.contains(dir.as_str()) {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+        }
+        let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else {
+            return;
+        };
+        for h in hierarchies.flatten() {
+            let parent = h.path().join(&self.cgroup_parent);
+            for procs in walk_files(&parent, "cgroup.procs") {
+                for pid in std::fs::read_to_string(&procs).unwrap_or_default().lines() {
+                    if let Ok(pid) = pid.trim().parse::<i32>() {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// Mount points below the scratch directory, deepest first.
     fn mount_points_inside(&self) -> Vec<String> {
         let dir = self.dir.to_string_lossy().into_owned();
@@ -177,4 +227,21 @@ pub(crate) fn run_checked(cmd: &mut Command) -> std::io::Result<String> {
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Every file named `name` below `dir` (cgroup trees are shallow).
+fn walk_files(dir: &std::path::Path, name: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk_files(&path, name));
+        } else if entry.file_name() == name {
+            out.push(path);
+        }
+    }
+    out
 }
