@@ -204,13 +204,39 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
         source,
     })?;
     conn.busy_timeout(BUSY_TIMEOUT).ctx("set busy timeout")?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .ctx("enable write-ahead log")?;
+    enable_wal(&conn)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .ctx("set synchronous mode")?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .ctx("enable foreign keys")?;
     Ok(conn)
+}
+
+/// Switches the file to WAL unless it already is. Changing the journal
+/// mode needs the database to itself, and SQLite answers SQLITE_BUSY to it
+/// without consulting the busy handler, so a `stack ps` opening the file
+/// while `stack up` writes it retries here instead of failing. Once the
+/// file is in WAL (it stays so), the check alone is a plain read.
+fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        let mode: Result<String, _> = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0));
+        let result = match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(_) => conn.pragma_update(None, "journal_mode", "WAL"),
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(err) => return Err(err).ctx("enable write-ahead log"),
+        }
+    }
 }
 
 fn user_version(conn: &Connection) -> Result<i64, StoreError> {
