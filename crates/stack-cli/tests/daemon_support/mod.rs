@@ -72,6 +72,12 @@ impl Daemon {
     }
 }
 
+/// Path prefixes whose operations another test file exercises in full
+/// (each of those files checks its own prefix with
+/// [`Doc::operations_under`]); `daemon_api` exercises all the rest, so
+/// together every documented operation is exercised.
+pub const OWNED_ELSEWHERE: &[&str] = &[];
+
 /// The OpenAPI document.
 pub struct Doc {
     doc: serde_json::Value,
@@ -178,6 +184,24 @@ impl Doc {
         let validator = jsonschema::validator_for(&schema).expect("schema compiles");
         let errors: Vec<String> = validator.iter_errors(body).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{body} is not an Error: {errors:?}");
+    }
+
+    /// The documented operations whose path starts with one of `prefixes`:
+    /// the part of the API one test file exercises in full.
+    pub fn operations_under(&self, prefixes: &[&str]) -> Vec<(String, String)> {
+        self.operations()
+            .into_iter()
+            .filter(|(_, path)| prefixes.iter().any(|p| path.starts_with(p)))
+            .collect()
+    }
+
+    /// The documented operations that no other test file owns (see
+    /// [`OWNED_ELSEWHERE`]): what `daemon_api` must exercise.
+    pub fn operations_not_owned_elsewhere(&self) -> Vec<(String, String)> {
+        self.operations()
+            .into_iter()
+            .filter(|(_, path)| !OWNED_ELSEWHERE.iter().any(|p| path.starts_with(p)))
+            .collect()
     }
 
     /// Every `(METHOD, path)` the document describes.

@@ -26,8 +26,14 @@ pub struct AppState {
 type Route = (Method, &'static str, MethodRouter<AppState>);
 
 /// Every route: method, path (OpenAPI's `{param}` syntax, which axum shares),
-/// handler.
+/// handler. Each area that keeps its routes in its own module adds its
+/// `routes()` to this list.
 fn table() -> Vec<Route> {
+    [core_routes()].into_iter().flatten().collect()
+}
+
+/// System, containers, images and events.
+fn core_routes() -> Vec<Route> {
     vec![
         (Method::GET, "/v1/_ping", get(system::ping)),
         (Method::GET, "/v1/version", get(system::version)),

@@ -3,7 +3,8 @@
 //! `--host`/`STACK_HOST` names a daemon that must answer; otherwise the
 //! default socket is used when a daemon answers there. Both paths run the
 //! same operations (`stack_daemon::ops`), so verbs print the same output
-//! and exit the same way. Project verbs join by adding methods here.
+//! and exit the same way. Each area adds its methods in its own file here
+//! (an `impl Via` block in `switch/<area>.rs`).
 
 use std::path::PathBuf;
 
