@@ -15,6 +15,7 @@
 pub mod adopt;
 pub mod api;
 pub mod auth;
+pub mod boot;
 pub mod client;
 pub mod error;
 pub mod events;
