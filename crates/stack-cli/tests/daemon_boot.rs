@@ -1,8 +1,10 @@
 //! After the host goes down (every container and monitor killed at once,
-//! so no exit was recorded), a starting daemon starts again what the
-//! restart policies say, in dependency order: a service waits until the
-//! database it depends on is healthy. Manual stops and `restart: "no"`
-//! are respected.
+//! so no exit was recorded, and everything a reboot loses is gone: mounts,
+//! the runtime directory, bridges, veths, firewall chains, cgroups), a
+//! starting daemon starts again what the restart policies say, in
+//! dependency order: a service waits until the database it depends on is
+//! healthy, and reaches it by name. Manual stops and `restart: "no"` are
+//! respected.
 
 mod daemon_support;
 mod run_support;
@@ -17,9 +19,9 @@ const STACK: &str = r#"name: demo
 services:
   db:
     image: busybox
-    command: ["sh", "-c", "rm -f /tmp/ready; sleep 1.5; touch /tmp/ready; exec sleep 1000"]
+    command: ["sh", "-c", "rm -rf /www; mkdir /www; (sleep 1.5; echo ok > /www/ready) & exec httpd -f -p 8000 -h /www"]
     healthcheck:
-      test: ["CMD", "test", "-f", "/tmp/ready"]
+      test: ["CMD", "test", "-f", "/www/ready"]
       interval: 1s
       retries: 30
     restart: always
@@ -55,7 +57,8 @@ fn started_at(e: &up_support::Env, name: &str) -> chrono_free::Stamp {
 }
 
 /// Kills every monitor and container process of the sandbox at once,
-/// leaving the records as a power cut would: still saying `running`.
+/// leaving the records as a power cut would: still saying `running`; then
+/// removes what a reboot loses.
 fn power_cut(e: &up_support::Env) {
     let mut pids = Vec::new();
     for dir in std::fs::read_dir(e.sb.state_root.join("containers"))
@@ -72,12 +75,63 @@ fn power_cut(e: &up_support::Env) {
             }
         }
     }
+    // The name resolver and any other helper of this sandbox go too.
+    let helpers = std::process::Command::new("pgrep")
+        .args(["-f", &format!("__stack-.*{}", e.sb.dir().display())])
+        .output()
+        .expect("pgrep");
+    pids.extend(
+        String::from_utf8_lossy(&helpers.stdout)
+            .split_whitespace()
+            .filter_map(|p| p.parse::<i32>().ok()),
+    );
     for pid in pids {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(pid),
             nix::sys::signal::Signal::SIGKILL,
         );
     }
+    std::thread::sleep(Duration::from_millis(300));
+    let script = r#"
+        findmnt -rn -o TARGET | grep -e "^$ROOT/" -e "^$RUN/" | sort -r | xargs -r -n1 umount -l
+        rm -rf "$RUN"/*
+        for l in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep '^stk'); do
+            ip link del "$l" 2>/dev/null
+        done
+        for t in filter nat; do
+            iptables -t $t -S | grep -e '-j STACK-' | sed 's/^-A //' | while read -r rule; do
+                eval iptables -t $t -D $rule
+            done
+            for c in $(iptables -t $t -S | awk '/^-N STACK-/ {print $2}'); do iptables -t $t -F "$c"; done
+            for c in $(iptables -t $t -S | awk '/^-N STACK-/ {print $2}'); do iptables -t $t -X "$c"; done
+        done
+        for h in /sys/fs/cgroup/"$CGROUP" /sys/fs/cgroup/*/"$CGROUP"; do
+            [ -d "$h" ] && find "$h" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null
+        done
+        true
+    "#;
+    let out = std::process::Command::new("sh")
+        .args(["-c", script])
+        .env("ROOT", &e.sb.state_root)
+        .env("RUN", &e.sb.run_dir)
+        .env("CGROUP", &e.sb.cgroup_parent)
+        .output()
+        .expect("reboot");
+    assert!(out.status.success(), "{}", up_support::describe(&out));
+    // As after a reboot: no bridge, veth, chain, mount or cgroup of stack.
+    let mut left = e.sb.leaks();
+    for _ in 0..30 {
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        left = e.sb.leaks();
+    }
+    assert!(left.is_empty(), "the reboot left {left:?}");
+    let run_left: Vec<_> = std::fs::read_dir(&e.sb.run_dir)
+        .map(|d| d.flatten().map(|f| f.path()).collect())
+        .unwrap_or_default();
+    assert!(run_left.is_empty(), "the reboot left {run_left:?}");
 }
 
 #[test]
@@ -122,6 +176,18 @@ fn a_new_daemon_starts_what_policies_say_in_dependency_order_after_a_power_cut()
         daemon.log_text()
     );
     assert_eq!(state(&e, "demo-db-1")["Health"]["Status"], "healthy");
+    // The network came back with it: web reaches db by name.
+    let (page, _) = e.ok(&[
+        "--no-daemon",
+        "exec",
+        "-T",
+        "web",
+        "wget",
+        "-q",
+        "-O-",
+        "http://db:8000/ready",
+    ]);
+    assert_eq!(page.trim(), "ok");
     assert_eq!(state(&e, "demo-once-1")["Status"], "exited", "restart: no");
     assert_eq!(
         state(&e, "demo-parked-1")["Status"],
