@@ -1,0 +1,378 @@
+//! Named volumes as objects of their own (`stack volume create|ls|inspect|
+//! rm|prune`), and `up`'s check that external volumes exist.
+//!
+//! A volume is a directory `<state root>/volumes/<name>/_data` plus, for
+//! volumes made by `stack volume create` or `stack up`, a row in the store
+//! (labels, project, creation time). The directory says whether a volume
+//! exists: `stack run -v NAME:/path` makes volumes without a row, as
+//! `docker run -v` does, and they are listed too.
+//!
+//! Create and remove change the directory and the row in one step: the
+//! directory is renamed into (or out of) place inside the store's write
+//! transaction, and a failure of either undoes the other.
+
+mod error;
+mod external;
+mod filter;
+pub mod name;
+mod usage;
+
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use stack_runtime::event_log::{self, EventRecord};
+
+pub use error::VolumeError;
+pub use external::require_external;
+pub use filter::VolumeFilter;
+
+use crate::containers::Containers;
+use crate::paths::HostPaths;
+use crate::plan::ConfigFields;
+use crate::store::{self, Store, StoreError, VolumeRecord};
+use error::{io, store as store_err};
+
+/// Docker's label on volumes made without a name; `prune` without `--all`
+/// removes only those.
+pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
+/// Compose's label naming the stack-file key of a project's volume.
+pub const VOLUME_LABEL: &str = "com.docker.compose.volume";
+/// The only driver: a directory on this host.
+pub const LOCAL_DRIVER: &str = "local";
+
+/// What `volume create` takes.
+#[derive(Debug, Clone, Default)]
+pub struct CreateVolume {
+    /// A random name (and the anonymous label) when `None`.
+    pub name: Option<String>,
+    /// `local` when `None`; any other driver is refused.
+    pub driver: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A volume as `ls` and `inspect` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VolumeInfo {
+    pub name: String,
+    pub driver: String,
+    /// The directory containers see (`…/volumes/<name>/_data`).
+    pub mountpoint: PathBuf,
+    pub labels: BTreeMap<String, String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// The project whose `up` made it.
+    pub project: Option<String>,
+    /// Names of the containers (running or not) that mount it.
+    pub used_by: Vec<String>,
+}
+
+/// What `prune` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    pub volumes: Vec<String>,
+    /// Bytes of the files removed.
+    pub bytes: u64,
+}
+
+/// The volumes of one state root.
+pub struct Volumes {
+    state_root: PathBuf,
+    dir: PathBuf,
+    store: Store,
+    containers: Containers,
+}
+
+impl Volumes {
+    pub fn open(paths: &HostPaths) -> Result<Volumes, VolumeError> {
+        let store = Store::open(&paths.state_root).map_err(store_err("open the state store"))?;
+        Ok(Volumes {
+            state_root: paths.state_root.clone(),
+            dir: volumes_dir(&paths.state_root),
+            store,
+            containers: Containers::new(paths),
+        })
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn exists(&self, name: &str) -> bool {
+        self.path(name).join("_data").is_dir()
+    }
+
+    /// `volume create`: returns the volume and whether it was made now
+    /// (creating an existing name changes nothing, as Docker does).
+    pub fn create(&self, req: &CreateVolume) -> Result<(VolumeInfo, bool), VolumeError> {
+        let driver = req.driver.as_deref().unwrap_or(LOCAL_DRIVER);
+        if driver != LOCAL_DRIVER {
+            return Err(VolumeError::Invalid(format!(
+                "volume driver {driver:?} is not supported: only \"local\" is"
+            )));
+        }
+        let mut labels = req.labels.clone();
+        if let Some((bad, _)) = labels.iter().find(|(k, _)| k.is_empty()) {
+            return Err(VolumeError::Invalid(format!(
+                "label {bad:?}: expected KEY=VALUE"
+            )));
+        }
+        let name = match &req.name {
+            Some(name) => {
+                name::validate(name)?;
+                name.clone()
+            }
+            None => {
+                labels.insert(ANONYMOUS_LABEL.into(), String::new());
+                name::random()?
+            }
+        };
+        if self.exists(&name) {
+            return Ok((self.inspect(&name)?, false));
+        }
+        self.make(&name, &labels)?;
+        Ok((self.inspect(&name)?, true))
+    }
+
+    /// Makes the directory under a work name, then renames it into place
+    /// inside the transaction that adds its row.
+    fn make(&self, name: &str, labels: &BTreeMap<String, String>) -> Result<(), VolumeError> {
+        let staged = self.dir.join(format!(".new-{}", name::suffix()));
+        std::fs::create_dir_all(staged.join("_data")).map_err(io(name, "create its directory"))?;
+        let mut fields = ConfigFields::default();
+        fields.insert("driver", &serde_json::Value::from(LOCAL_DRIVER));
+        for (k, v) in labels {
+            fields.insert(format!("labels.{k}"), &serde_json::Value::from(v.as_str()));
+        }
+        let row = VolumeRecord {
+            name: name.to_string(),
+            project: None,
+            key: name.to_string(),
+            driver: LOCAL_DRIVER.into(),
+            config_hash: fields.hash(),
+            config_fields: fields.into_map(),
+            external: false,
+            created_at_ms: store::now_ms(),
+        };
+        let target = self.path(name);
+        let moved = RefCell::new(None);
+        let result = self.store.write(|w| {
+            if w.read().volume(name)?.is_some() {
+                // A row left by a volume whose directory went away: keep it.
+            } else {
+                w.insert_volume(&row)?;
+            }
+            std::fs::rename(&staged, &target).map_err(|e| {
+                *moved.borrow_mut() = Some(e);
+                rename_failed()
+            })
+        });
+        match (result, moved.into_inner()) {
+            (Ok(()), _) => Ok(()),
+            (Err(_), Some(e)) => {
+                let _ = std::fs::remove_dir_all(&staged);
+                Err(io(name, "move its directory into place")(e))
+            }
+            (Err(e), None) => {
+                // The rename happened but the commit failed: undo it.
+                let _ = std::fs::remove_dir_all(&staged);
+                let _ = std::fs::remove_dir_all(&target);
+                Err(store_err(name)(e))
+            }
+        }?;
+        self.event("create", name);
+        Ok(())
+    }
+
+    /// Every volume, by name, that `filter` keeps.
+    pub fn list(&self, filter: &VolumeFilter) -> Result<Vec<VolumeInfo>, VolumeError> {
+        self.sweep();
+        let users = usage::users(&self.containers, &self.dir);
+        let mut names: Vec<String> = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| name::validate(n).is_ok() && self.exists(n))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(io("*", format!("read {}", self.dir.display()))(e)),
+        };
+        names.sort();
+        let rows = self
+            .store
+            .read(|r| {
+                names
+                    .iter()
+                    .map(|n| r.volume(n))
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .map_err(store_err("*"))?;
+        Ok(names
+            .iter()
+            .zip(rows)
+            .map(|(n, row)| self.info(n, row.as_ref(), &users))
+            .filter(|v| filter.matches(v))
+            .collect())
+    }
+
+    pub fn inspect(&self, name: &str) -> Result<VolumeInfo, VolumeError> {
+        if name::validate(name).is_err() || !self.exists(name) {
+            return Err(VolumeError::NotFound(name.to_string()));
+        }
+        let row = self
+            .store
+            .read(|r| r.volume(name))
+            .map_err(store_err(name))?;
+        let users = usage::users(&self.containers, &self.dir);
+        Ok(self.info(name, row.as_ref(), &users))
+    }
+
+    fn info(
+        &self,
+        name: &str,
+        row: Option<&VolumeRecord>,
+        users: &BTreeMap<String, Vec<String>>,
+    ) -> VolumeInfo {
+        let mut labels = BTreeMap::new();
+        let mut created_at = None;
+        let mut project = None;
+        if let Some(row) = row {
+            labels = labels_of(&row.config_fields);
+            if let Some(p) = &row.project {
+                labels.insert(crate::labels::PROJECT.to_string(), p.clone());
+                labels.insert(VOLUME_LABEL.to_string(), row.key.clone());
+                project = Some(p.clone());
+            }
+            let at = std::time::UNIX_EPOCH
+                + std::time::Duration::from_millis(row.created_at_ms.max(0) as u64);
+            created_at = Some(stack_runtime::timefmt::format(at));
+        }
+        let created_at = created_at.unwrap_or_else(|| {
+            std::fs::metadata(self.path(name))
+                .and_then(|m| m.modified())
+                .map(stack_runtime::timefmt::format)
+                .unwrap_or_default()
+        });
+        VolumeInfo {
+            name: name.to_string(),
+            driver: row.map_or(LOCAL_DRIVER.to_string(), |r| r.driver.clone()),
+            mountpoint: self.path(name).join("_data"),
+            labels,
+            created_at,
+            project,
+            used_by: users.get(name).cloned().unwrap_or_default(),
+        }
+    }
+
+    /// `volume rm`: refused while any container record mounts it; a missing
+    /// volume is an error unless `force`. Returns whether it removed one.
+    pub fn remove(&self, name: &str, force: bool) -> Result<bool, VolumeError> {
+        let found = match self.inspect(name) {
+            Ok(v) => v,
+            Err(VolumeError::NotFound(_)) if force => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if !found.used_by.is_empty() {
+            return Err(VolumeError::InUse {
+                name: name.to_string(),
+                containers: found.used_by,
+            });
+        }
+        self.destroy(name)?;
+        Ok(true)
+    }
+
+    /// Drops the row and renames the directory out of sight in one
+    /// transaction, then deletes the files. If the deletion fails half way
+    /// the volume is already gone from every listing; the leftover work
+    /// directory is removed by the next listing.
+    fn destroy(&self, name: &str) -> Result<(), VolumeError> {
+        let dir = self.path(name);
+        let trash = self.dir.join(format!(".trash-{}", name::suffix()));
+        let moved = RefCell::new(None);
+        let result = self.store.write(|w| {
+            w.remove_volume(name)?;
+            std::fs::rename(&dir, &trash).map_err(|e| {
+                *moved.borrow_mut() = Some(e);
+                rename_failed()
+            })
+        });
+        match (result, moved.into_inner()) {
+            (Ok(()), _) => {}
+            (Err(_), Some(e)) => return Err(io(name, "move its directory away")(e)),
+            (Err(e), None) => {
+                let _ = std::fs::rename(&trash, &dir);
+                return Err(store_err(name)(e));
+            }
+        }
+        let _ = stack_runtime::fsutil::remove_tree(&trash);
+        self.event("destroy", name);
+        Ok(())
+    }
+
+    /// `volume prune`: removes volumes no container uses; without `all`
+    /// only anonymous ones (Docker 23 and later).
+    pub fn prune(&self, all: bool) -> Result<PruneReport, VolumeError> {
+        let mut report = PruneReport::default();
+        for v in self.list(&VolumeFilter::default())? {
+            if !v.used_by.is_empty() || !(all || v.labels.contains_key(ANONYMOUS_LABEL)) {
+                continue;
+            }
+            let bytes = usage::size_of(&self.path(&v.name));
+            self.destroy(&v.name)?;
+            report.bytes += bytes;
+            report.volumes.push(v.name);
+        }
+        Ok(report)
+    }
+
+    /// Appends a `volume` event; a lost event line never fails the action.
+    fn event(&self, action: &str, name: &str) {
+        let record = EventRecord::now("volume", action, name, name).with("driver", LOCAL_DRIVER);
+        let _ = event_log::append(&self.state_root, &record);
+    }
+
+    /// Removes work directories a crash left behind.
+    fn sweep(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let n = entry.file_name();
+            let n = n.to_string_lossy();
+            if n.starts_with(".trash-") {
+                let _ = stack_runtime::fsutil::remove_tree(&entry.path());
+            }
+        }
+    }
+}
+
+/// `<state root>/volumes`.
+pub fn volumes_dir(state_root: &Path) -> PathBuf {
+    state_root.join("volumes")
+}
+
+/// Labels kept in a row's fields (`labels.KEY` = JSON string).
+fn labels_of(fields: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter_map(|(k, v)| {
+            let key = k.strip_prefix("labels.")?;
+            let value = serde_json::from_str::<String>(v).unwrap_or_else(|_| v.clone());
+            Some((key.to_string(), value))
+        })
+        .collect()
+}
+
+/// Stands for an I/O error inside a store transaction (the real error is
+/// kept beside it); returning it rolls the transaction back.
+fn rename_failed() -> StoreError {
+    StoreError::Conflict {
+        context: "move a volume directory".into(),
+        detail: "rename failed".into(),
+    }
+}
