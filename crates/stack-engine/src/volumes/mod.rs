@@ -247,14 +247,14 @@ impl Volumes {
                 labels.insert(VOLUME_LABEL.to_string(), row.key.clone());
                 project = Some(p.clone());
             }
-            let at = std::time::UNIX_EPOCH
-                + std::time::Duration::from_millis(row.created_at_ms.max(0) as u64);
-            created_at = Some(stack_runtime::timefmt::format(at));
+            created_at = Some(whole_seconds(row.created_at_ms.max(0) as u64 / 1000));
         }
         let created_at = created_at.unwrap_or_else(|| {
             std::fs::metadata(self.path(name))
                 .and_then(|m| m.modified())
-                .map(stack_runtime::timefmt::format)
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| whole_seconds(d.as_secs()))
                 .unwrap_or_default()
         });
         VolumeInfo {
@@ -354,6 +354,16 @@ impl Volumes {
 /// `<state root>/volumes`.
 pub fn volumes_dir(state_root: &Path) -> PathBuf {
     state_root.join("volumes")
+}
+
+/// RFC 3339 in whole seconds, as Docker shows a volume's `CreatedAt`.
+fn whole_seconds(secs: u64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+    let text = stack_runtime::timefmt::format(at);
+    match text.split_once('.') {
+        Some((head, _)) => format!("{head}Z"),
+        None => text,
+    }
 }
 
 /// Labels kept in a row's fields (`labels.KEY` = JSON string).
