@@ -469,7 +469,11 @@ fn network_and_volume_verbs_print_the_same_through_the_daemon() {
     );
     ok_same(&sb, &socket, &["volume", "prune", "-a"]);
     let out = both_ways(&sb, &socket, &["network", "prune"]);
-    assert!(out.status.success() && out.stdout.is_empty(), "{}", describe(&out));
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "{}",
+        describe(&out)
+    );
     daemon.terminate();
     sb.assert_no_leaks();
 }

@@ -284,8 +284,37 @@ fn data_outlives_down_and_down_v_removes_it() {
     );
     assert_eq!(out, "kept\n");
 
+    // `down -v` does not take a volume another container still mounts.
+    ok(
+        &e.sb,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            "reader",
+            "-v",
+            "demo_data:/data",
+            "--rootfs",
+            root.to_str().expect("path"),
+            "sleep",
+            "100",
+        ],
+    );
     e.ok(&["up", "-d"]);
-    e.ok(&["down", "-v", "-t", "0"]);
+    let out = e.stack(&["down", "-v", "-t", "0"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("volume demo_data is in use by container(s): reader"),
+        "{}",
+        describe(&out)
+    );
+    assert!(e.names().is_empty(), "the project's containers are gone");
+    assert_eq!(names(&e.sb), ["demo_data"]);
+    ok(&e.sb, &["container", "rm", "--force", "reader"]);
+    e.ok(&["-p", "demo", "down", "-v"]);
     assert!(names(&e.sb).is_empty(), "down -v removes it");
     assert!(!e.sb.state_root.join("volumes/demo_data").exists());
     e.sb.assert_no_leaks();

@@ -134,8 +134,12 @@ impl Volumes {
         if self.exists(&name) {
             return Ok((self.inspect(&name)?, false));
         }
-        self.make(&name, &labels)?;
-        Ok((self.inspect(&name)?, true))
+        match self.make(&name, &labels) {
+            Ok(()) => Ok((self.inspect(&name)?, true)),
+            // Another process made it between the check and the rename.
+            Err(VolumeError::Io { .. }) if self.exists(&name) => Ok((self.inspect(&name)?, false)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Makes the directory under a work name, then renames it into place
@@ -286,30 +290,8 @@ impl Volumes {
         Ok(true)
     }
 
-    /// Drops the row and renames the directory out of sight in one
-    /// transaction, then deletes the files. If the deletion fails half way
-    /// the volume is already gone from every listing; the leftover work
-    /// directory is removed by the next listing.
     fn destroy(&self, name: &str) -> Result<(), VolumeError> {
-        let dir = self.path(name);
-        let trash = self.dir.join(format!(".trash-{}", name::suffix()));
-        let moved = RefCell::new(None);
-        let result = self.store.write(|w| {
-            w.remove_volume(name)?;
-            std::fs::rename(&dir, &trash).map_err(|e| {
-                *moved.borrow_mut() = Some(e);
-                rename_failed()
-            })
-        });
-        match (result, moved.into_inner()) {
-            (Ok(()), _) => {}
-            (Err(_), Some(e)) => return Err(io(name, "move its directory away")(e)),
-            (Err(e), None) => {
-                let _ = std::fs::rename(&trash, &dir);
-                return Err(store_err(name)(e));
-            }
-        }
-        let _ = stack_runtime::fsutil::remove_tree(&trash);
+        remove_files_and_row(&self.store, &self.state_root, name)?;
         self.event("destroy", name);
         Ok(())
     }
@@ -349,6 +331,79 @@ impl Volumes {
             }
         }
     }
+}
+
+/// `down -v`: removes a volume unless a container (of another project, or
+/// none) still mounts it, as Compose refuses to.
+pub fn remove_unused(
+    store: &Store,
+    containers: &Containers,
+    name: &str,
+) -> Result<(), VolumeError> {
+    let users = usage::users(containers, &volumes_dir(&containers.state_root));
+    if let Some(names) = users.get(name).filter(|n| !n.is_empty()) {
+        return Err(VolumeError::InUse {
+            name: name.to_string(),
+            containers: names.clone(),
+        });
+    }
+    remove_files_and_row(store, &containers.state_root, name)
+}
+
+/// Removes a volume's row and directory as one step (`volume rm`, `prune`
+/// and `down -v` all come here): the row is dropped and the directory
+/// renamed out of sight in one transaction, then the files are deleted. A
+/// failure of either half undoes the other; if deleting the files fails
+/// half way, the volume is already gone from every listing and the leftover
+/// work directory is removed by the next listing. A volume whose directory
+/// is already gone just loses its row.
+pub fn remove_files_and_row(
+    store: &Store,
+    state_root: &Path,
+    name: &str,
+) -> Result<(), VolumeError> {
+    remove_with(store, state_root, name, |from, to| {
+        std::fs::rename(from, to)
+    })
+}
+
+/// [`remove_files_and_row`] with the rename given, so a test can make it
+/// fail.
+fn remove_with(
+    store: &Store,
+    state_root: &Path,
+    name: &str,
+    rename: impl Fn(&Path, &Path) -> std::io::Result<()>,
+) -> Result<(), VolumeError> {
+    let base = volumes_dir(state_root);
+    let dir = base.join(name);
+    let trash = base.join(format!(".trash-{}", name::suffix()));
+    let present = dir.exists();
+    let moved = RefCell::new(None);
+    let result = store.write(|w| {
+        w.remove_volume(name)?;
+        if !present {
+            return Ok(());
+        }
+        rename(&dir, &trash).map_err(|e| {
+            *moved.borrow_mut() = Some(e);
+            rename_failed()
+        })
+    });
+    match (result, moved.into_inner()) {
+        (Ok(()), _) => {}
+        (Err(_), Some(e)) => return Err(io(name, "move its directory away")(e)),
+        (Err(e), None) => {
+            if present {
+                let _ = std::fs::rename(&trash, &dir);
+            }
+            return Err(store_err(name)(e));
+        }
+    }
+    if present {
+        let _ = stack_runtime::fsutil::remove_tree(&trash);
+    }
+    Ok(())
 }
 
 /// `<state root>/volumes`.

@@ -111,18 +111,25 @@ fn remove_takes_the_row_and_the_directory() {
 }
 
 #[test]
-fn a_failed_move_keeps_the_row() {
+fn a_failed_move_keeps_the_row_and_the_files() {
+    let (_d, v) = fixture();
+    let (made, _) = v.create(&named("data", &[])).expect("create");
+    std::fs::write(made.mountpoint.join("f"), "x").expect("write");
+    let refuse = |_: &Path, _: &Path| Err(std::io::Error::other("device busy"));
+    let err = remove_with(&v.store, &v.state_root, "data", refuse).expect_err("refused");
+    assert!(err.to_string().contains("move its directory away"), "{err}");
+    assert!(v.store.read(|r| r.volume("data")).expect("row").is_some());
+    assert_eq!(v.inspect("data").expect("still there"), made);
+    assert!(made.mountpoint.join("f").is_file());
+}
+
+#[test]
+fn a_volume_whose_directory_vanished_just_loses_its_row() {
     let (_d, v) = fixture();
     v.create(&named("data", &[])).expect("create");
-    // Its directory vanished behind stack's back: the rename fails, and the
-    // row must stay (the transaction is rolled back).
     std::fs::remove_dir_all(v.path("data")).expect("rm dir");
-    let err = v.destroy("data").expect_err("nothing to move");
-    assert!(err.to_string().contains("move its directory away"), "{err}");
-    assert!(
-        v.store.read(|r| r.volume("data")).expect("row").is_some(),
-        "the row stays when the directory could not be moved"
-    );
+    remove_files_and_row(&v.store, &v.state_root, "data").expect("remove");
+    assert!(v.store.read(|r| r.volume("data")).expect("row").is_none());
 }
 
 #[test]
