@@ -42,6 +42,8 @@ use error::{io, store as store_err};
 pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 /// Compose's label naming the stack-file key of a project's volume.
 pub const VOLUME_LABEL: &str = "com.docker.compose.volume";
+/// Age after which a create's staging directory is known to be left over.
+const STAGING_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 /// The only driver: a directory on this host.
 pub const LOCAL_DRIVER: &str = "local";
 
@@ -163,31 +165,34 @@ impl Volumes {
             created_at_ms: store::now_ms(),
         };
         let target = self.path(name);
-        let moved = RefCell::new(None);
+        let failed_rename = RefCell::new(None);
+        let renamed = std::cell::Cell::new(false);
         let result = self.store.write(|w| {
-            if w.read().volume(name)?.is_some() {
-                // A row left by a volume whose directory went away: keep it.
-            } else {
-                w.insert_volume(&row)?;
+            // A row left by a volume whose directory went away is replaced.
+            w.remove_volume(name)?;
+            w.insert_volume(&row)?;
+            match std::fs::rename(&staged, &target) {
+                Ok(()) => {
+                    renamed.set(true);
+                    Ok(())
+                }
+                Err(e) => {
+                    *failed_rename.borrow_mut() = Some(e);
+                    Err(rename_failed())
+                }
             }
-            std::fs::rename(&staged, &target).map_err(|e| {
-                *moved.borrow_mut() = Some(e);
-                rename_failed()
-            })
         });
-        match (result, moved.into_inner()) {
-            (Ok(()), _) => Ok(()),
-            (Err(_), Some(e)) => {
-                let _ = std::fs::remove_dir_all(&staged);
-                Err(io(name, "move its directory into place")(e))
-            }
-            (Err(e), None) => {
+        if let Err(e) = result {
+            if renamed.get() {
                 // The rename happened but the commit failed: undo it.
-                let _ = std::fs::remove_dir_all(&staged);
                 let _ = std::fs::remove_dir_all(&target);
-                Err(store_err(name)(e))
             }
-        }?;
+            let _ = std::fs::remove_dir_all(&staged);
+            return Err(match failed_rename.into_inner() {
+                Some(io_err) => io(name, "move its directory into place")(io_err),
+                None => store_err(name)(e),
+            });
+        }
         self.event("create", name);
         Ok(())
     }
@@ -326,7 +331,17 @@ impl Volumes {
         for entry in entries.flatten() {
             let n = entry.file_name();
             let n = n.to_string_lossy();
-            if n.starts_with(".trash-") {
+            // A `.new-` directory is another create's until it is renamed
+            // into place, which takes milliseconds: only old ones are left.
+            let stale = n.starts_with(".trash-")
+                || (n.starts_with(".new-")
+                    && entry
+                        .metadata()
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > STAGING_TTL));
+            if stale {
                 let _ = stack_runtime::fsutil::remove_tree(&entry.path());
             }
         }

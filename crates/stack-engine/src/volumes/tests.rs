@@ -145,3 +145,14 @@ fn prune_takes_anonymous_ones_unless_all() {
     assert_eq!(report.volumes, ["keep"]);
     assert!(v.list(&VolumeFilter::default()).expect("ls").is_empty());
 }
+
+#[test]
+fn a_stale_row_is_replaced_by_a_new_create() {
+    let (_d, v) = fixture();
+    v.create(&named("data", &[("old", "1")])).expect("create");
+    std::fs::remove_dir_all(v.path("data")).expect("rm dir");
+    let (made, new) = v.create(&named("data", &[("new", "2")])).expect("again");
+    assert!(new);
+    assert_eq!(made.labels.get("new").map(String::as_str), Some("2"));
+    assert!(!made.labels.contains_key("old"), "{:?}", made.labels);
+}
