@@ -19,6 +19,8 @@ pub mod boot;
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod objects_api;
+mod objects_ops;
 pub mod ops;
 mod progress;
 pub mod routes;
