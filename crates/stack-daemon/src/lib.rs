@@ -20,6 +20,8 @@ pub mod error;
 pub mod events;
 pub mod ops;
 mod progress;
+pub mod project_ops;
+pub mod projects_api;
 pub mod routes;
 pub mod server;
 pub mod socket;

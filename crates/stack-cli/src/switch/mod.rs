@@ -6,6 +6,9 @@
 //! and exit the same way. Each area adds its methods in its own file here
 //! (an `impl Via` block in `switch/<area>.rs`).
 
+mod project_logs;
+mod projects;
+
 use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
