@@ -67,9 +67,13 @@ impl UpRequest {
         }
     }
 
-    /// The stack with its directory and files put back.
+    /// The stack with what its serialization leaves out put back: the
+    /// directory, the files, and each service's name (its key).
     pub fn full_project(&self) -> stack_spec::Project {
         let mut project = self.project.clone();
+        for (name, service) in project.services.iter_mut() {
+            service.name = name.clone();
+        }
         if let Some(dir) = &self.working_dir {
             project.working_dir = dir.into();
         }
@@ -189,6 +193,30 @@ mod tests {
         assert_eq!(line, r#"{"status":"done","action":"create web-1"}"#);
         let end: ProjectEvent = serde_json::from_str(r#"{"status":"finished"}"#).expect("parse");
         assert_eq!(end, ProjectEvent::Finished);
+    }
+
+    #[test]
+    fn a_stack_survives_the_wire_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("compose.yaml");
+        let yaml = "name: shop\nservices:\n  web:\n    image: busybox\n    depends_on: [db]\n    volumes: [./data:/data]\n  db:\n    image: busybox\n";
+        std::fs::write(&file, yaml).expect("write");
+        let project = stack_spec::load(&stack_spec::LoadOptions {
+            files: vec![file],
+            working_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        })
+        .expect("load");
+        let request = UpRequest::new(&project, PlanFlags::default(), None);
+        let wire = serde_json::to_string(&request).expect("json");
+        let back = serde_json::from_str::<UpRequest>(&wire)
+            .expect("parse")
+            .full_project();
+        assert_eq!(back.name, project.name);
+        assert_eq!(back.services, project.services);
+        assert_eq!(back.working_dir, project.working_dir);
+        assert_eq!(back.config_files, project.config_files);
+        assert_eq!(back.services["web"].name, "web");
     }
 
     #[test]
