@@ -47,7 +47,11 @@ impl Sandbox {
     /// Starts the sandbox's daemon with `program` when the mode asks for
     /// one and it is not running yet.
     pub(crate) fn ensure_daemon(&self, program: &std::ffi::OsStr) {
-        if !enabled() || self.in_process_only.load(std::sync::atomic::Ordering::SeqCst) {
+        if !enabled()
+            || self
+                .in_process_only
+                .load(std::sync::atomic::Ordering::SeqCst)
+        {
             return;
         }
         if Path::new(program).file_name() != Some(std::ffi::OsStr::new("stack")) {

@@ -64,6 +64,7 @@ async fn up(
 ) -> Result<Response, ApiError> {
     check_name(&name, &req.project)?;
     let busy = Busy::claim(&name)?;
+    tracing::info!(project = %name, "up");
     let host = s.host.clone();
     let project = Arc::new(req.full_project());
     let planned = project.clone();
@@ -86,6 +87,7 @@ async fn down(
     J(req): J<DownRequest>,
 ) -> Result<Response, ApiError> {
     let busy = Busy::claim(&name)?;
+    tracing::info!(project = %name, "down");
     let host = s.host.clone();
     let project = name.clone();
     let prepared = blocking(move || host.prepare_down(&project, &req)).await?;
