@@ -1,0 +1,107 @@
+//! `kill -9` of the daemon in the middle of an `up` of 20 services: once
+//! a daemon runs again, `stack up -d` converges to exactly one running
+//! container per service, and `down` leaves nothing behind.
+
+mod daemon_support;
+mod run_support;
+mod up_support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use daemon_support::Daemon;
+use up_support::{describe, env};
+
+const SERVICES: usize = 20;
+
+fn stack_file() -> String {
+    let mut yaml = String::from("name: demo\nservices:\n");
+    for i in 0..SERVICES {
+        yaml.push_str(&format!(
+            "  s{i:02}:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    stop_grace_period: 1s\n"
+        ));
+    }
+    yaml
+}
+
+#[test]
+fn kill_9_during_up_then_up_again_converges_without_duplicates() {
+    let Some(e) = env(false) else { return };
+    e.write(&stack_file());
+    // Pull first, so the killed `up` is busy creating containers.
+    e.ok(&["--no-daemon", "pull", "busybox"]);
+    let daemon = Daemon::start(&e.sb, &[]);
+
+    let file = e.dir.join("compose.yaml");
+    let mut up =
+        e.sb.command(env!("CARGO_BIN_EXE_stack"))
+            .arg("-f")
+            .arg(&file)
+            .args(["up", "-d", "--parallel", "2"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn stack up");
+    let stderr = up.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    let mut created = 0;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("stderr line");
+        if line.starts_with("create s") && line.ends_with(": done") {
+            created += 1;
+        }
+        seen.push(line);
+        if created == 3 {
+            break;
+        }
+    }
+    assert_eq!(created, 3, "up ended early: {seen:?}");
+    daemon.kill_hard();
+    let status = up.wait().expect("wait for up");
+    assert!(!status.success(), "up must fail when its daemon dies");
+
+    // Not everything was made before the kill.
+    let before = e.names();
+    assert!(
+        before.len() < SERVICES,
+        "up finished before the kill: {before:?}"
+    );
+    eprintln!(
+        "{} of {SERVICES} containers existed when the daemon was killed",
+        before.len()
+    );
+
+    let daemon = Daemon::start(&e.sb, &[]);
+    let (_, err) = e.ok(&["up", "-d"]);
+    let rows = e.ps();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["Name"].as_str().expect("name"))
+        .collect();
+    let ids: BTreeSet<&str> = rows.iter().map(|r| r["ID"].as_str().expect("id")).collect();
+    let unique: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(names.len(), SERVICES, "{names:?}\n{err}");
+    assert_eq!(unique.len(), SERVICES, "duplicate names: {names:?}");
+    assert_eq!(ids.len(), SERVICES, "duplicate ids: {rows:?}");
+    for i in 0..SERVICES {
+        let name = format!("demo-s{i:02}-1");
+        let row = rows
+            .iter()
+            .find(|r| r["Name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} missing: {names:?}"));
+        assert_eq!(row["State"], "running", "{row}");
+    }
+    // Converged: another up has nothing to do.
+    let again = e.stack(&["up", "-d", "--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout).starts_with("project demo: 0 actions"),
+        "{}",
+        describe(&again)
+    );
+
+    e.ok(&["down", "-t", "0"]);
+    assert!(e.names().is_empty());
+    daemon.terminate();
+    e.sb.assert_no_leaks();
+}
