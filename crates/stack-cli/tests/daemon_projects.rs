@@ -331,3 +331,38 @@ services:
     daemon.terminate();
     e.sb.assert_no_leaks();
 }
+
+/// The test suite's via-daemon mode really sends the CLI through a daemon
+/// of the sandbox's own, and stops it before the leak check.
+#[test]
+fn the_via_daemon_mode_sends_the_cli_through_the_sandbox_daemon() {
+    let Some(e) = env(false) else { return };
+    e.sb.use_daemon();
+    e.write(
+        r#"
+name: demo
+services:
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+"#,
+    );
+    e.ok(&["up", "-d"]);
+    let socket = e.sb.daemon_socket().expect("the mode started a daemon");
+    assert!(socket.exists());
+    let log = std::fs::read_to_string(e.sb.daemon_log()).expect("daemon log");
+    assert!(log.contains("demo") && log.contains("up"), "{log}");
+    let (via_daemon, _) = e.ok(&["ps"]);
+    let (in_process, _) = e.ok(&["--no-daemon", "ps"]);
+    assert_eq!(via_daemon, in_process);
+    e.ok(&["down", "-t", "0"]);
+    let log = std::fs::read_to_string(e.sb.daemon_log()).expect("daemon log");
+    assert!(log.contains("down"), "{log}");
+    e.sb.assert_no_leaks();
+    assert!(
+        e.sb.daemon_socket().is_none(),
+        "stopped before the leak check"
+    );
+    assert!(!socket.exists(), "the daemon removed its socket");
+}

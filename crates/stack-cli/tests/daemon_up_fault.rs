@@ -105,3 +105,91 @@ fn kill_9_during_up_then_up_again_converges_without_duplicates() {
     daemon.terminate();
     e.sb.assert_no_leaks();
 }
+
+/// A client that leaves in the middle of `up` (Ctrl-C, a lost connection)
+/// does not stop the daemon's apply half-way: it runs to the end, and the
+/// project is whole without another `up`.
+#[test]
+fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
+    let Some(e) = env(false) else { return };
+    let services = 10;
+    let mut yaml = String::from("name: demo\nservices:\n");
+    for i in 0..services {
+        yaml.push_str(&format!(
+            "  s{i:02}:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    stop_grace_period: 1s\n"
+        ));
+    }
+    e.write(&yaml);
+    e.ok(&["--no-daemon", "pull", "busybox"]);
+    let daemon = Daemon::start(&e.sb, &[]);
+    let file = e.dir.join("compose.yaml");
+    let mut up =
+        e.sb.command(env!("CARGO_BIN_EXE_stack"))
+            .arg("-f")
+            .arg(&file)
+            .args(["up", "-d", "--parallel", "1"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn stack up");
+    let stderr = up.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut created = 0;
+    while created < 2 {
+        let line = lines.next().expect("up ended early").expect("line");
+        if line.starts_with("create s") && line.ends_with(": done") {
+            created += 1;
+        }
+    }
+    up.kill().expect("kill the client");
+    let _ = up.wait();
+    drop(lines);
+
+    // The daemon finishes: the project stops being busy (409 to a plan
+    // while it applies), and then its plan is empty.
+    let project = stack_spec::load(&stack_spec::LoadOptions {
+        files: vec![file.clone()],
+        working_dir: e.dir.clone(),
+        ..Default::default()
+    })
+    .expect("load");
+    let body = serde_json::to_vec(&stack_daemon::projects_api::UpRequest::new(
+        &project,
+        Default::default(),
+        None,
+    ))
+    .expect("body");
+    let client = daemon.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, _, answer) = client
+            .raw(
+                stack_daemon::client::Method::POST,
+                "/v1/projects/demo/plan",
+                Some(body.clone()),
+            )
+            .expect("plan");
+        if status.as_u16() != 409 {
+            let plan: serde_json::Value = serde_json::from_slice(&answer).expect("plan json");
+            assert_eq!(status.as_u16(), 200, "{plan}");
+            assert_eq!(plan["actions"], serde_json::json!([]), "{plan}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the apply never ended"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let rows = e.ps();
+    assert_eq!(rows.len(), services, "{rows:?}");
+    assert!(rows.iter().all(|r| r["State"] == "running"), "{rows:?}");
+    assert!(
+        daemon.log_text().contains("client left; applying on"),
+        "{}",
+        daemon.log_text()
+    );
+    e.ok(&["down", "-t", "0"]);
+    daemon.terminate();
+    e.sb.assert_no_leaks();
+}

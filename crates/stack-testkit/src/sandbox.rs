@@ -28,6 +28,8 @@ pub struct Sandbox {
     pub(crate) daemon: Mutex<Option<SandboxDaemon>>,
     /// Set by [`Sandbox::stay_in_process`].
     pub(crate) in_process_only: AtomicBool,
+    /// Set by [`Sandbox::use_daemon`].
+    pub(crate) force_daemon: AtomicBool,
 }
 
 /// Enters the sandbox for the calling test (see the crate docs).
@@ -91,6 +93,7 @@ impl Sandbox {
             dir,
             daemon: Mutex::new(None),
             in_process_only: AtomicBool::new(false),
+            force_daemon: AtomicBool::new(false),
         })
     }
 

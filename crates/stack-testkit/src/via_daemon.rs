@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::Sandbox;
@@ -34,8 +35,18 @@ impl Sandbox {
     /// mode: for tests of in-process-only behaviour, and tests that start
     /// their own daemon.
     pub fn stay_in_process(&self) {
-        self.in_process_only
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.in_process_only.store(true, Ordering::SeqCst);
+    }
+
+    /// Turns the via-daemon mode on for this sandbox whatever the
+    /// environment says (for tests of the mode itself).
+    pub fn use_daemon(&self) {
+        self.force_daemon.store(true, Ordering::SeqCst);
+    }
+
+    /// The log file of the via-daemon mode's daemon.
+    pub fn daemon_log(&self) -> PathBuf {
+        self.dir().join("via-daemon.log")
     }
 
     /// The daemon socket the sandbox's commands use, when the via-daemon
@@ -47,11 +58,8 @@ impl Sandbox {
     /// Starts the sandbox's daemon with `program` when the mode asks for
     /// one and it is not running yet.
     pub(crate) fn ensure_daemon(&self, program: &std::ffi::OsStr) {
-        if !enabled()
-            || self
-                .in_process_only
-                .load(std::sync::atomic::Ordering::SeqCst)
-        {
+        let wanted = enabled() || self.force_daemon.load(Ordering::SeqCst);
+        if !wanted || self.in_process_only.load(Ordering::SeqCst) {
             return;
         }
         if Path::new(program).file_name() != Some(std::ffi::OsStr::new("stack")) {
@@ -62,7 +70,7 @@ impl Sandbox {
             return;
         }
         let socket = self.run_dir.join("via-daemon.sock");
-        let log = self.dir().join("via-daemon.log");
+        let log = self.daemon_log();
         let child = Command::new(program)
             .envs(self.base_env())
             .args(["daemon", "--log-level", "debug", "--socket"])
