@@ -164,7 +164,7 @@ fn busy_projects() -> &'static Mutex<BTreeSet<String>> {
 }
 
 impl Busy {
-    fn claim(project: &str) -> Result<Arc<Busy>, ApiError> {
+    fn claim(project: &str) -> Result<Busy, ApiError> {
         let mut busy = busy_projects()
             .lock()
             .map_err(|_| ApiError::internal("project lock poisoned"))?;
@@ -173,9 +173,9 @@ impl Busy {
                 "project {project:?} is being changed by another request; try again when it is done"
             )));
         }
-        Ok(Arc::new(Busy {
+        Ok(Busy {
             project: project.to_string(),
-        }))
+        })
     }
 }
 
