@@ -344,3 +344,91 @@ fn ps_row(r: &ContainerRecord, store: &Store) -> PsRow {
         publishers: Vec::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn host(dir: &std::path::Path) -> Host {
+        Host::new(stack_engine::paths::HostPaths::resolve(
+            Some(dir.join("root")),
+            Some(dir.join("run")),
+            Some(dir.join("none.toml")),
+        ))
+    }
+
+    #[test]
+    fn the_path_must_name_the_stack() {
+        let project = Project {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        assert!(check_name("shop", &project).is_ok());
+        let err = check_name("blog", &project).expect_err("mismatch");
+        assert_eq!(err.body().kind, "bad_request");
+        assert!(err.message.contains("blog") && err.message.contains("shop"));
+    }
+
+    #[test]
+    fn flags_become_plan_options_and_a_bad_pull_policy_is_refused() {
+        let flags = PlanFlags {
+            pull: Some("never".into()),
+            scale: [("web".to_string(), 3)].into(),
+            no_deps: true,
+            ..Default::default()
+        };
+        let opts = plan_options(&flags).expect("valid");
+        assert_eq!(opts.pull, Some(PullPolicy::Never));
+        assert_eq!(opts.scale["web"], 3);
+        assert!(opts.no_deps);
+        let bad = PlanFlags {
+            pull: Some("sometimes".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_options(&bad).expect_err("bad").body().kind,
+            "bad_request"
+        );
+    }
+
+    #[test]
+    fn an_empty_host_has_no_projects_and_no_rows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = host(dir.path());
+        assert!(host.list_projects().expect("list").is_empty());
+        assert!(host.ps_rows("shop", true, &[]).expect("rows").is_empty());
+    }
+
+    #[test]
+    fn finishing_reports_warnings_then_the_last_line() {
+        let events = Mutex::new(Vec::new());
+        let emit = |e: ProjectEvent| events.lock().expect("lock").push(e);
+        let report = apply::Report {
+            warnings: vec!["orphan kept".into()],
+            ..Default::default()
+        };
+        assert!(finish(Ok(report.clone()), &emit).is_ok());
+        let failed = apply::Report {
+            failures: vec![("create web-1".into(), "boom".into())],
+            ..report
+        };
+        let err = finish(Err(ApplyError::Failed(failed)), &emit).expect_err("failed");
+        assert_eq!(err, "create web-1: boom");
+        let warning = ProjectEvent::Warning {
+            message: "orphan kept".into(),
+        };
+        assert_eq!(
+            events.into_inner().expect("events"),
+            vec![
+                warning.clone(),
+                ProjectEvent::Finished,
+                warning,
+                ProjectEvent::Failed {
+                    message: "create web-1: boom".into()
+                },
+            ]
+        );
+    }
+}
