@@ -11,9 +11,8 @@ use up_support::env;
 #[test]
 fn a_killed_up_converges_on_the_next_up() {
     let Some(e) = env(false) else { return };
-    // Kills the process that applies: through a daemon, that is not the
-    // CLI (daemon_up_fault.rs kills the daemon instead).
-    e.sb.stay_in_process();
+    // Through a daemon, the kill ends the client only: the daemon applies
+    // on, and the next `up` waits for it, then finds the project whole.
     let mut yaml = String::from("name: demo\nservices:\n");
     for i in 0..8 {
         yaml.push_str(&format!(

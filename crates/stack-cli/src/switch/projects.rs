@@ -3,7 +3,9 @@
 //! the verbs print, so their output does not depend on the path.
 
 use miette::IntoDiagnostic;
-use stack_daemon::client::{encode, Client, Method};
+use std::time::Duration;
+
+use stack_daemon::client::{encode, Client, ClientError, Method};
 use stack_daemon::projects_api::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, PsRow, UpRequest,
 };
@@ -23,13 +25,17 @@ impl Via {
     pub fn project_plan(&self, project: &Project, flags: &PlanFlags) -> miette::Result<PlanAnswer> {
         match self {
             Via::InProcess(h) => Ok(h.prepare_up(project, flags).map_err(api)?.answer),
-            Via::Daemon(c) => c
-                .send_json(
-                    Method::POST,
-                    &format!("/v1/projects/{}/plan", encode(&project.name)),
-                    &UpRequest::new(project, flags.clone(), None),
-                )
-                .map_err(remote),
+            Via::Daemon(c) => {
+                let path = format!("/v1/projects/{}/plan", encode(&project.name));
+                let body = UpRequest::new(project, flags.clone(), None);
+                let mut waiting = Waiting::new(&project.name);
+                loop {
+                    match c.send_json(Method::POST, &path, &body) {
+                        Err(err) if waiting.busy(&err) => continue,
+                        answer => return answer.map_err(remote),
+                    }
+                }
+            }
         }
     }
 
@@ -51,7 +57,7 @@ impl Via {
             Via::Daemon(c) => {
                 let body = UpRequest::new(project, flags.clone(), parallel);
                 let path = format!("/v1/projects/{}/up", encode(&project.name));
-                follow_progress(c, &path, &body, "up", each)
+                follow_progress(c, &project.name, &path, &body, "up", each)
             }
         }
     }
@@ -72,7 +78,7 @@ impl Via {
             }
             Via::Daemon(c) => {
                 let path = format!("/v1/projects/{}/down", encode(name));
-                follow_progress(c, &path, req, "down", each)
+                follow_progress(c, name, &path, req, "down", each)
             }
         }
     }
@@ -124,6 +130,7 @@ impl Via {
 /// line, or its end without a last line, is the error.
 fn follow_progress(
     c: &Client,
+    project: &str,
     path: &str,
     body: &impl serde::Serialize,
     verb: &str,
@@ -131,16 +138,27 @@ fn follow_progress(
 ) -> miette::Result<()> {
     let bytes = serde_json::to_vec(body).into_diagnostic()?;
     let mut end: Option<Result<(), String>> = None;
-    c.stream(Method::POST, path, Some(bytes), |e: ProjectEvent| {
-        match &e {
-            ProjectEvent::Finished => end = Some(Ok(())),
-            ProjectEvent::Failed { message } => end = Some(Err(message.clone())),
-            _ => {}
+    let mut waiting = Waiting::new(project);
+    loop {
+        let answer = c.stream(
+            Method::POST,
+            path,
+            Some(bytes.clone()),
+            |e: ProjectEvent| {
+                match &e {
+                    ProjectEvent::Finished => end = Some(Ok(())),
+                    ProjectEvent::Failed { message } => end = Some(Err(message.clone())),
+                    _ => {}
+                }
+                each(&e);
+                true
+            },
+        );
+        match answer {
+            Err(err) if waiting.busy(&err) => continue,
+            answer => break answer.map_err(remote)?,
         }
-        each(&e);
-        true
-    })
-    .map_err(remote)?;
+    }
     match end {
         Some(Ok(())) => Ok(()),
         Some(Err(message)) => Err(miette::miette!("{message}")),
@@ -148,5 +166,40 @@ fn follow_progress(
             "the stack daemon at {} stopped answering before `{verb}` finished; run `{verb}` again to converge",
             c.socket().display()
         )),
+    }
+}
+
+/// How often a request refused because the project is busy is sent again.
+const BUSY_RETRY: Duration = Duration::from_millis(100);
+
+/// Waits out another `up` or `down` of the same project that the daemon
+/// is still applying (one whose client left, say), saying so once.
+struct Waiting<'a> {
+    project: &'a str,
+    said: bool,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(project: &'a str) -> Self {
+        Waiting {
+            project,
+            said: false,
+        }
+    }
+
+    /// True (after a pause) when `err` is the daemon's "project busy".
+    fn busy(&mut self, err: &ClientError) -> bool {
+        if !matches!(err, ClientError::Api { status: 409, .. }) {
+            return false;
+        }
+        if !self.said {
+            eprintln!(
+                "waiting for the stack daemon to finish another up or down of project {}",
+                self.project
+            );
+            self.said = true;
+        }
+        std::thread::sleep(BUSY_RETRY);
+        true
     }
 }
