@@ -15,9 +15,12 @@
 pub mod adopt;
 pub mod api;
 pub mod auth;
+pub mod boot;
 pub mod client;
 pub mod error;
 pub mod events;
+pub mod objects_api;
+mod objects_ops;
 pub mod ops;
 mod progress;
 pub mod project_ops;
