@@ -281,6 +281,44 @@ fn every_project_route_and_error_matches_the_document() {
         json!([])
     );
 
+    // 500: the state store cannot be opened (a directory in its place).
+    let db = e.sb.state_root.join("stack.db");
+    let saved = e.sb.state_root.join("stack.db.saved");
+    std::fs::rename(&db, &saved).expect("move the store away");
+    std::fs::create_dir(&db).expect("a directory in its place");
+    for (method, template, path, request) in [
+        ("GET", "/v1/projects", "/v1/projects", None),
+        (
+            "POST",
+            "/v1/projects/{name}/plan",
+            "/v1/projects/demo/plan",
+            Some(body.clone()),
+        ),
+        (
+            "POST",
+            "/v1/projects/{name}/up",
+            "/v1/projects/demo/up",
+            Some(body.clone()),
+        ),
+        (
+            "POST",
+            "/v1/projects/{name}/down",
+            "/v1/projects/demo/down",
+            Some(json!({})),
+        ),
+        (
+            "GET",
+            "/v1/projects/{name}/containers",
+            "/v1/projects/demo/containers",
+            None,
+        ),
+    ] {
+        let err = c.call(method, template, path, request, 500);
+        assert_eq!(err["kind"], "internal", "{method} {path}: {err}");
+    }
+    std::fs::remove_dir(&db).expect("remove the directory");
+    std::fs::rename(&saved, &db).expect("put the store back");
+
     let exercised: Vec<(String, String)> = c.seen.iter().cloned().collect();
     assert_eq!(exercised, doc.operations_under(&["/v1/projects"]));
     daemon.terminate();
