@@ -193,3 +193,49 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
     daemon.terminate();
     e.sb.assert_no_leaks();
 }
+
+/// Attached `up` through a daemon that dies: the session ends with an
+/// error naming the daemon, the containers keep running, and a new daemon
+/// takes them down.
+#[test]
+fn attached_up_fails_when_its_daemon_dies_and_the_containers_stay() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo ready; exec sleep 1000"]
+    stop_grace_period: 1s
+"#,
+    );
+    let daemon = Daemon::start(&e.sb, &[]);
+    let file = e.dir.join("compose.yaml");
+    let mut up =
+        e.sb.command(env!("CARGO_BIN_EXE_stack"))
+            .arg("-f")
+            .arg(&file)
+            .arg("up")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn stack up");
+    let stdout = up.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a log line").expect("line");
+    assert!(first.ends_with("ready"), "{first}");
+    daemon.kill_hard();
+    let out = up.wait_with_output().expect("up ends");
+    assert!(!out.status.success(), "{}", describe(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("stack daemon at"), "{err}");
+
+    let daemon = Daemon::start(&e.sb, &[]);
+    let rows = e.ps();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["State"], "running", "{rows:?}");
+    e.ok(&["down", "-t", "0"]);
+    daemon.terminate();
+    e.sb.assert_no_leaks();
+}

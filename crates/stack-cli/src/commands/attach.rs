@@ -47,6 +47,11 @@ pub trait Session: LogSource {
     /// Stops every container in the background, all at once.
     fn stop_all(&self, timeout: Option<Duration>);
     fn kill_all(&self);
+    /// Why the session lost sight of the containers, if it did (the daemon
+    /// went away): attached `up` then fails with this.
+    fn lost(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The containers of this host, driven directly.
@@ -168,6 +173,9 @@ pub fn attach(
     }
     let batch = session.read_new();
     mux.print_batch(batch);
+    if let Some(reason) = session.lost() {
+        miette::bail!("{reason}");
+    }
     if let Some(service) = &opts.exit_code_from {
         let code = session
             .replicas()

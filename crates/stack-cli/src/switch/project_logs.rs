@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use stack_daemon::api::{ContainerSummary, LogRecord};
@@ -28,6 +28,8 @@ pub struct RemoteSession {
     seen: Vec<usize>,
     lines: Option<Receiver<(usize, LogLine)>>,
     followers: Arc<AtomicUsize>,
+    /// Why the container list could not be read any more.
+    lost: Mutex<Option<String>>,
 }
 
 impl RemoteSession {
@@ -53,6 +55,7 @@ impl RemoteSession {
             containers,
             lines: None,
             followers: Arc::new(AtomicUsize::new(0)),
+            lost: Mutex::new(None),
         })
     }
 
@@ -179,7 +182,15 @@ impl LogSource for RemoteSession {
 
 impl Session for RemoteSession {
     fn replicas(&self) -> Vec<Replica> {
-        let now = list(&self.client, &self.project).unwrap_or_default();
+        let now = match list(&self.client, &self.project) {
+            Ok(now) => now,
+            Err(err) => {
+                if let Ok(mut lost) = self.lost.lock() {
+                    lost.get_or_insert(err.to_string());
+                }
+                Vec::new()
+            }
+        };
         self.containers
             .iter()
             .map(|c| {
@@ -217,5 +228,9 @@ impl Session for RemoteSession {
             let path = format!("/v1/containers/{}/kill?signal=KILL", encode(&c.id));
             let _ = self.client.call(Method::POST, &path);
         }
+    }
+
+    fn lost(&self) -> Option<String> {
+        self.lost.lock().ok().and_then(|l| l.clone())
     }
 }
