@@ -7,6 +7,8 @@
 //! (an `impl Via` block in `switch/<area>.rs`).
 
 mod objects;
+mod project_logs;
+mod projects;
 
 use std::path::PathBuf;
 
