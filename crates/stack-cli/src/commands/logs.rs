@@ -27,7 +27,7 @@ const FOLLOW_POLL: Duration = Duration::from_millis(50);
 /// Arguments of `stack logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Keep printing new lines (`-f` is the stack-file flag).
+    /// Keep printing new lines (`-f` too, as in Docker).
     #[arg(long)]
     follow: bool,
     /// Lines to show from the end of each container's log, or `all`.
