@@ -13,12 +13,18 @@ target=${CARGO_TARGET_DIR:-$root/target}
 n=${N:-100}
 
 if [[ ${STACK_BENCH_DEBUG:-0} == 1 ]]; then
-    cargo build --quiet -p stack-cli
+    [[ ${STACK_BENCH_INSIDE:-} == 1 ]] || cargo build --quiet -p stack-cli
     stack=$target/debug/stack
 else
-    cargo build --release --quiet -p stack-cli
+    [[ ${STACK_BENCH_INSIDE:-} == 1 ]] || cargo build --release --quiet -p stack-cli
     stack=$target/release/stack
 fi
+# The containers join the default bridge network: keep its bridge and
+# firewall chains in a network namespace of the bench's own.
+if [[ ${STACK_BENCH_INSIDE:-} != 1 ]]; then
+    exec unshare --net --mount --propagation private env STACK_BENCH_INSIDE=1 bash "$0" "$@"
+fi
+ip link set lo up
 
 work=$(mktemp -d)
 export STACK_ROOT=$work/root STACK_RUN=$work/run STACK_CONFIG=$work/config.toml
