@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use stack_engine::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
-use stack_engine::containers::{ContainerRecord, Containers};
+use stack_engine::containers::{network, ContainerRecord, Containers};
 use stack_engine::labels;
 use stack_engine::plan::{Action, DownOptions, Plan, PlanOptions, PullPolicy};
 use stack_engine::store::Store;
@@ -249,8 +249,7 @@ impl Host {
             .collect())
     }
 
-    /// The rows of `stack ps` for a project (publishers left empty: they
-    /// come from the stack file, see [`fill_publishers`]).
+    /// The rows of `stack ps` for a project.
     pub fn ps_rows(
         &self,
         project: &str,
@@ -295,17 +294,6 @@ pub fn project_containers(
     out
 }
 
-/// The published ports the stack file declares, per row's service.
-pub fn fill_publishers(rows: &mut [PsRow], file: &Project) {
-    for row in rows {
-        row.publishers = file
-            .services
-            .get(&row.service)
-            .map(|s| s.ports.iter().map(apply::port_text).collect())
-            .unwrap_or_default();
-    }
-}
-
 fn ps_row(r: &ContainerRecord, store: &Store) -> PsRow {
     let service = labels::membership(&r.spec.labels)
         .map(|m| m.service.to_string())
@@ -314,9 +302,11 @@ fn ps_row(r: &ContainerRecord, store: &Store) -> PsRow {
         .read(|reader| reader.container(&r.spec.id))
         .ok()
         .flatten();
-    let health = apply::health_of(r)
-        .or_else(|| stored.as_ref().and_then(|s| s.health))
-        .map(|h| h.as_str().to_string())
+    let health = r
+        .state
+        .health
+        .as_ref()
+        .map(|h| h.status.as_str().to_string())
         .unwrap_or_default();
     let status = r.state.effective_status();
     let state = view::status_word(r);
@@ -341,7 +331,11 @@ fn ps_row(r: &ContainerRecord, store: &Store) -> PsRow {
         health,
         exit_code,
         status: text,
-        publishers: Vec::new(),
+        // What was published for this container, as `docker ps` prints it.
+        publishers: network::view::published_ports(r)
+            .iter()
+            .map(|p| network::view::ports_text(std::slice::from_ref(p)))
+            .collect(),
     }
 }
 

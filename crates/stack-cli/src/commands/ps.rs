@@ -42,10 +42,7 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: PsArgs) -> miette:
         Some(p) if project_args.project_name.is_none() => p.name.clone(),
         _ => project::name(project_args)?,
     };
-    let mut rows = crate::switch::choose(host)?.ps_rows(&name, args.all, &args.service)?;
-    if let Some(file) = &file {
-        stack_daemon::project_ops::fill_publishers(&mut rows, file);
-    }
+    let rows = crate::switch::choose(host)?.ps_rows(&name, args.all, &args.service)?;
     let mut out = std::io::stdout().lock();
     if args.quiet {
         for r in &rows {

@@ -201,7 +201,6 @@ fn wait_healthy(
         .collect();
     let mut observer = apply::HostObserver {
         containers: &engine.containers,
-        store: &engine.store,
         project: &project.name,
     };
     let began = Instant::now();

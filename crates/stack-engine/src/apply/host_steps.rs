@@ -295,7 +295,6 @@ impl Steps for HostSteps<'_> {
             .collect();
         let mut observer = HostObserver {
             containers: &self.host.containers,
-            store: &self.host.store,
             project: self.project_name,
         };
         supervise::wait_for_dependencies(&deps, &mut observer, &SystemClock::new(), GATE_POLL, None)
