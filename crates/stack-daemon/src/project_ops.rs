@@ -257,10 +257,18 @@ impl Host {
         services: &[String],
     ) -> Result<Vec<PsRow>, ApiError> {
         let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
+        // One read for the whole project: the image each container was
+        // made from, as the stack file named it.
+        let images: BTreeMap<String, String> = store
+            .read(|reader| reader.containers_of(project))
+            .map_err(|e| internal(&e))?
+            .into_iter()
+            .map(|c| (c.id, c.image_ref))
+            .collect();
         Ok(project_containers(self.containers(), project, services)
             .iter()
             .filter(|r| all || r.state.effective_status() == Status::Running)
-            .map(|r| ps_row(r, &store))
+            .map(|r| ps_row(r, images.get(&r.spec.id).cloned()))
             .collect())
     }
 }
@@ -294,14 +302,10 @@ pub fn project_containers(
     out
 }
 
-fn ps_row(r: &ContainerRecord, store: &Store) -> PsRow {
+fn ps_row(r: &ContainerRecord, image: Option<String>) -> PsRow {
     let service = labels::membership(&r.spec.labels)
         .map(|m| m.service.to_string())
         .unwrap_or_default();
-    let stored = store
-        .read(|reader| reader.container(&r.spec.id))
-        .ok()
-        .flatten();
     let health = r
         .state
         .health
@@ -325,7 +329,7 @@ fn ps_row(r: &ContainerRecord, store: &Store) -> PsRow {
         id: r.spec.id[..12.min(r.spec.id.len())].to_string(),
         name: r.spec.name.clone(),
         service,
-        image: stored.map(|s| s.image_ref).unwrap_or_default(),
+        image: image.unwrap_or_default(),
         command: r.spec.process.args.join(" "),
         state: state.into(),
         health,
