@@ -267,8 +267,9 @@ impl Host {
             .collect();
         Ok(project_containers(self.containers(), project, services)
             .iter()
-            .filter(|r| all || r.state.effective_status() == Status::Running)
-            .map(|r| ps_row(r, images.get(&r.spec.id).cloned()))
+            .map(|r| (r, r.state.effective_status()))
+            .filter(|(_, status)| all || *status == Status::Running)
+            .map(|(r, status)| ps_row(r, status, images.get(&r.spec.id).cloned()))
             .collect())
     }
 }
@@ -302,7 +303,7 @@ pub fn project_containers(
     out
 }
 
-fn ps_row(r: &ContainerRecord, image: Option<String>) -> PsRow {
+fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
     let service = labels::membership(&r.spec.labels)
         .map(|m| m.service.to_string())
         .unwrap_or_default();
@@ -312,8 +313,7 @@ fn ps_row(r: &ContainerRecord, image: Option<String>) -> PsRow {
         .as_ref()
         .map(|h| h.status.as_str().to_string())
         .unwrap_or_default();
-    let status = r.state.effective_status();
-    let state = view::status_word(r);
+    let state = view::word_of(status);
     let exit_code = matches!(status, Status::Exited | Status::Restarting)
         .then_some(r.state.exit_code)
         .flatten();

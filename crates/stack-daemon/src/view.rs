@@ -12,7 +12,13 @@ use crate::api::{ContainerSummary, ImageSummary};
 
 /// The status word of a record as seen now.
 pub fn status_word(record: &ContainerRecord) -> &'static str {
-    match record.state.effective_status() {
+    word_of(record.state.effective_status())
+}
+
+/// The status word of a status already looked at (each look reads /proc,
+/// which a list of a hundred containers should do once per container).
+pub fn word_of(status: Status) -> &'static str {
+    match status {
         Status::Created => "created",
         Status::Running => "running",
         Status::Restarting => "restarting",
