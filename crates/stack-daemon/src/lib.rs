@@ -18,6 +18,8 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod events;
+mod exec_ops;
+pub mod exec_stream;
 pub mod ops;
 mod progress;
 pub mod routes;

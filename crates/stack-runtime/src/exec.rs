@@ -55,6 +55,32 @@ pub fn exec(exe: &Path, dir: &ContainerDir, req: &ExecRequest) -> Result<i32, Er
     Ok(status.code().unwrap_or(255))
 }
 
+/// Options of the hidden exec mode read from the same JSON as the
+/// request (unknown to [`ExecRequest`], so callers that do not need them
+/// are unaffected).
+#[derive(Debug, Default, Deserialize)]
+struct HelperOptions {
+    /// The caller gave this helper a pty (from the container's devpts) as
+    /// stdin/stdout/stderr: the command starts its own session with it as
+    /// controlling terminal, so it gets SIGHUP when the other end closes
+    /// and SIGWINCH on resize, as `docker exec -t` does. The daemon's
+    /// attached exec sets it; the in-process exec shares the caller's
+    /// terminal and does not.
+    #[serde(default)]
+    tty: bool,
+}
+
+/// Exit status of an exec whose command could not be started: 127 when it
+/// does not exist, else 126 (the shell's and Docker's convention).
+fn cannot_run_status(err: &Error) -> i32 {
+    let text = err.to_string();
+    if text.contains("not found in $PATH") || text.contains("No such file or directory") {
+        127
+    } else {
+        126
+    }
+}
+
 /// Entry point of the hidden exec mode.
 pub fn main(dir: &Path, request: &str) -> i32 {
     match run(&ContainerDir::new(dir), request) {
@@ -68,6 +94,8 @@ pub fn main(dir: &Path, request: &str) -> i32 {
 
 fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
     let req: ExecRequest =
+        serde_json::from_str(request).map_err(|e| Error::invalid("exec request", e.to_string()))?;
+    let options: HelperOptions =
         serde_json::from_str(request).map_err(|e| Error::invalid("exec request", e.to_string()))?;
     let spec = ContainerSpec::load(dir)?;
     let state = State::load(dir)?;
@@ -120,6 +148,9 @@ fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
     match unsafe { fork() }.context(|| "fork".to_string())? {
         ForkResult::Child => {
             let err = (|| {
+                if options.tty {
+                    take_terminal()?;
+                }
                 let prepared = crate::process::prepare(&req.args, &env, &user, &spec.security)?;
                 let cwd = if cwd.is_empty() { "/".to_string() } else { cwd };
                 nix::unistd::chdir(cwd.as_str())
@@ -128,8 +159,9 @@ fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
             })()
             .unwrap_or_else(|e| e);
             eprintln!("stack exec: {err}");
+            let status = cannot_run_status(&err);
             // SAFETY: leave the forked child without running destructors.
-            unsafe { libc::_exit(126) }
+            unsafe { libc::_exit(status) }
         }
         ForkResult::Parent { child } => loop {
             match waitpid(child, None) {
@@ -139,5 +171,47 @@ fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
                 Err(e) => return Err(Error::sys("wait for the exec'd process", e)),
             }
         },
+    }
+}
+
+/// A new session whose controlling terminal is stdin (a pty slave).
+fn take_terminal() -> Result<(), Error> {
+    nix::unistd::setsid().map_err(|e| Error::sys("start a session", e))?;
+    // SAFETY: TIOCSCTTY on our stdin, a pty slave; no memory involved.
+    if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } != 0 {
+        return Err(Error::sys(
+            "make the pty the controlling terminal",
+            nix::errno::Errno::last(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_commands_exit_127_other_failures_126() {
+        let missing = crate::process::find_executable("nope", "/nonexistent").expect_err("none");
+        assert_eq!(cannot_run_status(&missing), 127);
+        assert_eq!(
+            cannot_run_status(&Error::Setup("permission denied".into())),
+            126
+        );
+    }
+
+    #[test]
+    fn helper_options_default_off_and_ignore_the_request_fields() {
+        let json = serde_json::to_string(&ExecRequest {
+            args: vec!["true".into()],
+            ..Default::default()
+        })
+        .expect("json");
+        let options: HelperOptions = serde_json::from_str(&json).expect("options");
+        assert!(!options.tty);
+        let options: HelperOptions =
+            serde_json::from_str(r#"{"args":["sh"],"tty":true}"#).expect("options");
+        assert!(options.tty);
     }
 }

@@ -6,6 +6,8 @@
 //! and exit the same way. Each area adds its methods in its own file here
 //! (an `impl Via` block in `switch/<area>.rs`).
 
+pub mod exec;
+
 use std::path::PathBuf;
 
 use miette::IntoDiagnostic;

@@ -1,0 +1,93 @@
+//! `exec` through the daemon (attached streams over an upgraded
+//! connection) or in process (the runtime's exec helper sharing this
+//! process's standard streams). Both end in the same exec helper, so the
+//! command sees the same container, user and environment, prints the same
+//! bytes and exits with the same code.
+
+mod attach;
+pub mod terminal;
+
+use std::process::Stdio;
+
+use miette::IntoDiagnostic;
+use stack_daemon::exec_stream::ExecStreamRequest;
+use stack_runtime::exec::ExecRequest;
+use stack_runtime::spec::Backend;
+
+use super::Via;
+
+/// The request for a command run from this terminal: a tty when asked for
+/// and stdin is one, sized like it.
+pub fn request(
+    cmd: Vec<String>,
+    env: Vec<String>,
+    user: Option<String>,
+    workdir: Option<String>,
+    tty: bool,
+    stdin: bool,
+) -> ExecStreamRequest {
+    let size = if tty {
+        terminal::size(0).or(terminal::size(1))
+    } else {
+        None
+    };
+    ExecStreamRequest {
+        cmd,
+        env,
+        user,
+        workdir,
+        tty,
+        stdin,
+        rows: size.map(|s| s.0),
+        cols: size.map(|s| s.1),
+    }
+}
+
+impl Via {
+    /// Runs `req` in the running container `key`; returns its exit code.
+    pub fn exec(&self, key: &str, req: &ExecStreamRequest) -> miette::Result<i32> {
+        match self {
+            Via::Daemon(c) => attach::run(c, key, req),
+            Via::InProcess(h) => {
+                let record = h.containers().find(key).into_diagnostic()?;
+                in_process(&record.dir, record.spec.backend, req)
+            }
+        }
+    }
+}
+
+/// The exec helper here, with this process's streams (its terminal, when
+/// it has one). Without `stdin` the command reads /dev/null, as through
+/// the daemon.
+pub fn in_process(
+    dir: &stack_runtime::spec::ContainerDir,
+    backend: Backend,
+    req: &ExecStreamRequest,
+) -> miette::Result<i32> {
+    let request = ExecRequest {
+        args: req.cmd.clone(),
+        env: req.env.clone(),
+        user: req.user.clone().unwrap_or_default(),
+        cwd: req.workdir.clone().unwrap_or_default(),
+    };
+    let exe = std::env::current_exe().into_diagnostic()?;
+    if req.stdin || backend != Backend::Stack {
+        return stack_runtime::exec::exec(&exe, dir, &request).into_diagnostic();
+    }
+    // Checked as `exec` would, then the helper with stdin from /dev/null.
+    let state = stack_runtime::state::State::load(dir).into_diagnostic()?;
+    if state.effective_status() != stack_runtime::state::Status::Running || !state.container_alive()
+    {
+        let spec = stack_runtime::spec::ContainerSpec::load(dir).into_diagnostic()?;
+        return Err(stack_runtime::Error::NotRunning(spec.name)).into_diagnostic();
+    }
+    let json = serde_json::to_string(&request).into_diagnostic()?;
+    let status = std::process::Command::new(&exe)
+        .arg(stack_runtime::launch::EXEC_MODE)
+        .arg(dir.path())
+        .arg(json)
+        .stdin(Stdio::null())
+        .status()
+        .into_diagnostic()?;
+    Ok(status.code().unwrap_or(255))
+}

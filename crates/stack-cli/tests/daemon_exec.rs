@@ -1,0 +1,560 @@
+//! Exec with attached streams through the daemon
+//! (`POST /v1/containers/{id}/exec/stream`): stdin, stdout and stderr
+//! apart, exit codes, a pty with its size and resizes, clients that vanish
+//! leave nothing running, every error body against the OpenAPI document,
+//! and the CLI printing the same thing through the daemon as in process.
+
+mod daemon_support;
+mod run_support;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use daemon_support::{Checked, Daemon, Doc};
+use run_support::{busybox_rootfs, describe, stack};
+use serde_json::json;
+use stack_daemon::client::Client;
+use stack_daemon::exec_stream::frame::{self, Frame};
+use stack_testkit::Sandbox;
+
+const TEMPLATE: &str = "/v1/containers/{id}/exec/stream";
+
+fn run_detached(sb: &Sandbox, root: &std::path::Path, name: &str, extra: &[&str], script: &str) {
+    let mut args = vec!["run", "-d", "--network", "none", "--name", name];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--rootfs", root.to_str().expect("path"), "sh", "-c", script]);
+    let out = stack(sb, &args);
+    assert!(out.status.success(), "run {name}: {}", describe(&out));
+}
+
+fn open(client: &Client, key: &str, req: serde_json::Value) -> UnixStream {
+    client
+        .upgrade(
+            &format!("/v1/containers/{key}/exec/stream"),
+            "stack-exec",
+            &req,
+        )
+        .unwrap_or_else(|e| panic!("upgrade {key} {req}: {e}"))
+}
+
+/// What an exec printed and how it ended.
+#[derive(Debug, Default)]
+struct Ended {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    code: Option<i32>,
+}
+
+impl Ended {
+    fn out(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    fn err(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Reads frames until the exit frame (or the end, which fails the test).
+fn read_until_exit(stream: &mut UnixStream) -> Ended {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut ended = Ended::default();
+    loop {
+        match frame::read(stream).expect("read a frame") {
+            Some(Frame::Stdout(d)) => ended.stdout.extend(d),
+            Some(Frame::Stderr(d)) => ended.stderr.extend(d),
+            Some(Frame::Exit(code)) => {
+                ended.code = Some(code);
+                assert_eq!(
+                    frame::read(stream).expect("after exit"),
+                    None,
+                    "exit is the last frame"
+                );
+                return ended;
+            }
+            Some(other) => panic!("unexpected frame {other:?}"),
+            None => panic!("stream ended without an exit frame: {ended:?}"),
+        }
+    }
+}
+
+/// Runs `req` feeding `input` (then stdin-closed) from another thread.
+fn exec(client: &Client, key: &str, req: serde_json::Value, input: &[u8]) -> Ended {
+    let mut stream = open(client, key, req);
+    let mut writer = stream.try_clone().expect("clone");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        for chunk in input.chunks(32 * 1024) {
+            frame::write(&mut writer, &Frame::Stdin(chunk.to_vec())).expect("stdin frame");
+        }
+        frame::write(&mut writer, &Frame::StdinClosed).expect("stdin-closed frame");
+    });
+    let ended = read_until_exit(&mut stream);
+    feeder.join().expect("feeder");
+    ended
+}
+
+/// Pids whose command line is exactly `args`.
+fn processes(args: &[&str]) -> Vec<i32> {
+    let wanted: Vec<u8> = args
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            (cmdline == wanted).then_some(pid)
+        })
+        .collect()
+}
+
+fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// Zombie children of `pid`.
+fn zombies_of(pid: u32) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter(|stat| {
+            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+            let mut fields = rest.split_whitespace();
+            let state = fields.next();
+            let parent = fields.next().and_then(|p| p.parse::<u32>().ok());
+            state == Some("Z") && parent == Some(pid)
+        })
+        .collect()
+}
+
+#[test]
+fn attached_exec_streams_exit_codes_tty_and_errors() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    run_detached(&sb, &root, "web", &[], "exec sleep 1000");
+    run_detached(&sb, &root, "done", &[], "exit 0");
+    run_detached(
+        &sb,
+        &root,
+        "viarunc",
+        &["--runtime", "runc"],
+        "exec sleep 1000",
+    );
+    let daemon = Daemon::start(&sb, &[]);
+    let doc = Doc::load();
+    let mut c = Checked::new(daemon.client(), &doc);
+    let client = daemon.client();
+
+    // Stdin in, stdout back.
+    let cat = exec(
+        &client,
+        "web",
+        json!({"cmd": ["cat"], "stdin": true}),
+        b"hello through the socket\n",
+    );
+    assert_eq!(cat.code, Some(0), "{cat:?}");
+    assert_eq!(cat.out(), "hello through the socket\n");
+    doc.check(
+        "POST",
+        TEMPLATE,
+        stack_daemon::client::StatusCode::SWITCHING_PROTOCOLS,
+        b"",
+    );
+    c.seen.insert(("POST".into(), TEMPLATE.into()));
+
+    // 1 MiB of stdin arrives whole.
+    let mib: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+    let wc = exec(
+        &client,
+        "web",
+        json!({"cmd": ["wc", "-c"], "stdin": true}),
+        &mib,
+    );
+    assert_eq!((wc.code, wc.out().trim()), (Some(0), "1048576"), "{wc:?}");
+
+    // Stdout and stderr apart, the exit code passed through, env and workdir.
+    let both = exec(
+        &client,
+        "web",
+        json!({"cmd": ["sh", "-c", "echo out-$X; pwd; echo err >&2; exit 3"], "env": ["X=1"], "workdir": "/tmp"}),
+        b"",
+    );
+    assert_eq!(both.code, Some(3), "{both:?}");
+    assert_eq!(both.out(), "out-1\n/tmp\n");
+    assert_eq!(both.err(), "err\n");
+
+    // Without stdin the command reads /dev/null; a missing command is 127.
+    let null = exec(&client, "web", json!({"cmd": ["cat"]}), b"ignored");
+    assert_eq!((null.code, null.out()), (Some(0), String::new()));
+    let missing = exec(&client, "web", json!({"cmd": ["no-such-command"]}), b"");
+    assert_eq!(missing.code, Some(127), "{missing:?}");
+    assert!(missing.err().contains("not found"), "{missing:?}");
+
+    // A pty from the container's devpts, sized as asked, then resized.
+    let mut tty = open(
+        &client,
+        "web",
+        json!({"cmd": ["sh", "-c", "tty; stty size; read x; stty size; exit 5"],
+               "tty": true, "stdin": true, "rows": 30, "cols": 100}),
+    );
+    tty.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("30 100") {
+        match frame::read(&mut tty).expect("frame") {
+            Some(Frame::Stdout(d)) => seen.extend(d),
+            other => panic!(
+                "before the resize: {other:?} after {:?}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    frame::write(
+        &mut tty,
+        &Frame::Resize {
+            rows: 40,
+            cols: 120,
+        },
+    )
+    .expect("resize");
+    std::thread::sleep(Duration::from_millis(300));
+    frame::write(&mut tty, &Frame::Stdin(b"go\r".to_vec())).expect("stdin");
+    let rest = read_until_exit(&mut tty);
+    seen.extend(&rest.stdout);
+    let text = String::from_utf8_lossy(&seen);
+    assert_eq!(rest.code, Some(5), "{text}");
+    assert!(rest.stderr.is_empty(), "a tty has one stream");
+    assert!(text.contains("/dev/pts/"), "{text}");
+    assert!(text.contains("40 120"), "{text}");
+
+    // A client that vanishes: with a tty the command gets SIGHUP...
+    let gone = open(
+        &client,
+        "web",
+        json!({"cmd": ["sleep", "7772"], "tty": true}),
+    );
+    wait_for("sleep 7772", 10, || {
+        !processes(&["sleep", "7772"]).is_empty()
+    });
+    drop(gone);
+    wait_for("sleep 7772 to end", 10, || {
+        processes(&["sleep", "7772"]).is_empty()
+    });
+    // ...without, its stdin closes, and what ignores that is killed.
+    let gone = open(
+        &client,
+        "web",
+        json!({"cmd": ["sh", "-c", "trap '' HUP TERM; sleep 7773; sleep 7773"], "stdin": true}),
+    );
+    wait_for("sleep 7773", 10, || {
+        !processes(&["sleep", "7773"]).is_empty()
+    });
+    drop(gone);
+    let left_at = Instant::now();
+    wait_for("sleep 7773 to be killed", 10, || {
+        processes(&["sleep", "7773"]).is_empty()
+    });
+    assert!(
+        left_at.elapsed() >= Duration::from_millis(1500),
+        "killed only after the grace"
+    );
+    wait_for("the daemon to reap its helpers", 5, || {
+        zombies_of(daemon.child.id()).is_empty()
+    });
+
+    // Errors, before any upgrade.
+    let with = |cmd: serde_json::Value| Some(json!({"cmd": cmd}));
+    c.call(
+        "POST",
+        TEMPLATE,
+        "/v1/containers/nope/exec/stream",
+        with(json!(["true"])),
+        404,
+    );
+    c.call(
+        "POST",
+        TEMPLATE,
+        "/v1/containers/done/exec/stream",
+        with(json!(["true"])),
+        409,
+    );
+    c.call(
+        "POST",
+        TEMPLATE,
+        "/v1/containers/web/exec/stream",
+        with(json!([])),
+        400,
+    );
+    let body = c.call(
+        "POST",
+        TEMPLATE,
+        "/v1/containers/web/exec/stream",
+        with(json!(["true"])),
+        400,
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Upgrade"),
+        "{body}"
+    );
+    let body = c.call(
+        "POST",
+        TEMPLATE,
+        "/v1/containers/viarunc/exec/stream",
+        with(json!(["true"])),
+        400,
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("runc"),
+        "{body}"
+    );
+    // The same errors reach a client that asks to upgrade.
+    let err = client
+        .upgrade(
+            "/v1/containers/done/exec/stream",
+            "stack-exec",
+            &json!({"cmd": ["true"]}),
+        )
+        .expect_err("not running");
+    assert!(
+        matches!(
+            &err,
+            stack_daemon::client::ClientError::Api { status: 409, .. }
+        ),
+        "{err}"
+    );
+
+    let exercised: Vec<_> = c.seen.iter().cloned().collect();
+    let mut documented = doc.operations_under(&["/v1/containers/{id}/exec/"]);
+    documented.retain(|(_, p)| p != "/v1/containers/{id}/exec");
+    assert_eq!(exercised, documented);
+    // 500 is documented for a pty that cannot be allocated; not provoked.
+
+    for name in ["web", "done", "viarunc"] {
+        let out = stack(&sb, &["container", "rm", "--force", name]);
+        assert!(out.status.success(), "rm {name}: {}", describe(&out));
+    }
+    daemon.terminate();
+    sb.assert_no_leaks();
+}
+
+/// Runs `stack ARGS` through the daemon and in process with the same
+/// stdin; both must print the same and exit the same way.
+fn both_ways(
+    sb: &Sandbox,
+    socket: &std::path::Path,
+    args: &[&str],
+    input: &[u8],
+) -> std::process::Output {
+    let host = format!("unix://{}", socket.display());
+    let run = |prefix: &[&str]| {
+        let mut child = sb
+            .command(run_support::stack_bin())
+            .args(prefix)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn stack");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let input = input.to_vec();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().expect("wait stack");
+        feeder.join().expect("feeder");
+        out
+    };
+    let a = run(&["--host", host.as_str()]);
+    let b = run(&["--no-daemon"]);
+    let show = format!(
+        "{args:?}\ndaemon: {}\nin process: {}",
+        describe(&a),
+        describe(&b)
+    );
+    assert_eq!(a.status.code(), b.status.code(), "{show}");
+    assert_eq!(a.stdout, b.stdout, "{show}");
+    assert_eq!(a.stderr, b.stderr, "{show}");
+    a
+}
+
+#[test]
+fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    run_detached(&sb, &root, "web", &[], "exec sleep 1000");
+    let daemon = Daemon::start(&sb, &[]);
+    let exec = |args: &[&str], input: &[u8]| {
+        let mut all = vec!["container", "exec"];
+        all.extend_from_slice(args);
+        both_ways(&sb, &daemon.socket, &all, input)
+    };
+    let out = exec(&["web", "sh", "-c", "echo out; echo err >&2; exit 3"], b"");
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.stdout, b"out\n");
+    let out = exec(
+        &["-i", "web", "sh", "-c", "cat; echo done"],
+        b"line one\nline two\n",
+    );
+    assert_eq!(
+        out.stdout,
+        b"line one\nline two\ndone\n",
+        "{}",
+        describe(&out)
+    );
+    let out = exec(&["web", "cat"], b"not attached without -i\n");
+    assert_eq!(out.stdout, b"", "{}", describe(&out));
+    let out = exec(
+        &[
+            "-e",
+            "A=b",
+            "-w",
+            "/tmp",
+            "web",
+            "sh",
+            "-c",
+            "echo $A $(pwd)",
+        ],
+        b"",
+    );
+    assert_eq!(out.stdout, b"b /tmp\n");
+    let out = exec(&["web", "no-such-command"], b"");
+    assert_eq!(out.status.code(), Some(127), "{}", describe(&out));
+    let out = exec(&["nope", "true"], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+
+    // The CLI killed mid-session leaves nothing running in the container.
+    let host = format!("unix://{}", daemon.socket.display());
+    let mut cli = sb
+        .command(run_support::stack_bin())
+        .args([
+            "--host",
+            &host,
+            "container",
+            "exec",
+            "-i",
+            "web",
+            "sleep",
+            "7774",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn stack");
+    wait_for("sleep 7774", 10, || {
+        !processes(&["sleep", "7774"]).is_empty()
+    });
+    cli.kill().expect("kill the CLI");
+    let _ = cli.wait();
+    wait_for("sleep 7774 to be killed", 10, || {
+        processes(&["sleep", "7774"]).is_empty()
+    });
+
+    terminal_session(&sb, &host);
+
+    let out = stack(&sb, &["container", "rm", "--force", "web"]);
+    assert!(out.status.success(), "rm: {}", describe(&out));
+    daemon.terminate();
+    sb.assert_no_leaks();
+}
+
+/// `stack container exec -it` on a terminal (a pty this test holds the
+/// master of): raw mode while it runs, the size passed on, SIGWINCH
+/// becoming a resize, the terminal restored afterwards.
+fn terminal_session(sb: &Sandbox, host: &str) {
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::os::unix::process::CommandExt;
+
+    let size = nix::pty::Winsize {
+        ws_row: 30,
+        ws_col: 100,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let pty = nix::pty::openpty(Some(&size), None).expect("openpty");
+    let before = nix::sys::termios::tcgetattr(pty.slave.as_fd()).expect("tcgetattr");
+    let slave = pty.slave.try_clone().expect("dup slave");
+    let mut cli = sb.command(run_support::stack_bin());
+    cli.args([
+        "--host",
+        host,
+        "container",
+        "exec",
+        "-i",
+        "-t",
+        "web",
+        "sh",
+        "-c",
+        "tty; stty size; read x; stty size; exit 6",
+    ])
+    .stdin(std::process::Stdio::from(slave.try_clone().expect("dup")))
+    .stdout(std::process::Stdio::from(slave.try_clone().expect("dup")))
+    .stderr(std::process::Stdio::from(slave));
+    // SAFETY: setsid and ioctl are async-signal-safe.
+    unsafe {
+        cli.pre_exec(|| {
+            nix::unistd::setsid().map_err(std::io::Error::from)?;
+            if libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cli.spawn().expect("spawn stack -it");
+    drop(cli);
+    let master = std::fs::File::from(pty.master);
+    let mut reader = master.try_clone().expect("dup master");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().expect("lock").extend_from_slice(&buf[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
+    wait_for("the first stty size", 20, || text().contains("30 100"));
+    let bigger = libc::winsize {
+        ws_row: 40,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer.
+    assert_eq!(
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &bigger) },
+        0
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    (&master).write_all(b"go\r").expect("type");
+    let status = child.wait().expect("wait stack -it");
+    wait_for("the second stty size", 10, || text().contains("40 120"));
+    assert_eq!(status.code(), Some(6), "{}", text());
+    assert!(text().contains("/dev/pts/"), "{}", text());
+    let after = nix::sys::termios::tcgetattr(pty.slave.as_fd()).expect("tcgetattr");
+    assert_eq!(after.local_flags, before.local_flags, "terminal restored");
+    assert_eq!(after.input_flags, before.input_flags, "terminal restored");
+}

@@ -1,0 +1,74 @@
+//! Preparing an attached exec (the daemon's side of `stack exec` /
+//! `stack container exec`): every check that can fail is made here, before
+//! the connection is upgraded, so the client gets a plain error answer.
+//! Without a daemon the CLI runs the same exec helper in process with its
+//! own terminal, so both paths end in the runtime's exec mode.
+
+use stack_runtime::spec::Backend;
+use stack_runtime::state::Status;
+
+use crate::error::ApiError;
+use crate::exec_stream::pty::Pty;
+use crate::exec_stream::session::Attached;
+use crate::exec_stream::{ExecStreamRequest, DEFAULT_COLS, DEFAULT_ROWS};
+use crate::ops::Host;
+
+impl Host {
+    /// Checks the request and the container, opens the pty when asked, and
+    /// builds the exec helper's command (not started yet).
+    pub fn attached_exec(&self, key: &str, req: &ExecStreamRequest) -> Result<Attached, ApiError> {
+        if req.cmd.is_empty() {
+            return Err(ApiError::bad_request("exec: cmd must not be empty"));
+        }
+        let record = self.containers().find(key)?;
+        let pid = record
+            .state
+            .pid
+            .filter(|_| {
+                record.state.effective_status() == Status::Running && record.state.container_alive()
+            })
+            .ok_or_else(|| stack_runtime::Error::NotRunning(record.spec.name.clone()))?;
+        if record.spec.backend == Backend::Runc {
+            return Err(ApiError::bad_request(format!(
+                "container {}: exec with attached streams is not available for runc-backend containers \
+                 (use `stack container exec --no-daemon`, or the captured `POST /v1/containers/{{id}}/exec`)",
+                record.spec.name
+            )));
+        }
+        let pty = if req.tty {
+            let root = std::path::PathBuf::from(format!("/proc/{pid}/root"));
+            let rows = req.rows.unwrap_or(DEFAULT_ROWS);
+            let cols = req.cols.unwrap_or(DEFAULT_COLS);
+            Some(Pty::open_in(&root, rows, cols).map_err(|e| {
+                ApiError::internal(format!(
+                    "container {}: allocate a pty: {e}",
+                    record.spec.name
+                ))
+            })?)
+        } else {
+            None
+        };
+        let request = stack_runtime::exec::ExecRequest {
+            args: req.cmd.clone(),
+            env: req.env.clone(),
+            user: req.user.clone().unwrap_or_default(),
+            cwd: req.workdir.clone().unwrap_or_default(),
+        };
+        let mut json = serde_json::to_value(&request)
+            .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
+        // Read by the helper: the command takes the pty as its terminal.
+        json["tty"] = serde_json::Value::Bool(req.tty);
+        let exe = std::env::current_exe()
+            .map_err(|e| ApiError::internal(format!("locate the stack binary: {e}")))?;
+        let mut command = std::process::Command::new(exe);
+        command
+            .arg(stack_runtime::launch::EXEC_MODE)
+            .arg(record.dir.path())
+            .arg(json.to_string());
+        Ok(Attached {
+            command,
+            pty,
+            stdin: req.stdin,
+        })
+    }
+}

@@ -1,0 +1,333 @@
+//! One attached exec on an upgraded connection: the exec helper runs with
+//! pipes or a pty; its output goes to the client as frames, the client's
+//! frames become its input, resizes and signals; the last frame is its
+//! exit code. A client that leaves closes the command's input (stdin EOF,
+//! or SIGHUP through the pty's hangup); what still runs after a short
+//! grace is killed, and the helper is always waited for.
+
+use std::io;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+
+use super::frame::{self, Frame, CHUNK};
+use super::pty::{self, Master, Pty};
+use super::reap;
+
+/// How long a command whose client left may keep running before it is
+/// killed.
+pub const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
+/// How long output is still read after the command exited (a background
+/// child holding the stream open must not hold the exit frame forever).
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// A prepared attached exec: the helper command, its pty when the client
+/// asked for a tty, and whether the client's input is forwarded.
+#[derive(Debug)]
+pub struct Attached {
+    pub command: std::process::Command,
+    pub pty: Option<Pty>,
+    pub stdin: bool,
+}
+
+/// Where the command's output is read from.
+enum Source {
+    Stdout(ChildStdout),
+    Stderr(ChildStderr),
+    Pty(Arc<Master>),
+}
+
+impl Source {
+    async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Stdout(s) => s.read(buf).await,
+            Source::Stderr(s) => s.read(buf).await,
+            Source::Pty(m) => m.read(buf).await,
+        }
+    }
+}
+
+async fn read_from(source: &mut Option<Source>, buf: &mut [u8]) -> io::Result<usize> {
+    match source {
+        Some(s) => s.read(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the client sends for the command's stdin, in order.
+enum Input {
+    Data(Vec<u8>),
+    Close,
+}
+
+/// Where the command's input goes.
+enum Sink {
+    Pipe(ChildStdin),
+    Pty(Arc<Master>),
+}
+
+struct Running {
+    child: Child,
+    helper: i32,
+    stdout: Option<Source>,
+    stderr: Option<Source>,
+    sink: Option<Sink>,
+    master: Option<Arc<Master>>,
+}
+
+fn spawn(attached: Attached) -> io::Result<Running> {
+    let mut command = tokio::process::Command::from(attached.command);
+    // Its own process group: a signal meant for the daemon's group (a
+    // Ctrl-C where it runs) does not end the sessions.
+    command.process_group(0);
+    let master = match attached.pty {
+        Some(pty) => {
+            command
+                .stdin(Stdio::from(pty.slave.try_clone()?))
+                .stdout(Stdio::from(pty.slave.try_clone()?))
+                .stderr(Stdio::from(pty.slave));
+            Some(Arc::new(Master::new(pty.master)?))
+        }
+        None => {
+            let stdin = if attached.stdin {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            };
+            command
+                .stdin(stdin)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            None
+        }
+    };
+    let mut child = command.spawn()?;
+    // The command holds the only slave descriptors now: the master reads
+    // EOF once they are all closed.
+    drop(command);
+    let helper = child.id().map(|p| p as i32).unwrap_or(0);
+    Ok(match master {
+        Some(m) => Running {
+            child,
+            helper,
+            stdout: Some(Source::Pty(m.clone())),
+            stderr: None,
+            sink: attached.stdin.then(|| Sink::Pty(m.clone())),
+            master: Some(m),
+        },
+        None => Running {
+            helper,
+            stdout: child.stdout.take().map(Source::Stdout),
+            stderr: child.stderr.take().map(Source::Stderr),
+            sink: child.stdin.take().map(Sink::Pipe),
+            master: None,
+            child,
+        },
+    })
+}
+
+/// Runs `attached` over `io` until the command has ended and is reaped.
+pub async fn run<IO>(io: IO, attached: Attached)
+where
+    IO: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (reader, mut writer) = tokio::io::split(io);
+    let running = match spawn(attached) {
+        Ok(r) => r,
+        Err(err) => {
+            tracing::warn!(%err, "attached exec: start the exec helper");
+            let message = format!("stack exec: start the exec helper: {err}\n");
+            let _ = send(&mut writer, &Frame::Stderr(message.into_bytes())).await;
+            let _ = send(&mut writer, &Frame::Exit(126)).await;
+            let _ = writer.shutdown().await;
+            return;
+        }
+    };
+    pump(reader, writer, running).await;
+}
+
+async fn send(w: &mut (impl AsyncWrite + Unpin), frame: &Frame) -> io::Result<()> {
+    w.write_all(&frame.encode()).await?;
+    w.flush().await
+}
+
+/// Reads the client's frames: stdin in order into `stdin`, the rest into
+/// `control`. Both channels close when the client leaves.
+async fn read_client(
+    mut reader: impl AsyncRead + Unpin,
+    stdin: Option<mpsc::Sender<Input>>,
+    control: mpsc::UnboundedSender<Frame>,
+) {
+    loop {
+        let frame = match frame::read_async(&mut reader).await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(err) => {
+                tracing::debug!(%err, "attached exec: client stream");
+                break;
+            }
+        };
+        let delivered = match frame {
+            Frame::Stdin(data) => match &stdin {
+                Some(tx) => tx.send(Input::Data(data)).await.is_ok(),
+                None => true,
+            },
+            Frame::StdinClosed => match &stdin {
+                Some(tx) => tx.send(Input::Close).await.is_ok(),
+                None => true,
+            },
+            Frame::Resize { .. } | Frame::Signal(_) => control.send(frame).is_ok(),
+            other => {
+                tracing::debug!(
+                    ?other,
+                    "attached exec: ignored a frame only the daemon sends"
+                );
+                true
+            }
+        };
+        if !delivered {
+            // The command's input is gone; keep reading control frames.
+            continue;
+        }
+    }
+}
+
+/// Copies the client's input into the command until it closes its stdin
+/// or leaves; then the command's stdin is closed (a pty stays open).
+async fn write_stdin(mut sink: Sink, mut input: mpsc::Receiver<Input>) {
+    while let Some(Input::Data(data)) = input.recv().await {
+        let written = match &mut sink {
+            Sink::Pipe(pipe) => pipe.write_all(&data).await,
+            Sink::Pty(master) => master.write_all(&data).await,
+        };
+        if written.is_err() {
+            break;
+        }
+    }
+    if let Sink::Pty(_) = sink {
+        // Hold the master until the client leaves: closing it would hang up
+        // the terminal while the command may still print.
+        while input.recv().await.is_some() {}
+    }
+}
+
+fn exit_code(status: io::Result<std::process::ExitStatus>) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(s) => s.code().or(s.signal().map(|n| 128 + n)).unwrap_or(255),
+        Err(err) => {
+            tracing::warn!(%err, "attached exec: wait for the helper");
+            255
+        }
+    }
+}
+
+fn deliver_signal(helper: i32, number: i32) {
+    let Ok(signal) = nix::sys::signal::Signal::try_from(number) else {
+        tracing::debug!(number, "attached exec: unknown signal from the client");
+        return;
+    };
+    if let Some(pid) = reap::command_of(helper) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+    }
+}
+
+async fn pump<R, W>(reader: R, mut writer: W, mut run: Running)
+where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin,
+{
+    let (control_tx, mut control) = mpsc::unbounded_channel();
+    let (stdin_tx, stdin_rx) = mpsc::channel(8);
+    let forward_stdin = run.sink.is_some();
+    let client = tokio::spawn(read_client(
+        reader,
+        forward_stdin.then_some(stdin_tx),
+        control_tx,
+    ));
+    let stdin_task = run
+        .sink
+        .take()
+        .map(|sink| tokio::spawn(write_stdin(sink, stdin_rx)));
+    let mut out_buf = vec![0u8; CHUNK];
+    let mut err_buf = vec![0u8; CHUNK];
+    let mut client_open = true;
+    let mut exit: Option<i32> = None;
+    let mut drain_until: Option<Instant> = None;
+    let mut kill_at: Option<Instant> = None;
+    let far = || Instant::now() + Duration::from_secs(86_400);
+    loop {
+        if exit.is_some() && run.stdout.is_none() && run.stderr.is_none() {
+            break;
+        }
+        tokio::select! {
+            message = control.recv(), if client_open => match message {
+                Some(Frame::Resize { rows, cols }) => {
+                    if let Some(m) = &run.master {
+                        if let Err(err) = pty::resize(m.raw(), rows, cols) {
+                            tracing::debug!(%err, "attached exec: resize");
+                        }
+                    }
+                }
+                Some(Frame::Signal(n)) => deliver_signal(run.helper, n),
+                Some(_) => {}
+                None => {
+                    // The client left: close the command's input and output
+                    // (stdin EOF; the pty hangs up once its master closes).
+                    client_open = false;
+                    run.stdout = None;
+                    run.stderr = None;
+                    run.master = None;
+                    if exit.is_none() {
+                        kill_at = Some(Instant::now() + DISCONNECT_GRACE);
+                    }
+                }
+            },
+            n = read_from(&mut run.stdout, &mut out_buf) => match n {
+                Ok(n) if n > 0 => {
+                    if client_open && send(&mut writer, &Frame::Stdout(out_buf[..n].to_vec())).await.is_err() {
+                        client_open = false;
+                    }
+                }
+                _ => run.stdout = None,
+            },
+            n = read_from(&mut run.stderr, &mut err_buf) => match n {
+                Ok(n) if n > 0 => {
+                    if client_open && send(&mut writer, &Frame::Stderr(err_buf[..n].to_vec())).await.is_err() {
+                        client_open = false;
+                    }
+                }
+                _ => run.stderr = None,
+            },
+            status = run.child.wait(), if exit.is_none() => {
+                exit = Some(exit_code(status));
+                drain_until = Some(Instant::now() + DRAIN);
+            },
+            _ = sleep_until(drain_until.unwrap_or_else(far)), if drain_until.is_some() => break,
+            _ = sleep_until(kill_at.unwrap_or_else(far)), if kill_at.is_some() => {
+                tracing::info!(helper = run.helper, "attached exec: client left; killing what still runs");
+                reap::kill_descendants(run.helper);
+                let _ = run.child.start_kill();
+                kill_at = None;
+            },
+        }
+    }
+    if exit.is_none() {
+        exit = Some(exit_code(run.child.wait().await));
+    }
+    let code = exit.unwrap_or(255);
+    if client_open {
+        let _ = send(&mut writer, &Frame::Exit(code)).await;
+        let _ = writer.shutdown().await;
+    }
+    client.abort();
+    if let Some(task) = stdin_task {
+        task.abort();
+    }
+    tracing::debug!(code, "attached exec ended");
+}
