@@ -239,6 +239,31 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     assert!(text.contains("/dev/pts/"), "{text}");
     assert!(text.contains("40 120"), "{text}");
 
+    // A signal frame reaches the command.
+    let mut trapped = open(
+        &client,
+        "web",
+        json!({"cmd": ["sh", "-c", "trap 'echo got-usr1; exit 7' USR1; echo ready; sleep 7771 & wait"]}),
+    );
+    trapped
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    assert_eq!(
+        frame::read(&mut trapped).expect("frame"),
+        Some(Frame::Stdout(b"ready\n".to_vec()))
+    );
+    frame::write(&mut trapped, &Frame::Signal(libc::SIGUSR1)).expect("signal frame");
+    let signalled = read_until_exit(&mut trapped);
+    assert_eq!(signalled.code, Some(7), "{signalled:?}");
+    assert_eq!(signalled.out(), "got-usr1\n");
+    // The shell's background sleep outlives it, as it would under Docker.
+    for pid in processes(&["sleep", "7771"]) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+
     // A client that vanishes: with a tty the command gets SIGHUP...
     let gone = open(
         &client,
@@ -443,6 +468,42 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     let out = exec(&["nope", "true"], b"");
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
 
+    // Compose's `stack exec SERVICE` goes the same way.
+    let file = compose_member(&sb, &root);
+    let file = file.to_str().expect("utf-8 path");
+    let out = exec_verb(
+        &sb,
+        &daemon.socket,
+        &[
+            "-f",
+            file,
+            "exec",
+            "web",
+            "sh",
+            "-c",
+            "read l; echo got $l; exit 4",
+        ],
+        b"x\n",
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert_eq!(out.stdout, b"got x\n");
+    let out = exec_verb(
+        &sb,
+        &daemon.socket,
+        &[
+            "-f",
+            file,
+            "exec",
+            "-T",
+            "web",
+            "sh",
+            "-c",
+            "read l; echo got $l",
+        ],
+        b"x\n",
+    );
+    assert_eq!(out.stdout, b"got\n", "{}", describe(&out));
+
     // The CLI killed mid-session leaves nothing running in the container.
     let host = format!("unix://{}", daemon.socket.display());
     let mut cli = sb
@@ -472,10 +533,46 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
 
     terminal_session(&sb, &host);
 
-    let out = stack(&sb, &["container", "rm", "--force", "web"]);
-    assert!(out.status.success(), "rm: {}", describe(&out));
+    let sessions = daemon.log_text().matches("attached exec ended").count();
+    assert!(sessions >= 8, "the daemon ran the sessions ({sessions})");
+    for name in ["web", "shop-web-1"] {
+        let out = stack(&sb, &["container", "rm", "--force", name]);
+        assert!(out.status.success(), "rm {name}: {}", describe(&out));
+    }
     daemon.terminate();
     sb.assert_no_leaks();
+}
+
+fn exec_verb(
+    sb: &Sandbox,
+    socket: &std::path::Path,
+    args: &[&str],
+    input: &[u8],
+) -> std::process::Output {
+    both_ways(sb, socket, args, input)
+}
+
+/// A stack file with one service `web` and its container `shop-web-1`,
+/// made the way `up` makes it (Compose's labels).
+fn compose_member(sb: &Sandbox, root: &std::path::Path) -> std::path::PathBuf {
+    let file = sb.dir().join("compose.yaml");
+    std::fs::write(&file, "name: shop\nservices:\n  web:\n    image: busybox\n")
+        .expect("stack file");
+    run_detached(
+        sb,
+        root,
+        "shop-web-1",
+        &[
+            "-l",
+            "com.docker.compose.project=shop",
+            "-l",
+            "com.docker.compose.service=web",
+            "-l",
+            "com.docker.compose.container-number=1",
+        ],
+        "exec sleep 1000",
+    );
+    file
 }
 
 /// `stack container exec -it` on a terminal (a pty this test holds the
