@@ -239,6 +239,24 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     assert!(text.contains("/dev/pts/"), "{text}");
     assert!(text.contains("40 120"), "{text}");
 
+    // A runc-backend container: pipes through `runc exec`.
+    let runc = exec(
+        &client,
+        "viarunc",
+        json!({"cmd": ["sh", "-c", "read l; echo out-$l; echo err >&2; exit 3"], "stdin": true}),
+        b"in\n",
+    );
+    assert_eq!(runc.code, Some(3), "{runc:?}");
+    assert_eq!(
+        (runc.out(), runc.err()),
+        ("out-in\n".into(), "err\n".into())
+    );
+    let runc_missing = exec(&client, "viarunc", json!({"cmd": ["no-such-command"]}), b"");
+    eprintln!(
+        "runc missing command: {runc_missing:?} {}",
+        runc_missing.err()
+    );
+
     // A signal frame reaches the command.
     let mut trapped = open(
         &client,
@@ -340,7 +358,7 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
         "POST",
         TEMPLATE,
         "/v1/containers/viarunc/exec/stream",
-        with(json!(["true"])),
+        Some(json!({"cmd": ["true"], "tty": true})),
         400,
     );
     assert!(

@@ -28,10 +28,11 @@ impl Host {
                 record.state.effective_status() == Status::Running && record.state.container_alive()
             })
             .ok_or_else(|| stack_runtime::Error::NotRunning(record.spec.name.clone()))?;
-        if record.spec.backend == Backend::Runc {
+        let runc = record.spec.backend == Backend::Runc;
+        if runc && (req.tty || req.user.is_some()) {
             return Err(ApiError::bad_request(format!(
-                "container {}: exec with attached streams is not available for runc-backend containers \
-                 (use `stack container exec --no-daemon`, or the captured `POST /v1/containers/{{id}}/exec`)",
+                "container {}: exec with a tty or a user is not available through the daemon for \
+                 runc-backend containers (use `--no-daemon`)",
                 record.spec.name
             )));
         }
@@ -54,6 +55,13 @@ impl Host {
             user: req.user.clone().unwrap_or_default(),
             cwd: req.workdir.clone().unwrap_or_default(),
         };
+        if runc {
+            return Ok(Attached {
+                command: stack_runtime::runc::exec_command(&record.spec, &request),
+                pty: None,
+                stdin: req.stdin,
+            });
+        }
         let mut json = serde_json::to_value(&request)
             .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
         // Read by the helper: the command takes the pty as its terminal.

@@ -132,6 +132,16 @@ pub fn delete(spec: &ContainerSpec) {
 
 /// `runc exec` with the caller's stdio.
 pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
+    let status = exec_command(spec, req)
+        .status()
+        .context(|| "run runc exec".to_string())?;
+    Ok(status.code().unwrap_or(255))
+}
+
+/// The `runc exec` command for `req`, not started, so the caller chooses
+/// its stdio (the daemon's attached exec gives it pipes; runc passes them
+/// to the command). The user is not set: runc takes numeric ids only.
+pub fn exec_command(spec: &ContainerSpec, req: &ExecRequest) -> Command {
     let mut cmd = runc(spec);
     cmd.arg("exec");
     for e in &req.env {
@@ -141,8 +151,7 @@ pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
         cmd.arg("--cwd").arg(&req.cwd);
     }
     cmd.arg(&spec.id).args(&req.args);
-    let status = cmd.status().context(|| "run runc exec".to_string())?;
-    Ok(status.code().unwrap_or(255))
+    cmd
 }
 
 /// The OCI runtime spec equivalent of `spec`.
