@@ -137,6 +137,46 @@ fn zombies_of(pid: u32) -> Vec<String> {
         .collect()
 }
 
+/// `tty` names a pty of the container; `stty size` shows the size asked
+/// for, then the size a resize frame set.
+fn tty_sized_then_resized(client: &Client, key: &str) {
+    let mut tty = open(
+        client,
+        key,
+        json!({"cmd": ["sh", "-c", "tty; stty size; read x; stty size; exit 5"],
+               "tty": true, "stdin": true, "rows": 30, "cols": 100}),
+    );
+    tty.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains("30 100") {
+        match frame::read(&mut tty).expect("frame") {
+            Some(Frame::Stdout(d)) => seen.extend(d),
+            other => panic!(
+                "before the resize: {other:?} after {:?}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    frame::write(
+        &mut tty,
+        &Frame::Resize {
+            rows: 40,
+            cols: 120,
+        },
+    )
+    .expect("resize");
+    std::thread::sleep(Duration::from_millis(300));
+    frame::write(&mut tty, &Frame::Stdin(b"go\r".to_vec())).expect("stdin");
+    let rest = read_until_exit(&mut tty);
+    seen.extend(&rest.stdout);
+    let text = String::from_utf8_lossy(&seen);
+    assert_eq!(rest.code, Some(5), "{text}");
+    assert!(rest.stderr.is_empty(), "a tty has one stream");
+    assert!(text.contains("/dev/pts/"), "{text}");
+    assert!(text.contains("40 120"), "{text}");
+}
+
 #[test]
 fn attached_exec_streams_exit_codes_tty_and_errors() {
     let Some(sb) = stack_testkit::sandbox() else {
@@ -203,41 +243,7 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     assert!(missing.err().contains("not found"), "{missing:?}");
 
     // A pty from the container's devpts, sized as asked, then resized.
-    let mut tty = open(
-        &client,
-        "web",
-        json!({"cmd": ["sh", "-c", "tty; stty size; read x; stty size; exit 5"],
-               "tty": true, "stdin": true, "rows": 30, "cols": 100}),
-    );
-    tty.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let mut seen = Vec::new();
-    while !String::from_utf8_lossy(&seen).contains("30 100") {
-        match frame::read(&mut tty).expect("frame") {
-            Some(Frame::Stdout(d)) => seen.extend(d),
-            other => panic!(
-                "before the resize: {other:?} after {:?}",
-                String::from_utf8_lossy(&seen)
-            ),
-        }
-    }
-    frame::write(
-        &mut tty,
-        &Frame::Resize {
-            rows: 40,
-            cols: 120,
-        },
-    )
-    .expect("resize");
-    std::thread::sleep(Duration::from_millis(300));
-    frame::write(&mut tty, &Frame::Stdin(b"go\r".to_vec())).expect("stdin");
-    let rest = read_until_exit(&mut tty);
-    seen.extend(&rest.stdout);
-    let text = String::from_utf8_lossy(&seen);
-    assert_eq!(rest.code, Some(5), "{text}");
-    assert!(rest.stderr.is_empty(), "a tty has one stream");
-    assert!(text.contains("/dev/pts/"), "{text}");
-    assert!(text.contains("40 120"), "{text}");
+    tty_sized_then_resized(&client, "web");
 
     // A runc-backend container: pipes through `runc exec`.
     let runc = exec(
@@ -256,6 +262,42 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
         "runc missing command: {runc_missing:?} {}",
         runc_missing.err()
     );
+
+    // ...and with a tty, the pty runc makes in the container.
+    let runc_tty = exec(
+        &client,
+        "viarunc",
+        json!({"cmd": ["sh", "-c", "tty; stty size; exit 2"], "tty": true, "rows": 33, "cols": 90}),
+        b"",
+    );
+    assert_eq!(runc_tty.code, Some(2), "{runc_tty:?}");
+    assert!(runc_tty.out().contains("/dev/pts/"), "{}", runc_tty.out());
+    assert!(runc_tty.out().contains("33 90"), "{}", runc_tty.out());
+    tty_sized_then_resized(&client, "viarunc");
+    let runc_gone = open(
+        &client,
+        "viarunc",
+        json!({"cmd": ["sleep", "7775"], "tty": true}),
+    );
+    wait_for("sleep 7775", 10, || {
+        !processes(&["sleep", "7775"]).is_empty()
+    });
+    drop(runc_gone);
+    wait_for("sleep 7775 to end", 10, || {
+        processes(&["sleep", "7775"]).is_empty()
+    });
+    let runc_gone = open(
+        &client,
+        "viarunc",
+        json!({"cmd": ["sleep", "7776"], "stdin": true}),
+    );
+    wait_for("sleep 7776", 10, || {
+        !processes(&["sleep", "7776"]).is_empty()
+    });
+    drop(runc_gone);
+    wait_for("sleep 7776 to be killed", 10, || {
+        processes(&["sleep", "7776"]).is_empty()
+    });
 
     // A signal frame reaches the command.
     let mut trapped = open(
@@ -358,7 +400,7 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
         "POST",
         TEMPLATE,
         "/v1/containers/viarunc/exec/stream",
-        Some(json!({"cmd": ["true"], "tty": true})),
+        Some(json!({"cmd": ["true"], "user": "alice"})),
         400,
     );
     assert!(

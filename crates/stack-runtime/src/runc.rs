@@ -142,8 +142,18 @@ pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
 /// its stdio (the daemon's attached exec gives it pipes; runc passes them
 /// to the command). The user is not set: runc takes numeric ids only.
 pub fn exec_command(spec: &ContainerSpec, req: &ExecRequest) -> Command {
+    exec_command_with(spec, req, &[])
+}
+
+/// [`exec_command`] with more `runc exec` flags (`--tty`,
+/// `--console-socket PATH`).
+pub fn exec_command_with(
+    spec: &ContainerSpec,
+    req: &ExecRequest,
+    flags: &[&std::ffi::OsStr],
+) -> Command {
     let mut cmd = runc(spec);
-    cmd.arg("exec");
+    cmd.arg("exec").args(flags);
     for e in &req.env {
         cmd.arg("--env").arg(e);
     }

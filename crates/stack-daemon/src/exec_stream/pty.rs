@@ -1,7 +1,8 @@
 //! A pty for an attached exec, allocated from the container's own devpts
 //! (through `/proc/<pid>/root`), so inside the container `tty` names a
 //! `/dev/pts/N` that exists there, as with `docker exec -t`. The daemon
-//! keeps the master; the command gets the slave.
+//! keeps the master; the command gets the slave. (For `runc exec -t` the
+//! pty is the host's: runc makes the container's own and relays.)
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};

@@ -25,6 +25,8 @@ pub const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
 /// How long output is still read after the command exited (a background
 /// child holding the stream open must not hold the exit frame forever).
 const DRAIN: Duration = Duration::from_secs(2);
+/// How long the daemon waits for the client to close after the exit frame.
+const LINGER: Duration = Duration::from_secs(1);
 
 /// A prepared attached exec: the helper command, its pty when the client
 /// asked for a tty, and whether the client's input is forwarded.
@@ -32,6 +34,11 @@ const DRAIN: Duration = Duration::from_secs(2);
 pub struct Attached {
     pub command: std::process::Command,
     pub pty: Option<Pty>,
+    /// The command itself takes the pty as its controlling terminal in a
+    /// new session (`runc exec -t`, which relays it to the pty it makes in
+    /// the container, SIGWINCH and SIGHUP included). The exec helper does
+    /// that in the container instead.
+    pub controlling_tty: bool,
     pub stdin: bool,
 }
 
@@ -82,15 +89,29 @@ struct Running {
 
 fn spawn(attached: Attached) -> io::Result<Running> {
     let mut command = tokio::process::Command::from(attached.command);
-    // Its own process group: a signal meant for the daemon's group (a
-    // Ctrl-C where it runs) does not end the sessions.
-    command.process_group(0);
+    // Its own process group (or session, below): a signal meant for the
+    // daemon's group (a Ctrl-C where it runs) does not end the sessions.
+    if !attached.controlling_tty {
+        command.process_group(0);
+    }
     let master = match attached.pty {
         Some(pty) => {
             command
                 .stdin(Stdio::from(pty.slave.try_clone()?))
                 .stdout(Stdio::from(pty.slave.try_clone()?))
                 .stderr(Stdio::from(pty.slave));
+            if attached.controlling_tty {
+                // SAFETY: setsid and ioctl are async-signal-safe; this runs
+                // in the forked child after stdio is in place.
+                unsafe {
+                    command.pre_exec(|| {
+                        if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
             Some(Arc::new(Master::new(pty.master)?))
         }
         None => {
@@ -245,7 +266,7 @@ where
     let (control_tx, mut control) = mpsc::unbounded_channel();
     let (stdin_tx, stdin_rx) = mpsc::channel(8);
     let forward_stdin = run.sink.is_some();
-    let client = tokio::spawn(read_client(
+    let mut client = tokio::spawn(read_client(
         reader,
         forward_stdin.then_some(stdin_tx),
         control_tx,
@@ -324,6 +345,10 @@ where
     if client_open {
         let _ = send(&mut writer, &Frame::Exit(code)).await;
         let _ = writer.shutdown().await;
+        // Keep reading (and dropping) what the client still sends until it
+        // closes: a socket closed with unread input makes the client's
+        // read fail with ECONNRESET instead of a clean end.
+        let _ = tokio::time::timeout(LINGER, &mut client).await;
     }
     client.abort();
     if let Some(task) = stdin_task {
