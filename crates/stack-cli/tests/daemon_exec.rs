@@ -5,180 +5,23 @@
 //! and the CLI printing the same thing through the daemon as in process.
 
 mod daemon_support;
+mod exec_support;
 mod run_support;
 
 use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use daemon_support::{Checked, Daemon, Doc};
+use exec_support::*;
 use run_support::{busybox_rootfs, describe, stack};
 use serde_json::json;
-use stack_daemon::client::Client;
 use stack_daemon::exec_stream::frame::{self, Frame};
 use stack_testkit::Sandbox;
 
 const TEMPLATE: &str = "/v1/containers/{id}/exec/stream";
 
-fn run_detached(sb: &Sandbox, root: &std::path::Path, name: &str, extra: &[&str], script: &str) {
-    let mut args = vec!["run", "-d", "--network", "none", "--name", name];
-    args.extend_from_slice(extra);
-    args.extend_from_slice(&["--rootfs", root.to_str().expect("path"), "sh", "-c", script]);
-    let out = stack(sb, &args);
-    assert!(out.status.success(), "run {name}: {}", describe(&out));
-}
-
-fn open(client: &Client, key: &str, req: serde_json::Value) -> UnixStream {
-    client
-        .upgrade(
-            &format!("/v1/containers/{key}/exec/stream"),
-            "stack-exec",
-            &req,
-        )
-        .unwrap_or_else(|e| panic!("upgrade {key} {req}: {e}"))
-}
-
-/// What an exec printed and how it ended.
-#[derive(Debug, Default)]
-struct Ended {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    code: Option<i32>,
-}
-
-impl Ended {
-    fn out(&self) -> String {
-        String::from_utf8_lossy(&self.stdout).into_owned()
-    }
-    fn err(&self) -> String {
-        String::from_utf8_lossy(&self.stderr).into_owned()
-    }
-}
-
-/// Reads frames until the exit frame (or the end, which fails the test).
-fn read_until_exit(stream: &mut UnixStream) -> Ended {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let mut ended = Ended::default();
-    loop {
-        match frame::read(stream).expect("read a frame") {
-            Some(Frame::Stdout(d)) => ended.stdout.extend(d),
-            Some(Frame::Stderr(d)) => ended.stderr.extend(d),
-            Some(Frame::Exit(code)) => {
-                ended.code = Some(code);
-                assert_eq!(
-                    frame::read(stream).expect("after exit"),
-                    None,
-                    "exit is the last frame"
-                );
-                return ended;
-            }
-            Some(other) => panic!("unexpected frame {other:?}"),
-            None => panic!("stream ended without an exit frame: {ended:?}"),
-        }
-    }
-}
-
-/// Runs `req` feeding `input` (then stdin-closed) from another thread.
-fn exec(client: &Client, key: &str, req: serde_json::Value, input: &[u8]) -> Ended {
-    let mut stream = open(client, key, req);
-    let mut writer = stream.try_clone().expect("clone");
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        for chunk in input.chunks(32 * 1024) {
-            frame::write(&mut writer, &Frame::Stdin(chunk.to_vec())).expect("stdin frame");
-        }
-        frame::write(&mut writer, &Frame::StdinClosed).expect("stdin-closed frame");
-    });
-    let ended = read_until_exit(&mut stream);
-    feeder.join().expect("feeder");
-    ended
-}
-
-/// Pids whose command line is exactly `args`.
-fn processes(args: &[&str]) -> Vec<i32> {
-    let wanted: Vec<u8> = args
-        .iter()
-        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
-        .collect();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter_map(|e| {
-            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
-            (cmdline == wanted).then_some(pid)
-        })
-        .collect()
-}
-
-fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-/// Zombie children of `pid`.
-fn zombies_of(pid: u32) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
-        .filter(|stat| {
-            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
-            let mut fields = rest.split_whitespace();
-            let state = fields.next();
-            let parent = fields.next().and_then(|p| p.parse::<u32>().ok());
-            state == Some("Z") && parent == Some(pid)
-        })
-        .collect()
-}
-
-/// `tty` names a pty of the container; `stty size` shows the size asked
-/// for, then the size a resize frame set.
-fn tty_sized_then_resized(client: &Client, key: &str) {
-    let mut tty = open(
-        client,
-        key,
-        json!({"cmd": ["sh", "-c", "tty; stty size; read x; stty size; exit 5"],
-               "tty": true, "stdin": true, "rows": 30, "cols": 100}),
-    );
-    tty.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let mut seen = Vec::new();
-    while !String::from_utf8_lossy(&seen).contains("30 100") {
-        match frame::read(&mut tty).expect("frame") {
-            Some(Frame::Stdout(d)) => seen.extend(d),
-            other => panic!(
-                "before the resize: {other:?} after {:?}",
-                String::from_utf8_lossy(&seen)
-            ),
-        }
-    }
-    frame::write(
-        &mut tty,
-        &Frame::Resize {
-            rows: 40,
-            cols: 120,
-        },
-    )
-    .expect("resize");
-    std::thread::sleep(Duration::from_millis(300));
-    frame::write(&mut tty, &Frame::Stdin(b"go\r".to_vec())).expect("stdin");
-    let rest = read_until_exit(&mut tty);
-    seen.extend(&rest.stdout);
-    let text = String::from_utf8_lossy(&seen);
-    assert_eq!(rest.code, Some(5), "{text}");
-    assert!(rest.stderr.is_empty(), "a tty has one stream");
-    assert!(text.contains("/dev/pts/"), "{text}");
-    assert!(text.contains("40 120"), "{text}");
-}
-
 #[test]
-fn attached_exec_streams_exit_codes_tty_and_errors() {
+fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
@@ -242,9 +85,6 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     assert_eq!(missing.code, Some(127), "{missing:?}");
     assert!(missing.err().contains("not found"), "{missing:?}");
 
-    // A pty from the container's devpts, sized as asked, then resized.
-    tty_sized_then_resized(&client, "web");
-
     // A runc-backend container: pipes through `runc exec`.
     let runc = exec(
         &client,
@@ -262,6 +102,62 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
         "runc missing command: {runc_missing:?} {}",
         runc_missing.err()
     );
+
+    // A signal frame reaches the command.
+    let mut trapped = open(
+        &client,
+        "web",
+        json!({"cmd": ["sh", "-c", "trap 'echo got-usr1; exit 7' USR1; echo ready; sleep 7771 & wait"]}),
+    );
+    trapped
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    assert_eq!(
+        frame::read(&mut trapped).expect("frame"),
+        Some(Frame::Stdout(b"ready\n".to_vec()))
+    );
+    frame::write(&mut trapped, &Frame::Signal(libc::SIGUSR1)).expect("signal frame");
+    let signalled = read_until_exit(&mut trapped);
+    assert_eq!(signalled.code, Some(7), "{signalled:?}");
+    assert_eq!(signalled.out(), "got-usr1\n");
+    // The shell's background sleep outlives it, as it would under Docker.
+    for pid in processes(&["sleep", "7771"]) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+
+    for name in ["web", "done", "viarunc"] {
+        let out = stack(&sb, &["container", "rm", "--force", name]);
+        assert!(out.status.success(), "rm {name}: {}", describe(&out));
+    }
+    daemon.terminate();
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn attached_exec_tty_vanishing_clients_and_errors() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    run_detached(&sb, &root, "web", &[], "exec sleep 1000");
+    run_detached(&sb, &root, "done", &[], "exit 0");
+    run_detached(
+        &sb,
+        &root,
+        "viarunc",
+        &["--runtime", "runc"],
+        "exec sleep 1000",
+    );
+    let daemon = Daemon::start(&sb, &[]);
+    let doc = Doc::load();
+    let mut c = Checked::new(daemon.client(), &doc);
+    let client = daemon.client();
+
+    // A pty from the container's devpts, sized as asked, then resized.
+    tty_sized_then_resized(&client, "web");
 
     // ...and with a tty, the pty runc makes in the container.
     let runc_tty = exec(
@@ -298,31 +194,6 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     wait_for("sleep 7776 to be killed", 10, || {
         processes(&["sleep", "7776"]).is_empty()
     });
-
-    // A signal frame reaches the command.
-    let mut trapped = open(
-        &client,
-        "web",
-        json!({"cmd": ["sh", "-c", "trap 'echo got-usr1; exit 7' USR1; echo ready; sleep 7771 & wait"]}),
-    );
-    trapped
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    assert_eq!(
-        frame::read(&mut trapped).expect("frame"),
-        Some(Frame::Stdout(b"ready\n".to_vec()))
-    );
-    frame::write(&mut trapped, &Frame::Signal(libc::SIGUSR1)).expect("signal frame");
-    let signalled = read_until_exit(&mut trapped);
-    assert_eq!(signalled.code, Some(7), "{signalled:?}");
-    assert_eq!(signalled.out(), "got-usr1\n");
-    // The shell's background sleep outlives it, as it would under Docker.
-    for pid in processes(&["sleep", "7771"]) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
 
     // A client that vanishes: with a tty the command gets SIGHUP...
     let gone = open(
@@ -427,9 +298,10 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     );
 
     let exercised: Vec<_> = c.seen.iter().cloned().collect();
-    let mut documented = doc.operations_under(&["/v1/containers/{id}/exec/"]);
-    documented.retain(|(_, p)| p != "/v1/containers/{id}/exec");
-    assert_eq!(exercised, documented);
+    assert_eq!(
+        exercised,
+        doc.operations_under(&["/v1/containers/{id}/exec/"])
+    );
     // 500 is documented for a pty that cannot be allocated; not provoked.
 
     for name in ["web", "done", "viarunc"] {
@@ -438,47 +310,6 @@ fn attached_exec_streams_exit_codes_tty_and_errors() {
     }
     daemon.terminate();
     sb.assert_no_leaks();
-}
-
-/// Runs `stack ARGS` through the daemon and in process with the same
-/// stdin; both must print the same and exit the same way.
-fn both_ways(
-    sb: &Sandbox,
-    socket: &std::path::Path,
-    args: &[&str],
-    input: &[u8],
-) -> std::process::Output {
-    let host = format!("unix://{}", socket.display());
-    let run = |prefix: &[&str]| {
-        let mut child = sb
-            .command(run_support::stack_bin())
-            .args(prefix)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn stack");
-        let mut stdin = child.stdin.take().expect("stdin");
-        let input = input.to_vec();
-        let feeder = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let out = child.wait_with_output().expect("wait stack");
-        feeder.join().expect("feeder");
-        out
-    };
-    let a = run(&["--host", host.as_str()]);
-    let b = run(&["--no-daemon"]);
-    let show = format!(
-        "{args:?}\ndaemon: {}\nin process: {}",
-        describe(&a),
-        describe(&b)
-    );
-    assert_eq!(a.status.code(), b.status.code(), "{show}");
-    assert_eq!(a.stdout, b.stdout, "{show}");
-    assert_eq!(a.stderr, b.stderr, "{show}");
-    a
 }
 
 #[test]
@@ -531,7 +362,7 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     // Compose's `stack exec SERVICE` goes the same way.
     let file = compose_member(&sb, &root);
     let file = file.to_str().expect("utf-8 path");
-    let out = exec_verb(
+    let out = both_ways(
         &sb,
         &daemon.socket,
         &[
@@ -547,7 +378,7 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     );
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert_eq!(out.stdout, b"got x\n");
-    let out = exec_verb(
+    let out = both_ways(
         &sb,
         &daemon.socket,
         &[
@@ -601,38 +432,6 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     }
     daemon.terminate();
     sb.assert_no_leaks();
-}
-
-fn exec_verb(
-    sb: &Sandbox,
-    socket: &std::path::Path,
-    args: &[&str],
-    input: &[u8],
-) -> std::process::Output {
-    both_ways(sb, socket, args, input)
-}
-
-/// A stack file with one service `web` and its container `shop-web-1`,
-/// made the way `up` makes it (Compose's labels).
-fn compose_member(sb: &Sandbox, root: &std::path::Path) -> std::path::PathBuf {
-    let file = sb.dir().join("compose.yaml");
-    std::fs::write(&file, "name: shop\nservices:\n  web:\n    image: busybox\n")
-        .expect("stack file");
-    run_detached(
-        sb,
-        root,
-        "shop-web-1",
-        &[
-            "-l",
-            "com.docker.compose.project=shop",
-            "-l",
-            "com.docker.compose.service=web",
-            "-l",
-            "com.docker.compose.container-number=1",
-        ],
-        "exec sleep 1000",
-    );
-    file
 }
 
 /// `stack container exec -it` on a terminal (a pty this test holds the

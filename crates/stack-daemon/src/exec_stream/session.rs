@@ -193,27 +193,28 @@ async fn read_client(
                 break;
             }
         };
-        let delivered = match frame {
-            Frame::Stdin(data) => match &stdin {
-                Some(tx) => tx.send(Input::Data(data)).await.is_ok(),
-                None => true,
-            },
-            Frame::StdinClosed => match &stdin {
-                Some(tx) => tx.send(Input::Close).await.is_ok(),
-                None => true,
-            },
-            Frame::Resize { .. } | Frame::Signal(_) => control.send(frame).is_ok(),
+        // A send fails once the command's input is closed: what the client
+        // still types is dropped, and control frames keep flowing.
+        match frame {
+            Frame::Stdin(data) => {
+                if let Some(tx) = &stdin {
+                    let _ = tx.send(Input::Data(data)).await;
+                }
+            }
+            Frame::StdinClosed => {
+                if let Some(tx) = &stdin {
+                    let _ = tx.send(Input::Close).await;
+                }
+            }
+            Frame::Resize { .. } | Frame::Signal(_) => {
+                let _ = control.send(frame);
+            }
             other => {
                 tracing::debug!(
                     ?other,
                     "attached exec: ignored a frame only the daemon sends"
                 );
-                true
             }
-        };
-        if !delivered {
-            // The command's input is gone; keep reading control frames.
-            continue;
         }
     }
 }
