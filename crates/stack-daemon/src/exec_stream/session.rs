@@ -287,6 +287,7 @@ where
         if exit.is_some() && run.stdout.is_none() && run.stderr.is_none() {
             break;
         }
+        let mut left = false;
         tokio::select! {
             message = control.recv(), if client_open => match message {
                 Some(Frame::Resize { rows, cols }) => {
@@ -298,22 +299,12 @@ where
                 }
                 Some(Frame::Signal(n)) => deliver_signal(run.helper, n),
                 Some(_) => {}
-                None => {
-                    // The client left: close the command's input and output
-                    // (stdin EOF; the pty hangs up once its master closes).
-                    client_open = false;
-                    run.stdout = None;
-                    run.stderr = None;
-                    run.master = None;
-                    if exit.is_none() {
-                        kill_at = Some(Instant::now() + DISCONNECT_GRACE);
-                    }
-                }
+                None => left = true,
             },
             n = read_from(&mut run.stdout, &mut out_buf) => match n {
                 Ok(n) if n > 0 => {
                     if client_open && send(&mut writer, &Frame::Stdout(out_buf[..n].to_vec())).await.is_err() {
-                        client_open = false;
+                        left = true;
                     }
                 }
                 _ => run.stdout = None,
@@ -321,7 +312,7 @@ where
             n = read_from(&mut run.stderr, &mut err_buf) => match n {
                 Ok(n) if n > 0 => {
                     if client_open && send(&mut writer, &Frame::Stderr(err_buf[..n].to_vec())).await.is_err() {
-                        client_open = false;
+                        left = true;
                     }
                 }
                 _ => run.stderr = None,
@@ -337,6 +328,19 @@ where
                 let _ = run.child.start_kill();
                 kill_at = None;
             },
+        }
+        if left && client_open {
+            // The client left (its stream ended, or writing to it failed):
+            // close the command's input and output (stdin EOF; the pty
+            // hangs up once its master closes), kill the rest after a grace.
+            client_open = false;
+            client.abort();
+            run.stdout = None;
+            run.stderr = None;
+            run.master = None;
+            if exit.is_none() {
+                kill_at = Some(Instant::now() + DISCONNECT_GRACE);
+            }
         }
     }
     if exit.is_none() {
