@@ -426,11 +426,21 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
 
     let sessions = daemon.log_text().matches("attached exec ended").count();
     assert!(sessions >= 8, "the daemon ran the sessions ({sessions})");
+
+    // A daemon that shuts down ends the sessions still open.
+    let open_session = open(&daemon.client(), "web", json!({"cmd": ["sleep", "7777"]}));
+    wait_for("sleep 7777", 10, || {
+        !processes(&["sleep", "7777"]).is_empty()
+    });
+    daemon.terminate();
+    wait_for("sleep 7777 to be killed", 10, || {
+        processes(&["sleep", "7777"]).is_empty()
+    });
+    drop(open_session);
     for name in ["web", "shop-web-1"] {
         let out = stack(&sb, &["container", "rm", "--force", name]);
         assert!(out.status.success(), "rm {name}: {}", describe(&out));
     }
-    daemon.terminate();
     sb.assert_no_leaks();
 }
 

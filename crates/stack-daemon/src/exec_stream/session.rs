@@ -81,6 +81,9 @@ enum Sink {
 struct Running {
     child: Child,
     helper: i32,
+    /// Kills what still runs if the session is dropped before the command
+    /// is reaped (the daemon shutting down with sessions open).
+    guard: KillOnDrop,
     stdout: Option<Source>,
     stderr: Option<Source>,
     sink: Option<Sink>,
@@ -132,10 +135,12 @@ fn spawn(attached: Attached) -> io::Result<Running> {
     // EOF once they are all closed.
     drop(command);
     let helper = child.id().map(|p| p as i32).unwrap_or(0);
+    let guard = KillOnDrop(Some(helper));
     Ok(match master {
         Some(m) => Running {
             child,
             helper,
+            guard,
             stdout: Some(Source::Pty(m.clone())),
             stderr: None,
             sink: attached.stdin.then(|| Sink::Pty(m.clone())),
@@ -143,6 +148,7 @@ fn spawn(attached: Attached) -> io::Result<Running> {
         },
         None => Running {
             helper,
+            guard,
             stdout: child.stdout.take().map(Source::Stdout),
             stderr: child.stderr.take().map(Source::Stderr),
             sink: child.stdin.take().map(Sink::Pipe),
@@ -150,6 +156,31 @@ fn spawn(attached: Attached) -> io::Result<Running> {
             child,
         },
     })
+}
+
+/// The helper of a session that has not been reaped yet.
+struct KillOnDrop(Option<i32>);
+
+impl KillOnDrop {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(helper) = self.0 {
+            tracing::info!(
+                helper,
+                "attached exec: session dropped; killing what still runs"
+            );
+            reap::kill_descendants(helper);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(helper),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
 }
 
 /// Runs `attached` over `io` until the command has ended and is reaped.
@@ -346,6 +377,7 @@ where
     if exit.is_none() {
         exit = Some(exit_code(run.child.wait().await));
     }
+    run.guard.disarm();
     let code = exit.unwrap_or(255);
     if client_open {
         let _ = send(&mut writer, &Frame::Exit(code)).await;
