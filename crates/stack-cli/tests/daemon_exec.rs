@@ -158,6 +158,16 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
 
     // A pty from the container's devpts, sized as asked, then resized.
     tty_sized_then_resized(&client, "web");
+    // stdin-closed reaches a reader of the terminal as its EOF.
+    let eof = exec(
+        &client,
+        "web",
+        json!({"cmd": ["sh", "-c", "cat; echo after-eof"], "tty": true, "stdin": true}),
+        b"typed\n",
+    );
+    assert_eq!(eof.code, Some(0), "{}", eof.out());
+    assert!(eof.out().contains("typed"), "{}", eof.out());
+    assert!(eof.out().contains("after-eof"), "{}", eof.out());
 
     // ...and with a tty, the pty runc makes in the container.
     let runc_tty = exec(

@@ -53,13 +53,20 @@ fn descendants_in(map: &BTreeMap<i32, i32>, root: i32) -> Vec<i32> {
     found
 }
 
-/// The live descendants of `pid`.
+/// The live descendants of `pid`; none for pid 0 or 1 (every process
+/// descends from them).
 pub fn descendants(pid: i32) -> Vec<i32> {
+    if pid <= 1 {
+        return Vec::new();
+    }
     descendants_in(&parents(), pid)
 }
 
 /// The command the helper `helper` runs (its direct child), if alive.
 pub fn command_of(helper: i32) -> Option<i32> {
+    if helper <= 1 {
+        return None;
+    }
     parents()
         .into_iter()
         .find(|(_, parent)| *parent == helper)
@@ -94,6 +101,13 @@ mod tests {
         d.sort();
         assert_eq!(d, vec![3, 4, 5]);
         assert!(descendants_in(&map, 4).is_empty());
+    }
+
+    #[test]
+    fn init_and_the_kernel_have_no_descendants_to_kill() {
+        assert!(descendants(0).is_empty());
+        assert!(descendants(1).is_empty());
+        assert_eq!(command_of(1), None);
     }
 
     #[test]

@@ -134,7 +134,10 @@ fn spawn(attached: Attached) -> io::Result<Running> {
     // The command holds the only slave descriptors now: the master reads
     // EOF once they are all closed.
     drop(command);
-    let helper = child.id().map(|p| p as i32).unwrap_or(0);
+    let helper = match child.id() {
+        Some(pid) => pid as i32,
+        None => return Err(io::Error::other("the exec helper was gone at once")),
+    };
     let guard = KillOnDrop(Some(helper));
     Ok(match master {
         Some(m) => Running {
@@ -251,9 +254,19 @@ async fn read_client(
 }
 
 /// Copies the client's input into the command until it closes its stdin
-/// or leaves; then the command's stdin is closed (a pty stays open).
+/// or leaves; then the command's stdin is closed. A pty stays open (closing
+/// the master would hang up the terminal while the command may still
+/// print); its end of input is the terminal's EOF character instead.
 async fn write_stdin(mut sink: Sink, mut input: mpsc::Receiver<Input>) {
-    while let Some(Input::Data(data)) = input.recv().await {
+    let mut closed = false;
+    while let Some(item) = input.recv().await {
+        let data = match item {
+            Input::Data(data) => data,
+            Input::Close => {
+                closed = true;
+                break;
+            }
+        };
         let written = match &mut sink {
             Sink::Pipe(pipe) => pipe.write_all(&data).await,
             Sink::Pty(master) => master.write_all(&data).await,
@@ -262,9 +275,12 @@ async fn write_stdin(mut sink: Sink, mut input: mpsc::Receiver<Input>) {
             break;
         }
     }
-    if let Sink::Pty(_) = sink {
-        // Hold the master until the client leaves: closing it would hang up
-        // the terminal while the command may still print.
+    if let Sink::Pty(master) = &sink {
+        if closed {
+            // VEOF (Ctrl-D): a reader of the terminal in canonical mode
+            // sees the end of its input.
+            let _ = master.write_all(&[0x04]).await;
+        }
         while input.recv().await.is_some() {}
     }
 }
