@@ -98,10 +98,20 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
         ("out-in\n".into(), "err\n".into())
     );
     let runc_missing = exec(&client, "viarunc", json!({"cmd": ["no-such-command"]}), b"");
-    eprintln!(
-        "runc missing command: {runc_missing:?} {}",
+    // runc's own code for a command it cannot start (as in process).
+    assert_eq!(runc_missing.code, Some(255), "{runc_missing:?}");
+    assert!(
+        runc_missing.err().contains("not found"),
+        "{}",
         runc_missing.err()
     );
+    let runc_user = exec(
+        &client,
+        "viarunc",
+        json!({"cmd": ["sh", "-c", "id -un; id -G"], "user": "alice"}),
+        b"",
+    );
+    assert_eq!(runc_user.out(), "alice\n1000 10 29\n", "{runc_user:?}");
 
     // A signal frame reaches the command.
     let mut trapped = open(
@@ -281,14 +291,14 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
         "POST",
         TEMPLATE,
         "/v1/containers/viarunc/exec/stream",
-        Some(json!({"cmd": ["true"], "user": "alice"})),
+        Some(json!({"cmd": ["true"], "user": "nobody-here"})),
         400,
     );
     assert!(
         body["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("runc"),
+            .contains("nobody-here"),
         "{body}"
     );
     // The same errors reach a client that asks to upgrade.
@@ -329,6 +339,13 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     };
     let root = busybox_rootfs(&sb);
     run_detached(&sb, &root, "web", &[], "exec sleep 1000");
+    run_detached(
+        &sb,
+        &root,
+        "viarunc",
+        &["--runtime", "runc"],
+        "exec sleep 1000",
+    );
     let daemon = Daemon::start(&sb, &[]);
     let exec = |args: &[&str], input: &[u8]| {
         let mut all = vec!["container", "exec"];
@@ -368,6 +385,21 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     assert_eq!(out.status.code(), Some(127), "{}", describe(&out));
     let out = exec(&["nope", "true"], b"");
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    // The same for a runc-backend container, a user name included.
+    let out = exec(
+        &[
+            "-i",
+            "-u",
+            "alice",
+            "viarunc",
+            "sh",
+            "-c",
+            "id -un; cat; exit 4",
+        ],
+        b"fed\n",
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert_eq!(out.stdout, b"alice\nfed\n", "{}", describe(&out));
 
     // Compose's `stack exec SERVICE` goes the same way.
     let file = compose_member(&sb, &root);
@@ -447,7 +479,7 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
         processes(&["sleep", "7777"]).is_empty()
     });
     drop(open_session);
-    for name in ["web", "shop-web-1"] {
+    for name in ["web", "shop-web-1", "viarunc"] {
         let out = stack(&sb, &["container", "rm", "--force", name]);
         assert!(out.status.success(), "rm {name}: {}", describe(&out));
     }

@@ -29,13 +29,6 @@ impl Host {
             })
             .ok_or_else(|| stack_runtime::Error::NotRunning(record.spec.name.clone()))?;
         let runc = record.spec.backend == Backend::Runc;
-        if runc && req.user.is_some() {
-            return Err(ApiError::bad_request(format!(
-                "container {}: exec with a user is not available through the daemon for \
-                 runc-backend containers (use `--no-daemon`)",
-                record.spec.name
-            )));
-        }
         let rows = req.rows.unwrap_or(DEFAULT_ROWS);
         let cols = req.cols.unwrap_or(DEFAULT_COLS);
         let pty = if req.tty && !runc {
@@ -56,7 +49,7 @@ impl Host {
             cwd: req.workdir.clone().unwrap_or_default(),
         };
         if runc {
-            return self.runc_exec(&record.spec, &request, req, rows, cols);
+            return runc_exec(&record.spec, pid, &request, req, rows, cols);
         }
         let mut json = serde_json::to_value(&request)
             .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
@@ -76,34 +69,35 @@ impl Host {
             stdin: req.stdin,
         })
     }
+}
 
-    /// `runc exec` with pipes, or with `--tty` and a host pty as its stdio:
-    /// runc makes the container's pty and relays between the two (sizes
-    /// and SIGHUP included, once this pty is its controlling terminal).
-    fn runc_exec(
-        &self,
-        spec: &stack_runtime::spec::ContainerSpec,
-        request: &stack_runtime::exec::ExecRequest,
-        req: &ExecStreamRequest,
-        rows: u16,
-        cols: u16,
-    ) -> Result<Attached, ApiError> {
-        if !req.tty {
-            return Ok(Attached {
-                command: stack_runtime::runc::exec_command(spec, request),
-                pty: None,
-                controlling_tty: false,
-                stdin: req.stdin,
-            });
-        }
-        let pty = Pty::open_in(std::path::Path::new("/"), rows, cols).map_err(|e| {
-            ApiError::internal(format!("container {}: allocate a pty: {e}", spec.name))
-        })?;
-        Ok(Attached {
-            command: stack_runtime::runc::exec_command_with(spec, request, &["--tty".as_ref()]),
-            pty: Some(pty),
-            controlling_tty: true,
-            stdin: req.stdin,
-        })
-    }
+/// `runc exec` with pipes, or with `--tty` and a host pty as its stdio:
+/// runc makes the container's pty and relays between the two (sizes and
+/// SIGHUP included, once this pty is its controlling terminal).
+fn runc_exec(
+    spec: &stack_runtime::spec::ContainerSpec,
+    pid: i32,
+    request: &stack_runtime::exec::ExecRequest,
+    req: &ExecStreamRequest,
+    rows: u16,
+    cols: u16,
+) -> Result<Attached, ApiError> {
+    let pty = if req.tty {
+        Some(
+            Pty::open_in(std::path::Path::new("/"), rows, cols).map_err(|e| {
+                ApiError::internal(format!("container {}: allocate a pty: {e}", spec.name))
+            })?,
+        )
+    } else {
+        None
+    };
+    let flags: &[&std::ffi::OsStr] = if req.tty { &["--tty".as_ref()] } else { &[] };
+    let command = stack_runtime::runc::exec_command(spec, pid, request, flags)
+        .map_err(|e| ApiError::bad_request(format!("container {}: {e}", spec.name)))?;
+    Ok(Attached {
+        command,
+        controlling_tty: pty.is_some(),
+        pty,
+        stdin: req.stdin,
+    })
 }

@@ -42,7 +42,10 @@ pub fn exec(exe: &Path, dir: &ContainerDir, req: &ExecRequest) -> Result<i32, Er
         return Err(Error::NotRunning(spec.name));
     }
     if spec.backend == Backend::Runc {
-        return crate::runc::exec(&spec, req);
+        let pid = state
+            .pid
+            .ok_or_else(|| Error::NotRunning(spec.name.clone()))?;
+        return crate::runc::exec(&spec, pid, req);
     }
     let json =
         serde_json::to_string(req).map_err(|e| Error::invalid("exec request", e.to_string()))?;

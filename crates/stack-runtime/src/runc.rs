@@ -130,28 +130,26 @@ pub fn delete(spec: &ContainerSpec) {
     let _ = checked(runc(spec).args(["delete", "--force", &spec.id]), "delete");
 }
 
-/// `runc exec` with the caller's stdio.
-pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
-    let status = exec_command(spec, req)
+/// `runc exec` with the caller's stdio, in the container whose first
+/// process is `pid`.
+pub fn exec(spec: &ContainerSpec, pid: i32, req: &ExecRequest) -> Result<i32, Error> {
+    let status = exec_command(spec, pid, req, &[])?
         .status()
         .context(|| "run runc exec".to_string())?;
     Ok(status.code().unwrap_or(255))
 }
 
-/// The `runc exec` command for `req`, not started, so the caller chooses
-/// its stdio (the daemon's attached exec gives it pipes; runc passes them
-/// to the command). The user is not set: runc takes numeric ids only.
-pub fn exec_command(spec: &ContainerSpec, req: &ExecRequest) -> Command {
-    exec_command_with(spec, req, &[])
-}
-
-/// [`exec_command`] with more `runc exec` flags (`--tty`,
-/// `--console-socket PATH`).
-pub fn exec_command_with(
+/// The `runc exec` command for `req` (with more flags such as `--tty`),
+/// not started, so the caller chooses its stdio (the daemon's attached
+/// exec gives it pipes or a pty; runc passes them on). runc takes numeric
+/// ids only: a user name is resolved with the container's own passwd and
+/// group files, read through `/proc/<pid>/root`.
+pub fn exec_command(
     spec: &ContainerSpec,
+    pid: i32,
     req: &ExecRequest,
     flags: &[&std::ffi::OsStr],
-) -> Command {
+) -> Result<Command, Error> {
     let mut cmd = runc(spec);
     cmd.arg("exec").args(flags);
     for e in &req.env {
@@ -160,8 +158,18 @@ pub fn exec_command_with(
     if !req.cwd.is_empty() {
         cmd.arg("--cwd").arg(&req.cwd);
     }
+    if !req.user.is_empty() {
+        let root = PathBuf::from(format!("/proc/{pid}/root"));
+        let read =
+            |path: &str| std::fs::read_to_string(join_in_root(&root, path)).unwrap_or_default();
+        let user = crate::user::resolve(&req.user, &read("/etc/passwd"), &read("/etc/group"))?;
+        cmd.arg("--user").arg(format!("{}:{}", user.uid, user.gid));
+        for gid in &user.groups {
+            cmd.arg("--additional-gids").arg(gid.to_string());
+        }
+    }
     cmd.arg(&spec.id).args(&req.args);
-    cmd
+    Ok(cmd)
 }
 
 /// The OCI runtime spec equivalent of `spec`.

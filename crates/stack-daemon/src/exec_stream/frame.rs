@@ -7,7 +7,7 @@
 //! | 1 stdout | daemon to client | bytes (with a tty, everything the command prints) |
 //! | 2 stderr | daemon to client | bytes (never with a tty) |
 //! | 3 exit | daemon to client | exit code, i32 big-endian; always the last frame |
-//! | 4 stdin-closed | client to daemon | empty: the command's stdin reaches EOF |
+//! | 4 stdin-closed | client to daemon | empty: the command's stdin reaches EOF (a tty: Ctrl-D) |
 //! | 5 resize | client to daemon | rows u16 BE, cols u16 BE |
 //! | 6 signal | client to daemon | signal number, i32 BE, sent to the command |
 
