@@ -1,6 +1,6 @@
-//! The daemon does not own containers: `kill -9` of it leaves them running,
-//! and a new daemon adopts them and reports the exit code of one that ended
-//! while no daemon was running.
+//! The daemon does not own containers: `kill -9` of it leaves 50 running,
+//! and a new daemon adopts them without restarting any, and reports the
+//! exit code of each one that ended while no daemon was running.
 
 mod daemon_support;
 mod run_support;
@@ -18,6 +18,15 @@ fn status_of(sb: &stack_testkit::Sandbox, name: &str) -> serde_json::Value {
     doc[0]["State"].clone()
 }
 
+/// Containers of the test: 40 that keep running and 10 that end, each
+/// with its own exit code, while no daemon runs.
+const STEADY: usize = 40;
+const DOOMED: usize = 10;
+
+fn pid_of(sb: &stack_testkit::Sandbox, name: &str) -> i64 {
+    status_of(sb, name)["Pid"].as_i64().expect("pid")
+}
+
 #[test]
 fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
     let Some(sb) = stack_testkit::sandbox() else {
@@ -25,10 +34,18 @@ fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
     };
     let root = busybox_rootfs(&sb);
     let daemon = Daemon::start(&sb, &[]);
-    for (name, script) in [
-        ("steady", "exec sleep 100"),
-        ("doomed", "trap 'exit 7' TERM; while :; do sleep 0.05; done"),
-    ] {
+    let steady: Vec<String> = (0..STEADY).map(|i| format!("steady{i}")).collect();
+    let doomed: Vec<String> = (0..DOOMED).map(|i| format!("doomed{i}")).collect();
+    let scripts = steady
+        .iter()
+        .map(|n| (n.clone(), "exec sleep 100".to_string()))
+        .chain(doomed.iter().enumerate().map(|(i, n)| {
+            (
+                n.clone(),
+                format!("trap 'exit {}' TERM; while :; do sleep 0.05; done", 10 + i),
+            )
+        }));
+    for (name, script) in scripts {
         let out = stack(
             &sb,
             &[
@@ -37,37 +54,42 @@ fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
                 "--network",
                 "none",
                 "--name",
-                name,
+                &name,
                 "--rootfs",
                 root.to_str().expect("path"),
                 "sh",
                 "-c",
-                script,
+                &script,
             ],
         );
         assert!(out.status.success(), "{}", describe(&out));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    // The daemon has seen both running (it looks every second).
-    std::thread::sleep(Duration::from_millis(1200));
+    // The daemon has seen them all running (it looks every second).
+    std::thread::sleep(Duration::from_millis(1500));
     daemon.kill_hard();
     assert!(
         sb.run_dir.join("stack.sock").exists(),
         "a SIGKILLed daemon leaves its socket"
     );
 
-    assert_eq!(status_of(&sb, "steady")["Status"], "running");
-    assert_eq!(status_of(&sb, "doomed")["Status"], "running");
-    let out = stack(
-        &sb,
-        &["--no-daemon", "container", "kill", "-s", "TERM", "doomed"],
-    );
-    assert!(out.status.success(), "{}", describe(&out));
-    for _ in 0..200 {
-        if status_of(&sb, "doomed")["Status"] == "exited" {
-            break;
+    let pids: Vec<i64> = steady.iter().map(|n| pid_of(&sb, n)).collect();
+    for name in steady.iter().chain(&doomed) {
+        assert_eq!(status_of(&sb, name)["Status"], "running", "{name}");
+    }
+    for name in &doomed {
+        let out = stack(
+            &sb,
+            &["--no-daemon", "container", "kill", "-s", "TERM", name],
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    for name in &doomed {
+        for _ in 0..200 {
+            if status_of(&sb, name)["Status"] == "exited" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
         }
-        std::thread::sleep(Duration::from_millis(25));
     }
 
     // The stale socket is replaced; the pid file's lock died with the old daemon.
@@ -76,21 +98,35 @@ fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
         .client()
         .get("/v1/containers?all=true")
         .expect("list");
+    assert_eq!(list.len(), STEADY + DOOMED);
     let by_name = |n: &str| list.iter().find(|c| c.name == n).cloned().expect("listed");
-    assert_eq!(by_name("steady").status, "running");
-    let doomed = by_name("doomed");
-    assert_eq!(
-        (doomed.status.as_str(), doomed.exit_code),
-        ("exited", Some(7))
-    );
+    for (name, pid) in steady.iter().zip(&pids) {
+        let c = by_name(name);
+        assert_eq!(c.status, "running", "{name}");
+        assert_eq!(c.restart_count, 0, "{name} was not restarted");
+        assert_eq!(
+            pid_of(&sb, name),
+            *pid,
+            "{name} still runs the same process"
+        );
+    }
     let log = daemon.log_text();
-    assert!(
-        log.lines()
-            .any(|l| l.contains("exited while the daemon was down")
-                && l.contains("doomed")
-                && l.contains("Some(7)")),
-        "{log}"
-    );
+    for (i, name) in doomed.iter().enumerate() {
+        let c = by_name(name);
+        let code = 10 + i as i32;
+        assert_eq!(
+            (c.status.as_str(), c.exit_code),
+            ("exited", Some(code)),
+            "{name}"
+        );
+        assert!(
+            log.lines()
+                .any(|l| l.contains("exited while the daemon was down")
+                    && l.contains(&format!("{name} "))
+                    && l.contains(&format!("Some({code})"))),
+            "{name}: {log}"
+        );
+    }
     assert!(
         !log.lines()
             .any(|l| l.contains("exited while the daemon was down") && l.contains("steady")),
@@ -112,14 +148,16 @@ fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
 
     // SIGTERM leaves containers running (no --shutdown-stops).
     daemon.terminate();
-    assert_eq!(status_of(&sb, "steady")["Status"], "running");
+    assert_eq!(status_of(&sb, "steady0")["Status"], "running");
 
     // With --shutdown-stops they are stopped on the way out.
     let daemon = Daemon::start(&sb, &["--shutdown-stops"]);
     daemon.terminate();
-    assert_eq!(status_of(&sb, "steady")["Status"], "exited");
+    for name in &steady {
+        assert_eq!(status_of(&sb, name)["Status"], "exited", "{name}");
+    }
 
-    for name in ["steady", "doomed"] {
+    for name in steady.iter().chain(&doomed) {
         let out = stack(&sb, &["--no-daemon", "container", "rm", "--force", name]);
         assert!(out.status.success(), "{}", describe(&out));
     }

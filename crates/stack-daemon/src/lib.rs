@@ -15,11 +15,14 @@
 pub mod adopt;
 pub mod api;
 pub mod auth;
+pub mod boot;
 pub mod client;
 pub mod error;
 pub mod events;
 mod exec_ops;
 pub mod exec_stream;
+pub mod objects_api;
+mod objects_ops;
 pub mod ops;
 mod progress;
 pub mod routes;

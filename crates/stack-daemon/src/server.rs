@@ -63,6 +63,7 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     let host = Arc::new(Host::new(options.paths.clone()));
     let stop_watching = Arc::new(AtomicBool::new(false));
     let watcher = spawn_watcher(host.clone(), stop_watching.clone()).await?;
+    spawn_revival(host.clone());
 
     let app = routes::router(AppState { host: host.clone() });
     let forbidden = routes::forbidden_router();
@@ -163,6 +164,24 @@ async fn spawn_watcher(
             watcher.tick();
         }
     }))
+}
+
+/// Starts again, in the background, what ended with no monitor watching
+/// (see `boot`); the API answers meanwhile.
+fn spawn_revival(host: Arc<Host>) {
+    tokio::task::spawn_blocking(move || {
+        let store = match stack_engine::store::Store::open(&host.paths.state_root) {
+            Ok(store) => Some(store),
+            Err(err) => {
+                tracing::warn!(%err, "no store: containers start again without waiting for their dependencies");
+                None
+            }
+        };
+        let started = crate::boot::revive(host.containers(), store.as_ref());
+        if !started.is_empty() {
+            tracing::info!(containers = ?started, "started again by their restart policies");
+        }
+    });
 }
 
 /// `--shutdown-stops`: stops every running container, all at once.

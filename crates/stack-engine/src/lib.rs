@@ -15,4 +15,5 @@ pub mod plan;
 pub mod project;
 pub mod store;
 pub mod supervise;
+pub mod volumes;
 pub mod watch;

@@ -26,9 +26,9 @@ mod run_supervise_args;
 mod stats;
 mod targets;
 mod top;
-mod unbuilt;
 mod up;
 mod version;
+mod volume;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -36,7 +36,6 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use crate::global::Cli;
-use unbuilt::Unbuilt;
 
 /// Every verb of the product.
 #[derive(Debug, Subcommand)]
@@ -91,15 +90,14 @@ pub enum Command {
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
     Network(network::NetworkArgs),
-    /// Manage volumes (create, ls, inspect, rm).
-    Volume(Unbuilt),
+    /// Manage volumes (create, ls, inspect, rm, prune).
+    Volume(volume::VolumeArgs),
     /// Run the stack on Kubernetes (render, apply, down).
     Kube(kube::KubeArgs),
 }
 
 /// Runs the chosen verb.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
-    let name = cli.command.name();
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
@@ -135,42 +133,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Port(a) => port::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),
         Command::Watch(args) => watch::run(&cli.host, &cli.project, args),
-        Command::Volume(u) => Ok(u.report(name)),
+        Command::Volume(args) => volume::run(&cli.host, args),
         Command::Kube(args) => kube::run(&cli.project, args),
-    }
-}
-
-impl Command {
-    /// The verb as typed.
-    fn name(&self) -> &'static str {
-        match self {
-            Command::Up(_) => "up",
-            Command::Down(_) => "down",
-            Command::Ps(_) => "ps",
-            Command::Logs(_) => "logs",
-            Command::Exec(_) => "exec",
-            Command::Run(_) => "run",
-            Command::Start(_) => "start",
-            Command::Stop(_) => "stop",
-            Command::Restart(_) => "restart",
-            Command::Kill(_) => "kill",
-            Command::Rm(_) => "rm",
-            Command::Top(_) => "top",
-            Command::Stats(_) => "stats",
-            Command::Port(_) => "port",
-            Command::Events(_) => "events",
-            Command::Pull(_) => "pull",
-            Command::Images(_) => "images",
-            Command::Rmi(_) => "rmi",
-            Command::Image(_) => "image",
-            Command::Config(_) => "config",
-            Command::Watch(_) => "watch",
-            Command::Daemon(_) => "daemon",
-            Command::Version => "version",
-            Command::Container(_) => "container",
-            Command::Network(_) => "network",
-            Command::Volume(_) => "volume",
-            Command::Kube(_) => "kube",
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! `stack network create|ls|inspect|rm|prune`: networks made on their own,
 //! which `stack run --network NAME` joins and stack files use as
-//! `external: true`.
+//! `external: true`. Through the daemon when one answers (`switch`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -8,9 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
-use stack_engine::containers::network::admin::{self, CreateOptions, NetworkInfo};
-use stack_engine::containers::Containers;
-use stack_engine::paths::HostPaths;
+use stack_daemon::objects_api::{NetworkCreateRequest, NetworkSummary};
 
 use crate::global::HostArgs;
 
@@ -69,8 +67,7 @@ enum Verb {
 }
 
 pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let store = Containers::new(&paths);
+    let via = crate::switch::choose(host)?;
     match args.verb {
         Verb::Create {
             subnet,
@@ -79,21 +76,27 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
             labels,
             name,
         } => {
-            let options = create_options(name, subnet, gateway, internal, &labels)?;
-            let made = admin::create(&store, &options).into_diagnostic()?;
+            let request = NetworkCreateRequest {
+                name,
+                subnet,
+                gateway,
+                internal,
+                labels: parse_labels(&labels)?,
+            };
+            let made = via.create_network(&request)?;
             println!("{}", made.id);
         }
         Verb::Ls { quiet, format } => {
-            let all = admin::list(&store).into_diagnostic()?;
+            let all = via.list_networks()?;
             print_list(&all, quiet, format.as_deref())?;
         }
         Verb::Inspect { names } => {
             let mut docs = Vec::new();
             let mut missing = Vec::new();
             for name in &names {
-                match admin::inspect(&store, name) {
+                match via.inspect_network(name) {
                     Ok(info) => docs.push(inspect_doc(&info)),
-                    Err(err) => missing.push(err.to_string()),
+                    Err(err) => missing.push(err),
                 }
             }
             println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
@@ -104,9 +107,9 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
         Verb::Rm { names } => {
             let mut failed = Vec::new();
             for name in &names {
-                match admin::remove(&store, name) {
+                match via.remove_network(name) {
                     Ok(()) => println!("{name}"),
-                    Err(err) => failed.push(format!("{name}: {err}")),
+                    Err(err) => failed.push(err),
                 }
             }
             if !failed.is_empty() {
@@ -114,10 +117,10 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
             }
         }
         Verb::Prune { force: _ } => {
-            let removed = admin::prune(&store).into_diagnostic()?;
-            if !removed.is_empty() {
+            let removed = via.prune_networks()?;
+            if !removed.networks.is_empty() {
                 println!("Deleted Networks:");
-                for name in removed {
+                for name in removed.networks {
                     println!("{name}");
                 }
             }
@@ -126,34 +129,8 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Checks `network create`'s values; each error names the one at fault.
-fn create_options(
-    name: String,
-    subnet: Option<String>,
-    gateway: Option<String>,
-    internal: bool,
-    labels: &[String],
-) -> miette::Result<CreateOptions> {
-    if name.is_empty()
-        || name.starts_with('.')
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        miette::bail!("invalid network name {name:?}: letters, digits, '_', '-' and '.' only");
-    }
-    let subnet = subnet
-        .map(|s| {
-            s.parse()
-                .map_err(|_| miette::miette!("--subnet {s:?} is not an IPv4 CIDR"))
-        })
-        .transpose()?;
-    let gateway = gateway
-        .map(|g| {
-            g.parse()
-                .map_err(|_| miette::miette!("--gateway {g:?} is not an IPv4 address"))
-        })
-        .transpose()?;
+/// `--label KEY=VALUE` words (a bare `KEY` has an empty value, as Docker).
+pub(super) fn parse_labels(labels: &[String]) -> miette::Result<BTreeMap<String, String>> {
     let mut parsed = BTreeMap::new();
     for label in labels {
         let (k, v) = label.split_once('=').unwrap_or((label.as_str(), ""));
@@ -162,23 +139,17 @@ fn create_options(
         }
         parsed.insert(k.to_string(), v.to_string());
     }
-    Ok(CreateOptions {
-        name,
-        subnet,
-        gateway,
-        internal,
-        labels: parsed,
-    })
+    Ok(parsed)
 }
 
-fn print_list(all: &[NetworkInfo], quiet: bool, format: Option<&str>) -> miette::Result<()> {
+fn print_list(all: &[NetworkSummary], quiet: bool, format: Option<&str>) -> miette::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Some("json") => {
             for n in all {
                 let doc = serde_json::json!({
-                    "ID": &n.id[..12], "Name": n.name, "Driver": n.driver, "Scope": "local",
-                    "Internal": n.internal, "Subnet": n.subnet.to_string(),
+                    "ID": n.id.get(..12).unwrap_or(&n.id), "Name": n.name, "Driver": n.driver, "Scope": "local",
+                    "Internal": n.internal, "Subnet": n.subnet,
                     "Labels": n.labels, "CreatedAt": n.created,
                 });
                 let _ = writeln!(out, "{doc}");
@@ -200,10 +171,10 @@ fn print_list(all: &[NetworkInfo], quiet: bool, format: Option<&str>) -> miette:
                 let _ = writeln!(
                     out,
                     "{:<12}  {:<24}  {:<8}  {:<18}  {}",
-                    &n.id[..12],
+                    n.id.get(..12).unwrap_or(&n.id),
                     n.name,
                     n.driver,
-                    n.subnet.to_string(),
+                    n.subnet,
                     n.internal
                 );
             }
@@ -213,7 +184,7 @@ fn print_list(all: &[NetworkInfo], quiet: bool, format: Option<&str>) -> miette:
 }
 
 /// Docker's shape of `network inspect`.
-fn inspect_doc(n: &NetworkInfo) -> serde_json::Value {
+fn inspect_doc(n: &NetworkSummary) -> serde_json::Value {
     let containers: serde_json::Map<String, serde_json::Value> = n
         .containers
         .iter()
@@ -222,10 +193,10 @@ fn inspect_doc(n: &NetworkInfo) -> serde_json::Value {
                 c.id.clone(),
                 serde_json::json!({
                     "Name": c.name,
-                    "IPv4Address": format!("{}/{}", c.endpoint.address, c.endpoint.prefix_len),
-                    "Interface": c.endpoint.container_ifname,
-                    "HostInterface": c.endpoint.host_veth,
-                    "Aliases": c.endpoint.names,
+                    "IPv4Address": c.ipv4_address,
+                    "Interface": c.interface,
+                    "HostInterface": c.host_interface,
+                    "Aliases": c.aliases,
                 }),
             )
         })
@@ -237,7 +208,7 @@ fn inspect_doc(n: &NetworkInfo) -> serde_json::Value {
         "Scope": "local",
         "Driver": n.driver,
         "EnableIPv6": false,
-        "IPAM": {"Driver": "default", "Config": [{"Subnet": n.subnet.to_string(), "Gateway": n.gateway.to_string()}]},
+        "IPAM": {"Driver": "default", "Config": [{"Subnet": n.subnet, "Gateway": n.gateway}]},
         "Internal": n.internal,
         "Options": {"com.docker.network.bridge.name": n.bridge},
         "Labels": n.labels,
@@ -250,22 +221,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn create_values_are_checked() {
-        let ok = create_options(
-            "front".into(),
-            Some("10.99.0.0/24".into()),
-            Some("10.99.0.1".into()),
-            true,
-            &["team=web".into()],
-        )
-        .expect("good values");
-        assert_eq!(ok.labels.get("team").map(String::as_str), Some("web"));
-        assert!(ok.internal);
-        let err = create_options("x".into(), Some("10.99.0.0".into()), None, false, &[])
-            .expect_err("no prefix");
-        assert!(err.to_string().contains("10.99.0.0"), "{err}");
-        assert!(create_options("x".into(), None, Some("gw".into()), false, &[]).is_err());
-        assert!(create_options("a/b".into(), None, None, false, &[]).is_err());
-        assert!(create_options("x".into(), None, None, false, &["=v".into()]).is_err());
+    fn labels_are_key_value_words() {
+        let ok = parse_labels(&["team=web".into(), "flag".into(), "a=b=c".into()]).expect("ok");
+        assert_eq!(ok.get("team").map(String::as_str), Some("web"));
+        assert_eq!(ok.get("flag").map(String::as_str), Some(""));
+        assert_eq!(ok.get("a").map(String::as_str), Some("b=c"));
+        assert!(parse_labels(&["=v".into()]).is_err());
     }
 }

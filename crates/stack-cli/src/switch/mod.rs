@@ -7,6 +7,7 @@
 //! (an `impl Via` block in `switch/<area>.rs`).
 
 pub mod exec;
+mod objects;
 
 use std::path::PathBuf;
 

@@ -6,6 +6,7 @@ mod events;
 mod exec;
 mod extract;
 mod images;
+mod objects;
 mod stream;
 mod system;
 
@@ -30,7 +31,7 @@ type Route = (Method, &'static str, MethodRouter<AppState>);
 /// handler. Each area that keeps its routes in its own module adds its
 /// `routes()` to this list.
 fn table() -> Vec<Route> {
-    [core_routes(), exec::routes()]
+    [core_routes(), exec::routes(), objects::routes()]
         .into_iter()
         .flatten()
         .collect()

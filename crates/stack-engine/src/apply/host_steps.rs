@@ -268,14 +268,8 @@ impl Steps for HostSteps<'_> {
     }
 
     fn remove_volume(&self, name: &str) -> Result<(), String> {
-        let dir = self.host.volume_dir(name);
-        if dir.exists() {
-            stack_runtime::fsutil::remove_tree(&dir).map_err(|e| format!("volume {name}: {e}"))?;
-        }
-        self.host
-            .store
-            .write(|w| w.remove_volume(name).map(|_| ()))
-            .map_err(|e| format!("volume {name}: {e}"))?;
+        crate::volumes::remove_unused(&self.host.store, &self.host.containers, name)
+            .map_err(|e| e.to_string())?;
         let _ = event_log::append(
             &self.host.paths.state_root,
             &EventRecord::now("volume", "destroy", name, name),

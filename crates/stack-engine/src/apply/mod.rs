@@ -49,6 +49,8 @@ pub enum ApplyError {
     Plan(#[from] PlanError),
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Volume(#[from] crate::volumes::VolumeError),
     /// Some actions failed; the report says which.
     #[error("{}", failures_text(.0))]
     Failed(Report),
@@ -129,6 +131,7 @@ pub fn prepare_up(
     opts: &PlanOptions,
 ) -> Result<Prepared, ApplyError> {
     let desired = plan::desired_from_spec(project)?;
+    crate::volumes::require_external(&host.paths.state_root, project)?;
     let (reconciled, _) = reconcile(&host.store, &host.containers, &project.name)?;
     let steps = HostSteps::new(host, Some(project), Some(&desired), &project.name);
     let digests = local_digests(&steps, &desired);

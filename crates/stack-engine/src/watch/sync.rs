@@ -13,12 +13,12 @@
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path};
 
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
+use stack_image::unpack::ConfinedRoot;
 
 const RESOLVE: ResolveFlags = ResolveFlags::IN_ROOT.union(ResolveFlags::NO_MAGICLINKS);
 
@@ -266,41 +266,15 @@ fn same_file(parent: &OwnedFd, name: &OsStr, content: &[u8], mode: u32) -> bool 
     std::fs::File::from(fd).read_to_end(&mut existing).is_ok() && existing == content
 }
 
+/// What is at `name` in `parent`, without following a symlink.
 fn kind_at(parent: &OwnedFd, name: &OsStr) -> Result<Option<FileType>, Errno> {
-    match rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW) {
-        Ok(st) => Ok(Some(FileType::from_raw_mode(st.st_mode))),
-        Err(Errno::NOENT) => Ok(None),
-        Err(e) => Err(e),
-    }
+    ConfinedRoot::kind_at(parent, name)
 }
 
 /// Removes `name` from `parent`, a directory recursively, never following
-/// a symlink.
+/// a symlink (the image unpacker's own removal).
 fn remove_at(parent: &OwnedFd, name: &OsStr) -> Result<(), Errno> {
-    match kind_at(parent, name)? {
-        None => Ok(()),
-        Some(FileType::Directory) => {
-            let dir = rfs::openat(
-                parent,
-                name,
-                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )?;
-            let mut children = Vec::new();
-            for entry in rfs::Dir::read_from(&dir)? {
-                let entry = entry?;
-                let child = entry.file_name().to_bytes();
-                if child != b"." && child != b".." {
-                    children.push(OsStr::from_bytes(child).to_os_string());
-                }
-            }
-            for child in children {
-                remove_at(&dir, &child)?;
-            }
-            rfs::unlinkat(parent, name, AtFlags::REMOVEDIR)
-        }
-        Some(_) => rfs::unlinkat(parent, name, AtFlags::empty()),
-    }
+    ConfinedRoot::remove_at(parent, name)
 }
 
 #[cfg(test)]

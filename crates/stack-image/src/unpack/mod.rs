@@ -17,7 +17,9 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub use compression::{decompress, Compression};
-use confined::ConfinedRoot;
+/// Also used to change files inside a running container (`stack watch`),
+/// with the same guarantee: nothing is followed out of the root.
+pub use confined::ConfinedRoot;
 
 use std::sync::mpsc::{Receiver, SyncSender};
 

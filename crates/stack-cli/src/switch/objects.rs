@@ -1,0 +1,118 @@
+//! Networks and volumes, through the daemon or in process. Calls on one
+//! object return the error text instead of failing, so verbs that take
+//! several names can report each and go on, as Docker does.
+
+use std::collections::BTreeMap;
+
+use stack_daemon::client::{encode, Method};
+use stack_daemon::objects_api::{
+    NetworkCreateRequest, NetworkPruneResult, NetworkSummary, VolumeCreateRequest,
+    VolumePruneResult, VolumeSummary,
+};
+
+use super::{api, remote, Via};
+
+impl Via {
+    pub fn list_networks(&self) -> miette::Result<Vec<NetworkSummary>> {
+        match self {
+            Via::InProcess(h) => h.list_networks().map_err(api),
+            Via::Daemon(c) => c.get("/v1/networks").map_err(remote),
+        }
+    }
+
+    pub fn inspect_network(&self, name: &str) -> Result<NetworkSummary, String> {
+        match self {
+            Via::InProcess(h) => h.inspect_network(name).map_err(|e| e.message),
+            Via::Daemon(c) => c
+                .get(&format!("/v1/networks/{}", encode(name)))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn create_network(&self, req: &NetworkCreateRequest) -> miette::Result<NetworkSummary> {
+        match self {
+            Via::InProcess(h) => h.create_network(req).map_err(api),
+            Via::Daemon(c) => c
+                .send_json(Method::POST, "/v1/networks", req)
+                .map_err(remote),
+        }
+    }
+
+    pub fn remove_network(&self, name: &str) -> Result<(), String> {
+        match self {
+            Via::InProcess(h) => h.remove_network(name).map_err(|e| e.message),
+            Via::Daemon(c) => c
+                .call(Method::DELETE, &format!("/v1/networks/{}", encode(name)))
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn prune_networks(&self) -> miette::Result<NetworkPruneResult> {
+        match self {
+            Via::InProcess(h) => h.prune_networks().map_err(api),
+            Via::Daemon(c) => c
+                .send_json(Method::POST, "/v1/networks/prune", &())
+                .map_err(remote),
+        }
+    }
+
+    /// `filters`: Docker's map (`{"label": ["k=v"]}`).
+    pub fn list_volumes(
+        &self,
+        filters: &BTreeMap<String, Vec<String>>,
+    ) -> miette::Result<Vec<VolumeSummary>> {
+        match self {
+            Via::InProcess(h) => h.list_volumes(filters).map_err(api),
+            Via::Daemon(c) => {
+                let mut path = "/v1/volumes".to_string();
+                if !filters.is_empty() {
+                    let json = serde_json::to_string(filters)
+                        .map_err(|e| miette::miette!("filters: {e}"))?;
+                    path.push_str(&format!("?filters={}", encode(&json)));
+                }
+                c.get(&path).map_err(remote)
+            }
+        }
+    }
+
+    pub fn inspect_volume(&self, name: &str) -> Result<VolumeSummary, String> {
+        match self {
+            Via::InProcess(h) => h.inspect_volume(name).map_err(|e| e.message),
+            Via::Daemon(c) => c
+                .get(&format!("/v1/volumes/{}", encode(name)))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn create_volume(&self, req: &VolumeCreateRequest) -> miette::Result<VolumeSummary> {
+        match self {
+            Via::InProcess(h) => h.create_volume(req).map(|(v, _)| v).map_err(api),
+            Via::Daemon(c) => c
+                .send_json(Method::POST, "/v1/volumes", req)
+                .map_err(remote),
+        }
+    }
+
+    pub fn remove_volume(&self, name: &str, force: bool) -> Result<(), String> {
+        match self {
+            Via::InProcess(h) => h.remove_volume(name, force).map_err(|e| e.message),
+            Via::Daemon(c) => c
+                .call(
+                    Method::DELETE,
+                    &format!("/v1/volumes/{}?force={force}", encode(name)),
+                )
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    pub fn prune_volumes(&self, all: bool) -> miette::Result<VolumePruneResult> {
+        match self {
+            Via::InProcess(h) => h.prune_volumes(all).map_err(api),
+            Via::Daemon(c) => c
+                .send_json(Method::POST, &format!("/v1/volumes/prune?all={all}"), &())
+                .map_err(remote),
+        }
+    }
+}
