@@ -112,6 +112,22 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
         b"",
     );
     assert_eq!(runc_user.out(), "alice\n1000 10 29\n", "{runc_user:?}");
+    // The captured exec (daemon_api's route) runs `runc exec` too.
+    let captured: stack_daemon::api::ExecResult = client
+        .send_json(
+            stack_daemon::client::Method::POST,
+            "/v1/containers/viarunc/exec",
+            &json!({"cmd": ["sh", "-c", "echo o; echo e >&2; exit 6"]}),
+        )
+        .expect("captured exec under runc");
+    assert_eq!(
+        (
+            captured.exit_code,
+            captured.stdout.as_str(),
+            captured.stderr.as_str()
+        ),
+        (6, "o\n", "e\n")
+    );
 
     // A signal frame reaches the command.
     let mut trapped = open(
