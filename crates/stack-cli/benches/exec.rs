@@ -1,6 +1,6 @@
 //! `stack container exec ID true` through the daemon (attached streams
-//! over an upgraded connection) and in process (`--no-daemon`), side by
-//! side with `runc exec` on a runc-backend container, measured by
+//! over an upgraded connection) and in process (`--no-daemon`), the same
+//! printing 64 MiB, and both on a runc-backend container, measured by
 //! hyperfine in one run. Prints hyperfine's table and the ratios of the
 //! medians. Needs root, hyperfine and Debian's busybox-static (runc is
 //! optional).
@@ -89,6 +89,16 @@ fn main() {
             format!("{stack} --no-daemon container exec bench-exec true"),
         ),
     ];
+    // Throughput: 64 MiB of output through the socket's frames, or straight.
+    let big = "bench-exec head -c 67108864 /dev/zero";
+    commands.push((
+        "daemon-64MiB",
+        format!("{stack} --host {host} container exec {big}"),
+    ));
+    commands.push((
+        "in-process-64MiB",
+        format!("{stack} --no-daemon container exec {big}"),
+    ));
     if runc {
         commands.push((
             "daemon-runc",
