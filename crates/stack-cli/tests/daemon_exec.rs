@@ -262,6 +262,31 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
         left_at.elapsed() >= Duration::from_millis(1500),
         "killed only after the grace"
     );
+    // ...even while its input waits behind a command that reads none.
+    let mut stuffed = open(
+        &client,
+        "web",
+        json!({"cmd": ["sleep", "7778"], "stdin": true}),
+    );
+    wait_for("sleep 7778", 10, || {
+        !processes(&["sleep", "7778"]).is_empty()
+    });
+    let mut stuffer = stuffed.try_clone().expect("clone");
+    let feeder = std::thread::spawn(move || {
+        let chunk = Frame::Stdin(vec![b'x'; 32 * 1024]);
+        // Blocks once the pipe, the channel and the socket are full; fails
+        // once the socket is shut down.
+        while frame::write(&mut stuffer, &chunk).is_ok() {}
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    stuffed
+        .shutdown(std::net::Shutdown::Both)
+        .expect("shutdown");
+    feeder.join().expect("feeder");
+    drop(stuffed);
+    wait_for("sleep 7778 to be killed", 15, || {
+        processes(&["sleep", "7778"]).is_empty()
+    });
     wait_for("the daemon to reap its helpers", 5, || {
         zombies_of(daemon.child.id()).is_empty()
     });

@@ -10,6 +10,9 @@
 //! | 4 stdin-closed | client to daemon | empty: the command's stdin reaches EOF (a tty: Ctrl-D) |
 //! | 5 resize | client to daemon | rows u16 BE, cols u16 BE |
 //! | 6 signal | client to daemon | signal number, i32 BE, sent to the command |
+//!
+//! The daemon sends an empty stdout frame every 2 s to a session whose
+//! command is silent, to learn that a client has gone; clients ignore it.
 
 use std::io::{self, Read, Write};
 

@@ -27,6 +27,11 @@ pub const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
 const DRAIN: Duration = Duration::from_secs(2);
 /// How long the daemon waits for the client to close after the exit frame.
 const LINGER: Duration = Duration::from_secs(1);
+/// How often a silent session checks that its client is still there (an
+/// empty stdout frame: writing it fails once the client is gone). Reading
+/// cannot tell while the command's stdin is full and the client's input
+/// waits behind it.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
 
 /// A prepared attached exec: the helper command, its pty when the client
 /// asked for a tty, and whether the client's input is forwarded.
@@ -330,6 +335,7 @@ where
     let mut drain_until: Option<Instant> = None;
     let mut kill_at: Option<Instant> = None;
     let far = || Instant::now() + Duration::from_secs(86_400);
+    let mut probe = tokio::time::interval_at(Instant::now() + PROBE_EVERY, PROBE_EVERY);
     loop {
         if exit.is_some() && run.stdout.is_none() && run.stderr.is_none() {
             break;
@@ -367,6 +373,11 @@ where
             status = run.child.wait(), if exit.is_none() => {
                 exit = Some(exit_code(status));
                 drain_until = Some(Instant::now() + DRAIN);
+            },
+            _ = probe.tick(), if client_open => {
+                if send(&mut writer, &Frame::Stdout(Vec::new())).await.is_err() {
+                    left = true;
+                }
             },
             _ = sleep_until(drain_until.unwrap_or_else(far)), if drain_until.is_some() => break,
             _ = sleep_until(kill_at.unwrap_or_else(far)), if kill_at.is_some() => {
