@@ -263,7 +263,7 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
         "killed only after the grace"
     );
     // ...even while its input waits behind a command that reads none.
-    let mut stuffed = open(
+    let stuffed = open(
         &client,
         "web",
         json!({"cmd": ["sleep", "7778"], "stdin": true}),
