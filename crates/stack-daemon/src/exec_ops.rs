@@ -15,7 +15,7 @@ use crate::ops::Host;
 
 impl Host {
     /// Checks the request and the container, opens the pty when asked, and
-    /// builds the exec helper's command (not started yet).
+    /// builds the command (the exec helper, or `runc exec`; not started).
     pub fn attached_exec(&self, key: &str, req: &ExecStreamRequest) -> Result<Attached, ApiError> {
         if req.cmd.is_empty() {
             return Err(ApiError::bad_request("exec: cmd must not be empty"));
@@ -28,10 +28,18 @@ impl Host {
                 record.state.effective_status() == Status::Running && record.state.container_alive()
             })
             .ok_or_else(|| stack_runtime::Error::NotRunning(record.spec.name.clone()))?;
-        let runc = record.spec.backend == Backend::Runc;
         let rows = req.rows.unwrap_or(DEFAULT_ROWS);
         let cols = req.cols.unwrap_or(DEFAULT_COLS);
-        let pty = if req.tty && !runc {
+        let request = stack_runtime::exec::ExecRequest {
+            args: req.cmd.clone(),
+            env: req.env.clone(),
+            user: req.user.clone().unwrap_or_default(),
+            cwd: req.workdir.clone().unwrap_or_default(),
+        };
+        if record.spec.backend == Backend::Runc {
+            return runc_exec(&record.spec, pid, &request, req, rows, cols);
+        }
+        let pty = if req.tty {
             let root = std::path::PathBuf::from(format!("/proc/{pid}/root"));
             Some(Pty::open_in(&root, rows, cols).map_err(|e| {
                 ApiError::internal(format!(
@@ -42,15 +50,6 @@ impl Host {
         } else {
             None
         };
-        let request = stack_runtime::exec::ExecRequest {
-            args: req.cmd.clone(),
-            env: req.env.clone(),
-            user: req.user.clone().unwrap_or_default(),
-            cwd: req.workdir.clone().unwrap_or_default(),
-        };
-        if runc {
-            return runc_exec(&record.spec, pid, &request, req, rows, cols);
-        }
         let mut json = serde_json::to_value(&request)
             .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
         // Read by the helper: the command takes the pty as its terminal.
