@@ -441,6 +441,8 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     );
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert_eq!(out.stdout, b"alice\nfed\n", "{}", describe(&out));
+    let out = exec(&["viarunc", "cat"], b"not attached without -i\n");
+    assert_eq!(out.stdout, b"", "{}", describe(&out));
 
     // Compose's `stack exec SERVICE` goes the same way.
     let file = compose_member(&sb, &root);

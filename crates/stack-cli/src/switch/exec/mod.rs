@@ -56,9 +56,9 @@ impl Via {
     }
 }
 
-/// The exec helper here, with this process's streams (its terminal, when
-/// it has one). Without `stdin` the command reads /dev/null, as through
-/// the daemon.
+/// The exec helper (or `runc exec`) here, with this process's streams
+/// (its terminal, when it has one). Without `stdin` the command reads
+/// /dev/null, as through the daemon.
 pub fn in_process(
     dir: &stack_runtime::spec::ContainerDir,
     backend: Backend,
@@ -71,23 +71,34 @@ pub fn in_process(
         cwd: req.workdir.clone().unwrap_or_default(),
     };
     let exe = std::env::current_exe().into_diagnostic()?;
-    if req.stdin || backend != Backend::Stack {
+    if req.stdin {
         return stack_runtime::exec::exec(&exe, dir, &request).into_diagnostic();
     }
-    // Checked as `exec` would, then the helper with stdin from /dev/null.
+    // Checked as `exec` checks, then started with stdin from /dev/null.
+    let spec = stack_runtime::spec::ContainerSpec::load(dir).into_diagnostic()?;
     let state = stack_runtime::state::State::load(dir).into_diagnostic()?;
-    if state.effective_status() != stack_runtime::state::Status::Running || !state.container_alive()
-    {
-        let spec = stack_runtime::spec::ContainerSpec::load(dir).into_diagnostic()?;
-        return Err(stack_runtime::Error::NotRunning(spec.name)).into_diagnostic();
-    }
-    let json = serde_json::to_string(&request).into_diagnostic()?;
-    let status = std::process::Command::new(&exe)
-        .arg(stack_runtime::launch::EXEC_MODE)
-        .arg(dir.path())
-        .arg(json)
-        .stdin(Stdio::null())
-        .status()
+    let pid = state
+        .pid
+        .filter(|_| {
+            state.effective_status() == stack_runtime::state::Status::Running
+                && state.container_alive()
+        })
+        .ok_or_else(|| stack_runtime::Error::NotRunning(spec.name.clone()))
         .into_diagnostic()?;
+    let mut command = match backend {
+        Backend::Runc => {
+            stack_runtime::runc::exec_command(&spec, pid, &request, &[]).into_diagnostic()?
+        }
+        Backend::Stack => {
+            let json = serde_json::to_string(&request).into_diagnostic()?;
+            let mut helper = std::process::Command::new(&exe);
+            helper
+                .arg(stack_runtime::launch::EXEC_MODE)
+                .arg(dir.path())
+                .arg(json);
+            helper
+        }
+    };
+    let status = command.stdin(Stdio::null()).status().into_diagnostic()?;
     Ok(status.code().unwrap_or(255))
 }
