@@ -49,6 +49,16 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
     );
     assert_eq!(cat.code, Some(0), "{cat:?}");
     assert_eq!(cat.out(), "hello through the socket\n");
+    // Docker's protocol name is accepted too.
+    let mut docker = client
+        .upgrade(
+            "/v1/containers/web/exec/stream",
+            "tcp",
+            &json!({"cmd": ["echo", "as docker"]}),
+        )
+        .expect("upgrade: tcp");
+    let docker = read_until_exit(&mut docker);
+    assert_eq!((docker.code, docker.out()), (Some(0), "as docker\n".into()));
     doc.check(
         "POST",
         TEMPLATE,

@@ -59,12 +59,17 @@ async fn stream(
     // The container is checked first, so a plain request (curl, a test)
     // learns 404/409 as a client that upgrades would.
     let host = s.host.clone();
+    let summary = format!(
+        "container={id} cmd={:?} tty={} stdin={}",
+        req.cmd, req.tty, req.stdin
+    );
     let attached = blocking(move || host.attached_exec(&id, &req)).await?;
     let protocol = requested_protocol(&parts.headers)?;
     let on_upgrade = parts
         .extensions
         .remove::<hyper::upgrade::OnUpgrade>()
         .ok_or_else(|| ApiError::bad_request("this connection cannot be upgraded"))?;
+    tracing::info!(%summary, "attached exec");
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => session::run(TokioIo::new(upgraded), attached).await,
