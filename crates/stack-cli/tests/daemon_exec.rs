@@ -108,8 +108,8 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
         ("out-in\n".into(), "err\n".into())
     );
     let runc_missing = exec(&client, "viarunc", json!({"cmd": ["no-such-command"]}), b"");
-    // runc's own code for a command it cannot start (as in process).
-    assert_eq!(runc_missing.code, Some(255), "{runc_missing:?}");
+    // 127, as from the native backend (runc's own status would be 255).
+    assert_eq!(runc_missing.code, Some(127), "{runc_missing:?}");
     assert!(
         runc_missing.err().contains("not found"),
         "{}",
@@ -138,6 +138,14 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
         ),
         (6, "o\n", "e\n")
     );
+    let captured: stack_daemon::api::ExecResult = client
+        .send_json(
+            stack_daemon::client::Method::POST,
+            "/v1/containers/viarunc/exec",
+            &json!({"cmd": ["no-such-command"]}),
+        )
+        .expect("captured exec under runc");
+    assert_eq!(captured.exit_code, 127, "{captured:?}");
 
     // A signal frame reaches the command.
     let mut trapped = open(
@@ -451,6 +459,10 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
     );
     assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
     assert_eq!(out.stdout, b"alice\nfed\n", "{}", describe(&out));
+    let out = exec(&["viarunc", "no-such-command"], b"");
+    assert_eq!(out.status.code(), Some(127), "{}", describe(&out));
+    let out = exec(&["-i", "viarunc", "no-such-command"], b"");
+    assert_eq!(out.status.code(), Some(127), "{}", describe(&out));
     let out = exec(&["viarunc", "cat"], b"not attached without -i\n");
     assert_eq!(out.stdout, b"", "{}", describe(&out));
 

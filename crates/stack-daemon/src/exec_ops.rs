@@ -66,6 +66,7 @@ impl Host {
             pty,
             controlling_tty: false,
             stdin: req.stdin,
+            not_found: None,
         })
     }
 }
@@ -98,5 +99,6 @@ fn runc_exec(
         controlling_tty: pty.is_some(),
         pty,
         stdin: req.stdin,
+        not_found: stack_runtime::runc::missing_command(spec, pid, request).map(|e| e.to_string()),
     })
 }

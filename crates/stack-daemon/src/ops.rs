@@ -163,6 +163,13 @@ impl Host {
         };
         let mut command = if record.spec.backend == Backend::Runc {
             let pid = record.state.pid.unwrap_or_default();
+            if let Some(err) = stack_runtime::runc::missing_command(&record.spec, pid, &request) {
+                return Ok(ExecResult {
+                    exit_code: stack_runtime::exec::CANNOT_FIND,
+                    stdout: String::new(),
+                    stderr: format!("stack exec: {err}\n"),
+                });
+            }
             stack_runtime::runc::exec_command(&record.spec, pid, &request, &[]).map_err(|e| {
                 ApiError::bad_request(format!("container {}: {e}", record.spec.name))
             })?

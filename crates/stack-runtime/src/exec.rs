@@ -78,10 +78,55 @@ struct HelperOptions {
 fn cannot_run_status(err: &Error) -> i32 {
     let text = err.to_string();
     if text.contains("not found in $PATH") || text.contains("No such file or directory") {
-        127
+        CANNOT_FIND
     } else {
         126
     }
+}
+
+/// Exit status of an exec whose command does not exist (the shell's and
+/// Docker's convention).
+pub const CANNOT_FIND: i32 = 127;
+
+/// PATH when the container's environment has none (runc's and Docker's).
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Why `req`'s command cannot be found in the container whose root
+/// filesystem is seen at `root` (`/proc/<pid>/root`), looked up as runc
+/// will: on the PATH of `env` (the container's) with the request's own
+/// additions, symlinks resolved inside the root. `None` when it is there.
+/// runc answers a missing command with its own status 255; the caller
+/// answers 127 with this error, as the native exec helper does.
+pub fn missing_command(root: &Path, env: &[String], req: &ExecRequest) -> Option<Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let name = req.args.first()?;
+    let executable = |path: &str| {
+        std::fs::metadata(crate::kernel::join_in_root(root, path))
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if name.contains('/') {
+        let absolute = if name.starts_with('/') {
+            name.clone()
+        } else {
+            format!("/{name}")
+        };
+        return (!executable(&absolute))
+            .then(|| Error::Setup(format!("exec {name:?}: No such file or directory")));
+    }
+    // The request's own PATH wins over the container's; the last one of each.
+    let path = req
+        .env
+        .iter()
+        .rev()
+        .chain(env.iter().rev())
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    let found = path
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .any(|dir| executable(&format!("{dir}/{name}")));
+    (!found).then(|| Error::Setup(format!("exec {name:?}: executable file not found in $PATH")))
 }
 
 /// Entry point of the hidden exec mode.
@@ -202,6 +247,48 @@ mod tests {
             cannot_run_status(&Error::Setup("permission denied".into())),
             126
         );
+    }
+
+    #[test]
+    fn commands_are_looked_up_inside_the_root_on_its_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile_root();
+        std::fs::create_dir_all(root.join("bin")).expect("bin");
+        std::fs::create_dir_all(root.join("opt/tools")).expect("opt");
+        std::fs::write(root.join("bin/busybox"), "").expect("busybox");
+        std::fs::set_permissions(
+            root.join("bin/busybox"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .expect("chmod");
+        std::os::unix::fs::symlink("busybox", root.join("bin/sh")).expect("applet");
+        std::os::unix::fs::symlink("/bin/busybox", root.join("opt/tools/abs")).expect("link");
+        std::fs::write(root.join("bin/plain"), "").expect("not executable");
+        let env = vec!["PATH=/bin".to_string()];
+        let req = |args: &[&str], extra: &[&str]| ExecRequest {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: extra.iter().map(|a| a.to_string()).collect(),
+            ..Default::default()
+        };
+        assert!(missing_command(&root, &env, &req(&["sh", "-c", "true"], &[])).is_none());
+        assert!(missing_command(&root, &env, &req(&["/bin/sh"], &[])).is_none());
+        let missing = missing_command(&root, &env, &req(&["nope"], &[])).expect("missing");
+        assert_eq!(cannot_run_status(&missing), 127);
+        assert!(missing_command(&root, &env, &req(&["plain"], &[])).is_some());
+        // A link to an absolute path resolves inside the root.
+        assert!(missing_command(&root, &env, &req(&["abs"], &[])).is_some());
+        assert!(missing_command(&root, &env, &req(&["abs"], &["PATH=/opt/tools"])).is_none());
+        assert!(
+            missing_command(&root, &[], &req(&["sh"], &[])).is_none(),
+            "default PATH"
+        );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    fn tempfile_root() -> std::path::PathBuf {
+        let root = std::env::temp_dir().join(format!("stack-exec-lookup-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        root
     }
 
     #[test]

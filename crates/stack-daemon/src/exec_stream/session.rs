@@ -19,6 +19,10 @@ use super::frame::{self, Frame, CHUNK};
 use super::pty::{self, Master, Pty};
 use super::reap;
 
+/// Exit status when the command cannot be started, or does not exist.
+const CANNOT_RUN: i32 = 126;
+const CANNOT_FIND: i32 = stack_runtime::exec::CANNOT_FIND;
+
 /// How long a command whose client left may keep running before it is
 /// killed.
 pub const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
@@ -45,6 +49,10 @@ pub struct Attached {
     /// that in the container instead.
     pub controlling_tty: bool,
     pub stdin: bool,
+    /// The command is known not to exist (runc would answer 255): nothing
+    /// is started, the client gets this error and 127, as from the exec
+    /// helper.
+    pub not_found: Option<String>,
 }
 
 /// Where the command's output is read from.
@@ -196,19 +204,44 @@ pub async fn run<IO>(io: IO, attached: Attached)
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let (reader, mut writer) = tokio::io::split(io);
-    let running = match spawn(attached) {
-        Ok(r) => r,
+    let (reader, writer) = tokio::io::split(io);
+    let tty = attached.pty.is_some();
+    if let Some(message) = attached.not_found {
+        let error = format!("stack exec: {message}");
+        return end_unstarted(reader, writer, tty, &error, CANNOT_FIND).await;
+    }
+    match spawn(attached) {
+        Ok(running) => pump(reader, writer, running).await,
         Err(err) => {
             tracing::warn!(%err, "attached exec: start the exec helper");
-            let message = format!("stack exec: start the exec helper: {err}\n");
-            let _ = send(&mut writer, &Frame::Stderr(message.into_bytes())).await;
-            let _ = send(&mut writer, &Frame::Exit(126)).await;
-            let _ = writer.shutdown().await;
-            return;
+            let error = format!("stack exec: start the exec helper: {err}");
+            end_unstarted(reader, writer, tty, &error, CANNOT_RUN).await;
         }
+    }
+}
+
+/// Ends a session whose command never started: the error (on the tty's one
+/// stream, or stderr), the exit frame, then what the client still sends is
+/// read until it closes.
+async fn end_unstarted(
+    mut reader: impl AsyncRead + Unpin,
+    mut writer: impl AsyncWrite + Unpin,
+    tty: bool,
+    error: &str,
+    code: i32,
+) {
+    let frame = if tty {
+        Frame::Stdout(format!("{error}\r\n").into_bytes())
+    } else {
+        Frame::Stderr(format!("{error}\n").into_bytes())
     };
-    pump(reader, writer, running).await;
+    let _ = send(&mut writer, &frame).await;
+    let _ = send(&mut writer, &Frame::Exit(code)).await;
+    let _ = writer.shutdown().await;
+    let _ = tokio::time::timeout(LINGER, async {
+        while let Ok(Some(_)) = frame::read_async(&mut reader).await {}
+    })
+    .await;
 }
 
 async fn send(w: &mut (impl AsyncWrite + Unpin), frame: &Frame) -> io::Result<()> {

@@ -87,6 +87,10 @@ pub fn in_process(
         .into_diagnostic()?;
     let mut command = match backend {
         Backend::Runc => {
+            if let Some(err) = stack_runtime::runc::missing_command(&spec, pid, &request) {
+                eprintln!("stack exec: {err}");
+                return Ok(stack_runtime::exec::CANNOT_FIND);
+            }
             stack_runtime::runc::exec_command(&spec, pid, &request, &[]).into_diagnostic()?
         }
         Backend::Stack => {
