@@ -20,6 +20,14 @@ use stack_testkit::Sandbox;
 
 const TEMPLATE: &str = "/v1/containers/{id}/exec/stream";
 
+/// Prints the terminal's name and size, waits for a line, prints the size.
+const SIZE_SCRIPT: &str = "tty; stty size; read x; stty size; exit 5";
+/// runc sets the size of the pty it makes a moment after the command
+/// starts (docker exec -t has the same race): wait for it first.
+const RUNC_SETTLE: &str = "until stty size >/dev/null 2>&1; do sleep 0.05; done; ";
+const RUNC_SIZE_SCRIPT: &str =
+    "until stty size >/dev/null 2>&1; do sleep 0.05; done; tty; stty size; read x; stty size; exit 5";
+
 #[test]
 fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
     let Some(sb) = stack_testkit::sandbox() else {
@@ -201,7 +209,7 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
     let client = daemon.client();
 
     // A pty from the container's devpts, sized as asked, then resized.
-    tty_sized_then_resized(&client, "web");
+    tty_sized_then_resized(&client, "web", SIZE_SCRIPT);
     // stdin-closed reaches a reader of the terminal as its EOF.
     let eof = exec(
         &client,
@@ -217,13 +225,13 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
     let runc_tty = exec(
         &client,
         "viarunc",
-        json!({"cmd": ["sh", "-c", "tty; stty size; exit 2"], "tty": true, "rows": 33, "cols": 90}),
+        json!({"cmd": ["sh", "-c", RUNC_SETTLE.to_string() + "tty; stty size; exit 2"], "tty": true, "rows": 33, "cols": 90}),
         b"",
     );
     assert_eq!(runc_tty.code, Some(2), "{runc_tty:?}");
     assert!(runc_tty.out().contains("/dev/pts/"), "{}", runc_tty.out());
     assert!(runc_tty.out().contains("33 90"), "{}", runc_tty.out());
-    tty_sized_then_resized(&client, "viarunc");
+    tty_sized_then_resized(&client, "viarunc", RUNC_SIZE_SCRIPT);
     let runc_gone = open(
         &client,
         "viarunc",

@@ -62,7 +62,13 @@ pub fn read_until_exit(stream: &mut UnixStream) -> Ended {
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     let mut ended = Ended::default();
+    // The daemon's empty probe frames keep a read from timing out.
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        assert!(
+            Instant::now() < deadline,
+            "no exit frame within a minute: {ended:?}"
+        );
         match frame::read(stream).expect("read a frame") {
             Some(Frame::Stdout(d)) => ended.stdout.extend(d),
             Some(Frame::Stderr(d)) => ended.stderr.extend(d),
@@ -140,17 +146,22 @@ pub fn zombies_of(pid: u32) -> Vec<String> {
 
 /// `tty` names a pty of the container; `stty size` shows the size asked
 /// for, then the size a resize frame set.
-pub fn tty_sized_then_resized(client: &Client, key: &str) {
+pub fn tty_sized_then_resized(client: &Client, key: &str, script: &str) {
     let mut tty = open(
         client,
         key,
-        json!({"cmd": ["sh", "-c", "tty; stty size; read x; stty size; exit 5"],
-               "tty": true, "stdin": true, "rows": 30, "cols": 100}),
+        json!({"cmd": ["sh", "-c", script], "tty": true, "stdin": true, "rows": 30, "cols": 100}),
     );
     tty.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !String::from_utf8_lossy(&seen).contains("30 100") {
+        assert!(
+            Instant::now() < deadline,
+            "no size within 30 s: {:?}",
+            String::from_utf8_lossy(&seen)
+        );
         match frame::read(&mut tty).expect("frame") {
             Some(Frame::Stdout(d)) => seen.extend(d),
             other => panic!(
