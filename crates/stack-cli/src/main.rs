@@ -2,19 +2,26 @@
 //! under `commands/`. Output and exit codes follow Docker's where Docker has
 //! the same verb.
 
+mod argv;
 mod commands;
 mod global;
 mod switch;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
     if let Some(code) = hidden_mode() {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
-    let cli = global::Cli::parse();
+    let command = global::Cli::command();
+    let argv = argv::docker_shorts(std::env::args_os().collect(), &command);
+    let matches = command.get_matches_from(argv);
+    let cli = match global::Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     match commands::dispatch(cli) {
         Ok(code) => code,
         Err(report) => {

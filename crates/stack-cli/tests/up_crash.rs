@@ -11,6 +11,8 @@ use up_support::env;
 #[test]
 fn a_killed_up_converges_on_the_next_up() {
     let Some(e) = env(false) else { return };
+    // Through a daemon, the kill ends the client only: the daemon applies
+    // on, and the next `up` waits for it, then finds the project whole.
     let mut yaml = String::from("name: demo\nservices:\n");
     for i in 0..8 {
         yaml.push_str(&format!(

@@ -58,7 +58,7 @@ services:
     let reply = get(port, "/");
     assert!(reply.ends_with("hello-from-server\n"), "{reply}");
     let (ps, _) = e.ok(&["ps"]);
-    assert!(ps.contains(&format!("127.0.0.1:{port}:8080/tcp")), "{ps}");
+    assert!(ps.contains(&format!("127.0.0.1:{port}->8080/tcp")), "{ps}");
     let (_, err) = e.ok(&["down", "-t", "0"]);
     assert!(err.contains("remove network demo_default"), "{err}");
     e.sb.assert_no_leaks();

@@ -21,7 +21,6 @@ use std::time::Duration;
 use stack_engine::apply::{HostObserver, DEPENDS_ON_LABEL};
 use stack_engine::containers::{ContainerRecord, Containers};
 use stack_engine::labels;
-use stack_engine::store::Store;
 use stack_engine::supervise::{
     wait_for_dependencies, Condition, Dependency, SystemClock, DEPENDENCY_POLL,
 };
@@ -106,7 +105,7 @@ pub fn waves<'a>(records: &[&'a ContainerRecord]) -> Vec<Vec<&'a ContainerRecord
 /// Starts what needs it, wave by wave; each container first waits (at
 /// most [`DEPENDENCY_WAIT`]) for its dependencies. Returns the names of
 /// the containers it started.
-pub fn revive(containers: &Containers, store: Option<&Store>) -> Vec<String> {
+pub fn revive(containers: &Containers) -> Vec<String> {
     let all = containers.list();
     let chosen: Vec<&ContainerRecord> = all
         .iter()
@@ -124,7 +123,7 @@ pub fn revive(containers: &Containers, store: Option<&Store>) -> Vec<String> {
         let results: Vec<(String, bool)> = std::thread::scope(|scope| {
             let handles: Vec<_> = wave
                 .iter()
-                .map(|record| scope.spawn(move || revive_one(containers, store, record)))
+                .map(|record| scope.spawn(move || revive_one(containers, record)))
                 .collect();
             wave.iter()
                 .zip(handles)
@@ -136,14 +135,13 @@ pub fn revive(containers: &Containers, store: Option<&Store>) -> Vec<String> {
     started
 }
 
-fn revive_one(containers: &Containers, store: Option<&Store>, record: &ContainerRecord) -> bool {
+fn revive_one(containers: &Containers, record: &ContainerRecord) -> bool {
     let name = &record.spec.name;
-    if let (Some(store), Some((project, _))) = (store, slot(record)) {
+    if let Some((project, _)) = slot(record) {
         let deps = dependencies(record);
         if !deps.is_empty() {
             let mut observer = HostObserver {
                 containers,
-                store,
                 project: &project,
             };
             let clock = SystemClock::new();

@@ -170,14 +170,7 @@ async fn spawn_watcher(
 /// (see `boot`); the API answers meanwhile.
 fn spawn_revival(host: Arc<Host>) {
     tokio::task::spawn_blocking(move || {
-        let store = match stack_engine::store::Store::open(&host.paths.state_root) {
-            Ok(store) => Some(store),
-            Err(err) => {
-                tracing::warn!(%err, "no store: containers start again without waiting for their dependencies");
-                None
-            }
-        };
-        let started = crate::boot::revive(host.containers(), store.as_ref());
+        let started = crate::boot::revive(host.containers());
         if !started.is_empty() {
             tracing::info!(containers = ?started, "started again by their restart policies");
         }

@@ -89,8 +89,13 @@ fn read_all<T: DeserializeOwned>(dir: &Path) -> Result<Vec<T>> {
             .map_err(NetError::io(format!("read {}", dir.display())))?
             .path();
         if path.extension().is_some_and(|e| e == "json") {
-            let bytes =
-                std::fs::read(&path).map_err(NetError::io(format!("read {}", path.display())))?;
+            let bytes = match std::fs::read(&path) {
+                Ok(bytes) => bytes,
+                // Removed between the listing and the read (another
+                // container's release): that record no longer exists.
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(NetError::io(format!("read {}", path.display()))(err)),
+            };
             let record = serde_json::from_slice(&bytes).map_err(|err| NetError::State {
                 path: path.clone(),
                 reason: err.to_string(),

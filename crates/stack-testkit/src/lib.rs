@@ -20,10 +20,14 @@
 //!
 //! Without root the test is skipped with one line, unless
 //! `STACK_TEST_PRIVILEGED=1` (CI sets it), where a missing privilege fails.
+//!
+//! With `STACK_TEST_VIA_DAEMON=1` the sandbox's `stack` commands go through
+//! a daemon of the sandbox's own (see [`via_daemon`]).
 
 mod leaks;
 pub mod registry;
 mod sandbox;
+pub mod via_daemon;
 
 pub use leaks::Leak;
 pub use sandbox::{sandbox, Sandbox};

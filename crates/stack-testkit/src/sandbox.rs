@@ -2,7 +2,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use crate::via_daemon::SandboxDaemon;
 
 /// Set in the environment of the inner, sandboxed run of a test.
 const INSIDE_VAR: &str = "STACK_TESTKIT_INSIDE";
@@ -21,6 +24,12 @@ pub struct Sandbox {
     /// Cgroup parent for this test's containers (`STACK_CGROUP_PARENT`),
     /// below `stack/` as DESIGN.md requires, unique per test process.
     pub cgroup_parent: String,
+    /// The daemon of the via-daemon mode, once started.
+    pub(crate) daemon: Mutex<Option<SandboxDaemon>>,
+    /// Set by [`Sandbox::stay_in_process`].
+    pub(crate) in_process_only: AtomicBool,
+    /// Set by [`Sandbox::use_daemon`].
+    pub(crate) force_daemon: AtomicBool,
 }
 
 /// Enters the sandbox for the calling test (see the crate docs).
@@ -82,6 +91,9 @@ impl Sandbox {
             state_root,
             run_dir,
             dir,
+            daemon: Mutex::new(None),
+            in_process_only: AtomicBool::new(false),
+            force_daemon: AtomicBool::new(false),
         })
     }
 
@@ -90,8 +102,16 @@ impl Sandbox {
         &self.dir
     }
 
-    /// Environment that points a `stack` process at this sandbox.
+    /// Environment that points a `stack` process at this sandbox (and, in
+    /// the via-daemon mode once its daemon runs, at that daemon).
     pub fn env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut env = self.base_env();
+        env.extend(self.daemon_env());
+        env
+    }
+
+    /// The sandbox's paths, without `STACK_HOST`.
+    pub(crate) fn base_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
         vec![
             ("STACK_ROOT", self.state_root.clone().into_os_string()),
             ("STACK_RUN", self.run_dir.clone().into_os_string()),
@@ -100,8 +120,10 @@ impl Sandbox {
         ]
     }
 
-    /// A command for `program` with [`Sandbox::env`] applied.
+    /// A command for `program` with [`Sandbox::env`] applied. In the
+    /// via-daemon mode, the first `stack` command starts the daemon.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        self.ensure_daemon(program.as_ref());
         let mut cmd = Command::new(program);
         cmd.envs(self.env());
         cmd
@@ -113,6 +135,7 @@ impl Drop for Sandbox {
     /// on the host either. Leaks are asserted by [`Sandbox::assert_no_leaks`]
     /// before this; here everything is removed regardless.
     fn drop(&mut self) {
+        self.stop_daemon();
         // A failed test may leave containers running: their monitors live
         // outside any cgroup of ours, their processes inside the sandbox's
         // cgroup parent. Kill both, or they outlive the test on the host.

@@ -4,8 +4,11 @@
 //! brings up `examples/visits` (a busybox httpd page counting visits in a
 //! redis that must be healthy first), fetches the page twice from
 //! 127.0.0.1 to show the count going up, shows `stack ps`, and takes the
-//! stack down. Everything lives under `target/demo/`; a second run starts
-//! clean.
+//! stack down. Then the same again through `stack daemon`: the daemon
+//! starts, `up -d`, `ps` and `logs -f` go through its socket, and it stops
+//! (the containers would outlive it; `down` removes them first).
+//! Everything lives under `target/demo/`; a second run starts clean.
+//! `STACK_BIN` picks another binary than the release build.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,14 +17,19 @@ use stack_testkit::registry::{RegistryAuth, TestRegistry};
 
 /// Runs the demo; `fixtures` is the directory of fixture image layouts.
 pub fn run(fixtures: &Path, extra: &[String]) -> Result<(), String> {
-    crate::run::checked(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--release",
-        "--bin",
-        "stack",
-    ]))?;
-    let stack = PathBuf::from("target/release/stack");
+    let stack = match std::env::var_os("STACK_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => {
+            crate::run::checked(Command::new("cargo").args([
+                "build",
+                "--quiet",
+                "--release",
+                "--bin",
+                "stack",
+            ]))?;
+            PathBuf::from("target/release/stack")
+        }
+    };
     let dir = std::path::absolute("target/demo").map_err(|e| format!("target/demo: {e}"))?;
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
@@ -85,18 +93,79 @@ impl Demo {
         self.stack(&["-f", file, "ps"])?;
         step("down: every container and network removed");
         self.stack(&["-f", file, "down"])?;
-        Ok(())
+        self.through_the_daemon(file)
+    }
+
+    /// The same verbs through `stack daemon`'s socket.
+    fn through_the_daemon(&self, file: &str) -> Result<(), String> {
+        step("stack daemon: the same verbs, now through its socket");
+        let log = self.root.with_file_name("daemon.log");
+        let mut daemon = self
+            .command()
+            .args(["daemon", "--log-level", "info", "--log-file"])
+            .arg(&log)
+            .spawn()
+            .map_err(|e| format!("start stack daemon: {e}"))?;
+        let result = self.daemon_tour(file);
+        let _ = nix_term(daemon.id());
+        let _ = daemon.wait();
+        println!("daemon log ({}):\n{}", log.display(), read(&log));
+        result
+    }
+
+    fn daemon_tour(&self, file: &str) -> Result<(), String> {
+        let socket = self.run_dir.join("stack.sock");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+            if std::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "stack daemon did not listen on {}",
+                    socket.display()
+                ));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.stack(&["version"])?;
+        self.stack(&["-f", file, "up", "-d"])?;
+        let page = fetch("127.0.0.1:8080", "/cgi-bin/visits")?;
+        println!("{}", page.trim_end());
+        self.stack(&["-f", file, "ps"])?;
+        println!("$ stack -f {file} logs -f   (for two seconds)");
+        let mut follow = self
+            .command()
+            .args(["-f", file, "logs", "-f"])
+            .spawn()
+            .map_err(|e| format!("stack logs -f: {e}"))?;
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let _ = follow.kill();
+        let _ = follow.wait();
+        self.stack(&["-f", file, "down"])
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.stack);
+        command
+            .env("STACK_ROOT", &self.root)
+            .env("STACK_RUN", &self.run_dir)
+            .env("STACK_CONFIG", &self.config);
+        command
     }
 
     fn stack(&self, args: &[&str]) -> Result<(), String> {
         println!("$ stack {}", args.join(" "));
-        crate::run::checked(
-            Command::new(&self.stack)
-                .args(args)
-                .env("STACK_ROOT", &self.root)
-                .env("STACK_RUN", &self.run_dir)
-                .env("STACK_CONFIG", &self.config),
-        )
+        crate::run::checked(self.command().args(args))
+    }
+}
+
+/// SIGTERM: the daemon's graceful shutdown (containers keep running).
+fn nix_term(pid: u32) -> std::io::Result<()> {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!("kill -TERM {pid}: {status}")))
     }
 }
 

@@ -22,8 +22,27 @@ pub fn test(extra: &[String]) -> Result<(), String> {
             .args(["nextest", "run", "--workspace", "--no-fail-fast"])
             .args(extra),
     )?;
+    // The CLI's end-to-end tests of the project and container verbs once
+    // more, each sandbox's commands going through a daemon of its own, so
+    // both paths are held to the same results.
+    checked(
+        Command::new("cargo")
+            .args(["nextest", "run", "-p", "stack-cli", "--no-fail-fast", "-E"])
+            .arg(VIA_DAEMON_TESTS)
+            .env("STACK_TEST_VIA_DAEMON", "1")
+            .args(extra),
+    )?;
     checked(Command::new("cargo").args(["test", "--workspace", "--doc", "--quiet"]))
 }
+
+/// The test binaries of `stack-cli` that drive `up`, `down`, `ps`, `logs`,
+/// `run` and the container verbs (the daemon's own tests start their own
+/// daemon and are left out).
+const VIA_DAEMON_TESTS: &str = "binary(=up_basic) | binary(=up_attached) | binary(=up_crash) \
+    | binary(=up_example) | binary(=up_gating) | binary(=up_network) | binary(=project_verbs) \
+    | binary(=project_verbs_up) | binary(=run_basic) | binary(=run_lifecycle) \
+    | binary(=run_service) | binary(=run_supervise) | binary(=watch_up) | binary(=volume_e2e) \
+    | binary(=network_e2e)";
 
 /// Formatting and lints, warnings as errors.
 pub fn lint() -> Result<(), String> {

@@ -5,13 +5,10 @@
 
 use std::collections::BTreeSet;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
-use miette::IntoDiagnostic;
-use stack_engine::apply::{self, Host, Outcome};
+use stack_daemon::projects_api::DownRequest;
 use stack_engine::paths::HostPaths;
-use stack_engine::plan::{Action, DownOptions};
 
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};
@@ -52,32 +49,21 @@ pub fn run(
             _ => return Err(err),
         },
     };
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let engine = Host::open(&paths).into_diagnostic()?;
-    let opts = DownOptions {
+    let req = DownRequest {
         remove_volumes: args.volumes,
         remove_orphans: args.remove_orphans,
-        file_services,
+        file_services: file_services.map(|s| s.into_iter().collect()),
+        timeout: args.timeout,
     };
-    let plan = apply::prepare_down(&engine, &name, &opts).into_diagnostic()?;
     if args.dry_run {
-        print!("{}", plan.render_text());
+        // Planning only reads; it needs no daemon.
+        let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+        let prepared = stack_daemon::ops::Host::new(paths)
+            .prepare_down(&name, &req)
+            .map_err(|e| miette::miette!("{}", e.message))?;
+        print!("{}", prepared.plan.render_text());
         return Ok(ExitCode::SUCCESS);
     }
-    for warning in &plan.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let progress = |action: &Action, outcome: &Outcome| match outcome {
-        Outcome::Done => eprintln!("{action}: done"),
-        Outcome::Failed(e) => eprintln!("{action}: failed: {e}"),
-    };
-    apply::down(
-        &engine,
-        &plan,
-        args.timeout.map(Duration::from_secs),
-        apply::default_parallelism(),
-        &progress,
-    )
-    .into_diagnostic()?;
+    crate::switch::choose(host)?.project_down(&name, &req, &super::up::print_event)?;
     Ok(ExitCode::SUCCESS)
 }

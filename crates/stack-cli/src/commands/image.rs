@@ -27,8 +27,7 @@ pub enum ImageCommand {
     Prune {
         #[arg(short, long)]
         all: bool,
-        /// Accepted for Docker compatibility; prune never asks. (No `-f`:
-        /// that is the global `--file`.)
+        /// Accepted for Docker compatibility (`-f` too); prune never asks.
         #[arg(long)]
         force: bool,
     },

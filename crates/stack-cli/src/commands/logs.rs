@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,7 +16,6 @@ use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::containers::{ContainerRecord, Containers};
 use stack_engine::labels;
-use stack_engine::paths::HostPaths;
 use stack_runtime::logs::LogLine;
 
 use super::project;
@@ -28,7 +27,7 @@ const FOLLOW_POLL: Duration = Duration::from_millis(50);
 /// Arguments of `stack logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Keep printing new lines (`-f` is the stack-file flag).
+    /// Keep printing new lines (`-f` too, as in Docker).
     #[arg(long)]
     follow: bool,
     /// Lines to show from the end of each container's log, or `all`.
@@ -61,8 +60,6 @@ pub fn run(
     args: LogsArgs,
 ) -> miette::Result<ExitCode> {
     let name = project::name(project_args)?;
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let records = project_containers(&Containers::new(&paths), &name, &args.services);
     let tail = match args.tail.as_deref() {
         None | Some("all") => None,
         Some(n) => Some(
@@ -76,14 +73,96 @@ pub fn run(
         timestamps: args.timestamps,
         color: std::io::stdout().is_terminal(),
     };
-    let mut mux = Multiplexer::new(&records, style);
-    mux.print_existing(tail, since.as_deref())
-        .into_diagnostic()?;
+    let via = crate::switch::choose(host)?;
+    let (members, mut source) = via.project_session(&name, &args.services)?;
+    let mux = Multiplexer::new(&members, style);
+    mux.print_existing(source.existing()?, tail, since.as_deref());
     if args.follow {
-        let dirs: Vec<_> = records.iter().map(|r| r.dir.clone()).collect();
-        mux.follow(|| dirs.iter().any(running), || false);
+        mux.follow(source.as_mut(), || false);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the lines of a project's logs come from: the log files here, or
+/// the daemon's log streams.
+pub trait LogSource {
+    /// Each container's log as it is now (index = member).
+    fn existing(&mut self) -> miette::Result<Vec<Vec<LogLine>>>;
+    /// Lines that arrived since the last call (or since `existing`).
+    fn read_new(&mut self) -> Vec<(usize, LogLine)>;
+    /// Whether more lines may come (some container still runs).
+    fn more(&self) -> bool;
+}
+
+/// The log files of containers of this host, read directly.
+pub struct LocalLogs {
+    dirs: Vec<stack_runtime::spec::ContainerDir>,
+    offsets: Vec<u64>,
+}
+
+impl LocalLogs {
+    pub fn new(records: &[ContainerRecord]) -> LocalLogs {
+        LocalLogs {
+            dirs: records.iter().map(|r| r.dir.clone()).collect(),
+            offsets: vec![0; records.len()],
+        }
+    }
+}
+
+impl LogSource for LocalLogs {
+    fn existing(&mut self) -> miette::Result<Vec<Vec<LogLine>>> {
+        let mut out = Vec::new();
+        for (dir, offset) in self.dirs.iter().zip(self.offsets.iter_mut()) {
+            let path = dir.log();
+            out.push(stack_runtime::logs::read_all(&path).into_diagnostic()?);
+            *offset = stack_runtime::logs::current_len(&path);
+        }
+        Ok(out)
+    }
+
+    fn read_new(&mut self) -> Vec<(usize, LogLine)> {
+        let mut batch = Vec::new();
+        for (index, (dir, offset)) in self.dirs.iter().zip(self.offsets.iter_mut()).enumerate() {
+            batch.extend(
+                read_from(&dir.log(), offset)
+                    .into_iter()
+                    .map(|l| (index, l)),
+            );
+        }
+        batch
+    }
+
+    fn more(&self) -> bool {
+        self.dirs.iter().any(running)
+    }
+}
+
+/// Complete lines of a log file after `offset`, moving it past them.
+fn read_from(path: &Path, offset: &mut u64) -> Vec<LogLine> {
+    let mut out = Vec::new();
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return out;
+    };
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len < *offset {
+        *offset = 0; // rotated
+    }
+    if len == *offset || file.seek(SeekFrom::Start(*offset)).is_err() {
+        return out;
+    }
+    let mut reader = BufReader::new(file);
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap_or(0) > 0 {
+        if !line.ends_with('\n') {
+            break; // half-written; read it whole next time
+        }
+        *offset += line.len() as u64;
+        if let Ok(record) = serde_json::from_str::<LogLine>(line.trim_end()) {
+            out.push(record);
+        }
+        line.clear();
+    }
+    out
 }
 
 fn running(dir: &stack_runtime::spec::ContainerDir) -> bool {
@@ -92,40 +171,39 @@ fn running(dir: &stack_runtime::spec::ContainerDir) -> bool {
         .unwrap_or(false)
 }
 
-/// A project's replica containers (not one-offs), by service and number;
-/// only `services` when some are named.
+/// How a container shows in merged logs: `web-1`, and its service (one
+/// color per service).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub label: String,
+    pub service: String,
+}
+
+impl Member {
+    /// From a container's labels and name.
+    pub fn of(labels: &BTreeMap<String, String>, name: &str) -> Member {
+        let m = labels::membership(labels);
+        Member {
+            label: match &m {
+                Some(m) => match m.number {
+                    Some(n) => format!("{}-{n}", m.service),
+                    None => m.service.to_string(),
+                },
+                None => name.to_string(),
+            },
+            service: m.map(|m| m.service.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+/// A project's containers, by service and number; only `services` when
+/// some are named.
 pub fn project_containers(
     containers: &Containers,
     project: &str,
     services: &[String],
 ) -> Vec<ContainerRecord> {
-    let mut out: Vec<ContainerRecord> = containers
-        .of_project(project)
-        .into_iter()
-        .filter(|r| {
-            labels::membership(&r.spec.labels)
-                .is_some_and(|m| services.is_empty() || services.iter().any(|s| s == m.service))
-        })
-        .collect();
-    out.sort_by_key(|r| {
-        let m = labels::membership(&r.spec.labels);
-        (
-            m.as_ref().map(|m| m.service.to_string()),
-            m.and_then(|m| m.number),
-        )
-    });
-    out
-}
-
-/// `web-1`: the short label of a project container.
-pub fn short_label(record: &ContainerRecord) -> String {
-    match labels::membership(&record.spec.labels) {
-        Some(m) => match m.number {
-            Some(n) => format!("{}-{n}", m.service),
-            None => m.service.to_string(),
-        },
-        None => record.spec.name.clone(),
-    }
+    stack_daemon::project_ops::project_containers(containers, project, services)
 }
 
 /// `10m`, `1h30m`, `45s` -> an RFC 3339 time that long ago; an RFC 3339
@@ -144,8 +222,6 @@ fn parse_since(text: &str) -> miette::Result<String> {
 }
 
 struct Source {
-    path: PathBuf,
-    offset: u64,
     label: String,
     color: usize,
 }
@@ -160,20 +236,15 @@ pub struct Multiplexer {
 const COLORS: [&str; 6] = ["36", "33", "32", "35", "34", "31"];
 
 impl Multiplexer {
-    pub fn new(records: &[ContainerRecord], style: Style) -> Multiplexer {
+    pub fn new(members: &[Member], style: Style) -> Multiplexer {
         let mut services: BTreeMap<String, usize> = BTreeMap::new();
-        let sources: Vec<Source> = records
+        let sources: Vec<Source> = members
             .iter()
-            .map(|r| {
-                let service = labels::membership(&r.spec.labels)
-                    .map(|m| m.service.to_string())
-                    .unwrap_or_default();
+            .map(|m| {
                 let next = services.len();
-                let color = *services.entry(service).or_insert(next);
+                let color = *services.entry(m.service.clone()).or_insert(next);
                 Source {
-                    path: r.dir.log(),
-                    offset: 0,
-                    label: short_label(r),
+                    label: m.label.clone(),
                     color,
                 }
             })
@@ -187,16 +258,15 @@ impl Multiplexer {
     }
 
     /// Prints what the logs hold now (the last `tail` lines of each, only
-    /// lines at or after `since`), merged by time; following starts after.
+    /// lines at or after `since`), merged by time.
     pub fn print_existing(
-        &mut self,
+        &self,
+        per_source: Vec<Vec<LogLine>>,
         tail: Option<usize>,
         since: Option<&str>,
-    ) -> std::io::Result<()> {
+    ) {
         let mut batch = Vec::new();
-        for (index, source) in self.sources.iter_mut().enumerate() {
-            let mut lines = stack_runtime::logs::read_all(&source.path)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        for (index, mut lines) in per_source.into_iter().enumerate() {
             if let Some(since) = since {
                 lines.retain(|l| l.time.as_str() >= since);
             }
@@ -205,21 +275,19 @@ impl Multiplexer {
                 lines.drain(..skip);
             }
             batch.extend(lines.into_iter().map(|l| (index, l)));
-            source.offset = stack_runtime::logs::current_len(&source.path);
         }
         self.print_batch(batch);
-        Ok(())
     }
 
-    /// Prints new lines until `keep_going` says stop (then drains what is
+    /// Prints new lines until the source has no more (then drains what is
     /// left) or `stop_now` says stop at once.
-    pub fn follow(&mut self, keep_going: impl Fn() -> bool, stop_now: impl Fn() -> bool) {
+    pub fn follow(&self, source: &mut dyn LogSource, stop_now: impl Fn() -> bool) {
         loop {
             if stop_now() {
                 return;
             }
-            let more = keep_going();
-            let batch = self.read_new();
+            let more = source.more();
+            let batch = source.read_new();
             let empty = batch.is_empty();
             self.print_batch(batch);
             if empty {
@@ -229,36 +297,6 @@ impl Multiplexer {
                 std::thread::sleep(FOLLOW_POLL);
             }
         }
-    }
-
-    /// Reads the lines written since the last read, from every source.
-    pub fn read_new(&mut self) -> Vec<(usize, LogLine)> {
-        let mut batch = Vec::new();
-        for (index, source) in self.sources.iter_mut().enumerate() {
-            let Ok(mut file) = std::fs::File::open(&source.path) else {
-                continue;
-            };
-            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-            if len < source.offset {
-                source.offset = 0; // rotated
-            }
-            if len == source.offset || file.seek(SeekFrom::Start(source.offset)).is_err() {
-                continue;
-            }
-            let mut reader = BufReader::new(file);
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                if !line.ends_with('\n') {
-                    break; // half-written; read it whole next time
-                }
-                source.offset += line.len() as u64;
-                if let Ok(record) = serde_json::from_str::<LogLine>(line.trim_end()) {
-                    batch.push((index, record));
-                }
-                line.clear();
-            }
-        }
-        batch
     }
 
     pub fn print_batch(&self, mut batch: Vec<(usize, LogLine)>) {

@@ -1,7 +1,7 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
-mod attach;
+pub(crate) mod attach;
 mod config;
 mod container;
 mod container_status;
@@ -13,7 +13,7 @@ mod image;
 mod images;
 mod kube;
 mod lifecycle;
-mod logs;
+pub(crate) mod logs;
 mod network;
 mod port;
 mod project;

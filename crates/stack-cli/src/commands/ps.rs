@@ -6,13 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
-use stack_engine::containers::{ContainerRecord, Containers};
-use stack_engine::labels;
-use stack_engine::paths::HostPaths;
-use stack_engine::store::Store;
-use stack_runtime::state::Status;
+use stack_daemon::projects_api::PsRow;
 
-use super::logs::project_containers;
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};
 
@@ -41,37 +36,13 @@ pub struct PsArgs {
     service: Vec<String>,
 }
 
-/// One line of `ps`.
-#[derive(Debug, serde::Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Row {
-    #[serde(rename = "ID")]
-    id: String,
-    name: String,
-    service: String,
-    image: String,
-    command: String,
-    state: String,
-    health: String,
-    exit_code: Option<i32>,
-    status: String,
-    publishers: Vec<String>,
-}
-
 pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: PsArgs) -> miette::Result<ExitCode> {
     let file = project::load(project_args, &[]).ok();
     let name = match &file {
         Some(p) if project_args.project_name.is_none() => p.name.clone(),
         _ => project::name(project_args)?,
     };
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let store = Store::open(&paths.state_root).into_diagnostic()?;
-    let records = project_containers(&Containers::new(&paths), &name, &args.service);
-    let rows: Vec<Row> = records
-        .iter()
-        .filter(|r| args.all || r.state.effective_status() == Status::Running)
-        .map(|r| row(r, &store, file.as_ref()))
-        .collect();
+    let rows = crate::switch::choose(host)?.ps_rows(&name, args.all, &args.service)?;
     let mut out = std::io::stdout().lock();
     if args.quiet {
         for r in &rows {
@@ -93,56 +64,9 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: PsArgs) -> miette:
     Ok(ExitCode::SUCCESS)
 }
 
-fn row(r: &ContainerRecord, store: &Store, file: Option<&stack_spec::Project>) -> Row {
-    let service = labels::membership(&r.spec.labels)
-        .map(|m| m.service.to_string())
-        .unwrap_or_default();
-    let stored = store
-        .read(|reader| reader.container(&r.spec.id))
-        .ok()
-        .flatten();
-    let health = stack_engine::apply::health_of(r)
-        .or_else(|| stored.as_ref().and_then(|s| s.health))
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
-    let status = r.state.effective_status();
-    let state = match status {
-        Status::Created => "created",
-        Status::Running => "running",
-        Status::Restarting => "restarting",
-        Status::Exited => "exited",
-    };
-    let exit_code = matches!(status, Status::Exited | Status::Restarting)
-        .then_some(r.state.exit_code)
-        .flatten();
-    let mut text = match (status, exit_code) {
-        (Status::Exited, Some(code)) => format!("exited ({code})"),
-        (Status::Restarting, Some(code)) => format!("restarting ({code})"),
-        _ => state.to_string(),
-    };
-    if !health.is_empty() && status == Status::Running {
-        text.push_str(&format!(" ({health})"));
-    }
-    let publishers = file
-        .and_then(|p| p.services.get(&service))
-        .map(|s| s.ports.iter().map(stack_engine::apply::port_text).collect())
-        .unwrap_or_default();
-    Row {
-        id: r.spec.id[..12.min(r.spec.id.len())].to_string(),
-        name: r.spec.name.clone(),
-        service,
-        image: stored.map(|s| s.image_ref).unwrap_or_default(),
-        command: r.spec.process.args.join(" "),
-        state: state.into(),
-        health,
-        exit_code,
-        status: text,
-        publishers,
-    }
-}
-
-fn table(out: &mut impl Write, rows: &[Row]) {
-    let w = |f: &dyn Fn(&Row) -> usize, min: usize| rows.iter().map(f).max().unwrap_or(0).max(min);
+fn table(out: &mut impl Write, rows: &[PsRow]) {
+    let w =
+        |f: &dyn Fn(&PsRow) -> usize, min: usize| rows.iter().map(f).max().unwrap_or(0).max(min);
     let name_w = w(&|r| r.name.len(), 4);
     let image_w = w(&|r| r.image.len(), 5);
     let service_w = w(&|r| r.service.len(), 7);

@@ -94,7 +94,7 @@ pub struct RunArgs {
     #[arg(long = "network-alias")]
     network_aliases: Vec<String>,
     /// Publish a port: [IP:][HOST:]CONTAINER[/PROTO], ranges allowed
-    /// (`-p` works too when given once).
+    /// (`-p` too, as in Docker).
     #[arg(long = "publish")]
     publish: Vec<String>,
     /// IPv4 address on the (first) network.
@@ -208,11 +208,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         (None, Some(first)) => super::run_service::lookup(project, first)?,
         _ => None,
     };
-    let mut publish = args.publish.clone();
-    publish.extend(short_publish(
-        project.project_name.as_deref(),
-        std::env::args(),
-    ));
+    let publish = args.publish.clone();
     let network = NetworkOptions {
         mode: network_mode(&args.networks, &args.network_aliases, args.ip.as_deref())
             .map_err(|e| miette::miette!("{e}"))?,
@@ -441,20 +437,6 @@ fn network_mode(
     })
 }
 
-/// The value of a `-p` given after `run`: the global `-p` (project name)
-/// takes it while parsing, but after `run` it means a published port, as
-/// in `docker run -p`. Only one `-p` can pass the parser this way.
-fn short_publish(project_name: Option<&str>, argv: impl Iterator<Item = String>) -> Option<String> {
-    let value = project_name?;
-    let argv: Vec<String> = argv.collect();
-    let run_at = argv.iter().position(|a| a == "run")?;
-    let after = &argv[run_at + 1..];
-    let given_here = after.windows(2).any(|w| w[0] == "-p" && w[1] == value)
-        || after.iter().any(|a| a.strip_prefix("-p") == Some(value))
-        || after.iter().any(|a| a.strip_prefix("-p=") == Some(value));
-    given_here.then(|| value.to_string())
-}
-
 /// `nofile=1024:2048` or `nproc=512`.
 fn parse_ulimit(text: &str) -> miette::Result<stack_runtime::spec::Rlimit> {
     let bad = || miette::miette!("--ulimit {text:?}: expected NAME=SOFT[:HARD]");
@@ -547,30 +529,6 @@ mod tests {
         assert!(network_mode(&strings(&["host"]), &[], Some("10.0.0.2")).is_err());
         assert!(network_mode(&strings(&["front"]), &[], Some("ten")).is_err());
         assert!(network_mode(&strings(&["container:"]), &[], None).is_err());
-    }
-
-    #[test]
-    fn short_publish_after_run_only() {
-        let argv = |v: &[&str]| strings(v).into_iter();
-        assert_eq!(
-            short_publish(
-                Some("8080:80"),
-                argv(&["stack", "run", "-p", "8080:80", "img"])
-            ),
-            Some("8080:80".into())
-        );
-        assert_eq!(
-            short_publish(
-                Some("53:53/udp"),
-                argv(&["stack", "run", "-p53:53/udp", "img"])
-            ),
-            Some("53:53/udp".into())
-        );
-        assert_eq!(
-            short_publish(Some("proj"), argv(&["stack", "-p", "proj", "run", "img"])),
-            None
-        );
-        assert_eq!(short_publish(None, argv(&["stack", "run", "img"])), None);
     }
 }
 

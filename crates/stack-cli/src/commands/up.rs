@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_engine::apply::{self, Host, Outcome, UpOptions};
+use stack_daemon::projects_api::{PlanFlags, ProjectEvent};
+use stack_engine::apply::{self, Host};
 use stack_engine::paths::HostPaths;
-use stack_engine::plan::{Action, PlanOptions, PullPolicy};
+use stack_engine::plan::PullPolicy;
 
 use super::attach::{attach, AttachOptions};
 use super::project;
@@ -81,53 +82,27 @@ pub struct UpArgs {
 
 pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette::Result<ExitCode> {
     let project = project::load(project_args, &args.services)?;
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let engine = Host::open(&paths).into_diagnostic()?;
-    let plan_opts = PlanOptions {
+    let flags = PlanFlags {
         force_recreate: args.force_recreate,
         no_recreate: args.no_recreate,
         no_deps: args.no_deps,
         remove_orphans: args.remove_orphans,
-        pull: args.pull,
+        pull: args.pull.map(pull_word),
         services: args.services.clone(),
         scale: parse_scale(&args.scale)?,
     };
-    let prepared = apply::prepare_up(&engine, &project, &plan_opts).into_diagnostic()?;
-    for adopted in &prepared.reconciled.adopted {
-        eprintln!("adopted {adopted} (found by its labels, missing from the store)");
-    }
+    let via = crate::switch::choose(host)?;
     if args.dry_run {
-        print!("{}", prepared.plan.render_text());
+        let answer = via.project_plan(&project, &flags)?;
+        for adopted in &answer.adopted {
+            print_event(&ProjectEvent::Adopted {
+                name: adopted.clone(),
+            });
+        }
+        print!("{}", answer.text);
         return Ok(ExitCode::SUCCESS);
     }
-    for warning in &prepared.plan.warnings {
-        eprintln!("warning: {warning}");
-    }
-    let opts = UpOptions {
-        plan: plan_opts,
-        parallel: args
-            .parallel
-            .filter(|n| *n > 0)
-            .unwrap_or_else(apply::default_parallelism),
-    };
-    let progress = |action: &Action, outcome: &Outcome| match outcome {
-        Outcome::Done => eprintln!("{action}: done"),
-        Outcome::Failed(e) => eprintln!("{action}: failed: {e}"),
-    };
-    let report = match apply::up(&engine, &project, prepared, &opts, &progress) {
-        Ok((_, report)) => report,
-        Err(err) => {
-            if let apply::ApplyError::Failed(report) = &err {
-                for warning in &report.warnings {
-                    eprintln!("warning: {warning}");
-                }
-            }
-            return Err(err).into_diagnostic();
-        }
-    };
-    for warning in &report.warnings {
-        eprintln!("warning: {warning}");
-    }
+    via.project_up(&project, &flags, args.parallel, &print_event)?;
     if args.detach && !args.wait {
         return Ok(ExitCode::SUCCESS);
     }
@@ -135,14 +110,18 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         return super::watch::watch_project(host, project_args, &args.services, false, false);
     }
     if args.wait {
+        // Health is read from this host's records, which the daemon (when
+        // it did the work) keeps on the same host.
+        let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+        let engine = Host::open(&paths).into_diagnostic()?;
         let limit = args.wait_timeout.map(Duration::from_secs);
         return wait_healthy(&engine, &project, &args.services, limit);
     }
     let abort_on_exit = args.abort_on_container_exit || args.exit_code_from.is_some();
+    let (members, mut session) = via.project_session(&project.name, &args.services)?;
     attach(
-        &engine,
-        &project.name,
-        &args.services,
+        &members,
+        session.as_mut(),
         &AttachOptions {
             abort_on_exit,
             abort_on_failure: args.abort_on_container_failure,
@@ -152,6 +131,30 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
             timestamps: args.timestamps,
         },
     )
+}
+
+/// The wire word of a pull policy.
+fn pull_word(policy: PullPolicy) -> String {
+    match policy {
+        PullPolicy::Always => "always",
+        PullPolicy::Missing => "missing",
+        PullPolicy::Never => "never",
+    }
+    .to_string()
+}
+
+/// Prints one progress line of `up` or `down` (the same lines whichever
+/// path did the work).
+pub fn print_event(event: &ProjectEvent) {
+    match event {
+        ProjectEvent::Adopted { name } => {
+            eprintln!("adopted {name} (found by its labels, missing from the store)")
+        }
+        ProjectEvent::Warning { message } => eprintln!("warning: {message}"),
+        ProjectEvent::Done { action } => eprintln!("{action}: done"),
+        ProjectEvent::ActionFailed { action, error } => eprintln!("{action}: failed: {error}"),
+        ProjectEvent::Finished | ProjectEvent::Failed { .. } => {}
+    }
 }
 
 /// `--scale web=3 --scale db=1`.
@@ -198,7 +201,6 @@ fn wait_healthy(
         .collect();
     let mut observer = apply::HostObserver {
         containers: &engine.containers,
-        store: &engine.store,
         project: &project.name,
     };
     let began = Instant::now();

@@ -8,6 +8,8 @@
 
 pub mod exec;
 mod objects;
+mod project_logs;
+mod projects;
 
 use std::path::PathBuf;
 

@@ -20,6 +20,9 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `stack daemon` and waits until it answers.
     pub fn start(sb: &Sandbox, extra: &[&str]) -> Daemon {
+        // This daemon replaces the one of the via-daemon test mode.
+        sb.stop_daemon();
+        sb.stay_in_process();
         let socket = sb.run_dir.join("stack.sock");
         let log = sb.dir().join("daemon.log");
         let child = sb
@@ -80,6 +83,7 @@ pub const OWNED_ELSEWHERE: &[&str] = &[
     "/v1/containers/{id}/exec/", // daemon_exec
     "/v1/networks",              // daemon_objects
     "/v1/volumes",               // daemon_objects
+    "/v1/projects",              // daemon_projects
 ];
 
 /// The OpenAPI document.

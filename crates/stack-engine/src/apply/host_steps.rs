@@ -45,11 +45,6 @@ pub struct HostSteps<'a> {
     /// images are pulled one at a time; each pull still fetches its layers
     /// in parallel.
     pulling: Mutex<()>,
-    /// Held while a stopped container is removed. The network store lists
-    /// its container files and then reads them, so a removal running
-    /// beside another one can find a file gone between the two; stops
-    /// (the slow part) still run in parallel.
-    removing: Mutex<()>,
 }
 
 impl<'a> HostSteps<'a> {
@@ -68,7 +63,6 @@ impl<'a> HostSteps<'a> {
             digests: Mutex::new(BTreeMap::new()),
             images: Mutex::new(None),
             pulling: Mutex::new(()),
-            removing: Mutex::new(()),
         }
     }
 
@@ -295,7 +289,6 @@ impl Steps for HostSteps<'_> {
             .collect();
         let mut observer = HostObserver {
             containers: &self.host.containers,
-            store: &self.host.store,
             project: self.project_name,
         };
         supervise::wait_for_dependencies(&deps, &mut observer, &SystemClock::new(), GATE_POLL, None)
@@ -386,7 +379,6 @@ impl Steps for HostSteps<'_> {
     fn remove_container(&self, id: &str) -> Result<(), String> {
         if let Some(record) = self.record(id)? {
             self.stop(&record)?;
-            let _one_at_a_time = self.removing.lock().unwrap_or_else(|p| p.into_inner());
             self.host
                 .containers
                 .remove(&record, true)

@@ -22,7 +22,7 @@ use std::time::Duration;
 use stack_runtime::spec::Backend;
 use stack_spec::Project;
 
-pub use gate::{health_of, replica_observation, HostObserver};
+pub use gate::HostObserver;
 pub use host_steps::HostSteps;
 pub use observe::{observe, reconcile, store_state, Reconciled};
 pub use run_plan::{run_plan, Outcome, Report, Steps};

@@ -2,8 +2,9 @@
 //! as state machines that take events and the time and return decisions.
 //!
 //! The restart and health machines live in `stack_runtime::supervise` (the
-//! per-container monitor runs them) and are re-exported here; gating,
-//! reading a container's observed state, and persistence are the engine's.
+//! per-container monitor runs them, keeping their state in the container's
+//! `state.json`) and are re-exported here; gating and reading a container's
+//! observed state are the engine's.
 //!
 //! Nothing here starts a process or sleeps on the wall clock: time comes from
 //! an injected [`Clock`] and probes run through an [`Exec`] trait, so every
@@ -14,10 +15,8 @@
 mod from_spec;
 mod gate;
 mod observe;
-mod persist;
 
 pub use observe::{has_healthcheck, observe, observe_service, observe_state};
-pub use persist::{probe_record, tracker_from_record, write_tracker_to};
 
 pub use from_spec::{healthcheck, restart_on_unhealthy, restart_policy, RESTART_ON_UNHEALTHY_KEY};
 pub use gate::{

@@ -6,12 +6,12 @@ use stack_runtime::state::{State, Status};
 
 use super::{ReplicaObservation, ReplicaState, ServiceObservation};
 use crate::containers::ContainerRecord;
-use crate::store::HealthStatus;
 
 /// The gate's view of one container's state.
 ///
-/// - A container waiting for its restart counts as running and, if it has
-///   a healthcheck, as `starting`: it is neither done nor failed yet.
+/// - A container waiting for its restart counts as exited with its last
+///   code: it did exit, and Compose fails a dependant whose dependency
+///   exits rather than wait on a crash loop.
 /// - An exit whose code was never recorded (its monitor was killed) counts
 ///   as a failure (code -1), as a dependency that cannot be shown to have
 ///   succeeded must not let its dependents start.
@@ -26,11 +26,7 @@ pub fn observe_state(state: &State) -> ReplicaObservation {
             state: ReplicaState::Running,
             health,
         },
-        Status::Restarting => ReplicaObservation {
-            state: ReplicaState::Running,
-            health: health.map(|_| HealthStatus::Starting),
-        },
-        Status::Exited => ReplicaObservation {
+        Status::Restarting | Status::Exited => ReplicaObservation {
             state: ReplicaState::Exited {
                 code: state.exit_code.unwrap_or(-1),
             },
@@ -73,6 +69,7 @@ mod tests {
     use stack_runtime::state::Health;
 
     use super::*;
+    use crate::store::HealthStatus;
 
     fn with_status(status: Status) -> State {
         let mut s = State::created();
@@ -112,15 +109,10 @@ mod tests {
     }
 
     #[test]
-    fn restarting_is_running_and_not_yet_healthy() {
+    fn restarting_is_the_exit_it_restarts_from() {
         let mut s = with_status(Status::Restarting);
         s.exit_code = Some(1);
-        s.health = health(HealthStatus::Unhealthy);
-        let obs = observe_state(&s);
-        assert_eq!(obs.state, ReplicaState::Running);
-        assert_eq!(obs.health, Some(HealthStatus::Starting));
-        s.health = None;
-        assert_eq!(observe_state(&s).health, None);
+        assert_eq!(observe_state(&s).state, ReplicaState::Exited { code: 1 });
     }
 
     #[test]

@@ -1,0 +1,205 @@
+//! Project verbs (`up`, `down`, `ps`, `logs`, attached `up`) on either
+//! path. Both paths report progress as the same [`ProjectEvent`]s, which
+//! the verbs print, so their output does not depend on the path.
+
+use miette::IntoDiagnostic;
+use std::time::Duration;
+
+use stack_daemon::client::{encode, Client, ClientError, Method};
+use stack_daemon::projects_api::{
+    DownRequest, PlanAnswer, PlanFlags, ProjectEvent, PsRow, UpRequest,
+};
+use stack_spec::Project;
+
+use super::project_logs::RemoteSession;
+use super::{api, remote, Via};
+use crate::commands::attach::{LocalSession, Session};
+use crate::commands::logs::{project_containers, Member};
+
+/// Receives each progress event.
+pub type Each<'a> = &'a (dyn Fn(&ProjectEvent) + Sync);
+
+impl Via {
+    /// The plan of `up` (what `--dry-run` prints), changing nothing but the
+    /// store's view of what exists.
+    pub fn project_plan(&self, project: &Project, flags: &PlanFlags) -> miette::Result<PlanAnswer> {
+        match self {
+            Via::InProcess(h) => Ok(h.prepare_up(project, flags).map_err(api)?.answer),
+            Via::Daemon(c) => {
+                let path = format!("/v1/projects/{}/plan", encode(&project.name));
+                let body = UpRequest::new(project, flags.clone(), None);
+                let mut waiting = Waiting::new(&project.name);
+                loop {
+                    match c.send_json(Method::POST, &path, &body) {
+                        Err(err) if waiting.busy(&err) => continue,
+                        answer => return answer.map_err(remote),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plans and applies `up`, handing each step to `each`.
+    pub fn project_up(
+        &self,
+        project: &Project,
+        flags: &PlanFlags,
+        parallel: Option<usize>,
+        each: Each<'_>,
+    ) -> miette::Result<()> {
+        match self {
+            Via::InProcess(h) => {
+                let prepared = h.prepare_up(project, flags).map_err(api)?;
+                let emit = |e: ProjectEvent| each(&e);
+                h.run_up(project, prepared, parallel, &emit)
+                    .map_err(|m| miette::miette!("{m}"))
+            }
+            Via::Daemon(c) => {
+                let body = UpRequest::new(project, flags.clone(), parallel);
+                let path = format!("/v1/projects/{}/up", encode(&project.name));
+                follow_progress(c, &project.name, &path, &body, "up", each)
+            }
+        }
+    }
+
+    /// Takes the project `name` down, handing each step to `each`.
+    pub fn project_down(
+        &self,
+        name: &str,
+        req: &DownRequest,
+        each: Each<'_>,
+    ) -> miette::Result<()> {
+        match self {
+            Via::InProcess(h) => {
+                let prepared = h.prepare_down(name, req).map_err(api)?;
+                let emit = |e: ProjectEvent| each(&e);
+                h.run_down(prepared, &emit)
+                    .map_err(|m| miette::miette!("{m}"))
+            }
+            Via::Daemon(c) => {
+                let path = format!("/v1/projects/{}/down", encode(name));
+                follow_progress(c, name, &path, req, "down", each)
+            }
+        }
+    }
+
+    /// The rows of `stack ps` (publishers empty).
+    pub fn ps_rows(
+        &self,
+        name: &str,
+        all: bool,
+        services: &[String],
+    ) -> miette::Result<Vec<PsRow>> {
+        match self {
+            Via::InProcess(h) => h.ps_rows(name, all, services).map_err(api),
+            Via::Daemon(c) => {
+                let mut path = format!("/v1/projects/{}/containers?all={all}", encode(name));
+                if !services.is_empty() {
+                    path.push_str(&format!("&service={}", encode(&services.join(","))));
+                }
+                c.get(&path).map_err(remote)
+            }
+        }
+    }
+
+    /// The logs, states and controls of a project's containers (all of
+    /// them, or those of `services`), and how each shows in merged logs.
+    pub fn project_session(
+        &self,
+        name: &str,
+        services: &[String],
+    ) -> miette::Result<(Vec<Member>, Box<dyn Session>)> {
+        match self {
+            Via::InProcess(h) => {
+                let records = project_containers(h.containers(), name, services);
+                let members = records
+                    .iter()
+                    .map(|r| Member::of(&r.spec.labels, &r.spec.name))
+                    .collect();
+                Ok((members, Box::new(LocalSession::new(records))))
+            }
+            Via::Daemon(c) => {
+                let session = RemoteSession::open(c, name, services)?;
+                Ok((session.members(), Box::new(session)))
+            }
+        }
+    }
+}
+
+/// Sends a request answered by a progress stream; the stream's `failed`
+/// line, or its end without a last line, is the error.
+fn follow_progress(
+    c: &Client,
+    project: &str,
+    path: &str,
+    body: &impl serde::Serialize,
+    verb: &str,
+    each: Each<'_>,
+) -> miette::Result<()> {
+    let bytes = serde_json::to_vec(body).into_diagnostic()?;
+    let mut end: Option<Result<(), String>> = None;
+    let mut waiting = Waiting::new(project);
+    loop {
+        let answer = c.stream(
+            Method::POST,
+            path,
+            Some(bytes.clone()),
+            |e: ProjectEvent| {
+                match &e {
+                    ProjectEvent::Finished => end = Some(Ok(())),
+                    ProjectEvent::Failed { message } => end = Some(Err(message.clone())),
+                    _ => {}
+                }
+                each(&e);
+                true
+            },
+        );
+        match answer {
+            Err(err) if waiting.busy(&err) => continue,
+            answer => break answer.map_err(remote)?,
+        }
+    }
+    match end {
+        Some(Ok(())) => Ok(()),
+        Some(Err(message)) => Err(miette::miette!("{message}")),
+        None => Err(miette::miette!(
+            "the stack daemon at {} stopped answering before `{verb}` finished; run `{verb}` again to converge",
+            c.socket().display()
+        )),
+    }
+}
+
+/// How often a request refused because the project is busy is sent again.
+const BUSY_RETRY: Duration = Duration::from_millis(100);
+
+/// Waits out another `up` or `down` of the same project that the daemon
+/// is still applying (one whose client left, say), saying so once.
+struct Waiting<'a> {
+    project: &'a str,
+    said: bool,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(project: &'a str) -> Self {
+        Waiting {
+            project,
+            said: false,
+        }
+    }
+
+    /// True (after a pause) when `err` is the daemon's "project busy".
+    fn busy(&mut self, err: &ClientError) -> bool {
+        if !matches!(err, ClientError::Api { status: 409, .. }) {
+            return false;
+        }
+        if !self.said {
+            eprintln!(
+                "waiting for the stack daemon to finish another up or down of project {}",
+                self.project
+            );
+            self.said = true;
+        }
+        std::thread::sleep(BUSY_RETRY);
+        true
+    }
+}

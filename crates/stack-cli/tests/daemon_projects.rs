@@ -1,0 +1,406 @@
+//! `/v1/projects` end to end: every route and documented error against the
+//! OpenAPI document, and the CLI's project verbs printing the same through
+//! the daemon as in process.
+
+mod daemon_support;
+mod run_support;
+mod up_support;
+
+use std::time::{Duration, Instant};
+
+use daemon_support::{Checked, Daemon, Doc};
+use serde_json::{json, Value};
+use stack_daemon::projects_api::{PlanFlags, UpRequest};
+use up_support::{describe, env, Env};
+
+const STACK: &str = r#"
+name: demo
+services:
+  migrate:
+    image: busybox
+    command: ["sh", "-c", "sleep 2; echo migrated"]
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo web up; exec sleep 1000"]
+    stop_grace_period: 1s
+    depends_on:
+      migrate:
+        condition: service_completed_successfully
+"#;
+
+/// The request body the CLI sends for the stack file of `e`.
+fn up_body(e: &Env, flags: PlanFlags) -> Value {
+    let project = stack_spec::load(&stack_spec::LoadOptions {
+        files: vec![e.dir.join("compose.yaml")],
+        working_dir: e.dir.clone(),
+        ..Default::default()
+    })
+    .expect("load the stack file");
+    serde_json::to_value(UpRequest::new(&project, flags, None)).expect("body")
+}
+
+fn last_status(lines: &Value) -> String {
+    let lines = lines.as_array().expect("NDJSON lines");
+    lines.last().expect("a last line")["status"]
+        .as_str()
+        .expect("status")
+        .to_string()
+}
+
+#[test]
+fn every_project_route_and_error_matches_the_document() {
+    let Some(e) = env(false) else { return };
+    e.write(STACK);
+    let daemon = Daemon::start(&e.sb, &[]);
+    let doc = Doc::load();
+    let mut c = Checked::new(daemon.client(), &doc);
+    let body = up_body(&e, PlanFlags::default());
+
+    assert_eq!(
+        c.call("GET", "/v1/projects", "/v1/projects", None, 200),
+        json!([])
+    );
+
+    // Plan: the dry-run text and its actions; nothing is made.
+    let plan = c.call(
+        "POST",
+        "/v1/projects/{name}/plan",
+        "/v1/projects/demo/plan",
+        Some(body.clone()),
+        200,
+    );
+    assert!(
+        plan["text"]
+            .as_str()
+            .expect("text")
+            .starts_with("project demo:"),
+        "{plan}"
+    );
+    assert!(
+        plan["actions"].as_array().expect("actions").len() >= 4,
+        "{plan}"
+    );
+    for bad in [
+        // The path and the stack disagree on the name.
+        ("/v1/projects/other/plan", body.clone()),
+        // Not a stack.
+        ("/v1/projects/demo/plan", json!({"project": 5})),
+        // An unknown pull policy.
+        (
+            "/v1/projects/demo/plan",
+            json!({"project": body["project"], "options": {"pull": "sometimes"}}),
+        ),
+    ] {
+        let err = c.call("POST", "/v1/projects/{name}/plan", bad.0, Some(bad.1), 400);
+        assert_eq!(err["kind"], "bad_request", "{err}");
+    }
+    let err = c.call(
+        "POST",
+        "/v1/projects/{name}/up",
+        "/v1/projects/other/up",
+        Some(body.clone()),
+        400,
+    );
+    assert!(
+        err["message"].as_str().expect("message").contains("other"),
+        "{err}"
+    );
+
+    // Up, streamed. While it runs (migrate takes 2 s), the project is busy.
+    let socket = daemon.socket.clone();
+    let up_body = body.clone();
+    let first_up = std::thread::spawn(move || {
+        let client = stack_daemon::client::Client::new(&socket).expect("client");
+        let bytes = serde_json::to_vec(&up_body).expect("body");
+        client
+            .raw(
+                stack_daemon::client::Method::POST,
+                "/v1/projects/demo/up",
+                Some(bytes),
+            )
+            .expect("up")
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let rows = c.call(
+            "GET",
+            "/v1/projects/{name}/containers",
+            "/v1/projects/demo/containers?all=true",
+            None,
+            200,
+        );
+        if !rows.as_array().expect("rows").is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "up made no container");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for (template, path, request) in [
+        (
+            "/v1/projects/{name}/plan",
+            "/v1/projects/demo/plan",
+            body.clone(),
+        ),
+        (
+            "/v1/projects/{name}/up",
+            "/v1/projects/demo/up",
+            body.clone(),
+        ),
+        (
+            "/v1/projects/{name}/down",
+            "/v1/projects/demo/down",
+            json!({}),
+        ),
+    ] {
+        let err = c.call("POST", template, path, Some(request), 409);
+        assert_eq!(err["kind"], "conflict", "{err}");
+    }
+    let (status, _, answer) = first_up.join().expect("up thread");
+    let lines = doc.check("POST", "/v1/projects/{name}/up", status, &answer);
+    assert_eq!(last_status(&lines), "finished", "{lines}");
+    assert!(
+        lines
+            .as_array()
+            .expect("lines")
+            .iter()
+            .any(|l| l["status"] == "done"
+                && l["action"].as_str().expect("action").contains("web-1")),
+        "{lines}"
+    );
+    // Up again: converged, nothing created (the one-shot starts again).
+    let again = c.call(
+        "POST",
+        "/v1/projects/{name}/up",
+        "/v1/projects/demo/up",
+        Some(body.clone()),
+        200,
+    );
+    assert_eq!(last_status(&again), "finished", "{again}");
+    assert!(!again.to_string().contains("create"), "{again}");
+    // Wait for the one-shot to be done again.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while c.call(
+        "GET",
+        "/v1/projects/{name}/containers",
+        "/v1/projects/demo/containers?service=migrate",
+        None,
+        200,
+    ) != json!([])
+    {
+        assert!(Instant::now() < deadline, "migrate did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(daemon.log_text().contains("up"), "the daemon did the work");
+
+    // The list, and the ps rows.
+    let list = c.call("GET", "/v1/projects", "/v1/projects", None, 200);
+    assert_eq!(
+        list,
+        json!([{"name": "demo", "containers": {"exited": 1, "running": 1}}])
+    );
+    let running = c.call(
+        "GET",
+        "/v1/projects/{name}/containers",
+        "/v1/projects/demo/containers",
+        None,
+        200,
+    );
+    assert_eq!(running.as_array().expect("rows").len(), 1, "{running}");
+    assert_eq!(running[0]["Name"], "demo-web-1");
+    let migrate = c.call(
+        "GET",
+        "/v1/projects/{name}/containers",
+        "/v1/projects/demo/containers?all=true&service=migrate",
+        None,
+        200,
+    );
+    assert_eq!(migrate[0]["Status"], "exited (0)", "{migrate}");
+    c.call(
+        "GET",
+        "/v1/projects/{name}/containers",
+        "/v1/projects/demo/containers?all=maybe",
+        None,
+        400,
+    );
+
+    // The CLI prints the same whichever path runs it.
+    for args in [
+        &["ps", "-a", "--format", "json"][..],
+        &["ps"][..],
+        &["logs"][..],
+        &["up", "--dry-run"][..],
+    ] {
+        let via_daemon = e.stack(args);
+        let mut local_args = vec!["--no-daemon"];
+        local_args.extend_from_slice(args);
+        let in_process = e.stack(&local_args);
+        assert!(
+            via_daemon.status.success(),
+            "{args:?}: {}",
+            describe(&via_daemon)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&via_daemon.stdout),
+            String::from_utf8_lossy(&in_process.stdout),
+            "{args:?}"
+        );
+        assert_eq!(
+            via_daemon.status.code(),
+            in_process.status.code(),
+            "{args:?}"
+        );
+    }
+    let (logs, _) = e.ok(&["logs", "web"]);
+    assert!(logs.contains("web up"), "{logs}");
+
+    // Down: a bad body, then the real thing (no stack file needed).
+    let err = c.call(
+        "POST",
+        "/v1/projects/{name}/down",
+        "/v1/projects/demo/down",
+        Some(json!({"volumes": true})),
+        400,
+    );
+    assert!(
+        err["message"]
+            .as_str()
+            .expect("message")
+            .contains("unknown field"),
+        "{err}"
+    );
+    let down = c.call(
+        "POST",
+        "/v1/projects/{name}/down",
+        "/v1/projects/demo/down",
+        Some(json!({"timeout": 0})),
+        200,
+    );
+    assert_eq!(last_status(&down), "finished", "{down}");
+    assert_eq!(
+        c.call("GET", "/v1/projects", "/v1/projects", None, 200),
+        json!([])
+    );
+
+    // 500: the state store cannot be opened (a directory in its place).
+    let db = e.sb.state_root.join("stack.db");
+    let saved = e.sb.state_root.join("stack.db.saved");
+    std::fs::rename(&db, &saved).expect("move the store away");
+    std::fs::create_dir(&db).expect("a directory in its place");
+    for (method, template, path, request) in [
+        ("GET", "/v1/projects", "/v1/projects", None),
+        (
+            "POST",
+            "/v1/projects/{name}/plan",
+            "/v1/projects/demo/plan",
+            Some(body.clone()),
+        ),
+        (
+            "POST",
+            "/v1/projects/{name}/up",
+            "/v1/projects/demo/up",
+            Some(body.clone()),
+        ),
+        (
+            "POST",
+            "/v1/projects/{name}/down",
+            "/v1/projects/demo/down",
+            Some(json!({})),
+        ),
+        (
+            "GET",
+            "/v1/projects/{name}/containers",
+            "/v1/projects/demo/containers",
+            None,
+        ),
+    ] {
+        let err = c.call(method, template, path, request, 500);
+        assert_eq!(err["kind"], "internal", "{method} {path}: {err}");
+    }
+    std::fs::remove_dir(&db).expect("remove the directory");
+    std::fs::rename(&saved, &db).expect("put the store back");
+
+    let exercised: Vec<(String, String)> = c.seen.iter().cloned().collect();
+    assert_eq!(exercised, doc.operations_under(&["/v1/projects"]));
+    daemon.terminate();
+    e.sb.assert_no_leaks();
+}
+
+/// `up` (detached and attached), `down` and `logs -f` through the daemon
+/// print what the in-process path prints.
+#[test]
+fn cli_project_verbs_through_the_daemon() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "echo one; sleep 1; echo two"]
+"#,
+    );
+    let daemon = Daemon::start(&e.sb, &[]);
+    // Attached: the apply runs in the daemon, the logs come through the API.
+    let (out, err) = e.ok(&["up"]);
+    assert!(err.contains("create web-1: done"), "{err}");
+    assert!(
+        out.contains("web-1  | one") && out.contains("web-1  | two"),
+        "{out}"
+    );
+    let (follow, _) = e.ok(&["logs", "--follow"]);
+    assert_eq!(follow, "web-1  | one\nweb-1  | two\n");
+    let (_, down_err) = e.ok(&["down", "-t", "0"]);
+    assert!(
+        down_err.contains("remove web-1: done") || down_err.contains("web-1"),
+        "{down_err}"
+    );
+    // The same project in process prints the same progress lines.
+    let (_, local_err) = e.ok(&["--no-daemon", "up", "-d"]);
+    let (_, local_down) = e.ok(&["--no-daemon", "down", "-t", "0"]);
+    let (_, remote_err) = e.ok(&["up", "-d"]);
+    let (_, remote_down) = e.ok(&["down", "-t", "0"]);
+    assert_eq!(local_err, remote_err);
+    assert_eq!(local_down, remote_down);
+    let log = daemon.log_text();
+    assert!(
+        log.contains("project=demo") || log.contains("demo"),
+        "{log}"
+    );
+    daemon.terminate();
+    e.sb.assert_no_leaks();
+}
+
+/// The test suite's via-daemon mode really sends the CLI through a daemon
+/// of the sandbox's own, and stops it before the leak check.
+#[test]
+fn the_via_daemon_mode_sends_the_cli_through_the_sandbox_daemon() {
+    let Some(e) = env(false) else { return };
+    e.sb.use_daemon();
+    e.write(
+        r#"
+name: demo
+services:
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+"#,
+    );
+    e.ok(&["up", "-d"]);
+    let socket = e.sb.daemon_socket().expect("the mode started a daemon");
+    assert!(socket.exists());
+    let log = std::fs::read_to_string(e.sb.daemon_log()).expect("daemon log");
+    assert!(log.contains("demo") && log.contains("up"), "{log}");
+    let (via_daemon, _) = e.ok(&["ps"]);
+    let (in_process, _) = e.ok(&["--no-daemon", "ps"]);
+    assert_eq!(via_daemon, in_process);
+    e.ok(&["down", "-t", "0"]);
+    let log = std::fs::read_to_string(e.sb.daemon_log()).expect("daemon log");
+    assert!(log.contains("down"), "{log}");
+    e.sb.assert_no_leaks();
+    assert!(
+        e.sb.daemon_socket().is_none(),
+        "stopped before the leak check"
+    );
+    assert!(!socket.exists(), "the daemon removed its socket");
+}

@@ -1,0 +1,432 @@
+//! Project operations (`up`, `down`, `ps`, the plan, the list of
+//! projects) as blocking functions both paths call: the daemon's routes and
+//! the CLI when no daemon answers. Progress goes to an `emit` callback as
+//! [`ProjectEvent`]s, and the CLI prints those events the same way on both
+//! paths.
+//!
+//! Work is split in two: `prepare_*` plans (and fails with a status code
+//! before anything changes), `run_*` carries the plan out. The daemon
+//! answers errors of the first part as HTTP errors and streams the second.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use stack_engine::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
+use stack_engine::containers::{network, ContainerRecord, Containers};
+use stack_engine::labels;
+use stack_engine::plan::{Action, DownOptions, Plan, PlanOptions, PullPolicy};
+use stack_engine::store::Store;
+use stack_runtime::state::Status;
+use stack_spec::Project;
+
+use crate::error::ApiError;
+use crate::ops::Host;
+use crate::projects_api::{
+    DownRequest, PlanAnswer, PlanFlags, PlannedAction, ProjectEvent, ProjectSummary, PsRow,
+};
+use crate::view;
+
+/// Where progress goes.
+pub type Emit<'a> = &'a (dyn Fn(ProjectEvent) + Sync);
+
+/// A planned `up`, ready to run.
+pub struct PreparedUp {
+    engine: apply::Host,
+    prepared: Prepared,
+    options: PlanOptions,
+    /// What `plan` answers (and `--dry-run` prints).
+    pub answer: PlanAnswer,
+}
+
+/// A planned `down`, ready to run.
+pub struct PreparedDown {
+    engine: apply::Host,
+    pub plan: Plan,
+    timeout: Option<Duration>,
+}
+
+fn apply_error(err: ApplyError) -> ApiError {
+    match err {
+        ApplyError::Plan(_) => ApiError::bad_request(err.to_string()),
+        _ => ApiError::internal(err.to_string()),
+    }
+}
+
+/// The engine's planning options from their wire form.
+pub fn plan_options(flags: &PlanFlags) -> Result<PlanOptions, ApiError> {
+    let pull = flags
+        .pull
+        .as_deref()
+        .map(str::parse::<PullPolicy>)
+        .transpose()
+        .map_err(ApiError::bad_request)?;
+    Ok(PlanOptions {
+        force_recreate: flags.force_recreate,
+        no_recreate: flags.no_recreate,
+        no_deps: flags.no_deps,
+        remove_orphans: flags.remove_orphans,
+        pull,
+        services: flags.services.clone(),
+        scale: flags.scale.clone(),
+    })
+}
+
+/// A project name of the path must be the stack's own.
+pub fn check_name(path_name: &str, project: &Project) -> Result<(), ApiError> {
+    if path_name != project.name {
+        return Err(ApiError::bad_request(format!(
+            "the path names project {path_name:?} but the stack is project {:?}",
+            project.name
+        )));
+    }
+    Ok(())
+}
+
+fn plan_answer(plan: &Plan, adopted: &[String]) -> PlanAnswer {
+    PlanAnswer {
+        project: plan.project.clone(),
+        actions: plan
+            .actions
+            .iter()
+            .map(|a| PlannedAction {
+                wave: a.wave,
+                text: a.to_string(),
+            })
+            .collect(),
+        unchanged: plan.unchanged.clone(),
+        warnings: plan.warnings.clone(),
+        adopted: adopted.to_vec(),
+        text: plan.render_text(),
+    }
+}
+
+fn progress(emit: Emit<'_>) -> impl Fn(&Action, &Outcome) + Sync + '_ {
+    move |action, outcome| match outcome {
+        Outcome::Done => emit(ProjectEvent::Done {
+            action: action.to_string(),
+        }),
+        Outcome::Failed(e) => emit(ProjectEvent::ActionFailed {
+            action: action.to_string(),
+            error: e.clone(),
+        }),
+    }
+}
+
+/// Emits the report's warnings and the last line; the error when it failed.
+fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(), String> {
+    let report = match &result {
+        Ok(report) => Some(report),
+        Err(ApplyError::Failed(report)) => Some(report),
+        Err(_) => None,
+    };
+    for warning in report.map(|r| r.warnings.as_slice()).unwrap_or_default() {
+        emit(ProjectEvent::Warning {
+            message: warning.clone(),
+        });
+    }
+    match result {
+        Ok(_) => {
+            emit(ProjectEvent::Finished);
+            Ok(())
+        }
+        Err(err) => {
+            let message = err.to_string();
+            emit(ProjectEvent::Failed {
+                message: message.clone(),
+            });
+            Err(message)
+        }
+    }
+}
+
+impl Host {
+    fn engine(&self) -> Result<apply::Host, ApiError> {
+        apply::Host::open(&self.paths).map_err(apply_error)
+    }
+
+    /// Reconciles and plans `up` of `project` (the answer of `plan`).
+    pub fn prepare_up(&self, project: &Project, flags: &PlanFlags) -> Result<PreparedUp, ApiError> {
+        let options = plan_options(flags)?;
+        let engine = self.engine()?;
+        let prepared = apply::prepare_up(&engine, project, &options).map_err(apply_error)?;
+        let answer = plan_answer(&prepared.plan, &prepared.reconciled.adopted);
+        Ok(PreparedUp {
+            engine,
+            prepared,
+            options,
+            answer,
+        })
+    }
+
+    /// Carries out a planned `up`, emitting each step. It runs to the end
+    /// even when nobody listens any more, so an `up` whose client left is
+    /// whole, and the next `up` finds a converged project.
+    pub fn run_up(
+        &self,
+        project: &Project,
+        prep: PreparedUp,
+        parallel: Option<usize>,
+        emit: Emit<'_>,
+    ) -> Result<(), String> {
+        for name in &prep.answer.adopted {
+            emit(ProjectEvent::Adopted { name: name.clone() });
+        }
+        for warning in &prep.answer.warnings {
+            emit(ProjectEvent::Warning {
+                message: warning.clone(),
+            });
+        }
+        let opts = UpOptions {
+            plan: prep.options,
+            parallel: parallel
+                .filter(|n| *n > 0)
+                .unwrap_or_else(apply::default_parallelism),
+        };
+        let result = apply::up(&prep.engine, project, prep.prepared, &opts, &progress(emit))
+            .map(|(_, report)| report);
+        finish(result, emit)
+    }
+
+    /// Plans `down` of the project `name` (no stack file needed).
+    pub fn prepare_down(&self, name: &str, req: &DownRequest) -> Result<PreparedDown, ApiError> {
+        let engine = self.engine()?;
+        let opts = DownOptions {
+            remove_volumes: req.remove_volumes,
+            remove_orphans: req.remove_orphans,
+            file_services: req
+                .file_services
+                .as_ref()
+                .map(|s| s.iter().cloned().collect::<BTreeSet<_>>()),
+        };
+        let plan = apply::prepare_down(&engine, name, &opts).map_err(apply_error)?;
+        Ok(PreparedDown {
+            engine,
+            plan,
+            timeout: req.timeout.map(Duration::from_secs),
+        })
+    }
+
+    /// Carries out a planned `down`, emitting each step.
+    pub fn run_down(&self, prep: PreparedDown, emit: Emit<'_>) -> Result<(), String> {
+        for warning in &prep.plan.warnings {
+            emit(ProjectEvent::Warning {
+                message: warning.clone(),
+            });
+        }
+        let result = apply::down(
+            &prep.engine,
+            &prep.plan,
+            prep.timeout,
+            apply::default_parallelism(),
+            &progress(emit),
+        );
+        finish(result, emit)
+    }
+
+    /// Every project that has containers or a stored record, with its
+    /// containers counted by status.
+    pub fn list_projects(&self) -> Result<Vec<ProjectSummary>, ApiError> {
+        let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
+        let stored = store
+            .read(|r| r.projects())
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let mut projects: BTreeMap<String, BTreeMap<String, usize>> = stored
+            .into_iter()
+            .map(|p| (p.name, BTreeMap::new()))
+            .collect();
+        for record in self.containers().list() {
+            let Some(m) = labels::membership(&record.spec.labels).filter(|m| !m.oneoff) else {
+                continue;
+            };
+            let counts = projects.entry(m.project.to_string()).or_default();
+            *counts
+                .entry(view::status_word(&record).to_string())
+                .or_default() += 1;
+        }
+        Ok(projects
+            .into_iter()
+            .map(|(name, containers)| ProjectSummary { name, containers })
+            .collect())
+    }
+
+    /// The rows of `stack ps` for a project.
+    pub fn ps_rows(
+        &self,
+        project: &str,
+        all: bool,
+        services: &[String],
+    ) -> Result<Vec<PsRow>, ApiError> {
+        let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
+        // One read for the whole project: the image each container was
+        // made from, as the stack file named it.
+        let images: BTreeMap<String, String> = store
+            .read(|reader| reader.containers_of(project))
+            .map_err(|e| internal(&e))?
+            .into_iter()
+            .map(|c| (c.id, c.image_ref))
+            .collect();
+        Ok(project_containers(self.containers(), project, services)
+            .iter()
+            .filter(|r| all || r.state.effective_status() == Status::Running)
+            .map(|r| ps_row(r, images.get(&r.spec.id).cloned()))
+            .collect())
+    }
+}
+
+fn internal(err: &dyn std::fmt::Display) -> ApiError {
+    ApiError::internal(err.to_string())
+}
+
+/// A project's containers, by service and number; only `services` when
+/// some are named.
+pub fn project_containers(
+    containers: &Containers,
+    project: &str,
+    services: &[String],
+) -> Vec<ContainerRecord> {
+    let mut out: Vec<ContainerRecord> = containers
+        .of_project(project)
+        .into_iter()
+        .filter(|r| {
+            labels::membership(&r.spec.labels)
+                .is_some_and(|m| services.is_empty() || services.iter().any(|s| s == m.service))
+        })
+        .collect();
+    out.sort_by_key(|r| {
+        let m = labels::membership(&r.spec.labels);
+        (
+            m.as_ref().map(|m| m.service.to_string()),
+            m.and_then(|m| m.number),
+        )
+    });
+    out
+}
+
+fn ps_row(r: &ContainerRecord, image: Option<String>) -> PsRow {
+    let service = labels::membership(&r.spec.labels)
+        .map(|m| m.service.to_string())
+        .unwrap_or_default();
+    let health = r
+        .state
+        .health
+        .as_ref()
+        .map(|h| h.status.as_str().to_string())
+        .unwrap_or_default();
+    let status = r.state.effective_status();
+    let state = view::status_word(r);
+    let exit_code = matches!(status, Status::Exited | Status::Restarting)
+        .then_some(r.state.exit_code)
+        .flatten();
+    let mut text = match (status, exit_code) {
+        (Status::Exited, Some(code)) => format!("exited ({code})"),
+        (Status::Restarting, Some(code)) => format!("restarting ({code})"),
+        _ => state.to_string(),
+    };
+    if !health.is_empty() && status == Status::Running {
+        text.push_str(&format!(" ({health})"));
+    }
+    PsRow {
+        id: r.spec.id[..12.min(r.spec.id.len())].to_string(),
+        name: r.spec.name.clone(),
+        service,
+        image: image.unwrap_or_default(),
+        command: r.spec.process.args.join(" "),
+        state: state.into(),
+        health,
+        exit_code,
+        status: text,
+        // What was published for this container, as `docker ps` prints it.
+        publishers: network::view::published_ports(r)
+            .iter()
+            .map(|p| network::view::ports_text(std::slice::from_ref(p)))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    fn host(dir: &std::path::Path) -> Host {
+        Host::new(stack_engine::paths::HostPaths::resolve(
+            Some(dir.join("root")),
+            Some(dir.join("run")),
+            Some(dir.join("none.toml")),
+        ))
+    }
+
+    #[test]
+    fn the_path_must_name_the_stack() {
+        let project = Project {
+            name: "shop".into(),
+            ..Default::default()
+        };
+        assert!(check_name("shop", &project).is_ok());
+        let err = check_name("blog", &project).expect_err("mismatch");
+        assert_eq!(err.body().kind, "bad_request");
+        assert!(err.message.contains("blog") && err.message.contains("shop"));
+    }
+
+    #[test]
+    fn flags_become_plan_options_and_a_bad_pull_policy_is_refused() {
+        let flags = PlanFlags {
+            pull: Some("never".into()),
+            scale: [("web".to_string(), 3)].into(),
+            no_deps: true,
+            ..Default::default()
+        };
+        let opts = plan_options(&flags).expect("valid");
+        assert_eq!(opts.pull, Some(PullPolicy::Never));
+        assert_eq!(opts.scale["web"], 3);
+        assert!(opts.no_deps);
+        let bad = PlanFlags {
+            pull: Some("sometimes".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_options(&bad).expect_err("bad").body().kind,
+            "bad_request"
+        );
+    }
+
+    #[test]
+    fn an_empty_host_has_no_projects_and_no_rows() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = host(dir.path());
+        assert!(host.list_projects().expect("list").is_empty());
+        assert!(host.ps_rows("shop", true, &[]).expect("rows").is_empty());
+    }
+
+    #[test]
+    fn finishing_reports_warnings_then_the_last_line() {
+        let events = Mutex::new(Vec::new());
+        let emit = |e: ProjectEvent| events.lock().expect("lock").push(e);
+        let report = apply::Report {
+            warnings: vec!["orphan kept".into()],
+            ..Default::default()
+        };
+        assert!(finish(Ok(report.clone()), &emit).is_ok());
+        let failed = apply::Report {
+            failures: vec![("create web-1".into(), "boom".into())],
+            ..report
+        };
+        let err = finish(Err(ApplyError::Failed(failed)), &emit).expect_err("failed");
+        assert_eq!(err, "create web-1: boom");
+        let warning = ProjectEvent::Warning {
+            message: "orphan kept".into(),
+        };
+        assert_eq!(
+            events.into_inner().expect("events"),
+            vec![
+                warning.clone(),
+                ProjectEvent::Finished,
+                warning,
+                ProjectEvent::Failed {
+                    message: "create web-1: boom".into()
+                },
+            ]
+        );
+    }
+}
