@@ -169,6 +169,45 @@ impl Client {
         })
     }
 
+    /// `POST path` with a JSON body asking to switch to `protocol`; after
+    /// the daemon's `101 Switching Protocols`, the raw socket (blocking),
+    /// positioned right after the answer's head. Any other answer is the
+    /// API's error. Written by hand so the CLI owns a plain socket it can
+    /// read and write from its own threads.
+    pub fn upgrade(
+        &self,
+        path: &str,
+        protocol: &str,
+        body: &impl Serialize,
+    ) -> Result<std::os::unix::net::UnixStream, ClientError> {
+        use std::io::Write;
+        let body = serde_json::to_vec(body).map_err(|e| self.protocol(e.to_string()))?;
+        let mut stream =
+            std::os::unix::net::UnixStream::connect(&self.socket).map_err(|source| {
+                ClientError::Connect {
+                    socket: self.socket.clone(),
+                    source,
+                }
+            })?;
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: stack\r\nConnection: Upgrade\r\nUpgrade: {protocol}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let io = |e: std::io::Error| self.protocol(format!("upgrade: {e}"));
+        stream.write_all(head.as_bytes()).map_err(io)?;
+        stream.write_all(&body).map_err(io)?;
+        let head = read_head(&mut stream).map_err(io)?;
+        let (status, length) = parse_head(&head).map_err(|m| self.protocol(m))?;
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            return Ok(stream);
+        }
+        let mut answer = vec![0u8; length.unwrap_or(0)];
+        std::io::Read::read_exact(&mut stream, &mut answer).map_err(io)?;
+        self.check(status, &answer)?;
+        Err(self.protocol(format!("expected 101 Switching Protocols, got {status}")))
+    }
+
     async fn send(
         &self,
         method: Method,
@@ -236,6 +275,44 @@ impl Client {
     }
 }
 
+/// The largest answer head accepted from the daemon.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// Reads an HTTP answer's head up to its blank line, one byte at a time so
+/// nothing after it (the first frames) is consumed.
+fn read_head(stream: &mut impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() >= MAX_HEAD {
+            return Err(std::io::Error::other("answer head too long"));
+        }
+        stream.read_exact(&mut byte)?;
+        head.push(byte[0]);
+    }
+    Ok(head)
+}
+
+/// Status and `Content-Length` of an answer head.
+fn parse_head(head: &[u8]) -> Result<(StatusCode, Option<usize>), String> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let code = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok())
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let length = lines.find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| value.trim().parse().ok())?
+    });
+    Ok((code, length))
+}
+
 /// Percent-encodes a path segment or query value (image references carry
 /// `/` and `:`).
 pub fn encode(text: &str) -> String {
@@ -259,5 +336,22 @@ mod tests {
             "127.0.0.1%3A5000%2Fbusybox%3A1"
         );
         assert_eq!(super::encode("label=a=b"), "label%3Da%3Db");
+    }
+
+    #[test]
+    fn answer_heads() {
+        let wire = b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\n\r\n\x01rest";
+        let mut r = &wire[..];
+        let head = super::read_head(&mut r).expect("head");
+        assert_eq!(r, b"\x01rest", "frames after the head are left unread");
+        let (status, length) = super::parse_head(&head).expect("parse");
+        assert_eq!(status.as_u16(), 101);
+        assert_eq!(length, None);
+        let err = b"HTTP/1.1 404 Not Found\r\nContent-Length: 42\r\n\r\n";
+        assert_eq!(
+            super::parse_head(err).expect("parse"),
+            (super::StatusCode::NOT_FOUND, Some(42))
+        );
+        assert!(super::parse_head(b"garbage\r\n\r\n").is_err());
     }
 }

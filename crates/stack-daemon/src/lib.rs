@@ -19,6 +19,8 @@ pub mod boot;
 pub mod client;
 pub mod error;
 pub mod events;
+mod exec_ops;
+pub mod exec_stream;
 pub mod objects_api;
 mod objects_ops;
 pub mod ops;

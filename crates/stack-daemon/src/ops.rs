@@ -145,7 +145,8 @@ impl Host {
     }
 
     /// Runs a command in a running container to completion, capturing its
-    /// output: the runtime's exec helper with its streams piped here.
+    /// output: the runtime's exec helper (or `runc exec`) with its streams
+    /// piped here.
     pub fn exec(&self, key: &str, req: &ExecRequest) -> Result<ExecResult, ApiError> {
         if req.cmd.is_empty() {
             return Err(ApiError::bad_request("exec: cmd must not be empty"));
@@ -154,28 +155,40 @@ impl Host {
         if record.state.effective_status() != Status::Running || !record.state.container_alive() {
             return Err(stack_runtime::Error::NotRunning(record.spec.name).into());
         }
-        if record.spec.backend == Backend::Runc {
-            return Err(ApiError::bad_request(
-                "exec with captured output is not available for runc containers",
-            ));
-        }
         let request = stack_runtime::exec::ExecRequest {
             args: req.cmd.clone(),
             env: req.env.clone(),
             user: req.user.clone().unwrap_or_default(),
             cwd: req.workdir.clone().unwrap_or_default(),
         };
-        let json = serde_json::to_string(&request)
-            .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
-        let exe = std::env::current_exe()
-            .map_err(|e| ApiError::internal(format!("locate the stack binary: {e}")))?;
-        let out = std::process::Command::new(exe)
-            .arg(stack_runtime::launch::EXEC_MODE)
-            .arg(record.dir.path())
-            .arg(json)
+        let mut command = if record.spec.backend == Backend::Runc {
+            let pid = record.state.pid.unwrap_or_default();
+            if let Some(err) = stack_runtime::runc::missing_command(&record.spec, pid, &request) {
+                return Ok(ExecResult {
+                    exit_code: stack_runtime::exec::CANNOT_FIND,
+                    stdout: String::new(),
+                    stderr: format!("stack exec: {err}\n"),
+                });
+            }
+            stack_runtime::runc::exec_command(&record.spec, pid, &request, &[]).map_err(|e| {
+                ApiError::bad_request(format!("container {}: {e}", record.spec.name))
+            })?
+        } else {
+            let json = serde_json::to_string(&request)
+                .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
+            let exe = std::env::current_exe()
+                .map_err(|e| ApiError::internal(format!("locate the stack binary: {e}")))?;
+            let mut helper = std::process::Command::new(exe);
+            helper
+                .arg(stack_runtime::launch::EXEC_MODE)
+                .arg(record.dir.path())
+                .arg(json);
+            helper
+        };
+        let out = command
             .stdin(std::process::Stdio::null())
             .output()
-            .map_err(|e| ApiError::internal(format!("start the exec helper: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("start the exec: {e}")))?;
         Ok(ExecResult {
             exit_code: out.status.code().unwrap_or(255),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

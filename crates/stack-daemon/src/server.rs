@@ -67,7 +67,12 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
 
     let app = routes::router(AppState { host: host.clone() });
     let forbidden = routes::forbidden_router();
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Graceful shutdown by hand: hyper-util's `GracefulShutdown` does not
+    // take connections that can be upgraded (attached exec). Each
+    // connection task holds a clone of `alive`; the receiver sees the
+    // channel close once they have all ended.
+    let (shutdown, shutdown_seen) = tokio::sync::watch::channel(false);
+    let (alive, mut all_ended) = tokio::sync::mpsc::channel::<()>(1);
     let mut sigterm = signal(SignalKind::terminate()).map_err(io("SIGTERM handler"))?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(io("SIGINT handler"))?;
     tracing::info!(socket = %options.socket.display(), pid = std::process::id(), "stack daemon listening");
@@ -89,10 +94,21 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
                     }
                 };
                 let connection = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router));
-                let connection = graceful.watch(connection);
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
+                    .with_upgrades();
+                let mut stop = shutdown_seen.clone();
+                let alive = alive.clone();
                 tokio::spawn(async move {
-                    if let Err(err) = connection.await {
+                    let _alive = alive;
+                    tokio::pin!(connection);
+                    let result = tokio::select! {
+                        r = connection.as_mut() => r,
+                        _ = stop.changed() => {
+                            connection.as_mut().graceful_shutdown();
+                            connection.await
+                        }
+                    };
+                    if let Err(err) = result {
                         tracing::debug!(%err, "connection ended");
                     }
                 });
@@ -103,10 +119,9 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     }
     drop(listener);
     let _ = std::fs::remove_file(&options.socket);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let _ = shutdown.send(true);
+    drop(alive);
+    if tokio::time::timeout(DRAIN, all_ended.recv()).await.is_err() {
         tracing::info!("closed the connections still streaming");
     }
     stop_watching.store(true, Ordering::Relaxed);

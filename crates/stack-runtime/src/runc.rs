@@ -130,19 +130,59 @@ pub fn delete(spec: &ContainerSpec) {
     let _ = checked(runc(spec).args(["delete", "--force", &spec.id]), "delete");
 }
 
-/// `runc exec` with the caller's stdio.
-pub fn exec(spec: &ContainerSpec, req: &ExecRequest) -> Result<i32, Error> {
+/// `runc exec` with the caller's stdio, in the container whose first
+/// process is `pid`.
+pub fn exec(spec: &ContainerSpec, pid: i32, req: &ExecRequest) -> Result<i32, Error> {
+    if let Some(err) = missing_command(spec, pid, req) {
+        eprintln!("stack exec: {err}");
+        return Ok(crate::exec::CANNOT_FIND);
+    }
+    let status = exec_command(spec, pid, req, &[])?
+        .status()
+        .context(|| "run runc exec".to_string())?;
+    Ok(status.code().unwrap_or(255))
+}
+
+/// Why runc would not find `req`'s command in the container whose first
+/// process is `pid` (see [`crate::exec::missing_command`]); callers answer
+/// [`crate::exec::CANNOT_FIND`] with it instead of running runc, whose own
+/// status for that is 255.
+pub fn missing_command(spec: &ContainerSpec, pid: i32, req: &ExecRequest) -> Option<Error> {
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    crate::exec::missing_command(&root, &spec.process.env, req)
+}
+
+/// The `runc exec` command for `req` (with more flags such as `--tty`),
+/// not started, so the caller chooses its stdio (the daemon's attached
+/// exec gives it pipes or a pty; runc passes them on). runc takes numeric
+/// ids only: a user name is resolved with the container's own passwd and
+/// group files, read through `/proc/<pid>/root`.
+pub fn exec_command(
+    spec: &ContainerSpec,
+    pid: i32,
+    req: &ExecRequest,
+    flags: &[&std::ffi::OsStr],
+) -> Result<Command, Error> {
     let mut cmd = runc(spec);
-    cmd.arg("exec");
+    cmd.arg("exec").args(flags);
     for e in &req.env {
         cmd.arg("--env").arg(e);
     }
     if !req.cwd.is_empty() {
         cmd.arg("--cwd").arg(&req.cwd);
     }
+    if !req.user.is_empty() {
+        let root = PathBuf::from(format!("/proc/{pid}/root"));
+        let read =
+            |path: &str| std::fs::read_to_string(join_in_root(&root, path)).unwrap_or_default();
+        let user = crate::user::resolve(&req.user, &read("/etc/passwd"), &read("/etc/group"))?;
+        cmd.arg("--user").arg(format!("{}:{}", user.uid, user.gid));
+        for gid in &user.groups {
+            cmd.arg("--additional-gids").arg(gid.to_string());
+        }
+    }
     cmd.arg(&spec.id).args(&req.args);
-    let status = cmd.status().context(|| "run runc exec".to_string())?;
-    Ok(status.code().unwrap_or(255))
+    Ok(cmd)
 }
 
 /// The OCI runtime spec equivalent of `spec`.

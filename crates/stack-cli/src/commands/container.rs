@@ -8,9 +8,6 @@ use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
 use stack_daemon::api::ContainerSummary;
 use stack_daemon::view::ContainerFilter;
-use stack_engine::containers::Containers;
-use stack_engine::paths::HostPaths;
-use stack_runtime::exec::ExecRequest;
 
 use crate::global::HostArgs;
 
@@ -49,8 +46,13 @@ enum Verb {
         user: Option<String>,
         #[arg(short = 'w', long)]
         workdir: Option<String>,
+        /// Keep stdin attached (without: the command reads /dev/null).
         #[arg(short = 'i', long)]
         interactive: bool,
+        /// Give the command a terminal (through the daemon, a pty in the
+        /// container; in process, this terminal).
+        #[arg(short = 't', long)]
+        tty: bool,
         container: String,
         #[arg(allow_hyphen_values = true, required = true)]
         command: Vec<String>,
@@ -117,12 +119,9 @@ fn status_text(c: &ContainerSummary) -> String {
     }
 }
 
-/// Every verb but `exec` goes through the daemon when one answers
-/// (`crate::switch`), else runs here; the output is the same.
+/// Every verb goes through the daemon when one answers (`crate::switch`),
+/// else runs here; the output is the same.
 pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
-    if let Verb::Exec { .. } = args.verb {
-        return exec(host, args.verb);
-    }
     let via = crate::switch::choose(host)?;
     match args.verb {
         Verb::Ls { all, quiet } => {
@@ -197,34 +196,19 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                 println!("{key}");
             }
         }
-        Verb::Exec { .. } => {}
+        Verb::Exec {
+            env,
+            user,
+            workdir,
+            interactive,
+            tty,
+            container,
+            command,
+        } => {
+            let req = crate::switch::exec::request(command, env, user, workdir, tty, interactive);
+            let code = via.exec(&container, &req)?;
+            return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+        }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `exec` runs here with the caller's terminal (the API's exec captures
-/// output instead, for scripts and other clients).
-fn exec(host: &HostArgs, verb: Verb) -> miette::Result<ExitCode> {
-    let Verb::Exec {
-        env,
-        user,
-        workdir,
-        interactive: _,
-        container,
-        command,
-    } = verb
-    else {
-        return Ok(ExitCode::SUCCESS);
-    };
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-    let r = Containers::new(&paths).find(&container).into_diagnostic()?;
-    let exe = std::env::current_exe().into_diagnostic()?;
-    let req = ExecRequest {
-        args: command,
-        env,
-        user: user.unwrap_or_default(),
-        cwd: workdir.unwrap_or_default(),
-    };
-    let code = stack_runtime::exec::exec(&exe, &r.dir, &req).into_diagnostic()?;
-    Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

@@ -1,7 +1,9 @@
 //! `stack exec SERVICE CMD...`: a command in a running container of a
 //! service (replica `--index`, default 1), its exit code passed through
-//! as Compose does. The command shares this terminal's standard streams,
-//! so it is interactive whenever `stack` is.
+//! as Compose does. In process the command shares this terminal's
+//! standard streams; through the daemon it gets a pty of its own (when
+//! stdin is a terminal and `-T` is not given) or pipes, so it is
+//! interactive whenever `stack` is. `-d` always runs in process.
 
 use std::process::{ExitCode, Stdio};
 
@@ -78,6 +80,24 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: ExecArgs) -> miette::Re
             None => std::env::var(e).ok().map(|v| format!("{e}={v}")),
         })
         .collect();
+    if !args.detach {
+        let via = crate::switch::choose(host)?;
+        if let crate::switch::Via::Daemon(_) = via {
+            // As in process: stdin attached unless -T; a terminal when this
+            // one is and -T is not given.
+            let tty = !args.no_tty && crate::switch::exec::terminal::is_terminal(0);
+            let req = crate::switch::exec::request(
+                args.command,
+                env,
+                args.user,
+                args.workdir,
+                tty,
+                !args.no_tty,
+            );
+            let code = via.exec(&record.spec.id, &req)?;
+            return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+        }
+    }
     let request = ExecRequest {
         args: args.command,
         env,

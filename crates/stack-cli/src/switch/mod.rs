@@ -6,6 +6,7 @@
 //! and exit the same way. Each area adds its methods in its own file here
 //! (an `impl Via` block in `switch/<area>.rs`).
 
+pub mod exec;
 mod objects;
 mod project_logs;
 mod projects;

@@ -80,9 +80,10 @@ impl Daemon {
 /// [`Doc::operations_under`]); `daemon_api` exercises all the rest, so
 /// together every documented operation is exercised.
 pub const OWNED_ELSEWHERE: &[&str] = &[
-    "/v1/networks", // daemon_objects
-    "/v1/volumes",  // daemon_objects
-    "/v1/projects", // daemon_projects
+    "/v1/containers/{id}/exec/", // daemon_exec
+    "/v1/networks",              // daemon_objects
+    "/v1/volumes",               // daemon_objects
+    "/v1/projects",              // daemon_projects
 ];
 
 /// The OpenAPI document.

@@ -3,6 +3,7 @@
 
 mod containers;
 mod events;
+mod exec;
 mod extract;
 mod images;
 mod objects;
@@ -31,10 +32,15 @@ type Route = (Method, &'static str, MethodRouter<AppState>);
 /// handler. Each area that keeps its routes in its own module adds its
 /// `routes()` to this list.
 fn table() -> Vec<Route> {
-    [core_routes(), objects::routes(), projects::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        core_routes(),
+        exec::routes(),
+        objects::routes(),
+        projects::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// System, containers, images and events.

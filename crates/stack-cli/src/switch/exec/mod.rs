@@ -1,0 +1,108 @@
+//! `exec` through the daemon (attached streams over an upgraded
+//! connection) or in process (the runtime's exec helper sharing this
+//! process's standard streams). Both end in the same exec helper, so the
+//! command sees the same container, user and environment, prints the same
+//! bytes and exits with the same code.
+
+mod attach;
+pub mod terminal;
+
+use std::process::Stdio;
+
+use miette::IntoDiagnostic;
+use stack_daemon::exec_stream::ExecStreamRequest;
+use stack_runtime::exec::ExecRequest;
+use stack_runtime::spec::Backend;
+
+use super::Via;
+
+/// The request for a command run from this terminal: a tty when asked for
+/// and stdin is one, sized like it.
+pub fn request(
+    cmd: Vec<String>,
+    env: Vec<String>,
+    user: Option<String>,
+    workdir: Option<String>,
+    tty: bool,
+    stdin: bool,
+) -> ExecStreamRequest {
+    let size = if tty {
+        terminal::size(0).or(terminal::size(1))
+    } else {
+        None
+    };
+    ExecStreamRequest {
+        cmd,
+        env,
+        user,
+        workdir,
+        tty,
+        stdin,
+        rows: size.map(|s| s.0),
+        cols: size.map(|s| s.1),
+    }
+}
+
+impl Via {
+    /// Runs `req` in the running container `key`; returns its exit code.
+    pub fn exec(&self, key: &str, req: &ExecStreamRequest) -> miette::Result<i32> {
+        match self {
+            Via::Daemon(c) => attach::run(c, key, req),
+            Via::InProcess(h) => {
+                let record = h.containers().find(key).into_diagnostic()?;
+                in_process(&record.dir, record.spec.backend, req)
+            }
+        }
+    }
+}
+
+/// The exec helper (or `runc exec`) here, with this process's streams
+/// (its terminal, when it has one). Without `stdin` the command reads
+/// /dev/null, as through the daemon.
+pub fn in_process(
+    dir: &stack_runtime::spec::ContainerDir,
+    backend: Backend,
+    req: &ExecStreamRequest,
+) -> miette::Result<i32> {
+    let request = ExecRequest {
+        args: req.cmd.clone(),
+        env: req.env.clone(),
+        user: req.user.clone().unwrap_or_default(),
+        cwd: req.workdir.clone().unwrap_or_default(),
+    };
+    let exe = std::env::current_exe().into_diagnostic()?;
+    if req.stdin {
+        return stack_runtime::exec::exec(&exe, dir, &request).into_diagnostic();
+    }
+    // Checked as `exec` checks, then started with stdin from /dev/null.
+    let spec = stack_runtime::spec::ContainerSpec::load(dir).into_diagnostic()?;
+    let state = stack_runtime::state::State::load(dir).into_diagnostic()?;
+    let pid = state
+        .pid
+        .filter(|_| {
+            state.effective_status() == stack_runtime::state::Status::Running
+                && state.container_alive()
+        })
+        .ok_or_else(|| stack_runtime::Error::NotRunning(spec.name.clone()))
+        .into_diagnostic()?;
+    let mut command = match backend {
+        Backend::Runc => {
+            if let Some(err) = stack_runtime::runc::missing_command(&spec, pid, &request) {
+                eprintln!("stack exec: {err}");
+                return Ok(stack_runtime::exec::CANNOT_FIND);
+            }
+            stack_runtime::runc::exec_command(&spec, pid, &request, &[]).into_diagnostic()?
+        }
+        Backend::Stack => {
+            let json = serde_json::to_string(&request).into_diagnostic()?;
+            let mut helper = std::process::Command::new(&exe);
+            helper
+                .arg(stack_runtime::launch::EXEC_MODE)
+                .arg(dir.path())
+                .arg(json);
+            helper
+        }
+    };
+    let status = command.stdin(Stdio::null()).status().into_diagnostic()?;
+    Ok(status.code().unwrap_or(255))
+}
