@@ -17,6 +17,17 @@ pub struct Daemon {
     pub log: PathBuf,
 }
 
+/// A test that panics never reaches `terminate`: the daemon must not
+/// outlive it (after `terminate` or `kill_hard` this finds it gone).
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Daemon {
     /// Starts `stack daemon` and waits until it answers.
     pub fn start(sb: &Sandbox, extra: &[&str]) -> Daemon {
