@@ -59,17 +59,26 @@ fn create_list_inspect_remove_and_prune() {
     assert!(sb.state_root.join("volumes/data/_data").is_dir());
 
     let table = ok(&sb, &["volume", "ls"]);
+    // By name; the anonymous name is random, so it may sort either side.
+    let mut sorted = [anon.as_str(), "data"];
+    sorted.sort();
     assert_eq!(
         table,
-        format!("DRIVER    VOLUME NAME\nlocal     {anon}\nlocal     data\n")
+        format!(
+            "DRIVER    VOLUME NAME\nlocal     {}\nlocal     {}\n",
+            sorted[0], sorted[1]
+        )
     );
     let json: Vec<serde_json::Value> = ok(&sb, &["volume", "ls", "--format", "json"])
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
     assert_eq!(json.len(), 2);
-    assert_eq!(json[1]["Name"], "data");
-    assert_eq!(json[1]["Labels"], "team=web");
+    let data = json
+        .iter()
+        .find(|v| v["Name"] == "data")
+        .expect("data listed");
+    assert_eq!(data["Labels"], "team=web");
     assert_eq!(
         ok(&sb, &["volume", "ls", "-q", "--filter", "label=team=web"]),
         "data\n"
