@@ -11,6 +11,7 @@ mod events;
 mod exec;
 mod image;
 mod images;
+mod inspect_each;
 mod kube;
 mod lifecycle;
 pub(crate) mod logs;

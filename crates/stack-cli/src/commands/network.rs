@@ -7,7 +7,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use miette::IntoDiagnostic;
 use stack_daemon::objects_api::{NetworkCreateRequest, NetworkSummary};
 
 use crate::global::HostArgs;
@@ -91,18 +90,7 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
             print_list(&all, quiet, format.as_deref())?;
         }
         Verb::Inspect { names } => {
-            let mut docs = Vec::new();
-            let mut missing = Vec::new();
-            for name in &names {
-                match via.inspect_network(name) {
-                    Ok(info) => docs.push(inspect_doc(&info)),
-                    Err(err) => missing.push(err),
-                }
-            }
-            println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
-            if !missing.is_empty() {
-                miette::bail!("{}", missing.join("\n"));
-            }
+            super::inspect_each::print(&names, |n| via.inspect_network(n), inspect_doc)?;
         }
         Verb::Rm { names } => {
             let mut failed = Vec::new();

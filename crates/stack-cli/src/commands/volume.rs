@@ -7,7 +7,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use miette::IntoDiagnostic;
 use stack_daemon::objects_api::{VolumeCreateRequest, VolumeSummary};
 
 use super::images::human_size;
@@ -97,18 +96,7 @@ pub fn run(host: &HostArgs, args: VolumeArgs) -> miette::Result<ExitCode> {
             print_list(&all, quiet, format.as_deref())?;
         }
         Verb::Inspect { names } => {
-            let mut docs = Vec::new();
-            let mut missing = Vec::new();
-            for name in &names {
-                match via.inspect_volume(name) {
-                    Ok(v) => docs.push(inspect_doc(&v)),
-                    Err(err) => missing.push(err),
-                }
-            }
-            println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
-            if !missing.is_empty() {
-                miette::bail!("{}", missing.join("\n"));
-            }
+            super::inspect_each::print(&names, |n| via.inspect_volume(n), inspect_doc)?;
         }
         Verb::Rm { force, names } => {
             let mut failed = Vec::new();
