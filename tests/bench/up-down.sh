@@ -19,6 +19,15 @@ if [ -z "${STACK_BIN:-}" ]; then
     STACK_BIN=$target/release/stack
 fi
 stack=$STACK_BIN
+# Without a peer to compare with, run in a network namespace of the bench's
+# own, so the stacks' bridges and firewall chains never touch the host (the
+# peers' daemons live in the host's namespace, so with them it runs there,
+# and `down` removes what `up` made).
+if [ "${STACK_BENCH_INSIDE:-}" != 1 ] && ! command -v docker >/dev/null && ! command -v podman-compose >/dev/null; then
+    export STACK_BIN
+    exec unshare --net --mount --propagation private env STACK_BENCH_INSIDE=1 bash "$0" "$@"
+fi
+[ "${STACK_BENCH_INSIDE:-}" = 1 ] && ip link set lo up
 fx=$target/fixtures
 bash tests/fixtures/build-images.sh "$fx"
 
