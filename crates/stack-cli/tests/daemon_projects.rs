@@ -253,6 +253,9 @@ fn every_project_route_and_error_matches_the_document() {
     let (logs, _) = e.ok(&["logs", "web"]);
     assert!(logs.contains("web up"), "{logs}");
 
+    // The project actions: each route's success, and its 404 and 400.
+    project_actions(&mut c);
+
     // Down: a bad body, then the real thing (no stack file needed).
     let err = c.call(
         "POST",
@@ -321,6 +324,239 @@ fn every_project_route_and_error_matches_the_document() {
 
     let exercised: Vec<(String, String)> = c.seen.iter().cloned().collect();
     assert_eq!(exercised, doc.operations_under(&["/v1/projects"]));
+    daemon.terminate();
+    e.sb.assert_no_leaks();
+}
+
+/// The outcomes of an action answer as `(name, step, result)`.
+fn outcomes(answer: &Value) -> Vec<(String, String, String)> {
+    answer["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .map(|o| {
+            let field = |k: &str| o[k].as_str().expect("a string field").to_string();
+            (field("name"), field("step"), field("result"))
+        })
+        .collect()
+}
+
+fn step(name: &str, step: &str, result: &str) -> (String, String, String) {
+    (name.into(), step.into(), result.into())
+}
+
+/// Every project action route with a running `web` and an exited
+/// `migrate`: the documented errors first, then each verb on `web`
+/// (which is gone at the end).
+fn project_actions(c: &mut Checked) {
+    const VERBS: [&str; 5] = ["start", "stop", "restart", "kill", "rm"];
+    for verb in VERBS {
+        let template = format!("/v1/projects/{{name}}/{verb}");
+        let err = c.call(
+            "POST",
+            &template,
+            &format!("/v1/projects/nothing/{verb}"),
+            Some(json!({})),
+            404,
+        );
+        assert!(
+            err["message"]
+                .as_str()
+                .expect("message")
+                .contains("nothing"),
+            "{err}"
+        );
+        let err = c.call(
+            "POST",
+            &template,
+            &format!("/v1/projects/demo/{verb}"),
+            Some(json!({"services": ["nope"], "declared": ["web", "migrate"]})),
+            400,
+        );
+        assert!(
+            err["message"].as_str().expect("message").contains("nope"),
+            "{err}"
+        );
+        let err = c.call(
+            "POST",
+            &template,
+            &format!("/v1/projects/demo/{verb}"),
+            Some(json!({"volumes": true})),
+            400,
+        );
+        assert!(
+            err["message"]
+                .as_str()
+                .expect("message")
+                .contains("unknown field"),
+            "{err}"
+        );
+    }
+    let err = c.call(
+        "POST",
+        "/v1/projects/{name}/kill",
+        "/v1/projects/demo/kill",
+        Some(json!({"signal": "NOPE"})),
+        400,
+    );
+    assert!(
+        err["message"].as_str().expect("message").contains("NOPE"),
+        "{err}"
+    );
+    // A declared service without containers is no error: nothing to do.
+    let none = c.call(
+        "POST",
+        "/v1/projects/{name}/stop",
+        "/v1/projects/demo/stop",
+        Some(json!({"services": ["cache"], "declared": ["cache", "web"]})),
+        200,
+    );
+    assert_eq!(outcomes(&none), vec![], "{none}");
+
+    let web = json!({"services": ["web"], "timeout": 0,
+        "declared": ["migrate", "web"], "waves": [["migrate"], ["web"]]});
+    let act = |c: &mut Checked, verb: &str, body: &Value| {
+        c.call(
+            "POST",
+            &format!("/v1/projects/{{name}}/{verb}"),
+            &format!("/v1/projects/demo/{verb}"),
+            Some(body.clone()),
+            200,
+        )
+    };
+    let stopped = act(c, "stop", &web);
+    assert_eq!(
+        outcomes(&stopped),
+        vec![step("demo-web-1", "Stopped", "acted")]
+    );
+    let again = act(c, "stop", &web);
+    assert_eq!(
+        outcomes(&again),
+        vec![step("demo-web-1", "Stopped", "skipped")]
+    );
+    let started = act(c, "start", &web);
+    assert_eq!(
+        outcomes(&started),
+        vec![step("demo-web-1", "Started", "acted")]
+    );
+    let restarted = act(c, "restart", &web);
+    assert_eq!(
+        outcomes(&restarted),
+        vec![
+            step("demo-web-1", "Stopped", "acted"),
+            step("demo-web-1", "Started", "acted")
+        ]
+    );
+    // rm refuses a running container: an outcome, not an error status.
+    let refused = act(c, "rm", &web);
+    assert_eq!(
+        outcomes(&refused),
+        vec![step("demo-web-1", "Removed", "failed")]
+    );
+    assert!(
+        refused["outcomes"][0]["error"]
+            .as_str()
+            .expect("error")
+            .contains("is running"),
+        "{refused}"
+    );
+    let mut term = web.clone();
+    term["signal"] = json!("TERM");
+    let killed = act(c, "kill", &term);
+    assert_eq!(
+        outcomes(&killed),
+        vec![step("demo-web-1", "Killed", "acted")]
+    );
+    let mut force = web.clone();
+    force["force"] = json!(true);
+    let removed = act(c, "rm", &force);
+    assert_eq!(
+        outcomes(&removed),
+        vec![step("demo-web-1", "Removed", "acted")]
+    );
+    let rows = c.call(
+        "GET",
+        "/v1/projects/{name}/containers",
+        "/v1/projects/demo/containers?all=true",
+        None,
+        200,
+    );
+    assert_eq!(rows.as_array().expect("rows").len(), 1, "{rows}");
+    assert_eq!(rows[0]["Name"], "demo-migrate-1");
+}
+
+/// `start`, `stop`, `restart`, `kill` and `rm` print the same lines and
+/// exit the same through the daemon as in process, errors included.
+#[test]
+fn lifecycle_verbs_print_the_same_both_ways() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  db:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+  web:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    depends_on: [db]
+"#,
+    );
+    let daemon = Daemon::start(&e.sb, &[]);
+    e.ok(&["--no-daemon", "up", "-d"]);
+    // Each pair runs once through the daemon, then in process; the second
+    // command of a pair puts back the state the first one changed.
+    let same = |args: &[&str], undo: &[&str]| {
+        let remote = e.stack(args);
+        e.ok(undo);
+        let mut local_args = vec!["--no-daemon"];
+        local_args.extend_from_slice(args);
+        let local = e.stack(&local_args);
+        e.ok(undo);
+        assert_eq!(
+            String::from_utf8_lossy(&remote.stderr),
+            String::from_utf8_lossy(&local.stderr),
+            "{args:?}"
+        );
+        assert_eq!(remote.stdout, local.stdout, "{args:?}");
+        assert_eq!(remote.status.code(), local.status.code(), "{args:?}");
+        String::from_utf8_lossy(&remote.stderr).into_owned()
+    };
+    let stop = same(&["stop", "-t", "0"], &["--no-daemon", "start"]);
+    assert_eq!(
+        stop,
+        " Container demo-web-1  Stopped\n Container demo-db-1  Stopped\n"
+    );
+    let restart = same(&["restart", "-t", "0", "web"], &["--no-daemon", "start"]);
+    assert_eq!(
+        restart,
+        " Container demo-web-1  Stopped\n Container demo-web-1  Started\n"
+    );
+    let kill = same(&["kill", "-s", "TERM", "db"], &["--no-daemon", "start"]);
+    assert_eq!(kill, " Container demo-db-1  Killed\n");
+    e.ok(&["--no-daemon", "stop", "-t", "0", "db"]);
+    let start = same(&["start"], &["--no-daemon", "stop", "-t", "0", "db"]);
+    assert_eq!(start, " Container demo-db-1  Started\n");
+    e.ok(&["--no-daemon", "start"]);
+    let refused = same(&["rm", "web"], &["--no-daemon", "start"]);
+    assert!(refused.contains("demo-web-1 is running"), "{refused}");
+    for bad in [&["stop", "nope"][..], &["kill", "-s", "NOPE"][..]] {
+        let err = same(bad, &["--no-daemon", "ps"]);
+        assert!(err.contains("nope") || err.contains("NOPE"), "{err}");
+    }
+    let removed = same(&["rm", "-f", "web"], &["--no-daemon", "up", "-d"]);
+    assert_eq!(removed, " Container demo-web-1  Removed\n");
+    let log = daemon.log_text();
+    for verb in ["stop", "restart", "kill", "start", "rm"] {
+        assert!(
+            log.contains(&format!("action=\"{verb}\"")) || log.contains(&format!("action={verb}")),
+            "{verb}: {log}"
+        );
+    }
+    e.ok(&["--no-daemon", "down", "-t", "0"]);
     daemon.terminate();
     e.sb.assert_no_leaks();
 }

@@ -25,6 +25,8 @@ pub mod objects_api;
 mod objects_ops;
 pub mod ops;
 mod progress;
+pub mod project_actions;
+pub mod project_actions_api;
 pub mod project_ops;
 pub mod projects_api;
 pub mod routes;

@@ -1,15 +1,18 @@
 //! `start`, `stop`, `restart`, `kill` and `rm` of a project's services:
 //! stops in reverse dependency order, starts in dependency order, the
-//! containers of one wave in parallel.
+//! containers of one wave in parallel. The work is the daemon's shared
+//! operation (through the daemon or in this process); this side reads the
+//! stack file, when there is one, and prints the outcomes.
 
 use std::process::ExitCode;
 
 use clap::Args;
-use stack_engine::project::actions::{self, RemoveRunning};
+use stack_daemon::project_actions::ProjectAction;
+use stack_daemon::project_actions_api::{ActionOutcome, ActionRequest, ActionResult};
 
 use crate::global::{HostArgs, ProjectArgs};
 
-use super::targets::{report, targets};
+use super::targets::context;
 
 /// `stack start [SERVICE...]`.
 #[derive(Debug, Args)]
@@ -48,8 +51,8 @@ pub struct KillArgs {
 /// `stack rm [--force] [-s] [-v] [SERVICE...]`.
 #[derive(Debug, Args)]
 pub struct RmArgs {
-    /// Remove running containers too, killing them (long form only: `-f`
-    /// names stack files).
+    /// Remove running containers too, killing them (`-f` after `rm` means
+    /// this; before the verb it names a stack file).
     #[arg(long)]
     force: bool,
     /// Stop running containers gracefully, then remove them.
@@ -62,28 +65,58 @@ pub struct RmArgs {
     services: Vec<String>,
 }
 
-fn exit(ok: bool) -> ExitCode {
-    if ok {
+/// Prints one line per container as Compose does (` Container NAME  Stopped`)
+/// and every error; false when any step failed.
+fn report(outcomes: &[ActionOutcome]) -> bool {
+    let mut ok = true;
+    for outcome in outcomes {
+        match outcome.result {
+            ActionResult::Acted => eprintln!(" Container {}  {}", outcome.name, outcome.step),
+            ActionResult::Skipped => {}
+            ActionResult::Failed => {
+                ok = false;
+                eprintln!("Error: {}", outcome.error.as_deref().unwrap_or("failed"));
+            }
+        }
+    }
+    ok
+}
+
+/// Runs `action` with `req` (its services and options) on the project the
+/// global flags name, filling in what the stack file declares.
+fn act(
+    host: &HostArgs,
+    project: &ProjectArgs,
+    action: ProjectAction,
+    mut req: ActionRequest,
+) -> miette::Result<ExitCode> {
+    let ctx = context(host, project, &req.services)?;
+    req.declared = ctx.declared.into_iter().collect();
+    req.waves = ctx.waves;
+    let via = crate::switch::choose(host)?;
+    let answer = via.project_action(&ctx.name, action, &req)?;
+    Ok(if report(&answer.outcomes) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
+    })
 }
 
 pub fn start(host: &HostArgs, project: &ProjectArgs, args: StartArgs) -> miette::Result<ExitCode> {
-    let t = targets(host, project, &args.services)?;
-    let store = &t.context.store;
-    let waves = t.selection.start_waves(&t.context.waves);
-    let outcomes = actions::run_waves(&waves, false, |r| actions::start(store, r));
-    Ok(exit(report(&outcomes, "Started", "")))
+    let req = ActionRequest {
+        services: args.services,
+        ..Default::default()
+    };
+    act(host, project, ProjectAction::Start, req)
 }
 
 pub fn stop(host: &HostArgs, project: &ProjectArgs, args: StopArgs) -> miette::Result<ExitCode> {
-    let t = targets(host, project, &args.services)?;
-    let store = &t.context.store;
-    let waves = t.selection.stop_waves(&t.context.waves);
-    let outcomes = actions::run_waves(&waves, true, |r| actions::stop(store, r, args.timeout));
-    Ok(exit(report(&outcomes, "Stopped", "")))
+    let req = ActionRequest {
+        services: args.services,
+        timeout: args.timeout,
+        ..Default::default()
+    };
+    act(host, project, ProjectAction::Stop, req)
 }
 
 pub fn restart(
@@ -91,41 +124,30 @@ pub fn restart(
     project: &ProjectArgs,
     args: RestartArgs,
 ) -> miette::Result<ExitCode> {
-    let t = targets(host, project, &args.services)?;
-    let store = &t.context.store;
-    let stopped = actions::run_waves(&t.selection.stop_waves(&t.context.waves), true, |r| {
-        actions::stop(store, r, args.timeout)
-    });
-    if !report(&stopped, "Stopped", "") {
-        return Ok(ExitCode::FAILURE);
-    }
-    let started = actions::run_waves(&t.selection.start_waves(&t.context.waves), false, |r| {
-        actions::start(store, r)
-    });
-    Ok(exit(report(&started, "Started", "")))
+    let req = ActionRequest {
+        services: args.services,
+        timeout: args.timeout,
+        ..Default::default()
+    };
+    act(host, project, ProjectAction::Restart, req)
 }
 
 pub fn kill(host: &HostArgs, project: &ProjectArgs, args: KillArgs) -> miette::Result<ExitCode> {
-    let signal = super::run::parse_signal(&args.signal)?;
-    let t = targets(host, project, &args.services)?;
-    let store = &t.context.store;
-    let all: Vec<_> = t.selection.all().collect();
-    let outcomes = actions::run_waves(&[all], true, |r| actions::kill(store, r, signal));
-    Ok(exit(report(&outcomes, "Killed", "")))
+    let req = ActionRequest {
+        services: args.services,
+        signal: Some(args.signal),
+        ..Default::default()
+    };
+    act(host, project, ProjectAction::Kill, req)
 }
 
 pub fn rm(host: &HostArgs, project: &ProjectArgs, args: RmArgs) -> miette::Result<ExitCode> {
     let _ = args.volumes;
-    let running = if args.force {
-        RemoveRunning::Kill
-    } else if args.stop {
-        RemoveRunning::Stop
-    } else {
-        RemoveRunning::Refuse
+    let req = ActionRequest {
+        services: args.services,
+        force: args.force,
+        stop: args.stop,
+        ..Default::default()
     };
-    let t = targets(host, project, &args.services)?;
-    let store = &t.context.store;
-    let waves = t.selection.stop_waves(&t.context.waves);
-    let outcomes = actions::run_waves(&waves, true, |r| actions::remove(store, r, running));
-    Ok(exit(report(&outcomes, "Removed", "")))
+    act(host, project, ProjectAction::Remove, req)
 }

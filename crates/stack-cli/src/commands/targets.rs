@@ -10,7 +10,6 @@ use std::path::Path;
 use miette::IntoDiagnostic;
 use stack_engine::containers::Containers;
 use stack_engine::paths::HostPaths;
-use stack_engine::project::actions::{Done, Outcome};
 use stack_engine::project::select::{self, Selection};
 
 use crate::global::{HostArgs, ProjectArgs};
@@ -116,24 +115,4 @@ pub fn targets(
     )
     .into_diagnostic()?;
     Ok(Targets { context, selection })
-}
-
-/// Prints one line per container as Compose does (` Container NAME  Stopped`)
-/// and every error; false when any action failed.
-pub fn report(outcomes: &[Outcome], acted: &str, skipped: &str) -> bool {
-    let mut ok = true;
-    for outcome in outcomes {
-        match &outcome.result {
-            Ok(Done::Acted) => eprintln!(" Container {}  {acted}", outcome.name),
-            Ok(Done::Skipped) if !skipped.is_empty() => {
-                eprintln!(" Container {}  {skipped}", outcome.name)
-            }
-            Ok(Done::Skipped) => {}
-            Err(err) => {
-                ok = false;
-                eprintln!("Error: {err}");
-            }
-        }
-    }
-    ok
 }

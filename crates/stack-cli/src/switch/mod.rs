@@ -8,6 +8,7 @@
 
 pub mod exec;
 mod objects;
+mod project_actions;
 mod project_logs;
 mod projects;
 

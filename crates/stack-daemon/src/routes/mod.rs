@@ -7,6 +7,7 @@ mod exec;
 mod extract;
 mod images;
 mod objects;
+mod project_actions;
 mod projects;
 mod stream;
 mod system;
@@ -37,6 +38,7 @@ fn table() -> Vec<Route> {
         exec::routes(),
         objects::routes(),
         projects::routes(),
+        project_actions::routes(),
     ]
     .into_iter()
     .flatten()

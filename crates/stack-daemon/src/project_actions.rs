@@ -1,0 +1,224 @@
+//! `start`, `stop`, `restart`, `kill` and `rm` of a project's services as
+//! one blocking operation both paths call: pick the containers, run the
+//! waves (stops in reverse dependency order, starts in dependency order,
+//! the containers of one wave in parallel), and answer each container's
+//! outcome. Errors about the project itself (no container, an unknown
+//! service, a bad signal) come back as an [`ApiError`] before anything
+//! changes.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use stack_engine::project::actions::{self, Done, Outcome, RemoveRunning};
+use stack_engine::project::select::{self, Selection};
+use stack_engine::project::ProjectError;
+
+use crate::error::ApiError;
+use crate::ops::{parse_signal, Host};
+use crate::project_actions_api::{ActionAnswer, ActionOutcome, ActionRequest, ActionResult};
+
+/// A project verb acting on containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectAction {
+    Start,
+    Stop,
+    Restart,
+    Kill,
+    Remove,
+}
+
+impl ProjectAction {
+    /// The last segment of its route.
+    pub fn path_word(self) -> &'static str {
+        match self {
+            ProjectAction::Start => "start",
+            ProjectAction::Stop => "stop",
+            ProjectAction::Restart => "restart",
+            ProjectAction::Kill => "kill",
+            ProjectAction::Remove => "rm",
+        }
+    }
+}
+
+impl FromStr for ProjectAction {
+    type Err = ApiError;
+
+    fn from_str(word: &str) -> Result<Self, ApiError> {
+        Ok(match word {
+            "start" => ProjectAction::Start,
+            "stop" => ProjectAction::Stop,
+            "restart" => ProjectAction::Restart,
+            "kill" => ProjectAction::Kill,
+            "rm" => ProjectAction::Remove,
+            _ => return Err(ApiError::not_found(format!("no project action {word:?}"))),
+        })
+    }
+}
+
+/// A project-level error as a status: a project without containers is
+/// not found, a service the project does not know is a bad request.
+fn project_error(err: ProjectError) -> ApiError {
+    match err {
+        ProjectError::NoContainers(_) => ApiError::not_found(err.to_string()),
+        ProjectError::NoSuchService(_) | ProjectError::Invalid(_) => {
+            ApiError::bad_request(err.to_string())
+        }
+        _ => ApiError::internal(err.to_string()),
+    }
+}
+
+/// The wire form of the engine's outcomes of one step.
+fn outcomes(step: &str, done: Vec<Outcome>) -> Vec<ActionOutcome> {
+    done.into_iter()
+        .map(|o| {
+            let (result, error) = match o.result {
+                Ok(Done::Acted) => (ActionResult::Acted, None),
+                Ok(Done::Skipped) => (ActionResult::Skipped, None),
+                Err(err) => (ActionResult::Failed, Some(err.to_string())),
+            };
+            ActionOutcome {
+                name: o.name,
+                step: step.to_string(),
+                result,
+                error,
+            }
+        })
+        .collect()
+}
+
+/// How `rm` treats running containers: `force` wins over `stop`.
+fn remove_running(req: &ActionRequest) -> RemoveRunning {
+    if req.force {
+        RemoveRunning::Kill
+    } else if req.stop {
+        RemoveRunning::Stop
+    } else {
+        RemoveRunning::Refuse
+    }
+}
+
+impl Host {
+    /// Runs `action` on the containers of `project` that `req` selects.
+    pub fn project_action(
+        &self,
+        project: &str,
+        action: ProjectAction,
+        req: &ActionRequest,
+    ) -> Result<ActionAnswer, ApiError> {
+        let signal = match (action, &req.signal) {
+            (ProjectAction::Kill, Some(text)) => parse_signal(text)?,
+            _ => nix::sys::signal::Signal::SIGKILL,
+        };
+        let declared: BTreeSet<String> = req.declared.iter().cloned().collect();
+        let selection = select::select(self.containers().list(), project, &req.services, &declared)
+            .map_err(project_error)?;
+        let store = self.containers();
+        let waves = &req.waves;
+        let stop = |sel: &Selection| {
+            let done = actions::run_waves(&sel.stop_waves(waves), true, |r| {
+                actions::stop(store, r, req.timeout)
+            });
+            outcomes("Stopped", done)
+        };
+        let start = |sel: &Selection| {
+            let done =
+                actions::run_waves(&sel.start_waves(waves), false, |r| actions::start(store, r));
+            outcomes("Started", done)
+        };
+        let outcomes = match action {
+            ProjectAction::Start => start(&selection),
+            ProjectAction::Stop => stop(&selection),
+            ProjectAction::Restart => {
+                let mut all = stop(&selection);
+                if all.iter().all(|o| o.result != ActionResult::Failed) {
+                    all.extend(start(&selection));
+                }
+                all
+            }
+            ProjectAction::Kill => {
+                let every: Vec<_> = selection.all().collect();
+                let done = actions::run_waves(&[every], true, |r| actions::kill(store, r, signal));
+                outcomes("Killed", done)
+            }
+            ProjectAction::Remove => {
+                let running = remove_running(req);
+                let done = actions::run_waves(&selection.stop_waves(waves), true, |r| {
+                    actions::remove(store, r, running)
+                });
+                outcomes("Removed", done)
+            }
+        };
+        Ok(ActionAnswer { outcomes })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(dir: &std::path::Path) -> Host {
+        Host::new(stack_engine::paths::HostPaths::resolve(
+            Some(dir.join("root")),
+            Some(dir.join("run")),
+            Some(dir.join("none.toml")),
+        ))
+    }
+
+    #[test]
+    fn a_project_without_containers_is_not_found() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = host(dir.path())
+            .project_action("shop", ProjectAction::Stop, &ActionRequest::default())
+            .expect_err("no containers");
+        assert_eq!(err.body().kind, "not_found");
+        assert!(err.message.contains("shop"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_unknown_service_and_a_bad_signal_are_bad_requests() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let host = host(dir.path());
+        let unknown = ActionRequest {
+            services: vec!["nope".into()],
+            declared: vec!["web".into()],
+            ..Default::default()
+        };
+        let err = host
+            .project_action("shop", ProjectAction::Start, &unknown)
+            .expect_err("unknown service");
+        assert_eq!(err.body().kind, "bad_request");
+        assert!(err.message.contains("nope"), "{}", err.message);
+        let bad_signal = ActionRequest {
+            signal: Some("NOPE".into()),
+            ..Default::default()
+        };
+        let err = host
+            .project_action("shop", ProjectAction::Kill, &bad_signal)
+            .expect_err("bad signal");
+        assert_eq!(err.body().kind, "bad_request");
+    }
+
+    #[test]
+    fn force_wins_over_stop_and_words_round_trip() {
+        let both = ActionRequest {
+            force: true,
+            stop: true,
+            ..Default::default()
+        };
+        assert_eq!(remove_running(&both), RemoveRunning::Kill);
+        assert_eq!(
+            remove_running(&ActionRequest::default()),
+            RemoveRunning::Refuse
+        );
+        for action in [
+            ProjectAction::Start,
+            ProjectAction::Stop,
+            ProjectAction::Restart,
+            ProjectAction::Kill,
+            ProjectAction::Remove,
+        ] {
+            assert_eq!(action.path_word().parse::<ProjectAction>(), Ok(action));
+        }
+        assert!("pause".parse::<ProjectAction>().is_err());
+    }
+}

@@ -1,0 +1,77 @@
+//! `POST /v1/projects/{name}/start|stop|restart|kill|rm`: a project verb
+//! on the project's containers, answered once every step ran with each
+//! container's outcome (a failed container is an outcome, not an error
+//! status; the verb's exit status comes from the outcomes).
+
+use axum::extract::{Path, State};
+use axum::http::Method;
+use axum::routing::post;
+use axum::Json;
+
+use super::extract::J;
+use super::{blocking, AppState, Route};
+use crate::error::ApiError;
+use crate::project_actions::ProjectAction;
+use crate::project_actions_api::{ActionAnswer, ActionRequest};
+
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        (Method::POST, "/v1/projects/{name}/start", post(start)),
+        (Method::POST, "/v1/projects/{name}/stop", post(stop)),
+        (Method::POST, "/v1/projects/{name}/restart", post(restart)),
+        (Method::POST, "/v1/projects/{name}/kill", post(kill)),
+        (Method::POST, "/v1/projects/{name}/rm", post(rm)),
+    ]
+}
+
+async fn act(
+    s: AppState,
+    name: String,
+    action: ProjectAction,
+    req: ActionRequest,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    tracing::info!(project = %name, action = action.path_word(), "project action");
+    blocking(move || s.host.project_action(&name, action, &req))
+        .await
+        .map(Json)
+}
+
+async fn start(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Start, req).await
+}
+
+async fn stop(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Stop, req).await
+}
+
+async fn restart(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Restart, req).await
+}
+
+async fn kill(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Kill, req).await
+}
+
+async fn rm(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Remove, req).await
+}
