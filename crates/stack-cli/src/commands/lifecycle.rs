@@ -48,7 +48,7 @@ pub struct KillArgs {
     services: Vec<String>,
 }
 
-/// `stack rm [--force] [-s] [-v] [SERVICE...]`.
+/// `stack rm [-f|--force] [-s] [-v] [SERVICE...]`.
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Remove running containers too, killing them (`-f` after `rm` means
