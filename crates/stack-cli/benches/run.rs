@@ -8,6 +8,8 @@
 //! Run with `cargo xtask bench` (or `cargo bench -p stack-cli --bench run`).
 //! `STACK_BENCH_RUNS` sets the number of runs (default 100).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,7 +23,7 @@ fn main() {
         return;
     }
     let work = std::env::temp_dir().join(format!("stack-bench-{}", std::process::id()));
-    let rootfs = busybox_rootfs(&work);
+    let rootfs = support::busybox_rootfs(&work);
     let state = work.join("state");
     let run = work.join("run");
     std::fs::create_dir_all(&state).expect("state dir");
@@ -76,51 +78,10 @@ fn main() {
         .env("STACK_CGROUP_PARENT", "stack/bench");
     let status = hf.status().expect("run hyperfine");
     if status.success() {
-        report(&json);
+        support::report(&json, "stack");
     }
     let _ = std::fs::remove_dir_all(&work);
     assert!(status.success(), "hyperfine failed");
-}
-
-fn report(json: &Path) {
-    let text = std::fs::read_to_string(json).expect("hyperfine json");
-    let doc: serde_json::Value = serde_json::from_str(&text).expect("hyperfine json");
-    let results = doc["results"].as_array().cloned().unwrap_or_default();
-    let median = |r: &serde_json::Value| r["median"].as_f64().unwrap_or(f64::NAN) * 1000.0;
-    let Some(base) = results.first().map(median) else {
-        return;
-    };
-    println!("\nmedians (ms) and ratio to stack:");
-    for r in &results {
-        let m = median(r);
-        println!(
-            "  {:<8} {:>8.2} ms  x{:.2}",
-            r["command"].as_str().unwrap_or("?"),
-            m,
-            m / base
-        );
-    }
-}
-
-fn busybox_rootfs(work: &Path) -> PathBuf {
-    let root = work.join("busybox");
-    for d in ["bin", "etc", "tmp", "root", "proc", "sys", "dev"] {
-        std::fs::create_dir_all(root.join(d)).expect("rootfs dir");
-    }
-    std::fs::copy("/bin/busybox", root.join("bin/busybox")).expect("/bin/busybox (busybox-static)");
-    let list = Command::new("/bin/busybox")
-        .arg("--list")
-        .output()
-        .expect("busybox --list");
-    for applet in String::from_utf8_lossy(&list.stdout)
-        .lines()
-        .filter(|a| *a != "busybox")
-    {
-        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).expect("applet");
-    }
-    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").expect("passwd");
-    std::fs::write(root.join("etc/group"), "root:x:0:\n").expect("group");
-    root
 }
 
 /// runc's default spec (`runc spec`), running `true` on the read-only rootfs.
