@@ -7,29 +7,9 @@ mod run_support;
 use std::time::Duration;
 
 use daemon_support::{Checked, Daemon, Doc};
-use run_support::{busybox_rootfs, describe, stack};
+use run_support::{busybox_rootfs, describe, run_detached, stack};
 use serde_json::json;
 use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
-
-fn run_detached(sb: &stack_testkit::Sandbox, root: &std::path::Path, name: &str, script: &str) {
-    let out = stack(
-        sb,
-        &[
-            "run",
-            "-d",
-            "--network",
-            "none",
-            "--name",
-            name,
-            "--rootfs",
-            root.to_str().expect("path"),
-            "sh",
-            "-c",
-            script,
-        ],
-    );
-    assert!(out.status.success(), "run {name}: {}", describe(&out));
-}
 
 fn wait_exited(c: &mut Checked, name: &str) {
     for _ in 0..200 {

@@ -5,7 +5,7 @@ mod daemon_support;
 mod run_support;
 
 use daemon_support::Daemon;
-use run_support::{busybox_rootfs, describe, stack};
+use run_support::{busybox_rootfs, describe, run_detached, stack};
 use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
 
 /// Runs `args` through the daemon (named explicitly, so it must answer)
@@ -85,23 +85,7 @@ fn same_output_and_exit_codes_with_and_without_the_daemon() {
         ("one", "echo one; exec sleep 100"),
         ("two", "echo two >&2; exit 2"),
     ] {
-        let out = stack(
-            &sb,
-            &[
-                "run",
-                "-d",
-                "--network",
-                "none",
-                "--name",
-                name,
-                "--rootfs",
-                root.to_str().expect("path"),
-                "sh",
-                "-c",
-                script,
-            ],
-        );
-        assert!(out.status.success(), "{}", describe(&out));
+        run_detached(&sb, &root, name, script);
     }
     // Wait until `two` has exited and `one` has printed.
     for _ in 0..400 {

@@ -8,7 +8,7 @@ mod run_support;
 use std::time::Duration;
 
 use daemon_support::Daemon;
-use run_support::{busybox_rootfs, describe, stack};
+use run_support::{busybox_rootfs, describe, run_detached, stack};
 use stack_daemon::api::ContainerSummary;
 
 fn status_of(sb: &stack_testkit::Sandbox, name: &str) -> serde_json::Value {
@@ -46,23 +46,7 @@ fn kill_9_leaves_containers_running_and_a_new_daemon_recovers_exit_codes() {
             )
         }));
     for (name, script) in scripts {
-        let out = stack(
-            &sb,
-            &[
-                "run",
-                "-d",
-                "--network",
-                "none",
-                "--name",
-                &name,
-                "--rootfs",
-                root.to_str().expect("path"),
-                "sh",
-                "-c",
-                &script,
-            ],
-        );
-        assert!(out.status.success(), "{}", describe(&out));
+        run_detached(&sb, &root, &name, &script);
     }
     // The daemon has seen them all running (it looks every second).
     std::thread::sleep(Duration::from_millis(1500));

@@ -86,6 +86,28 @@ pub fn run_in(sb: &Sandbox, rootfs: &Path, flags: &[&str], cmd: &[&str]) -> (i32
 }
 
 /// The value of a `Key:\tvalue` line of /proc/self/status text.
+/// `stack run -d --network none --name NAME --rootfs ROOT sh -c SCRIPT`,
+/// asserting it started.
+pub fn run_detached(sb: &Sandbox, rootfs: &Path, name: &str, script: &str) {
+    let out = stack(
+        sb,
+        &[
+            "run",
+            "-d",
+            "--network",
+            "none",
+            "--name",
+            name,
+            "--rootfs",
+            rootfs.to_str().expect("utf-8 path"),
+            "sh",
+            "-c",
+            script,
+        ],
+    );
+    assert!(out.status.success(), "run {name}: {}", describe(&out));
+}
+
 pub fn status_field<'a>(status: &'a str, key: &str) -> &'a str {
     status
         .lines()
