@@ -232,44 +232,11 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
     assert!(runc_tty.out().contains("/dev/pts/"), "{}", runc_tty.out());
     assert!(runc_tty.out().contains("33 90"), "{}", runc_tty.out());
     tty_sized_then_resized(&client, "viarunc", RUNC_SIZE_SCRIPT);
-    let runc_gone = open(
-        &client,
-        "viarunc",
-        json!({"cmd": ["sleep", "7775"], "tty": true}),
-    );
-    wait_for("sleep 7775", 10, || {
-        !processes(&["sleep", "7775"]).is_empty()
-    });
-    drop(runc_gone);
-    wait_for("sleep 7775 to end", 10, || {
-        processes(&["sleep", "7775"]).is_empty()
-    });
-    let runc_gone = open(
-        &client,
-        "viarunc",
-        json!({"cmd": ["sleep", "7776"], "stdin": true}),
-    );
-    wait_for("sleep 7776", 10, || {
-        !processes(&["sleep", "7776"]).is_empty()
-    });
-    drop(runc_gone);
-    wait_for("sleep 7776 to be killed", 10, || {
-        processes(&["sleep", "7776"]).is_empty()
-    });
+    ends_when_the_client_leaves(&client, "viarunc", "7775", json!({"tty": true}));
+    ends_when_the_client_leaves(&client, "viarunc", "7776", json!({"stdin": true}));
 
     // A client that vanishes: with a tty the command gets SIGHUP...
-    let gone = open(
-        &client,
-        "web",
-        json!({"cmd": ["sleep", "7772"], "tty": true}),
-    );
-    wait_for("sleep 7772", 10, || {
-        !processes(&["sleep", "7772"]).is_empty()
-    });
-    drop(gone);
-    wait_for("sleep 7772 to end", 10, || {
-        processes(&["sleep", "7772"]).is_empty()
-    });
+    ends_when_the_client_leaves(&client, "web", "7772", json!({"tty": true}));
     // ...without, its stdin closes, and what ignores that is killed.
     let gone = open(
         &client,

@@ -128,6 +128,29 @@ pub fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
     }
 }
 
+/// Opens a session running `sleep MARKER` (with `extra` request fields),
+/// waits until it runs, drops the client, and waits until the command is
+/// gone: a client that vanishes leaves nothing running.
+pub fn ends_when_the_client_leaves(
+    client: &Client,
+    key: &str,
+    marker: &str,
+    extra: serde_json::Value,
+) {
+    let mut req = serde_json::json!({"cmd": ["sleep", marker]});
+    if let (Some(req), Some(extra)) = (req.as_object_mut(), extra.as_object()) {
+        req.extend(extra.clone());
+    }
+    let session = open(client, key, req);
+    wait_for(&format!("sleep {marker}"), 10, || {
+        !processes(&["sleep", marker]).is_empty()
+    });
+    drop(session);
+    wait_for(&format!("sleep {marker} to end"), 10, || {
+        processes(&["sleep", marker]).is_empty()
+    });
+}
+
 /// Zombie children of `pid`.
 pub fn zombies_of(pid: u32) -> Vec<String> {
     std::fs::read_dir("/proc")
