@@ -285,6 +285,98 @@ fn healthcheck_turns_healthy_then_unhealthy_after_retries() {
     assert_clean(&sb);
 }
 
+/// The host pids whose parent is `ppid`, with their state letter.
+fn children_of(ppid: i64) -> Vec<(i64, char)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i64>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().and_then(|s| s.chars().next()).unwrap_or('?');
+        if fields.next().and_then(|p| p.parse::<i64>().ok()) == Some(ppid) {
+            found.push((pid, state));
+        }
+    }
+    found
+}
+
+fn parent_of(pid: i64) -> i64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    let rest = stat.rsplit_once(')').expect("stat format").1;
+    rest.split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .expect("ppid")
+}
+
+/// A probe that prints before it exits used to be dropped unreaped and
+/// started again at once: hundreds of zombies under the monitor within
+/// seconds, and a probe loop burning CPU. Probes run one at a time at their
+/// interval, are reaped, and keep their output.
+#[test]
+fn probes_that_print_run_one_at_a_time_and_are_reaped() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    detached(
+        &sb,
+        &root,
+        &[
+            "--name",
+            "chatty",
+            "--health-cmd",
+            "echo hi; sleep 0.05; echo there",
+            "--health-interval",
+            "200ms",
+        ],
+        &["sleep", "100"],
+    );
+    let doc = wait_for(&sb, "chatty", "healthy", |d| {
+        d["State"]["Health"]["Status"] == "healthy"
+    });
+    let pid = running_pid(&doc).expect("running");
+    let monitor = parent_of(pid);
+    let started = Instant::now();
+    let mut most_children = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let children = children_of(monitor);
+        let zombies: Vec<_> = children.iter().filter(|(_, s)| *s == 'Z').collect();
+        assert!(
+            zombies.is_empty(),
+            "zombie probes under the monitor: {children:?}"
+        );
+        most_children = most_children.max(children.len());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    // The container's process and at most one probe.
+    assert!(most_children <= 2, "{most_children} children at once");
+    let doc = inspect(&sb, "chatty");
+    let log = doc["State"]["Health"]["Log"].as_array().expect("log");
+    assert!(!log.is_empty(), "{doc:#}");
+    for probe in log {
+        assert_eq!(probe["Output"], "hi\nthere\n", "{doc:#}");
+        assert_eq!(probe["ExitCode"], 0, "{doc:#}");
+    }
+    // One probe per interval: consecutive probes start about 200 ms apart
+    // (the bug started the next one as soon as the last printed).
+    for pair in log.windows(2) {
+        let gap = seconds_between(&pair[0]["Start"], &pair[1]["Start"]);
+        assert!(gap >= 0.15, "probes {gap}s apart: {doc:#}");
+    }
+    let out = stack(&sb, &["container", "rm", "--force", "chatty"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_clean(&sb);
+}
+
 #[test]
 fn a_hanging_probe_is_killed_at_its_timeout() {
     let Some(sb) = stack_testkit::sandbox() else {

@@ -153,6 +153,18 @@ impl RunningProbe {
     }
 }
 
+/// A probe dropped before it was finished (the container exited, or the
+/// loop gave up) is killed and reaped here, so no path leaves a zombie or a
+/// stray process behind.
+impl Drop for RunningProbe {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            kill_group(self.child.id() as i32);
+            let _ = self.child.wait();
+        }
+    }
+}
+
 fn kill_group(pgid: i32) {
     let _ = nix::sys::signal::killpg(
         nix::unistd::Pid::from_raw(pgid),

@@ -131,7 +131,10 @@ pub fn until_exit(
                 }
                 None => false,
             };
-            if let (true, Some(p), Some(h)) = (done, probe.take(), health.as_deref_mut()) {
+            // Take the probe only once it is finished: a probe that merely
+            // wrote output stays running (and is reaped when it exits).
+            let finished = if done { probe.take() } else { None };
+            if let (Some(p), Some(h)) = (finished, health.as_deref_mut()) {
                 let started = p.started;
                 let result = if ready[i] { p.finish() } else { p.kill() };
                 let report = h.record(result, started, clock.now());
