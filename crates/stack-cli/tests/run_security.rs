@@ -76,3 +76,72 @@ fn masked_and_read_only_paths_and_no_leaked_fds() {
     );
     assert_clean(&sb);
 }
+
+/// An image's symlinks are followed inside the container's root, never on
+/// the host: a named volume, a tmpfs and a bind whose targets run through
+/// `/data2 -> <host dir>` or a dangling `/made -> <host path>/missing` land
+/// inside the rootfs, the host directory is neither copied into the volume
+/// nor given new directories; an image's own absolute link to a directory
+/// inside it (`/varrun -> /run`) works as a mount target. On both backends.
+#[test]
+fn image_symlinks_cannot_carry_mounts_onto_the_host() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let root = busybox_rootfs(&sb);
+    let host = sb.dir().join("host-dir");
+    std::fs::create_dir_all(&host).expect("host dir");
+    std::fs::write(host.join("secret"), "host data\n").expect("secret");
+    std::os::unix::fs::symlink(&host, root.join("data2")).expect("link");
+    let elsewhere = sb.dir().join("elsewhere");
+    std::os::unix::fs::symlink(elsewhere.join("missing"), root.join("made")).expect("link");
+    std::fs::create_dir_all(root.join("run")).expect("run");
+    std::os::unix::fs::symlink("/run", root.join("varrun")).expect("link");
+    let shared = sb.dir().join("shared");
+    std::fs::create_dir_all(&shared).expect("bind source");
+    std::fs::write(shared.join("note"), "bound\n").expect("note");
+    let bind = format!("{}:/made/bind:ro", shared.display());
+    for (runtime, volume) in [("stack", "vol-stack"), ("runc", "vol-runc")] {
+        let vol = format!("{volume}:/data2");
+        let (code, out, err) = run_in(
+            &sb,
+            &root,
+            &[
+                "--runtime",
+                runtime,
+                "--network",
+                "none",
+                "-v",
+                &vol,
+                "-v",
+                &bind,
+                "--tmpfs",
+                "/made/sub",
+                "--tmpfs",
+                "/varrun/x",
+            ],
+            &[
+                "sh",
+                "-c",
+                "ls -A /data2; cat /made/bind/note; grep -c ' /run/x ' /proc/mounts",
+            ],
+        );
+        assert_eq!(code, 0, "{runtime}: {err}");
+        assert_eq!(out, "bound\n1\n", "{runtime}: the volume starts empty");
+        assert!(!elsewhere.exists(), "{runtime}: made on the host");
+        let left: Vec<_> = std::fs::read_dir(&host)
+            .expect("host dir")
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, ["secret"], "{runtime}: host dir changed");
+        let data = sb.state_root.join("volumes").join(volume).join("_data");
+        assert!(
+            !data.join("secret").exists(),
+            "{runtime}: host files copied into the volume"
+        );
+        let out = stack(&sb, &["volume", "rm", volume]);
+        assert!(out.status.success(), "{}", describe(&out));
+    }
+    assert_clean(&sb);
+}

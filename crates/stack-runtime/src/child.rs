@@ -96,7 +96,7 @@ fn prepare(
     .context(|| "create namespaces".to_string())?;
     nix::unistd::sethostname(&spec.hostname)
         .context(|| format!("set hostname {:?}", spec.hostname))?;
-    let mut kernel = Linux;
+    let mut kernel = Linux::in_root(dir.rootfs());
     for op in crate::rootfs::plan(spec, dir, cgroups, &kernel) {
         kernel.run(&op)?;
     }

@@ -98,13 +98,8 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// runc answers a missing command with its own status 255; the caller
 /// answers 127 with this error, as the native exec helper does.
 pub fn missing_command(root: &Path, env: &[String], req: &ExecRequest) -> Option<Error> {
-    use std::os::unix::fs::PermissionsExt;
     let name = req.args.first()?;
-    let executable = |path: &str| {
-        std::fs::metadata(crate::kernel::join_in_root(root, path))
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    };
+    let executable = |path: &str| crate::kernel::executable_in_root(root, path);
     if name.contains('/') {
         let absolute = if name.starts_with('/') {
             name.clone()

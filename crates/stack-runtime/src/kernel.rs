@@ -4,8 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, OwnedFd};
+
 use nix::mount::{MntFlags, MsFlags};
-use nix::sys::stat::{Mode, SFlag};
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode as RMode, OFlags};
+use stack_confine::ConfinedRoot;
 
 use crate::error::{Context, Error};
 
@@ -66,8 +70,56 @@ pub trait Kernel {
 }
 
 /// The real kernel.
+///
+/// Every path strictly below `rootfs` is a path inside the container: it
+/// is resolved when its op runs, after the overlay is mounted, with
+/// `openat2(RESOLVE_IN_ROOT)` against the mounted root (symlinks of the
+/// image followed as if the root were `/`, missing levels created inside
+/// it), and mounts land on `/proc/self/fd/N` of what was resolved, as runc
+/// does since CVE-2021-30465. Resolving earlier, or by string, would let an
+/// image's `/data -> /host/path` carry a mount onto the host.
 #[derive(Debug, Default)]
-pub struct Linux;
+pub struct Linux {
+    rootfs: Option<PathBuf>,
+}
+
+impl Linux {
+    /// A kernel for building the view of the root filesystem at `rootfs`.
+    pub fn in_root(rootfs: PathBuf) -> Linux {
+        Linux {
+            rootfs: Some(rootfs),
+        }
+    }
+
+    /// The components of `path` inside the container, when it lies
+    /// strictly below the root filesystem.
+    fn inside(&self, path: &Path) -> Option<Vec<OsString>> {
+        let rel = path.strip_prefix(self.rootfs.as_deref()?).ok()?;
+        let parts = stack_confine::components(rel);
+        (!parts.is_empty()).then_some(parts)
+    }
+
+    /// The mounted root, opened now: an fd taken before the overlay was
+    /// mounted would name the empty directory beneath it.
+    fn root(&self) -> Result<ConfinedRoot, Error> {
+        let rootfs = self.rootfs.as_deref().unwrap_or(Path::new("/"));
+        ConfinedRoot::open(rootfs)
+            .context(|| format!("open the root filesystem {}", rootfs.display()))
+    }
+}
+
+/// `/proc/self/fd/N`: the path of what `fd` resolved to, for calls that take
+/// a path (mount) and must not resolve it again.
+fn fd_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+fn in_root_error(what: &str, path: &Path, errno: rustix::io::Errno) -> Error {
+    Error::io(
+        format!("{what} {} inside the container", path.display()),
+        std::io::Error::from_raw_os_error(errno.raw_os_error()),
+    )
+}
 
 impl Kernel for Linux {
     fn is_dir(&self, path: &Path) -> bool {
@@ -82,55 +134,154 @@ impl Kernel for Linux {
                 fstype,
                 flags,
                 data,
-            } => nix::mount::mount(
-                source.as_deref(),
-                target,
-                fstype.as_deref(),
-                *flags,
-                data.as_deref(),
-            )
-            .context(|| {
-                format!(
-                    "mount {} on {} ({flags:?})",
-                    source.as_deref().unwrap_or("none"),
-                    target.display()
+            } => {
+                let resolved = match self.inside(target) {
+                    Some(parts) => Some(self.mount_target(&parts, target, fstype.as_deref())?),
+                    None => None,
+                };
+                let on = resolved.as_ref().map_or_else(|| target.clone(), fd_path);
+                nix::mount::mount(
+                    source.as_deref(),
+                    &on,
+                    fstype.as_deref(),
+                    *flags,
+                    data.as_deref(),
                 )
-            }),
-            Op::Mkdir { path, mode } => mkdir_all(path, *mode),
-            Op::Touch { path } => {
-                if let Some(parent) = path.parent() {
-                    mkdir_all(parent, 0o755)?;
-                }
-                if std::fs::symlink_metadata(path).is_err() {
-                    std::fs::File::create(path).context(|| format!("create {}", path.display()))?;
-                }
-                Ok(())
+                .context(|| {
+                    format!(
+                        "mount {} on {} ({flags:?})",
+                        source.as_deref().unwrap_or("none"),
+                        target.display()
+                    )
+                })
             }
+            Op::Mkdir { path, mode } => match self.inside(path) {
+                Some(parts) => self
+                    .root()?
+                    .make_dirs_through_links(&parts, *mode)
+                    .map(drop)
+                    .map_err(|e| in_root_error("create directory", path, e)),
+                None => mkdir_all(path, *mode),
+            },
+            Op::Touch { path } => match self.inside(path) {
+                Some(parts) => self
+                    .root()?
+                    .make_file(&parts, 0o644)
+                    .map(drop)
+                    .map_err(|e| in_root_error("create", path, e)),
+                None => {
+                    if let Some(parent) = path.parent() {
+                        mkdir_all(parent, 0o755)?;
+                    }
+                    if std::fs::symlink_metadata(path).is_err() {
+                        std::fs::File::create(path)
+                            .context(|| format!("create {}", path.display()))?;
+                    }
+                    Ok(())
+                }
+            },
             Op::Mknod {
                 path,
                 major,
                 minor,
                 mode,
             } => {
-                nix::sys::stat::mknod(
-                    path,
-                    SFlag::S_IFCHR,
-                    Mode::from_bits_truncate(*mode),
-                    nix::sys::stat::makedev(*major, *minor),
+                let (parent, name) = self.parent_of(path)?;
+                rfs::mknodat(
+                    &parent,
+                    &name,
+                    FileType::CharacterDevice,
+                    RMode::from(*mode),
+                    rfs::makedev(*major as u32, *minor as u32),
                 )
-                .context(|| format!("mknod {}", path.display()))?;
+                .map_err(|e| in_root_error("mknod", path, e))?;
                 // mknod applies the umask; set the mode exactly.
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode))
-                    .context(|| format!("chmod {}", path.display()))
+                rfs::chmodat(&parent, &name, RMode::from(*mode), AtFlags::empty())
+                    .map_err(|e| in_root_error("chmod", path, e))
             }
-            Op::Symlink { target, link } => std::os::unix::fs::symlink(target, link)
-                .context(|| format!("symlink {} -> {target}", link.display())),
-            Op::FillIfEmpty { from, to } => fill_if_empty(from, to),
+            Op::Symlink { target, link } => {
+                let (parent, name) = self.parent_of(link)?;
+                rfs::symlinkat(target.as_str(), &parent, &name)
+                    .map_err(|e| in_root_error(&format!("symlink -> {target}:"), link, e))
+            }
+            Op::FillIfEmpty { from, to } => match self.inside(from) {
+                Some(parts) => {
+                    match self
+                        .root()?
+                        .resolve(&parts, OFlags::PATH | OFlags::DIRECTORY)
+                    {
+                        Ok(dir) => fill_if_empty(&fd_path(&dir), to),
+                        // Nothing in the image there: nothing to copy.
+                        Err(rustix::io::Errno::NOENT | rustix::io::Errno::NOTDIR) => Ok(()),
+                        Err(e) => Err(in_root_error("open", from, e)),
+                    }
+                }
+                None => fill_if_empty(from, to),
+            },
             Op::PivotRoot { new_root } => pivot(new_root),
             Op::Mask { path } => mask(path),
             Op::ReadOnly { path } => read_only(path),
         }
+    }
+}
+
+impl Linux {
+    /// What a mount inside the container lands on. proc and sysfs go only
+    /// onto a real directory (a symlink there is refused, as runc does), so
+    /// an image cannot point the kernel's views somewhere else.
+    fn mount_target(
+        &self,
+        parts: &[OsString],
+        target: &Path,
+        fstype: Option<&str>,
+    ) -> Result<OwnedFd, Error> {
+        let root = self.root()?;
+        if matches!(fstype, Some("proc" | "sysfs")) {
+            let fd = root
+                .resolve(parts, OFlags::PATH | OFlags::NOFOLLOW)
+                .map_err(|e| in_root_error("open", target, e))?;
+            let st = rfs::fstat(&fd).map_err(|e| in_root_error("stat", target, e))?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+                return Err(Error::Setup(format!(
+                    "{} must be a directory in the image to mount {} on it",
+                    target.display(),
+                    fstype.unwrap_or_default()
+                )));
+            }
+            return Ok(fd);
+        }
+        root.resolve(parts, OFlags::PATH)
+            .map_err(|e| in_root_error("open", target, e))
+    }
+
+    /// The parent directory (made where missing) and last name of `path`,
+    /// inside the container when it is below the root filesystem.
+    fn parent_of(&self, path: &Path) -> Result<(OwnedFd, OsString), Error> {
+        let parts = match self.inside(path) {
+            Some(parts) => parts,
+            None => {
+                let name = path
+                    .file_name()
+                    .ok_or_else(|| Error::Setup(format!("no file name in {}", path.display())))?;
+                let parent = path.parent().unwrap_or(Path::new("/"));
+                mkdir_all(parent, 0o755)?;
+                let fd = rfs::open(
+                    parent,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    RMode::empty(),
+                )
+                .map_err(|e| in_root_error("open", parent, e))?;
+                return Ok((fd, name.to_os_string()));
+            }
+        };
+        let (name, parents) = parts
+            .split_last()
+            .ok_or_else(|| Error::Setup(format!("no file name in {}", path.display())))?;
+        let parent = self
+            .root()?
+            .make_dirs_through_links(parents, 0o755)
+            .map_err(|e| in_root_error("create the directory of", path, e))?;
+        Ok((parent, name.clone()))
     }
 }
 
@@ -276,47 +427,53 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Joins `path` (absolute, inside the container) to `root`, following
-/// symlinks as if `root` were `/`, so an image cannot point a mount
-/// destination outside its rootfs.
+/// `path` (absolute, inside the container) under `root`, cleaned
+/// lexically so that it names a place below `root`. Symlinks are not
+/// followed here: [`Linux`] resolves such a path inside the mounted root
+/// when its op runs.
 pub fn join_in_root(root: &Path, path: &str) -> PathBuf {
-    let mut resolved = PathBuf::new();
-    let mut pending: Vec<String> = path
-        .split('/')
-        .rev()
-        .filter(|c| !c.is_empty())
-        .map(str::to_string)
-        .collect();
-    let mut hops = 0;
-    while let Some(component) = pending.pop() {
-        match component.as_str() {
-            "." => {}
-            ".." => {
-                resolved.pop();
-            }
-            name => {
-                let candidate = resolved.join(name);
-                match std::fs::read_link(root.join(&candidate)) {
-                    Ok(target) if hops < 40 => {
-                        hops += 1;
-                        let target = target.to_string_lossy().into_owned();
-                        if target.starts_with('/') {
-                            resolved = PathBuf::new();
-                        }
-                        pending.extend(
-                            target
-                                .split('/')
-                                .rev()
-                                .filter(|c| !c.is_empty())
-                                .map(str::to_string),
-                        );
-                    }
-                    _ => resolved = candidate,
-                }
-            }
-        }
+    let mut joined = root.to_path_buf();
+    joined.extend(stack_confine::components(Path::new(path)));
+    joined
+}
+
+/// The text of the file at `path` inside the root filesystem seen at
+/// `root` (a mounted rootfs or `/proc/<pid>/root`), symlinks followed
+/// inside it; `None` when it cannot be read. Capped at 4 MiB: these are
+/// small files such as /etc/passwd, and an image must not make us read a
+/// device or a huge file.
+pub fn read_in_root(root: &Path, path: &str) -> Option<String> {
+    use std::io::Read;
+    let parts = stack_confine::components(Path::new(path));
+    let fd = ConfinedRoot::open(root)
+        .ok()?
+        .resolve(&parts, OFlags::RDONLY | OFlags::NONBLOCK)
+        .ok()?;
+    let st = rfs::fstat(&fd).ok()?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return None;
     }
-    root.join(resolved)
+    let mut text = String::new();
+    std::fs::File::from(fd)
+        .take(4 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
+/// Whether `path` inside the root at `root` is an executable regular file,
+/// symlinks followed inside the root.
+pub fn executable_in_root(root: &Path, path: &str) -> bool {
+    let parts = stack_confine::components(Path::new(path));
+    let Ok(confined) = ConfinedRoot::open(root) else {
+        return false;
+    };
+    let Ok(fd) = confined.resolve(&parts, OFlags::PATH) else {
+        return false;
+    };
+    rfs::fstat(&fd).is_ok_and(|st| {
+        FileType::from_raw_mode(st.st_mode) == FileType::RegularFile && st.st_mode & 0o111 != 0
+    })
 }
 
 #[cfg(test)]
@@ -324,18 +481,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn symlinks_stay_inside_the_root() {
-        let root = std::env::temp_dir().join(format!("stack-join-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("real")).expect("fixture");
-        std::os::unix::fs::symlink("/etc", root.join("escape")).expect("fixture");
-        std::os::unix::fs::symlink("../../real", root.join("rel")).expect("fixture");
+    fn joins_stay_below_the_root() {
+        let root = Path::new("/r");
+        assert_eq!(join_in_root(root, "/../../tmp"), Path::new("/r/tmp"));
+        assert_eq!(join_in_root(root, "/a/./b/../c"), Path::new("/r/a/c"));
+    }
+
+    #[test]
+    fn only_paths_below_the_root_are_resolved_inside_it() {
+        let k = Linux::in_root("/r/rootfs".into());
+        assert_eq!(k.inside(Path::new("/r/rootfs")), None, "the root itself");
+        assert_eq!(k.inside(Path::new("/r/rootfsx/a")), None);
+        assert_eq!(k.inside(Path::new("/proc/kcore")), None);
         assert_eq!(
-            join_in_root(&root, "/escape/passwd"),
-            root.join("etc/passwd")
+            k.inside(Path::new("/r/rootfs/var/run")),
+            Some(vec![OsString::from("var"), OsString::from("run")])
         );
-        assert_eq!(join_in_root(&root, "/rel/x"), root.join("real/x"));
-        assert_eq!(join_in_root(&root, "/../../tmp"), root.join("tmp"));
-        let _ = std::fs::remove_dir_all(&root);
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
 use crate::error::{Context, Error};
 use crate::exec::ExecRequest;
-use crate::kernel::{join_in_root, Kernel, Linux, Op};
+use crate::kernel::{join_in_root, read_in_root, Kernel, Linux, Op};
 use crate::rootfs::{overlay_data, MASKED_PATHS, READONLY_PATHS};
 use crate::spec::{ContainerDir, ContainerSpec, MountKind, NetworkNamespace};
 
@@ -55,7 +55,7 @@ pub fn start(
     nix::sys::prctl::set_child_subreaper(true).context(|| "become a subreaper".to_string())?;
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
         .context(|| "private mount namespace".to_string())?;
-    let mut kernel = Linux;
+    let mut kernel = Linux::in_root(dir.rootfs());
     kernel.run(&Op::Mount {
         source: None,
         target: "/".into(),
@@ -173,8 +173,7 @@ pub fn exec_command(
     }
     if !req.user.is_empty() {
         let root = PathBuf::from(format!("/proc/{pid}/root"));
-        let read =
-            |path: &str| std::fs::read_to_string(join_in_root(&root, path)).unwrap_or_default();
+        let read = |path: &str| read_in_root(&root, path).unwrap_or_default();
         let user = crate::user::resolve(&req.user, &read("/etc/passwd"), &read("/etc/group"))?;
         cmd.arg("--user").arg(format!("{}:{}", user.uid, user.gid));
         for gid in &user.groups {
@@ -191,8 +190,8 @@ pub fn bundle_config(
     dir: &ContainerDir,
 ) -> Result<oci_spec::runtime::Spec, Error> {
     let rootfs = dir.rootfs();
-    let passwd = std::fs::read_to_string(join_in_root(&rootfs, "/etc/passwd")).unwrap_or_default();
-    let group = std::fs::read_to_string(join_in_root(&rootfs, "/etc/group")).unwrap_or_default();
+    let passwd = read_in_root(&rootfs, "/etc/passwd").unwrap_or_default();
+    let group = read_in_root(&rootfs, "/etc/group").unwrap_or_default();
     let user = crate::user::resolve(&spec.process.user, &passwd, &group)?;
     let caps = crate::capabilities::names(&crate::capabilities::resolve(&spec.security)?);
     let seccomp = if spec.security.privileged || spec.security.seccomp_unconfined {

@@ -10,9 +10,9 @@ use std::os::unix::ffi::OsStrExt;
 use rustix::fs::{self as rfs, AtFlags, FileType, Gid, Mode, OFlags, Timestamps, Uid, XattrFlags};
 use rustix::io::Errno;
 
-use super::confined::ConfinedRoot;
 use super::path::{self, Name};
 use crate::error::{ImageError, Result};
+use stack_confine::ConfinedRoot;
 
 /// Xattr name prefixes a layer may not set: they would steer overlayfs
 /// (redirects, metacopy, opaque) from inside an image.

@@ -8,7 +8,6 @@
 //! `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its directory.
 
 mod compression;
-mod confined;
 mod entry;
 mod path;
 
@@ -19,7 +18,7 @@ use std::path::Path;
 pub use compression::{decompress, Compression};
 /// Also used to change files inside a running container (`stack watch`),
 /// with the same guarantee: nothing is followed out of the root.
-pub use confined::ConfinedRoot;
+pub use stack_confine::ConfinedRoot;
 
 use std::sync::mpsc::{Receiver, SyncSender};
 
