@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::devices::DeviceRule;
 use crate::error::{Context, Error};
 use crate::spec::Resources;
 
@@ -66,11 +67,12 @@ impl Layout {
     }
 }
 
-/// The v1 controllers a container joins: the ones stack limits or reads.
+/// The v1 controllers a container joins: the ones stack limits or reads,
+/// and `devices`, which keeps a container from opening host devices.
 /// Each join is a write to `cgroup.procs` that costs an RCU grace period
 /// in the kernel, so joining hierarchies nobody uses (blkio, freezer,
-/// devices, name=systemd) would make every start slower for nothing.
-pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids"];
+/// name=systemd) would make every start slower for nothing.
+pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids", "devices"];
 
 fn is_managed(hierarchy: &str) -> bool {
     hierarchy.split(',').any(|c| MANAGED_V1.contains(&c))
@@ -146,9 +148,16 @@ impl Cgroup {
             .map(|(_, p)| p.as_path())
     }
 
-    /// Creates every directory and applies `resources`. On v2, ancestors get
-    /// the controllers enabled (never the leaf: no-internal-process rule).
-    pub fn create(&self, root: &Path, resources: &Resources) -> Result<(), Error> {
+    /// Creates every directory, applies `resources` and restricts devices
+    /// to `devices` (`None`: every device, for a privileged container). On
+    /// v2, ancestors get the controllers enabled (never the leaf:
+    /// no-internal-process rule).
+    pub fn create(
+        &self,
+        root: &Path,
+        resources: &Resources,
+        devices: Option<&[DeviceRule]>,
+    ) -> Result<(), Error> {
         for (hierarchy, dir) in &self.dirs {
             if self.unified {
                 enable_controllers(root, dir)?;
@@ -157,7 +166,40 @@ impl Cgroup {
             }
             std::fs::create_dir_all(dir).context(|| format!("create cgroup {}", dir.display()))?;
         }
-        self.apply(resources)
+        self.apply(resources)?;
+        match devices {
+            Some(rules) => self.restrict_devices(rules),
+            None => Ok(()),
+        }
+    }
+
+    /// Denies every device, then allows `rules` in order: through the v1
+    /// devices controller where the host has one, else a BPF program on
+    /// the cgroup v2 directory. A host with neither cannot confine devices,
+    /// and the container is refused rather than started unconfined.
+    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<(), Error> {
+        if !self.unified {
+            if let Some(dir) = self.dir("devices") {
+                write(&dir.join("devices.deny"), "a")?;
+                for rule in rules {
+                    let file = if rule.allow {
+                        "devices.allow"
+                    } else {
+                        "devices.deny"
+                    };
+                    write(&dir.join(file), &rule.to_string())?;
+                }
+                return Ok(());
+            }
+        }
+        let unified = if self.unified { "" } else { "unified" };
+        match self.dir(unified) {
+            Some(dir) => crate::devices::bpf::attach(dir, rules),
+            None => Err(Error::invalid(
+                "device controller",
+                "this host has neither the cgroup v1 devices controller nor cgroup v2: devices cannot be confined",
+            )),
+        }
     }
 
     /// Writes the limits.
@@ -403,10 +445,16 @@ mod tests {
     fn v1_limits_land_in_their_controllers() {
         let root = temp("v1");
         let layout = Layout::Legacy {
-            hierarchies: vec!["cpu".into(), "memory".into(), "pids".into()],
+            hierarchies: vec![
+                "cpu".into(),
+                "devices".into(),
+                "memory".into(),
+                "pids".into(),
+            ],
             unified: true,
         };
         let cg = Cgroup::at(&root, &layout, "stack/c1");
+        let rules = crate::devices::rules(false, &[], &[]).expect("restricted");
         let r = Resources {
             memory: Some(64 << 20),
             memory_reservation: Some(32 << 20),
@@ -414,8 +462,11 @@ mod tests {
             cpu_shares: Some(512),
             pids_limit: Some(20),
         };
-        cg.create(&root, &r).expect("create");
+        cg.create(&root, &r, Some(&rules)).expect("create");
         let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+        // Plain files keep the last write: deny all, then the allowlist.
+        assert_eq!(read("devices/stack/c1/devices.deny"), "a");
+        assert_eq!(read("devices/stack/c1/devices.allow"), "c 136:* rwm");
         assert_eq!(
             read("memory/stack/c1/memory.limit_in_bytes"),
             (64u64 << 20).to_string()
@@ -450,7 +501,7 @@ mod tests {
             pids_limit: Some(5),
             ..Default::default()
         };
-        cg.create(&root, &r).expect("create");
+        cg.create(&root, &r, None).expect("create");
         let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
         assert_eq!(read("cgroup.subtree_control"), "+cpu +memory +pids");
         assert_eq!(read("stack/cgroup.subtree_control"), "+cpu +memory +pids");

@@ -6,14 +6,14 @@
 //! nothing printed here would be seen.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use nix::sched::CloneFlags;
 
 use crate::error::{Context, Error};
 use crate::kernel::{Kernel, Linux};
 use crate::rootfs::CgroupMount;
-use crate::spec::{ContainerDir, ContainerSpec, NetworkNamespace};
+use crate::spec::{ContainerDir, ContainerSpec, NetworkNamespace, SharedNamespace};
 
 /// Descriptors the first process starts with.
 pub struct ChildIo {
@@ -87,13 +87,18 @@ fn prepare(
     }
     drop((stdin, stdout, stderr));
     enter_network(&spec.network)?;
-    nix::sched::unshare(
-        CloneFlags::CLONE_NEWNS
-            | CloneFlags::CLONE_NEWUTS
-            | CloneFlags::CLONE_NEWIPC
-            | CloneFlags::CLONE_NEWCGROUP,
-    )
-    .context(|| "create namespaces".to_string())?;
+    let mut fresh =
+        CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWCGROUP;
+    match &spec.ipc {
+        SharedNamespace::Private => fresh |= CloneFlags::CLONE_NEWIPC,
+        SharedNamespace::Host => {}
+        SharedNamespace::Container { dir } => {
+            let ns = namespace_of(dir, "ipc")?;
+            nix::sched::setns(ns.as_fd(), CloneFlags::CLONE_NEWIPC)
+                .context(|| format!("join the IPC namespace of {}", dir.display()))?;
+        }
+    }
+    nix::sched::unshare(fresh).context(|| "create namespaces".to_string())?;
     nix::unistd::sethostname(&spec.hostname)
         .context(|| format!("set hostname {:?}", spec.hostname))?;
     let mut kernel = Linux::in_root(dir.rootfs());
@@ -130,6 +135,24 @@ fn prepare(
         }
     }
     Ok(prepared)
+}
+
+/// The `kind` namespace (`pid`, `ipc`) of the running container whose
+/// directory is `dir`, opened through its process; an error names the
+/// container when it is not running, since joining needs a live member.
+pub(crate) fn namespace_of(dir: &std::path::Path, kind: &str) -> Result<std::fs::File, Error> {
+    let state = crate::state::State::load(&ContainerDir::new(dir))?;
+    let pid = state
+        .pid
+        .filter(|_| state.container_alive())
+        .ok_or_else(|| {
+            Error::Setup(format!(
+                "cannot share the {kind} namespace of the container in {}: it is not running",
+                dir.display()
+            ))
+        })?;
+    std::fs::File::open(format!("/proc/{pid}/ns/{kind}"))
+        .context(|| format!("open the {kind} namespace of process {pid}"))
 }
 
 /// Puts this process in the network namespace the spec names: a fresh one

@@ -11,6 +11,7 @@ use nix::mount::{MntFlags, MsFlags};
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode as RMode, OFlags};
 use stack_confine::ConfinedRoot;
 
+use crate::devices::DeviceKind;
 use crate::error::{Context, Error};
 
 /// One step of building the container's filesystem view.
@@ -33,11 +34,20 @@ pub enum Op {
     Touch {
         path: PathBuf,
     },
+    /// A device node, owned by `owner` (uid, gid) when given.
     Mknod {
         path: PathBuf,
+        kind: DeviceKind,
         major: u64,
         minor: u64,
         mode: u32,
+        owner: Option<(u32, u32)>,
+    },
+    /// Writes a kernel parameter of the container's own namespaces
+    /// (after pivot_root, while /proc/sys is still writable).
+    Sysctl {
+        key: String,
+        value: String,
     },
     Symlink {
         target: String,
@@ -182,22 +192,43 @@ impl Kernel for Linux {
             },
             Op::Mknod {
                 path,
+                kind,
                 major,
                 minor,
                 mode,
+                owner,
             } => {
                 let (parent, name) = self.parent_of(path)?;
+                let file_type = match kind {
+                    DeviceKind::Block => FileType::BlockDevice,
+                    _ => FileType::CharacterDevice,
+                };
                 rfs::mknodat(
                     &parent,
                     &name,
-                    FileType::CharacterDevice,
+                    file_type,
                     RMode::from(*mode),
                     rfs::makedev(*major as u32, *minor as u32),
                 )
                 .map_err(|e| in_root_error("mknod", path, e))?;
                 // mknod applies the umask; set the mode exactly.
                 rfs::chmodat(&parent, &name, RMode::from(*mode), AtFlags::empty())
-                    .map_err(|e| in_root_error("chmod", path, e))
+                    .map_err(|e| in_root_error("chmod", path, e))?;
+                if let Some((uid, gid)) = owner {
+                    rfs::chownat(
+                        &parent,
+                        &name,
+                        Some(rustix::fs::Uid::from_raw(*uid)),
+                        Some(rustix::fs::Gid::from_raw(*gid)),
+                        AtFlags::SYMLINK_NOFOLLOW,
+                    )
+                    .map_err(|e| in_root_error("chown", path, e))?;
+                }
+                Ok(())
+            }
+            Op::Sysctl { key, value } => {
+                let path = crate::sysctl::proc_path(key);
+                std::fs::write(&path, value).context(|| format!("sysctl {key}={value}"))
             }
             Op::Symlink { target, link } => {
                 let (parent, name) = self.parent_of(link)?;

@@ -39,7 +39,7 @@ use nix::unistd::{fork, pipe2, ForkResult, Pid};
 use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
 use crate::error::{Context, Error};
 use crate::events::{Event, EVENT_FD};
-use crate::spec::{Backend, ContainerDir, ContainerSpec, NetworkNamespace};
+use crate::spec::{Backend, ContainerDir, ContainerSpec, NetworkNamespace, SharedNamespace};
 use crate::state::{State, Status};
 
 /// Entry point of the hidden monitor mode. Returns the helper's exit code.
@@ -227,9 +227,16 @@ pub(crate) fn start_process(spec: &ContainerSpec, dir: &ContainerDir) -> Result<
         Backend::Stack => {
             let layout = Layout::detect(root)?;
             let cgroup = Cgroup::at(root, &layout, &spec.cgroup_path);
-            cgroup.create(root, &spec.resources).inspect_err(|_| {
-                let _ = cgroup.remove();
-            })?;
+            let devices = crate::devices::rules(
+                spec.security.privileged,
+                &spec.devices,
+                &spec.device_cgroup_rules,
+            );
+            cgroup
+                .create(root, &spec.resources, devices.as_deref())
+                .inspect_err(|_| {
+                    let _ = cgroup.remove();
+                })?;
             match start_native(spec, dir, &cgroup, &stdio) {
                 Ok(pid) => (pid, cgroup),
                 Err(err) => {
@@ -302,9 +309,20 @@ fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
     ]
 }
 
-/// Makes the next child the first process of a fresh PID namespace.
-fn new_pid_namespace_for_children() -> Result<(), Error> {
-    nix::sched::unshare(CloneFlags::CLONE_NEWPID).context(|| "create the PID namespace".to_string())
+/// Makes the next child the first process of a fresh PID namespace, a
+/// process of the host's, or one of another container's (`pid: host`,
+/// `pid: container:db`).
+fn pid_namespace_for_children(mode: &SharedNamespace) -> Result<(), Error> {
+    match mode {
+        SharedNamespace::Private => nix::sched::unshare(CloneFlags::CLONE_NEWPID)
+            .context(|| "create the PID namespace".to_string()),
+        SharedNamespace::Host => Ok(()),
+        SharedNamespace::Container { dir } => {
+            let ns = crate::child::namespace_of(dir, "pid")?;
+            nix::sched::setns(ns.as_fd(), CloneFlags::CLONE_NEWPID)
+                .context(|| format!("join the PID namespace of {}", dir.display()))
+        }
+    }
 }
 
 /// Points the monitor's later children back at its own PID namespace, so
@@ -333,8 +351,9 @@ fn start_native(
         dup(&stdio.child_out)?,
         dup(&stdio.child_err)?,
     );
-    // Only children enter the new PID namespace; the first one is its init.
-    new_pid_namespace_for_children()?;
+    // Only children enter the new (or shared) PID namespace; a new one
+    // has the first child as its init.
+    pid_namespace_for_children(&spec.pid)?;
     // SAFETY: the monitor is single-threaded.
     let child = match unsafe { fork() }.context(|| "fork the container process".to_string())? {
         ForkResult::Child => {

@@ -188,7 +188,17 @@ pub fn plan(
         nosuid_nodev_noexec,
         None,
     ));
-    ops.extend(dev_ops(&at("/dev")));
+    ops.extend(dev_ops(&at("/dev"), shm_bytes(spec)));
+    for device in &spec.devices {
+        ops.push(Op::Mknod {
+            path: at(&device.path),
+            kind: device.kind,
+            major: device.major.into(),
+            minor: device.minor.into(),
+            mode: device.file_mode,
+            owner: Some((device.uid, device.gid)),
+        });
+    }
     let sys_flags = if spec.security.privileged {
         nosuid_nodev_noexec
     } else {
@@ -283,6 +293,10 @@ pub fn plan(
         ops.push(bind(&dir.etc_file(name), target, MsFlags::empty()));
     }
     ops.push(Op::PivotRoot { new_root: root });
+    ops.extend(spec.sysctls.iter().map(|(key, value)| Op::Sysctl {
+        key: key.clone(),
+        value: value.clone(),
+    }));
     if !spec.security.privileged {
         ops.extend(MASKED_PATHS.iter().map(|p| Op::Mask { path: p.into() }));
         ops.extend(
@@ -297,7 +311,15 @@ pub fn plan(
     ops
 }
 
-fn dev_ops(dev: &Path) -> Vec<Op> {
+/// Docker's default /dev/shm size.
+const DEFAULT_SHM_BYTES: u64 = 64 << 20;
+
+/// The size of the container's /dev/shm.
+pub fn shm_bytes(spec: &ContainerSpec) -> u64 {
+    spec.shm_size.unwrap_or(DEFAULT_SHM_BYTES)
+}
+
+fn dev_ops(dev: &Path, shm_bytes: u64) -> Vec<Op> {
     let mut ops = vec![
         Op::Mkdir {
             path: dev.to_path_buf(),
@@ -321,9 +343,11 @@ fn dev_ops(dev: &Path) -> Vec<Op> {
     ] {
         ops.push(Op::Mknod {
             path: dev.join(name),
+            kind: crate::devices::DeviceKind::Char,
             major,
             minor,
             mode: 0o666,
+            owner: None,
         });
     }
     ops.push(Op::Mkdir {
@@ -350,7 +374,7 @@ fn dev_ops(dev: &Path) -> Vec<Op> {
         dev.join("shm"),
         "tmpfs",
         MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("mode=1777,size=65536k"),
+        Some(&format!("mode=1777,size={shm_bytes}")),
     ));
     ops.push(Op::Mkdir {
         path: dev.join("mqueue"),
@@ -465,6 +489,12 @@ mod tests {
             healthcheck: None,
             on_removal: Vec::new(),
             runc_root: None,
+            devices: Vec::new(),
+            device_cgroup_rules: Vec::new(),
+            sysctls: Default::default(),
+            pid: Default::default(),
+            ipc: Default::default(),
+            shm_size: None,
         }
     }
 

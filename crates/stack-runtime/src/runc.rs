@@ -13,11 +13,12 @@ use nix::unistd::Pid;
 use serde_json::{json, Value};
 
 use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
+use crate::devices::{DeviceKind, DeviceRule};
 use crate::error::{Context, Error};
 use crate::exec::ExecRequest;
 use crate::kernel::{join_in_root, read_in_root, Kernel, Linux, Op};
 use crate::rootfs::{overlay_data, MASKED_PATHS, READONLY_PATHS};
-use crate::spec::{ContainerDir, ContainerSpec, MountKind, NetworkNamespace};
+use crate::spec::{ContainerDir, ContainerSpec, MountKind, NetworkNamespace, SharedNamespace};
 
 fn runc_root(spec: &ContainerSpec) -> PathBuf {
     spec.runc_root
@@ -208,7 +209,7 @@ pub fn bundle_config(
         json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid","noexec","nodev"]}),
         json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid","strictatime","mode=755","size=65536k"]}),
         json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid","noexec","nodev","mode=1777","size=65536k"]}),
+        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid","noexec","nodev","mode=1777",format!("size={}", crate::rootfs::shm_bytes(spec))]}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid","noexec","nodev"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid","noexec","nodev", if spec.security.privileged {"rw"} else {"ro"}]}),
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid","noexec","nodev","relatime", if spec.security.privileged {"rw"} else {"ro"}]}),
@@ -243,6 +244,19 @@ pub fn bundle_config(
     if let Some(limit) = r.pids_limit {
         resources["pids"] = json!({"limit": limit});
     }
+    resources["devices"] = oci_device_rules(crate::devices::rules(
+        spec.security.privileged,
+        &spec.devices,
+        &spec.device_cgroup_rules,
+    ));
+    let devices: Vec<Value> = spec
+        .devices
+        .iter()
+        .map(|d| {
+            json!({"path": d.path, "type": if d.kind == DeviceKind::Block { "b" } else { "c" },
+                "major": d.major, "minor": d.minor, "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid})
+        })
+        .collect();
     let (masked, readonly): (Vec<&str>, Vec<&str>) = if spec.security.privileged {
         (vec![], vec![])
     } else {
@@ -266,7 +280,9 @@ pub fn bundle_config(
         "linux": {
             "cgroupsPath": format!("/{}", spec.cgroup_path),
             "resources": resources,
-            "namespaces": namespaces(&spec.network),
+            "namespaces": namespaces(spec)?,
+            "devices": devices,
+            "sysctl": spec.sysctls,
             "maskedPaths": masked,
             "readonlyPaths": readonly,
             "seccomp": seccomp,
@@ -277,16 +293,51 @@ pub fn bundle_config(
 }
 
 /// The OCI namespace list: the network entry carries the engine's
-/// namespace file for a joined network, and is left out for the host's.
-fn namespaces(network: &NetworkNamespace) -> Value {
-    let mut list = vec![json!({"type":"pid"})];
-    match network {
+/// namespace file for a joined network; a namespace shared with the host
+/// is left out; one shared with another container names its process's.
+fn namespaces(spec: &ContainerSpec) -> Result<Value, Error> {
+    let mut list = Vec::new();
+    for (kind, mode) in [("pid", &spec.pid), ("ipc", &spec.ipc)] {
+        match mode {
+            SharedNamespace::Private => list.push(json!({ "type": kind })),
+            SharedNamespace::Host => {}
+            SharedNamespace::Container { dir } => {
+                let state = crate::state::State::load(&ContainerDir::new(dir))?;
+                let pid = state.pid.filter(|_| state.container_alive()).ok_or_else(|| {
+                    Error::Setup(format!(
+                        "cannot share the {kind} namespace of the container in {}: it is not running",
+                        dir.display()
+                    ))
+                })?;
+                list.push(json!({"type": kind, "path": format!("/proc/{pid}/ns/{kind}")}));
+            }
+        }
+    }
+    match &spec.network {
         NetworkNamespace::Private => list.push(json!({"type":"network"})),
         NetworkNamespace::Join { path } => list.push(json!({"type":"network","path":path})),
         NetworkNamespace::Host => {}
     }
-    for kind in ["ipc", "uts", "mount", "cgroup"] {
+    for kind in ["uts", "mount", "cgroup"] {
         list.push(json!({ "type": kind }));
+    }
+    Ok(Value::Array(list))
+}
+
+/// Device rules in OCI form: deny everything, then the allowlist; a
+/// privileged container gets every device.
+fn oci_device_rules(rules: Option<Vec<DeviceRule>>) -> Value {
+    let Some(rules) = rules else {
+        return json!([{"allow": true, "access": "rwm"}]);
+    };
+    let mut list = vec![json!({"allow": false, "access": "rwm"})];
+    for rule in rules {
+        let kind = match rule.kind {
+            DeviceKind::All => "a",
+            DeviceKind::Char => "c",
+            DeviceKind::Block => "b",
+        };
+        list.push(json!({"allow": rule.allow, "type": kind, "major": rule.major, "minor": rule.minor, "access": rule.access.to_string()}));
     }
     Value::Array(list)
 }
@@ -309,9 +360,11 @@ fn seccomp_json(caps: &caps::CapsHashSet) -> Value {
     let names: Vec<&str> = crate::seccomp::allowed(caps)
         .into_iter()
         .map(|(n, _)| n)
+        .filter(|n| *n != "socket")
         .collect();
     let sys_admin = caps.contains(&caps::Capability::CAP_SYS_ADMIN);
     let mut syscalls = vec![json!({"names": names, "action": "SCMP_ACT_ALLOW"})];
+    syscalls.push(json!({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":libc::AF_VSOCK,"op":"SCMP_CMP_NE"}]}));
     syscalls.push(json!({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":0,"op":"SCMP_CMP_EQ"}]}));
     for v in [8u64, 0x20000, 0x20008, 0xffff_ffff] {
         syscalls.push(json!({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index":0,"value":v,"op":"SCMP_CMP_EQ"}]}));

@@ -423,6 +423,19 @@ pub fn filters(caps: &CapsHashSet) -> Result<Vec<BpfProgram>, Error> {
         .map_err(fail)?]
     };
     rules.insert(libc::SYS_clone, clone_rule);
+    // Docker's profile: every socket family but AF_VSOCK, which reaches the
+    // hypervisor's side of a virtual machine.
+    rules.insert(
+        libc::SYS_socket,
+        vec![SeccompRule::new(vec![SeccompCondition::new(
+            0,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::Ne,
+            libc::AF_VSOCK as u64,
+        )
+        .map_err(fail)?])
+        .map_err(fail)?],
+    );
     let personality = PERSONALITIES
         .iter()
         .map(|v| {

@@ -96,6 +96,40 @@ pub struct ContainerSpec {
     /// detached `run --rm`.
     #[serde(default)]
     pub on_removal: Vec<String>,
+    /// Host devices made available inside (`--device`).
+    #[serde(default)]
+    pub devices: Vec<crate::devices::DeviceSpec>,
+    /// Extra device cgroup rules (`--device-cgroup-rule`).
+    #[serde(default)]
+    pub device_cgroup_rules: Vec<crate::devices::DeviceRule>,
+    /// Namespaced kernel parameters (`--sysctl`), checked against
+    /// [`crate::sysctl::check`] before the container is made.
+    #[serde(default)]
+    pub sysctls: BTreeMap<String, String>,
+    /// Whose PID namespace the processes live in.
+    #[serde(default)]
+    pub pid: SharedNamespace,
+    /// Whose IPC namespace the processes live in.
+    #[serde(default)]
+    pub ipc: SharedNamespace,
+    /// Size of /dev/shm in bytes; 64 MiB when unset, as in Docker.
+    #[serde(default)]
+    pub shm_size: Option<u64>,
+}
+
+/// A namespace a container may have of its own, share with the host, or
+/// share with another container (`pid: host`, `ipc: container:db`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SharedNamespace {
+    #[default]
+    Private,
+    Host,
+    /// The namespace of the container whose directory this is, entered
+    /// through its running process when this container starts.
+    Container {
+        dir: PathBuf,
+    },
 }
 
 /// Which network namespace a container's processes join.

@@ -22,6 +22,7 @@ mod ps;
 mod pull;
 mod rmi;
 mod run;
+mod run_isolation_args;
 mod run_service;
 mod run_supervise_args;
 mod stats;

@@ -124,6 +124,9 @@ pub struct RunArgs {
     /// Restart policy and healthcheck.
     #[command(flatten)]
     supervise: super::run_supervise_args::SuperviseArgs,
+    /// Devices, sysctls, shared namespaces.
+    #[command(flatten)]
+    isolation: super::run_isolation_args::IsolationArgs,
     /// Use a directory as the root filesystem instead of an image.
     #[arg(long, value_name = "DIR")]
     rootfs: Option<PathBuf>,
@@ -272,6 +275,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         .map(parse_signal)
         .transpose()?
         .map(|s| s as i32);
+    let isolation = args.isolation.resolve()?;
     let opts = RunOptions {
         name: args.name,
         process: ProcessOverrides {
@@ -304,6 +308,12 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         restart,
         healthcheck,
         labels: args.labels.to_map()?,
+        devices: isolation.devices,
+        device_cgroup_rules: isolation.device_cgroup_rules,
+        sysctls: isolation.sysctls,
+        pid: isolation.pid,
+        ipc: isolation.ipc,
+        shm_size: isolation.shm_size,
     };
     let (source, opts) = match &service {
         Some((stack, name)) => {

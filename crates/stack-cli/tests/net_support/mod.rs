@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use stack_testkit::Sandbox;
 
-use crate::run_support::{busybox_rootfs, describe, stack};
+use crate::run_support::{build_static, busybox_rootfs, describe, stack};
 
 /// Copies a host binary and every library `ldd` lists into `root`.
 /// Debian's static busybox wget crashes on name lookups; GNU wget resolves
@@ -40,15 +40,10 @@ pub fn network_rootfs(sb: &Sandbox) -> PathBuf {
     let root = busybox_rootfs(sb);
     add_host_binary(&root, "/usr/bin/wget");
     add_host_binary(&root, "/usr/bin/redis-server");
-    let echo = root.join("bin/udp-echo");
-    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/net_support/udp_echo.c");
-    let built = Command::new("cc")
-        .args(["-static", "-O2", "-o"])
-        .arg(&echo)
-        .arg(source)
-        .output()
-        .expect("cc (gcc and libc6-dev) builds the UDP echo server");
-    assert!(built.status.success(), "cc: {}", describe(&built));
+    build_static(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/net_support/udp_echo.c"),
+        &root.join("bin/udp-echo"),
+    );
     std::fs::create_dir_all(root.join("www")).expect("www");
     std::fs::write(root.join("www/index.html"), "hello from web\n").expect("index");
     root

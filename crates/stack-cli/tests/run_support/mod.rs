@@ -132,3 +132,30 @@ pub fn assert_clean(sb: &Sandbox) {
     assert!(left.is_empty(), "container directories left: {left:?}");
     sb.assert_no_leaks();
 }
+
+/// Compiles a C source of the tests' own statically into `target` (gcc
+/// and libc6-dev are installed by `cargo xtask deps`).
+pub fn build_static(source: &str, target: &Path) {
+    let built = Command::new("cc")
+        .args(["-static", "-O2", "-o"])
+        .arg(target)
+        .arg(source)
+        .output()
+        .expect("cc (gcc and libc6-dev) builds the test program");
+    assert!(built.status.success(), "cc {source}: {}", describe(&built));
+}
+
+/// The busybox rootfs with `/bin/probe` (`run_support/confinement_probe.c`),
+/// which tries one device open, mknod or syscall and says whether it was
+/// allowed.
+pub fn probe_rootfs(sb: &Sandbox) -> PathBuf {
+    let root = busybox_rootfs(sb);
+    build_static(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/run_support/confinement_probe.c"
+        ),
+        &root.join("bin/probe"),
+    );
+    root
+}

@@ -131,6 +131,7 @@ pub fn prepare_up(
     opts: &PlanOptions,
 ) -> Result<Prepared, ApplyError> {
     let desired = plan::desired_from_spec(project)?;
+    check_services(project)?;
     crate::volumes::require_external(&host.paths.state_root, project)?;
     let (reconciled, _) = reconcile(&host.store, &host.containers, &project.name)?;
     let steps = HostSteps::new(host, Some(project), Some(&desired), &project.name);
@@ -142,6 +143,25 @@ pub fn prepare_up(
         plan,
         reconciled,
     })
+}
+
+/// Checks every service's options before anything is made, so that one
+/// refused option (an unsupported key, a device that is not there, a
+/// sysctl of the host's) fails `up` as a whole instead of leaving the
+/// services before it running.
+fn check_services(project: &Project) -> Result<(), ApplyError> {
+    for service in project.services.values() {
+        let slot = Slot {
+            name: &service.name,
+            replica: 1,
+            config_hash: "",
+            image_digest: None,
+        };
+        let opts = run_options(project, service, &slot).map_err(ApplyError::Config)?;
+        crate::containers::confinement::check(&opts)
+            .map_err(|e| ApplyError::Config(format!("service {}: {e}", service.name)))?;
+    }
+    Ok(())
 }
 
 fn local_digests(steps: &HostSteps<'_>, desired: &DesiredProject) -> BTreeMap<String, String> {

@@ -34,6 +34,7 @@ pub fn run_options(
     slot: &Slot<'_>,
 ) -> Result<RunOptions, String> {
     let at = |key: &str, err: String| format!("service {}: {key}: {err}", service.name);
+    refuse_unsupported(service)?;
     let healthcheck = supervise::healthcheck(service, None)
         .map_err(|e| at("healthcheck", e.to_string()))?
         .map(|h| HealthcheckSpec {
@@ -77,7 +78,76 @@ pub fn run_options(
             when_unhealthy: supervise::restart_on_unhealthy(service),
         },
         healthcheck,
+        devices: service.devices.clone(),
+        device_cgroup_rules: device_cgroup_rules(service)?,
+        sysctls: service.sysctls.clone(),
+        pid: shared_namespace(project, service.pid.as_deref()),
+        ipc: shared_namespace(project, service.ipc.as_deref()),
+        shm_size: service.shm_size.map(|b| b.0.to_string()),
         ..Default::default()
+    })
+}
+
+/// Keys stack reads but does not carry out yet. Each is refused, naming
+/// the key, rather than accepted and silently ignored: a service that
+/// relies on one would otherwise start without it.
+fn refuse_unsupported(service: &Service) -> Result<(), String> {
+    let refuse = |key: &str| {
+        Err(format!(
+            "service {}: `{key}` is not supported by stack yet; remove it or run this service elsewhere",
+            service.name
+        ))
+    };
+    for key in service.other.keys() {
+        if !key.starts_with("x-") && key != "device_cgroup_rules" {
+            return refuse(key);
+        }
+    }
+    for (key, used) in [
+        ("secrets", !service.secrets.is_empty()),
+        ("configs", !service.configs.is_empty()),
+        ("dns_search", !service.dns_search.is_empty()),
+        ("dns_opt", !service.dns_opt.is_empty()),
+    ] {
+        if used {
+            return refuse(key);
+        }
+    }
+    if let Some(logging) = &service.logging {
+        let driver = logging.driver.as_deref().unwrap_or("json-file");
+        if !matches!(driver, "json-file" | "local") || !logging.options.is_empty() {
+            return refuse("logging");
+        }
+    }
+    Ok(())
+}
+
+/// `device_cgroup_rules:` (kept as written by the loader): a list of rule
+/// strings, checked when the container is made.
+fn device_cgroup_rules(service: &Service) -> Result<Vec<String>, String> {
+    let Some(value) = service.other.get("device_cgroup_rules") else {
+        return Ok(Vec::new());
+    };
+    let not_strings = || {
+        format!(
+            "service {}: device_cgroup_rules must be a list of strings such as \"c 1:3 rwm\"",
+            service.name
+        )
+    };
+    value
+        .as_array()
+        .ok_or_else(not_strings)?
+        .iter()
+        .map(|v| v.as_str().map(str::to_string).ok_or_else(not_strings))
+        .collect()
+}
+
+/// `pid`/`ipc`: `service:X` is the first container of service X, as
+/// `network_mode: service:X` is.
+fn shared_namespace(project: &Project, value: Option<&str>) -> Option<String> {
+    value.map(|v| match v.strip_prefix("service:") {
+        Some(service) => format!("container:{}-{service}-1", project.name),
+        None => v.to_string(),
     })
 }
 

@@ -8,6 +8,7 @@
 //! [`resolve_image`], which must return the image's snapshot directories
 //! (topmost first) and its config.
 
+pub mod confinement;
 mod image_config;
 pub mod network;
 mod options;
@@ -120,6 +121,18 @@ pub struct RunOptions {
     pub labels: std::collections::BTreeMap<String, String>,
     pub restart: stack_runtime::spec::RestartSpec,
     pub healthcheck: Option<stack_runtime::spec::HealthcheckSpec>,
+    /// `--device HOST[:CONTAINER][:PERMS]`.
+    pub devices: Vec<String>,
+    /// `--device-cgroup-rule "c 1:3 rwm"`.
+    pub device_cgroup_rules: Vec<String>,
+    /// `--sysctl KEY=VALUE`, namespaced keys only.
+    pub sysctls: std::collections::BTreeMap<String, String>,
+    /// `--pid host|container:X`.
+    pub pid: Option<String>,
+    /// `--ipc host|private|shareable|container:X`.
+    pub ipc: Option<String>,
+    /// `--shm-size`: bytes of the container's /dev/shm (default 64 MiB).
+    pub shm_size: Option<String>,
 }
 
 /// How a container is connected, as `stack run` flags and the stack file
@@ -269,6 +282,10 @@ impl Containers {
             }
             None => format!("stack_{}", &id[..12]),
         };
+        let confinement = confinement::check(opts)?;
+        let find_dir = |target: &str| self.find(target).map(|r| r.dir.path().to_path_buf());
+        let pid = confinement::shared_namespace(confinement.pid.as_ref(), find_dir)?;
+        let ipc = confinement::shared_namespace(confinement.ipc.as_ref(), find_dir)?;
         let network = network::NetworkRequest::check(
             &opts.network,
             |n| network::network_exists(&self.state_root, n),
@@ -350,6 +367,12 @@ impl Containers {
             restart: opts.restart,
             healthcheck: opts.healthcheck.clone(),
             on_removal: Vec::new(),
+            devices: confinement.devices,
+            device_cgroup_rules: confinement.device_cgroup_rules,
+            sysctls: confinement.sysctls,
+            pid,
+            ipc,
+            shm_size: size(&opts.shm_size)?,
         };
         let dir = ContainerDir::new(self.base().join(&id));
         std::fs::create_dir_all(dir.path())

@@ -53,6 +53,12 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
     };
     let published = published.filter(|p| !p.is_empty());
     let (t_start, t_end) = range(target, spec)?;
+    if t_start == 0 {
+        // 0 means "any free port" only on the host side.
+        return Err(format!(
+            "invalid port {spec:?}: the container port must be 1-65535"
+        ));
+    }
     let publish_range = match published {
         Some(p) => Some(range(p, spec)?),
         None => None,
@@ -124,12 +130,20 @@ pub fn port_entry(ctx: &mut Ctx, node: &Node, service: &str) -> Vec<Port> {
             let mut has_target = false;
             for (k, v) in m.iter() {
                 match k.name.as_str() {
-                    "target" => {
-                        if let Some(t) = ctx.uint::<u16>(v, &context) {
+                    "target" => match ctx.uint::<u16>(v, &context) {
+                        Some(0) => {
+                            ctx.error(
+                                v.span,
+                                format!("{context}: the container port must be 1-65535"),
+                            );
+                            has_target = true;
+                        }
+                        Some(t) => {
                             port.target = t;
                             has_target = true;
                         }
-                    }
+                        None => {}
+                    },
                     "published" => {
                         port.published = ctx.string(v, &context);
                         if let Some(p) = &port.published {
@@ -217,6 +231,8 @@ mod tests {
             "1:2:3:4",
             "9090-9092:8080-8081",
             "90-80",
+            "80:0",
+            "0",
         ] {
             assert!(parse_port(spec).is_err(), "{spec}");
         }
