@@ -74,5 +74,8 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     // Daemon memory and container-list latency over the API.
     checked(Command::new("bash").arg("tests/bench/daemon.sh"))?;
     // up -d / down -t 0 of 10 and 100 services (and Compose, podman-compose).
-    checked(Command::new("bash").arg("tests/bench/up-down.sh"))
+    checked(Command::new("bash").arg("tests/bench/up-down.sh"))?;
+    // The example up for 10 minutes with healthchecks every second: monitor
+    // CPU, memory, children and the containers' pids must stay flat.
+    checked(Command::new("bash").arg("tests/bench/soak.sh"))
 }
