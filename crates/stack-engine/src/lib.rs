@@ -13,6 +13,7 @@ pub mod labels;
 pub mod paths;
 pub mod plan;
 pub mod project;
+pub mod spec_checks;
 pub mod store;
 pub mod supervise;
 pub mod volumes;
