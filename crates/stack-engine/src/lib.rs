@@ -12,6 +12,7 @@ pub mod images;
 pub mod labels;
 pub mod paths;
 pub mod plan;
+pub mod private_dirs;
 pub mod project;
 pub mod spec_checks;
 pub mod store;
