@@ -115,8 +115,8 @@ pub fn ensure(paths: &HostPaths) -> Result<(), ModeError> {
     Ok(())
 }
 
-/// Creates the state root and runtime directory when missing (with their
-/// modes) and brings them and their trees to their modes; returns what
+/// Creates the state root, the runtime directory and their trees when
+/// missing (with their modes) and brings them and their trees to their modes; returns what
 /// changed. A directory owned by another user is left alone: only its owner
 /// could change it, and a process that is not root cannot open the state
 /// anyway. A few `stat`s when nothing is wrong.
@@ -130,7 +130,11 @@ pub fn check(paths: &HostPaths, policy: Policy) -> Result<Vec<Fixed>, ModeError>
         create_missing(dir, mode)?;
         fixed.extend(bring_to(dir, mode, policy)?);
         for tree in trees {
-            fixed.extend(bring_to(&dir.join(tree), PRIVATE, policy)?);
+            // Made here when missing, so no other code makes it with its
+            // umask's 0755 first.
+            let tree = dir.join(tree);
+            create_missing(&tree, PRIVATE)?;
+            fixed.extend(bring_to(&tree, PRIVATE, policy)?);
         }
     }
     Ok(fixed)
@@ -159,8 +163,7 @@ fn create_missing(dir: &Path, mode: u32) -> Result<(), ModeError> {
 }
 
 /// Fixes `dir`'s mode when it grants others (or the group) more than
-/// `want` does. A missing tree is fine: it is made later, under a root
-/// that is already private, and checked the next time.
+/// `want` does.
 fn bring_to(dir: &Path, want: u32, policy: Policy) -> Result<Option<Fixed>, ModeError> {
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,

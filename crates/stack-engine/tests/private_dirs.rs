@@ -128,5 +128,8 @@ fn a_fresh_state_root_is_made_private() {
     assert_eq!(check(&paths, Policy::Refuse).expect("made"), Vec::new());
     let mode = |p: &Path| std::fs::metadata(p).expect("made").permissions().mode() & 0o777;
     assert_eq!(mode(&root), 0o700);
+    assert_eq!(mode(&root.join("containers")), 0o700);
+    assert_eq!(mode(&root.join("snapshots")), 0o700);
     assert_eq!(mode(&run), 0o711);
+    assert_eq!(mode(&run.join("netns")), 0o700);
 }
