@@ -77,6 +77,13 @@ impl From<ContainerError> for ApiError {
     }
 }
 
+impl From<stack_net::NetError> for ApiError {
+    fn from(err: stack_net::NetError) -> ApiError {
+        let message = err.to_string();
+        network_status(&err, message)
+    }
+}
+
 impl From<stack_runtime::Error> for ApiError {
     fn from(err: stack_runtime::Error) -> ApiError {
         let message = err.to_string();

@@ -114,16 +114,7 @@ impl Host {
 /// Checks `network create`'s values; each error names the one at fault.
 fn create_options(req: &NetworkCreateRequest) -> Result<CreateOptions, ApiError> {
     let name = &req.name;
-    if name.is_empty()
-        || name.starts_with('.')
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        return Err(ApiError::bad_request(format!(
-            "invalid network name {name:?}: letters, digits, '_', '-' and '.' only"
-        )));
-    }
+    admin::check_name(name)?;
     let subnet = req
         .subnet
         .as_deref()
@@ -146,13 +137,16 @@ fn create_options(req: &NetworkCreateRequest) -> Result<CreateOptions, ApiError>
             "label {bad:?}: expected KEY=VALUE"
         )));
     }
-    Ok(CreateOptions {
+    let options = CreateOptions {
         name: name.clone(),
         subnet,
         gateway,
         internal: req.internal,
         labels: req.labels.clone(),
-    })
+    };
+    // The address rules (stack-net's), before anything is looked up or made.
+    admin::network_spec(&options).validate()?;
+    Ok(options)
 }
 
 fn network_summary(n: &NetworkInfo) -> NetworkSummary {
@@ -247,6 +241,41 @@ mod tests {
             ..Default::default()
         });
         assert!(err.message.contains("gateway"), "{}", err.message);
+        // Ranges that would masquerade all egress, shadow the host's own
+        // routes, or fail deep in netlink: a 400 naming network and subnet.
+        for (subnet, gateway) in [
+            ("0.0.0.0/0", None),
+            ("127.0.0.0/8", None),
+            ("169.254.0.0/16", None),
+            ("224.0.0.0/4", None),
+            ("239.255.0.0/24", None),
+            ("10.0.0.0/31", None),
+            ("10.0.0.1/32", None),
+            ("0.0.0.0/8", None),
+            ("255.255.255.255/32", None),
+            ("10.99.0.0/24", Some("10.98.0.1")),
+        ] {
+            let err = bad(NetworkCreateRequest {
+                name: "evil".into(),
+                subnet: Some(subnet.into()),
+                gateway: gateway.map(Into::into),
+                ..Default::default()
+            });
+            assert_eq!(
+                err.status,
+                StatusCode::BAD_REQUEST,
+                "{subnet}: {}",
+                err.message
+            );
+            assert!(
+                err.message.contains("\"evil\"")
+                    && err
+                        .message
+                        .contains(subnet.split('/').next().unwrap_or(subnet)),
+                "{subnet}: {}",
+                err.message
+            );
+        }
         let ok = create_options(&NetworkCreateRequest {
             name: "front".into(),
             subnet: Some("10.99.0.0/24".into()),

@@ -1,6 +1,6 @@
 //! Where stack keeps things on the host (DESIGN.md, "Host conventions").
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 /// Default state root: images, snapshots, containers, volumes, the store.
 pub const DEFAULT_STATE_ROOT: &str = "/var/lib/stack";
@@ -47,9 +47,50 @@ impl HostPaths {
     }
 }
 
+/// A name that is not one plain path component.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} cannot name an entry of {}: it must be one plain path component", .dir.display())]
+pub struct UnsafeName {
+    pub dir: PathBuf,
+    pub name: String,
+}
+
+/// `dir/name`, for a `name` that came from outside (a stack file, the
+/// command line, the API, a record on disk): refused unless it is exactly
+/// one normal component, so the path stays directly under `dir` (no `/`,
+/// `.`, `..`, empty or NUL). Every path under the state root or the
+/// runtime directory built from a name goes through here.
+pub fn child(dir: &Path, name: &str) -> Result<PathBuf, UnsafeName> {
+    let mut components = Path::new(name).components();
+    let one_normal = matches!(components.next(), Some(Component::Normal(c)) if c == name)
+        && components.next().is_none();
+    if one_normal && !name.contains('\0') {
+        Ok(dir.join(name))
+    } else {
+        Err(UnsafeName {
+            dir: dir.to_path_buf(),
+            name: name.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn child_paths_stay_under_their_directory() {
+        let dir = Path::new("/var/lib/stack/volumes");
+        assert_eq!(child(dir, "data").expect("plain"), dir.join("data"));
+        assert_eq!(child(dir, "a..b").expect("dots inside"), dir.join("a..b"));
+        for bad in ["", ".", "..", "../x", "a/b", "/etc", "x/", "./x", "a\0b"] {
+            let err = child(dir, bad).expect_err(bad);
+            assert!(
+                err.to_string().contains("one plain path component"),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn explicit_values_win() {

@@ -29,6 +29,7 @@ pub mod model;
 pub mod names;
 pub mod netlink;
 pub mod netns;
+pub mod ranges;
 pub mod store;
 
 pub use error::{NetError, Result};

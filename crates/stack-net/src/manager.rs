@@ -186,6 +186,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
         if spec.external {
             return Err(NetError::NoSuchNetwork(spec.name.clone()));
         }
+        spec.validate()?;
         let network = self.plan_network(spec, &existing).await?;
         self.store.save_network(&network)?;
         let made = async {

@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
+use crate::error::NetError;
+use crate::ranges;
+
 /// A pool that network subnets are carved from, e.g. `10.89.0.0/16` in /24s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddressPool {
@@ -24,7 +27,8 @@ impl AddressPool {
         let base: Ipv4Net = base
             .parse()
             .map_err(|_| format!("address pool base {base:?} is not an IPv4 CIDR"))?;
-        if size < base.prefix_len() || size > 30 {
+        ranges::check_subnet(&base).map_err(|e| format!("address pool {base}: {e}"))?;
+        if size < base.prefix_len() || size > ranges::MAX_PREFIX {
             return Err(format!(
                 "address pool {base}: size /{size} must lie between /{} and /30",
                 base.prefix_len()
@@ -62,6 +66,23 @@ pub struct NetworkSpec {
     /// Made on its own (`stack network create`) rather than by a project:
     /// its bridge stays when its last endpoint goes.
     pub standalone: bool,
+}
+
+impl NetworkSpec {
+    /// The rules of [`crate::ranges`] for a subnet and gateway the user gave,
+    /// as an error naming the network. Every way of making a network passes
+    /// here ([`crate::NetworkManager::create_network`] calls it), and front
+    /// ends call it first to answer with a clear refusal.
+    pub fn validate(&self) -> Result<(), NetError> {
+        let checked = match &self.subnet {
+            Some(subnet) => ranges::check_network(subnet, self.gateway, None),
+            None => Ok(()),
+        };
+        checked.map_err(|e| NetError::Invalid {
+            network: self.name.clone(),
+            reason: e.to_string(),
+        })
+    }
 }
 
 /// A network as made and persisted.

@@ -64,6 +64,10 @@ mod merge;
 mod normalize;
 mod paths;
 
+pub mod checks;
+pub mod names;
+
+pub use checks::{CheckError, HostChecks};
 pub use discover::{is_valid_project_name, normalize_project_name, DEFAULT_FILES};
 pub use load::load;
 pub mod output;

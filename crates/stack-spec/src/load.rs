@@ -80,6 +80,7 @@ impl Loader {
 
         let name = self.project_name(opts, &root, &project_dir, &environment);
         let mut ctx = Ctx::new(&self.sources, opts.compatibility);
+        ctx.checks = opts.checks.clone();
         let mut project = Project {
             name: name.clone(),
             working_dir: project_dir.clone(),
@@ -298,6 +299,7 @@ impl Loader {
     fn check_top_level(&mut self, root: &Node, opts: &LoadOptions) {
         let Some(m) = root.as_map() else { return };
         let mut ctx = Ctx::new(&self.sources, opts.compatibility);
+        ctx.checks = opts.checks.clone();
         for (k, _) in m.iter() {
             if k.name == "version" {
                 self.warnings.push(

@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::checks::HostChecks;
 
 /// Inputs of [`crate::load`]. The environment is explicit so that loading is
 /// a pure function of its inputs (tests never depend on the process).
@@ -31,6 +34,9 @@ pub struct LoadOptions {
     pub environment: BTreeMap<String, String>,
     /// Content of the file named `-`.
     pub stdin: Option<String>,
+    /// The host's rules for what a stack file declares (the engine's
+    /// `spec_checks()`); without them only the loader's own rules apply.
+    pub checks: Option<Arc<dyn HostChecks>>,
 }
 
 impl LoadOptions {

@@ -85,6 +85,11 @@ impl Sandbox {
         let run_dir = dir.join("run");
         std::fs::create_dir_all(&state_root)?;
         std::fs::create_dir_all(&run_dir)?;
+        // The modes stack gives a state root and runtime dir it makes
+        // (stack_engine::private_dirs), so commands have nothing to fix.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&state_root, std::fs::Permissions::from_mode(0o700))?;
+        std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o711))?;
         Ok(Sandbox {
             config_file: dir.join("config.toml"),
             cgroup_parent: format!("stack/{unique}"),

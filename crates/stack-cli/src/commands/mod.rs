@@ -36,6 +36,7 @@ pub mod watch;
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use miette::IntoDiagnostic;
 
 use crate::global::Cli;
 
@@ -100,6 +101,19 @@ pub enum Command {
 
 /// Runs the chosen verb.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
+    let local_only = matches!(
+        cli.command,
+        Command::Config(_) | Command::Kube(_) | Command::Version
+    );
+    if !local_only {
+        // Every verb that may open the state root checks who else can reach it.
+        let paths = stack_engine::paths::HostPaths::resolve(
+            cli.host.state_root.clone(),
+            None,
+            cli.host.config_file.clone(),
+        );
+        stack_engine::private_dirs::ensure(&paths).into_diagnostic()?;
+    }
     match cli.command {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),

@@ -15,6 +15,7 @@ pub fn load_options(args: &ProjectArgs, services: &[String]) -> LoadOptions {
     opts.profiles = args.profiles.clone();
     opts.compatibility = args.compatibility;
     opts.target_services = services.to_vec();
+    opts.checks = Some(stack_engine::spec_checks::spec_checks());
     opts
 }
 

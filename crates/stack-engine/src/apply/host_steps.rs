@@ -228,7 +228,11 @@ impl Steps for HostSteps<'_> {
     }
 
     fn create_volume(&self, key: &str, name: &str) -> Result<(), String> {
-        let data = self.host.volume_dir(name).join("_data");
+        let data = self
+            .host
+            .volume_dir(name)
+            .map_err(|e| format!("volume {key}: {e}"))?
+            .join("_data");
         std::fs::create_dir_all(&data).map_err(|e| format!("volume {name}: {e}"))?;
         let config = self
             .desired

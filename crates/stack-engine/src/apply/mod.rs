@@ -95,8 +95,8 @@ impl Host {
     }
 
     /// Directory of a named volume (`_data` inside holds its files).
-    pub fn volume_dir(&self, name: &str) -> PathBuf {
-        self.paths.state_root.join("volumes").join(name)
+    pub fn volume_dir(&self, name: &str) -> Result<PathBuf, crate::volumes::VolumeError> {
+        crate::volumes::volume_dir(&self.paths.state_root, name)
     }
 }
 

@@ -206,4 +206,27 @@ mod tests {
             Config::parse(Path::new("c.toml"), "max-concurrent-downloads = 0\n").expect_err("zero");
         assert!(err.to_string().contains("max-concurrent-downloads"));
     }
+
+    #[test]
+    fn hostile_address_pools_rejected() {
+        for (base, size) in [
+            ("0.0.0.0/0", 24),
+            ("127.0.0.0/8", 24),
+            ("169.254.0.0/16", 24),
+            ("224.0.0.0/4", 24),
+            ("10.0.0.0/8", 31),
+        ] {
+            let text = format!(
+                "[network]\ndefault-address-pools = [{{ base = \"{base}\", size = {size} }}]\n"
+            );
+            let err = Config::parse(Path::new("c.toml"), &text).expect_err(base);
+            let msg = err.to_string();
+            assert!(
+                msg.contains("c.toml") && msg.contains(base),
+                "{base}: {msg}"
+            );
+        }
+        let ok = "[network]\ndefault-address-pools = [{ base = \"10.90.0.0/16\", size = 24 }]\n";
+        Config::parse(Path::new("c.toml"), ok).expect("a private pool");
+    }
 }

@@ -35,25 +35,12 @@ fn default_pools() -> Vec<AddressPool> {
 }
 
 impl NetworkConfig {
+    /// Each pool must pass stack-net's rules (an IPv4 CIDR outside the
+    /// reserved blocks, subnets of /30 or larger): the same rules as a
+    /// network's own subnet.
     pub(super) fn validate(&self) -> Result<(), String> {
         for pool in &self.default_address_pools {
-            let (addr, prefix) = pool
-                .base
-                .split_once('/')
-                .ok_or_else(|| format!("address pool base {:?} is not a CIDR", pool.base))?;
-            let ip: std::net::IpAddr = addr
-                .parse()
-                .map_err(|_| format!("address pool base {:?} is not a CIDR", pool.base))?;
-            let prefix: u8 = prefix
-                .parse()
-                .map_err(|_| format!("address pool base {:?} has a bad prefix", pool.base))?;
-            let max = if ip.is_ipv4() { 32 } else { 128 };
-            if prefix > max || pool.size > max || pool.size < prefix {
-                return Err(format!(
-                    "address pool {:?}: size /{} must lie between /{} and /{}",
-                    pool.base, pool.size, prefix, max
-                ));
-            }
+            stack_net::AddressPool::parse(&pool.base, pool.size)?;
         }
         Ok(())
     }

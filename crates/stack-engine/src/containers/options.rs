@@ -78,14 +78,9 @@ pub fn parse_volume(
             None,
         ));
     }
-    if src.is_empty()
-        || !src
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        return Err(format!("invalid volume name {src:?}"));
-    }
-    let data_dir = state_root.join("volumes").join(src).join("_data");
+    let data_dir = crate::volumes::volume_dir(state_root, src)
+        .map_err(|e| e.to_string())?
+        .join("_data");
     let volume = VolumeRef {
         name: src.into(),
         data_dir: data_dir.clone(),

@@ -17,6 +17,19 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// SQLite says the file is not a database or is corrupt. Nothing is
+    /// written to it; the message says how to get going again.
+    #[error(
+        "state database {path} is damaged ({source}); stack leaves it as it is. \
+         Move it aside (`mv {path} {path}.damaged`) and run the command again to start \
+         with an empty database (containers, networks and volumes stay on the host; \
+         what only the database held is forgotten)"
+    )]
+    Damaged {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
     #[error("cannot take the writer lock {path}")]
     Lock {
         path: PathBuf,

@@ -86,14 +86,15 @@ impl Store {
         })?;
         let db_path = state_root.join(DB_FILE);
         let lock_path = state_root.join(LOCK_FILE);
-        let conn = open_connection(&db_path)?;
-        let store = Store {
-            conn: Mutex::new(conn),
-            db_path,
-            lock_path,
-        };
-        store.migrate()?;
-        Ok(store)
+        let opened = open_connection(&db_path).and_then(|conn| {
+            let store = Store {
+                conn: Mutex::new(conn),
+                db_path: db_path.clone(),
+                lock_path,
+            };
+            store.migrate().map(|()| store)
+        });
+        opened.map_err(|e| damaged(&db_path, e))
     }
 
     /// Path of the database file.
@@ -236,6 +237,26 @@ fn enable_wal(conn: &Connection) -> Result<(), StoreError> {
             }
             Err(err) => return Err(err).ctx("enable write-ahead log"),
         }
+    }
+}
+
+/// Turns SQLite's "not a database" and "corrupt" answers into
+/// [`StoreError::Damaged`], which names the file and the way out.
+fn damaged(path: &Path, err: StoreError) -> StoreError {
+    use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+    let source = match err {
+        StoreError::Sql { source, .. } | StoreError::Open { source, .. } => source,
+        other => return other,
+    };
+    match source.sqlite_error_code() {
+        Some(NotADatabase | DatabaseCorrupt) => StoreError::Damaged {
+            path: path.to_path_buf(),
+            source,
+        },
+        _ => StoreError::Sql {
+            context: format!("open {}", path.display()),
+            source,
+        },
     }
 }
 

@@ -361,3 +361,19 @@ fn a_panic_inside_a_write_rolls_back_and_the_store_stays_usable() {
         .write(|w| w.upsert_project(&project("demo")))
         .expect("still writable");
 }
+
+/// A state database overwritten with garbage: the error names the file and
+/// the way out, and the file is left as it was.
+#[test]
+fn a_damaged_database_is_named_and_left_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join(DB_FILE);
+    let garbage = vec![0x5a_u8; 8192];
+    std::fs::write(&db, &garbage).expect("garbage");
+    let err = Store::open(dir.path()).err().expect("refused");
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::Damaged { .. }), "{text}");
+    assert!(text.contains(&db.display().to_string()), "{text}");
+    assert!(text.contains(".damaged"), "{text}");
+    assert_eq!(std::fs::read(&db).expect("still there"), garbage);
+}

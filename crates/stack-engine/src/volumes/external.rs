@@ -6,7 +6,7 @@ use std::path::Path;
 
 use stack_spec::model::{MountType, Project};
 
-use super::{volumes_dir, VolumeError};
+use super::{volume_dir, VolumeError};
 
 /// Checks the external volumes the project's services mount.
 pub fn require_external(state_root: &Path, project: &Project) -> Result<(), VolumeError> {
@@ -17,13 +17,12 @@ pub fn require_external(state_root: &Path, project: &Project) -> Result<(), Volu
         .filter(|v| v.kind == MountType::Volume)
         .filter_map(|v| v.source.as_deref())
         .collect();
-    let dir = volumes_dir(state_root);
     let missing: Vec<String> = project
         .volumes
         .iter()
         .filter(|(key, vol)| vol.external && used.contains(key.as_str()))
         .map(|(_, vol)| vol.name.clone())
-        .filter(|name| !dir.join(name).join("_data").is_dir())
+        .filter(|name| !volume_dir(state_root, name).is_ok_and(|d| d.join("_data").is_dir()))
         .collect();
     if missing.is_empty() {
         Ok(())

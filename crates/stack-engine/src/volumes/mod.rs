@@ -100,12 +100,13 @@ impl Volumes {
         })
     }
 
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
+    fn path(&self, name: &str) -> Result<PathBuf, VolumeError> {
+        volume_dir(&self.state_root, name)
     }
 
+    /// False for a name that breaks the rule, too.
     fn exists(&self, name: &str) -> bool {
-        self.path(name).join("_data").is_dir()
+        self.path(name).is_ok_and(|p| p.join("_data").is_dir())
     }
 
     /// `volume create`: returns the volume and whether it was made now
@@ -164,7 +165,7 @@ impl Volumes {
             external: false,
             created_at_ms: store::now_ms(),
         };
-        let target = self.path(name);
+        let target = self.path(name)?;
         let failed_rename = RefCell::new(None);
         let renamed = std::cell::Cell::new(false);
         let result = self.store.write(|w| {
@@ -205,7 +206,7 @@ impl Volumes {
             Ok(entries) => entries
                 .flatten()
                 .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| name::validate(n).is_ok() && self.exists(n))
+                .filter(|n| self.exists(n))
                 .collect(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(io("*", format!("read {}", self.dir.display()))(e)),
@@ -223,26 +224,31 @@ impl Volumes {
         Ok(names
             .iter()
             .zip(rows)
-            .map(|(n, row)| self.info(n, row.as_ref(), &users))
+            .filter_map(|(n, row)| {
+                let dir = self.path(n).ok()?;
+                Some(self.info(n, &dir, row.as_ref(), &users))
+            })
             .filter(|v| filter.matches(v))
             .collect())
     }
 
     pub fn inspect(&self, name: &str) -> Result<VolumeInfo, VolumeError> {
-        if name::validate(name).is_err() || !self.exists(name) {
-            return Err(VolumeError::NotFound(name.to_string()));
-        }
+        let dir = match self.path(name) {
+            Ok(dir) if dir.join("_data").is_dir() => dir,
+            _ => return Err(VolumeError::NotFound(name.to_string())),
+        };
         let row = self
             .store
             .read(|r| r.volume(name))
             .map_err(store_err(name))?;
         let users = usage::users(&self.containers, &self.dir);
-        Ok(self.info(name, row.as_ref(), &users))
+        Ok(self.info(name, &dir, row.as_ref(), &users))
     }
 
     fn info(
         &self,
         name: &str,
+        dir: &Path,
         row: Option<&VolumeRecord>,
         users: &BTreeMap<String, Vec<String>>,
     ) -> VolumeInfo {
@@ -259,7 +265,7 @@ impl Volumes {
             created_at = Some(whole_seconds(row.created_at_ms.max(0) as u64 / 1000));
         }
         let created_at = created_at.unwrap_or_else(|| {
-            std::fs::metadata(self.path(name))
+            std::fs::metadata(dir)
                 .and_then(|m| m.modified())
                 .ok()
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -269,7 +275,7 @@ impl Volumes {
         VolumeInfo {
             name: name.to_string(),
             driver: row.map_or(LOCAL_DRIVER.to_string(), |r| r.driver.clone()),
-            mountpoint: self.path(name).join("_data"),
+            mountpoint: dir.join("_data"),
             labels,
             created_at,
             project,
@@ -309,7 +315,7 @@ impl Volumes {
             if !v.used_by.is_empty() || !(all || v.labels.contains_key(ANONYMOUS_LABEL)) {
                 continue;
             }
-            let bytes = usage::size_of(&self.path(&v.name));
+            let bytes = v.mountpoint.parent().map_or(0, usage::size_of);
             self.destroy(&v.name)?;
             report.bytes += bytes;
             report.volumes.push(v.name);
@@ -391,7 +397,7 @@ fn remove_with(
     rename: impl Fn(&Path, &Path) -> std::io::Result<()>,
 ) -> Result<(), VolumeError> {
     let base = volumes_dir(state_root);
-    let dir = base.join(name);
+    let dir = volume_dir(state_root, name)?;
     let trash = base.join(format!(".trash-{}", name::suffix()));
     let present = dir.exists();
     let moved = RefCell::new(None);
@@ -424,6 +430,16 @@ fn remove_with(
 /// `<state root>/volumes`.
 pub fn volumes_dir(state_root: &Path) -> PathBuf {
     state_root.join("volumes")
+}
+
+/// `<state root>/volumes/<name>` (its files are in `_data`), for a name
+/// that passes the volume name rule; the one way a volume's directory is
+/// found from its name, whichever way the name came in (stack file, CLI,
+/// API, store row).
+pub fn volume_dir(state_root: &Path, name: &str) -> Result<PathBuf, VolumeError> {
+    name::validate(name)?;
+    crate::paths::child(&volumes_dir(state_root), name)
+        .map_err(|e| VolumeError::Invalid(e.to_string()))
 }
 
 /// RFC 3339 in whole seconds, as Docker shows a volume's `CreatedAt`.

@@ -1,22 +1,16 @@
 //! Volume names: Docker's rule, and the random name of a volume created
 //! without one.
 
+use stack_spec::names::{check_object_name, ObjectKind};
+
 use super::VolumeError;
 
-/// `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, as Docker's local driver accepts. The
-/// first character rule also keeps our own work directories (`.trash-…`,
-/// `.new-…`) out of every listing.
+/// The volume name rule, `[a-zA-Z0-9][a-zA-Z0-9_.-]*` as Docker's local
+/// driver accepts: stack-spec's [`check_object_name`], which the stack-file
+/// loader applies too. The first character rule also keeps our own work
+/// directories (`.trash-…`, `.new-…`) out of every listing.
 pub fn validate(name: &str) -> Result<(), VolumeError> {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-    if first_ok && rest_ok {
-        Ok(())
-    } else {
-        Err(VolumeError::Invalid(format!(
-            "invalid volume name {name:?}: it must match [a-zA-Z0-9][a-zA-Z0-9_.-]*"
-        )))
-    }
+    check_object_name(ObjectKind::Volume, name).map_err(|e| VolumeError::Invalid(e.to_string()))
 }
 
 /// 64 hex digits, as Docker names anonymous volumes.

@@ -78,7 +78,7 @@ fn list_filters_and_sorts() {
     v.create(&named("b-data", &[("team", "web")])).expect("b");
     v.create(&named("a-data", &[("team", "db")])).expect("a");
     // A volume `stack run -v` made: a directory without a row.
-    std::fs::create_dir_all(v.path("plain").join("_data")).expect("plain");
+    std::fs::create_dir_all(v.path("plain").expect("valid").join("_data")).expect("plain");
     let all = v.list(&VolumeFilter::default()).expect("ls");
     let names: Vec<&str> = all.iter().map(|x| x.name.as_str()).collect();
     assert_eq!(names, ["a-data", "b-data", "plain"]);
@@ -99,7 +99,7 @@ fn remove_takes_the_row_and_the_directory() {
     let (made, _) = v.create(&named("data", &[])).expect("create");
     std::fs::write(made.mountpoint.join("f"), "x").expect("write");
     assert!(v.remove("data", false).expect("rm"));
-    assert!(!v.path("data").exists());
+    assert!(!v.path("data").expect("valid name").exists());
     assert_eq!(v.store.read(|r| r.volume("data")).expect("row"), None);
     assert!(matches!(
         v.remove("data", false),
@@ -127,7 +127,7 @@ fn a_failed_move_keeps_the_row_and_the_files() {
 fn a_volume_whose_directory_vanished_just_loses_its_row() {
     let (_d, v) = fixture();
     v.create(&named("data", &[])).expect("create");
-    std::fs::remove_dir_all(v.path("data")).expect("rm dir");
+    std::fs::remove_dir_all(v.path("data").expect("valid")).expect("rm dir");
     remove_files_and_row(&v.store, &v.state_root, "data").expect("remove");
     assert!(v.store.read(|r| r.volume("data")).expect("row").is_none());
 }
@@ -150,9 +150,30 @@ fn prune_takes_anonymous_ones_unless_all() {
 fn a_stale_row_is_replaced_by_a_new_create() {
     let (_d, v) = fixture();
     v.create(&named("data", &[("old", "1")])).expect("create");
-    std::fs::remove_dir_all(v.path("data")).expect("rm dir");
+    std::fs::remove_dir_all(v.path("data").expect("valid")).expect("rm dir");
     let (made, new) = v.create(&named("data", &[("new", "2")])).expect("again");
     assert!(new);
     assert_eq!(made.labels.get("new").map(String::as_str), Some("2"));
     assert!(!made.labels.contains_key("old"), "{:?}", made.labels);
+}
+
+/// The attack of a stack file's `name: ../../../../tmp/x` once it reached
+/// the store: `down -v` removes volumes by the names in their rows. A row
+/// naming a path outside `<root>/volumes` must not take that path with it,
+/// nor may `volume rm`/`inspect` reach it.
+#[test]
+fn a_name_walking_out_of_the_volumes_directory_touches_nothing() {
+    let (d, v) = fixture();
+    let victim = d.path().join("victim");
+    std::fs::create_dir_all(victim.join("_data")).expect("victim");
+    std::fs::write(victim.join("_data/keep"), "x").expect("file");
+    let hostile = "../../victim";
+    let err = remove_files_and_row(&v.store, &v.state_root, hostile).expect_err("refused");
+    assert!(err.to_string().contains("invalid volume name"), "{err}");
+    assert!(matches!(v.inspect(hostile), Err(VolumeError::NotFound(_))));
+    assert!(v.remove(hostile, true).is_ok_and(|removed| !removed));
+    assert!(v.create(&named(hostile, &[])).is_err());
+    assert!(victim.join("_data/keep").is_file());
+    let err = volume_dir(&v.state_root, "..").expect_err("dot-dot");
+    assert!(err.to_string().contains("invalid volume name"), "{err}");
 }

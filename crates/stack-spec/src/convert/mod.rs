@@ -9,7 +9,9 @@ mod service;
 mod volumes;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use crate::checks::HostChecks;
 use crate::diag::{Diagnostic, Sources, Span};
 use crate::yaml::{Mapping, Node, ScalarKind, Value};
 
@@ -25,6 +27,8 @@ pub struct Ctx<'a> {
     pub warnings: Vec<Diagnostic>,
     /// Unknown keys warn instead of failing.
     pub compatibility: bool,
+    /// The caller's host rules ([`crate::LoadOptions::checks`]).
+    pub checks: Option<Arc<dyn HostChecks>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,6 +38,7 @@ impl<'a> Ctx<'a> {
             errors: Vec::new(),
             warnings: Vec::new(),
             compatibility,
+            checks: None,
         }
     }
 

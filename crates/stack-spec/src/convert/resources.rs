@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use super::Ctx;
+use crate::diag::Span;
 use crate::model::{FileObject, Ipam, IpamPool, Network, Volume};
+use crate::names::{check_object_name, ObjectKind};
 use crate::yaml::Node;
 
 /// `networks:`; `name` is filled with `<project>_<key>` unless given or external.
@@ -27,13 +29,18 @@ pub fn networks(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, N
     for (key, v) in m.iter() {
         let context = format!("network `{}`", key.name);
         let mut n = Network::default();
+        let mut name_span = key.span;
+        let mut pool_spans = Vec::new();
         if !v.is_null() {
             let Some(nm) = ctx.map(v, &context) else {
                 continue;
             };
             for (k, val) in nm.iter() {
                 match k.name.as_str() {
-                    "name" => n.name = ctx.string(val, &context).unwrap_or_default(),
+                    "name" => {
+                        name_span = val.span;
+                        n.name = ctx.string(val, &context).unwrap_or_default();
+                    }
                     "driver" => n.driver = ctx.string(val, &context),
                     "driver_opts" => n.driver_opts = ctx.string_map(val, &context),
                     "attachable" => n.attachable = ctx.bool(val, &context).unwrap_or(false),
@@ -42,7 +49,7 @@ pub fn networks(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, N
                     "external" => n.external = external(ctx, val, &context),
                     "internal" => n.internal = ctx.bool(val, &context).unwrap_or(false),
                     "labels" => n.labels = ctx.string_map(val, &context),
-                    "ipam" => n.ipam = ipam(ctx, val, &context),
+                    "ipam" => n.ipam = ipam(ctx, val, &context, &mut pool_spans),
                     k2 if k2.starts_with("x-") => {}
                     k2 => ctx.unknown_key(k.span, k2, &context, KEYS),
                 }
@@ -55,6 +62,8 @@ pub fn networks(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, N
                 format!("{project}_{}", key.name)
             };
         }
+        check_name(ctx, ObjectKind::Network, &n.name, name_span);
+        check_pools(ctx, &n, &pool_spans);
         out.insert(key.name.clone(), n);
     }
     out
@@ -68,7 +77,30 @@ fn external(ctx: &mut Ctx, node: &Node, context: &str) -> bool {
     ctx.bool(node, context).unwrap_or(false)
 }
 
-fn ipam(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Ipam> {
+/// Reports a volume or network name that breaks the naming rule, at the
+/// `name:` value or, for a name made from the key, at the key.
+fn check_name(ctx: &mut Ctx, kind: ObjectKind, name: &str, span: Span) {
+    if let Err(e) = check_object_name(kind, name) {
+        ctx.error_with(span, e.to_string(), "not a valid name");
+    }
+}
+
+/// Runs the host's rules (stack-net's, through the engine) on each
+/// `ipam.config` entry, reporting at the entry.
+fn check_pools(ctx: &mut Ctx, network: &Network, spans: &[Span]) {
+    let (Some(checks), Some(ipam)) = (ctx.checks.clone(), network.ipam.as_ref()) else {
+        return;
+    };
+    for (pool, span) in ipam.config.iter().zip(spans) {
+        if let Err(e) = checks.ipam_pool(&network.name, pool) {
+            ctx.error_with(*span, e.to_string(), "refused address range");
+        }
+    }
+}
+
+/// `ipam:`; the place of each `config` entry (its `subnet` when it has
+/// one) is pushed to `spans`, in the order of `config`.
+fn ipam(ctx: &mut Ctx, node: &Node, context: &str, spans: &mut Vec<Span>) -> Option<Ipam> {
     let m = ctx.map(node, context)?;
     let mut ipam = Ipam::default();
     for (k, v) in m.iter() {
@@ -81,9 +113,13 @@ fn ipam(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Ipam> {
                         continue;
                     };
                     let mut pool = IpamPool::default();
+                    let mut at = item.span;
                     for (pk, pv) in pm.iter() {
                         match pk.name.as_str() {
-                            "subnet" => pool.subnet = ctx.string(pv, context),
+                            "subnet" => {
+                                at = pv.span;
+                                pool.subnet = ctx.string(pv, context);
+                            }
                             "ip_range" => pool.ip_range = ctx.string(pv, context),
                             "gateway" => pool.gateway = ctx.string(pv, context),
                             "aux_addresses" => pool.aux_addresses = ctx.string_map(pv, context),
@@ -96,6 +132,7 @@ fn ipam(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Ipam> {
                         }
                     }
                     ipam.config.push(pool);
+                    spans.push(at);
                 }
             }
             key => ctx.unknown_key(k.span, key, context, &["driver", "config", "options"]),
@@ -114,13 +151,17 @@ pub fn volumes(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, Vo
     for (key, v) in m.iter() {
         let context = format!("volume `{}`", key.name);
         let mut vol = Volume::default();
+        let mut name_span = key.span;
         if !v.is_null() {
             let Some(vm) = ctx.map(v, &context) else {
                 continue;
             };
             for (k, val) in vm.iter() {
                 match k.name.as_str() {
-                    "name" => vol.name = ctx.string(val, &context).unwrap_or_default(),
+                    "name" => {
+                        name_span = val.span;
+                        vol.name = ctx.string(val, &context).unwrap_or_default();
+                    }
                     "driver" => vol.driver = ctx.string(val, &context),
                     "driver_opts" => vol.driver_opts = ctx.string_map(val, &context),
                     "external" => vol.external = external(ctx, val, &context),
@@ -137,6 +178,7 @@ pub fn volumes(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, Vo
                 format!("{project}_{}", key.name)
             };
         }
+        check_name(ctx, ObjectKind::Volume, &vol.name, name_span);
         out.insert(key.name.clone(), vol);
     }
     out

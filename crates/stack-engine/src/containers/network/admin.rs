@@ -9,6 +9,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use stack_net::{Endpoint, Network, NetworkSpec};
 use stack_runtime::event_log::{self, EventRecord};
+use stack_spec::names::{check_object_name, ObjectKind};
 
 use super::Session;
 use crate::containers::{ContainerError, Containers};
@@ -83,16 +84,27 @@ fn network_id(name: &str) -> String {
         .collect()
 }
 
-fn meta_path(state_root: &Path, name: &str) -> std::path::PathBuf {
-    state_root
-        .join("networks")
-        .join("meta")
-        .join(format!("{name}.json"))
+/// The network name rule (stack-spec's, shared with the stack-file
+/// loader and with volumes): the name becomes a file name under the state
+/// root.
+pub fn check_name(name: &str) -> Result<(), ContainerError> {
+    check_object_name(ObjectKind::Network, name).map_err(|e| ContainerError::Invalid(e.to_string()))
+}
+
+/// `<root>/networks/meta/<name>.json`, for a name that passes [`check_name`].
+fn meta_path(state_root: &Path, name: &str) -> Result<std::path::PathBuf, ContainerError> {
+    check_name(name)?;
+    crate::paths::child(
+        &state_root.join("networks").join("meta"),
+        &format!("{name}.json"),
+    )
+    .map_err(|e| ContainerError::Invalid(e.to_string()))
 }
 
 fn read_meta(state_root: &Path, name: &str) -> Meta {
-    std::fs::read(meta_path(state_root, name))
+    meta_path(state_root, name)
         .ok()
+        .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default()
 }
@@ -105,12 +117,27 @@ fn session(containers: &Containers) -> Result<Session, ContainerError> {
     )
 }
 
+/// What `network create` asks stack-net for.
+pub fn network_spec(options: &CreateOptions) -> NetworkSpec {
+    NetworkSpec {
+        name: options.name.clone(),
+        subnet: options.subnet,
+        gateway: options.gateway,
+        internal: options.internal,
+        external: false,
+        standalone: true,
+    }
+}
+
 /// `network create`: a standalone network (kept when its last container
 /// goes), with its bridge and firewall rules in place.
 pub fn create(
     containers: &Containers,
     options: &CreateOptions,
 ) -> Result<NetworkInfo, ContainerError> {
+    check_name(&options.name)?;
+    let spec = network_spec(options);
+    spec.validate()?;
     let session = session(containers)?;
     if session.manager.network(&options.name).is_ok() {
         return Err(ContainerError::Invalid(format!(
@@ -118,20 +145,12 @@ pub fn create(
             options.name
         )));
     }
-    let spec = NetworkSpec {
-        name: options.name.clone(),
-        subnet: options.subnet,
-        gateway: options.gateway,
-        internal: options.internal,
-        external: false,
-        standalone: true,
-    };
     let network = session.block_on(session.manager.create_network(&spec))?;
     let meta = Meta {
         created: stack_runtime::timefmt::now(),
         labels: options.labels.clone(),
     };
-    let path = meta_path(&containers.state_root, &network.name);
+    let path = meta_path(&containers.state_root, &network.name)?;
     let saved = path
         .parent()
         .map_or(Ok(()), std::fs::create_dir_all)
@@ -231,7 +250,9 @@ pub fn remove(containers: &Containers, name: &str) -> Result<(), ContainerError>
     }
     let session = session(containers)?;
     session.block_on(session.manager.remove_network(name))?;
-    let _ = std::fs::remove_file(meta_path(&containers.state_root, name));
+    if let Ok(path) = meta_path(&containers.state_root, name) {
+        let _ = std::fs::remove_file(path);
+    }
     network_event(&containers.state_root, "destroy", name);
     session.notify_resolver();
     session.stop_resolver_if_idle()

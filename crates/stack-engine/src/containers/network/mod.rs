@@ -32,8 +32,9 @@ pub const DEFAULT_NETWORK: &str = "bridge";
 pub const RELEASE_MODE: &str = "__stack-release";
 
 /// `<run>/netns/<id>`: the container's namespace file.
-pub fn netns_path(run_dir: &Path, container_id: &str) -> PathBuf {
-    run_dir.join("netns").join(container_id)
+pub fn netns_path(run_dir: &Path, container_id: &str) -> Result<PathBuf, ContainerError> {
+    crate::paths::child(&run_dir.join("netns"), container_id)
+        .map_err(|e| ContainerError::Invalid(e.to_string()))
 }
 
 /// The address pools of the config file.
@@ -81,7 +82,7 @@ pub fn connect(
         }
         RequestedMode::Container(other) => {
             let other = containers.find(other)?;
-            let path = netns_path(&containers.run_dir, &other.spec.id);
+            let path = netns_path(&containers.run_dir, &other.spec.id)?;
             let path = if path.exists() {
                 path
             } else if let Some(pid) = other.state.pid.filter(|_| other.state.container_alive()) {
@@ -96,7 +97,7 @@ pub fn connect(
             NetworkNamespace::Join { path }
         }
         RequestedMode::Networks(joins) => {
-            let path = netns_path(&containers.run_dir, &record.spec.id);
+            let path = netns_path(&containers.run_dir, &record.spec.id)?;
             let made = !path.exists();
             if made {
                 stack_net::netns::create(&path)?;
@@ -219,7 +220,7 @@ pub fn release(
     run_dir: &Path,
     container_id: &str,
 ) -> Result<(), ContainerError> {
-    let path = netns_path(run_dir, container_id);
+    let path = netns_path(run_dir, container_id)?;
     let attached = stack_net::store::Store::open(state_root)
         .and_then(|s| s.containers())
         .ok()
