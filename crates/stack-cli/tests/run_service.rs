@@ -126,7 +126,7 @@ fn a_one_off_of_a_service_does_not_answer_for_it_unless_asked() {
         "nslookup db; echo ---; cat /etc/hosts",
     ]);
     let (lookup, hosts) = out.split_once("---").expect("both parts");
-    assert_eq!(answers(lookup), [db.clone()], "{out}");
+    assert_eq!(answers(lookup), std::slice::from_ref(&db), "{out}");
     assert!(
         !hosts
             .lines()
