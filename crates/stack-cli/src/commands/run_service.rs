@@ -54,16 +54,8 @@ impl ServiceRunArgs {
 /// a discovered one that fails to load leaves `run` to Docker's meaning.
 pub fn lookup(project_args: &ProjectArgs, name: &str) -> miette::Result<Option<(Project, String)>> {
     let explicit = !project_args.files.is_empty();
-    if !explicit {
-        let cwd = std::env::current_dir().ok();
-        let found = cwd.is_some_and(|dir| {
-            stack_spec::DEFAULT_FILES
-                .iter()
-                .any(|file| dir.join(file).is_file())
-        });
-        if !found {
-            return Ok(None);
-        }
+    if !super::project::has_stack_file(project_args) {
+        return Ok(None);
     }
     let options = super::project::load_options(project_args, &[]);
     let project = match stack_spec::load(&options) {
