@@ -27,14 +27,19 @@ pub struct Pull {
     pub who: String,
     /// Pull only when the image is not here yet.
     pub only_if_missing: bool,
+    /// For a name given in a project that is no service: says so, for
+    /// the error when it cannot be pulled as an image either.
+    pub not_a_service: Option<String>,
 }
 
 impl Pull {
-    /// `web's image busybox:1`, or `busybox:1`.
+    /// `web's image busybox:1`, or `busybox:1` (and why it was taken
+    /// for an image).
     pub fn what(&self) -> String {
-        match self.who.strip_prefix("service ") {
-            Some(service) => format!("{service}'s image {}", self.image),
-            None => self.image.clone(),
+        match (self.who.strip_prefix("service "), &self.not_a_service) {
+            (Some(service), _) => format!("{service}'s image {}", self.image),
+            (None, Some(why)) => format!("{} ({why})", self.image),
+            (None, None) => self.image.clone(),
         }
     }
 }
@@ -58,6 +63,7 @@ impl PullPlan {
             reference,
             who,
             only_if_missing,
+            not_a_service: None,
         });
         Ok(())
     }
@@ -104,11 +110,6 @@ fn images_plan(args: &PullArgs) -> miette::Result<PullPlan> {
     Ok(plan)
 }
 
-/// A name that is clearly an image reference, not a service name.
-fn reads_as_image(name: &str) -> bool {
-    name.contains([':', '/', '@'])
-}
-
 fn services_plan(project: &Project, args: &PullArgs) -> miette::Result<PullPlan> {
     let mut plan = PullPlan::default();
     let mut services: BTreeSet<String> = BTreeSet::new();
@@ -116,17 +117,8 @@ fn services_plan(project: &Project, args: &PullArgs) -> miette::Result<PullPlan>
     for name in &args.names {
         if project.services.contains_key(name) {
             services.insert(name.clone());
-        } else if reads_as_image(name) {
-            images.push(name.clone());
         } else {
-            let known: Vec<&str> = project.services.keys().map(String::as_str).collect();
-            return Err(miette::miette!(
-                help = format!(
-                    "services: {}; for an image of that name, write {name}:latest",
-                    known.join(", ")
-                ),
-                "stack pull: no such service: {name}"
-            ));
+            images.push(name.clone());
         }
     }
     if args.names.is_empty() {
@@ -140,12 +132,25 @@ fn services_plan(project: &Project, args: &PullArgs) -> miette::Result<PullPlan>
         };
         add_service(&mut plan, name, service, args.policy)?;
     }
+    let known: Vec<&str> = project.services.keys().map(String::as_str).collect();
     for image in images {
+        // Checked before anything is pulled: a bad reference is most
+        // likely a mistyped service.
+        let not_a_service = || {
+            format!(
+                "{image} is no service of the stack file (its services: {})",
+                known.join(", ")
+            )
+        };
         plan.add(
             &image,
             format!("image {image}"),
             args.policy == Some(Policy::Missing),
-        )?;
+        )
+        .map_err(|err| miette::miette!("stack pull: {}, and {err}", not_a_service()))?;
+        if let Some(pull) = plan.pulls.last_mut().filter(|p| p.image == image) {
+            pull.not_a_service = Some(not_a_service());
+        }
     }
     Ok(plan)
 }
