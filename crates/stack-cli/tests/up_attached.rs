@@ -98,3 +98,85 @@ services:
     e.ok(&["down"]);
     e.sb.assert_no_leaks();
 }
+
+/// A traceback printed in one write, a 40 KiB line, and a last line with
+/// no newline: each line its own prefixed log line, attached and in
+/// `logs`, and `--tail` counts lines.
+#[test]
+fn logs_are_lines_whatever_the_writes() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  crash:
+    image: busybox
+    command:
+      - sh
+      - -c
+      - |
+        printf 'Traceback (most recent call last):\n  File "app.py", line 1\nValueError: boom\n'
+        head -c 40960 /dev/zero | tr '\0' x
+        echo
+        printf 'no newline at the end'
+"#,
+    );
+    let long = "x".repeat(40960);
+    let lines = [
+        "Traceback (most recent call last):",
+        "  File \"app.py\", line 1",
+        "ValueError: boom",
+        long.as_str(),
+        "no newline at the end",
+    ];
+    let prefixed: String = lines.iter().map(|l| format!("crash-1  | {l}\n")).collect();
+    let out = e.stack(&["up"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let attached = String::from_utf8_lossy(&out.stdout);
+    for line in &lines {
+        let wanted = format!("crash-1  | {line}\n");
+        assert!(attached.contains(&wanted), "{line:.40} in {attached:.400}");
+    }
+
+    let (logs, _) = e.ok(&["logs"]);
+    assert_eq!(logs, prefixed);
+    let (logs, _) = e.ok(&["logs", "--no-log-prefix", "--tail", "2"]);
+    assert_eq!(logs, format!("{long}\nno newline at the end\n"));
+    let (logs, _) = e.ok(&["logs", "--timestamps"]);
+    assert_eq!(logs.lines().count(), 5, "{logs:.400}");
+    assert!(
+        logs.lines().all(|l| l.starts_with("crash-1  | 20")),
+        "{logs:.400}"
+    );
+
+    // The log holds one record per line, none longer than 16 KiB.
+    let id = e.ps()[0]["ID"].as_str().expect("id").to_string();
+    let dir = std::fs::read_dir(e.sb.state_root.join("containers"))
+        .expect("containers")
+        .flatten()
+        .find(|d| d.file_name().to_string_lossy().starts_with(&id))
+        .expect("container dir")
+        .path();
+    let log = std::fs::read_to_string(dir.join("container.log")).expect("log");
+    let records: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("record"))
+        .collect();
+    let sizes: Vec<usize> = records
+        .iter()
+        .map(|r| r["log"].as_str().expect("log").len())
+        .collect();
+    assert!(sizes.iter().all(|n| *n <= 16 * 1024), "{sizes:?}");
+    assert_eq!(records[0]["log"], "Traceback (most recent call last):\n");
+
+    // A log written before records were lines: one record, two lines.
+    let old = "{\"log\":\"old one\\nold two\\n\",\"stream\":\"stdout\",\"time\":\"2000-01-01T00:00:00.000000000Z\"}\n";
+    std::fs::write(dir.join("container.log"), old.to_string() + &log).expect("old record");
+    let (logs, _) = e.ok(&["logs"]);
+    assert_eq!(
+        logs,
+        format!("crash-1  | old one\ncrash-1  | old two\n{prefixed}")
+    );
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}

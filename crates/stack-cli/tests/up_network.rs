@@ -1,6 +1,8 @@
 //! A stack on its project network: services reach each other by name, a
-//! published port answers on 127.0.0.1, and `down` removes the network.
+//! published port answers on 127.0.0.1, `down` removes the network, and a
+//! recreated service is reachable at once.
 
+mod net_support;
 mod run_support;
 mod up_support;
 
@@ -61,5 +63,103 @@ services:
     assert!(ps.contains(&format!("127.0.0.1:{port}->8080/tcp")), "{ps}");
     let (_, err) = e.ok(&["down", "-t", "0"]);
     assert!(err.contains("remove network demo_default"), "{err}");
+    e.sb.assert_no_leaks();
+}
+
+/// web serving `round-N`, and a client that stays.
+fn recreated_stack(round: u32) -> String {
+    format!(
+        r#"
+name: neigh
+services:
+  web:
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo round-{round} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    stop_grace_period: 1s
+  client:
+    image: busybox
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+"#
+    )
+}
+
+/// The client's ARP entry for `ip` (`/proc/net/arp`: IP, type, flags, MAC).
+fn arp_entry(e: &up_support::Env, ip: &str) -> Option<(String, String)> {
+    let (table, _) = e.ok(&["exec", "client", "cat", "/proc/net/arp"]);
+    table.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.first() == Some(&ip)).then(|| (f[2].to_string(), f[3].to_string()))
+    })
+}
+
+/// A recreated container gets its old address and, with the MAC derived
+/// from it, the client's cached neighbour entry stays right: the client
+/// reaches the new container at once, not after the entry expires.
+#[test]
+fn a_recreated_service_is_reachable_at_once() {
+    let Some(e) = env(false) else { return };
+    e.write(&recreated_stack(1));
+    e.ok(&["up", "-d"]);
+    let ip = net_support::address_of(&e.sb, "neigh-web-1", "neigh_default").to_string();
+    let url = format!("http://{ip}/");
+    // busybox wget crashes with -T; `timeout` bounds it instead.
+    let fetch = || {
+        e.stack(&[
+            "exec", "client", "timeout", "1", "wget", "-q", "-O", "-", &url,
+        ])
+    };
+    net_support::eventually(|| {
+        let out = fetch();
+        match String::from_utf8_lossy(&out.stdout).as_ref() {
+            "round-1\n" => Ok(()),
+            _ => Err(describe(&out)),
+        }
+    });
+    let derived = |ip: &str| {
+        let bytes: Vec<String> = ip
+            .split('.')
+            .map(|b| format!("{:02x}", b.parse::<u8>().expect("octet")))
+            .collect();
+        format!("02:42:{}", bytes.join(":"))
+    };
+    let mac = derived(&ip);
+    let (flags, cached) = arp_entry(&e, &ip).expect("the client cached web's MAC");
+    assert_eq!((flags.as_str(), cached.as_str()), ("0x2", mac.as_str()));
+
+    e.write(&recreated_stack(2));
+    let (_, err) = e.ok(&["up", "-d"]);
+    assert!(
+        err.contains("recreate") || err.contains("Recreate"),
+        "{err}"
+    );
+    let again = net_support::address_of(&e.sb, "neigh-web-1", "neigh_default").to_string();
+    assert_eq!(again, ip, "the recreated web has its old address");
+    let inspect: serde_json::Value = serde_json::from_str(&net_support::ok(
+        &e.sb,
+        &["container", "inspect", "neigh-web-1"],
+    ))
+    .expect("inspect json");
+    assert_eq!(
+        inspect[0]["NetworkSettings"]["Networks"][0]["MacAddress"], mac,
+        "{inspect}"
+    );
+
+    // At once: within a second of `up` (httpd may still be binding).
+    let started = Instant::now();
+    loop {
+        let out = fetch();
+        if String::from_utf8_lossy(&out.stdout) == "round-2\n" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "web unreachable 1 s after its recreation: {}",
+            describe(&out)
+        );
+    }
+    let (_, cached) = arp_entry(&e, &ip).expect("entry");
+    assert_eq!(cached, mac);
+    e.ok(&["down", "-t", "0"]);
     e.sb.assert_no_leaks();
 }

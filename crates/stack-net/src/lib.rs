@@ -20,9 +20,11 @@
 //! through `iptables-restore` batches (see [`firewall`]); DNS through an
 //! embedded `hickory-server` (see [`dns`]).
 
+mod connect;
 pub mod dns;
 pub mod error;
 pub mod firewall;
+pub mod garp;
 pub mod ipam;
 mod manager;
 pub mod model;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use tokio::sync::Mutex;
 
+use crate::connect;
 use crate::dns::{self, DnsEntry, DnsRegistry, DnsServer};
 use crate::error::{ErrorList, NetError, Result};
 use crate::firewall::{
@@ -17,7 +18,7 @@ use crate::model::{
     AddressPool, AttachRequest, ContainerNetworking, Endpoint, Network, NetworkSpec,
 };
 use crate::names;
-use crate::netlink::{write_sysctl, Netlink};
+use crate::netlink::Netlink;
 use crate::store::Store;
 
 /// How a [`NetworkManager`] is set up.
@@ -190,7 +191,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
         let network = self.plan_network(spec, &existing).await?;
         self.store.save_network(&network)?;
         let made = async {
-            self.ensure_bridge(&network).await?;
+            connect::ensure_bridge(&self.host, &network).await?;
             firewall.apply(&self.rule_set()?).await
         }
         .await;
@@ -256,25 +257,6 @@ impl<R: IptablesRunner> NetworkManager<R> {
             internal: spec.internal,
             external: spec.standalone,
         })
-    }
-
-    async fn ensure_bridge(&self, network: &Network) -> Result<u32> {
-        let index = self
-            .host
-            .ensure_bridge(
-                &network.bridge,
-                names::bridge_mac(&network.bridge),
-                network.gateway,
-                network.subnet.prefix_len(),
-            )
-            .await?;
-        write_sysctl("net/ipv4/ip_forward", "1")?;
-        // 127.0.0.1 → published port leaves through the bridge (see firewall).
-        write_sysctl(
-            &format!("net/ipv4/conf/{}/route_localnet", network.bridge),
-            "1",
-        )?;
-        Ok(index)
     }
 
     /// Removes a network that has no endpoints left: firewall rules first,
@@ -459,7 +441,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
             ports: request.ports.clone(),
         };
         let connected = async {
-            self.connect(request, &plan).await?;
+            connect::connect(&self.host, request, &plan).await?;
             self.store.save_container(&record)?;
             if !record.ports.is_empty() || previous.is_some_and(|p| !p.ports.is_empty()) {
                 firewall.apply(&self.rule_set()?).await?;
@@ -476,44 +458,6 @@ impl<R: IptablesRunner> NetworkManager<R> {
         }
         self.register_names(&record);
         Ok(record)
-    }
-
-    /// Kernel side of an attachment: veths, addresses, routes.
-    async fn connect(&self, request: &AttachRequest, plan: &[(&Network, Endpoint)]) -> Result<()> {
-        let netns_file = std::fs::File::open(&request.netns).map_err(NetError::io(format!(
-            "open netns {}",
-            request.netns.display()
-        )))?;
-        let inside = Netlink::in_netns(&request.netns)?;
-        inside.set_up_by_name("lo").await?;
-        let mut default_route = None;
-        for (network, endpoint) in plan {
-            let bridge = self.ensure_bridge(network).await?;
-            self.host
-                .create_veth(
-                    &endpoint.host_veth,
-                    bridge,
-                    &endpoint.container_ifname,
-                    &netns_file,
-                )
-                .await?;
-            let index = inside.set_up_by_name(&endpoint.container_ifname).await?;
-            inside
-                .add_address(
-                    index,
-                    endpoint.address,
-                    endpoint.prefix_len,
-                    &endpoint.container_ifname,
-                )
-                .await?;
-            if default_route.is_none() && !network.internal {
-                default_route = Some(network.gateway);
-            }
-        }
-        if let Some(gateway) = default_route {
-            inside.add_default_route(gateway).await?;
-        }
-        Ok(())
     }
 
     /// Disconnects a container: its published ports first, then its veths,

@@ -7,12 +7,15 @@
 //! ever calls `setns` (it moves only the calling thread, and tasks migrate).
 
 use std::net::Ipv4Addr;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use futures::TryStreamExt;
 use ipnet::Ipv4Net;
-use rtnetlink::packet_route::link::{InfoData, InfoKind, InfoVeth, LinkAttribute};
+use rtnetlink::packet_route::link::{
+    BridgePortState, InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoVeth, LinkAttribute,
+    LinkInfo,
+};
 use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute};
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::{Handle, LinkBridge, LinkMessageBuilder, LinkUnspec, RouteMessageBuilder};
@@ -50,31 +53,11 @@ impl Netlink {
     /// A connection inside the namespace at `netns` (see the module docs).
     /// Must be called inside a tokio runtime.
     pub fn in_netns(netns: &Path) -> Result<Netlink> {
-        let file = std::fs::File::open(netns)
-            .map_err(NetError::io(format!("open netns {}", netns.display())))?;
         let runtime = tokio::runtime::Handle::current();
-        let opened = std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
-                        .map_err(|e| std::io::Error::from_raw_os_error(e as i32))?;
-                    let _entered = runtime.enter();
-                    rtnetlink::new_connection()
-                })
-                .join()
-        });
-        let (conn, handle, _) = match opened {
-            Ok(result) => result.map_err(NetError::io(format!(
-                "netlink in netns {}",
-                netns.display()
-            )))?,
-            Err(_) => {
-                return Err(NetError::Io {
-                    context: format!("netlink in netns {}", netns.display()),
-                    source: std::io::Error::other("namespace thread panicked"),
-                })
-            }
-        };
+        let (conn, handle, _) = crate::netns::within(netns, "netlink", || {
+            let _entered = runtime.enter();
+            rtnetlink::new_connection()
+        })?;
         tokio::spawn(conn);
         Ok(Netlink { handle })
     }
@@ -124,17 +107,19 @@ impl Netlink {
     }
 
     /// Creates a veth pair: `host_name` in this namespace, attached to the
-    /// bridge and up; `peer_name` created directly inside `netns` (no
-    /// temporary name in the host, no move step).
+    /// bridge and up; `peer_name` with MAC `peer_mac` created directly
+    /// inside `netns` (no temporary name in the host, no move step).
     pub async fn create_veth(
         &self,
         host_name: &str,
         bridge_index: u32,
         peer_name: &str,
+        peer_mac: [u8; 6],
         netns: &std::fs::File,
     ) -> Result<()> {
         let peer = LinkMessageBuilder::<LinkUnspec>::new()
             .name(peer_name.to_string())
+            .address(peer_mac.to_vec())
             .setns_by_fd(netns.as_raw_fd())
             .build();
         let message = LinkMessageBuilder::<LinkUnspec>::new_with_info_kind(InfoKind::Veth)
@@ -151,6 +136,46 @@ impl Netlink {
             .map_err(NetError::netlink(format!(
                 "create veth {host_name} with peer {peer_name}"
             )))
+    }
+
+    /// Whether bridge port `name` forwards frames. The bridge moves a port
+    /// to forwarding on the carrier event of its link, after the link came
+    /// up; a frame that arrives before is dropped.
+    pub async fn port_forwards(&self, name: &str) -> Result<bool> {
+        let mut links = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.to_string())
+            .execute();
+        let link = match links.try_next().await {
+            Ok(Some(link)) => link,
+            Ok(None) => return Ok(false),
+            Err(err) if matches!(errno(&err), Some(ENODEV)) => return Ok(false),
+            Err(err) => return Err(NetError::netlink(format!("look up link {name}"))(err)),
+        };
+        Ok(link.attributes.iter().any(|a| match a {
+            LinkAttribute::LinkInfo(infos) => infos.iter().any(|i| {
+                matches!(i, LinkInfo::PortData(InfoPortData::BridgePort(port))
+                    if port.contains(&InfoBridgePort::State(BridgePortState::Forwarding)))
+            }),
+            _ => false,
+        }))
+    }
+
+    /// Waits up to `max` until bridge port `name` forwards; `false` when
+    /// it did not in that time.
+    pub async fn wait_port_forwarding(&self, name: &str, max: std::time::Duration) -> Result<bool> {
+        let deadline = tokio::time::Instant::now() + max;
+        loop {
+            if self.port_forwards(name).await? {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 
     /// Deletes link `name`; `false` when it did not exist.

@@ -42,7 +42,7 @@ const VIA_DAEMON_TESTS: &str = "binary(=up_basic) | binary(=up_attached) | binar
     | binary(=up_example) | binary(=up_gating) | binary(=up_network) | binary(=project_verbs) \
     | binary(=project_verbs_up) | binary(=run_basic) | binary(=run_lifecycle) \
     | binary(=run_service) | binary(=run_supervise) | binary(=watch_up) | binary(=volume_e2e) \
-    | binary(=network_e2e) | binary(=up_isolation)";
+    | binary(=network_e2e) | binary(=up_isolation) | binary(=pull_services)";
 
 /// Formatting and lints, warnings as errors.
 pub fn lint() -> Result<(), String> {

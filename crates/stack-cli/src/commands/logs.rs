@@ -7,8 +7,7 @@
 //! lines of different containers come out in the order they were written.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, IsTerminal, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::containers::{ContainerRecord, Containers};
 use stack_engine::labels;
-use stack_runtime::logs::LogLine;
+use stack_runtime::logs::{Cursor, LogLine};
 
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};
@@ -97,14 +96,15 @@ pub trait LogSource {
 /// The log files of containers of this host, read directly.
 pub struct LocalLogs {
     dirs: Vec<stack_runtime::spec::ContainerDir>,
-    offsets: Vec<u64>,
+    cursors: Vec<Cursor>,
 }
 
 impl LocalLogs {
     pub fn new(records: &[ContainerRecord]) -> LocalLogs {
+        let dirs: Vec<_> = records.iter().map(|r| r.dir.clone()).collect();
         LocalLogs {
-            dirs: records.iter().map(|r| r.dir.clone()).collect(),
-            offsets: vec![0; records.len()],
+            cursors: dirs.iter().map(|d| Cursor::at_start(&d.log())).collect(),
+            dirs,
         }
     }
 }
@@ -112,22 +112,24 @@ impl LocalLogs {
 impl LogSource for LocalLogs {
     fn existing(&mut self) -> miette::Result<Vec<Vec<LogLine>>> {
         let mut out = Vec::new();
-        for (dir, offset) in self.dirs.iter().zip(self.offsets.iter_mut()) {
+        for (dir, cursor) in self.dirs.iter().zip(self.cursors.iter_mut()) {
             let path = dir.log();
             out.push(stack_runtime::logs::read_all(&path).into_diagnostic()?);
-            *offset = stack_runtime::logs::current_len(&path);
+            *cursor = Cursor::at_end(&path);
         }
         Ok(out)
     }
 
     fn read_new(&mut self) -> Vec<(usize, LogLine)> {
         let mut batch = Vec::new();
-        for (index, (dir, offset)) in self.dirs.iter().zip(self.offsets.iter_mut()).enumerate() {
-            batch.extend(
-                read_from(&dir.log(), offset)
-                    .into_iter()
-                    .map(|l| (index, l)),
-            );
+        for (index, (dir, cursor)) in self.dirs.iter().zip(self.cursors.iter_mut()).enumerate() {
+            let mut lines = cursor.read_new().map(|(l, _)| l).unwrap_or_default();
+            // A line its container left unfinished shows once it is over,
+            // as the daemon's follower gives it out when it stops.
+            if lines.is_empty() && !running(dir) {
+                lines = cursor.finish();
+            }
+            batch.extend(lines.into_iter().map(|l| (index, l)));
         }
         batch
     }
@@ -135,34 +137,6 @@ impl LogSource for LocalLogs {
     fn more(&self) -> bool {
         self.dirs.iter().any(running)
     }
-}
-
-/// Complete lines of a log file after `offset`, moving it past them.
-fn read_from(path: &Path, offset: &mut u64) -> Vec<LogLine> {
-    let mut out = Vec::new();
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return out;
-    };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len < *offset {
-        *offset = 0; // rotated
-    }
-    if len == *offset || file.seek(SeekFrom::Start(*offset)).is_err() {
-        return out;
-    }
-    let mut reader = BufReader::new(file);
-    let mut line = String::new();
-    while reader.read_line(&mut line).unwrap_or(0) > 0 {
-        if !line.ends_with('\n') {
-            break; // half-written; read it whole next time
-        }
-        *offset += line.len() as u64;
-        if let Ok(record) = serde_json::from_str::<LogLine>(line.trim_end()) {
-            out.push(record);
-        }
-        line.clear();
-    }
-    out
 }
 
 fn running(dir: &stack_runtime::spec::ContainerDir) -> bool {

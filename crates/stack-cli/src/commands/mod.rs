@@ -20,6 +20,7 @@ mod port;
 mod project;
 mod ps;
 mod pull;
+mod pull_services;
 mod rmi;
 mod run;
 mod run_isolation_args;
@@ -118,7 +119,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Run(args) => run::run(&cli.host, &cli.project, *args),
         Command::Container(args) => container::run(&cli.host, args),
         Command::Network(args) => network::run(&cli.host, args),
-        Command::Pull(a) => pull::run(&cli.host, &a).map(|()| ExitCode::SUCCESS),
+        Command::Pull(a) => pull::run(&cli.host, &cli.project, &a).map(|()| ExitCode::SUCCESS),
         Command::Images(a) => {
             images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }

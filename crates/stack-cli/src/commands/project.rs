@@ -19,6 +19,20 @@ pub fn load_options(args: &ProjectArgs, services: &[String]) -> LoadOptions {
     opts
 }
 
+/// Whether a stack file is named with `-f` or lies in the current
+/// directory: verbs with a Docker meaning too (`run`, `pull`) keep it
+/// when there is none.
+pub fn has_stack_file(args: &ProjectArgs) -> bool {
+    if !args.files.is_empty() {
+        return true;
+    }
+    std::env::current_dir().is_ok_and(|dir| {
+        stack_spec::DEFAULT_FILES
+            .iter()
+            .any(|file| dir.join(file).is_file())
+    })
+}
+
 /// Loads and validates the stack file; warnings go to stderr, errors come
 /// back as one diagnostic naming file, line and column.
 pub fn load(args: &ProjectArgs, services: &[String]) -> miette::Result<Project> {

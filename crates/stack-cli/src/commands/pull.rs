@@ -1,121 +1,213 @@
-//! `stack pull IMAGE...`: fetch images, saying which source served each.
+//! `stack pull`: in a project, `pull [SERVICE...]` fetches the images of
+//! the stack file's services as Compose does (see [`super::pull_services`]);
+//! `pull IMAGE...` fetches images by reference as Docker does. Each image
+//! says which source served it.
+//!
+//! Images are pulled one at a time, through the daemon when one answers or
+//! in this process, with the same output both ways. Not in parallel: two
+//! pulls that share a layer would race on that blob's partial download in
+//! the image store.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
 use stack_engine::images::{progress, Images, Platform, Reference};
+
+use super::pull_services;
+use crate::global::{HostArgs, ProjectArgs};
+use crate::switch::Via;
 
 /// Arguments of `stack pull`.
 #[derive(Debug, Args)]
 pub struct PullArgs {
-    /// Images to pull (`busybox`, `redis:7`, `host:5000/x@sha256:...`).
-    #[arg(required = true, value_name = "IMAGE")]
-    pub images: Vec<String>,
+    /// Services of the stack file (all when none), or images to pull
+    /// (`busybox:1`, `host:5000/x@sha256:...`).
+    #[arg(value_name = "SERVICE|IMAGE")]
+    pub names: Vec<String>,
     /// Platform for multi-arch images (`linux/arm64/v8`); default: this host's.
     #[arg(long)]
     pub platform: Option<String>,
-    /// Print only the digest of each pulled image.
+    /// No progress and no notes: print only the digest of each image pulled.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Pull what can be pulled; an image that fails is reported and skipped.
+    #[arg(long)]
+    pub ignore_pull_failures: bool,
+    /// `always` pulls every image; `missing` only those not here yet.
+    /// Default: each service's `pull_policy` (images named as IMAGE: always).
+    #[arg(long, value_enum)]
+    pub policy: Option<Policy>,
+    /// Also pull the images of the services the named ones depend on.
+    #[arg(long)]
+    pub include_deps: bool,
 }
 
-/// Pulls through the daemon when one answers, else in this process.
-pub fn run(host: &crate::global::HostArgs, args: &PullArgs) -> miette::Result<()> {
-    match crate::switch::choose(host)? {
-        crate::switch::Via::Daemon(client) => remote(&client, args),
-        crate::switch::Via::InProcess(_) => local(super::images::open_images(host)?, args),
-    }
+/// Compose's `pull --policy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Policy {
+    Always,
+    Missing,
 }
 
-/// Each image in turn through the daemon; progress lines on stderr as the
-/// in-process pull prints them when stderr is not a terminal.
-fn remote(client: &stack_daemon::client::Client, args: &PullArgs) -> miette::Result<()> {
-    use stack_daemon::api::{PullEvent, PullRequest};
-    let short = |digest: &str| {
-        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
-        hex[..12.min(hex.len())].to_string()
+pub fn run(host: &HostArgs, project: &ProjectArgs, args: &PullArgs) -> miette::Result<()> {
+    let plan = pull_services::plan(project, args)?;
+    let via = crate::switch::choose(host)?;
+    let present = if plan.pulls.iter().any(|p| p.only_if_missing) {
+        via.list_images()?
+            .into_iter()
+            .map(|i| i.reference)
+            .collect()
+    } else {
+        std::collections::BTreeSet::new()
     };
-    for image in &args.images {
-        Reference::parse(image).into_diagnostic()?;
-        let request = PullRequest {
-            reference: image.clone(),
-            platform: args.platform.clone(),
-        };
-        crate::switch::Via::pull_remote(client, &request, |event| match event {
-            PullEvent::LayerStarted { digest, size } if !args.quiet => {
-                eprintln!("{}: downloading ({size} bytes)", short(digest))
+    let puller = match via {
+        Via::Daemon(client) => Puller::Daemon(client),
+        Via::InProcess(_) => {
+            Puller::Local(Box::new(platform(super::images::open_images(host)?, args)?))
+        }
+    };
+    for note in &plan.notes {
+        if !args.quiet {
+            eprintln!("{note}");
+        }
+    }
+    for pull in &plan.pulls {
+        if pull.only_if_missing && present.contains(&pull.reference.to_string()) {
+            if !args.quiet {
+                eprintln!("{}: image {} is already here", pull.who, pull.image);
             }
-            PullEvent::LayerDone { digest, note } if !args.quiet => {
-                eprintln!("{}: {note}", short(digest))
+            continue;
+        }
+        if let Err(err) = puller.pull(&pull.reference, args) {
+            if !args.ignore_pull_failures {
+                return Err(err.wrap_err(format!("pulling {}", pull.what())));
             }
-            PullEvent::Message { line } if !args.quiet => eprintln!("{line}"),
-            PullEvent::Pulled {
-                reference,
-                source,
-                source_is_mirror,
-                manifest,
-                layers_downloaded,
-                layers_present,
-                ..
-            } => {
-                if args.quiet {
-                    println!("{manifest}");
-                } else {
-                    let kind = if *source_is_mirror {
-                        "mirror"
-                    } else {
-                        "registry"
-                    };
-                    println!(
-                        "{reference}: pulled from {source} ({kind}); digest {manifest}; {layers_downloaded} layer(s) downloaded, {layers_present} already present"
-                    );
-                }
-            }
-            _ => {}
-        })?;
+            eprintln!("warning: pulling {} failed, ignored: {err}", pull.what());
+        }
     }
     Ok(())
 }
 
-fn local(images: Images, args: &PullArgs) -> miette::Result<()> {
-    let images = match &args.platform {
+fn platform(images: Images, args: &PullArgs) -> miette::Result<Images> {
+    Ok(match &args.platform {
         Some(p) => images.with_platform(
             Platform::parse(p)
                 .ok_or_else(|| miette::miette!("--platform {p:?}: expected os/arch[/variant]"))?,
         ),
         None => images,
+    })
+}
+
+/// Where images are pulled into.
+enum Puller {
+    Daemon(stack_daemon::client::Client),
+    Local(Box<Images>),
+}
+
+impl Puller {
+    fn pull(&self, reference: &Reference, args: &PullArgs) -> miette::Result<()> {
+        match self {
+            Puller::Daemon(client) => remote(client, reference, args),
+            Puller::Local(images) => local(images, reference, args),
+        }
+    }
+}
+
+/// What a pulled image prints on stdout, the same on both paths.
+fn pulled_line(
+    reference: &str,
+    source: &str,
+    mirror: bool,
+    manifest: &str,
+    downloaded: usize,
+    present: usize,
+) -> String {
+    let kind = if mirror { "mirror" } else { "registry" };
+    format!(
+        "{reference}: pulled from {source} ({kind}); digest {manifest}; {downloaded} layer(s) downloaded, {present} already present"
+    )
+}
+
+/// Through the daemon; progress lines on stderr as the in-process pull
+/// prints them when stderr is not a terminal.
+fn remote(
+    client: &stack_daemon::client::Client,
+    reference: &Reference,
+    args: &PullArgs,
+) -> miette::Result<()> {
+    use stack_daemon::api::{PullEvent, PullRequest};
+    let short = |digest: &str| {
+        let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
+        hex[..12.min(hex.len())].to_string()
     };
-    let references = args
-        .images
-        .iter()
-        .map(|s| Reference::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .into_diagnostic()?;
+    let request = PullRequest {
+        reference: reference.to_string(),
+        platform: args.platform.clone(),
+    };
+    Via::pull_remote(client, &request, |event| match event {
+        PullEvent::LayerStarted { digest, size } if !args.quiet => {
+            eprintln!("{}: downloading ({size} bytes)", short(digest))
+        }
+        PullEvent::LayerDone { digest, note } if !args.quiet => {
+            eprintln!("{}: {note}", short(digest))
+        }
+        PullEvent::Message { line } if !args.quiet => eprintln!("{line}"),
+        PullEvent::Pulled {
+            reference,
+            source,
+            source_is_mirror,
+            manifest,
+            layers_downloaded,
+            layers_present,
+            ..
+        } => {
+            if args.quiet {
+                println!("{manifest}");
+            } else {
+                println!(
+                    "{}",
+                    pulled_line(
+                        reference,
+                        source,
+                        *source_is_mirror,
+                        manifest,
+                        *layers_downloaded,
+                        *layers_present
+                    )
+                );
+            }
+        }
+        _ => {}
+    })
+}
+
+fn local(images: &Images, reference: &Reference, args: &PullArgs) -> miette::Result<()> {
     let reporter: Box<dyn progress::Progress> = if args.quiet {
         Box::new(progress::Quiet)
     } else {
         progress::for_stderr()
     };
-    let quiet = args.quiet;
     images
-        .pull(&references, reporter.as_ref(), |outcome| {
-            if quiet {
-                println!("{}", outcome.manifest);
-                return;
-            }
-            let kind = if outcome.source_is_mirror {
-                "mirror"
-            } else {
-                "registry"
-            };
-            println!(
-                "{}: pulled from {} ({kind}); digest {}; {} layer(s) downloaded, {} already present",
-                outcome.reference.familiar(),
-                outcome.source,
-                outcome.manifest,
-                outcome.layers_downloaded,
-                outcome.layers_present,
-            );
-        })
+        .pull(
+            std::slice::from_ref(reference),
+            reporter.as_ref(),
+            |outcome| {
+                if args.quiet {
+                    println!("{}", outcome.manifest);
+                    return;
+                }
+                println!(
+                    "{}",
+                    pulled_line(
+                        &outcome.reference.familiar(),
+                        &outcome.source,
+                        outcome.source_is_mirror,
+                        &outcome.manifest.to_string(),
+                        outcome.layers_downloaded,
+                        outcome.layers_present,
+                    )
+                );
+            },
+        )
         .into_diagnostic()?;
     Ok(())
 }

@@ -211,6 +211,13 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         (None, Some(first)) => super::run_service::lookup(project, first)?,
         _ => None,
     };
+    if let (None, Some(flag)) = (&service, args.service.given()) {
+        let why = match (&args.rootfs, args.args.first()) {
+            (None, Some(first)) => format!("{first:?} is no service of a stack file here"),
+            _ => "not to --rootfs".to_string(),
+        };
+        miette::bail!("stack run: {flag} only applies to `stack run SERVICE`; {why}");
+    }
     let publish = args.publish.clone();
     let network = NetworkOptions {
         mode: network_mode(&args.networks, &args.network_aliases, args.ip.as_deref())

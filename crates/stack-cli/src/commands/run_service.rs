@@ -11,7 +11,7 @@
 
 use clap::Args;
 use stack_engine::apply::{Host, Slot, UpOptions};
-use stack_engine::containers::RunOptions;
+use stack_engine::containers::{NetworkMode, RunOptions};
 use stack_engine::labels;
 use stack_engine::paths::HostPaths;
 use stack_engine::plan::PlanOptions;
@@ -28,6 +28,24 @@ pub struct ServiceRunArgs {
     /// Publish the service's ports too (a one-off publishes only `-p`).
     #[arg(long)]
     pub service_ports: bool,
+    /// Give the one-off the service's network aliases (the service name
+    /// among them), so it answers for the service as a replica does.
+    #[arg(long)]
+    pub use_aliases: bool,
+}
+
+impl ServiceRunArgs {
+    /// The first of these flags that was given: they mean nothing for
+    /// `stack run IMAGE`, which refuses them rather than ignore them.
+    pub fn given(&self) -> Option<&'static str> {
+        [
+            (self.no_deps, "--no-deps"),
+            (self.service_ports, "--service-ports"),
+            (self.use_aliases, "--use-aliases"),
+        ]
+        .into_iter()
+        .find_map(|(set, flag)| set.then_some(flag))
+    }
 }
 
 /// The project and service that `stack run NAME` means, when NAME names a
@@ -36,16 +54,8 @@ pub struct ServiceRunArgs {
 /// a discovered one that fails to load leaves `run` to Docker's meaning.
 pub fn lookup(project_args: &ProjectArgs, name: &str) -> miette::Result<Option<(Project, String)>> {
     let explicit = !project_args.files.is_empty();
-    if !explicit {
-        let cwd = std::env::current_dir().ok();
-        let found = cwd.is_some_and(|dir| {
-            stack_spec::DEFAULT_FILES
-                .iter()
-                .any(|file| dir.join(file).is_file())
-        });
-        if !found {
-            return Ok(None);
-        }
+    if !super::project::has_stack_file(project_args) {
+        return Ok(None);
     }
     let options = super::project::load_options(project_args, &[]);
     let project = match stack_spec::load(&options) {
@@ -116,10 +126,24 @@ pub fn options(
     let mut opts = stack_engine::apply::run_options(project, definition, &slot)
         .map_err(|e| miette::miette!("{e}"))?;
     merge_flags(&mut opts, from_flags, flags.service_ports);
+    if !flags.use_aliases {
+        drop_aliases(&mut opts.network.mode);
+    }
     opts.labels.insert(labels::ONEOFF.into(), "True".into());
     opts.labels.remove(labels::CONTAINER_NUMBER);
     opts.labels.remove(labels::CONFIG_HASH);
     Ok((image, opts))
+}
+
+/// As Compose: a one-off joins the service's networks under its own names
+/// only. With the service's aliases it would answer for the service, and
+/// `stack run --rm db psql -h db` would reach itself instead of the db.
+fn drop_aliases(mode: &mut NetworkMode) {
+    if let NetworkMode::Networks(joins) = mode {
+        for join in joins {
+            join.aliases.clear();
+        }
+    }
 }
 
 /// Compose's rules for a one-off: the command replaces the service's, the
@@ -191,7 +215,7 @@ fn random_suffix() -> miette::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stack_engine::containers::{NetworkOptions, ProcessOverrides};
+    use stack_engine::containers::{NetworkJoin, NetworkOptions, ProcessOverrides};
 
     #[test]
     fn flags_override_the_service_and_one_offs_never_restart() {
@@ -234,5 +258,42 @@ mod tests {
             stack_runtime::spec::RestartPolicy::No
         );
         assert!(service.auto_remove);
+    }
+
+    #[test]
+    fn a_one_off_has_no_aliases_unless_asked() {
+        let opts = stack_spec::LoadOptions {
+            files: vec!["-".into()],
+            working_dir: std::env::temp_dir(),
+            stdin: Some(
+                "name: p\nservices:\n  db:\n    image: busybox\n    networks:\n      back:\n        aliases: [database]\nnetworks:\n  back: {}\n"
+                    .into(),
+            ),
+            ..Default::default()
+        };
+        let project = stack_spec::load(&opts).expect("stack file");
+        let aliases = |use_aliases: bool| {
+            let flags = ServiceRunArgs {
+                use_aliases,
+                ..Default::default()
+            };
+            let (_, opts) =
+                options(&project, "db", &flags, RunOptions::default()).expect("options");
+            match opts.network.mode {
+                NetworkMode::Networks(joins) => joins
+                    .into_iter()
+                    .map(|j: NetworkJoin| (j.network, j.aliases))
+                    .collect::<Vec<_>>(),
+                other => panic!("networks expected: {other:?}"),
+            }
+        };
+        assert_eq!(aliases(false), [("p_back".to_string(), vec![])]);
+        assert_eq!(
+            aliases(true),
+            [(
+                "p_back".to_string(),
+                vec!["db".to_string(), "database".to_string()]
+            )]
+        );
     }
 }

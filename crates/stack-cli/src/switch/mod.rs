@@ -131,8 +131,7 @@ impl Via {
                     send(&line);
                 }
                 if follow {
-                    let start = stack_runtime::logs::current_len(&path);
-                    stack_runtime::logs::follow(&path, start, send, running).into_diagnostic()?;
+                    stack_runtime::logs::follow(&path, send, running).into_diagnostic()?;
                 }
                 Ok(())
             }

@@ -63,9 +63,8 @@ pub async fn logs(
             Err(err) => tracing::warn!(%err, "read log"),
         }
         if q.follow {
-            let start = stack_runtime::logs::current_len(&path);
             let keep_going = || running() && !lines.closed();
-            if let Err(err) = stack_runtime::logs::follow(&path, start, send, keep_going) {
+            if let Err(err) = stack_runtime::logs::follow(&path, send, keep_going) {
                 tracing::warn!(%err, "follow log");
             }
         }

@@ -113,16 +113,9 @@ pub fn ports_text(ports: &[PortMapping]) -> String {
 /// a short-lived thread that enters the namespace (a network namespace may
 /// be entered by one thread of a threaded process).
 fn mac_of(netns: &std::path::Path, ifname: &str) -> Option<String> {
-    let netns = netns.to_path_buf();
-    let ifname = ifname.to_string();
-    std::thread::spawn(move || -> Option<String> {
-        let file = std::fs::File::open(&netns).ok()?;
-        nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).ok()?;
-        hardware_address(&ifname)
-    })
-    .join()
-    .ok()
-    .flatten()
+    stack_net::netns::within(netns, "read a MAC address", || Ok(hardware_address(ifname)))
+        .ok()
+        .flatten()
 }
 
 fn hardware_address(ifname: &str) -> Option<String> {
