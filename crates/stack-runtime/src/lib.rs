@@ -29,6 +29,7 @@ pub mod launch;
 pub mod logs;
 pub mod monitor;
 pub mod probe;
+pub mod recover;
 pub mod process;
 pub mod rootfs;
 pub mod runc;
