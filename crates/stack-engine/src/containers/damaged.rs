@@ -99,7 +99,7 @@ impl Containers {
                     damaged.push(DamagedRecord {
                         id,
                         file: dir.spec(),
-                        problem: problem(spec_exists, &err),
+                        problem: problem(spec_exists, &dir.spec(), &err),
                         dir,
                         spec: None,
                     });
@@ -111,7 +111,7 @@ impl Containers {
                 Err(err) => damaged.push(DamagedRecord {
                     id,
                     file: dir.state(),
-                    problem: problem(true, &err),
+                    problem: problem(true, &dir.state(), &err),
                     dir,
                     spec: Some(spec),
                 }),
@@ -146,10 +146,12 @@ impl Containers {
     }
 }
 
-fn problem(exists: bool, err: &stack_runtime::Error) -> String {
-    if exists {
-        err.to_string()
-    } else {
-        "missing".into()
+/// The runtime's error without the path, which the message names once.
+fn problem(exists: bool, file: &std::path::Path, err: &stack_runtime::Error) -> String {
+    if !exists {
+        return "missing".into();
     }
+    let text = err.to_string();
+    let prefix = format!("{}: ", file.display());
+    text.strip_prefix(&prefix).map_or(text.clone(), String::from)
 }
