@@ -40,7 +40,10 @@ fn damage(e: &Env, database: bool) -> std::path::PathBuf {
         .expect("containers")
         .flatten()
         .map(|d| d.path())
-        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&id)))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&id))
+        })
         .expect("db-1 directory");
     let state = dir.join("state.json");
     let text = std::fs::read(&state).expect("state.json");
@@ -64,7 +67,10 @@ fn check_names_the_damaged_database_and_the_truncated_state() {
     assert!(!out.status.success(), "{}", run_support::describe(&out));
     let text = stdout(&out);
     let db = e.sb.state_root.join("stack.db");
-    assert!(text.contains(&format!("{} is damaged", db.display())), "{text}");
+    assert!(
+        text.contains(&format!("{} is damaged", db.display())),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("{} is damaged", state.display())),
         "{text}"
@@ -94,7 +100,10 @@ fn repair_brings_ps_back_and_down_then_leaves_nothing() {
     let state = damage(&e, true);
     let (text, _) = e.ok(&["system", "check", "--repair"]);
     assert!(text.contains("moved the damaged database"), "{text}");
-    assert!(text.contains(&format!("rebuilt {}", state.display())), "{text}");
+    assert!(
+        text.contains(&format!("rebuilt {}", state.display())),
+        "{text}"
+    );
     // The damaged files are kept.
     let kept: Vec<String> = std::fs::read_dir(&e.sb.state_root)
         .expect("state root")
@@ -127,9 +136,20 @@ fn up_makes_no_second_container_beside_a_damaged_record() {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '│')
         .collect();
-    assert!(err.contains(&format!("{}isdamaged", state.display())), "{err}");
+    assert!(
+        err.contains(&format!("{}isdamaged", state.display())),
+        "{err}"
+    );
     assert!(err.contains("stacksystemcheck--repair"), "{err}");
     assert_eq!(e.container_dirs(), 2, "no duplicate made");
+    // Listings show the damaged container instead of hiding it.
+    let out = run_support::stack(&e.sb, &["container", "ls"]);
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("demo-db-1") && l.contains("damaged")),
+        "{text}"
+    );
     e.ok(&["down", "-t", "0"]);
     assert_eq!(e.container_dirs(), 0);
     e.sb.assert_no_leaks();

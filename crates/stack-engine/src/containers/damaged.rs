@@ -153,5 +153,6 @@ fn problem(exists: bool, file: &std::path::Path, err: &stack_runtime::Error) -> 
     }
     let text = err.to_string();
     let prefix = format!("{}: ", file.display());
-    text.strip_prefix(&prefix).map_or(text.clone(), String::from)
+    text.strip_prefix(&prefix)
+        .map_or(text.clone(), String::from)
 }

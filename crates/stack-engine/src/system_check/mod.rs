@@ -140,8 +140,8 @@ fn rows_against_records(store: &Store, containers: &Containers, note: &mut impl 
     }
     let stored: BTreeSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     for record in containers.list() {
-        let member = labels::membership(&record.spec.labels)
-            .filter(|m| !m.oneoff && m.number.is_some());
+        let member =
+            labels::membership(&record.spec.labels).filter(|m| !m.oneoff && m.number.is_some());
         if let Some(m) = member.filter(|_| !stored.contains(record.spec.id.as_str())) {
             note(format!(
                 "container {} (project {}): {} is not in the database",

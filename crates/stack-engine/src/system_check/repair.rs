@@ -63,9 +63,7 @@ fn move_database_aside(db: &Path) -> Result<PathBuf, StoreError> {
         match std::fs::rename(&from, &to) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(StoreError::MoveAside { path: from, source })
-            }
+            Err(source) => return Err(StoreError::MoveAside { path: from, source }),
         }
     }
     Ok(aside)
@@ -147,10 +145,12 @@ fn rebuild_projects(
             }
         };
         for name in &reconciled.adopted {
-            out.done.push(format!("recorded container {name} of project {project}"));
+            out.done
+                .push(format!("recorded container {name} of project {project}"));
         }
         for name in &reconciled.adopted_networks {
-            out.done.push(format!("recorded network {name} of project {project}"));
+            out.done
+                .push(format!("recorded network {name} of project {project}"));
         }
         for name in &reconciled.dropped {
             out.done.push(format!(
