@@ -188,8 +188,11 @@ impl Host {
     }
 
     /// Plans `down` of the project `name` (no stack file needed).
+    /// A damaged state database does not stop it: `down` then works from
+    /// the container records and the host, and says so in a warning.
     pub fn prepare_down(&self, name: &str, req: &DownRequest) -> Result<PreparedDown, ApiError> {
-        let engine = self.engine()?;
+        let (engine, damaged) =
+            apply::Host::open_despite_damage(&self.paths).map_err(apply_error)?;
         let opts = DownOptions {
             remove_volumes: req.remove_volumes,
             remove_orphans: req.remove_orphans,
@@ -198,7 +201,13 @@ impl Host {
                 .as_ref()
                 .map(|s| s.iter().cloned().collect::<BTreeSet<_>>()),
         };
-        let plan = apply::prepare_down(&engine, name, &opts).map_err(apply_error)?;
+        let mut plan = apply::prepare_down(&engine, name, &opts).map_err(apply_error)?;
+        if let Some(err) = damaged {
+            plan.warnings.insert(
+                0,
+                format!("{err}. Meanwhile `down` works from the container records and the host"),
+            );
+        }
         Ok(PreparedDown {
             engine,
             plan,

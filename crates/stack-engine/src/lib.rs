@@ -17,5 +17,6 @@ pub mod project;
 pub mod spec_checks;
 pub mod store;
 pub mod supervise;
+pub mod system_check;
 pub mod volumes;
 pub mod watch;

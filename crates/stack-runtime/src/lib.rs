@@ -30,6 +30,7 @@ pub mod logs;
 pub mod monitor;
 pub mod probe;
 pub mod process;
+pub mod recover;
 pub mod rootfs;
 pub mod runc;
 pub mod seccomp;

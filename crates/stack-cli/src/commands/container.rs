@@ -153,6 +153,20 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                     );
                 }
             }
+            // Containers whose record cannot be read are shown, never
+            // hidden, each with the file at fault and the way out.
+            let paths = stack_engine::paths::HostPaths::resolve(
+                host.state_root.clone(),
+                None,
+                host.config_file.clone(),
+            );
+            for d in stack_engine::containers::Containers::new(&paths).damaged() {
+                if !quiet {
+                    let short: String = d.id.chars().take(12).collect();
+                    let _ = writeln!(out, "{short:<12}  {:<24}  damaged", d.name());
+                }
+                eprintln!("warning: {}", d.describe());
+            }
         }
         Verb::Inspect { containers } => {
             let mut docs = Vec::new();

@@ -27,6 +27,7 @@ mod run_isolation_args;
 mod run_service;
 mod run_supervise_args;
 mod stats;
+mod system;
 mod targets;
 mod top;
 mod up;
@@ -98,6 +99,9 @@ pub enum Command {
     Volume(volume::VolumeArgs),
     /// Run the stack on Kubernetes (render, apply, down).
     Kube(kube::KubeArgs),
+    /// Check the state database, the container records and the host
+    /// against each other (`check`, `check --repair`).
+    System(system::SystemArgs),
 }
 
 /// Runs the chosen verb.
@@ -152,5 +156,6 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Watch(args) => watch::run(&cli.host, &cli.project, args),
         Command::Volume(args) => volume::run(&cli.host, args),
         Command::Kube(args) => kube::run(&cli.project, args),
+        Command::System(args) => system::run(&cli.host, args),
     }
 }

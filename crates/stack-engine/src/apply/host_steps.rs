@@ -95,6 +95,12 @@ impl<'a> HostSteps<'a> {
     fn record(&self, id: &str) -> Result<Option<ContainerRecord>, String> {
         let dir = ContainerDir::new(self.host.paths.state_root.join("containers").join(id));
         if !dir.spec().exists() {
+            if dir.state().exists() {
+                return Err(format!(
+                    "container {id}: {} is missing",
+                    dir.spec().display()
+                ));
+            }
             return Ok(None);
         }
         let spec = ContainerSpec::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
@@ -381,7 +387,22 @@ impl Steps for HostSteps<'_> {
     }
 
     fn remove_container(&self, id: &str) -> Result<(), String> {
-        if let Some(record) = self.record(id)? {
+        let record = match self.record(id) {
+            Ok(record) => record,
+            Err(err) => {
+                // A damaged record: removed from what the host shows.
+                let damaged = self.host.containers.damaged();
+                let Some(damaged) = damaged.iter().find(|d| d.id == id) else {
+                    return Err(err);
+                };
+                self.host
+                    .containers
+                    .remove_damaged(damaged)
+                    .map_err(|e| format!("remove {}: {e}", damaged.name()))?;
+                None
+            }
+        };
+        if let Some(record) = record {
             self.stop(&record)?;
             self.host
                 .containers

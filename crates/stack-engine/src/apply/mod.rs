@@ -51,6 +51,11 @@ pub enum ApplyError {
     Config(String),
     #[error(transparent)]
     Volume(#[from] crate::volumes::VolumeError),
+    /// Containers of the project have records that cannot be read; `up`
+    /// would make a second container beside each. One line per container,
+    /// naming the file and the way out.
+    #[error("{}", .0.join("\n"))]
+    Damaged(Vec<String>),
     /// Some actions failed; the report says which.
     #[error("{}", failures_text(.0))]
     Failed(Report),
@@ -80,6 +85,29 @@ pub struct Host {
 
 impl Host {
     pub fn open(paths: &HostPaths) -> Result<Host, ApplyError> {
+        Host::with_store(paths, Store::open(&paths.state_root)?)
+    }
+
+    /// Like [`Host::open`], but a damaged state database does not stop
+    /// the work: it is left as found, and the host works on an empty
+    /// in-memory store that reconciliation fills from the container
+    /// records and the networks on the host. For `down`, which must be
+    /// able to remove what is there whatever the database says. The
+    /// second value is the database's error, to show as a warning.
+    pub fn open_despite_damage(
+        paths: &HostPaths,
+    ) -> Result<(Host, Option<StoreError>), ApplyError> {
+        match Store::open(&paths.state_root) {
+            Ok(store) => Ok((Host::with_store(paths, store)?, None)),
+            Err(err @ StoreError::Damaged { .. }) => {
+                let scratch = Store::scratch(&paths.state_root)?;
+                Ok((Host::with_store(paths, scratch)?, Some(err)))
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    fn with_store(paths: &HostPaths, store: Store) -> Result<Host, ApplyError> {
         let config =
             Config::load(&paths.config_file).map_err(|e| ApplyError::Config(e.to_string()))?;
         let backend = config.runtime.default.parse().map_err(|e: String| {
@@ -87,7 +115,7 @@ impl Host {
         })?;
         Ok(Host {
             containers: Containers::new(paths),
-            store: Store::open(&paths.state_root)?,
+            store,
             paths: paths.clone(),
             config,
             backend,
@@ -134,6 +162,9 @@ pub fn prepare_up(
     check_services(project)?;
     crate::volumes::require_external(&host.paths.state_root, project)?;
     let (reconciled, _) = reconcile(&host.store, &host.containers, &project.name)?;
+    if !reconciled.damaged.is_empty() {
+        return Err(ApplyError::Damaged(reconciled.damaged));
+    }
     let steps = HostSteps::new(host, Some(project), Some(&desired), &project.name);
     let digests = local_digests(&steps, &desired);
     let observed = observe(&host.store, &project.name, &digests)?;

@@ -14,7 +14,7 @@ use stack_runtime::state::Status;
 
 use super::service_options::{depends_on_from_label, DEPENDS_ON_LABEL, IMAGE_LABEL};
 use super::ApplyError;
-use crate::containers::{ContainerRecord, Containers};
+use crate::containers::{ContainerRecord, Containers, DamagedRecord};
 use crate::labels;
 use crate::plan::{observe_from_store, ObservedProject};
 use crate::store::{self, ContainerState, ProjectRecord, Store};
@@ -27,6 +27,13 @@ pub struct Reconciled {
     /// Store rows whose container was gone, and containers an interrupted
     /// `up` left half-made (removed, to be made again).
     pub dropped: Vec<String>,
+    /// Containers of the project whose record cannot be read, each named
+    /// with its file and the way out. Their rows are kept (adopted from
+    /// their labels when the store lacked them), so `down` removes them
+    /// and `up` can refuse to make a second one beside them.
+    pub damaged: Vec<String>,
+    /// Project networks found on the host that the store did not know.
+    pub adopted_networks: Vec<String>,
 }
 
 /// The store's view of a container state from its record.
@@ -70,14 +77,33 @@ pub fn reconcile(
     });
     let by_id: BTreeMap<&str, &ContainerRecord> =
         records.iter().map(|r| (r.spec.id.as_str(), r)).collect();
-    let mut report = Reconciled::default();
+    let damaged = containers.damaged();
+    let networks = project_networks(containers, project);
     store.write(|w| {
         let rows = w.read().containers_of(project)?;
         let known: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
-        if !records.is_empty() && w.read().project(project)?.is_none() {
-            w.upsert_project(&project_row(project, &records[0]))?;
+        // Damaged records of this project: by their labels, or by a row.
+        let ours: Vec<&DamagedRecord> = damaged
+            .iter()
+            .filter(|d| d.project() == Some(project) || known.contains(&d.id))
+            .collect();
+        let stand_ins: Vec<ContainerRecord> = ours
+            .iter()
+            .filter(|d| !known.contains(&d.id))
+            .filter_map(|d| stand_in(d))
+            .collect();
+        let first = records.first().or(stand_ins.first());
+        if w.read().project(project)?.is_none() {
+            if let Some(first) = first {
+                w.upsert_project(&project_row(project, first))?;
+            } else if !networks.is_empty() {
+                w.upsert_project(&empty_project_row(project))?;
+            }
         }
         for row in rows {
+            if ours.iter().any(|d| d.id == row.id) {
+                continue;
+            }
             match by_id.get(row.id.as_str()) {
                 None => {
                     w.release_ips(&row.id)?;
@@ -99,9 +125,74 @@ pub fn reconcile(
                 report.adopted.push(row.name);
             }
         }
+        for record in &stand_ins {
+            if let Some(row) = adopted_row(record) {
+                w.insert_container(&row)?;
+            }
+        }
+        report.damaged = ours.iter().map(|d| d.describe()).collect();
+        for network in &networks {
+            if w.read().network(&network.name)?.is_none() {
+                w.insert_network(network)?;
+                report.adopted_networks.push(network.name.clone());
+            }
+        }
         Ok(())
     })?;
     Ok((report, records))
+}
+
+/// A container record standing in for a damaged one whose spec is
+/// readable: its state rebuilt from its cgroup, kept in memory only (the
+/// file is left as found), so a store row can be made from its labels.
+fn stand_in(damaged: &DamagedRecord) -> Option<ContainerRecord> {
+    let spec = damaged.spec.clone()?;
+    let state = stack_runtime::recover::rebuild_state(&spec, "record damaged");
+    Some(ContainerRecord {
+        dir: damaged.dir.clone(),
+        spec,
+        state,
+    })
+}
+
+/// The networks of `project` on the host (by their Compose project label),
+/// as store rows. What the network layer cannot list is left to the
+/// removal that needs it, which names the fault.
+fn project_networks(containers: &Containers, project: &str) -> Vec<store::NetworkRecord> {
+    let Ok(all) = crate::containers::network::admin::list(containers) else {
+        return Vec::new();
+    };
+    all.into_iter()
+        .filter(|n| n.labels.get(labels::PROJECT).map(String::as_str) == Some(project))
+        .map(|n| store::NetworkRecord {
+            key: n
+                .labels
+                .get("com.docker.compose.network")
+                .cloned()
+                .unwrap_or_else(|| n.name.clone()),
+            name: n.name,
+            project: Some(project.to_string()),
+            driver: "bridge".into(),
+            config_hash: String::new(),
+            config_fields: BTreeMap::new(),
+            subnet: Some(n.subnet.to_string()),
+            gateway: Some(n.gateway.to_string()),
+            bridge: Some(n.bridge),
+            external: false,
+            created_at_ms: store::now_ms(),
+        })
+        .collect()
+}
+
+fn empty_project_row(project: &str) -> ProjectRecord {
+    let now = store::now_ms();
+    ProjectRecord {
+        name: project.to_string(),
+        working_dir: None,
+        config_files: Vec::new(),
+        created_at_ms: now,
+        updated_at_ms: now,
+    }
 }
 
 /// The observed project for the planner: reconciled rows, plus the digests
@@ -186,7 +277,10 @@ fn adopted_row(record: &ContainerRecord) -> Option<store::ContainerRecord> {
 const UNWRITTEN_DIR_AGE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Removes container directories that never got a whole `config.json`: the
-/// process creating them was killed while making them.
+/// process creating them was killed while making them. A directory with a
+/// `state.json` or with processes in its cgroup was a container that ran:
+/// its `config.json` was damaged later, and it is left for `down` or
+/// `stack system check` to deal with, never deleted here.
 fn sweep_unwritten_dirs(containers: &Containers) {
     let Ok(entries) = std::fs::read_dir(containers.state_root.join("containers")) else {
         return;
@@ -205,7 +299,18 @@ fn sweep_unwritten_dirs(containers: &Containers) {
             ))
             .is_err()
         };
-        if old_enough && dir.is_dir() && unreadable() {
+        let ran = || {
+            stack_runtime::spec::ContainerDir::new(dir.clone())
+                .state()
+                .exists()
+                || !stack_runtime::recover::live_pids(&format!(
+                    "{}/{}",
+                    containers.cgroup_parent,
+                    entry.file_name().to_string_lossy()
+                ))
+                .is_empty()
+        };
+        if old_enough && dir.is_dir() && unreadable() && !ran() {
             let _ = stack_runtime::fsutil::remove_tree(&dir);
         }
     }

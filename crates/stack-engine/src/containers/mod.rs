@@ -9,6 +9,7 @@
 //! (topmost first) and its config.
 
 pub mod confinement;
+mod damaged;
 mod image_config;
 pub mod network;
 mod options;
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 
 use crate::paths::HostPaths;
 
+pub use damaged::DamagedRecord;
 pub use image_config::{parse_env_file, resolve, ImageConfig, ProcessOverrides, ResolvedProcess};
 pub use options::{parse_size, parse_tmpfs, parse_volume, VolumeRef};
 use stack_runtime::spec::{
@@ -210,20 +212,10 @@ impl Containers {
         self.state_root.join("containers")
     }
 
-    /// Every container record, oldest first.
+    /// Every container record that can be read, oldest first; the others
+    /// are [`Containers::damaged`].
     pub fn list(&self) -> Vec<ContainerRecord> {
-        let mut out = Vec::new();
-        let Ok(entries) = std::fs::read_dir(self.base()) else {
-            return out;
-        };
-        for entry in entries.flatten() {
-            let dir = ContainerDir::new(entry.path());
-            if let (Ok(spec), Ok(state)) = (ContainerSpec::load(&dir), State::load(&dir)) {
-                out.push(ContainerRecord { dir, spec, state });
-            }
-        }
-        out.sort_by(|a, b| a.state.started_at.cmp(&b.state.started_at));
-        out
+        self.scan().0
     }
 
     /// The containers of one project (by their labels), oldest first.

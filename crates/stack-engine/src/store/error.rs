@@ -21,14 +21,19 @@ pub enum StoreError {
     /// written to it; the message says how to get going again.
     #[error(
         "state database {path} is damaged ({source}); stack leaves it as it is. \
-         Move it aside (`mv {path} {path}.damaged`) and run the command again to start \
-         with an empty database (containers, networks and volumes stay on the host; \
-         what only the database held is forgotten)"
+         Run `stack system check --repair`: it moves the file aside (never deletes it) and \
+         rebuilds the database from the containers, networks and volumes on the host"
     )]
     Damaged {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
+    },
+    #[error("cannot move the damaged database {path} aside")]
+    MoveAside {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     #[error("cannot take the writer lock {path}")]
     Lock {

@@ -97,6 +97,30 @@ impl Store {
         opened.map_err(|e| damaged(&db_path, e))
     }
 
+    /// An empty database in memory, with the writer lock of `state_root`:
+    /// what `down` works on when the file is damaged (see
+    /// `apply::Host::open_despite_damage`), so the damaged file is never
+    /// written to.
+    pub fn scratch(state_root: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(state_root).map_err(|source| StoreError::CreateDir {
+            path: state_root.to_path_buf(),
+            source,
+        })?;
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: PathBuf::from(":memory:"),
+            source,
+        })?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .ctx("enable foreign keys")?;
+        let store = Store {
+            conn: Mutex::new(conn),
+            db_path: PathBuf::from(":memory:"),
+            lock_path: state_root.join(LOCK_FILE),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
     /// Path of the database file.
     pub fn db_path(&self) -> &Path {
         &self.db_path

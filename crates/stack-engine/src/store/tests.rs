@@ -374,6 +374,6 @@ fn a_damaged_database_is_named_and_left_alone() {
     let text = err.to_string();
     assert!(matches!(err, StoreError::Damaged { .. }), "{text}");
     assert!(text.contains(&db.display().to_string()), "{text}");
-    assert!(text.contains(".damaged"), "{text}");
+    assert!(text.contains("stack system check --repair"), "{text}");
     assert_eq!(std::fs::read(&db).expect("still there"), garbage);
 }

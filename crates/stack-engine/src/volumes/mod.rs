@@ -432,6 +432,20 @@ pub fn volumes_dir(state_root: &Path) -> PathBuf {
     state_root.join("volumes")
 }
 
+/// The volumes mounted by the containers named in `names` (any state):
+/// how `stack system check --repair` finds a project's volumes again.
+pub fn used_by(
+    containers: &Containers,
+    state_root: &Path,
+    names: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    usage::users(containers, &volumes_dir(state_root))
+        .into_iter()
+        .filter(|(_, users)| users.iter().any(|u| names.contains(u)))
+        .map(|(volume, _)| volume)
+        .collect()
+}
+
 /// `<state root>/volumes/<name>` (its files are in `_data`), for a name
 /// that passes the volume name rule; the one way a volume's directory is
 /// found from its name, whichever way the name came in (stack file, CLI,
