@@ -32,6 +32,14 @@ fn abort_on_container_exit_stops_everything_and_returns_the_code() {
     for c in e.ps() {
         assert_eq!(c["State"], "exited", "{c}");
     }
+    // STATUS as Docker words it: `Exited (3) 2 seconds ago`.
+    let talker = e.ps().into_iter().find(|c| c["Service"] == "talker");
+    let status = talker.as_ref().map(|c| c["Status"].to_string());
+    let status = status.expect("talker in ps");
+    assert!(
+        status.starts_with("\"Exited (3) ") && status.ends_with(" ago\""),
+        "{status}"
+    );
 
     // logs: merged with prefixes, or bare; --tail per container.
     let (logs, _) = e.ok(&["logs", "talker"]);

@@ -317,14 +317,16 @@ fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
     let exit_code = matches!(status, Status::Exited | Status::Restarting)
         .then_some(r.state.exit_code)
         .flatten();
-    let mut text = match (status, exit_code) {
-        (Status::Exited, Some(code)) => format!("exited ({code})"),
-        (Status::Restarting, Some(code)) => format!("restarting ({code})"),
-        _ => state.to_string(),
-    };
-    if !health.is_empty() && status == Status::Running {
-        text.push_str(&format!(" ({health})"));
-    }
+    // Docker's STATUS column (`Up 2 minutes (healthy)`), as `docker
+    // compose ps` prints it and its JSON holds it.
+    let text = crate::status_text::docker_status(&crate::status_text::StatusFacts {
+        status: state,
+        exit_code,
+        oom_killed: r.state.oom_killed,
+        health: (!health.is_empty()).then_some(health.as_str()),
+        started_at: r.state.started_at.as_deref(),
+        finished_at: r.state.finished_at.as_deref(),
+    });
     PsRow {
         id: r.spec.id[..12.min(r.spec.id.len())].to_string(),
         name: r.spec.name.clone(),

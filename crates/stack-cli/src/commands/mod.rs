@@ -4,7 +4,6 @@
 pub(crate) mod attach;
 mod config;
 mod container;
-mod container_status;
 mod daemon;
 mod down;
 mod events;
