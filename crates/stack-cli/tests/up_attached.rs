@@ -106,3 +106,44 @@ services:
     e.ok(&["down"]);
     e.sb.assert_no_leaks();
 }
+
+#[test]
+fn logs_index_picks_one_replica_and_n_is_tail() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  talker:
+    image: busybox
+    command: ["sh", "-c", "echo one; sleep 0.2; echo two"]
+"#,
+    );
+    e.ok(&["up", "-d", "--scale", "talker=2"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while e.ps().iter().any(|c| c["State"] != "exited") {
+        assert!(std::time::Instant::now() < deadline, "talkers never ended");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (logs, _) = e.ok(&["logs", "--index", "2", "talker"]);
+    assert_eq!(logs, "talker-2  | one\ntalker-2  | two\n");
+    let (logs, _) = e.ok(&["logs", "--no-color", "-n", "1", "--index", "1", "talker"]);
+    assert_eq!(logs, "talker-1  | two\n");
+    // A replica number needs exactly one service, and one that has it.
+    let out = e.stack(&["logs", "--index", "1"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--index requires one service"),
+        "{}",
+        describe(&out)
+    );
+    let out = e.stack(&["logs", "--index", "3", "talker"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no container with index 3"),
+        "{}",
+        describe(&out)
+    );
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}

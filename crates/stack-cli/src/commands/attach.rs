@@ -27,6 +27,8 @@ pub struct AttachOptions {
     pub stop_timeout: Option<Duration>,
     pub prefix: bool,
     pub timestamps: bool,
+    /// `--no-color`: plain prefixes even on a terminal.
+    pub no_color: bool,
 }
 
 const POLL: Duration = Duration::from_millis(50);
@@ -122,11 +124,11 @@ pub fn attach(
     opts: &AttachOptions,
 ) -> miette::Result<ExitCode> {
     let interrupts = watch_interrupts();
-    let style = Style {
-        prefix: opts.prefix,
-        timestamps: opts.timestamps,
-        color: std::io::IsTerminal::is_terminal(&std::io::stdout()),
-    };
+    let style = Style::new(
+        opts.prefix,
+        opts.timestamps,
+        !opts.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    );
     let mux = Multiplexer::new(members, style);
     if let Ok(existing) = session.existing() {
         mux.print_existing(existing, None, None);

@@ -69,6 +69,9 @@ pub struct UpArgs {
     /// Print lines without the service prefix.
     #[arg(long)]
     no_log_prefix: bool,
+    /// Produce monochrome output.
+    #[arg(long)]
+    no_color: bool,
     /// Show each log line's timestamp.
     #[arg(long)]
     timestamps: bool,
@@ -118,7 +121,7 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         return wait_healthy(&engine, &project, &args.services, limit);
     }
     let abort_on_exit = args.abort_on_container_exit || args.exit_code_from.is_some();
-    let (members, mut session) = via.project_session(&project.name, &args.services)?;
+    let (members, mut session) = via.project_session(&project.name, &args.services, None)?;
     attach(
         &members,
         session.as_mut(),
@@ -129,6 +132,7 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
             stop_timeout: args.timeout.map(Duration::from_secs),
             prefix: !args.no_log_prefix,
             timestamps: args.timestamps,
+            no_color: args.no_color,
         },
     )
 }

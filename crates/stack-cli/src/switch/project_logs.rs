@@ -17,7 +17,7 @@ use stack_runtime::state::Status;
 
 use super::remote;
 use crate::commands::attach::{Replica, Session};
-use crate::commands::logs::{LogSource, Member};
+use crate::commands::logs::{is_replica, LogSource, Member};
 
 /// The attached or followed containers of one project, via the daemon.
 pub struct RemoteSession {
@@ -33,12 +33,18 @@ pub struct RemoteSession {
 }
 
 impl RemoteSession {
-    pub fn open(c: &Client, project: &str, services: &[String]) -> miette::Result<RemoteSession> {
+    pub fn open(
+        c: &Client,
+        project: &str,
+        services: &[String],
+        index: Option<u32>,
+    ) -> miette::Result<RemoteSession> {
         let client = Client::new(c.socket()).map_err(remote)?;
         let mut containers = list(&client, project)?;
         containers.retain(|c| {
             labels::membership(&c.labels)
                 .is_some_and(|m| services.is_empty() || services.iter().any(|s| s == m.service))
+                && is_replica(&c.labels, index)
         });
         // The order of the local path: by service and number, then age.
         containers.sort_by_key(|c| {

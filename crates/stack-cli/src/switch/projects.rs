@@ -14,7 +14,7 @@ use stack_spec::Project;
 use super::project_logs::RemoteSession;
 use super::{api, remote, Via};
 use crate::commands::attach::{LocalSession, Session};
-use crate::commands::logs::{project_containers, Member};
+use crate::commands::logs::{is_replica, project_containers, Member};
 
 /// Receives each progress event.
 pub type Each<'a> = &'a (dyn Fn(&ProjectEvent) + Sync);
@@ -103,15 +103,18 @@ impl Via {
     }
 
     /// The logs, states and controls of a project's containers (all of
-    /// them, or those of `services`), and how each shows in merged logs.
+    /// them, or those of `services`; only replica `index` when given), and
+    /// how each shows in merged logs.
     pub fn project_session(
         &self,
         name: &str,
         services: &[String],
+        index: Option<u32>,
     ) -> miette::Result<(Vec<Member>, Box<dyn Session>)> {
         match self {
             Via::InProcess(h) => {
-                let records = project_containers(h.containers(), name, services);
+                let mut records = project_containers(h.containers(), name, services);
+                records.retain(|r| is_replica(&r.spec.labels, index));
                 let members = records
                     .iter()
                     .map(|r| Member::of(&r.spec.labels, &r.spec.name))
@@ -119,7 +122,7 @@ impl Via {
                 Ok((members, Box::new(LocalSession::new(records))))
             }
             Via::Daemon(c) => {
-                let session = RemoteSession::open(c, name, services)?;
+                let session = RemoteSession::open(c, name, services, index)?;
                 Ok((session.members(), Box::new(session)))
             }
         }
