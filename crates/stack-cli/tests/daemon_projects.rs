@@ -194,10 +194,7 @@ fn every_project_route_and_error_matches_the_document() {
 
     // The list, and the ps rows.
     let list = c.call("GET", "/v1/projects", "/v1/projects", None, 200);
-    assert_eq!(
-        list,
-        json!([{"name": "demo", "containers": {"exited": 1, "running": 1}}])
-    );
+    let file = e.dir.join("compose.yaml").display().to_string();
     let running = c.call(
         "GET",
         "/v1/projects/{name}/containers",

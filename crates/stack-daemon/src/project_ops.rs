@@ -224,29 +224,46 @@ impl Host {
     }
 
     /// Every project that has containers or a stored record, with its
-    /// containers counted by status.
+    /// containers counted by status and its stack files.
     pub fn list_projects(&self) -> Result<Vec<ProjectSummary>, ApiError> {
         let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
         let stored = store
             .read(|r| r.projects())
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut projects: BTreeMap<String, BTreeMap<String, usize>> = stored
+        let mut projects: BTreeMap<String, ProjectSummary> = stored
             .into_iter()
-            .map(|p| (p.name, BTreeMap::new()))
+            .map(|p| {
+                let summary = ProjectSummary {
+                    name: p.name.clone(),
+                    containers: BTreeMap::new(),
+                    config_files: p.config_files,
+                };
+                (p.name, summary)
+            })
             .collect();
         for record in self.containers().list() {
             let Some(m) = labels::membership(&record.spec.labels).filter(|m| !m.oneoff) else {
                 continue;
             };
-            let counts = projects.entry(m.project.to_string()).or_default();
-            *counts
+            let summary = projects
+                .entry(m.project.to_string())
+                .or_insert_with(|| ProjectSummary {
+                    name: m.project.to_string(),
+                    containers: BTreeMap::new(),
+                    config_files: Vec::new(),
+                });
+            if summary.config_files.is_empty() {
+                // A project missing from the store: its containers' label.
+                if let Some(files) = record.spec.labels.get(labels::CONFIG_FILES) {
+                    summary.config_files = files.split(',').map(str::to_string).collect();
+                }
+            }
+            *summary
+                .containers
                 .entry(view::status_word(&record).to_string())
                 .or_default() += 1;
         }
-        Ok(projects
-            .into_iter()
-            .map(|(name, containers)| ProjectSummary { name, containers })
-            .collect())
+        Ok(projects.into_values().collect())
     }
 
     /// The rows of `stack ps` for a project.

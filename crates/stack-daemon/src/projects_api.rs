@@ -159,6 +159,9 @@ pub struct ProjectSummary {
     pub name: String,
     /// Containers (one-offs excluded) by status word.
     pub containers: BTreeMap<String, usize>,
+    /// The stack files it was last brought up from.
+    #[serde(default)]
+    pub config_files: Vec<String>,
 }
 
 /// One row of `stack ps`, in the field names `ps --format json` prints.

@@ -14,6 +14,7 @@ mod inspect_each;
 mod kube;
 mod lifecycle;
 pub(crate) mod logs;
+mod ls;
 mod network;
 mod port;
 mod project;
@@ -48,6 +49,8 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// Show the stack's logs.
     Logs(logs::LogsArgs),
+    /// List the projects of this host.
+    Ls(ls::LsArgs),
     /// Run a command in a running service container.
     Exec(exec::ExecArgs),
     /// Run a command in a new container.
@@ -122,6 +125,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Down(args) => down::run(&cli.host, &cli.project, args),
         Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
         Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
+        Command::Ls(args) => ls::run(&cli.host, args),
         Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
         Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
         Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use stack_daemon::client::{encode, Client, ClientError, Method};
 use stack_daemon::projects_api::{
-    DownRequest, PlanAnswer, PlanFlags, ProjectEvent, PsRow, UpRequest,
+    DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
 use stack_spec::Project;
 
@@ -80,6 +80,14 @@ impl Via {
                 let path = format!("/v1/projects/{}/down", encode(name));
                 follow_progress(c, name, &path, req, "down", each)
             }
+        }
+    }
+
+    /// The projects of this host, their containers counted by status.
+    pub fn list_projects(&self) -> miette::Result<Vec<ProjectSummary>> {
+        match self {
+            Via::InProcess(h) => h.list_projects().map_err(api),
+            Via::Daemon(c) => c.get("/v1/projects").map_err(remote),
         }
     }
 
