@@ -30,7 +30,8 @@ fn kill_9_during_up_then_up_again_converges_without_duplicates() {
     let Some(e) = env(false) else { return };
     e.write(&stack_file());
     // Pull first, so the killed `up` is busy creating containers.
-    e.ok(&["--no-daemon", "pull", "busybox"]);
+    let pulled = run_support::stack(&e.sb, &["--no-daemon", "pull", "busybox"]);
+    assert!(pulled.status.success(), "{}", describe(&pulled));
     let daemon = Daemon::start(&e.sb, &[]);
 
     let file = e.dir.join("compose.yaml");
@@ -120,7 +121,8 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
         ));
     }
     e.write(&yaml);
-    e.ok(&["--no-daemon", "pull", "busybox"]);
+    let pulled = run_support::stack(&e.sb, &["--no-daemon", "pull", "busybox"]);
+    assert!(pulled.status.success(), "{}", describe(&pulled));
     let daemon = Daemon::start(&e.sb, &[]);
     let file = e.dir.join("compose.yaml");
     let mut up =

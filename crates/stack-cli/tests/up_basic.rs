@@ -36,6 +36,45 @@ fn up_detached_ps_and_down_leave_nothing() {
     for c in e.ps() {
         assert_eq!(c["State"], "running", "{c}");
     }
+    // The STATUS column says how long, as `docker compose ps` does.
+    let (table, _) = e.ok(&["ps"]);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    for row in rows {
+        assert!(row.contains("  Up "), "{table}");
+    }
+    // `ls` lists the project as `docker compose ls` does.
+    let file = e.dir.join("compose.yaml").display().to_string();
+    let ls_of = |args: &[&str]| {
+        let out = run_support::stack(&e.sb, args);
+        assert!(out.status.success(), "{}", run_support::describe(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ls = ls_of(&["ls"]);
+    let row = ls.lines().find(|l| l.starts_with("demo ")).expect(&ls);
+    assert!(
+        ls.starts_with("NAME                STATUS              CONFIG FILES\n"),
+        "{ls}"
+    );
+    assert!(row.contains(" running(2) ") && row.ends_with(&file), "{ls}");
+    let names = ls_of(&["ls", "-q"]);
+    assert!(names.lines().any(|l| l == "demo"), "{names}");
+    let json = ls_of(&["ls", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&json).expect("ls json");
+    let demo = list
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["Name"] == "demo"))
+        .expect(&json);
+    assert_eq!(demo["Status"], "running(2)");
+    assert_eq!(demo["ConfigFiles"], file.as_str());
+    // A verb of no project refuses the project flags.
+    let out = e.stack(&["ls"]);
+    assert!(!out.status.success(), "{}", run_support::describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`stack ls` works on no project"),
+        "{}",
+        run_support::describe(&out)
+    );
     // A second `up` changes nothing.
     let (out, _) = e.ok(&["up", "--dry-run"]);
     assert!(out.contains("0 actions, 2 up to date"), "{out}");

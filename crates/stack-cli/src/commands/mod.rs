@@ -99,6 +99,26 @@ pub enum Command {
     Kube(kube::KubeArgs),
 }
 
+impl Command {
+    /// Whether the verb works on a project (a stack file or `-p NAME`);
+    /// the others refuse the project flags.
+    pub fn takes_project(&self) -> bool {
+        !matches!(
+            self,
+            Command::Pull(_)
+                | Command::Images(_)
+                | Command::Rmi(_)
+                | Command::Image(_)
+                | Command::Daemon(_)
+                | Command::Version
+                | Command::Container(_)
+                | Command::Network(_)
+                | Command::Volume(_)
+                | Command::Ls(_)
+        )
+    }
+}
+
 /// Runs the chosen verb.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     match cli.command {
