@@ -105,6 +105,17 @@ pub struct HostArgs {
     /// Run the engine in this process even when a daemon answers.
     #[arg(help_heading = "Global options", long = "no-daemon", global = true)]
     pub no_daemon: bool,
+    /// How steps are reported: auto (tty on a terminal, else plain), tty,
+    /// plain or quiet.
+    #[arg(
+        help_heading = "Global options",
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "MODE"
+    )]
+    pub progress: crate::progress::ProgressMode,
 }
 
 impl ProjectArgs {

@@ -5,6 +5,7 @@
 mod argv;
 mod commands;
 mod global;
+mod progress;
 mod switch;
 
 use std::process::ExitCode;

@@ -39,7 +39,10 @@ fn global_flags_have_their_own_sections() {
     let project = section(&help, "Project options:").join("\n");
     assert!(project.contains("-f, --file <FILE>"), "{help}");
     let global = section(&help, "Global options:").join("\n");
-    assert!(global.contains("--root <DIR>"), "{help}");
+    assert!(
+        global.contains("--root <DIR>") && global.contains("--progress"),
+        "{help}"
+    );
 }
 
 #[test]

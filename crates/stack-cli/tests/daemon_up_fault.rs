@@ -49,7 +49,7 @@ fn kill_9_during_up_then_up_again_converges_without_duplicates() {
     let mut created = 0;
     for line in BufReader::new(stderr).lines() {
         let line = line.expect("stderr line");
-        if line.starts_with("create s") && line.ends_with(": done") {
+        if line.starts_with(" Container ") && line.ends_with("  Started") {
             created += 1;
         }
         seen.push(line);
@@ -139,7 +139,7 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
     let mut created = 0;
     while created < 2 {
         let line = lines.next().expect("up ended early").expect("line");
-        if line.starts_with("create s") && line.ends_with(": done") {
+        if line.starts_with(" Container ") && line.ends_with("  Started") {
             created += 1;
         }
     }

@@ -28,10 +28,18 @@ fn up_detached_ps_and_down_leave_nothing() {
     let Some(e) = env(false) else { return };
     e.write(TWO_SERVICES);
     let (_, err) = e.ok(&["up", "-d"]);
-    // Dependency order: db is created before web.
-    let db_at = err.find("create db-1").expect(&err);
-    let web_at = err.find("create web-1").expect(&err);
-    assert!(db_at < web_at, "{err}");
+    // One line per object as Compose prints them, in dependency order: db
+    // is created before web.
+    let net_at = err.find(" Network demo_default  Created\n").expect(&err);
+    let db_at = err.find(" Container demo-db-1  Started\n").expect(&err);
+    let web_at = err.find(" Container demo-web-1  Started\n").expect(&err);
+    assert!(net_at < db_at && db_at < web_at, "{err}");
+    // Nothing to do: Compose's line per container left running.
+    let (_, again) = e.ok(&["up", "-d"]);
+    assert_eq!(
+        again,
+        " Container demo-db-1  Running\n Container demo-web-1  Running\n"
+    );
     assert_eq!(e.names(), vec!["demo-db-1", "demo-web-1"]);
     for c in e.ps() {
         assert_eq!(c["State"], "running", "{c}");
@@ -113,10 +121,16 @@ fn a_changed_environment_recreates_only_that_service_and_says_why() {
     e.write(&TWO_SERVICES.replace("DEBUG: \"0\"", "DEBUG: \"1\""));
     let (_, err) = e.ok(&["up", "-d"]);
     assert!(
-        err.contains("recreate web-1: environment.DEBUG changed"),
+        err.contains(" Container demo-web-1  Recreated (environment.DEBUG changed)\n"),
         "{err}"
     );
-    assert!(!err.contains("db-1"), "db must be left alone: {err}");
+    // db is left alone, and said to be running, as Compose says it.
+    assert!(err.contains(" Container demo-db-1  Running\n"), "{err}");
+    assert_eq!(
+        err.matches("db-1").count(),
+        1,
+        "db must be left alone: {err}"
+    );
     let after = e.ps();
     assert_eq!(id_of(&before, "demo-db-1"), id_of(&after, "demo-db-1"));
     assert_ne!(id_of(&before, "demo-web-1"), id_of(&after, "demo-web-1"));

@@ -14,7 +14,7 @@ use std::time::Duration;
 use stack_engine::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
 use stack_engine::containers::{network, ContainerRecord, Containers};
 use stack_engine::labels;
-use stack_engine::plan::{Action, DownOptions, Plan, PlanOptions, PullPolicy};
+use stack_engine::plan::{Action, ActionKind, DownOptions, Plan, PlanOptions, PullPolicy, Reason};
 use stack_engine::store::Store;
 use stack_runtime::state::Status;
 use stack_spec::Project;
@@ -101,14 +101,42 @@ fn plan_answer(plan: &Plan, adopted: &[String]) -> PlanAnswer {
 }
 
 fn progress(emit: Emit<'_>) -> impl Fn(&Action, &Outcome) + Sync + '_ {
-    move |action, outcome| match outcome {
-        Outcome::Done => emit(ProjectEvent::Done {
-            action: action.to_string(),
-        }),
-        Outcome::Failed(e) => emit(ProjectEvent::ActionFailed {
-            action: action.to_string(),
-            error: e.clone(),
-        }),
+    move |action, outcome| {
+        let (kind, name, state) = subject(action);
+        match outcome {
+            Outcome::Done => emit(ProjectEvent::Done {
+                action: action.to_string(),
+                kind: kind.to_string(),
+                name,
+                state: state.to_string(),
+                reason: (!matches!(action.reason, Reason::New | Reason::Down))
+                    .then(|| action.reason.to_string()),
+            }),
+            Outcome::Failed(e) => emit(ProjectEvent::ActionFailed {
+                action: action.to_string(),
+                error: e.clone(),
+                kind: kind.to_string(),
+                name,
+            }),
+        }
+    }
+}
+
+/// An action as Compose reports it: the kind of object, its full name, and
+/// the state it is left in (` ✔ Container demo-web-1  Started`).
+fn subject(action: &Action) -> (&'static str, String, &'static str) {
+    match &action.kind {
+        ActionKind::PullImage { reference } => ("Image", reference.clone(), "Pulled"),
+        ActionKind::CreateNetwork { name, .. } => ("Network", name.clone(), "Created"),
+        ActionKind::RecreateNetwork { name, .. } => ("Network", name.clone(), "Recreated"),
+        ActionKind::RemoveNetwork { name } => ("Network", name.clone(), "Removed"),
+        ActionKind::CreateVolume { name, .. } => ("Volume", name.clone(), "Created"),
+        ActionKind::RemoveVolume { name } => ("Volume", name.clone(), "Removed"),
+        ActionKind::CreateContainer { name, .. } => ("Container", name.clone(), "Started"),
+        ActionKind::RecreateContainer { name, .. } => ("Container", name.clone(), "Recreated"),
+        ActionKind::StartContainer { name, .. } => ("Container", name.clone(), "Started"),
+        ActionKind::RestartContainer { name, .. } => ("Container", name.clone(), "Restarted"),
+        ActionKind::RemoveContainer { name, .. } => ("Container", name.clone(), "Removed"),
     }
 }
 
@@ -176,14 +204,42 @@ impl Host {
                 message: warning.clone(),
             });
         }
+        // Compose says so of every container it leaves alone.
+        for record in project_containers(self.containers(), &project.name, &[]) {
+            let label = labels::membership(&record.spec.labels)
+                .and_then(|m| m.number.map(|n| format!("{}-{n}", m.service)));
+            if label.is_some_and(|l| prep.answer.unchanged.contains(&l)) {
+                emit(ProjectEvent::Observed {
+                    kind: "Container".into(),
+                    name: record.spec.name.clone(),
+                    state: "Running".into(),
+                    waiting: false,
+                });
+            }
+        }
         let opts = UpOptions {
             plan: prep.options,
             parallel: parallel
                 .filter(|n| *n > 0)
                 .unwrap_or_else(apply::default_parallelism),
         };
-        let result = apply::up(&prep.engine, project, prep.prepared, &opts, &progress(emit))
-            .map(|(_, report)| report);
+        let gates = |name: &str, state: &str, waiting: bool| {
+            emit(ProjectEvent::Observed {
+                kind: "Container".into(),
+                name: name.to_string(),
+                state: state.to_string(),
+                waiting,
+            })
+        };
+        let result = apply::up_reporting_gates(
+            &prep.engine,
+            project,
+            prep.prepared,
+            &opts,
+            &progress(emit),
+            &gates,
+        )
+        .map(|(_, report)| report);
         finish(result, emit)
     }
 

@@ -2,7 +2,9 @@
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_engine::images::{progress, Images, Platform, Reference};
+use stack_engine::images::{Images, Platform, Reference};
+
+use crate::progress::{Printer, ProgressMode, PullDisplay};
 
 /// Arguments of `stack pull`.
 #[derive(Debug, Args)]
@@ -20,15 +22,29 @@ pub struct PullArgs {
 
 /// Pulls through the daemon when one answers, else in this process.
 pub fn run(host: &crate::global::HostArgs, args: &PullArgs) -> miette::Result<()> {
+    // `-q` prints digests only, as `--progress quiet` would.
+    let mode = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        host.progress
+    };
+    let printer = Printer::new(mode, "Pulling");
+    let display = PullDisplay::new(&printer);
     match crate::switch::choose(host)? {
-        crate::switch::Via::Daemon(client) => remote(&client, args),
-        crate::switch::Via::InProcess(_) => local(super::images::open_images(host)?, args),
+        crate::switch::Via::Daemon(client) => remote(&client, args, &display),
+        crate::switch::Via::InProcess(_) => {
+            local(super::images::open_images(host)?, args, &display)
+        }
     }
 }
 
-/// Each image in turn through the daemon; progress lines on stderr as the
-/// in-process pull prints them when stderr is not a terminal.
-fn remote(client: &stack_daemon::client::Client, args: &PullArgs) -> miette::Result<()> {
+/// Each image in turn through the daemon; its progress events go to the
+/// same display as the in-process pull's.
+fn remote(
+    client: &stack_daemon::client::Client,
+    args: &PullArgs,
+    display: &PullDisplay<'_>,
+) -> miette::Result<()> {
     use stack_daemon::api::{PullEvent, PullRequest};
     let short = |digest: &str| {
         let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
@@ -41,13 +57,10 @@ fn remote(client: &stack_daemon::client::Client, args: &PullArgs) -> miette::Res
             platform: args.platform.clone(),
         };
         crate::switch::Via::pull_remote(client, &request, |event| match event {
-            PullEvent::LayerStarted { digest, size } if !args.quiet => {
-                eprintln!("{}: downloading ({size} bytes)", short(digest))
-            }
-            PullEvent::LayerDone { digest, note } if !args.quiet => {
-                eprintln!("{}: {note}", short(digest))
-            }
-            PullEvent::Message { line } if !args.quiet => eprintln!("{line}"),
+            PullEvent::LayerStarted { digest, size } => display.started(&short(digest), *size),
+            PullEvent::Progress { digest, bytes } => display.received(&short(digest), *bytes),
+            PullEvent::LayerDone { digest, note } => display.done(&short(digest), note),
+            PullEvent::Message { line } => display.message(line),
             PullEvent::Pulled {
                 reference,
                 source,
@@ -76,7 +89,7 @@ fn remote(client: &stack_daemon::client::Client, args: &PullArgs) -> miette::Res
     Ok(())
 }
 
-fn local(images: Images, args: &PullArgs) -> miette::Result<()> {
+fn local(images: Images, args: &PullArgs, display: &PullDisplay<'_>) -> miette::Result<()> {
     let images = match &args.platform {
         Some(p) => images.with_platform(
             Platform::parse(p)
@@ -90,14 +103,9 @@ fn local(images: Images, args: &PullArgs) -> miette::Result<()> {
         .map(|s| Reference::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .into_diagnostic()?;
-    let reporter: Box<dyn progress::Progress> = if args.quiet {
-        Box::new(progress::Quiet)
-    } else {
-        progress::for_stderr()
-    };
     let quiet = args.quiet;
     images
-        .pull(&references, reporter.as_ref(), |outcome| {
+        .pull(&references, display, |outcome| {
             if quiet {
                 println!("{}", outcome.manifest);
                 return;

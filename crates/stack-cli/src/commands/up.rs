@@ -17,6 +17,7 @@ use stack_engine::plan::PullPolicy;
 use super::attach::{attach, AttachOptions};
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};
+use crate::progress::Printer;
 
 /// Arguments of `stack up`.
 #[derive(Debug, Args)]
@@ -95,17 +96,20 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         scale: parse_scale(&args.scale)?,
     };
     let via = crate::switch::choose(host)?;
+    let printer = Printer::new(host.progress, "Running");
     if args.dry_run {
         let answer = via.project_plan(&project, &flags)?;
         for adopted in &answer.adopted {
-            print_event(&ProjectEvent::Adopted {
+            printer.project_event(&ProjectEvent::Adopted {
                 name: adopted.clone(),
             });
         }
         print!("{}", answer.text);
         return Ok(ExitCode::SUCCESS);
     }
-    via.project_up(&project, &flags, args.parallel, &print_event)?;
+    via.project_up(&project, &flags, args.parallel, &|e| {
+        printer.project_event(e)
+    })?;
     if args.detach && !args.wait {
         return Ok(ExitCode::SUCCESS);
     }
@@ -145,20 +149,6 @@ fn pull_word(policy: PullPolicy) -> String {
         PullPolicy::Never => "never",
     }
     .to_string()
-}
-
-/// Prints one progress line of `up` or `down` (the same lines whichever
-/// path did the work).
-pub fn print_event(event: &ProjectEvent) {
-    match event {
-        ProjectEvent::Adopted { name } => {
-            eprintln!("adopted {name} (found by its labels, missing from the store)")
-        }
-        ProjectEvent::Warning { message } => eprintln!("warning: {message}"),
-        ProjectEvent::Done { action } => eprintln!("{action}: done"),
-        ProjectEvent::ActionFailed { action, error } => eprintln!("{action}: failed: {error}"),
-        ProjectEvent::Finished | ProjectEvent::Failed { .. } => {}
-    }
 }
 
 /// `--scale web=3 --scale db=1`.

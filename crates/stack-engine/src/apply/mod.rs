@@ -23,7 +23,7 @@ use stack_runtime::spec::Backend;
 use stack_spec::Project;
 
 pub use gate::HostObserver;
-pub use host_steps::HostSteps;
+pub use host_steps::{GateReport, HostSteps};
 pub use observe::{observe, reconcile, store_state, Reconciled};
 pub use run_plan::{run_plan, Outcome, Report, Steps};
 pub use service_options::{
@@ -166,8 +166,22 @@ pub fn up(
     opts: &UpOptions,
     progress: &(dyn Fn(&Action, &Outcome) + Sync),
 ) -> Result<(Plan, Report), ApplyError> {
+    up_reporting_gates(host, project, prepared, opts, progress, &|_, _, _| {})
+}
+
+/// [`up`], telling `gates` about each container a `depends_on` gate waits
+/// for (`Waiting`, then `Healthy` or `Exited`).
+pub fn up_reporting_gates(
+    host: &Host,
+    project: &Project,
+    prepared: Prepared,
+    opts: &UpOptions,
+    progress: &(dyn Fn(&Action, &Outcome) + Sync),
+    gates: &GateReport<'_>,
+) -> Result<(Plan, Report), ApplyError> {
     upsert_project(host, project)?;
-    let steps = HostSteps::new(host, Some(project), Some(&prepared.desired), &project.name);
+    let mut steps = HostSteps::new(host, Some(project), Some(&prepared.desired), &project.name);
+    steps.gate_report = Some(gates);
     let pulls = Plan {
         actions: prepared
             .plan
