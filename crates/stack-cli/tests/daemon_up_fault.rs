@@ -225,6 +225,8 @@ services:
             .expect("spawn stack up");
     let stdout = up.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
+    let header = lines.next().expect("the header").expect("line");
+    assert_eq!(header, "Attaching to demo-web-1");
     let first = lines.next().expect("a log line").expect("line");
     assert!(first.ends_with("ready"), "{first}");
     daemon.kill_hard();

@@ -147,3 +147,69 @@ services:
     e.ok(&["down"]);
     e.sb.assert_no_leaks();
 }
+
+#[test]
+fn attached_up_shows_new_output_and_stops_dependants_first() {
+    let Some(e) = env(false) else { return };
+    // db answers TERM at once, app only after a while: stopped together,
+    // db would say goodbye first.
+    e.write(
+        r#"
+name: demo
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo bye db; exit 0' TERM; echo db ready; while true; do sleep 0.1; done"]
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap 'sleep 0.5; echo bye app; exit 0' TERM; echo app ready; while true; do sleep 0.1; done"]
+    depends_on: [db]
+"#,
+    );
+    // db already runs; its earlier output is not shown again.
+    e.ok(&["up", "-d", "db"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (logs, _) = e.ok(&["logs", "db"]);
+        if logs.contains("db ready") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "db never ready");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let file = e.dir.join("compose.yaml");
+    let child =
+        e.sb.command(run_support::stack_bin())
+            .args(["-f", file.to_str().expect("path"), "up"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn up");
+    while !e.ps().iter().all(|c| c["State"] == "running") || e.ps().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "app never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("wait up");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("Attaching to demo-app-1, demo-db-1\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("app-1  | app ready"), "{stdout}");
+    assert!(
+        !stdout.contains("db ready"),
+        "old output replayed: {stdout}"
+    );
+    let app = stdout.find("| bye app").expect(&stdout);
+    let db = stdout.find("| bye db").expect(&stdout);
+    assert!(app < db, "app must stop before db: {stdout}");
+    e.ok(&["down", "-t", "0"]);
+    e.sb.assert_no_leaks();
+}

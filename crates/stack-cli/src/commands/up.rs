@@ -107,6 +107,9 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         print!("{}", answer.text);
         return Ok(ExitCode::SUCCESS);
     }
+    // Attached, the logs start here: what a container left running wrote
+    // before is not shown again.
+    let began = stack_runtime::timefmt::now();
     via.project_up(&project, &flags, args.parallel, &|e| {
         printer.project_event(e)
     })?;
@@ -137,6 +140,11 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
             prefix: !args.no_log_prefix,
             timestamps: args.timestamps,
             no_color: args.no_color,
+            since: Some(began),
+            waves: project
+                .graph()
+                .map(|g| g.waves().to_vec())
+                .unwrap_or_default(),
         },
     )
 }

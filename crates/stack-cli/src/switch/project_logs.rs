@@ -16,7 +16,7 @@ use stack_runtime::logs::LogLine;
 use stack_runtime::state::Status;
 
 use super::remote;
-use crate::commands::attach::{Replica, Session};
+use crate::commands::attach::{Replica, Session, Stopper};
 use crate::commands::logs::{is_replica, LogSource, Member};
 
 /// The attached or followed containers of one project, via the daemon.
@@ -214,19 +214,26 @@ impl Session for RemoteSession {
             .collect()
     }
 
-    fn stop_all(&self, timeout: Option<Duration>) {
+    fn stoppers(&self, timeout: Option<Duration>) -> Vec<Stopper> {
         let t = timeout
             .map(|t| format!("?t={}", t.as_secs()))
             .unwrap_or_default();
-        for c in &self.containers {
-            let socket = self.socket();
-            let path = format!("/v1/containers/{}/stop{t}", encode(&c.id));
-            std::thread::spawn(move || {
-                if let Ok(client) = Client::new(socket) {
-                    let _ = client.call(Method::POST, &path);
-                }
-            });
-        }
+        self.containers
+            .iter()
+            .map(|c| {
+                let socket = self.socket();
+                let path = format!("/v1/containers/{}/stop{t}", encode(&c.id));
+                let service = labels::membership(&c.labels)
+                    .map(|m| m.service.to_string())
+                    .unwrap_or_default();
+                let stop: Box<dyn FnOnce() + Send> = Box::new(move || {
+                    if let Ok(client) = Client::new(socket) {
+                        let _ = client.call(Method::POST, &path);
+                    }
+                });
+                (service, stop)
+            })
+            .collect()
     }
 
     fn kill_all(&self) {
