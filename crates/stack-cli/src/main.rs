@@ -5,6 +5,7 @@
 mod argv;
 mod commands;
 mod global;
+mod progress;
 mod switch;
 
 use std::process::ExitCode;
@@ -22,7 +23,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };
-    match commands::dispatch(cli) {
+    let checked = match matches.subcommand_name() {
+        Some(verb) if !cli.command.takes_project() => {
+            global::refuse_project_flags(verb, &cli.project)
+        }
+        _ => Ok(()),
+    };
+    match checked.and_then(|()| commands::dispatch(cli)) {
         Ok(code) => code,
         Err(report) => {
             eprintln!("{report:?}");

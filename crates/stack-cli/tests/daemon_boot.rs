@@ -47,8 +47,9 @@ services:
 
 /// `container inspect NAME`'s `State`.
 fn state(e: &up_support::Env, name: &str) -> serde_json::Value {
-    let (out, _) = e.ok(&["--no-daemon", "container", "inspect", name]);
-    let doc: serde_json::Value = serde_json::from_str(&out).expect("inspect json");
+    let out = run_support::stack(&e.sb, &["--no-daemon", "container", "inspect", name]);
+    assert!(out.status.success(), "{}", run_support::describe(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("inspect json");
     doc[0]["State"].clone()
 }
 

@@ -194,9 +194,10 @@ fn every_project_route_and_error_matches_the_document() {
 
     // The list, and the ps rows.
     let list = c.call("GET", "/v1/projects", "/v1/projects", None, 200);
+    let file = e.dir.join("compose.yaml").display().to_string();
     assert_eq!(
         list,
-        json!([{"name": "demo", "containers": {"exited": 1, "running": 1}}])
+        json!([{"name": "demo", "containers": {"exited": 1, "running": 1}, "config_files": [file]}])
     );
     let running = c.call(
         "GET",
@@ -214,7 +215,12 @@ fn every_project_route_and_error_matches_the_document() {
         None,
         200,
     );
-    assert_eq!(migrate[0]["Status"], "exited (0)", "{migrate}");
+    // Docker's words: `Exited (0) 2 seconds ago`.
+    let status = migrate[0]["Status"].as_str().unwrap_or_default();
+    assert!(
+        status.starts_with("Exited (0) ") && status.ends_with(" ago"),
+        "{migrate}"
+    );
     c.call(
         "GET",
         "/v1/projects/{name}/containers",
@@ -578,7 +584,7 @@ services:
     let daemon = Daemon::start(&e.sb, &[]);
     // Attached: the apply runs in the daemon, the logs come through the API.
     let (out, err) = e.ok(&["up"]);
-    assert!(err.contains("create web-1: done"), "{err}");
+    assert!(err.contains(" Container demo-web-1  Started\n"), "{err}");
     assert!(
         out.contains("web-1  | one") && out.contains("web-1  | two"),
         "{out}"
@@ -587,7 +593,7 @@ services:
     assert_eq!(follow, "web-1  | one\nweb-1  | two\n");
     let (_, down_err) = e.ok(&["down", "-t", "0"]);
     assert!(
-        down_err.contains("remove web-1: done") || down_err.contains("web-1"),
+        down_err.contains(" Container demo-web-1  Removed\n"),
         "{down_err}"
     );
     // The same project in process prints the same progress lines.

@@ -30,7 +30,8 @@ fn kill_9_during_up_then_up_again_converges_without_duplicates() {
     let Some(e) = env(false) else { return };
     e.write(&stack_file());
     // Pull first, so the killed `up` is busy creating containers.
-    e.ok(&["--no-daemon", "pull", "busybox"]);
+    let pulled = run_support::stack(&e.sb, &["--no-daemon", "pull", "busybox"]);
+    assert!(pulled.status.success(), "{}", describe(&pulled));
     let daemon = Daemon::start(&e.sb, &[]);
 
     let file = e.dir.join("compose.yaml");
@@ -48,7 +49,7 @@ fn kill_9_during_up_then_up_again_converges_without_duplicates() {
     let mut created = 0;
     for line in BufReader::new(stderr).lines() {
         let line = line.expect("stderr line");
-        if line.starts_with("create s") && line.ends_with(": done") {
+        if line.starts_with(" Container ") && line.ends_with("  Started") {
             created += 1;
         }
         seen.push(line);
@@ -120,7 +121,8 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
         ));
     }
     e.write(&yaml);
-    e.ok(&["--no-daemon", "pull", "busybox"]);
+    let pulled = run_support::stack(&e.sb, &["--no-daemon", "pull", "busybox"]);
+    assert!(pulled.status.success(), "{}", describe(&pulled));
     let daemon = Daemon::start(&e.sb, &[]);
     let file = e.dir.join("compose.yaml");
     let mut up =
@@ -137,7 +139,7 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
     let mut created = 0;
     while created < 2 {
         let line = lines.next().expect("up ended early").expect("line");
-        if line.starts_with("create s") && line.ends_with(": done") {
+        if line.starts_with(" Container ") && line.ends_with("  Started") {
             created += 1;
         }
     }
@@ -223,6 +225,8 @@ services:
             .expect("spawn stack up");
     let stdout = up.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
+    let header = lines.next().expect("the header").expect("line");
+    assert_eq!(header, "Attaching to demo-web-1");
     let first = lines.next().expect("a log line").expect("line");
     assert!(first.ends_with("ready"), "{first}");
     daemon.kill_hard();

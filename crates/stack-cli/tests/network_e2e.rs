@@ -322,8 +322,11 @@ fn network_verbs_errors_and_modes() {
     );
     let doc: serde_json::Value =
         serde_json::from_str(&ok(&sb, &["container", "inspect", "holder"])).expect("json");
-    let net = &doc[0]["NetworkSettings"]["Networks"][0];
+    // Keyed by network name, as Docker has it.
+    let net = &doc[0]["NetworkSettings"]["Networks"]["lab"];
     assert_eq!(net["IPAddress"], "10.77.3.50", "{doc}");
+    assert_eq!(net["IPPrefixLen"], 24, "{doc}");
+    assert_eq!(net["NetworkID"].as_str().map(str::len), Some(64), "{doc}");
     assert_eq!(net["Gateway"], "10.77.3.1");
     assert!(
         net["MacAddress"].as_str().is_some_and(|m| m.len() == 17),

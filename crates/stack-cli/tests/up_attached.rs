@@ -32,6 +32,14 @@ fn abort_on_container_exit_stops_everything_and_returns_the_code() {
     for c in e.ps() {
         assert_eq!(c["State"], "exited", "{c}");
     }
+    // STATUS as Docker words it: `Exited (3) 2 seconds ago`.
+    let talker = e.ps().into_iter().find(|c| c["Service"] == "talker");
+    let status = talker.as_ref().map(|c| c["Status"].to_string());
+    let status = status.expect("talker in ps");
+    assert!(
+        status.starts_with("\"Exited (3) ") && status.ends_with(" ago\""),
+        "{status}"
+    );
 
     // logs: merged with prefixes, or bare; --tail per container.
     let (logs, _) = e.ok(&["logs", "talker"]);
@@ -96,6 +104,113 @@ services:
     assert_eq!(app["State"], "exited", "{app}");
     assert_eq!(app["ExitCode"], 0, "{app}");
     e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn logs_index_picks_one_replica_and_n_is_tail() {
+    let Some(e) = env(false) else { return };
+    e.write(
+        r#"
+name: demo
+services:
+  talker:
+    image: busybox
+    command: ["sh", "-c", "echo one; sleep 0.2; echo two"]
+"#,
+    );
+    e.ok(&["up", "-d", "--scale", "talker=2"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while e.ps().iter().any(|c| c["State"] != "exited") {
+        assert!(std::time::Instant::now() < deadline, "talkers never ended");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (logs, _) = e.ok(&["logs", "--index", "2", "talker"]);
+    assert_eq!(logs, "talker-2  | one\ntalker-2  | two\n");
+    let (logs, _) = e.ok(&["logs", "--no-color", "-n", "1", "--index", "1", "talker"]);
+    assert_eq!(logs, "talker-1  | two\n");
+    // A replica number needs exactly one service, and one that has it.
+    let out = e.stack(&["logs", "--index", "1"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--index requires one service"),
+        "{}",
+        describe(&out)
+    );
+    let out = e.stack(&["logs", "--index", "3", "talker"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no container with index 3"),
+        "{}",
+        describe(&out)
+    );
+    e.ok(&["down"]);
+    e.sb.assert_no_leaks();
+}
+
+#[test]
+fn attached_up_shows_new_output_and_stops_dependants_first() {
+    let Some(e) = env(false) else { return };
+    // db answers TERM at once, app only after a while: stopped together,
+    // db would say goodbye first.
+    e.write(
+        r#"
+name: demo
+services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "trap 'echo bye db; exit 0' TERM; echo db ready; while true; do sleep 0.1; done"]
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap 'sleep 0.5; echo bye app; exit 0' TERM; echo app ready; while true; do sleep 0.1; done"]
+    depends_on: [db]
+"#,
+    );
+    // db already runs; its earlier output is not shown again.
+    e.ok(&["up", "-d", "db"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (logs, _) = e.ok(&["logs", "db"]);
+        if logs.contains("db ready") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "db never ready");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let file = e.dir.join("compose.yaml");
+    let child =
+        e.sb.command(run_support::stack_bin())
+            .args(["-f", file.to_str().expect("path"), "up"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn up");
+    while !e.ps().iter().all(|c| c["State"] == "running") || e.ps().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "app never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let out = child.wait_with_output().expect("wait up");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("Attaching to demo-app-1, demo-db-1\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("app-1  | app ready"), "{stdout}");
+    assert!(
+        !stdout.contains("db ready"),
+        "old output replayed: {stdout}"
+    );
+    let app = stdout.find("| bye app").expect(&stdout);
+    let db = stdout.find("| bye db").expect(&stdout);
+    assert!(app < db, "app must stop before db: {stdout}");
+    e.ok(&["down", "-t", "0"]);
     e.sb.assert_no_leaks();
 }
 

@@ -28,14 +28,61 @@ fn up_detached_ps_and_down_leave_nothing() {
     let Some(e) = env(false) else { return };
     e.write(TWO_SERVICES);
     let (_, err) = e.ok(&["up", "-d"]);
-    // Dependency order: db is created before web.
-    let db_at = err.find("create db-1").expect(&err);
-    let web_at = err.find("create web-1").expect(&err);
-    assert!(db_at < web_at, "{err}");
+    // One line per object as Compose prints them, in dependency order: db
+    // is created before web.
+    let net_at = err.find(" Network demo_default  Created\n").expect(&err);
+    let db_at = err.find(" Container demo-db-1  Started\n").expect(&err);
+    let web_at = err.find(" Container demo-web-1  Started\n").expect(&err);
+    assert!(net_at < db_at && db_at < web_at, "{err}");
+    // Nothing to do: Compose's line per container left running.
+    let (_, again) = e.ok(&["up", "-d"]);
+    assert_eq!(
+        again,
+        " Container demo-db-1  Running\n Container demo-web-1  Running\n"
+    );
     assert_eq!(e.names(), vec!["demo-db-1", "demo-web-1"]);
     for c in e.ps() {
         assert_eq!(c["State"], "running", "{c}");
     }
+    // The STATUS column says how long, as `docker compose ps` does.
+    let (table, _) = e.ok(&["ps"]);
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    for row in rows {
+        assert!(row.contains("  Up "), "{table}");
+    }
+    // `ls` lists the project as `docker compose ls` does.
+    let file = e.dir.join("compose.yaml").display().to_string();
+    let ls_of = |args: &[&str]| {
+        let out = run_support::stack(&e.sb, args);
+        assert!(out.status.success(), "{}", run_support::describe(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let ls = ls_of(&["ls"]);
+    let row = ls.lines().find(|l| l.starts_with("demo ")).expect(&ls);
+    assert!(
+        ls.starts_with("NAME                STATUS              CONFIG FILES\n"),
+        "{ls}"
+    );
+    assert!(row.contains(" running(2) ") && row.ends_with(&file), "{ls}");
+    let names = ls_of(&["ls", "-q"]);
+    assert!(names.lines().any(|l| l == "demo"), "{names}");
+    let json = ls_of(&["ls", "--format", "json"]);
+    let list: serde_json::Value = serde_json::from_str(&json).expect("ls json");
+    let demo = list
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["Name"] == "demo"))
+        .expect(&json);
+    assert_eq!(demo["Status"], "running(2)");
+    assert_eq!(demo["ConfigFiles"], file.as_str());
+    // A verb of no project refuses the project flags.
+    let out = e.stack(&["ls"]);
+    assert!(!out.status.success(), "{}", run_support::describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`stack ls` works on no project"),
+        "{}",
+        run_support::describe(&out)
+    );
     // A second `up` changes nothing.
     let (out, _) = e.ok(&["up", "--dry-run"]);
     assert!(out.contains("0 actions, 2 up to date"), "{out}");
@@ -74,10 +121,16 @@ fn a_changed_environment_recreates_only_that_service_and_says_why() {
     e.write(&TWO_SERVICES.replace("DEBUG: \"0\"", "DEBUG: \"1\""));
     let (_, err) = e.ok(&["up", "-d"]);
     assert!(
-        err.contains("recreate web-1: environment.DEBUG changed"),
+        err.contains(" Container demo-web-1  Recreated (environment.DEBUG changed)\n"),
         "{err}"
     );
-    assert!(!err.contains("db-1"), "db must be left alone: {err}");
+    // db is left alone, and said to be running, as Compose says it.
+    assert!(err.contains(" Container demo-db-1  Running\n"), "{err}");
+    assert_eq!(
+        err.matches("db-1").count(),
+        1,
+        "db must be left alone: {err}"
+    );
     let after = e.ps();
     assert_eq!(id_of(&before, "demo-db-1"), id_of(&after, "demo-db-1"));
     assert_ne!(id_of(&before, "demo-web-1"), id_of(&after, "demo-web-1"));

@@ -33,7 +33,16 @@ services:
         condition: service_completed_successfully
 "#,
     );
-    e.ok(&["up", "-d"]);
+    let (_, err) = e.ok(&["up", "-d"]);
+    // Said as Compose says it: the dependency waited on, then its exit.
+    let lines: Vec<&str> = err.lines().collect();
+    let at = |line: &str| lines.iter().position(|l| *l == line).expect(&err);
+    assert!(
+        at(" Container demo-migrate-1  Started") < at(" Container demo-migrate-1  Waiting")
+            && at(" Container demo-migrate-1  Waiting") < at(" Container demo-migrate-1  Exited")
+            && at(" Container demo-migrate-1  Exited") < at(" Container demo-web-1  Started"),
+        "{err}"
+    );
     // `up -d` returned once web started, which needed migrate done.
     let migrate = state_of(&e, "demo-migrate-1");
     assert_eq!(migrate["State"], "exited", "{migrate}");
@@ -144,7 +153,11 @@ services:
         condition: service_healthy
 "#,
     );
-    e.ok(&["up", "-d"]);
+    let (_, err) = e.ok(&["up", "-d"]);
+    let waiting = err.find(" Container demo-db-1  Waiting\n").expect(&err);
+    let healthy = err.find(" Container demo-db-1  Healthy\n").expect(&err);
+    let web = err.find(" Container demo-web-1  Started\n").expect(&err);
+    assert!(waiting < healthy && healthy < web, "{err}");
     let db = state_of(&e, "demo-db-1");
     assert_eq!(
         db["Health"], "healthy",

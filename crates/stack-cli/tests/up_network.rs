@@ -62,7 +62,7 @@ services:
     let (ps, _) = e.ok(&["ps"]);
     assert!(ps.contains(&format!("127.0.0.1:{port}->8080/tcp")), "{ps}");
     let (_, err) = e.ok(&["down", "-t", "0"]);
-    assert!(err.contains("remove network demo_default"), "{err}");
+    assert!(err.contains(" Network demo_default  Removed\n"), "{err}");
     e.sb.assert_no_leaks();
 }
 

@@ -32,6 +32,7 @@ pub mod projects_api;
 pub mod routes;
 pub mod server;
 pub mod socket;
+pub mod status_text;
 pub mod view;
 
 pub use error::{ApiError, DaemonError};

@@ -14,7 +14,7 @@ use std::time::Duration;
 use stack_engine::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
 use stack_engine::containers::{network, ContainerRecord, Containers};
 use stack_engine::labels;
-use stack_engine::plan::{Action, DownOptions, Plan, PlanOptions, PullPolicy};
+use stack_engine::plan::{Action, ActionKind, DownOptions, Plan, PlanOptions, PullPolicy, Reason};
 use stack_engine::store::Store;
 use stack_runtime::state::Status;
 use stack_spec::Project;
@@ -101,14 +101,42 @@ fn plan_answer(plan: &Plan, adopted: &[String]) -> PlanAnswer {
 }
 
 fn progress(emit: Emit<'_>) -> impl Fn(&Action, &Outcome) + Sync + '_ {
-    move |action, outcome| match outcome {
-        Outcome::Done => emit(ProjectEvent::Done {
-            action: action.to_string(),
-        }),
-        Outcome::Failed(e) => emit(ProjectEvent::ActionFailed {
-            action: action.to_string(),
-            error: e.clone(),
-        }),
+    move |action, outcome| {
+        let (kind, name, state) = subject(action);
+        match outcome {
+            Outcome::Done => emit(ProjectEvent::Done {
+                action: action.to_string(),
+                kind: kind.to_string(),
+                name,
+                state: state.to_string(),
+                reason: (!matches!(action.reason, Reason::New | Reason::Down))
+                    .then(|| action.reason.to_string()),
+            }),
+            Outcome::Failed(e) => emit(ProjectEvent::ActionFailed {
+                action: action.to_string(),
+                error: e.clone(),
+                kind: kind.to_string(),
+                name,
+            }),
+        }
+    }
+}
+
+/// An action as Compose reports it: the kind of object, its full name, and
+/// the state it is left in (` ✔ Container demo-web-1  Started`).
+fn subject(action: &Action) -> (&'static str, String, &'static str) {
+    match &action.kind {
+        ActionKind::PullImage { reference } => ("Image", reference.clone(), "Pulled"),
+        ActionKind::CreateNetwork { name, .. } => ("Network", name.clone(), "Created"),
+        ActionKind::RecreateNetwork { name, .. } => ("Network", name.clone(), "Recreated"),
+        ActionKind::RemoveNetwork { name } => ("Network", name.clone(), "Removed"),
+        ActionKind::CreateVolume { name, .. } => ("Volume", name.clone(), "Created"),
+        ActionKind::RemoveVolume { name } => ("Volume", name.clone(), "Removed"),
+        ActionKind::CreateContainer { name, .. } => ("Container", name.clone(), "Started"),
+        ActionKind::RecreateContainer { name, .. } => ("Container", name.clone(), "Recreated"),
+        ActionKind::StartContainer { name, .. } => ("Container", name.clone(), "Started"),
+        ActionKind::RestartContainer { name, .. } => ("Container", name.clone(), "Restarted"),
+        ActionKind::RemoveContainer { name, .. } => ("Container", name.clone(), "Removed"),
     }
 }
 
@@ -176,14 +204,42 @@ impl Host {
                 message: warning.clone(),
             });
         }
+        // Compose says so of every container it leaves alone.
+        for record in project_containers(self.containers(), &project.name, &[]) {
+            let label = labels::membership(&record.spec.labels)
+                .and_then(|m| m.number.map(|n| format!("{}-{n}", m.service)));
+            if label.is_some_and(|l| prep.answer.unchanged.contains(&l)) {
+                emit(ProjectEvent::Observed {
+                    kind: "Container".into(),
+                    name: record.spec.name.clone(),
+                    state: "Running".into(),
+                    waiting: false,
+                });
+            }
+        }
         let opts = UpOptions {
             plan: prep.options,
             parallel: parallel
                 .filter(|n| *n > 0)
                 .unwrap_or_else(apply::default_parallelism),
         };
-        let result = apply::up(&prep.engine, project, prep.prepared, &opts, &progress(emit))
-            .map(|(_, report)| report);
+        let gates = |name: &str, state: &str, waiting: bool| {
+            emit(ProjectEvent::Observed {
+                kind: "Container".into(),
+                name: name.to_string(),
+                state: state.to_string(),
+                waiting,
+            })
+        };
+        let result = apply::up_reporting_gates(
+            &prep.engine,
+            project,
+            prep.prepared,
+            &opts,
+            &progress(emit),
+            &gates,
+        )
+        .map(|(_, report)| report);
         finish(result, emit)
     }
 
@@ -233,29 +289,46 @@ impl Host {
     }
 
     /// Every project that has containers or a stored record, with its
-    /// containers counted by status.
+    /// containers counted by status and its stack files.
     pub fn list_projects(&self) -> Result<Vec<ProjectSummary>, ApiError> {
         let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
         let stored = store
             .read(|r| r.projects())
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let mut projects: BTreeMap<String, BTreeMap<String, usize>> = stored
+        let mut projects: BTreeMap<String, ProjectSummary> = stored
             .into_iter()
-            .map(|p| (p.name, BTreeMap::new()))
+            .map(|p| {
+                let summary = ProjectSummary {
+                    name: p.name.clone(),
+                    containers: BTreeMap::new(),
+                    config_files: p.config_files,
+                };
+                (p.name, summary)
+            })
             .collect();
         for record in self.containers().list() {
             let Some(m) = labels::membership(&record.spec.labels).filter(|m| !m.oneoff) else {
                 continue;
             };
-            let counts = projects.entry(m.project.to_string()).or_default();
-            *counts
+            let summary = projects
+                .entry(m.project.to_string())
+                .or_insert_with(|| ProjectSummary {
+                    name: m.project.to_string(),
+                    containers: BTreeMap::new(),
+                    config_files: Vec::new(),
+                });
+            if summary.config_files.is_empty() {
+                // A project missing from the store: its containers' label.
+                if let Some(files) = record.spec.labels.get(labels::CONFIG_FILES) {
+                    summary.config_files = files.split(',').map(str::to_string).collect();
+                }
+            }
+            *summary
+                .containers
                 .entry(view::status_word(&record).to_string())
                 .or_default() += 1;
         }
-        Ok(projects
-            .into_iter()
-            .map(|(name, containers)| ProjectSummary { name, containers })
-            .collect())
+        Ok(projects.into_values().collect())
     }
 
     /// The rows of `stack ps` for a project.
@@ -326,14 +399,16 @@ fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
     let exit_code = matches!(status, Status::Exited | Status::Restarting)
         .then_some(r.state.exit_code)
         .flatten();
-    let mut text = match (status, exit_code) {
-        (Status::Exited, Some(code)) => format!("exited ({code})"),
-        (Status::Restarting, Some(code)) => format!("restarting ({code})"),
-        _ => state.to_string(),
-    };
-    if !health.is_empty() && status == Status::Running {
-        text.push_str(&format!(" ({health})"));
-    }
+    // Docker's STATUS column (`Up 2 minutes (healthy)`), as `docker
+    // compose ps` prints it and its JSON holds it.
+    let text = crate::status_text::docker_status(&crate::status_text::StatusFacts {
+        status: state,
+        exit_code,
+        oom_killed: r.state.oom_killed,
+        health: (!health.is_empty()).then_some(health.as_str()),
+        started_at: r.state.started_at.as_deref(),
+        finished_at: r.state.finished_at.as_deref(),
+    });
     PsRow {
         id: r.spec.id[..12.min(r.spec.id.len())].to_string(),
         name: r.spec.name.clone(),

@@ -136,14 +136,33 @@ pub enum ProjectEvent {
     Warning {
         message: String,
     },
-    /// An action finished.
+    /// An action finished. `kind`, `name` and `state` say it as Compose
+    /// does (`Container`, `demo-web-1`, `Started`); `reason` why it was
+    /// needed, when more than "new" (`environment.DEBUG changed`).
     Done {
         action: String,
+        kind: String,
+        name: String,
+        state: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// An action failed (later waves do not run).
     ActionFailed {
         action: String,
         error: String,
+        kind: String,
+        name: String,
+    },
+    /// An object's state that no action set, in Compose's words: an
+    /// unchanged container is `Running`; a dependency `up` waits for is
+    /// `Waiting` (`waiting`), then `Healthy` or `Exited`.
+    Observed {
+        kind: String,
+        name: String,
+        state: String,
+        #[serde(default)]
+        waiting: bool,
     },
     /// The last line when everything was done.
     Finished,
@@ -159,6 +178,9 @@ pub struct ProjectSummary {
     pub name: String,
     /// Containers (one-offs excluded) by status word.
     pub containers: BTreeMap<String, usize>,
+    /// The stack files it was last brought up from.
+    #[serde(default)]
+    pub config_files: Vec<String>,
 }
 
 /// One row of `stack ps`, in the field names `ps --format json` prints.
@@ -188,9 +210,16 @@ mod tests {
     fn events_are_tagged_by_status() {
         let line = serde_json::to_string(&ProjectEvent::Done {
             action: "create web-1".into(),
+            kind: "Container".into(),
+            name: "demo-web-1".into(),
+            state: "Started".into(),
+            reason: None,
         })
         .expect("json");
-        assert_eq!(line, r#"{"status":"done","action":"create web-1"}"#);
+        assert_eq!(
+            line,
+            r#"{"status":"done","action":"create web-1","kind":"Container","name":"demo-web-1","state":"Started"}"#
+        );
         let end: ProjectEvent = serde_json::from_str(r#"{"status":"finished"}"#).expect("parse");
         assert_eq!(end, ProjectEvent::Finished);
     }

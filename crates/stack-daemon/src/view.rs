@@ -223,4 +223,30 @@ mod tests {
         };
         assert!(!other.matches(&c));
     }
+
+    #[test]
+    fn inspect_state_shows_restarts_and_health() {
+        use stack_runtime::state::{Health, Probe};
+        use stack_runtime::supervise::{HealthStatus, ProbeOutcome};
+        let mut st = State::created();
+        st.status = Status::Exited;
+        st.exit_code = Some(3);
+        st.health = Some(Health {
+            status: HealthStatus::Unhealthy,
+            failing_streak: 2,
+            log: vec![Probe {
+                start: "a".into(),
+                end: "b".into(),
+                exit_code: Some(1),
+                outcome: ProbeOutcome::Failed,
+                output: "no".into(),
+            }],
+        });
+        let v = state_json(&st);
+        assert_eq!(v["Status"], "exited");
+        assert_eq!(v["ExitCode"], 3);
+        assert_eq!(v["Health"]["Status"], "unhealthy");
+        assert_eq!(v["Health"]["Log"][0]["ExitCode"], 1);
+        assert_eq!(v["Pid"], 0);
+    }
 }

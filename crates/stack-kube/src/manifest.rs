@@ -13,13 +13,19 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use thiserror::Error;
 
 /// The kinds stack renders, in apply order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    ServiceAccount,
+    Role,
+    RoleBinding,
     ConfigMap,
     Secret,
     PersistentVolumeClaim,
@@ -30,7 +36,10 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in apply order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 9] = [
+        Kind::ServiceAccount,
+        Kind::Role,
+        Kind::RoleBinding,
         Kind::ConfigMap,
         Kind::Secret,
         Kind::PersistentVolumeClaim,
@@ -42,6 +51,9 @@ impl Kind {
     /// The `kind` field.
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::ServiceAccount => "ServiceAccount",
+            Kind::Role => "Role",
+            Kind::RoleBinding => "RoleBinding",
             Kind::ConfigMap => "ConfigMap",
             Kind::Secret => "Secret",
             Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
@@ -54,6 +66,9 @@ impl Kind {
     /// The lower-case name kubectl prints (`deployment/web`).
     pub fn short(self) -> &'static str {
         match self {
+            Kind::ServiceAccount => "serviceaccount",
+            Kind::Role => "role",
+            Kind::RoleBinding => "rolebinding",
             Kind::ConfigMap => "configmap",
             Kind::Secret => "secret",
             Kind::PersistentVolumeClaim => "persistentvolumeclaim",
@@ -67,6 +82,9 @@ impl Kind {
 /// One rendered Kubernetes object.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
+    ServiceAccount(ServiceAccount),
+    Role(Role),
+    RoleBinding(RoleBinding),
     ConfigMap(ConfigMap),
     Secret(Secret),
     PersistentVolumeClaim(PersistentVolumeClaim),
@@ -78,6 +96,9 @@ pub enum Object {
 impl Object {
     pub fn kind(&self) -> Kind {
         match self {
+            Object::ServiceAccount(_) => Kind::ServiceAccount,
+            Object::Role(_) => Kind::Role,
+            Object::RoleBinding(_) => Kind::RoleBinding,
             Object::ConfigMap(_) => Kind::ConfigMap,
             Object::Secret(_) => Kind::Secret,
             Object::PersistentVolumeClaim(_) => Kind::PersistentVolumeClaim,
@@ -89,6 +110,9 @@ impl Object {
 
     pub fn metadata(&self) -> &ObjectMeta {
         match self {
+            Object::ServiceAccount(o) => &o.metadata,
+            Object::Role(o) => &o.metadata,
+            Object::RoleBinding(o) => &o.metadata,
             Object::ConfigMap(o) => &o.metadata,
             Object::Secret(o) => &o.metadata,
             Object::PersistentVolumeClaim(o) => &o.metadata,
@@ -100,6 +124,9 @@ impl Object {
 
     pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
         match self {
+            Object::ServiceAccount(o) => &mut o.metadata,
+            Object::Role(o) => &mut o.metadata,
+            Object::RoleBinding(o) => &mut o.metadata,
             Object::ConfigMap(o) => &mut o.metadata,
             Object::Secret(o) => &mut o.metadata,
             Object::PersistentVolumeClaim(o) => &mut o.metadata,
@@ -122,6 +149,9 @@ impl Object {
     /// The object as JSON, with `apiVersion` and `kind`.
     pub fn to_json(&self) -> Result<serde_json::Value, serde_json::Error> {
         match self {
+            Object::ServiceAccount(o) => serde_json::to_value(o),
+            Object::Role(o) => serde_json::to_value(o),
+            Object::RoleBinding(o) => serde_json::to_value(o),
             Object::ConfigMap(o) => serde_json::to_value(o),
             Object::Secret(o) => serde_json::to_value(o),
             Object::PersistentVolumeClaim(o) => serde_json::to_value(o),
@@ -133,6 +163,9 @@ impl Object {
 
     fn to_yaml(&self) -> Result<String, serde_saphyr::ser::Error> {
         match self {
+            Object::ServiceAccount(o) => serde_saphyr::to_string(o),
+            Object::Role(o) => serde_saphyr::to_string(o),
+            Object::RoleBinding(o) => serde_saphyr::to_string(o),
             Object::ConfigMap(o) => serde_saphyr::to_string(o),
             Object::Secret(o) => serde_saphyr::to_string(o),
             Object::PersistentVolumeClaim(o) => serde_saphyr::to_string(o),

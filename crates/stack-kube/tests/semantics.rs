@@ -171,3 +171,127 @@ fn named_volumes_force_the_recreate_strategy() {
         }
     }
 }
+
+/// The Job's restart policy and backoff limit, when `name` renders as one.
+fn job_of(objects: &[Object], name: &str) -> Option<(String, Option<i32>)> {
+    objects.iter().find_map(|o| match o {
+        Object::Job(j) if o.name() == name => {
+            let spec = j.spec.as_ref().expect("spec");
+            let restart = spec
+                .template
+                .spec
+                .as_ref()
+                .and_then(|p| p.restart_policy.clone())
+                .unwrap_or_default();
+            Some((restart, spec.backoff_limit))
+        }
+        _ => None,
+    })
+}
+
+#[test]
+fn a_one_shot_dependency_is_a_job_that_runs_once() {
+    let objects = rendered("migration");
+    // No `restart`, but `app` waits for it to complete: a migration.
+    assert_eq!(
+        job_of(&objects, "migrate"),
+        Some(("Never".to_string(), Some(0)))
+    );
+    assert_eq!(
+        job_of(&objects, "cleanup"),
+        Some(("OnFailure".to_string(), Some(2)))
+    );
+    // Servers stay Deployments.
+    for server in ["app", "proxy", "db", "cache"] {
+        assert!(
+            objects
+                .iter()
+                .any(|o| matches!(o, Object::Deployment(_)) && o.name() == server),
+            "{server} is a Deployment"
+        );
+    }
+}
+
+#[test]
+fn an_always_restarting_one_shot_dependency_is_named() {
+    let mut project = fixtures::load("migration");
+    let migrate = project.services.get_mut("migrate").expect("migrate");
+    migrate.restart = Some(stack_spec::RestartPolicy::Always);
+    let rendered = render(&project, &RenderOptions::default()).expect("renders");
+    assert!(job_of(&rendered.manifests.objects, "migrate").is_none());
+    let warned = rendered
+        .warnings
+        .iter()
+        .any(|w| w.path == "services.migrate.restart" && w.reason.contains("never start"));
+    assert!(warned, "{:?}", rendered.warnings);
+}
+
+#[test]
+fn waiting_for_a_one_shot_dependency_waits_for_its_job() {
+    let options = RenderOptions {
+        wait_for_dependencies: true,
+        ..RenderOptions::default()
+    };
+    let rendered = render(&fixtures::load("migration"), &options).expect("renders");
+    let objects = &rendered.manifests.objects;
+    let app = objects
+        .iter()
+        .find_map(|o| match o {
+            Object::Deployment(d) if o.name() == "app" => d.spec.as_ref(),
+            _ => None,
+        })
+        .expect("app Deployment");
+    let pod = app.template.spec.as_ref().expect("pod");
+    let inits = pod.init_containers.as_ref().expect("init containers");
+    let waits: Vec<Vec<String>> = inits
+        .iter()
+        .filter_map(|c| c.command.clone())
+        .filter(|c| c.first().map(String::as_str) == Some("kubectl"))
+        .collect();
+    let wait = |job: &str| {
+        vec![
+            "kubectl".to_string(),
+            "wait".into(),
+            "--for=condition=complete".into(),
+            "--timeout=-1s".into(),
+            format!("job/{job}"),
+        ]
+    };
+    assert_eq!(waits, vec![wait("cleanup"), wait("migrate")]);
+    // Reading a Job takes the API: the pod's account may read Jobs, no more.
+    assert_eq!(pod.service_account_name.as_deref(), Some("blog-job-waiter"));
+    let role = objects
+        .iter()
+        .find_map(|o| match o {
+            Object::Role(r) => Some(r),
+            _ => None,
+        })
+        .expect("Role");
+    let rules = role.rules.as_ref().expect("rules");
+    assert_eq!(rules.len(), 1);
+    assert_eq!(
+        rules[0].resources.as_deref(),
+        Some(&["jobs".to_string()][..])
+    );
+    assert_eq!(rules[0].verbs, ["get", "list", "watch"]);
+    assert!(objects
+        .iter()
+        .any(|o| matches!(o, Object::RoleBinding(_)) && o.name() == "blog-job-waiter"));
+    assert!(objects
+        .iter()
+        .any(|o| matches!(o, Object::ServiceAccount(_)) && o.name() == "blog-job-waiter"));
+    // No pod that waits for no Job runs as that account.
+    let proxy = objects
+        .iter()
+        .find_map(|o| match o {
+            Object::Deployment(d) if o.name() == "proxy" => d.spec.as_ref(),
+            _ => None,
+        })
+        .expect("proxy Deployment");
+    let proxy_pod = proxy.template.spec.as_ref().expect("pod");
+    assert_eq!(proxy_pod.service_account_name, None);
+    assert!(!rendered
+        .warnings
+        .iter()
+        .any(|w| w.reason.contains("cannot wait for a Job")));
+}

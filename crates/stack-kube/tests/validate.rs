@@ -94,6 +94,16 @@ fn every_fixture_and_example_renders_valid_manifests() {
             ..RenderOptions::default()
         },
     ));
+    for namespace in [None, Some("blog".to_string())] {
+        cases.push((
+            "migration".into(),
+            RenderOptions {
+                wait_for_dependencies: true,
+                namespace,
+                ..RenderOptions::default()
+            },
+        ));
+    }
     for bind_mounts in [BindMounts::ConfigMap, BindMounts::HostPath] {
         cases.push((
             "binds".into(),

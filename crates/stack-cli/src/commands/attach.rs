@@ -27,6 +27,14 @@ pub struct AttachOptions {
     pub stop_timeout: Option<Duration>,
     pub prefix: bool,
     pub timestamps: bool,
+    /// `--no-color`: plain prefixes even on a terminal.
+    pub no_color: bool,
+    /// Only log lines written at or after this time (RFC 3339): the start
+    /// of this `up`, so a container left running shows only new output.
+    pub since: Option<String>,
+    /// The stack's start waves (services by dependency order): stopping
+    /// goes through them in reverse, dependants first.
+    pub waves: Vec<Vec<String>>,
 }
 
 const POLL: Duration = Duration::from_millis(50);
@@ -44,8 +52,9 @@ pub struct Replica {
 pub trait Session: LogSource {
     /// The containers, in the order of the log members.
     fn replicas(&self) -> Vec<Replica>;
-    /// Stops every container in the background, all at once.
-    fn stop_all(&self, timeout: Option<Duration>);
+    /// One stop per container (its service, and the call that stops it
+    /// within `timeout` or its own grace period), for [`stop_in_order`].
+    fn stoppers(&self, timeout: Option<Duration>) -> Vec<Stopper>;
     fn kill_all(&self);
     /// Why the session lost sight of the containers, if it did (the daemon
     /// went away): attached `up` then fails with this.
@@ -99,14 +108,21 @@ impl Session for LocalSession {
             .collect()
     }
 
-    fn stop_all(&self, timeout: Option<Duration>) {
-        for r in &self.records {
-            let dir = r.dir.clone();
-            let grace = timeout.unwrap_or(Duration::from_secs(r.spec.stop_timeout));
-            std::thread::spawn(move || {
-                let _ = stack_runtime::control::stop(&dir, grace);
-            });
-        }
+    fn stoppers(&self, timeout: Option<Duration>) -> Vec<Stopper> {
+        self.records
+            .iter()
+            .map(|r| {
+                let dir = r.dir.clone();
+                let grace = timeout.unwrap_or(Duration::from_secs(r.spec.stop_timeout));
+                let service = labels::membership(&r.spec.labels)
+                    .map(|m| m.service.to_string())
+                    .unwrap_or_default();
+                let stop: Box<dyn FnOnce() + Send> = Box::new(move || {
+                    let _ = stack_runtime::control::stop(&dir, grace);
+                });
+                (service, stop)
+            })
+            .collect()
     }
 
     fn kill_all(&self) {
@@ -116,20 +132,51 @@ impl Session for LocalSession {
     }
 }
 
+/// A container's service and the call that stops it.
+pub type Stopper = (String, Box<dyn FnOnce() + Send>);
+
+/// Stops the containers in the background in reverse dependency order, as
+/// Compose does: the services of the last wave first (those of one wave at
+/// once), then the wave before; containers of services in no wave first.
+pub fn stop_in_order(stoppers: Vec<Stopper>, waves: &[Vec<String>]) -> std::thread::JoinHandle<()> {
+    let rank = |service: &str| {
+        waves
+            .iter()
+            .position(|w| w.iter().any(|s| s == service))
+            .map_or(0, |i| waves.len() - i)
+    };
+    let mut by_rank: std::collections::BTreeMap<usize, Vec<Box<dyn FnOnce() + Send>>> =
+        std::collections::BTreeMap::new();
+    for (service, stop) in stoppers {
+        by_rank.entry(rank(&service)).or_default().push(stop);
+    }
+    std::thread::spawn(move || {
+        for (_, wave) in by_rank {
+            std::thread::scope(|s| {
+                for stop in wave {
+                    s.spawn(stop);
+                }
+            });
+        }
+    })
+}
+
 pub fn attach(
     members: &[super::logs::Member],
     session: &mut dyn Session,
     opts: &AttachOptions,
 ) -> miette::Result<ExitCode> {
     let interrupts = watch_interrupts();
-    let style = Style {
-        prefix: opts.prefix,
-        timestamps: opts.timestamps,
-        color: std::io::IsTerminal::is_terminal(&std::io::stdout()),
-    };
+    let style = Style::new(
+        opts.prefix,
+        opts.timestamps,
+        !opts.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    );
     let mux = Multiplexer::new(members, style);
+    let names: Vec<String> = session.replicas().into_iter().map(|r| r.name).collect();
+    println!("Attaching to {}", names.join(", "));
     if let Ok(existing) = session.existing() {
-        mux.print_existing(existing, None, None);
+        mux.print_existing(existing, None, opts.since.as_deref());
     }
     let mut stopping = false;
     let mut killed = false;
@@ -147,7 +194,11 @@ pub fn attach(
         if seen >= 1 && !stopping {
             eprintln!("Gracefully stopping... (press Ctrl+C again to force)");
             stopping = true;
-            session.stop_all(opts.stop_timeout);
+            // In the background: the loop goes on printing their last words.
+            drop(stop_in_order(
+                session.stoppers(opts.stop_timeout),
+                &opts.waves,
+            ));
         }
         if seen >= 2 && !killed {
             killed = true;
@@ -161,7 +212,10 @@ pub fn attach(
                 );
                 exit_code = Some(code);
                 stopping = true;
-                session.stop_all(opts.stop_timeout);
+                drop(stop_in_order(
+                    session.stoppers(opts.stop_timeout),
+                    &opts.waves,
+                ));
             }
         }
         if !any_running && batch_empty && !session.more() {
@@ -231,4 +285,28 @@ fn watch_interrupts() -> Arc<AtomicUsize> {
         }
     });
     counter
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    #[test]
+    fn stops_go_in_reverse_dependency_order() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let stopper = |service: &str| -> Stopper {
+            let order = order.clone();
+            let name = service.to_string();
+            (
+                service.to_string(),
+                Box::new(move || order.lock().expect("lock").push(name)),
+            )
+        };
+        let waves = vec![vec!["db".to_string()], vec!["app".to_string()]];
+        let stoppers = vec![stopper("db"), stopper("app"), stopper("stray")];
+        stop_in_order(stoppers, &waves).join().expect("joined");
+        assert_eq!(*order.lock().expect("lock"), ["stray", "app", "db"]);
+    }
 }

@@ -84,39 +84,14 @@ enum Verb {
 /// Docker's STATUS column: `Up 3 seconds (healthy)`,
 /// `Restarting (1) 2 seconds ago`, `Exited (0) 5 minutes ago`.
 fn status_text(c: &ContainerSummary) -> String {
-    let since = |at: &Option<String>| {
-        at.as_deref()
-            .and_then(super::container_status::age)
-            .map(super::container_status::human_duration)
-    };
-    match c.status.as_str() {
-        "running" => {
-            let up = since(&c.started_at).unwrap_or_else(|| "Less than a second".into());
-            match &c.health {
-                Some(health) => format!("Up {up} ({health})"),
-                None => format!("Up {up}"),
-            }
-        }
-        "restarting" => {
-            let code = c.exit_code.unwrap_or(0);
-            match since(&c.finished_at) {
-                Some(ago) => format!("Restarting ({code}) {ago} ago"),
-                None => format!("Restarting ({code})"),
-            }
-        }
-        "exited" => {
-            let code = match (c.exit_code, c.oom_killed) {
-                (Some(code), true) => format!(" ({code}, oom-killed)"),
-                (Some(code), false) => format!(" ({code})"),
-                (None, _) => String::new(),
-            };
-            match since(&c.finished_at) {
-                Some(ago) => format!("Exited{code} {ago} ago"),
-                None => format!("Exited{code}"),
-            }
-        }
-        _ => "Created".into(),
-    }
+    stack_daemon::status_text::docker_status(&stack_daemon::status_text::StatusFacts {
+        status: &c.status,
+        exit_code: c.exit_code,
+        oom_killed: c.oom_killed,
+        health: c.health.as_deref(),
+        started_at: c.started_at.as_deref(),
+        finished_at: c.finished_at.as_deref(),
+    })
 }
 
 /// Every verb goes through the daemon when one answers (`crate::switch`),

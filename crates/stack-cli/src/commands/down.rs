@@ -64,6 +64,7 @@ pub fn run(
         print!("{}", prepared.plan.render_text());
         return Ok(ExitCode::SUCCESS);
     }
-    crate::switch::choose(host)?.project_down(&name, &req, &super::up::print_event)?;
+    let printer = crate::progress::Printer::new(host.progress, "Running");
+    crate::switch::choose(host)?.project_down(&name, &req, &|e| printer.project_event(e))?;
     Ok(ExitCode::SUCCESS)
 }

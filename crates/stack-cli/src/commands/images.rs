@@ -96,19 +96,7 @@ fn short_id(id: &str) -> &str {
     &hex[..12.min(hex.len())]
 }
 
-/// Sizes as Docker prints them (decimal units, up to two decimals).
-pub fn human_size(bytes: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit + 1 < units.len() {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let number = format!("{value:.2}");
-    let number = number.trim_end_matches('0').trim_end_matches('.');
-    format!("{number}{}", units[unit])
-}
+pub use crate::progress::human_size;
 
 /// Opens the image store of this host with its config file.
 pub fn open_images(host: &crate::global::HostArgs) -> miette::Result<Images> {
@@ -119,14 +107,4 @@ pub fn open_images(host: &crate::global::HostArgs) -> miette::Result<Images> {
     );
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     Images::open(&paths, &config).into_diagnostic()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn sizes_read_like_docker() {
-        assert_eq!(super::human_size(999), "999B");
-        assert_eq!(super::human_size(4_260_000), "4.26MB");
-        assert_eq!(super::human_size(2_000_000_000), "2GB");
-    }
 }

@@ -48,6 +48,10 @@ struct MappingArgs {
     /// Image of those initContainers (needs sh, nc and nslookup).
     #[arg(long, value_name = "IMAGE", default_value = "busybox:1.36")]
     init_image: String,
+    /// Image of the initContainers that wait for a one-shot dependency (a
+    /// Job) to complete (needs kubectl).
+    #[arg(long, value_name = "IMAGE", default_value_t = RenderOptions::default().kubectl_image)]
+    kubectl_image: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -223,6 +227,7 @@ fn render(
         },
         wait_for_dependencies: mapping.wait_for_dependencies,
         init_image: mapping.init_image.clone(),
+        kubectl_image: mapping.kubectl_image.clone(),
     };
     let rendered = stack_kube::render(project, &options).into_diagnostic()?;
     for warning in &rendered.warnings {

@@ -11,6 +11,7 @@ use stack_daemon::project_actions::ProjectAction;
 use stack_daemon::project_actions_api::{ActionOutcome, ActionRequest, ActionResult};
 
 use crate::global::{HostArgs, ProjectArgs};
+use crate::progress::{Mark, Printer};
 
 use super::targets::context;
 
@@ -65,17 +66,21 @@ pub struct RmArgs {
     services: Vec<String>,
 }
 
-/// Prints one line per container as Compose does (` Container NAME  Stopped`)
-/// and every error; false when any step failed.
-fn report(outcomes: &[ActionOutcome]) -> bool {
+/// Prints one line per container as Compose does
+/// (` Container NAME  Stopped`) and every error; false when any step
+/// failed.
+fn report(printer: &Printer, outcomes: &[ActionOutcome]) -> bool {
     let mut ok = true;
     for outcome in outcomes {
         match outcome.result {
-            ActionResult::Acted => eprintln!(" Container {}  {}", outcome.name, outcome.step),
+            ActionResult::Acted => {
+                printer.step("Container", &outcome.name, &outcome.step, Mark::Done, "")
+            }
             ActionResult::Skipped => {}
             ActionResult::Failed => {
                 ok = false;
-                eprintln!("Error: {}", outcome.error.as_deref().unwrap_or("failed"));
+                let error = outcome.error.as_deref().unwrap_or("failed");
+                printer.step("Container", &outcome.name, "Error", Mark::Failed, error);
             }
         }
     }
@@ -95,11 +100,20 @@ fn act(
     req.waves = ctx.waves;
     let via = crate::switch::choose(host)?;
     let answer = via.project_action(&ctx.name, action, &req)?;
-    Ok(if report(&answer.outcomes) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let title = match action {
+        ProjectAction::Stop => "Stopping",
+        ProjectAction::Restart => "Restarting",
+        ProjectAction::Kill => "Killing",
+        ProjectAction::Remove => "Removing",
+        ProjectAction::Start => "Running",
+    };
+    Ok(
+        if report(&Printer::new(host.progress, title), &answer.outcomes) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }
 
 pub fn start(host: &HostArgs, project: &ProjectArgs, args: StartArgs) -> miette::Result<ExitCode> {

@@ -30,7 +30,7 @@ pub struct LogsArgs {
     #[arg(long)]
     follow: bool,
     /// Lines to show from the end of each container's log, or `all`.
-    #[arg(long, value_name = "N")]
+    #[arg(short = 'n', long, value_name = "N")]
     tail: Option<String>,
     /// Only lines since a time (RFC 3339) or a duration ago (`10m`, `1h30m`).
     #[arg(long)]
@@ -41,6 +41,13 @@ pub struct LogsArgs {
     /// Print lines without the service prefix.
     #[arg(long)]
     no_log_prefix: bool,
+    /// Produce monochrome output (no colored prefixes on a terminal).
+    #[arg(long)]
+    no_color: bool,
+    /// Only the replica with this number (`web-2`: 2) of the one service
+    /// named.
+    #[arg(long, value_name = "N")]
+    index: Option<u32>,
     /// Only these services.
     services: Vec<String>,
 }
@@ -50,7 +57,18 @@ pub struct LogsArgs {
 pub struct Style {
     pub prefix: bool,
     pub timestamps: bool,
+    /// Colored prefixes: on a terminal, unless `--no-color`.
     pub color: bool,
+}
+
+impl Style {
+    pub fn new(prefix: bool, timestamps: bool, color: bool) -> Style {
+        Style {
+            prefix,
+            timestamps,
+            color,
+        }
+    }
 }
 
 pub fn run(
@@ -67,13 +85,23 @@ pub fn run(
         ),
     };
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    let style = Style {
-        prefix: !args.no_log_prefix,
-        timestamps: args.timestamps,
-        color: std::io::stdout().is_terminal(),
-    };
+    if args.index.is_some() && args.services.len() != 1 {
+        // Compose's words: a replica number means nothing across services.
+        miette::bail!("--index requires one service to be selected");
+    }
+    let style = Style::new(
+        !args.no_log_prefix,
+        args.timestamps,
+        !args.no_color && std::io::stdout().is_terminal(),
+    );
     let via = crate::switch::choose(host)?;
-    let (members, mut source) = via.project_session(&name, &args.services)?;
+    let (members, mut source) = via.project_session(&name, &args.services, args.index)?;
+    if let (Some(n), true) = (args.index, members.is_empty()) {
+        miette::bail!(
+            "service {:?} has no container with index {n}",
+            args.services[0]
+        );
+    }
     let mux = Multiplexer::new(&members, style);
     mux.print_existing(source.existing()?, tail, since.as_deref());
     if args.follow {
@@ -151,6 +179,12 @@ fn running(dir: &stack_runtime::spec::ContainerDir) -> bool {
 pub struct Member {
     pub label: String,
     pub service: String,
+}
+
+/// Whether a container is replica `index` (any replica when none is asked
+/// for): the filter of `logs --index`.
+pub fn is_replica(labels: &BTreeMap<String, String>, index: Option<u32>) -> bool {
+    index.is_none_or(|n| labels::membership(labels).and_then(|m| m.number) == Some(n))
 }
 
 impl Member {
@@ -306,5 +340,34 @@ impl Multiplexer {
             text.push('\n');
         }
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(text: &str) -> LogLine {
+        LogLine {
+            log: format!("{text}\n"),
+            stream: "stdout".into(),
+            time: "2026-01-01T00:00:00.000000000Z".into(),
+        }
+    }
+
+    #[test]
+    fn colored_prefixes_only_when_asked() {
+        let members = [Member {
+            label: "web-1".into(),
+            service: "web".into(),
+        }];
+        let colored = Multiplexer::new(&members, Style::new(true, false, true));
+        let text = colored.format(&colored.sources[0], &line("hi"));
+        assert!(text.starts_with("\x1b[36mweb-1  |\x1b[0m hi"), "{text:?}");
+        let plain = Multiplexer::new(&members, Style::new(true, false, false));
+        assert_eq!(
+            plain.format(&plain.sources[0], &line("hi")),
+            "web-1  | hi\n"
+        );
     }
 }

@@ -4,7 +4,6 @@
 pub(crate) mod attach;
 mod config;
 mod container;
-mod container_status;
 mod daemon;
 mod down;
 mod events;
@@ -15,6 +14,7 @@ mod inspect_each;
 mod kube;
 mod lifecycle;
 pub(crate) mod logs;
+mod ls;
 mod network;
 mod port;
 mod project;
@@ -53,6 +53,8 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// Show the stack's logs.
     Logs(logs::LogsArgs),
+    /// List the projects of this host.
+    Ls(ls::LsArgs),
     /// Run a command in a running service container.
     Exec(exec::ExecArgs),
     /// Run a command in a new container.
@@ -104,6 +106,26 @@ pub enum Command {
     System(system::SystemArgs),
 }
 
+impl Command {
+    /// Whether the verb works on a project (a stack file or `-p NAME`);
+    /// the others refuse the project flags.
+    pub fn takes_project(&self) -> bool {
+        !matches!(
+            self,
+            Command::Images(_)
+                | Command::Rmi(_)
+                | Command::Image(_)
+                | Command::Daemon(_)
+                | Command::Version
+                | Command::Container(_)
+                | Command::Network(_)
+                | Command::Volume(_)
+                | Command::Ls(_)
+                | Command::System(_)
+        )
+    }
+}
+
 /// Runs the chosen verb.
 pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     let local_only = matches!(
@@ -143,6 +165,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Down(args) => down::run(&cli.host, &cli.project, args),
         Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
         Command::Logs(args) => logs::run(&cli.host, &cli.project, args),
+        Command::Ls(args) => ls::run(&cli.host, args),
         Command::Exec(a) => exec::run(&cli.host, &cli.project, a),
         Command::Start(a) => lifecycle::start(&cli.host, &cli.project, a),
         Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),

@@ -10,10 +10,11 @@
 
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
-use stack_engine::images::{progress, Images, Platform, Reference};
+use stack_engine::images::{Images, Platform, Reference};
 
 use super::pull_services;
 use crate::global::{HostArgs, ProjectArgs};
+use crate::progress::{Printer, ProgressMode, PullDisplay};
 use crate::switch::Via;
 
 /// Arguments of `stack pull`.
@@ -59,6 +60,14 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: &PullArgs) -> miette::R
     } else {
         std::collections::BTreeSet::new()
     };
+    // `-q` prints digests only, as `--progress quiet` would.
+    let mode = if args.quiet {
+        ProgressMode::Quiet
+    } else {
+        host.progress
+    };
+    let printer = Printer::new(mode, "Pulling");
+    let display = PullDisplay::new(&printer);
     let puller = match via {
         Via::Daemon(client) => Puller::Daemon(client),
         Via::InProcess(_) => {
@@ -77,7 +86,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: &PullArgs) -> miette::R
             }
             continue;
         }
-        if let Err(err) = puller.pull(&pull.reference, args) {
+        if let Err(err) = puller.pull(&pull.reference, args, &display) {
             if !args.ignore_pull_failures {
                 return Err(err.wrap_err(format!("pulling {}", pull.what())));
             }
@@ -104,10 +113,15 @@ enum Puller {
 }
 
 impl Puller {
-    fn pull(&self, reference: &Reference, args: &PullArgs) -> miette::Result<()> {
+    fn pull(
+        &self,
+        reference: &Reference,
+        args: &PullArgs,
+        display: &PullDisplay<'_>,
+    ) -> miette::Result<()> {
         match self {
-            Puller::Daemon(client) => remote(client, reference, args),
-            Puller::Local(images) => local(images, reference, args),
+            Puller::Daemon(client) => remote(client, reference, args, display),
+            Puller::Local(images) => local(images, reference, args, display),
         }
     }
 }
@@ -127,12 +141,13 @@ fn pulled_line(
     )
 }
 
-/// Through the daemon; progress lines on stderr as the in-process pull
-/// prints them when stderr is not a terminal.
+/// Through the daemon; its progress events go to the same display as the
+/// in-process pull's.
 fn remote(
     client: &stack_daemon::client::Client,
     reference: &Reference,
     args: &PullArgs,
+    display: &PullDisplay<'_>,
 ) -> miette::Result<()> {
     use stack_daemon::api::{PullEvent, PullRequest};
     let short = |digest: &str| {
@@ -144,13 +159,10 @@ fn remote(
         platform: args.platform.clone(),
     };
     Via::pull_remote(client, &request, |event| match event {
-        PullEvent::LayerStarted { digest, size } if !args.quiet => {
-            eprintln!("{}: downloading ({size} bytes)", short(digest))
-        }
-        PullEvent::LayerDone { digest, note } if !args.quiet => {
-            eprintln!("{}: {note}", short(digest))
-        }
-        PullEvent::Message { line } if !args.quiet => eprintln!("{line}"),
+        PullEvent::LayerStarted { digest, size } => display.started(&short(digest), *size),
+        PullEvent::Progress { digest, bytes } => display.received(&short(digest), *bytes),
+        PullEvent::LayerDone { digest, note } => display.done(&short(digest), note),
+        PullEvent::Message { line } => display.message(line),
         PullEvent::Pulled {
             reference,
             source,
@@ -180,34 +192,30 @@ fn remote(
     })
 }
 
-fn local(images: &Images, reference: &Reference, args: &PullArgs) -> miette::Result<()> {
-    let reporter: Box<dyn progress::Progress> = if args.quiet {
-        Box::new(progress::Quiet)
-    } else {
-        progress::for_stderr()
-    };
+fn local(
+    images: &Images,
+    reference: &Reference,
+    args: &PullArgs,
+    display: &PullDisplay<'_>,
+) -> miette::Result<()> {
     images
-        .pull(
-            std::slice::from_ref(reference),
-            reporter.as_ref(),
-            |outcome| {
-                if args.quiet {
-                    println!("{}", outcome.manifest);
-                    return;
-                }
-                println!(
-                    "{}",
-                    pulled_line(
-                        &outcome.reference.familiar(),
-                        &outcome.source,
-                        outcome.source_is_mirror,
-                        &outcome.manifest.to_string(),
-                        outcome.layers_downloaded,
-                        outcome.layers_present,
-                    )
-                );
-            },
-        )
+        .pull(std::slice::from_ref(reference), display, |outcome| {
+            if args.quiet {
+                println!("{}", outcome.manifest);
+                return;
+            }
+            println!(
+                "{}",
+                pulled_line(
+                    &outcome.reference.familiar(),
+                    &outcome.source,
+                    outcome.source_is_mirror,
+                    &outcome.manifest.to_string(),
+                    outcome.layers_downloaded,
+                    outcome.layers_present,
+                )
+            );
+        })
         .into_diagnostic()?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use stack_engine::plan::PullPolicy;
 use super::attach::{attach, AttachOptions};
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};
+use crate::progress::Printer;
 
 /// Arguments of `stack up`.
 #[derive(Debug, Args)]
@@ -69,6 +70,9 @@ pub struct UpArgs {
     /// Print lines without the service prefix.
     #[arg(long)]
     no_log_prefix: bool,
+    /// Produce monochrome output.
+    #[arg(long)]
+    no_color: bool,
     /// Show each log line's timestamp.
     #[arg(long)]
     timestamps: bool,
@@ -92,17 +96,23 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         scale: parse_scale(&args.scale)?,
     };
     let via = crate::switch::choose(host)?;
+    let printer = Printer::new(host.progress, "Running");
     if args.dry_run {
         let answer = via.project_plan(&project, &flags)?;
         for adopted in &answer.adopted {
-            print_event(&ProjectEvent::Adopted {
+            printer.project_event(&ProjectEvent::Adopted {
                 name: adopted.clone(),
             });
         }
         print!("{}", answer.text);
         return Ok(ExitCode::SUCCESS);
     }
-    via.project_up(&project, &flags, args.parallel, &print_event)?;
+    // Attached, the logs start here: what a container left running wrote
+    // before is not shown again.
+    let began = stack_runtime::timefmt::now();
+    via.project_up(&project, &flags, args.parallel, &|e| {
+        printer.project_event(e)
+    })?;
     if args.detach && !args.wait {
         return Ok(ExitCode::SUCCESS);
     }
@@ -118,7 +128,7 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         return wait_healthy(&engine, &project, &args.services, limit);
     }
     let abort_on_exit = args.abort_on_container_exit || args.exit_code_from.is_some();
-    let (members, mut session) = via.project_session(&project.name, &args.services)?;
+    let (members, mut session) = via.project_session(&project.name, &args.services, None)?;
     attach(
         &members,
         session.as_mut(),
@@ -129,6 +139,12 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
             stop_timeout: args.timeout.map(Duration::from_secs),
             prefix: !args.no_log_prefix,
             timestamps: args.timestamps,
+            no_color: args.no_color,
+            since: Some(began),
+            waves: project
+                .graph()
+                .map(|g| g.waves().to_vec())
+                .unwrap_or_default(),
         },
     )
 }
@@ -141,20 +157,6 @@ fn pull_word(policy: PullPolicy) -> String {
         PullPolicy::Never => "never",
     }
     .to_string()
-}
-
-/// Prints one progress line of `up` or `down` (the same lines whichever
-/// path did the work).
-pub fn print_event(event: &ProjectEvent) {
-    match event {
-        ProjectEvent::Adopted { name } => {
-            eprintln!("adopted {name} (found by its labels, missing from the store)")
-        }
-        ProjectEvent::Warning { message } => eprintln!("warning: {message}"),
-        ProjectEvent::Done { action } => eprintln!("{action}: done"),
-        ProjectEvent::ActionFailed { action, error } => eprintln!("{action}: failed: {error}"),
-        ProjectEvent::Finished | ProjectEvent::Failed { .. } => {}
-    }
 }
 
 /// `--scale web=3 --scale db=1`.

@@ -16,8 +16,8 @@ use stack_runtime::logs::LogLine;
 use stack_runtime::state::Status;
 
 use super::remote;
-use crate::commands::attach::{Replica, Session};
-use crate::commands::logs::{LogSource, Member};
+use crate::commands::attach::{Replica, Session, Stopper};
+use crate::commands::logs::{is_replica, LogSource, Member};
 
 /// The attached or followed containers of one project, via the daemon.
 pub struct RemoteSession {
@@ -33,12 +33,18 @@ pub struct RemoteSession {
 }
 
 impl RemoteSession {
-    pub fn open(c: &Client, project: &str, services: &[String]) -> miette::Result<RemoteSession> {
+    pub fn open(
+        c: &Client,
+        project: &str,
+        services: &[String],
+        index: Option<u32>,
+    ) -> miette::Result<RemoteSession> {
         let client = Client::new(c.socket()).map_err(remote)?;
         let mut containers = list(&client, project)?;
         containers.retain(|c| {
             labels::membership(&c.labels)
                 .is_some_and(|m| services.is_empty() || services.iter().any(|s| s == m.service))
+                && is_replica(&c.labels, index)
         });
         // The order of the local path: by service and number, then age.
         containers.sort_by_key(|c| {
@@ -208,19 +214,26 @@ impl Session for RemoteSession {
             .collect()
     }
 
-    fn stop_all(&self, timeout: Option<Duration>) {
+    fn stoppers(&self, timeout: Option<Duration>) -> Vec<Stopper> {
         let t = timeout
             .map(|t| format!("?t={}", t.as_secs()))
             .unwrap_or_default();
-        for c in &self.containers {
-            let socket = self.socket();
-            let path = format!("/v1/containers/{}/stop{t}", encode(&c.id));
-            std::thread::spawn(move || {
-                if let Ok(client) = Client::new(socket) {
-                    let _ = client.call(Method::POST, &path);
-                }
-            });
-        }
+        self.containers
+            .iter()
+            .map(|c| {
+                let socket = self.socket();
+                let path = format!("/v1/containers/{}/stop{t}", encode(&c.id));
+                let service = labels::membership(&c.labels)
+                    .map(|m| m.service.to_string())
+                    .unwrap_or_default();
+                let stop: Box<dyn FnOnce() + Send> = Box::new(move || {
+                    if let Ok(client) = Client::new(socket) {
+                        let _ = client.call(Method::POST, &path);
+                    }
+                });
+                (service, stop)
+            })
+            .collect()
     }
 
     fn kill_all(&self) {

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use stack_daemon::client::{encode, Client, ClientError, Method};
 use stack_daemon::projects_api::{
-    DownRequest, PlanAnswer, PlanFlags, ProjectEvent, PsRow, UpRequest,
+    DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
 use stack_spec::Project;
 
 use super::project_logs::RemoteSession;
 use super::{api, remote, Via};
 use crate::commands::attach::{LocalSession, Session};
-use crate::commands::logs::{project_containers, Member};
+use crate::commands::logs::{is_replica, project_containers, Member};
 
 /// Receives each progress event.
 pub type Each<'a> = &'a (dyn Fn(&ProjectEvent) + Sync);
@@ -83,6 +83,14 @@ impl Via {
         }
     }
 
+    /// The projects of this host, their containers counted by status.
+    pub fn list_projects(&self) -> miette::Result<Vec<ProjectSummary>> {
+        match self {
+            Via::InProcess(h) => h.list_projects().map_err(api),
+            Via::Daemon(c) => c.get("/v1/projects").map_err(remote),
+        }
+    }
+
     /// The rows of `stack ps` (publishers empty).
     pub fn ps_rows(
         &self,
@@ -103,15 +111,18 @@ impl Via {
     }
 
     /// The logs, states and controls of a project's containers (all of
-    /// them, or those of `services`), and how each shows in merged logs.
+    /// them, or those of `services`; only replica `index` when given), and
+    /// how each shows in merged logs.
     pub fn project_session(
         &self,
         name: &str,
         services: &[String],
+        index: Option<u32>,
     ) -> miette::Result<(Vec<Member>, Box<dyn Session>)> {
         match self {
             Via::InProcess(h) => {
-                let records = project_containers(h.containers(), name, services);
+                let mut records = project_containers(h.containers(), name, services);
+                records.retain(|r| is_replica(&r.spec.labels, index));
                 let members = records
                     .iter()
                     .map(|r| Member::of(&r.spec.labels, &r.spec.name))
@@ -119,7 +130,7 @@ impl Via {
                 Ok((members, Box::new(LocalSession::new(records))))
             }
             Via::Daemon(c) => {
-                let session = RemoteSession::open(c, name, services)?;
+                let session = RemoteSession::open(c, name, services, index)?;
                 Ok((session.members(), Box::new(session)))
             }
         }

@@ -113,12 +113,8 @@ pub fn eventually(mut f: impl FnMut() -> Result<(), String>) {
 pub fn address_of(sb: &Sandbox, container: &str, network: &str) -> Ipv4Addr {
     let doc: serde_json::Value =
         serde_json::from_str(&ok(sb, &["container", "inspect", container])).expect("json");
-    doc[0]["NetworkSettings"]["Networks"]
-        .as_array()
-        .expect("networks")
-        .iter()
-        .find(|n| n["Network"] == network)
-        .and_then(|n| n["IPAddress"].as_str())
+    doc[0]["NetworkSettings"]["Networks"][network]["IPAddress"]
+        .as_str()
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("{container} has no address on {network}: {doc}"))
 }

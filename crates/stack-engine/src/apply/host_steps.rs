@@ -22,7 +22,15 @@ use crate::containers::{ContainerError, ContainerRecord, ImageSource};
 use crate::images::{Images, Reference};
 use crate::plan::DesiredProject;
 use crate::store::{self, ContainerState, NetworkRecord, VolumeRecord};
-use crate::supervise::{self, Dependency, SystemClock};
+use crate::supervise::{
+    self, evaluate_dependency, Condition, Dependency, GateState, ServiceObserver, SystemClock,
+};
+
+/// Receives `(container name, state, still waiting)` for each container of
+/// a dependency a gate waits on: `Waiting`, then `Healthy` or `Exited`.
+pub type GateReport<'a> = dyn Fn(&str, &str, bool) + Sync + 'a;
+
+fn no_report(_: &str, _: &str, _: bool) {}
 
 /// How often a waiting `depends_on` gate looks again. Reading a few
 /// `state.json` files is cheap; Compose's 500 ms shows in every start.
@@ -40,6 +48,9 @@ pub struct HostSteps<'a> {
     /// Reference as written -> digest, filled as images are resolved.
     pub digests: Mutex<BTreeMap<String, String>>,
     images: Mutex<Option<std::sync::Arc<Images>>>,
+    /// Hears the containers a gate waits for (`Waiting`, then `Healthy` or
+    /// `Exited`), so `up` can say what it waits for, as Compose does.
+    pub gate_report: Option<&'a GateReport<'a>>,
     /// Held during a pull. Two pulls at once that share a layer (redis is
     /// built on busybox's) race on that blob's file in the image store, so
     /// images are pulled one at a time; each pull still fetches its layers
@@ -60,10 +71,24 @@ impl<'a> HostSteps<'a> {
             desired,
             project_name,
             stop_timeout: None,
+            gate_report: None,
             digests: Mutex::new(BTreeMap::new()),
             images: Mutex::new(None),
             pulling: Mutex::new(()),
         }
+    }
+
+    /// The names of the containers of one service of this project.
+    fn container_names(&self, service: &str) -> Vec<String> {
+        self.host
+            .containers
+            .of_project(self.project_name)
+            .into_iter()
+            .filter(|r| {
+                crate::labels::membership(&r.spec.labels).is_some_and(|m| m.service == service)
+            })
+            .map(|r| r.spec.name)
+            .collect()
     }
 
     fn images(&self) -> Result<std::sync::Arc<Images>, String> {
@@ -170,9 +195,11 @@ impl Steps for HostSteps<'_> {
         let _one_at_a_time = self.pulling.lock().unwrap_or_else(|p| p.into_inner());
         let images = self.images()?;
         let parsed = Reference::parse(reference).map_err(|e| format!("image {reference}: {e}"))?;
-        let progress = crate::images::progress::for_stderr();
+        // The plan's `pull` action reports the image (` Image busybox
+        // Pulled`) through the verb's printer, the same line on both paths;
+        // layer lines here would go to whichever process does the work.
         images
-            .pull(&[parsed], progress.as_ref(), |_| {})
+            .pull(&[parsed], &crate::images::progress::Quiet, |_| {})
             .map_err(|e| format!("pull {reference}: {e}"))?;
         self.local_digest(reference);
         Ok(())
@@ -301,8 +328,40 @@ impl Steps for HostSteps<'_> {
             containers: &self.host.containers,
             project: self.project_name,
         };
-        supervise::wait_for_dependencies(&deps, &mut observer, &SystemClock::new(), GATE_POLL, None)
-            .map_err(|e| format!("service {service}: {e}"))
+        // Compose reports the dependencies it waits on (not those that
+        // need only be started): `Waiting`, then the state reached.
+        let watched: Vec<&Dependency> = deps
+            .iter()
+            .filter(|d| d.condition != Condition::Started)
+            .collect();
+        let report = self.gate_report.unwrap_or(&no_report);
+        for dep in &watched {
+            for name in self.container_names(&dep.service) {
+                report(&name, "Waiting", true);
+            }
+        }
+        let warnings = supervise::wait_for_dependencies(
+            &deps,
+            &mut observer,
+            &SystemClock::new(),
+            GATE_POLL,
+            None,
+        )
+        .map_err(|e| format!("service {service}: {e}"))?;
+        for dep in watched {
+            let observed = observer.observe(&dep.service);
+            if evaluate_dependency(dep, observed.as_ref()) != GateState::Satisfied {
+                continue; // an optional dependency that failed: a warning says so
+            }
+            let reached = match dep.condition {
+                Condition::CompletedSuccessfully => "Exited",
+                _ => "Healthy",
+            };
+            for name in self.container_names(&dep.service) {
+                report(&name, reached, false);
+            }
+        }
+        Ok(warnings)
     }
 
     fn create_container(&self, service: &str, replica: u32, name: &str) -> Result<(), String> {

@@ -23,7 +23,7 @@ use stack_runtime::spec::Backend;
 use stack_spec::Project;
 
 pub use gate::HostObserver;
-pub use host_steps::HostSteps;
+pub use host_steps::{GateReport, HostSteps};
 pub use observe::{observe, reconcile, store_state, Reconciled};
 pub use run_plan::{run_plan, Outcome, Report, Steps};
 pub use service_options::{
@@ -181,6 +181,13 @@ pub fn prepare_up(
 /// sysctl of the host's) fails `up` as a whole instead of leaving the
 /// services before it running.
 fn check_services(project: &Project) -> Result<(), ApplyError> {
+    for (key, network) in &project.networks {
+        if network.enable_ipv6 == Some(true) {
+            return Err(ApplyError::Config(format!(
+                "network {key}: `enable_ipv6` is not supported by stack yet (networks are IPv4 only)"
+            )));
+        }
+    }
     for service in project.services.values() {
         let slot = Slot {
             name: &service.name,
@@ -217,8 +224,22 @@ pub fn up(
     opts: &UpOptions,
     progress: &(dyn Fn(&Action, &Outcome) + Sync),
 ) -> Result<(Plan, Report), ApplyError> {
+    up_reporting_gates(host, project, prepared, opts, progress, &|_, _, _| {})
+}
+
+/// [`up`], telling `gates` about each container a `depends_on` gate waits
+/// for (`Waiting`, then `Healthy` or `Exited`).
+pub fn up_reporting_gates(
+    host: &Host,
+    project: &Project,
+    prepared: Prepared,
+    opts: &UpOptions,
+    progress: &(dyn Fn(&Action, &Outcome) + Sync),
+    gates: &GateReport<'_>,
+) -> Result<(Plan, Report), ApplyError> {
     upsert_project(host, project)?;
-    let steps = HostSteps::new(host, Some(project), Some(&prepared.desired), &project.name);
+    let mut steps = HostSteps::new(host, Some(project), Some(&prepared.desired), &project.name);
+    steps.gate_report = Some(gates);
     let pulls = Plan {
         actions: prepared
             .plan

@@ -108,9 +108,29 @@ fn refuse_unsupported(service: &Service) -> Result<(), String> {
         ("configs", !service.configs.is_empty()),
         ("dns_search", !service.dns_search.is_empty()),
         ("dns_opt", !service.dns_opt.is_empty()),
+        ("domainname", service.domainname.is_some()),
     ] {
         if used {
             return refuse(key);
+        }
+    }
+    for settings in service.networks.values().flatten() {
+        for (key, used) in [
+            ("networks.*.ipv6_address", settings.ipv6_address.is_some()),
+            (
+                "networks.*.interface_name",
+                settings.interface_name.is_some(),
+            ),
+            (
+                "networks.*.link_local_ips",
+                !settings.link_local_ips.is_empty(),
+            ),
+            ("networks.*.mac_address", settings.mac_address.is_some()),
+            ("networks.*.driver_opts", !settings.driver_opts.is_empty()),
+        ] {
+            if used {
+                return refuse(key);
+            }
         }
     }
     if let Some(logging) = &service.logging {

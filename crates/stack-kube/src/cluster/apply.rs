@@ -162,8 +162,17 @@ fn as_dynamic(object: &Object, namespace: &str) -> Result<DynamicObject, Cluster
         object: object.reference(),
         source,
     };
-    let mut dynamic: DynamicObject =
-        serde_json::from_value(object.to_json().map_err(encode)?).map_err(encode)?;
+    let mut json = object.to_json().map_err(encode)?;
+    // A binding's service accounts live in the namespace it is applied to
+    // (rendered manifests leave it to the namespace `kubectl` picks).
+    if let Some(subjects) = json.get_mut("subjects").and_then(|s| s.as_array_mut()) {
+        for subject in subjects {
+            if subject["kind"] == "ServiceAccount" && subject.get("namespace").is_none() {
+                subject["namespace"] = serde_json::Value::from(namespace);
+            }
+        }
+    }
+    let mut dynamic: DynamicObject = serde_json::from_value(json).map_err(encode)?;
     dynamic.metadata.namespace = Some(namespace.to_string());
     Ok(dynamic)
 }

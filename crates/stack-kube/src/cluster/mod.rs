@@ -14,7 +14,10 @@ use std::path::PathBuf;
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, PersistentVolumeClaim, Secret, Service, ServiceAccount,
+};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use kube::api::{ApiResource, DynamicObject};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
@@ -142,6 +145,9 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 /// Group, version and plural of `kind`, from k8s-openapi's own tables.
 fn api_resource(kind: Kind) -> ApiResource {
     match kind {
+        Kind::ServiceAccount => ApiResource::erase::<ServiceAccount>(&()),
+        Kind::Role => ApiResource::erase::<Role>(&()),
+        Kind::RoleBinding => ApiResource::erase::<RoleBinding>(&()),
         Kind::ConfigMap => ApiResource::erase::<ConfigMap>(&()),
         Kind::Secret => ApiResource::erase::<Secret>(&()),
         Kind::PersistentVolumeClaim => ApiResource::erase::<PersistentVolumeClaim>(&()),

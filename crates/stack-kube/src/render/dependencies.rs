@@ -2,13 +2,23 @@
 //! readiness probes plus client retries stand in for it. Users who want
 //! the Compose behaviour opt into an initContainer per dependency that
 //! waits until the dependency's Service answers. A Service only routes to
-//! ready pods, so `service_healthy` is honoured too.
+//! ready pods, so `service_healthy` is honoured too; a one-shot dependency
+//! (a Job) is waited for until it completes (`job_wait`).
 
 use k8s_openapi::api::core::v1::Container;
 use stack_spec::{DependencyCondition, Service};
 
-use super::{service, Context, RenderError};
+use super::{job_wait, service, workload, Context, RenderError};
 use crate::names;
+
+/// The waiting initContainers of a pod.
+#[derive(Debug, Default)]
+pub(super) struct Waits {
+    pub containers: Option<Vec<Container>>,
+    /// One of them reads a Job's status: the pod needs the project's
+    /// job-reading service account.
+    pub reads_jobs: bool,
+}
 
 /// The waiting initContainers of `service`, if asked for; otherwise a
 /// warning that ordering is not enforced.
@@ -16,9 +26,9 @@ pub(super) fn init_containers(
     ctx: &mut Context<'_>,
     name: &str,
     service: &Service,
-) -> Result<Option<Vec<Container>>, RenderError> {
+) -> Result<Waits, RenderError> {
     if service.depends_on.is_empty() {
-        return Ok(None);
+        return Ok(Waits::default());
     }
     let path = format!("services.{name}.depends_on");
     if !ctx.options.wait_for_dependencies {
@@ -27,18 +37,12 @@ pub(super) fn init_containers(
             "Kubernetes starts all pods at once and does not enforce ordering; \
              pass --wait-for-dependencies to add initContainers that wait",
         );
-        return Ok(None);
+        return Ok(Waits::default());
     }
     let mut containers = Vec::new();
+    let mut reads_jobs = false;
     for (dependency, options) in &service.depends_on {
         let dep_path = format!("{path}.{dependency}");
-        if options.condition == DependencyCondition::ServiceCompletedSuccessfully {
-            ctx.warnings.push(
-                dep_path,
-                "a pod cannot wait for a Job to complete; not enforced",
-            );
-            continue;
-        }
         let Some(target) = ctx.project.services.get(dependency) else {
             ctx.warnings.push(
                 dep_path,
@@ -46,6 +50,20 @@ pub(super) fn init_containers(
             );
             continue;
         };
+        if options.condition == DependencyCondition::ServiceCompletedSuccessfully {
+            if !workload::is_job(ctx, dependency, target) {
+                ctx.warnings.push(
+                    dep_path,
+                    "the dependency runs as a Deployment (restart: always or unless-stopped), \
+                     which never completes; not enforced",
+                );
+                continue;
+            }
+            let job = ctx.service_name(dependency)?;
+            containers.push(job_wait::init_container(ctx, &job)?);
+            reads_jobs = true;
+            continue;
+        }
         if options.restart {
             ctx.warnings.push(
                 format!("{dep_path}.restart"),
@@ -68,5 +86,8 @@ pub(super) fn init_containers(
             ..Container::default()
         });
     }
-    Ok((!containers.is_empty()).then_some(containers))
+    Ok(Waits {
+        containers: (!containers.is_empty()).then_some(containers),
+        reads_jobs,
+    })
 }

@@ -10,6 +10,7 @@ mod audit;
 mod container;
 mod dependencies;
 mod files;
+mod job_wait;
 mod probes;
 mod service;
 mod storage;
@@ -75,6 +76,9 @@ pub struct RenderOptions {
     pub wait_for_dependencies: bool,
     /// Image of those initContainers; it needs `sh`, `nc` and `nslookup`.
     pub init_image: String,
+    /// Image of the initContainers that wait for a Job to complete; it
+    /// needs `kubectl`.
+    pub kubectl_image: String,
 }
 
 impl Default for RenderOptions {
@@ -86,6 +90,7 @@ impl Default for RenderOptions {
             service_type: ServiceType::ClusterIp,
             wait_for_dependencies: false,
             init_image: "busybox:1.36".to_string(),
+            kubectl_image: "registry.k8s.io/kubectl:v1.33.0".to_string(),
         }
     }
 }
@@ -137,6 +142,9 @@ pub(crate) struct Context<'a> {
     pub config_maps: NameTable,
     pub secrets: NameTable,
     pub warnings: Warnings,
+    /// Some pod waits for a Job: the project's job-reading service
+    /// account is rendered.
+    pub reads_jobs: bool,
 }
 
 impl Context<'_> {
@@ -158,6 +166,7 @@ pub fn render(project: &Project, options: &RenderOptions) -> Result<Rendered, Re
         config_maps: NameTable::new("config"),
         secrets: NameTable::new("secret"),
         warnings: Warnings::default(),
+        reads_jobs: false,
     };
     for name in project.services.keys() {
         ctx.services.claim_dns1035(name)?;
@@ -174,6 +183,9 @@ pub fn render(project: &Project, options: &RenderOptions) -> Result<Rendered, Re
             .push(service::render(&mut ctx, name, service)?);
         manifests.objects.push(workload);
         manifests.objects.append(&mut extra);
+    }
+    if ctx.reads_jobs {
+        manifests.objects.extend(job_wait::objects(&ctx)?);
     }
     if let Some(namespace) = &options.namespace {
         for object in &mut manifests.objects {

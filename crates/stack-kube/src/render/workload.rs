@@ -4,7 +4,10 @@
 //! `restart` decides: `always`, `unless-stopped` or none (Kompose's reading,
 //! since most stack files leave it out for servers) → Deployment; `no` →
 //! Job that runs once (`Never`, no retry); `on-failure[:N]` → Job with
-//! `OnFailure` and `backoffLimit` N.
+//! `OnFailure` and `backoffLimit` N. A service with no `restart` that
+//! another waits on with `service_completed_successfully` is a one-shot
+//! task (a migration, say), not a server: it is a Job that runs once too,
+//! where a Deployment would run it again and again.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +19,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use stack_spec::{RestartPolicy, Service};
 
-use super::{container, dependencies, files, storage, units, Context, RenderError};
+use super::{container, dependencies, files, job_wait, storage, units, Context, RenderError};
 use crate::labels;
 use crate::manifest::Object;
 use crate::names;
@@ -33,12 +36,17 @@ pub(super) fn render(
     let mut storage = storage::pod_storage(ctx, name, service)?;
     files::mounts(ctx, name, service, &mut storage)?;
     main.volume_mounts = non_empty(std::mem::take(&mut storage.mounts));
+    let waits = dependencies::init_containers(ctx, name, service)?;
     let mut pod = PodSpec {
         containers: vec![main],
-        init_containers: dependencies::init_containers(ctx, name, service)?,
+        init_containers: waits.containers,
         volumes: non_empty(std::mem::take(&mut storage.volumes)),
         ..PodSpec::default()
     };
+    if waits.reads_jobs {
+        pod.service_account_name = Some(job_wait::account(ctx)?);
+        ctx.reads_jobs = true;
+    }
     pod_settings(ctx, &path, service, &mut pod);
     let template = PodTemplateSpec {
         metadata: Some(ObjectMeta {
@@ -64,7 +72,21 @@ pub(super) fn render(
         .or_else(|| service.deploy.as_ref().and_then(|d| d.replicas))
         .unwrap_or(1);
     let replicas = i32::try_from(replicas).unwrap_or(i32::MAX);
+    let one_shot = awaited_completion(ctx, name);
+    if one_shot
+        && matches!(
+            service.restart,
+            Some(RestartPolicy::Always | RestartPolicy::UnlessStopped)
+        )
+    {
+        ctx.warnings.push(
+            format!("{path}.restart"),
+            "other services wait for it to complete, but this restart policy runs it again \
+             and again; rendered as a Deployment, so they never start",
+        );
+    }
     let workload = match service.restart {
+        None if one_shot => job(metadata, template, replicas, "Never", Some(0)),
         None | Some(RestartPolicy::Always) | Some(RestartPolicy::UnlessStopped) => deployment(
             ctx,
             &kube_name,
@@ -80,6 +102,25 @@ pub(super) fn render(
         }
     };
     Ok((workload, storage.objects))
+}
+
+/// Whether service `name` renders as a Job (see the module's comment).
+pub(super) fn is_job(ctx: &Context<'_>, name: &str, service: &Service) -> bool {
+    match service.restart {
+        None => awaited_completion(ctx, name),
+        Some(RestartPolicy::No | RestartPolicy::OnFailure(_)) => true,
+        Some(RestartPolicy::Always | RestartPolicy::UnlessStopped) => false,
+    }
+}
+
+/// Whether some service waits for `name` with
+/// `condition: service_completed_successfully`.
+pub(super) fn awaited_completion(ctx: &Context<'_>, name: &str) -> bool {
+    ctx.project.services.values().any(|s| {
+        s.depends_on.get(name).is_some_and(|d| {
+            d.condition == stack_spec::DependencyCondition::ServiceCompletedSuccessfully
+        })
+    })
 }
 
 fn deployment(

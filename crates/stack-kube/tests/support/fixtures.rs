@@ -10,7 +10,7 @@ pub fn dir() -> PathBuf {
 }
 
 /// Every fixture that renders with default options.
-pub const RENDERABLE: &[&str] = &["shop", "options", "untranslatable", "names"];
+pub const RENDERABLE: &[&str] = &["shop", "options", "untranslatable", "names", "migration"];
 
 /// Loads `tests/fixtures/<name>.yaml` with the stack file loader, with an
 /// empty environment so results never depend on the machine.

@@ -76,7 +76,7 @@ pub fn endpoint_event(state_root: &Path, action: &str, network: &str, container_
 }
 
 /// A stable id for a network: the hex digest of its name.
-fn network_id(name: &str) -> String {
+pub(super) fn network_id(name: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(name.as_bytes())
         .iter()

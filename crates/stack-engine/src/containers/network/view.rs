@@ -1,6 +1,8 @@
 //! A container's networking as `container inspect` and `container ls` show
 //! it: its mode, one entry per interface, and its published ports.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use stack_net::PortMapping;
 
@@ -13,22 +15,29 @@ use crate::containers::ContainerRecord;
 pub struct NetworkView {
     /// `bridge` networks by name, `none`, `host` or `container:X`.
     pub network_mode: String,
-    pub networks: Vec<InterfaceView>,
+    /// Keyed by network name, as Docker's `NetworkSettings.Networks`, so
+    /// `{{.NetworkSettings.Networks.demo_default.IPAddress}}` habits work.
+    pub networks: BTreeMap<String, InterfaceView>,
     pub ports: Vec<PortMapping>,
 }
 
-/// One interface of the container.
+/// The container's endpoint on one network, in Docker's field names.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InterfaceView {
-    pub network: String,
+    /// The network's id (as `network inspect` shows it).
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    /// The interface inside the container (`eth0`); stack's own field.
     pub interface: String,
     #[serde(rename = "IPAddress")]
     pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
     pub ip_prefix_len: u8,
     pub gateway: String,
-    /// Read from the kernel while the container's namespace exists.
-    pub mac_address: Option<String>,
+    /// Read from the kernel while the container's namespace exists; empty
+    /// otherwise, as Docker leaves it.
+    pub mac_address: String,
     pub aliases: Vec<String>,
 }
 
@@ -54,14 +63,17 @@ pub fn describe(state_root: &std::path::Path, record: &ContainerRecord) -> Netwo
         .map(|a| {
             a.endpoints
                 .iter()
-                .map(|e| InterfaceView {
-                    network: e.network.clone(),
-                    interface: e.container_ifname.clone(),
-                    ip_address: e.address.to_string(),
-                    ip_prefix_len: e.prefix_len,
-                    gateway: e.gateway.to_string(),
-                    mac_address: mac_of(&a.netns, &e.container_ifname),
-                    aliases: e.names.clone(),
+                .map(|e| {
+                    let view = InterfaceView {
+                        network_id: super::admin::network_id(&e.network),
+                        interface: e.container_ifname.clone(),
+                        ip_address: e.address.to_string(),
+                        ip_prefix_len: e.prefix_len,
+                        gateway: e.gateway.to_string(),
+                        mac_address: mac_of(&a.netns, &e.container_ifname).unwrap_or_default(),
+                        aliases: e.names.clone(),
+                    };
+                    (e.network.clone(), view)
                 })
                 .collect()
         })
