@@ -195,3 +195,43 @@ fn hostile_sparse_maps_are_errors() {
         refused(unpack_layer(&tar[..], &dest, "hostile-layer"), needle);
     }
 }
+
+/// A GNU sparse entry that is not written as a file (here a whiteout)
+/// still has its stored data skipped past the parser: 17 MiB of it must
+/// not count against the next entry's header budget (16 MiB).
+#[test]
+fn a_sparse_whiteout_leaves_the_next_entry_alone() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let src = sb.dir().join("whiteout-src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let f = std::fs::File::create(src.join(".wh.gone")).expect("create");
+    f.set_len(GIB).expect("set_len");
+    f.write_all_at(&vec![b'd'; 17 << 20], 0).expect("data");
+    f.write_all_at(b"end", GIB - 3).expect("data");
+    std::fs::write(src.join("after"), b"after\n").expect("after");
+    let tar = sb.dir().join("whiteout.tar");
+    let status = Command::new("tar")
+        .args(["--sparse", "--format=gnu", "-cf"])
+        .arg(&tar)
+        .arg("-C")
+        .arg(&src)
+        .args([".wh.gone", "after"])
+        .status()
+        .expect("GNU tar");
+    assert!(status.success(), "tar");
+    let dest = sb.dir().join("whiteout-dest");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let blob = std::fs::File::open(&tar).expect("open layer");
+    unpack_layer(blob, &dest, "whiteout-layer").expect("unpack");
+    assert_eq!(
+        std::fs::read(dest.join("after")).expect("after"),
+        b"after\n"
+    );
+    let gone = std::fs::symlink_metadata(dest.join("gone")).expect("whiteout");
+    assert!(
+        std::os::unix::fs::FileTypeExt::is_char_device(&gone.file_type()),
+        "{gone:?}"
+    );
+}

@@ -122,9 +122,13 @@ fn write_entries(
             dir_times.push(dir);
         }
         // Whatever data the entry kept unread is read now, outside the
-        // headers' budget. A GNU sparse file's data was read past the
-        // parser; reading it here would materialize its holes.
-        if !item.header().entry_type().is_gnu_sparse() {
+        // headers' budget. A GNU sparse file's data is read past the
+        // parser; reading it through the entry would materialize its holes.
+        if item.header().entry_type().is_gnu_sparse() {
+            let stored = item.header().entry_size().map_err(io_err)?;
+            tap.finish_out_of_band(stored, &mut copy_buffer)
+                .map_err(io_err)?;
+        } else {
             std::io::copy(&mut item, &mut std::io::sink()).map_err(io_err)?;
         }
     }

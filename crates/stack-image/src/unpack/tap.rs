@@ -44,6 +44,8 @@ struct State {
     ring: VecDeque<u8>,
     /// `position` when the last entry's headers were done.
     headers_end: u64,
+    /// Bytes read past the parser since then.
+    out_of_band: u64,
 }
 
 impl<'a> Tap<'a> {
@@ -67,6 +69,7 @@ impl<'a> Tap<'a> {
         let mut st = self.state.borrow_mut();
         st.recording = false;
         st.headers_end = st.position;
+        st.out_of_band = 0;
     }
 
     /// The parser's position when the last entry's headers were done.
@@ -84,8 +87,31 @@ impl<'a> Tap<'a> {
     /// Reads the stream past the parser (see the module docs).
     pub fn read_out_of_band(&self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.borrow_mut().read(buf)?;
-        self.state.borrow_mut().owed += n as u64;
+        let mut st = self.state.borrow_mut();
+        st.owed += n as u64;
+        st.out_of_band += n as u64;
         Ok(n)
+    }
+
+    /// Reads past the parser whatever of the last entry's `stored` data
+    /// bytes was not read that way yet (a GNU sparse entry that was not
+    /// written: a whiteout, say), so that the parser's skip over it costs
+    /// nothing from the next entry's header budget. A stream that ends
+    /// early is left for the parser to report.
+    pub fn finish_out_of_band(&self, stored: u64, buffer: &mut [u8]) -> std::io::Result<()> {
+        let mut left = stored.saturating_sub(self.state.borrow().out_of_band);
+        while left > 0 {
+            let want = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(buffer.len());
+            match self.read_out_of_band(&mut buffer[..want]) {
+                Ok(0) => break,
+                Ok(n) => left -= n as u64,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 
