@@ -135,6 +135,29 @@ fn an_endless_manifest_is_refused_at_its_limit_while_streaming() {
 }
 
 #[test]
+fn an_endless_error_page_keeps_its_status() {
+    let mut routes = BTreeMap::new();
+    routes.insert(
+        "/v2/app/manifests/1".to_string(),
+        Reply::ErrorFlood {
+            status: "404 Not Found".into(),
+            total: 256 << 20,
+        },
+    );
+    let hostile = HostileRegistry::start(routes);
+    let root = tempfile::tempdir().expect("tempdir");
+    let err = pull(root.path(), settings(), &format!("{}/app:1", hostile.addr))
+        .expect_err("a 404 with a 256 MiB page");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{}/v2/app/manifests/1: not found", hostile.url())),
+        "the 404 is the error, not the size of its page: {text}"
+    );
+    let sent = hostile.sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(sent < 32 << 20, "{sent} bytes were taken from the registry");
+}
+
+#[test]
 fn a_stalled_answer_ends_at_the_idle_limit() {
     let mut routes = BTreeMap::new();
     routes.insert("/v2/app/manifests/1".to_string(), Reply::Stall);

@@ -26,6 +26,9 @@ pub enum Reply {
     /// 200, chunked (no length announced), `total` bytes of filler sent as
     /// fast as the client takes them.
     Flood { content_type: String, total: u64 },
+    /// An error `status` (`"404 Not Found"`) whose body is a flood as above
+    /// (a proxy's endless error page).
+    ErrorFlood { status: String, total: u64 },
     /// 200 announcing the whole body but closing after `after` bytes.
     Cut { body: Vec<u8>, after: usize },
 }
@@ -138,17 +141,11 @@ fn answer(
             total,
         }) => {
             conn.write_all(head("200 OK", content_type, None).as_bytes())?;
-            let chunk = vec![b' '; 64 * 1024];
-            let mut left = *total;
-            while left > 0 {
-                let n = left.min(chunk.len() as u64) as usize;
-                conn.write_all(format!("{n:x}\r\n").as_bytes())?;
-                conn.write_all(&chunk[..n])?;
-                conn.write_all(b"\r\n")?;
-                count(n);
-                left -= n as u64;
-            }
-            conn.write_all(b"0\r\n\r\n")?;
+            flood(&mut conn, *total, &count)?;
+        }
+        Some(Reply::ErrorFlood { status, total }) => {
+            conn.write_all(head(status, "text/html", None).as_bytes())?;
+            flood(&mut conn, *total, &count)?;
         }
         Some(Reply::Cut { body, after }) => {
             conn.write_all(
@@ -162,4 +159,19 @@ fn answer(
         }
     }
     Ok(())
+}
+
+/// `total` bytes of filler, chunked, as fast as the client takes them.
+fn flood(conn: &mut TcpStream, total: u64, count: &dyn Fn(usize)) -> std::io::Result<()> {
+    let chunk = vec![b' '; 64 * 1024];
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(chunk.len() as u64) as usize;
+        conn.write_all(format!("{n:x}\r\n").as_bytes())?;
+        conn.write_all(&chunk[..n])?;
+        conn.write_all(b"\r\n")?;
+        count(n);
+        left -= n as u64;
+    }
+    conn.write_all(b"0\r\n\r\n")
 }

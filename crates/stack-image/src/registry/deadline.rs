@@ -107,6 +107,30 @@ pub(crate) async fn read_body(
     Ok(body)
 }
 
+/// The first `limit` bytes of a body (an error answer's message); the
+/// rest is never read.
+pub(crate) async fn read_prefix(
+    session: &Session,
+    response: Response,
+    limit: u64,
+    what: &str,
+    deadline: &Deadline,
+) -> Result<Vec<u8>> {
+    let url = response.url().to_string();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while body.len() < limit {
+        let Some(chunk) = deadline.wait(session, what, stream.next()).await? else {
+            break;
+        };
+        let chunk = chunk.map_err(|e| connect_error(&url, &e))?;
+        let room = limit - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok(body)
+}
+
 impl Session {
     /// The source, as errors name it.
     fn registry_name(&self) -> String {

@@ -10,7 +10,7 @@ use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 
 use super::auth::{self, Challenge, Token, TokenResponse};
-use super::deadline::{read_body, Deadline};
+use super::deadline::{read_body, read_prefix, Deadline};
 use super::{MANIFEST_ACCEPT, MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
@@ -226,8 +226,10 @@ impl Session {
 
 impl Session {
     /// Turns an error status into the matching error; passes success
-    /// through. The error body is read (within its limit and the
-    /// request's deadline) for the registry's message.
+    /// through. The start of the error body (within its limit and the
+    /// request's deadline) gives the registry's message. The status is
+    /// the answer: a body that is long (a proxy's HTML page), stalls or
+    /// breaks only loses the message, it never replaces the status.
     pub(crate) async fn check_status(
         &self,
         url: &str,
@@ -239,7 +241,9 @@ impl Session {
             return Ok(response);
         }
         let what = format!("error body of HTTP {status} from {url}");
-        let body = read_body(self, response, MAX_ERROR_BODY_BYTES, &what, deadline).await?;
+        let body = read_prefix(self, response, MAX_ERROR_BODY_BYTES, &what, deadline)
+            .await
+            .unwrap_or_default();
         Err(status_error(url, status, &String::from_utf8_lossy(&body)))
     }
 }
