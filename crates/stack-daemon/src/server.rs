@@ -97,10 +97,10 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
                     }
                 };
                 // The header timer runs only while a request head is
-                    // awaited (from the start, and after each answer on a
-                    // kept-alive connection): it closes peers that send
-                    // nothing or half a request, never a streaming answer
-                    // (logs -f, events, progress) nor an upgraded exec.
+                // awaited (from the start, and after each answer on a
+                // kept-alive connection): it closes peers that send
+                // nothing or half a request, never a streaming answer
+                // (logs -f, events, progress) nor an upgraded exec.
                 let connection = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(header_timeout)
