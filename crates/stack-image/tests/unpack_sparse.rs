@@ -108,7 +108,10 @@ fn gnu_and_pax_sparse_files_keep_their_holes() {
     }
 }
 
-fn pax(records: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
+/// PAX records, as `common::Item::FileWithPax` takes them.
+type Records = Vec<(String, Vec<u8>)>;
+
+fn pax(records: &[(&str, &str)]) -> Records {
     records
         .iter()
         .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
@@ -136,7 +139,7 @@ fn hostile_sparse_maps_are_errors() {
         return;
     };
     let data = vec![b'x'; 1024];
-    let cases: Vec<(Vec<(String, Vec<u8>)>, &[u8], &str)> = vec![
+    let cases: Vec<(Records, &[u8], &str)> = vec![
         // 0.1: the second segment starts inside the first.
         (
             pax(&[
