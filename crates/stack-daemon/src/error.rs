@@ -138,6 +138,8 @@ pub enum DaemonError {
     },
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Config(#[from] stack_engine::config::ConfigError),
 }
 
 pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> DaemonError {

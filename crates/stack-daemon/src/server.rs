@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use stack_engine::paths::HostPaths;
 use tokio::signal::unix::{signal, SignalKind};
@@ -57,6 +57,9 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     if let Some(dir) = pid_path.parent() {
         std::fs::create_dir_all(dir).map_err(io(format!("create {}", dir.display())))?;
     }
+    // A bad config file stops the daemon here, before it takes the socket.
+    let config = stack_engine::config::Config::load(&options.paths.config_file)?;
+    let header_timeout = Duration::from_secs(config.api_header_read_timeout);
     let pid_file = crate::socket::take_pid_file(&pid_path, &options.socket)?;
     let listener = crate::socket::bind(&options.socket, policy.stack_gid)?;
     let listener = tokio::net::UnixListener::from_std(listener).map_err(io("listen"))?;
@@ -93,7 +96,14 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
                         forbidden.clone()
                     }
                 };
+                // The header timer runs only while a request head is
+                // awaited (from the start, and after each answer on a
+                // kept-alive connection): it closes peers that send
+                // nothing or half a request, never a streaming answer
+                // (logs -f, events, progress) nor an upgraded exec.
                 let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(router))
                     .with_upgrades();
                 let mut stop = shutdown_seen.clone();

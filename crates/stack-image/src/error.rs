@@ -22,6 +22,24 @@ pub enum ImageError {
         detail: String,
     },
 
+    #[error(
+        "{registry}: repository {repository}: {what} is larger than the limit of {limit} bytes"
+    )]
+    TooLarge {
+        registry: String,
+        repository: String,
+        what: String,
+        limit: u64,
+    },
+
+    #[error("{registry}: repository {repository}: {what} timed out: {reason}")]
+    Timeout {
+        registry: String,
+        repository: String,
+        what: String,
+        reason: String,
+    },
+
     #[error("{url}: cannot connect: {message}")]
     Connect { url: String, message: String },
 
@@ -100,7 +118,8 @@ impl ImageError {
 
     /// Whether trying the next mirror (or the origin) could help. Integrity
     /// failures never fall back: a source that serves wrong bytes is an
-    /// alarm, not a hiccup.
+    /// alarm, not a hiccup. A source that stalls or sends too much is
+    /// broken or hostile, and the next one may well be fine.
     pub fn is_fallback_worthy(&self) -> bool {
         matches!(
             self,
@@ -108,6 +127,8 @@ impl ImageError {
                 | ImageError::Unauthorized { .. }
                 | ImageError::Connect { .. }
                 | ImageError::Registry { .. }
+                | ImageError::Timeout { .. }
+                | ImageError::TooLarge { .. }
         )
     }
 }

@@ -16,7 +16,7 @@ use crate::image_config::ImageConfigFile;
 use crate::manifest::{self, BlobRef, ImageManifest, ManifestKind};
 use crate::progress::Progress;
 use crate::reference::Reference;
-use crate::registry::{auth, Session};
+use crate::registry::{auth, Session, MAX_CONFIG_BYTES};
 use crate::settings::{Credentials, Endpoint, RegistrySettings};
 use crate::store::layout::Descriptor;
 use crate::store::snapshots::Ensured;
@@ -61,6 +61,9 @@ impl Puller {
         progress: &dyn Progress,
     ) -> Result<PullOutcome> {
         let _shared = self.store.pull_lock()?;
+        // What a killed or failed pull left would otherwise fill the disk
+        // for good; live downloads hold their partials and are skipped.
+        self.store.sweep_stale_ingest()?;
         let endpoints = self.settings.endpoints(&reference.registry);
         let mut attempts = Vec::new();
         for (i, endpoint) in endpoints.iter().enumerate() {
@@ -87,8 +90,9 @@ impl Puller {
     fn http_client(&self, endpoint: &Endpoint) -> Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("stack/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .read_timeout(Duration::from_secs(60));
+            // Idle and total limits are applied per request (see
+            // `registry::deadline`), so their errors can say which.
+            .connect_timeout(Duration::from_secs(5));
         if let Some(ca) = self.settings.ca_files.get(&endpoint.host) {
             let pem = std::fs::read(ca).map_err(|e| ImageError::io(ca, e))?;
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| ImageError::Registry {
@@ -124,6 +128,7 @@ impl Puller {
             endpoint.clone(),
             &reference.repository,
             self.credentials(&endpoint.host),
+            self.settings.timeouts,
         );
         let top = session.manifest(&reference.manifest_ref()).await?;
         let chosen = match manifest::parse_any(&top.bytes, &top.media_type, &top.digest)? {
@@ -143,6 +148,12 @@ impl Puller {
                 })
             }
         };
+        if image.config.size > MAX_CONFIG_BYTES {
+            return Err(session.too_large(
+                &format!("image config {}", image.config.digest),
+                MAX_CONFIG_BYTES,
+            ));
+        }
         self.fetch_blob(&session, &image.config, progress, false)
             .await?;
         let config_bytes = self.store.layout.read_blob(&image.config.digest)?;
@@ -207,19 +218,37 @@ impl Puller {
         if self.store.has_blob(&blob.digest) {
             return Ok(false);
         }
+        // Another download of the same blob (another pull, in this
+        // process or another) holds the partial: wait for it, then use
+        // its result or take over.
+        let ingest = loop {
+            if let Some(ingest) = self.store.try_claim_ingest(&blob.digest)? {
+                break ingest;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if self.store.has_blob(&blob.digest) {
+            ingest.discard();
+            return Ok(false);
+        }
         if report {
             progress.layer_started(&blob.digest, blob.size);
         }
-        let partial = self.store.ingest_path(&blob.digest);
         let digest = blob.digest.clone();
-        session
-            .download_blob(&blob.digest, blob.size, &partial, &|n| {
+        let downloaded = session
+            .download_blob(&blob.digest, blob.size, ingest.path(), &|n| {
                 if report {
                     progress.advance(&digest, n)
                 }
             })
-            .await?;
-        self.store.commit_ingested(&blob.digest)?;
+            .await
+            .and_then(|()| self.store.commit_ingested(&blob.digest));
+        if let Err(e) = downloaded {
+            // A full disk, a cut or a wrong byte: nothing is kept, so the
+            // next pull starts clean and prune has nothing hidden to find.
+            ingest.discard();
+            return Err(e);
+        }
         Ok(true)
     }
 

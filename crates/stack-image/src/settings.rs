@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::platform::Platform;
 use crate::reference::{DOCKER_HUB, DOCKER_HUB_API};
@@ -35,6 +36,33 @@ pub struct RegistrySettings {
     pub max_concurrent_downloads: usize,
     /// The platform picked from multi-arch images.
     pub platform: Platform,
+    /// Time limits of every request to a registry.
+    pub timeouts: Timeouts,
+}
+
+/// Time limits of registry requests. A registry that stops sending, or
+/// sends one byte now and then, must not hang a pull: each request ends
+/// after `idle` without a byte, and after its total deadline whatever it
+/// is doing. A timed-out mirror falls through to the next source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Longest wait for the next byte (response head or body).
+    pub idle: Duration,
+    /// Whole-request deadline for manifests, tokens and error bodies.
+    pub request: Duration,
+    /// Whole-request deadline for one blob download request; generous,
+    /// since layers can be gigabytes on a slow link.
+    pub download: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            idle: Duration::from_secs(30),
+            request: Duration::from_secs(120),
+            download: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Default for RegistrySettings {
@@ -48,6 +76,7 @@ impl Default for RegistrySettings {
             ca_files: BTreeMap::new(),
             max_concurrent_downloads: 3,
             platform: Platform::host(),
+            timeouts: Timeouts::default(),
         }
     }
 }

@@ -24,6 +24,7 @@
 //! With `STACK_TEST_VIA_DAEMON=1` the sandbox's `stack` commands go through
 //! a daemon of the sandbox's own (see [`via_daemon`]).
 
+pub mod hostile;
 mod leaks;
 pub mod registry;
 mod sandbox;

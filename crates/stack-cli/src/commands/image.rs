@@ -76,9 +76,10 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
                 println!("Untagged: {name}");
             }
             println!(
-                "Removed {} blob(s) and {} snapshot(s); reclaimed {}",
+                "Removed {} blob(s), {} snapshot(s) and {} partial download(s); reclaimed {}",
                 report.blobs,
                 report.snapshots,
+                report.partials,
                 human_size(report.bytes)
             );
         }

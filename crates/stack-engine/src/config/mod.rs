@@ -34,6 +34,22 @@ pub struct Config {
     /// Layers fetched at once per pull.
     #[serde(default = "default_concurrent_downloads")]
     pub max_concurrent_downloads: usize,
+    /// Seconds a registry may send nothing (no response head, no body
+    /// byte) before the request fails and the next source is tried.
+    #[serde(default = "default_registry_idle_timeout")]
+    pub registry_idle_timeout: u64,
+    /// Seconds one manifest, token or other small registry request may
+    /// take in all, however steadily the bytes trickle in.
+    #[serde(default = "default_registry_request_timeout")]
+    pub registry_request_timeout: u64,
+    /// Seconds one blob (layer) download request may take in all.
+    #[serde(default = "default_registry_download_timeout")]
+    pub registry_download_timeout: u64,
+    /// Seconds the daemon waits for a complete request head, counted from
+    /// the connection's start or the end of the previous answer; a peer
+    /// that sends nothing, or half a request, is disconnected then.
+    #[serde(default = "default_api_header_read_timeout")]
+    pub api_header_read_timeout: u64,
     /// Per-registry settings, keyed by registry host (`quay.io`, `127.0.0.1:5000`).
     #[serde(default)]
     pub registries: std::collections::BTreeMap<String, RegistryConfig>,
@@ -47,12 +63,32 @@ fn default_concurrent_downloads() -> usize {
     3
 }
 
+fn default_registry_idle_timeout() -> u64 {
+    30
+}
+
+fn default_registry_request_timeout() -> u64 {
+    120
+}
+
+fn default_registry_download_timeout() -> u64 {
+    3600
+}
+
+fn default_api_header_read_timeout() -> u64 {
+    10
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             registry_mirrors: Vec::new(),
             insecure_registries: Vec::new(),
             max_concurrent_downloads: default_concurrent_downloads(),
+            registry_idle_timeout: default_registry_idle_timeout(),
+            registry_request_timeout: default_registry_request_timeout(),
+            registry_download_timeout: default_registry_download_timeout(),
+            api_header_read_timeout: default_api_header_read_timeout(),
             registries: Default::default(),
             network: NetworkConfig::default(),
             runtime: RuntimeConfig::default(),
@@ -132,6 +168,16 @@ impl Config {
         if self.max_concurrent_downloads == 0 {
             return Err("max-concurrent-downloads must be at least 1".into());
         }
+        for (key, value) in [
+            ("registry-idle-timeout", self.registry_idle_timeout),
+            ("registry-request-timeout", self.registry_request_timeout),
+            ("registry-download-timeout", self.registry_download_timeout),
+            ("api-header-read-timeout", self.api_header_read_timeout),
+        ] {
+            if value == 0 {
+                return Err(format!("{key} must be at least 1 (seconds)"));
+            }
+        }
         self.network.validate()
     }
 }
@@ -198,6 +244,34 @@ mod tests {
         .expect_err("bad toml");
         let text = err.to_string();
         assert!(text.starts_with("c.toml:3:"), "{text}");
+    }
+
+    #[test]
+    fn timeouts_default_and_parse() {
+        let c = Config::default();
+        assert_eq!(
+            (
+                c.registry_idle_timeout,
+                c.registry_request_timeout,
+                c.registry_download_timeout,
+                c.api_header_read_timeout
+            ),
+            (30, 120, 3600, 10)
+        );
+        let c = Config::parse(
+            Path::new("c.toml"),
+            "registry-idle-timeout = 2\nregistry-download-timeout = 7200\napi-header-read-timeout = 1\n",
+        )
+        .expect("valid");
+        assert_eq!(c.registry_idle_timeout, 2);
+        assert_eq!(c.registry_download_timeout, 7200);
+        assert_eq!(c.api_header_read_timeout, 1);
+        let err =
+            Config::parse(Path::new("c.toml"), "registry-request-timeout = 0\n").expect_err("zero");
+        assert!(
+            err.to_string().contains("registry-request-timeout"),
+            "{err}"
+        );
     }
 
     #[test]

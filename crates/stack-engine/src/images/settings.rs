@@ -1,6 +1,8 @@
 //! Config file -> image crate settings.
 
-use stack_image::settings::Credentials;
+use std::time::Duration;
+
+use stack_image::settings::{Credentials, Timeouts};
 use stack_image::RegistrySettings;
 
 use crate::config::Config;
@@ -11,6 +13,11 @@ pub fn registry_settings(config: &Config) -> RegistrySettings {
     let mut settings = RegistrySettings {
         max_concurrent_downloads: config.max_concurrent_downloads,
         insecure: config.insecure_registries.clone(),
+        timeouts: Timeouts {
+            idle: Duration::from_secs(config.registry_idle_timeout),
+            request: Duration::from_secs(config.registry_request_timeout),
+            download: Duration::from_secs(config.registry_download_timeout),
+        },
         ..RegistrySettings::default()
     };
     if !config.registry_mirrors.is_empty() {
@@ -57,6 +64,7 @@ mod tests {
             r#"registry-mirrors = ["http://127.0.0.1:5000"]
 insecure-registries = ["10.0.0.0/8"]
 max-concurrent-downloads = 5
+registry-idle-timeout = 2
 [registries."docker.io"]
 mirrors = ["http://127.0.0.1:5001"]
 [registries."quay.io"]
@@ -81,6 +89,8 @@ auth = { username = "u", password = "p" }
             ]
         );
         assert_eq!(s.max_concurrent_downloads, 5);
+        assert_eq!(s.timeouts.idle, Duration::from_secs(2));
+        assert_eq!(s.timeouts.download, Duration::from_secs(3600));
         assert!(s.is_insecure("quay.io") && s.is_insecure("10.2.3.4:5000"));
         assert_eq!(
             s.credentials.get("quay.io").map(|c| c.username.as_str()),

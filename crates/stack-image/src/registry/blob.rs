@@ -1,7 +1,8 @@
 //! Blob downloads: streamed to a partial file and hashed as they arrive,
 //! resumed with `Range` after a dropped connection, verified (size and
 //! digest) before the caller may use them. A mismatch deletes the partial
-//! file and is never retried.
+//! file and is never retried. Every request has an idle limit and a total
+//! deadline; a stalled request is retried (resuming) like a dropped one.
 
 use std::io::Read;
 use std::path::Path;
@@ -12,7 +13,8 @@ use reqwest::header::{HeaderMap, HeaderValue, RANGE};
 use reqwest::{Method, StatusCode};
 use tokio::io::AsyncWriteExt;
 
-use super::session::{check_status, connect_error, Session};
+use super::deadline::Deadline;
+use super::session::{connect_error, Session};
 use crate::digest::{Digest, Hasher};
 use crate::error::{ImageError, Result};
 
@@ -48,7 +50,11 @@ impl Session {
                     last_error = None;
                     break;
                 }
-                Err(e @ (ImageError::Connect { .. } | ImageError::Registry { .. })) => {
+                Err(
+                    e @ (ImageError::Connect { .. }
+                    | ImageError::Registry { .. }
+                    | ImageError::Timeout { .. }),
+                ) => {
                     last_error = Some(e);
                     tokio::time::sleep(delay).await;
                     delay *= 2;
@@ -99,8 +105,12 @@ impl Session {
             })?;
             headers.insert(RANGE, range);
         }
-        let response = self.send(Method::GET, url, headers).await?;
-        let response = check_status(url, response).await?;
+        let what = format!("blob {}", url.rsplit('/').next().unwrap_or(url));
+        let deadline = Deadline::download(&self.timeouts);
+        let response = self
+            .send(Method::GET, url, headers, &deadline, &what)
+            .await?;
+        let response = self.check_status(url, response, &deadline).await?;
         let mut file = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -115,7 +125,7 @@ impl Session {
             *hasher = Hasher::default();
         }
         let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
+        while let Some(chunk) = deadline.wait(self, &what, stream.next()).await? {
             let chunk = chunk.map_err(|e| connect_error(url, &e))?;
             file.write_all(&chunk)
                 .await

@@ -10,10 +10,11 @@ use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 
 use super::auth::{self, Challenge, Token, TokenResponse};
-use super::{MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
+use super::deadline::{read_body, read_prefix, Deadline};
+use super::{MANIFEST_ACCEPT, MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
-use crate::settings::{Credentials, Endpoint};
+use crate::settings::{Credentials, Endpoint, Timeouts};
 
 /// How requests to this endpoint are authorized right now.
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ pub struct Session {
     pub repository: String,
     credentials: Option<Credentials>,
     state: Mutex<AuthState>,
+    pub(crate) timeouts: Timeouts,
 }
 
 /// A manifest (or index) exactly as served.
@@ -46,6 +48,7 @@ impl Session {
         endpoint: Endpoint,
         repository: &str,
         credentials: Option<Credentials>,
+        timeouts: Timeouts,
     ) -> Session {
         Session {
             http,
@@ -53,6 +56,7 @@ impl Session {
             repository: repository.to_string(),
             credentials,
             state: Mutex::new(AuthState::None),
+            timeouts,
         }
     }
 
@@ -62,8 +66,16 @@ impl Session {
 
     /// Sends a request, answering one 401 by authenticating as the
     /// challenge asks (a fresh token also covers expiry and
-    /// `insufficient_scope`) and sending again.
-    pub async fn send(&self, method: Method, url: &str, headers: HeaderMap) -> Result<Response> {
+    /// `insufficient_scope`) and sending again. Waiting for the answer
+    /// counts against `deadline`; `what` names the request in errors.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        deadline: &Deadline,
+        what: &str,
+    ) -> Result<Response> {
         for attempt in 0..2 {
             let mut request = self
                 .http
@@ -72,7 +84,10 @@ impl Session {
             if let Some(value) = self.authorization().await {
                 request = request.header(AUTHORIZATION, value);
             }
-            let response = request.send().await.map_err(|e| connect_error(url, &e))?;
+            let response = deadline
+                .wait(self, what, request.send())
+                .await?
+                .map_err(|e| connect_error(url, &e))?;
             if response.status() != StatusCode::UNAUTHORIZED || attempt == 1 {
                 return Ok(response);
             }
@@ -90,7 +105,7 @@ impl Session {
                     service,
                     scope,
                 }) => {
-                    let token = self.fetch_token(&realm, service, scope).await?;
+                    let token = self.fetch_token(&realm, service, scope, deadline).await?;
                     *self.state.lock().await = AuthState::Bearer(token);
                 }
                 _ => return Ok(response),
@@ -120,6 +135,7 @@ impl Session {
         realm: &str,
         service: Option<String>,
         scope: Option<String>,
+        deadline: &Deadline,
     ) -> Result<Token> {
         let scope = scope.unwrap_or_else(|| format!("repository:{}:pull", self.repository));
         let mut query = vec![("scope", scope)];
@@ -130,7 +146,11 @@ impl Session {
         if let Some(c) = &self.credentials {
             request = request.basic_auth(&c.username, Some(&c.password));
         }
-        let response = request.send().await.map_err(|e| connect_error(realm, &e))?;
+        let what = format!("token from {realm}");
+        let response = deadline
+            .wait(self, &what, request.send())
+            .await?
+            .map_err(|e| connect_error(realm, &e))?;
         let status = response.status();
         if !status.is_success() {
             return Err(ImageError::Unauthorized {
@@ -139,10 +159,7 @@ impl Session {
                 detail: ": the token server refused".into(),
             });
         }
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| connect_error(realm, &e))?;
+        let body = read_body(self, response, MAX_TOKEN_BYTES, &what, deadline).await?;
         let parsed: TokenResponse =
             serde_json::from_slice(&body).map_err(|source| ImageError::Json {
                 what: format!("token from {realm}"),
@@ -159,10 +176,19 @@ impl Session {
     /// registry's `Docker-Content-Digest`.
     pub async fn manifest(&self, reference: &str) -> Result<Manifest> {
         let url = self.url(&format!("manifests/{reference}"));
+        let what = format!("manifest {reference}");
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static(MANIFEST_ACCEPT));
-        let response = retry_transient(|| self.send(Method::GET, &url, headers.clone())).await?;
-        let response = check_status(&url, response).await?;
+        // Each attempt has its own deadline, which also covers the body.
+        let (response, deadline) = retry_transient(|| async {
+            let deadline = Deadline::request(&self.timeouts);
+            let response = self
+                .send(Method::GET, &url, headers.clone(), &deadline, &what)
+                .await?;
+            Ok((response, deadline))
+        })
+        .await?;
+        let response = self.check_status(&url, response, &deadline).await?;
         let media_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -178,16 +204,7 @@ impl Session {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| Digest::parse(v).ok());
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| connect_error(&url, &e))?;
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(ImageError::Registry {
-                url,
-                message: format!("manifest of {} bytes is too large", bytes.len()),
-            });
-        }
+        let bytes = read_body(self, response, MAX_MANIFEST_BYTES, &what, &deadline).await?;
         let digest = Digest::of(&bytes);
         let expected = Digest::parse(reference).ok().or(announced);
         if let Some(expected) = expected {
@@ -200,22 +217,40 @@ impl Session {
             }
         }
         Ok(Manifest {
-            bytes: bytes.to_vec(),
+            bytes,
             digest,
             media_type,
         })
     }
 }
 
-/// Turns an error status into the matching error; passes success through.
-pub(crate) async fn check_status(url: &str, response: Response) -> Result<Response> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response);
+impl Session {
+    /// Turns an error status into the matching error; passes success
+    /// through. The start of the error body (within its limit and the
+    /// request's deadline) gives the registry's message. The status is
+    /// the answer: a body that is long (a proxy's HTML page), stalls or
+    /// breaks only loses the message, it never replaces the status.
+    pub(crate) async fn check_status(
+        &self,
+        url: &str,
+        response: Response,
+        deadline: &Deadline,
+    ) -> Result<Response> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let what = format!("error body of HTTP {status} from {url}");
+        let body = read_prefix(self, response, MAX_ERROR_BODY_BYTES, &what, deadline)
+            .await
+            .unwrap_or_default();
+        Err(status_error(url, status, &String::from_utf8_lossy(&body)))
     }
-    let body = response.text().await.unwrap_or_default();
-    let detail = registry_error_detail(&body);
-    Err(match status {
+}
+
+fn status_error(url: &str, status: StatusCode, body: &str) -> ImageError {
+    let detail = registry_error_detail(body);
+    match status {
         StatusCode::NOT_FOUND => ImageError::NotFound {
             url: url.to_string(),
             detail,
@@ -229,7 +264,7 @@ pub(crate) async fn check_status(url: &str, response: Response) -> Result<Respon
             url: url.to_string(),
             message: format!("HTTP {status}{detail}"),
         },
-    })
+    }
 }
 
 /// `: CODE message` from a distribution error body, if it has one.
@@ -272,15 +307,15 @@ pub(crate) fn connect_error(url: &str, e: &reqwest::Error) -> ImageError {
 
 /// Retries 5xx answers and timeouts with a short backoff. A refused
 /// connection is not retried: the next source is a better bet.
-async fn retry_transient<F, Fut>(mut op: F) -> Result<Response>
+async fn retry_transient<F, Fut, T>(mut op: F) -> Result<(Response, T)>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Response>>,
+    Fut: std::future::Future<Output = Result<(Response, T)>>,
 {
     let mut delay = Duration::from_millis(100);
     for _ in 0..2 {
         match op().await {
-            Ok(r)
+            Ok((r, _))
                 if r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS => {}
             other => return other,
         }

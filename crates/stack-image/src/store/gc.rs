@@ -16,6 +16,9 @@ pub struct PruneReport {
     pub images: Vec<String>,
     pub blobs: usize,
     pub snapshots: usize,
+    /// Partial downloads left by failed or killed pulls.
+    pub partials: usize,
+    /// Bytes of everything above.
     pub bytes: u64,
 }
 
@@ -77,11 +80,11 @@ impl Store {
                 report.blobs += 1;
             }
         }
-        // Nothing is downloading while we hold the gc lock exclusively.
-        for entry in std::fs::read_dir(&self.ingest).map_err(|e| ImageError::io(&self.ingest, e))? {
-            let entry = entry.map_err(|e| ImageError::io(&self.ingest, e))?;
-            let _ = std::fs::remove_file(entry.path());
-        }
+        // Nothing of this store downloads while we hold the gc lock
+        // exclusively; the sweep still respects each partial's own lock.
+        let (partials, bytes) = self.sweep_stale_ingest()?;
+        report.partials = partials;
+        report.bytes += bytes;
         report.snapshots = self.snapshots.retain(&diff_ids)?;
         Ok(report)
     }

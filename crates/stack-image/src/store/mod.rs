@@ -5,7 +5,7 @@
 //! <state root>/images/            OCI image layout (skopeo/umoci read it)
 //!     oci-layout  index.json      one entry per image name (ref.name annotation)
 //!     blobs/sha256/<hex>          manifests, configs, layers: verified bytes only
-//!     ingest/<hex>                downloads in progress (resumed with Range)
+//!     ingest/<hex>                downloads in progress (flocked by their writer)
 //!     leases/<container id>       manifest digest a container uses
 //!     .lock  .gc.lock             flock: metadata changes; pulls vs prune
 //! <state root>/snapshots/
@@ -15,6 +15,7 @@
 //! ```
 
 mod gc;
+mod ingest;
 pub mod layout;
 mod lock;
 pub mod snapshots;
@@ -22,6 +23,7 @@ pub mod snapshots;
 use std::path::{Path, PathBuf};
 
 pub use gc::PruneReport;
+pub use ingest::Ingest;
 use layout::{Descriptor, Layout, REF_NAME};
 pub use lock::Lock;
 use snapshots::Snapshots;

@@ -11,6 +11,8 @@ use rustix::fs::{self as rfs, AtFlags, FileType, Gid, Mode, OFlags, Timestamps, 
 use rustix::io::Errno;
 
 use super::path::{self, Name};
+use super::sparse;
+use super::tap::Tap;
 use crate::error::{ImageError, Result};
 use stack_confine::ConfinedRoot;
 
@@ -24,10 +26,19 @@ const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 pub fn apply<R: Read>(
     root: &mut ConfinedRoot,
     item: &mut tar::Entry<'_, R>,
+    tap: &Tap,
     layer: &str,
     buffer: &mut [u8],
 ) -> Result<Option<(Vec<OsString>, u64)>> {
-    let raw_path = item.path_bytes().into_owned();
+    let sparse = sparse::inspect(item, tap).map_err(|e| ImageError::UnsafeLayerEntry {
+        layer: layer.to_string(),
+        entry: String::from_utf8_lossy(&item.path_bytes()).into_owned(),
+        reason: e.to_string(),
+    })?;
+    let raw_path = match sparse.as_ref().and_then(|s| s.name.clone()) {
+        Some(name) => name,
+        None => item.path_bytes().into_owned(),
+    };
     let refuse = |reason: String| ImageError::UnsafeLayerEntry {
         layer: layer.to_string(),
         entry: String::from_utf8_lossy(&raw_path).into_owned(),
@@ -36,6 +47,13 @@ pub fn apply<R: Read>(
     let kind = item.header().entry_type();
     if matches!(kind, tar::EntryType::XGlobalHeader) {
         return Ok(None);
+    }
+    let is_file = matches!(
+        kind,
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse
+    );
+    if sparse.is_some() && !is_file {
+        return Err(refuse(format!("sparse records on a {kind:?} entry")));
     }
     let mut components = path::components(&raw_path).map_err(&refuse)?;
     let Some(base) = components.pop() else {
@@ -115,7 +133,11 @@ pub fn apply<R: Read>(
             )
             .map_err(|e| errno("creating the file", e))?;
             let mut file = File::from(fd);
-            copy(item, &mut file, buffer).map_err(|e| refuse(format!("writing: {e}")))?;
+            match &sparse {
+                Some(info) => sparse::write(&info.sparse, item, tap, &file, buffer),
+                None => copy(item, &mut file, buffer),
+            }
+            .map_err(|e| refuse(format!("writing: {e}")))?;
             let fd = OwnedFd::from(file);
             meta.apply_to_fd(&fd)
                 .map_err(|e| errno("setting attributes", e))?;

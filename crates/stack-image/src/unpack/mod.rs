@@ -10,6 +10,8 @@
 mod compression;
 mod entry;
 mod path;
+mod sparse;
+mod tap;
 
 use std::ffi::OsString;
 use std::io::{BufReader, Read};
@@ -24,6 +26,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::digest::{Digest, Hasher};
 use crate::error::{ImageError, Result};
+use tap::Tap;
 
 /// Read and copy buffer size.
 const READ_BUFFER: usize = 256 * 1024;
@@ -94,7 +97,7 @@ type DirTimes = Vec<(Vec<OsString>, u64)>;
 
 /// Applies every entry of the tar stream.
 fn write_entries(
-    stream: &mut impl Read,
+    stream: &mut dyn Read,
     root: &mut ConfinedRoot,
     layer: &str,
 ) -> Result<(u64, DirTimes)> {
@@ -105,12 +108,27 @@ fn write_entries(
     let mut copy_buffer = vec![0u8; READ_BUFFER];
     let mut dir_times = Vec::new();
     let mut entries = 0u64;
-    let mut archive = tar::Archive::new(stream);
-    for item in archive.entries().map_err(io_err)? {
+    let tap = Tap::new(stream);
+    let mut archive = tar::Archive::new(&tap);
+    let mut items = archive.entries().map_err(io_err)?;
+    loop {
+        tap.start_headers();
+        let Some(item) = items.next() else { break };
         let mut item = item.map_err(io_err)?;
+        tap.end_headers();
         entries += 1;
-        if let Some(dir) = entry::apply(root, &mut item, layer, &mut copy_buffer)? {
+        if let Some(dir) = entry::apply(root, &mut item, &tap, layer, &mut copy_buffer)? {
             dir_times.push(dir);
+        }
+        // Whatever data the entry kept unread is read now, outside the
+        // headers' budget. A GNU sparse file's data is read past the
+        // parser; reading it through the entry would materialize its holes.
+        if item.header().entry_type().is_gnu_sparse() {
+            let stored = item.header().entry_size().map_err(io_err)?;
+            tap.finish_out_of_band(stored, &mut copy_buffer)
+                .map_err(io_err)?;
+        } else {
+            std::io::copy(&mut item, &mut std::io::sink()).map_err(io_err)?;
         }
     }
     Ok((entries, dir_times))
