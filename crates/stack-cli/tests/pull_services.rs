@@ -28,7 +28,7 @@ services:
 
 /// The references in the image store, sorted.
 fn images(e: &Env) -> Vec<String> {
-    let (out, _) = e.ok(&["images", "--format", "json"]);
+    let (out, _) = e.host_ok(&["images", "--format", "json"]);
     let rows: serde_json::Value = serde_json::from_str(&out).expect("images json");
     let mut names: Vec<String> = rows
         .as_array()
@@ -56,7 +56,7 @@ fn flat(text: &str) -> String {
 
 fn rmi_all(e: &Env) {
     for image in images(e) {
-        e.ok(&["rmi", &image]);
+        e.host_ok(&["rmi", &image]);
     }
 }
 

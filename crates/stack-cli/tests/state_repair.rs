@@ -63,7 +63,7 @@ fn stdout(out: &std::process::Output) -> String {
 fn check_names_the_damaged_database_and_the_truncated_state() {
     let Some(e) = env(false) else { return };
     let state = damage(&e, true);
-    let out = e.stack(&["system", "check"]);
+    let out = e.host(&["system", "check"]);
     assert!(!out.status.success(), "{}", run_support::describe(&out));
     let text = stdout(&out);
     let db = e.sb.state_root.join("stack.db");
@@ -98,7 +98,7 @@ fn down_without_repair_leaves_nothing_of_the_project() {
 fn repair_brings_ps_back_and_down_then_leaves_nothing() {
     let Some(e) = env(false) else { return };
     let state = damage(&e, true);
-    let (text, _) = e.ok(&["system", "check", "--repair"]);
+    let (text, _) = e.host_ok(&["system", "check", "--repair"]);
     assert!(text.contains("moved the damaged database"), "{text}");
     assert!(
         text.contains(&format!("rebuilt {}", state.display())),
@@ -118,7 +118,7 @@ fn repair_brings_ps_back_and_down_then_leaves_nothing() {
         assert_eq!(c["State"], "running", "{c}");
     }
     // Everything agrees again.
-    let (text, _) = e.ok(&["system", "check"]);
+    let (text, _) = e.host_ok(&["system", "check"]);
     assert!(text.contains("no problems found"), "{text}");
     e.ok(&["down", "-t", "0"]);
     assert_eq!(e.container_dirs(), 0);

@@ -141,7 +141,7 @@ fn a_recreated_service_is_reachable_at_once() {
     ))
     .expect("inspect json");
     assert_eq!(
-        inspect[0]["NetworkSettings"]["Networks"][0]["MacAddress"], mac,
+        inspect[0]["NetworkSettings"]["Networks"]["neigh_default"]["MacAddress"], mac,
         "{inspect}"
     );
 

@@ -65,6 +65,22 @@ impl Env {
         )
     }
 
+    /// `stack ARGS` without the stack file, for the verbs that work on no
+    /// project (`images`, `system`), which refuse `-f`.
+    pub fn host(&self, args: &[&str]) -> Output {
+        stack(&self.sb, args)
+    }
+
+    /// Like [`Env::host`], asserting success; returns (stdout, stderr).
+    pub fn host_ok(&self, args: &[&str]) -> (String, String) {
+        let out = self.host(args);
+        assert!(out.status.success(), "stack {args:?}: {}", describe(&out));
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Names of the project's containers per `ps -a --format json`.
     pub fn ps(&self) -> Vec<serde_json::Value> {
         let (out, _) = self.ok(&["ps", "-a", "--format", "json"]);
