@@ -55,9 +55,14 @@ impl Layout {
             }
             if name == "unified" {
                 unified = true;
-            } else if is_managed(&name) && path.join("cgroup.procs").exists() {
+            } else if (is_managed(&name) || name == DEVICES_V1)
+                && path.join("cgroup.procs").exists()
+            {
                 hierarchies.push(name);
             }
+        }
+        if unified {
+            hierarchies.retain(|h| h != DEVICES_V1);
         }
         hierarchies.sort();
         Ok(Layout::Legacy {
@@ -67,12 +72,17 @@ impl Layout {
     }
 }
 
-/// The v1 controllers a container joins: the ones stack limits or reads,
-/// and `devices`, which keeps a container from opening host devices.
+/// The v1 controllers a container joins: the ones stack limits or reads.
 /// Each join is a write to `cgroup.procs` that costs an RCU grace period
 /// in the kernel, so joining hierarchies nobody uses (blkio, freezer,
-/// name=systemd) would make every start slower for nothing.
-pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids", "devices"];
+/// name=systemd) would make every start slower for nothing. `devices` is
+/// joined only on a v1 host without a cgroup2 mount: with one (hybrid),
+/// the container is in its cgroup2 directory anyway and a BPF device
+/// filter there confines it without another join.
+pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids"];
+
+/// The v1 device controller's hierarchy.
+const DEVICES_V1: &str = "devices";
 
 fn is_managed(hierarchy: &str) -> bool {
     hierarchy.split(',').any(|c| MANAGED_V1.contains(&c))
@@ -173,13 +183,18 @@ impl Cgroup {
         }
     }
 
-    /// Denies every device, then allows `rules` in order: through the v1
-    /// devices controller where the host has one, else a BPF program on
-    /// the cgroup v2 directory. A host with neither cannot confine devices,
-    /// and the container is refused rather than started unconfined.
+    /// Denies every device, then allows `rules` in order: a BPF program on
+    /// the container's cgroup v2 directory where it has one (v2, or
+    /// hybrid), else the v1 devices controller. A host with neither cannot
+    /// confine devices, and the container is refused rather than started
+    /// unconfined.
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<(), Error> {
-        if !self.unified {
-            if let Some(dir) = self.dir("devices") {
+        let unified = if self.unified { "" } else { "unified" };
+        if let Some(dir) = self.dir(unified) {
+            return crate::devices::bpf::attach(dir, rules);
+        }
+        match self.dir(DEVICES_V1) {
+            Some(dir) => {
                 write(&dir.join("devices.deny"), "a")?;
                 for rule in rules {
                     let file = if rule.allow {
@@ -189,12 +204,8 @@ impl Cgroup {
                     };
                     write(&dir.join(file), &rule.to_string())?;
                 }
-                return Ok(());
+                Ok(())
             }
-        }
-        let unified = if self.unified { "" } else { "unified" };
-        match self.dir(unified) {
-            Some(dir) => crate::devices::bpf::attach(dir, rules),
             None => Err(Error::invalid(
                 "device controller",
                 "this host has neither the cgroup v1 devices controller nor cgroup v2: devices cannot be confined",
@@ -445,16 +456,10 @@ mod tests {
     fn v1_limits_land_in_their_controllers() {
         let root = temp("v1");
         let layout = Layout::Legacy {
-            hierarchies: vec![
-                "cpu".into(),
-                "devices".into(),
-                "memory".into(),
-                "pids".into(),
-            ],
+            hierarchies: vec!["cpu".into(), "memory".into(), "pids".into()],
             unified: true,
         };
         let cg = Cgroup::at(&root, &layout, "stack/c1");
-        let rules = crate::devices::rules(false, &[], &[]).expect("restricted");
         let r = Resources {
             memory: Some(64 << 20),
             memory_reservation: Some(32 << 20),
@@ -462,11 +467,8 @@ mod tests {
             cpu_shares: Some(512),
             pids_limit: Some(20),
         };
-        cg.create(&root, &r, Some(&rules)).expect("create");
+        cg.create(&root, &r, None).expect("create");
         let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
-        // Plain files keep the last write: deny all, then the allowlist.
-        assert_eq!(read("devices/stack/c1/devices.deny"), "a");
-        assert_eq!(read("devices/stack/c1/devices.allow"), "c 136:* rwm");
         assert_eq!(
             read("memory/stack/c1/memory.limit_in_bytes"),
             (64u64 << 20).to_string()
@@ -482,6 +484,26 @@ mod tests {
             root.join("unified/stack/c1").is_dir(),
             "hybrid: joined in cgroup2 too"
         );
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    /// A v1 host without cgroup2: the device rules go to the devices
+    /// controller (with cgroup2, a BPF filter, tested on the real kernel).
+    #[test]
+    fn v1_device_rules_land_in_the_devices_controller() {
+        let root = temp("v1-devices");
+        let layout = Layout::Legacy {
+            hierarchies: vec!["devices".into(), "pids".into()],
+            unified: false,
+        };
+        let cg = Cgroup::at(&root, &layout, "stack/c3");
+        let rules = crate::devices::rules(false, &[], &[]).expect("restricted");
+        cg.create(&root, &Resources::default(), Some(&rules))
+            .expect("create");
+        let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+        // Plain files keep the last write: deny all, then the allowlist.
+        assert_eq!(read("devices/stack/c3/devices.deny"), "a");
+        assert_eq!(read("devices/stack/c3/devices.allow"), "c 136:* rwm");
         let _ = std::fs::remove_dir_all(&root);
     }
 

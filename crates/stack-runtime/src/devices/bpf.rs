@@ -177,34 +177,47 @@ fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> std::io::Result<i32> {
     }
 }
 
-/// Loads the program for `rules` and attaches it to the cgroup v2
-/// directory `cgroup` (the program stays attached after its fd closes, and
-/// goes with the cgroup).
-pub fn attach(cgroup: &Path, rules: &[DeviceRule]) -> Result<(), Error> {
-    let insns = program(rules);
+/// BPF_PROG_LOAD of a device program; `log` asks the verifier for its
+/// reasons.
+fn load(insns: &[Insn], log: Option<&mut Vec<u8>>) -> std::io::Result<i32> {
     let license = c"Apache-2.0";
-    let mut log = vec![0u8; 64 * 1024];
     let mut attr = ProgLoadAttr {
         prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
         insn_cnt: insns.len() as u32,
         insns: insns.as_ptr() as u64,
         license: license.as_ptr() as u64,
-        log_level: 1,
-        log_size: log.len() as u32,
-        log_buf: log.as_mut_ptr() as u64,
         ..Default::default()
     };
+    if let Some(log) = log {
+        attr.log_level = 1;
+        attr.log_size = log.len() as u32;
+        attr.log_buf = log.as_mut_ptr() as u64;
+    }
     attr.prog_name[..7].copy_from_slice(b"devices");
-    let prog = bpf(BPF_PROG_LOAD, &mut attr).map_err(|e| {
-        let verifier = String::from_utf8_lossy(&log);
-        let verifier = verifier.trim_end_matches('\0').trim();
-        Error::io(
-            format!(
-                "load the device filter for {} ({verifier})",
-                cgroup.display()
-            ),
-            e,
-        )
+    bpf(BPF_PROG_LOAD, &mut attr)
+}
+
+/// Loads the program for `rules` and attaches it to the cgroup v2
+/// directory `cgroup` (the program stays attached after its fd closes, and
+/// goes with the cgroup).
+pub fn attach(cgroup: &Path, rules: &[DeviceRule]) -> Result<(), Error> {
+    let insns = program(rules);
+    // Without a log first: asking the verifier for one makes every load
+    // slower, and this runs on every container start. Only a refused
+    // program is loaded again with the log, for the error.
+    let prog = load(&insns, None).or_else(|_| {
+        let mut log = vec![0u8; 64 * 1024];
+        load(&insns, Some(&mut log)).map_err(|e| {
+            let verifier = String::from_utf8_lossy(&log);
+            let verifier = verifier.trim_end_matches('\0').trim();
+            Error::io(
+                format!(
+                    "load the device filter for {} ({verifier})",
+                    cgroup.display()
+                ),
+                e,
+            )
+        })
     })?;
     // SAFETY: the kernel just returned this descriptor.
     let prog = unsafe { OwnedFd::from_raw_fd(prog) };
