@@ -156,58 +156,31 @@ fn sysctls_shared_namespaces_and_shm_size_take_effect() {
     };
     let root = busybox_rootfs(&sb);
     let own = |ns: &str| std::fs::read_link(format!("/proc/self/ns/{ns}")).expect("ns link");
+    const SCRIPT: &str = "cat /proc/sys/net/core/somaxconn; readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; grep ' /dev/shm ' /proc/mounts";
     for runtime in ["stack", "runc"] {
-        let (code, out, err) = run_in(
-            &sb,
-            &root,
-            &[
+        let shared = |extra: &[&str]| {
+            let mut flags = vec![
                 "--runtime",
                 runtime,
                 "--network",
                 "none",
                 "--sysctl",
                 "net.core.somaxconn=1234",
-                "--sysctl",
-                "kernel.shmmni=1000",
                 "--pid",
                 "host",
                 "--ipc",
                 "host",
                 "--shm-size",
                 "8m",
-            ],
-            &[
-                "sh",
-                "-c",
-                "cat /proc/sys/net/core/somaxconn; readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; grep ' /dev/shm ' /proc/mounts",
-            ],
-        );
+            ];
+            flags.extend_from_slice(extra);
+            run_in(&sb, &root, &flags, &["sh", "-c", SCRIPT])
+        };
         // kernel.shmmni is an IPC sysctl: refused with the host's IPC namespace.
+        let (code, out, err) = shared(&["--sysctl", "kernel.shmmni=1000"]);
         assert_ne!(code, 0, "{runtime}: {out}");
         assert!(err.contains("kernel.shmmni"), "{runtime}: {err}");
-        let (code, out, err) = run_in(
-            &sb,
-            &root,
-            &[
-                "--runtime",
-                runtime,
-                "--network",
-                "none",
-                "--sysctl",
-                "net.core.somaxconn=1234",
-                "--pid",
-                "host",
-                "--ipc",
-                "host",
-                "--shm-size",
-                "8m",
-            ],
-            &[
-                "sh",
-                "-c",
-                "cat /proc/sys/net/core/somaxconn; readlink /proc/self/ns/pid; readlink /proc/self/ns/ipc; grep ' /dev/shm ' /proc/mounts",
-            ],
-        );
+        let (code, out, err) = shared(&[]);
         assert_eq!(code, 0, "{runtime}: {err}");
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines[0], "1234", "{runtime}: {out}");
