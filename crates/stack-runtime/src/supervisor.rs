@@ -237,12 +237,16 @@ impl ProbeListener for HealthRecorder<'_> {
             failing_streak: monitor.failing_streak(),
             log: monitor.history().map(|p| origin.probe(p)).collect(),
         });
+        // The event goes first so that whoever reads the new status from
+        // `state.json` also finds the transition in the journal.
+        if let Some(status) = report.transition {
+            self.journal
+                .append(&format!("health_status: {}", status.as_str()), &[]);
+        }
         let _ = self.state.save(self.dir);
         let Some(status) = report.transition else {
             return false;
         };
-        self.journal
-            .append(&format!("health_status: {}", status.as_str()), &[]);
         status == HealthStatus::Unhealthy
             && self.tracker.became_unhealthy() == RestartDecision::KillForRestart
     }
