@@ -14,13 +14,11 @@ use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path};
+use std::path::Path;
 
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, ResolveFlags};
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
-use stack_image::unpack::ConfinedRoot;
-
-const RESOLVE: ResolveFlags = ResolveFlags::IN_ROOT.union(ResolveFlags::NO_MAGICLINKS);
+use stack_confine::ConfinedRoot;
 
 /// A failed write into the container, naming the path in the container.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +60,7 @@ pub enum Outcome {
 
 /// The root directory of a running container.
 pub struct ContainerRoot {
-    root: OwnedFd,
+    root: ConfinedRoot,
 }
 
 impl ContainerRoot {
@@ -73,12 +71,9 @@ impl ContainerRoot {
 
     /// Any directory used as a root (tests use a plain directory).
     pub fn open(dir: &Path) -> std::io::Result<ContainerRoot> {
-        let root = rfs::open(
-            dir,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        Ok(ContainerRoot { root })
+        Ok(ContainerRoot {
+            root: ConfinedRoot::open(dir)?,
+        })
     }
 
     /// Makes the container's `target` equal to the host's `source`: a
@@ -121,19 +116,10 @@ impl ContainerRoot {
     }
 
     /// The parent directory of `target` (made where missing when
-    /// `create`) and the last component's name.
+    /// `create`, inside the root only) and the last component's name.
     fn parent_of(&self, target: &Path, create: bool) -> Result<(OwnedFd, OsString), SyncError> {
-        let mut parts: Vec<&OsStr> = Vec::new();
-        for c in target.components() {
-            match c {
-                Component::Normal(p) => parts.push(p),
-                Component::ParentDir => {
-                    parts.pop();
-                }
-                _ => {}
-            }
-        }
-        let Some((name, dirs)) = parts.split_last() else {
+        let mut parts = stack_confine::components(target);
+        let Some(name) = parts.pop() else {
             return Err(SyncError {
                 action: "write",
                 path: target.display().to_string(),
@@ -143,21 +129,13 @@ impl ContainerRoot {
                 ),
             });
         };
-        let mut dir = self.open_within(&[]).map_err(err("open root", target))?;
-        for i in 0..dirs.len() {
-            dir = match self.open_within(&dirs[..=i]) {
-                Err(Errno::NOENT) if create => {
-                    match rfs::mkdirat(&dir, dirs[i], Mode::from(0o755)) {
-                        Ok(()) | Err(Errno::EXIST) => {}
-                        Err(e) => return Err(err("make directory", target)(e)),
-                    }
-                    self.open_within(&dirs[..=i])
-                        .map_err(err("open directory", target))?
-                }
-                other => other.map_err(err("open directory", target))?,
-            };
+        let dir = if create {
+            self.root.make_dirs(&parts, 0o755)
+        } else {
+            self.root.resolve(&parts, OFlags::PATH | OFlags::DIRECTORY)
         }
-        Ok((dir, name.to_os_string()))
+        .map_err(err("open directory", target))?;
+        Ok((dir, name))
     }
 
     fn ensure_dir(
@@ -219,27 +197,6 @@ impl ContainerRoot {
             return Err(err("rename into place", target)(e));
         }
         Ok(Outcome::Written)
-    }
-}
-
-impl ContainerRoot {
-    /// Opens the directory at `parts` below the root for `*at` use,
-    /// resolved as a whole from the root so that a symlink anywhere on the
-    /// way (absolute or relative) is followed as the container would, but
-    /// never out of it.
-    fn open_within(&self, parts: &[&OsStr]) -> Result<OwnedFd, Errno> {
-        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        if parts.is_empty() {
-            return rfs::openat(&self.root, ".", flags, Mode::empty());
-        }
-        let mut path = OsString::new();
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                path.push("/");
-            }
-            path.push(p);
-        }
-        rfs::openat2(&self.root, &path, flags, Mode::empty(), RESOLVE)
     }
 }
 
