@@ -132,6 +132,21 @@ fn a_changed_environment_recreates_only_that_service_and_says_why() {
         "db must be left alone: {err}"
     );
     let after = e.ps();
+    // `config --hash` prints the hash the planner labels the container
+    // with: what a user compares to know whether `up` would recreate it.
+    let (hashes, _) = e.ok(&["config", "--hash", "*"]);
+    for (service, container) in [("db", "demo-db-1"), ("web", "demo-web-1")] {
+        let (doc, _) = e.host_ok(&["container", "inspect", container]);
+        let doc: serde_json::Value = serde_json::from_str(&doc).expect("inspect json");
+        let label = doc[0]["Config"]["labels"]["com.docker.compose.config-hash"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no config-hash label: {doc:#}"))
+            .to_string();
+        assert!(
+            hashes.contains(&format!("{service} {label}\n")),
+            "{hashes} vs {label}"
+        );
+    }
     assert_eq!(id_of(&before, "demo-db-1"), id_of(&after, "demo-db-1"));
     assert_ne!(id_of(&before, "demo-web-1"), id_of(&after, "demo-web-1"));
     e.ok(&["down", "-t", "0"]);

@@ -15,9 +15,6 @@
 //!         for wave in project.graph().expect("cycles are rejected by load").waves() {
 //!             println!("start together: {wave:?}");
 //!         }
-//!         for (name, service) in &project.services {
-//!             println!("{name} {}", service.config_hash());
-//!         }
 //!     }
 //!     Err(diagnostics) => eprintln!("{}", diagnostics.render_plain()),
 //! }
@@ -29,8 +26,9 @@
 //! - [`Project`] has `name`, `services` (enabled by the active profiles),
 //!   `disabled_services`, `networks`, `volumes`, `secrets`, `configs`,
 //!   extensions and warnings; [`Service`] types every CORE and COMMON key.
-//! - [`Project::graph`] gives start waves and reversed stop waves;
-//!   [`Service::config_hash`] is the recreation hash.
+//! - [`Project::graph`] gives start waves and reversed stop waves. The
+//!   recreation hash is the planner's (stack-engine `plan::service_hashes`),
+//!   computed from this model.
 //! - [`output`] prints the normal form `stack config` shows.
 //!
 //! # Choices
@@ -44,7 +42,6 @@ pub mod model;
 
 pub use model::*;
 mod graph;
-mod hash;
 
 pub use graph::{CycleError, DependencyGraph};
 pub mod diag;

@@ -5,6 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
+use miette::IntoDiagnostic;
 use stack_spec::{output, Project};
 
 use crate::global::ProjectArgs;
@@ -98,10 +99,13 @@ fn render(project: &Project, args: &ConfigArgs) -> miette::Result<String> {
     }
     if let Some(selection) = &args.hash {
         let wanted: Vec<&str> = selection.split(',').map(str::trim).collect();
+        // The planner's hash, so that what is printed is what `up` compares
+        // with the label on the container.
+        let desired = stack_engine::plan::desired_from_spec(project).into_diagnostic()?;
         let mut out = Vec::new();
-        for (name, service) in &project.services {
+        for (name, hash) in stack_engine::plan::service_hashes(&desired) {
             if wanted.contains(&"*") || wanted.contains(&name.as_str()) {
-                out.push(format!("{name} {}", service.config_hash()));
+                out.push(format!("{name} {hash}"));
             }
         }
         for w in &wanted {
