@@ -15,7 +15,7 @@
 //! them) before it starts. A manual stop is recorded by the runtime, so a
 //! stopped container is never in this set, whatever its policy.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use stack_engine::apply::{HostObserver, DEPENDS_ON_LABEL};
@@ -78,28 +78,41 @@ pub fn dependencies(record: &ContainerRecord) -> Vec<Dependency> {
 /// (which `up` refuses, so only a hand-edited label makes one) ends in one
 /// last wave rather than in nothing started.
 pub fn waves<'a>(records: &[&'a ContainerRecord]) -> Vec<Vec<&'a ContainerRecord>> {
-    let mut pending: Vec<&ContainerRecord> = records.to_vec();
-    let mut out = Vec::new();
-    while !pending.is_empty() {
-        let waiting_slots: BTreeSet<(String, String)> =
-            pending.iter().filter_map(|r| slot(r)).collect();
-        let (ready, blocked): (Vec<&ContainerRecord>, Vec<&ContainerRecord>) =
-            pending.iter().partition(|r| {
-                let Some((project, _)) = slot(r) else {
-                    return true;
-                };
-                dependencies(r)
-                    .iter()
-                    .all(|d| !waiting_slots.contains(&(project.clone(), d.service.clone())))
-            });
-        if ready.is_empty() {
-            out.push(blocked);
-            break;
+    // Each container is a node: a container is ordered after every chosen
+    // container of the services it depends on in its project.
+    let mut by_slot: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(s) = slot(r) {
+            by_slot.entry(s).or_default().push(i);
         }
-        out.push(ready);
-        pending = blocked;
     }
-    out
+    let prereqs: BTreeMap<usize, Vec<usize>> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let before = slot(r)
+                .map(|(project, _)| {
+                    dependencies(r)
+                        .into_iter()
+                        .filter_map(|d| by_slot.get(&(project.clone(), d.service)))
+                        .flatten()
+                        .copied()
+                        .collect()
+                })
+                .unwrap_or_default();
+            (i, before)
+        })
+        .collect();
+    stack_engine::plan::levels(&prereqs)
+        .with_unordered_last()
+        .into_iter()
+        .fold(Vec::new(), |mut waves: Vec<Vec<_>>, (i, level)| {
+            if waves.len() <= level {
+                waves.resize_with(level + 1, Vec::new);
+            }
+            waves[level].push(records[i]);
+            waves
+        })
 }
 
 /// Starts what needs it, wave by wave; each container first waits (at

@@ -142,35 +142,105 @@ fn cycle_order(graph: &DiGraph<String, ()>, scc: &[NodeIndex]) -> Vec<String> {
     order
 }
 
-/// Kahn's algorithm by levels.
+/// Waves of the whole graph (cycles were rejected before).
 fn start_waves(graph: &DiGraph<String, ()>) -> Vec<Vec<String>> {
-    let mut remaining: BTreeMap<NodeIndex, usize> = graph
+    let prereqs: BTreeMap<String, Vec<String>> = graph
         .node_indices()
-        .map(|n| (n, graph.neighbors_directed(n, Direction::Incoming).count()))
+        .map(|n| {
+            let before = graph
+                .neighbors_directed(n, Direction::Incoming)
+                .map(|m| graph[m].clone())
+                .collect();
+            (graph[n].clone(), before)
+        })
         .collect();
-    let mut waves = Vec::new();
-    while !remaining.is_empty() {
-        let ready: Vec<NodeIndex> = remaining
-            .iter()
-            .filter(|(_, &d)| d == 0)
-            .map(|(&n, _)| n)
-            .collect();
-        if ready.is_empty() {
-            break; // cycles were rejected before
+    levels(&prereqs).waves()
+}
+
+/// The dependency level of each node of a graph: what starts together.
+/// This is the one ordering used everywhere: start waves of a stack file,
+/// the planner's waves, `down`'s stop order, the daemon's restart order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Levels<N> {
+    /// 0 for a node with nothing before it, else one more than the deepest
+    /// node before it.
+    pub level: BTreeMap<N, usize>,
+    /// Nodes on a cycle, or after one: no level can be given to them.
+    pub unordered: Vec<N>,
+}
+
+impl<N: Ord + Clone> Levels<N> {
+    /// Nodes grouped by level, in level order, sorted within a level.
+    /// Unordered nodes are left out.
+    pub fn waves(&self) -> Vec<Vec<N>> {
+        let mut waves: Vec<Vec<N>> = Vec::new();
+        for (node, &level) in &self.level {
+            if waves.len() <= level {
+                waves.resize_with(level + 1, Vec::new);
+            }
+            waves[level].push(node.clone());
         }
-        for n in &ready {
-            remaining.remove(n);
-            for m in graph.neighbors_directed(*n, Direction::Outgoing) {
-                if let Some(d) = remaining.get_mut(&m) {
-                    *d -= 1;
+        waves
+    }
+
+    /// Every node's level, the unordered ones all in one level after the
+    /// last: for orders that must still include everything (stopping a
+    /// stack, restarting after a reboot) when a hand-edited label made a
+    /// cycle.
+    pub fn with_unordered_last(self) -> BTreeMap<N, usize> {
+        let last = self.level.values().copied().max().map_or(0, |l| l + 1);
+        let mut level = self.level;
+        for node in self.unordered {
+            level.insert(node, last);
+        }
+        level
+    }
+}
+
+/// Levels of a graph given as `node -> nodes that must come before it`
+/// (edges to nodes outside the map are ignored), by Kahn's algorithm.
+pub fn levels<N: Ord + Clone>(prereqs: &BTreeMap<N, Vec<N>>) -> Levels<N> {
+    let mut pending: BTreeMap<&N, usize> = BTreeMap::new();
+    let mut dependents: BTreeMap<&N, Vec<&N>> = BTreeMap::new();
+    for (node, before) in prereqs {
+        let mut count = 0;
+        for p in before.iter().filter(|p| prereqs.contains_key(*p)) {
+            let list = dependents.entry(p).or_default();
+            if !list.contains(&node) {
+                list.push(node);
+                count += 1;
+            }
+        }
+        pending.insert(node, count);
+    }
+    // A node's depth is final once it is ready.
+    let mut depth: BTreeMap<&N, usize> = BTreeMap::new();
+    let mut level: BTreeMap<N, usize> = BTreeMap::new();
+    let mut ready: std::collections::VecDeque<&N> = pending
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(node, _)| *node)
+        .collect();
+    while let Some(done) = ready.pop_front() {
+        let done_level = depth.get(done).copied().unwrap_or(0);
+        level.insert(done.clone(), done_level);
+        for &next in dependents.get(done).map(Vec::as_slice).unwrap_or_default() {
+            let d = depth.entry(next).or_insert(0);
+            *d = (*d).max(done_level + 1);
+            if let Some(left) = pending.get_mut(next) {
+                *left -= 1;
+                if *left == 0 {
+                    ready.push_back(next);
                 }
             }
         }
-        let mut names: Vec<String> = ready.iter().map(|n| graph[*n].clone()).collect();
-        names.sort();
-        waves.push(names);
     }
-    waves
+    let unordered = prereqs
+        .keys()
+        .filter(|node| !level.contains_key(*node))
+        .cloned()
+        .collect();
+    Levels { level, unordered }
 }
 
 impl Project {
@@ -242,6 +312,25 @@ mod tests {
         let cycles = p.graph().expect_err("cycle");
         assert_eq!(cycles.len(), 1);
         assert_eq!(cycles[0].services, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn levels_are_the_longest_path_and_cycles_stay_unordered() {
+        let graph: BTreeMap<&str, Vec<&str>> = [
+            ("web", vec!["api", "db", "db"]),
+            ("api", vec!["db"]),
+            ("db", vec!["outside"]),
+            ("a", vec!["b"]),
+            ("b", vec!["a"]),
+            ("after_cycle", vec!["a"]),
+        ]
+        .into_iter()
+        .collect();
+        let found = levels(&graph);
+        assert_eq!(found.waves(), vec![vec!["db"], vec!["api"], vec!["web"]]);
+        assert_eq!(found.unordered, vec!["a", "after_cycle", "b"]);
+        let all = found.with_unordered_last();
+        assert_eq!((all["web"], all["a"], all["after_cycle"]), (2, 3, 3));
     }
 
     #[test]

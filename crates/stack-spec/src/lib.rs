@@ -43,7 +43,7 @@ pub mod model;
 pub use model::*;
 mod graph;
 
-pub use graph::{CycleError, DependencyGraph};
+pub use graph::{levels, CycleError, DependencyGraph, Levels};
 pub mod diag;
 pub mod yaml;
 

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::graph::levels_of;
 use super::{Action, ActionKind, ObservedContainer, ObservedProject, Plan, Reason};
 
 /// The flags of `stack down`.
@@ -125,29 +124,12 @@ fn stop_waves(containers: &[&ObservedContainer]) -> BTreeMap<String, usize> {
         .filter(|(s, _)| present.contains(s))
         .map(|(s, deps)| (s, deps.into_iter().collect()))
         .collect();
-    match levels_of(&graph) {
-        Ok(levels) => levels,
-        Err(stuck) => {
-            // Order what can be ordered; the cycle goes last.
-            let stuck: BTreeSet<&str> = stuck.iter().map(String::as_str).collect();
-            let rest: BTreeMap<&str, Vec<&str>> = graph
-                .iter()
-                .filter(|(s, _)| !stuck.contains(*s))
-                .map(|(s, d)| {
-                    (
-                        *s,
-                        d.iter().copied().filter(|x| !stuck.contains(x)).collect(),
-                    )
-                })
-                .collect();
-            let mut levels = levels_of(&rest).unwrap_or_default();
-            let last = levels.values().copied().max().map_or(0, |l| l + 1);
-            for s in stuck {
-                levels.insert(s.to_string(), last);
-            }
-            levels
-        }
-    }
+    // What a cycle (only a hand-edited label makes one) holds up stops last.
+    stack_spec::levels(&graph)
+        .with_unordered_last()
+        .into_iter()
+        .map(|(s, l)| (s.to_string(), l))
+        .collect()
 }
 
 #[cfg(test)]

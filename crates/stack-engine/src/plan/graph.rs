@@ -67,53 +67,15 @@ pub fn levels(
             (name.as_str(), before)
         })
         .collect();
-    levels_of(&prereqs).map_err(PlanError::Cycle)
-}
-
-/// Levels of a graph given as `node -> nodes that must come before it`
-/// (edges to nodes outside the map are ignored). On a cycle, the nodes that
-/// could not be ordered.
-pub fn levels_of(
-    prereqs: &BTreeMap<&str, Vec<&str>>,
-) -> Result<BTreeMap<String, usize>, Vec<String>> {
-    let mut pending: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut dependents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (&node, before) in prereqs {
-        let mut count = 0;
-        for &p in before.iter().filter(|p| prereqs.contains_key(*p)) {
-            dependents.entry(p).or_default().push(node);
-            count += 1;
-        }
-        pending.insert(node, count);
+    let found = stack_spec::levels(&prereqs);
+    if !found.unordered.is_empty() {
+        return Err(PlanError::Cycle(
+            found.unordered.iter().map(|s| s.to_string()).collect(),
+        ));
     }
-    // Kahn's algorithm; a node's depth is final once it is ready.
-    let mut depth: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut level: BTreeMap<String, usize> = BTreeMap::new();
-    let mut ready: VecDeque<&str> = pending
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(s, _)| *s)
-        .collect();
-    while let Some(done) = ready.pop_front() {
-        let done_level = depth.get(done).copied().unwrap_or(0);
-        level.insert(done.to_string(), done_level);
-        for &next in dependents.get(done).map(Vec::as_slice).unwrap_or_default() {
-            let d = depth.entry(next).or_insert(0);
-            *d = (*d).max(done_level + 1);
-            if let Some(left) = pending.get_mut(next) {
-                *left -= 1;
-                if *left == 0 {
-                    ready.push_back(next);
-                }
-            }
-        }
-    }
-    if level.len() < prereqs.len() {
-        return Err(prereqs
-            .keys()
-            .filter(|s| !level.contains_key(**s))
-            .map(|s| s.to_string())
-            .collect());
-    }
-    Ok(level)
+    Ok(found
+        .level
+        .into_iter()
+        .map(|(s, l)| (s.to_string(), l))
+        .collect())
 }

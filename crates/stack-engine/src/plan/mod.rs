@@ -28,6 +28,9 @@ pub use model::{
     ObservedContainer, ObservedObject, ObservedProject, PlanOptions, PullPolicy,
 };
 pub use planner::{plan, Plan};
+/// The one dependency ordering (the stack file's), for callers that order
+/// other things than services: containers after a reboot.
+pub use stack_spec::{levels, Levels};
 
 /// A plan that cannot be made; each names the service or option at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
