@@ -96,6 +96,8 @@ fn runtime_status(err: &stack_runtime::Error, message: String) -> ApiError {
         stack_runtime::Error::NotRunning(_) | stack_runtime::Error::Running(_) => {
             ApiError::conflict(message)
         }
+        // The request named a user or group the container does not have.
+        stack_runtime::Error::UnknownIdentity { .. } => ApiError::bad_request(message),
         _ => ApiError::internal(message),
     }
 }

@@ -11,8 +11,8 @@ use stack_engine::containers::{ContainerRecord, Containers};
 use stack_engine::images::{Images, Platform, Reference};
 use stack_engine::paths::HostPaths;
 use stack_runtime::event_log::{self, EventRecord};
+use stack_runtime::handle::ExecCommand;
 use stack_runtime::launch::Attach;
-use stack_runtime::spec::Backend;
 use stack_runtime::state::Status;
 
 use crate::api::{
@@ -152,38 +152,22 @@ impl Host {
             return Err(ApiError::bad_request("exec: cmd must not be empty"));
         }
         let record = self.find(key)?;
-        if record.state.effective_status() != Status::Running || !record.state.container_alive() {
-            return Err(stack_runtime::Error::NotRunning(record.spec.name).into());
-        }
         let request = stack_runtime::exec::ExecRequest {
             args: req.cmd.clone(),
             env: req.env.clone(),
             user: req.user.clone().unwrap_or_default(),
             cwd: req.workdir.clone().unwrap_or_default(),
         };
-        let mut command = if record.spec.backend == Backend::Runc {
-            let pid = record.state.pid.unwrap_or_default();
-            if let Some(err) = stack_runtime::runc::missing_command(&record.spec, pid, &request) {
+        let container = record.handle();
+        let mut command = match container.exec_command(&request, false)? {
+            ExecCommand::Ready(command) => command,
+            ExecCommand::NotFound(err) => {
                 return Ok(ExecResult {
                     exit_code: stack_runtime::exec::CANNOT_FIND,
                     stdout: String::new(),
                     stderr: format!("stack exec: {err}\n"),
-                });
+                })
             }
-            stack_runtime::runc::exec_command(&record.spec, pid, &request, &[]).map_err(|e| {
-                ApiError::bad_request(format!("container {}: {e}", record.spec.name))
-            })?
-        } else {
-            let json = serde_json::to_string(&request)
-                .map_err(|e| ApiError::internal(format!("exec request: {e}")))?;
-            let exe = std::env::current_exe()
-                .map_err(|e| ApiError::internal(format!("locate the stack binary: {e}")))?;
-            let mut helper = std::process::Command::new(exe);
-            helper
-                .arg(stack_runtime::launch::EXEC_MODE)
-                .arg(record.dir.path())
-                .arg(json);
-            helper
         };
         let out = command
             .stdin(std::process::Stdio::null())

@@ -102,9 +102,7 @@ pub fn state_json(st: &State) -> Value {
 }
 
 fn cgroup_usage(record: &ContainerRecord) -> Option<stack_runtime::cgroup::Usage> {
-    let root = std::path::Path::new(stack_runtime::cgroup::CGROUP_ROOT);
-    let layout = stack_runtime::cgroup::Layout::detect(root).ok()?;
-    Some(stack_runtime::cgroup::Cgroup::at(root, &layout, &record.spec.cgroup_path).usage())
+    Some(record.handle().cgroup().ok()?.usage())
 }
 
 pub fn image_summary(image: &LocalImage) -> ImageSummary {

@@ -2,7 +2,7 @@
 //! here: the applier trait is the contract), broken edits do not, and
 //! `.env` counts as part of the stack file. No containers are involved.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Mutex};
@@ -57,7 +57,6 @@ impl Running {
             services: vec![],
             timing: Timing::default(),
             up,
-            helper: PathBuf::from("/nonexistent"),
         };
         let thread = std::thread::spawn(move || {
             let mut send = |e: WatchEvent| {
@@ -195,7 +194,6 @@ fn a_rebuild_rule_stops_watch_from_starting() {
         services: vec![],
         timing: Timing::default(),
         up: false,
-        helper: PathBuf::from("/nonexistent"),
     };
     let err = watch::run(
         &load,

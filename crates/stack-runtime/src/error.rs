@@ -19,6 +19,10 @@ pub enum Error {
     },
     #[error("{what}: {message}")]
     Invalid { what: String, message: String },
+    /// A user or group the container's passwd or group file does not
+    /// have: the caller asked for something this container cannot give.
+    #[error("{what}: {message}")]
+    UnknownIdentity { what: String, message: &'static str },
     /// Reported from inside the container's namespaces before exec.
     #[error("{0}")]
     Setup(String),

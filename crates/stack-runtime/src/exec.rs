@@ -7,7 +7,6 @@
 
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::process::Command;
 
 use nix::sched::CloneFlags;
 use nix::sys::wait::{waitpid, WaitStatus};
@@ -15,8 +14,8 @@ use nix::unistd::{fork, ForkResult};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Error};
-use crate::spec::{Backend, ContainerDir, ContainerSpec};
-use crate::state::{State, Status};
+use crate::spec::{ContainerDir, ContainerSpec};
+use crate::state::State;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -31,31 +30,6 @@ pub struct ExecRequest {
     /// Empty: the container's working directory.
     #[serde(default)]
     pub cwd: String,
-}
-
-/// Runs `req` in the container and returns its exit code; stdio is the
-/// caller's.
-pub fn exec(exe: &Path, dir: &ContainerDir, req: &ExecRequest) -> Result<i32, Error> {
-    let spec = ContainerSpec::load(dir)?;
-    let state = State::load(dir)?;
-    if state.effective_status() != Status::Running || !state.container_alive() {
-        return Err(Error::NotRunning(spec.name));
-    }
-    if spec.backend == Backend::Runc {
-        let pid = state
-            .pid
-            .ok_or_else(|| Error::NotRunning(spec.name.clone()))?;
-        return crate::runc::exec(&spec, pid, req);
-    }
-    let json =
-        serde_json::to_string(req).map_err(|e| Error::invalid("exec request", e.to_string()))?;
-    let status = Command::new(exe)
-        .arg(crate::launch::EXEC_MODE)
-        .arg(dir.path())
-        .arg(json)
-        .status()
-        .context(|| format!("start {}", exe.display()))?;
-    Ok(status.code().unwrap_or(255))
 }
 
 /// Options of the hidden exec mode read from the same JSON as the

@@ -23,6 +23,7 @@ pub mod event_log;
 pub mod events;
 pub mod exec;
 pub mod fsutil;
+pub mod handle;
 mod init;
 pub mod kernel;
 pub mod launch;

@@ -131,19 +131,6 @@ pub fn delete(spec: &ContainerSpec) {
     let _ = checked(runc(spec).args(["delete", "--force", &spec.id]), "delete");
 }
 
-/// `runc exec` with the caller's stdio, in the container whose first
-/// process is `pid`.
-pub fn exec(spec: &ContainerSpec, pid: i32, req: &ExecRequest) -> Result<i32, Error> {
-    if let Some(err) = missing_command(spec, pid, req) {
-        eprintln!("stack exec: {err}");
-        return Ok(crate::exec::CANNOT_FIND);
-    }
-    let status = exec_command(spec, pid, req, &[])?
-        .status()
-        .context(|| "run runc exec".to_string())?;
-    Ok(status.code().unwrap_or(255))
-}
-
 /// Why runc would not find `req`'s command in the container whose first
 /// process is `pid` (see [`crate::exec::missing_command`]); callers answer
 /// [`crate::exec::CANNOT_FIND`] with it instead of running runc, whose own

@@ -74,10 +74,10 @@ pub fn resolve(spec: &str, passwd: &str, group: &str) -> Result<ResolvedUser, Er
         (Some(e), _) => (e.uid, e.gid, Some(e.name), e.home.to_string()),
         (None, Ok(uid)) => (uid, 0, None, "/".to_string()),
         (None, Err(_)) => {
-            return Err(Error::invalid(
-                format!("user {user_part:?}"),
-                "no matching entry in the container's /etc/passwd",
-            ))
+            return Err(Error::UnknownIdentity {
+                what: format!("user {user_part:?}"),
+                message: "no matching entry in the container's /etc/passwd",
+            })
         }
     };
     if let Some(g) = group_part {
@@ -86,11 +86,9 @@ pub fn resolve(spec: &str, passwd: &str, group: &str) -> Result<ResolvedUser, Er
             Err(_) => group_entries(group)
                 .find(|e| e.name == g)
                 .map(|e| e.gid)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        format!("group {g:?}"),
-                        "no matching entry in the container's /etc/group",
-                    )
+                .ok_or_else(|| Error::UnknownIdentity {
+                    what: format!("group {g:?}"),
+                    message: "no matching entry in the container's /etc/group",
                 })?,
         };
     }

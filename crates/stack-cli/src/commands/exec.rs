@@ -11,6 +11,7 @@ use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::project::ProjectError;
 use stack_runtime::exec::ExecRequest;
+use stack_runtime::handle::ExecCommand;
 use stack_runtime::state::Status;
 
 use crate::global::{HostArgs, ProjectArgs};
@@ -104,27 +105,32 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: ExecArgs) -> miette::Re
         user: args.user.unwrap_or_default(),
         cwd: args.workdir.unwrap_or_default(),
     };
-    let exe = std::env::current_exe().into_diagnostic()?;
-    let own_helper = record.spec.backend == stack_runtime::spec::Backend::Stack;
-    if args.detach || (args.no_tty && own_helper) {
-        // The exec helper directly, with the streams this mode wants.
-        let json = serde_json::to_string(&request).into_diagnostic()?;
-        let mut helper = std::process::Command::new(&exe);
-        helper
-            .arg(stack_runtime::launch::EXEC_MODE)
-            .arg(record.dir.path())
-            .arg(json)
-            .stdin(Stdio::null());
+    if args.detach || args.no_tty {
+        // stdin from /dev/null, as through the daemon; `-d` drops the
+        // output too and does not wait.
+        let mut command = match record
+            .handle()
+            .exec_command(&request, false)
+            .into_diagnostic()?
+        {
+            ExecCommand::Ready(command) => command,
+            ExecCommand::NotFound(err) if args.detach => return Err(err).into_diagnostic(),
+            ExecCommand::NotFound(err) => {
+                eprintln!("stack exec: {err}");
+                return Ok(ExitCode::from(stack_runtime::exec::CANNOT_FIND as u8));
+            }
+        };
+        command.stdin(Stdio::null());
         if args.detach {
-            helper.stdout(Stdio::null()).stderr(Stdio::null());
-            helper.spawn().into_diagnostic()?;
+            command.stdout(Stdio::null()).stderr(Stdio::null());
+            command.spawn().into_diagnostic()?;
             return Ok(ExitCode::SUCCESS);
         }
-        let status = helper.status().into_diagnostic()?;
+        let status = command.status().into_diagnostic()?;
         return Ok(ExitCode::from(
             status.code().unwrap_or(255).clamp(0, 255) as u8
         ));
     }
-    let code = stack_runtime::exec::exec(&exe, &record.dir, &request).into_diagnostic()?;
+    let code = stack_runtime::handle::exec_here(&record.dir, &request).into_diagnostic()?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

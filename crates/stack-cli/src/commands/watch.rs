@@ -60,7 +60,6 @@ pub fn watch_project(
         services: services.to_vec(),
         timing: Timing::default(),
         up,
-        helper: std::env::current_exe().into_diagnostic()?,
     };
     // Ctrl-C ends the process; nothing is left half-made between batches.
     let stop = AtomicBool::new(false);

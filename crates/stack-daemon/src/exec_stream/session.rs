@@ -18,6 +18,7 @@ use tokio::time::{sleep_until, Instant};
 use super::frame::{self, Frame, CHUNK};
 use super::pty::{self, Master, Pty};
 use super::reap;
+use stack_runtime::handle::ExecCommand;
 
 /// Exit status when the command cannot be started, or does not exist.
 const CANNOT_RUN: i32 = 126;
@@ -41,7 +42,9 @@ const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// asked for a tty, and whether the client's input is forwarded.
 #[derive(Debug)]
 pub struct Attached {
-    pub command: std::process::Command,
+    /// The command, or that it does not exist (nothing is started then:
+    /// the client gets the error and 127, as from the exec helper).
+    pub command: ExecCommand,
     pub pty: Option<Pty>,
     /// The command itself takes the pty as its controlling terminal in a
     /// new session (`runc exec -t`, which relays it to the pty it makes in
@@ -49,10 +52,6 @@ pub struct Attached {
     /// that in the container instead.
     pub controlling_tty: bool,
     pub stdin: bool,
-    /// The command is known not to exist (runc would answer 255): nothing
-    /// is started, the client gets this error and 127, as from the exec
-    /// helper.
-    pub not_found: Option<String>,
 }
 
 /// Where the command's output is read from.
@@ -103,20 +102,25 @@ struct Running {
     master: Option<Arc<Master>>,
 }
 
-fn spawn(attached: Attached) -> io::Result<Running> {
-    let mut command = tokio::process::Command::from(attached.command);
+fn spawn(
+    command: std::process::Command,
+    pty: Option<Pty>,
+    controlling_tty: bool,
+    stdin: bool,
+) -> io::Result<Running> {
+    let mut command = tokio::process::Command::from(command);
     // Its own process group (or session, below): a signal meant for the
     // daemon's group (a Ctrl-C where it runs) does not end the sessions.
-    if !attached.controlling_tty {
+    if !controlling_tty {
         command.process_group(0);
     }
-    let master = match attached.pty {
+    let master = match pty {
         Some(pty) => {
             command
                 .stdin(Stdio::from(pty.slave.try_clone()?))
                 .stdout(Stdio::from(pty.slave.try_clone()?))
                 .stderr(Stdio::from(pty.slave));
-            if attached.controlling_tty {
+            if controlling_tty {
                 // SAFETY: setsid and ioctl are async-signal-safe; this runs
                 // in the forked child after stdio is in place.
                 unsafe {
@@ -131,11 +135,7 @@ fn spawn(attached: Attached) -> io::Result<Running> {
             Some(Arc::new(Master::new(pty.master)?))
         }
         None => {
-            let stdin = if attached.stdin {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            };
+            let stdin = if stdin { Stdio::piped() } else { Stdio::null() };
             command
                 .stdin(stdin)
                 .stdout(Stdio::piped())
@@ -159,7 +159,7 @@ fn spawn(attached: Attached) -> io::Result<Running> {
             guard,
             stdout: Some(Source::Pty(m.clone())),
             stderr: None,
-            sink: attached.stdin.then(|| Sink::Pty(m.clone())),
+            sink: stdin.then(|| Sink::Pty(m.clone())),
             master: Some(m),
         },
         None => Running {
@@ -206,11 +206,19 @@ where
 {
     let (reader, writer) = tokio::io::split(io);
     let tty = attached.pty.is_some();
-    if let Some(message) = attached.not_found {
-        let error = format!("stack exec: {message}");
-        return end_unstarted(reader, writer, tty, &error, CANNOT_FIND).await;
-    }
-    match spawn(attached) {
+    let command = match attached.command {
+        ExecCommand::Ready(command) => command,
+        ExecCommand::NotFound(err) => {
+            let error = format!("stack exec: {err}");
+            return end_unstarted(reader, writer, tty, &error, CANNOT_FIND).await;
+        }
+    };
+    match spawn(
+        command,
+        attached.pty,
+        attached.controlling_tty,
+        attached.stdin,
+    ) {
         Ok(running) => pump(reader, writer, running).await,
         Err(err) => {
             tracing::warn!(%err, "attached exec: start the exec helper");

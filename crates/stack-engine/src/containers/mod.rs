@@ -194,6 +194,14 @@ pub struct ContainerRecord {
     pub state: State,
 }
 
+impl ContainerRecord {
+    /// The runtime's view of this container: exec, cgroup, whatever the
+    /// backend.
+    pub fn handle(&self) -> stack_runtime::handle::Container<'_> {
+        stack_runtime::handle::Container::new(&self.dir, &self.spec, &self.state)
+    }
+}
+
 impl Containers {
     pub fn new(paths: &HostPaths) -> Containers {
         let cgroup_parent = std::env::var("STACK_CGROUP_PARENT")

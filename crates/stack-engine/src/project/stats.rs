@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use serde::Serialize;
-use stack_runtime::cgroup::{Cgroup, Layout, CGROUP_ROOT};
+use stack_runtime::cgroup::Cgroup;
 
 use crate::containers::ContainerRecord;
 
@@ -28,10 +28,7 @@ pub struct Sample {
 /// Reads the counters of a container now.
 pub fn sample(record: &ContainerRecord) -> Sample {
     let at = Instant::now();
-    let root = Path::new(CGROUP_ROOT);
-    let cgroup = Layout::detect(root)
-        .ok()
-        .map(|layout| Cgroup::at(root, &layout, &record.spec.cgroup_path));
+    let cgroup = record.handle().cgroup().ok();
     let usage = cgroup.as_ref().map(Cgroup::usage).unwrap_or_default();
     let (net_rx, net_tx) = record
         .state

@@ -48,11 +48,9 @@ impl ProcessRow {
 /// The processes in the container's cgroup, by pid. A process that exits
 /// while it is read is left out.
 pub fn processes(record: &ContainerRecord) -> Vec<ProcessRow> {
-    let root = Path::new(stack_runtime::cgroup::CGROUP_ROOT);
-    let Ok(layout) = stack_runtime::cgroup::Layout::detect(root) else {
+    let Ok(cgroup) = record.handle().cgroup() else {
         return Vec::new();
     };
-    let cgroup = stack_runtime::cgroup::Cgroup::at(root, &layout, &record.spec.cgroup_path);
     let proc = Path::new("/proc");
     let boot = boot_time(proc).unwrap_or(UNIX_EPOCH);
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();

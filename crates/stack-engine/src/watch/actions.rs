@@ -128,7 +128,7 @@ pub fn restart(containers: &Containers, record: &ContainerRecord) -> Result<(), 
 }
 
 /// Runs a rule's `exec` in the container; its output goes to ours.
-pub fn exec(helper: &Path, record: &ContainerRecord, exec: &WatchExec) -> Result<i32, String> {
+pub fn exec(record: &ContainerRecord, exec: &WatchExec) -> Result<i32, String> {
     let request = ExecRequest {
         args: exec.command.clone(),
         env: exec
@@ -142,6 +142,6 @@ pub fn exec(helper: &Path, record: &ContainerRecord, exec: &WatchExec) -> Result
         user: exec.user.clone().unwrap_or_default(),
         cwd: exec.working_dir.clone().unwrap_or_default(),
     };
-    stack_runtime::exec::exec(helper, &record.dir, &request)
+    stack_runtime::handle::exec_here(&record.dir, &request)
         .map_err(|e| format!("exec in {}: {e}", record.spec.name))
 }

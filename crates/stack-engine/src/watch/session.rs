@@ -29,8 +29,6 @@ pub struct WatchOptions {
     /// Apply the project once before watching (`stack watch` without
     /// `--no-up`, and `stack up --watch`).
     pub up: bool,
-    /// The `stack` binary, which runs `exec` in a container.
-    pub helper: PathBuf,
 }
 
 /// Runs the dev loop until `stop` is set. Errors are the ones that make
@@ -59,7 +57,7 @@ pub fn run(
         )));
     }
     out(session.watching_event());
-    session.initial_sync(containers, opts, out);
+    session.initial_sync(containers, out);
     let mut coalescer = Coalescer::new(opts.timing);
     while !stop.load(Ordering::Relaxed) {
         let wait = coalescer
@@ -171,12 +169,7 @@ impl Session {
     }
 
     /// `initial_sync` rules: bring running containers up to date at start.
-    fn initial_sync(
-        &self,
-        containers: &Containers,
-        opts: &WatchOptions,
-        out: &mut dyn FnMut(WatchEvent),
-    ) {
+    fn initial_sync(&self, containers: &Containers, out: &mut dyn FnMut(WatchEvent)) {
         let started = Instant::now();
         let mut work: BTreeMap<String, ServiceWork> = BTreeMap::new();
         for (i, rule) in self.rules.iter().enumerate() {
@@ -185,7 +178,7 @@ impl Session {
             }
         }
         for (service, w) in work {
-            let report = self.apply_service(&service, &w, containers, opts, started, false);
+            let report = self.apply_service(&service, &w, containers, started, false);
             out(WatchEvent::Batch(report));
         }
     }
@@ -205,7 +198,7 @@ impl Session {
         }
         self.follow_new_rule_paths(out);
         for (service, w) in self.route(&batch) {
-            let report = self.apply_service(&service, &w, containers, opts, started, true);
+            let report = self.apply_service(&service, &w, containers, started, true);
             out(WatchEvent::Batch(report));
         }
     }
@@ -288,7 +281,6 @@ impl Session {
         service: &str,
         work: &ServiceWork,
         containers: &Containers,
-        opts: &WatchOptions,
         started: Instant,
         act: bool,
     ) -> BatchReport {
@@ -335,7 +327,7 @@ impl Session {
             }
             for rule in rules {
                 if let RuleAction::SyncExec(exec) = &rule.action {
-                    match actions::exec(&opts.helper, &record, exec) {
+                    match actions::exec(&record, exec) {
                         Ok(code) => report.exec_codes.push(code),
                         Err(e) => report.errors.push(e),
                     }

@@ -12,7 +12,7 @@ use std::process::Stdio;
 use miette::IntoDiagnostic;
 use stack_daemon::exec_stream::ExecStreamRequest;
 use stack_runtime::exec::ExecRequest;
-use stack_runtime::spec::Backend;
+use stack_runtime::handle::ExecCommand;
 
 use super::Via;
 
@@ -50,7 +50,7 @@ impl Via {
             Via::Daemon(c) => attach::run(c, key, req),
             Via::InProcess(h) => {
                 let record = h.containers().find(key).into_diagnostic()?;
-                in_process(&record.dir, record.spec.backend, req)
+                in_process(&record, req)
             }
         }
     }
@@ -60,8 +60,7 @@ impl Via {
 /// (its terminal, when it has one). Without `stdin` the command reads
 /// /dev/null, as through the daemon.
 pub fn in_process(
-    dir: &stack_runtime::spec::ContainerDir,
-    backend: Backend,
+    record: &stack_engine::containers::ContainerRecord,
     req: &ExecStreamRequest,
 ) -> miette::Result<i32> {
     let request = ExecRequest {
@@ -70,37 +69,18 @@ pub fn in_process(
         user: req.user.clone().unwrap_or_default(),
         cwd: req.workdir.clone().unwrap_or_default(),
     };
-    let exe = std::env::current_exe().into_diagnostic()?;
     if req.stdin {
-        return stack_runtime::exec::exec(&exe, dir, &request).into_diagnostic();
+        return stack_runtime::handle::exec_here(&record.dir, &request).into_diagnostic();
     }
-    // Checked as `exec` checks, then started with stdin from /dev/null.
-    let spec = stack_runtime::spec::ContainerSpec::load(dir).into_diagnostic()?;
-    let state = stack_runtime::state::State::load(dir).into_diagnostic()?;
-    let pid = state
-        .pid
-        .filter(|_| {
-            state.effective_status() == stack_runtime::state::Status::Running
-                && state.container_alive()
-        })
-        .ok_or_else(|| stack_runtime::Error::NotRunning(spec.name.clone()))
-        .into_diagnostic()?;
-    let mut command = match backend {
-        Backend::Runc => {
-            if let Some(err) = stack_runtime::runc::missing_command(&spec, pid, &request) {
-                eprintln!("stack exec: {err}");
-                return Ok(stack_runtime::exec::CANNOT_FIND);
-            }
-            stack_runtime::runc::exec_command(&spec, pid, &request, &[]).into_diagnostic()?
-        }
-        Backend::Stack => {
-            let json = serde_json::to_string(&request).into_diagnostic()?;
-            let mut helper = std::process::Command::new(&exe);
-            helper
-                .arg(stack_runtime::launch::EXEC_MODE)
-                .arg(dir.path())
-                .arg(json);
-            helper
+    let mut command = match record
+        .handle()
+        .exec_command(&request, false)
+        .into_diagnostic()?
+    {
+        ExecCommand::Ready(command) => command,
+        ExecCommand::NotFound(err) => {
+            eprintln!("stack exec: {err}");
+            return Ok(stack_runtime::exec::CANNOT_FIND);
         }
     };
     let status = command.stdin(Stdio::null()).status().into_diagnostic()?;
