@@ -29,6 +29,7 @@ pub mod kernel;
 pub mod launch;
 pub mod logs;
 pub mod monitor;
+pub mod mounts;
 pub mod probe;
 pub mod process;
 pub mod recover;

@@ -159,7 +159,6 @@ pub fn plan(
 ) -> Vec<Op> {
     let root = dir.rootfs();
     let at = |p: &str| join_in_root(&root, p);
-    let nosuid_nodev_noexec = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC;
     let mut ops = vec![
         Op::Mount {
             source: None,
@@ -176,19 +175,19 @@ pub fn plan(
             Some(&overlay_data(spec, dir)),
         ),
     ];
-    // /proc, only ever on a real directory inside the rootfs.
-    ops.push(Op::Mkdir {
-        path: at("/proc"),
-        mode: 0o555,
-    });
-    ops.push(mount(
-        "proc",
-        at("/proc"),
-        "proc",
-        nosuid_nodev_noexec,
-        None,
-    ));
-    ops.extend(dev_ops(&at("/dev"), shm_bytes(spec)));
+    // /proc, /dev and below, /sys: only ever on real directories inside
+    // the rootfs (the image's symlinks were replaced by the unpacker's
+    // rules, and these are made before any user mount).
+    for m in crate::mounts::system_mounts(spec) {
+        let target = at(m.destination);
+        let (flags, data) = m.flags_and_data();
+        ops.push(Op::Mkdir {
+            path: target.clone(),
+            mode: m.dir_mode,
+        });
+        ops.push(mount(m.source, target, m.fstype, flags, data.as_deref()));
+    }
+    ops.extend(dev_nodes(&at("/dev")));
     for device in &spec.devices {
         ops.push(Op::Mknod {
             path: at(&device.path),
@@ -199,16 +198,6 @@ pub fn plan(
             owner: Some((device.uid, device.gid)),
         });
     }
-    let sys_flags = if spec.security.privileged {
-        nosuid_nodev_noexec
-    } else {
-        nosuid_nodev_noexec | MsFlags::MS_RDONLY
-    };
-    ops.push(Op::Mkdir {
-        path: at("/sys"),
-        mode: 0o555,
-    });
-    ops.push(mount("sysfs", at("/sys"), "sysfs", sys_flags, None));
     ops.extend(cgroup_ops(
         &at("/sys/fs/cgroup"),
         cgroups,
@@ -218,11 +207,6 @@ pub fn plan(
     user_mounts.sort_by_key(|m| m.destination.matches('/').count());
     for m in user_mounts {
         let target = at(&m.destination);
-        let ro = if m.read_only {
-            MsFlags::MS_RDONLY
-        } else {
-            MsFlags::empty()
-        };
         match &m.kind {
             MountKind::Bind {
                 source,
@@ -255,17 +239,9 @@ pub fn plan(
                     path: target.clone(),
                     mode: 0o755,
                 });
-                let mut data = format!("mode={:o}", mode.unwrap_or(0o1777));
-                if let Some(size) = size {
-                    data.push_str(&format!(",size={size}"));
-                }
-                ops.push(mount(
-                    "tmpfs",
-                    target,
-                    "tmpfs",
-                    nosuid_nodev_noexec | ro,
-                    Some(&data),
-                ));
+                let options = crate::mounts::tmpfs_options(*size, *mode, m.read_only);
+                let (flags, data) = crate::mounts::flags_and_data(&options);
+                ops.push(mount("tmpfs", target, "tmpfs", flags, data.as_deref()));
             }
             MountKind::Volume { source, fill } => {
                 ops.push(Op::Mkdir {
@@ -311,28 +287,9 @@ pub fn plan(
     ops
 }
 
-/// Docker's default /dev/shm size.
-const DEFAULT_SHM_BYTES: u64 = 64 << 20;
-
-/// The size of the container's /dev/shm.
-pub fn shm_bytes(spec: &ContainerSpec) -> u64 {
-    spec.shm_size.unwrap_or(DEFAULT_SHM_BYTES)
-}
-
-fn dev_ops(dev: &Path, shm_bytes: u64) -> Vec<Op> {
-    let mut ops = vec![
-        Op::Mkdir {
-            path: dev.to_path_buf(),
-            mode: 0o755,
-        },
-        mount(
-            "tmpfs",
-            dev.to_path_buf(),
-            "tmpfs",
-            MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
-            Some("mode=755,size=65536k"),
-        ),
-    ];
+/// The device nodes and links of the container's /dev (mounted before).
+fn dev_nodes(dev: &Path) -> Vec<Op> {
+    let mut ops = Vec::new();
     for (name, major, minor) in [
         ("null", 1, 3),
         ("zero", 1, 5),
@@ -350,43 +307,10 @@ fn dev_ops(dev: &Path, shm_bytes: u64) -> Vec<Op> {
             owner: None,
         });
     }
-    ops.push(Op::Mkdir {
-        path: dev.join("pts"),
-        mode: 0o755,
-    });
-    ops.push(mount(
-        "devpts",
-        dev.join("pts"),
-        "devpts",
-        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
-        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
-    ));
     ops.push(Op::Symlink {
         target: "pts/ptmx".into(),
         link: dev.join("ptmx"),
     });
-    ops.push(Op::Mkdir {
-        path: dev.join("shm"),
-        mode: 0o1777,
-    });
-    ops.push(mount(
-        "shm",
-        dev.join("shm"),
-        "tmpfs",
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some(&format!("mode=1777,size={shm_bytes}")),
-    ));
-    ops.push(Op::Mkdir {
-        path: dev.join("mqueue"),
-        mode: 0o755,
-    });
-    ops.push(mount(
-        "mqueue",
-        dev.join("mqueue"),
-        "mqueue",
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        None,
-    ));
     for (link, target) in [
         ("fd", "/proc/self/fd"),
         ("stdin", "/proc/self/fd/0"),
@@ -448,7 +372,7 @@ fn cgroup_ops(base: &Path, cgroups: &[CgroupMount], read_only: bool) -> Vec<Op> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{MountSpec, ProcessSpec};
+    use crate::spec::MountSpec;
 
     /// Records ops instead of performing them.
     struct Recorder {
@@ -466,36 +390,7 @@ mod tests {
     }
 
     fn spec() -> ContainerSpec {
-        ContainerSpec {
-            id: "c".repeat(64),
-            name: "t".into(),
-            backend: Default::default(),
-            lower_dirs: vec!["/l/2".into(), "/l/1".into()],
-            process: ProcessSpec::default(),
-            hostname: "h".into(),
-            mounts: vec![],
-            security: Default::default(),
-            resources: Default::default(),
-            read_only: false,
-            init: false,
-            auto_remove: false,
-            cgroup_path: "stack/c".into(),
-            stop_signal: 15,
-            stop_timeout: 10,
-            log_max_bytes: 1 << 20,
-            network: Default::default(),
-            labels: Default::default(),
-            restart: Default::default(),
-            healthcheck: None,
-            on_removal: Vec::new(),
-            runc_root: None,
-            devices: Vec::new(),
-            device_cgroup_rules: Vec::new(),
-            sysctls: Default::default(),
-            pid: Default::default(),
-            ipc: Default::default(),
-            shm_size: None,
-        }
+        ContainerSpec::fixture()
     }
 
     fn targets(ops: &[Op]) -> Vec<String> {

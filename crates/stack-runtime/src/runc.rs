@@ -191,29 +191,18 @@ pub fn bundle_config(
     if !env.iter().any(|e| e.starts_with("HOME=")) {
         env.push(format!("HOME={}", user.home));
     }
-    let nsd = "nosuid,noexec,nodev";
-    let mut mounts = vec![
-        json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid","noexec","nodev"]}),
-        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid","strictatime","mode=755","size=65536k"]}),
-        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620","gid=5"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid","noexec","nodev","mode=1777",format!("size={}", crate::rootfs::shm_bytes(spec))]}),
-        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid","noexec","nodev"]}),
-        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid","noexec","nodev", if spec.security.privileged {"rw"} else {"ro"}]}),
-        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid","noexec","nodev","relatime", if spec.security.privileged {"rw"} else {"ro"}]}),
-    ];
-    let _ = nsd;
+    let mut mounts: Vec<Value> = crate::mounts::system_mounts(spec)
+        .into_iter()
+        .map(|m| json!({"destination": m.destination, "type": m.fstype, "source": m.source, "options": m.options}))
+        .collect();
+    // runc mounts the container's own cgroup here (a namespace of its own).
+    mounts.push(json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid","noexec","nodev","relatime", if spec.security.privileged {"rw"} else {"ro"}]}));
     for m in &spec.mounts {
         let ro = if m.read_only { "ro" } else { "rw" };
         mounts.push(match &m.kind {
             MountKind::Bind { source, propagation } => json!({"destination": m.destination, "type": "bind", "source": source, "options": ["rbind", ro, propagation.clone().unwrap_or_else(|| "rprivate".into())]}),
             MountKind::Volume { source, .. } => json!({"destination": m.destination, "type": "bind", "source": source, "options": ["rbind", ro]}),
-            MountKind::Tmpfs { size, mode } => {
-                let mut opts = vec!["nosuid".to_string(), "nodev".into(), "noexec".into(), ro.into(), format!("mode={:o}", mode.unwrap_or(0o1777))];
-                if let Some(size) = size {
-                    opts.push(format!("size={size}"));
-                }
-                json!({"destination": m.destination, "type": "tmpfs", "source": "tmpfs", "options": opts})
-            }
+            MountKind::Tmpfs { size, mode } => json!({"destination": m.destination, "type": "tmpfs", "source": "tmpfs", "options": crate::mounts::tmpfs_options(*size, *mode, m.read_only)}),
         });
     }
     for name in ["hostname", "hosts", "resolv.conf"] {

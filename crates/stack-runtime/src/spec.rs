@@ -352,3 +352,40 @@ impl ContainerSpec {
         crate::fsutil::write_atomic(&dir.spec(), &text)
     }
 }
+
+#[cfg(test)]
+impl ContainerSpec {
+    /// A minimal spec for unit tests of what is built from one.
+    pub(crate) fn fixture() -> ContainerSpec {
+        ContainerSpec {
+            id: "c".repeat(64),
+            name: "t".into(),
+            backend: Default::default(),
+            lower_dirs: vec!["/l/2".into(), "/l/1".into()],
+            process: ProcessSpec::default(),
+            hostname: "h".into(),
+            mounts: vec![],
+            security: Default::default(),
+            resources: Default::default(),
+            read_only: false,
+            init: false,
+            auto_remove: false,
+            cgroup_path: "stack/c".into(),
+            stop_signal: 15,
+            stop_timeout: 10,
+            log_max_bytes: 1 << 20,
+            network: Default::default(),
+            labels: Default::default(),
+            restart: Default::default(),
+            healthcheck: None,
+            on_removal: Vec::new(),
+            runc_root: None,
+            devices: Vec::new(),
+            device_cgroup_rules: Vec::new(),
+            sysctls: Default::default(),
+            pid: Default::default(),
+            ipc: Default::default(),
+            shm_size: None,
+        }
+    }
+}
