@@ -121,7 +121,7 @@ mod tests {
 
     fn rewrite(line: &str) -> String {
         let argv: Vec<OsString> = line.split(' ').map(OsString::from).collect();
-        let out = docker_shorts(argv, &crate::global::Cli::command());
+        let out = docker_shorts(argv, &crate::commands::Cli::command());
         out.iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect::<Vec<_>>()
@@ -199,8 +199,8 @@ mod tests {
             "stack up -f a.yaml -d",
         ] {
             let argv: Vec<OsString> = line.split(' ').map(OsString::from).collect();
-            let argv = docker_shorts(argv, &crate::global::Cli::command());
-            crate::global::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{line}: {e}"));
+            let argv = docker_shorts(argv, &crate::commands::Cli::command());
+            crate::commands::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{line}: {e}"));
         }
     }
 }

@@ -2,21 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser};
-
-use crate::commands::Command;
-
-/// Declarative multi-container stacks on a light built-in engine.
-#[derive(Debug, Parser)]
-#[command(name = "stack", version, about, propagate_version = true)]
-pub struct Cli {
-    #[command(flatten)]
-    pub project: ProjectArgs,
-    #[command(flatten)]
-    pub host: HostArgs,
-    #[command(subcommand)]
-    pub command: Command,
-}
+use clap::Args;
 
 /// Which stack file(s) and project a verb works on (Compose's global flags).
 /// `--help` shows them in a section of their own; verbs that work on no
@@ -160,6 +146,8 @@ pub fn refuse_project_flags(verb: &str, project: &ProjectArgs) -> miette::Result
 #[cfg(test)]
 mod tests {
     use clap::Parser;
+
+    use crate::commands::Cli;
 
     use super::*;
 

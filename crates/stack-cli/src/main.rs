@@ -4,6 +4,7 @@
 
 mod argv;
 mod commands;
+mod follow;
 mod global;
 mod progress;
 mod switch;
@@ -16,10 +17,10 @@ fn main() -> ExitCode {
     if let Some(code) = hidden_mode() {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
-    let command = global::Cli::command();
+    let command = commands::Cli::command();
     let argv = argv::docker_shorts(std::env::args_os().collect(), &command);
     let matches = command.get_matches_from(argv);
-    let cli = match global::Cli::from_arg_matches(&matches) {
+    let cli = match commands::Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(err) => err.exit(),
     };

@@ -110,6 +110,6 @@ mod tests {
     #[test]
     fn image_verbs_have_no_clashing_flags() {
         use clap::CommandFactory;
-        crate::global::Cli::command().debug_assert();
+        crate::commands::Cli::command().debug_assert();
     }
 }

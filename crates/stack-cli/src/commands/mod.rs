@@ -1,7 +1,6 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
-pub(crate) mod attach;
 mod config;
 mod container;
 mod daemon;
@@ -20,7 +19,6 @@ mod port;
 mod project;
 mod ps;
 mod pull;
-mod pull_services;
 mod rmi;
 mod run;
 mod run_isolation_args;
@@ -37,10 +35,10 @@ pub mod watch;
 
 use std::process::ExitCode;
 
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
 use miette::IntoDiagnostic;
 
-use crate::global::Cli;
+use crate::global::{HostArgs, ProjectArgs};
 
 /// Every verb of the product.
 #[derive(Debug, Subcommand)]
@@ -124,6 +122,18 @@ impl Command {
                 | Command::System(_)
         )
     }
+}
+
+/// Declarative multi-container stacks on a light built-in engine.
+#[derive(Debug, Parser)]
+#[command(name = "stack", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub host: HostArgs,
+    #[command(subcommand)]
+    pub command: Command,
 }
 
 /// Runs the chosen verb.

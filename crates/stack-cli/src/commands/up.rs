@@ -14,8 +14,8 @@ use stack_engine::apply::{self, Host};
 use stack_engine::paths::HostPaths;
 use stack_engine::plan::PullPolicy;
 
-use super::attach::{attach, AttachOptions};
 use super::project;
+use crate::follow::attach::{attach, AttachOptions};
 use crate::global::{HostArgs, ProjectArgs};
 use crate::progress::Printer;
 

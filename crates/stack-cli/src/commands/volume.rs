@@ -200,6 +200,6 @@ mod tests {
     #[test]
     fn volume_verbs_have_no_clashing_flags() {
         use clap::CommandFactory;
-        crate::global::Cli::command().debug_assert();
+        crate::commands::Cli::command().debug_assert();
     }
 }

@@ -118,8 +118,8 @@ impl StackApplier for EngineApplier {
 mod tests {
     use clap::Parser;
 
+    use crate::commands::Cli;
     use crate::commands::Command;
-    use crate::global::Cli;
 
     #[test]
     fn watch_takes_services_and_its_flags() {

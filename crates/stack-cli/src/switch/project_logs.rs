@@ -16,8 +16,8 @@ use stack_runtime::logs::LogLine;
 use stack_runtime::state::Status;
 
 use super::remote;
-use crate::commands::attach::{Replica, Session, Stopper};
-use crate::commands::logs::{is_replica, LogSource, Member};
+use crate::follow::attach::{Replica, Session, Stopper};
+use crate::follow::logs::{is_replica, LogSource, Member};
 
 /// The attached or followed containers of one project, via the daemon.
 pub struct RemoteSession {

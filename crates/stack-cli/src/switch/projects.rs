@@ -13,8 +13,8 @@ use stack_spec::Project;
 
 use super::project_logs::RemoteSession;
 use super::{api, remote, Via};
-use crate::commands::attach::{LocalSession, Session};
-use crate::commands::logs::{is_replica, project_containers, Member};
+use crate::follow::attach::{LocalSession, Session};
+use crate::follow::logs::{is_replica, project_containers, Member};
 
 /// Receives each progress event.
 pub type Each<'a> = &'a (dyn Fn(&ProjectEvent) + Sync);

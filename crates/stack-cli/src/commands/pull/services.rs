@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use stack_engine::images::Reference;
 use stack_spec::{Project, Service};
 
-use super::pull::{Policy, PullArgs};
+use super::{Policy, PullArgs};
 use crate::global::ProjectArgs;
 
 /// One image to pull, and for whom.
@@ -71,9 +71,9 @@ impl PullPlan {
 
 /// Reads the command line (and the stack file, if any) into a plan.
 pub fn plan(project_args: &ProjectArgs, args: &PullArgs) -> miette::Result<PullPlan> {
-    let project = if super::project::has_stack_file(project_args) {
+    let project = if crate::commands::project::has_stack_file(project_args) {
         let explicit = !project_args.files.is_empty();
-        match super::project::load(project_args, &args.names) {
+        match crate::commands::project::load(project_args, &args.names) {
             Ok(project) => Some(project),
             // A stack file found here that does not load leaves named
             // images to Docker's meaning, as `stack run IMAGE` does.

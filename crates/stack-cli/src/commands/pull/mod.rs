@@ -1,5 +1,5 @@
 //! `stack pull`: in a project, `pull [SERVICE...]` fetches the images of
-//! the stack file's services as Compose does (see [`super::pull_services`]);
+//! the stack file's services as Compose does (see [`services`]);
 //! `pull IMAGE...` fetches images by reference as Docker does. Each image
 //! says which source served it.
 //!
@@ -8,11 +8,12 @@
 //! pulls that share a layer would race on that blob's partial download in
 //! the image store.
 
+mod services;
+
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
 use stack_engine::images::{Images, Platform, Reference};
 
-use super::pull_services;
 use crate::global::{HostArgs, ProjectArgs};
 use crate::progress::{Printer, ProgressMode, PullDisplay};
 use crate::switch::Via;
@@ -50,7 +51,7 @@ pub enum Policy {
 }
 
 pub fn run(host: &HostArgs, project: &ProjectArgs, args: &PullArgs) -> miette::Result<()> {
-    let plan = pull_services::plan(project, args)?;
+    let plan = services::plan(project, args)?;
     let via = crate::switch::choose(host)?;
     let present = if plan.pulls.iter().any(|p| p.only_if_missing) {
         via.list_images()?
