@@ -149,7 +149,7 @@ impl Puller {
             }
         };
         if image.config.size > MAX_CONFIG_BYTES {
-            return Err(session.too_large(
+            return Err(session.origin().too_large(
                 &format!("image config {}", image.config.digest),
                 MAX_CONFIG_BYTES,
             ));

@@ -36,7 +36,7 @@ pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
 
 /// Marks the next exit as asked for (see `supervisor.rs`).
 fn request_stop(dir: &ContainerDir) -> Result<(), Error> {
-    let path = crate::supervisor::stop_marker(dir);
+    let path = crate::monitor::supervisor::stop_marker(dir);
     std::fs::write(&path, b"").map_err(|e| Error::io(format!("write {}", path.display()), e))
 }
 

@@ -39,7 +39,6 @@ pub mod seccomp;
 pub mod spec;
 pub mod state;
 pub mod supervise;
-pub mod supervisor;
 pub mod sysctl;
 pub mod timefmt;
 pub mod user;

@@ -71,7 +71,7 @@ pub fn replace_state(dir: &ContainerDir, state: &State) -> Result<PathBuf, Error
 /// Returns whether a whole record saying "not running" is there within
 /// `wait`; gives up at once when no monitor is left to write it.
 pub fn kill_unrecorded(dir: &ContainerDir, cgroup_path: &str, wait: Duration) -> bool {
-    let _ = std::fs::write(crate::supervisor::stop_marker(dir), b"");
+    let _ = std::fs::write(crate::monitor::supervisor::stop_marker(dir), b"");
     let pids = live_pids(cgroup_path);
     let monitor = first_process(&pids)
         .and_then(parent_of)

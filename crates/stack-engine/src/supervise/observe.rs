@@ -46,7 +46,7 @@ pub fn has_healthcheck(record: &ContainerRecord) -> bool {
         .spec
         .healthcheck
         .as_ref()
-        .is_some_and(|h| stack_runtime::supervisor::healthcheck_of(h).is_some())
+        .is_some_and(|h| stack_runtime::monitor::supervisor::healthcheck_of(h).is_some())
 }
 
 /// The gate's view of a service from its containers; one-off `run`

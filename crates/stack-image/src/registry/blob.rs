@@ -13,8 +13,9 @@ use reqwest::header::{HeaderMap, HeaderValue, RANGE};
 use reqwest::{Method, StatusCode};
 use tokio::io::AsyncWriteExt;
 
+use super::deadline::connect_error;
 use super::deadline::Deadline;
-use super::session::{connect_error, Session};
+use super::session::Session;
 use crate::digest::{Digest, Hasher};
 use crate::error::{ImageError, Result};
 
@@ -125,7 +126,7 @@ impl Session {
             *hasher = Hasher::default();
         }
         let mut stream = response.bytes_stream();
-        while let Some(chunk) = deadline.wait(self, &what, stream.next()).await? {
+        while let Some(chunk) = deadline.wait(&self.origin(), &what, stream.next()).await? {
             let chunk = chunk.map_err(|e| connect_error(url, &e))?;
             file.write_all(&chunk)
                 .await

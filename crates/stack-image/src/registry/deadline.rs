@@ -10,7 +10,6 @@ use futures_util::StreamExt;
 use reqwest::Response;
 use tokio::time::Instant;
 
-use super::session::{connect_error, Session};
 use crate::error::{ImageError, Result};
 use crate::settings::Timeouts;
 
@@ -49,7 +48,7 @@ impl Deadline {
     /// total deadline.
     pub(crate) async fn wait<F: Future>(
         &self,
-        session: &Session,
+        origin: &Origin<'_>,
         what: &str,
         step: F,
     ) -> Result<F::Output> {
@@ -69,7 +68,7 @@ impl Deadline {
             } else {
                 format!("no data for {} (registry-idle-timeout)", seconds(self.idle))
             };
-            session.timeout(what, reason)
+            origin.timeout(what, reason)
         })
     }
 }
@@ -85,22 +84,22 @@ fn seconds(d: Duration) -> String {
 /// Reads a whole body of at most `limit` bytes, stopping as soon as the
 /// announced length or the bytes received cross it.
 pub(crate) async fn read_body(
-    session: &Session,
+    origin: &Origin<'_>,
     response: Response,
     limit: u64,
     what: &str,
     deadline: &Deadline,
 ) -> Result<Vec<u8>> {
     if response.content_length().is_some_and(|len| len > limit) {
-        return Err(session.too_large(what, limit));
+        return Err(origin.too_large(what, limit));
     }
     let url = response.url().to_string();
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = deadline.wait(session, what, stream.next()).await? {
+    while let Some(chunk) = deadline.wait(origin, what, stream.next()).await? {
         let chunk = chunk.map_err(|e| connect_error(&url, &e))?;
         if (body.len() + chunk.len()) as u64 > limit {
-            return Err(session.too_large(what, limit));
+            return Err(origin.too_large(what, limit));
         }
         body.extend_from_slice(&chunk);
     }
@@ -110,7 +109,7 @@ pub(crate) async fn read_body(
 /// The first `limit` bytes of a body (an error answer's message); the
 /// rest is never read.
 pub(crate) async fn read_prefix(
-    session: &Session,
+    origin: &Origin<'_>,
     response: Response,
     limit: u64,
     what: &str,
@@ -121,7 +120,7 @@ pub(crate) async fn read_prefix(
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while body.len() < limit {
-        let Some(chunk) = deadline.wait(session, what, stream.next()).await? else {
+        let Some(chunk) = deadline.wait(origin, what, stream.next()).await? else {
             break;
         };
         let chunk = chunk.map_err(|e| connect_error(&url, &e))?;
@@ -131,16 +130,18 @@ pub(crate) async fn read_prefix(
     Ok(body)
 }
 
-impl Session {
-    /// The source, as errors name it.
-    fn registry_name(&self) -> String {
-        self.endpoint.base_url.clone()
-    }
+/// Where a body comes from, as the errors of these limits name it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Origin<'a> {
+    pub registry: &'a str,
+    pub repository: &'a str,
+}
 
+impl Origin<'_> {
     pub(crate) fn timeout(&self, what: &str, reason: String) -> ImageError {
         ImageError::Timeout {
-            registry: self.registry_name(),
-            repository: self.repository.clone(),
+            registry: self.registry.to_string(),
+            repository: self.repository.to_string(),
             what: what.to_string(),
             reason,
         }
@@ -148,10 +149,29 @@ impl Session {
 
     pub(crate) fn too_large(&self, what: &str, limit: u64) -> ImageError {
         ImageError::TooLarge {
-            registry: self.registry_name(),
-            repository: self.repository.clone(),
+            registry: self.registry.to_string(),
+            repository: self.repository.to_string(),
             what: what.to_string(),
             limit,
         }
+    }
+}
+
+pub(crate) fn connect_error(url: &str, e: &reqwest::Error) -> ImageError {
+    // reqwest nests its causes; the innermost one ("Connection refused")
+    // is the one a user can act on.
+    let mut message = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        e.to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message = s.to_string();
+        source = s.source();
+    }
+    ImageError::Connect {
+        url: url.to_string(),
+        message,
     }
 }

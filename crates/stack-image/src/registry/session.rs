@@ -10,7 +10,7 @@ use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 
 use super::auth::{self, Challenge, Token, TokenResponse};
-use super::deadline::{read_body, read_prefix, Deadline};
+use super::deadline::{connect_error, read_body, read_prefix, Deadline, Origin};
 use super::{MANIFEST_ACCEPT, MAX_ERROR_BODY_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
@@ -43,6 +43,14 @@ pub struct Manifest {
 }
 
 impl Session {
+    /// This source, as the errors of the size and time limits name it.
+    pub(crate) fn origin(&self) -> Origin<'_> {
+        Origin {
+            registry: &self.endpoint.base_url,
+            repository: &self.repository,
+        }
+    }
+
     pub fn new(
         http: reqwest::Client,
         endpoint: Endpoint,
@@ -85,7 +93,7 @@ impl Session {
                 request = request.header(AUTHORIZATION, value);
             }
             let response = deadline
-                .wait(self, what, request.send())
+                .wait(&self.origin(), what, request.send())
                 .await?
                 .map_err(|e| connect_error(url, &e))?;
             if response.status() != StatusCode::UNAUTHORIZED || attempt == 1 {
@@ -148,7 +156,7 @@ impl Session {
         }
         let what = format!("token from {realm}");
         let response = deadline
-            .wait(self, &what, request.send())
+            .wait(&self.origin(), &what, request.send())
             .await?
             .map_err(|e| connect_error(realm, &e))?;
         let status = response.status();
@@ -159,7 +167,7 @@ impl Session {
                 detail: ": the token server refused".into(),
             });
         }
-        let body = read_body(self, response, MAX_TOKEN_BYTES, &what, deadline).await?;
+        let body = read_body(&self.origin(), response, MAX_TOKEN_BYTES, &what, deadline).await?;
         let parsed: TokenResponse =
             serde_json::from_slice(&body).map_err(|source| ImageError::Json {
                 what: format!("token from {realm}"),
@@ -204,7 +212,14 @@ impl Session {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| Digest::parse(v).ok());
-        let bytes = read_body(self, response, MAX_MANIFEST_BYTES, &what, &deadline).await?;
+        let bytes = read_body(
+            &self.origin(),
+            response,
+            MAX_MANIFEST_BYTES,
+            &what,
+            &deadline,
+        )
+        .await?;
         let digest = Digest::of(&bytes);
         let expected = Digest::parse(reference).ok().or(announced);
         if let Some(expected) = expected {
@@ -241,9 +256,15 @@ impl Session {
             return Ok(response);
         }
         let what = format!("error body of HTTP {status} from {url}");
-        let body = read_prefix(self, response, MAX_ERROR_BODY_BYTES, &what, deadline)
-            .await
-            .unwrap_or_default();
+        let body = read_prefix(
+            &self.origin(),
+            response,
+            MAX_ERROR_BODY_BYTES,
+            &what,
+            deadline,
+        )
+        .await
+        .unwrap_or_default();
         Err(status_error(url, status, &String::from_utf8_lossy(&body)))
     }
 }
@@ -283,25 +304,6 @@ fn registry_error_detail(body: &str) -> String {
                 .unwrap_or_default()
         ),
         None => String::new(),
-    }
-}
-
-pub(crate) fn connect_error(url: &str, e: &reqwest::Error) -> ImageError {
-    // reqwest nests its causes; the innermost one ("Connection refused")
-    // is the one a user can act on.
-    let mut message = if e.is_timeout() {
-        "timed out".to_string()
-    } else {
-        e.to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message = s.to_string();
-        source = s.source();
-    }
-    ImageError::Connect {
-        url: url.to_string(),
-        message,
     }
 }
 

@@ -13,11 +13,7 @@ use std::os::unix::fs::FileExt;
 
 use super::tap::Tap;
 
-/// Most segments one sparse file may have.
-pub const MAX_SEGMENTS: usize = 32 * 1024;
-
-/// GNU extension headers (21 segments each) that [`MAX_SEGMENTS`] allows.
-pub const MAX_GNU_EXTENSION_HEADERS: usize = MAX_SEGMENTS.div_ceil(21);
+use super::tap::{MAX_GNU_EXTENSION_HEADERS, MAX_SEGMENTS};
 
 /// Where the map is and how the data is reached.
 #[derive(Debug)]

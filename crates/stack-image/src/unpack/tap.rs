@@ -25,8 +25,16 @@ use std::io::Read;
 /// Most bytes the headers of one entry may take.
 pub const HEADER_LIMIT: u64 = 16 * 1024 * 1024;
 
+/// Most segments one sparse file may have.
+pub const MAX_SEGMENTS: usize = 32 * 1024;
+
+/// GNU extension headers (21 segments each) that [`MAX_SEGMENTS`] allows:
+/// the most header blocks one sparse entry can span, which is what the
+/// header ring below must hold.
+pub const MAX_GNU_EXTENSION_HEADERS: usize = MAX_SEGMENTS.div_ceil(21);
+
 /// Header bytes kept for [`Tap::last_header_bytes`].
-const RING: usize = 512 * (1 + super::sparse::MAX_GNU_EXTENSION_HEADERS);
+const RING: usize = 512 * (1 + MAX_GNU_EXTENSION_HEADERS);
 
 pub struct Tap<'a> {
     inner: RefCell<&'a mut dyn Read>,

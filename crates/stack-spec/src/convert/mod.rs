@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::checks::HostChecks;
 use crate::diag::{Diagnostic, Sources, Span};
+use crate::model::Duration;
 use crate::yaml::{Mapping, Node, ScalarKind, Value};
 
 pub use ports::parse_port;
@@ -302,6 +303,47 @@ pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
         words.push(word);
     }
     Ok(words)
+}
+
+/// A list, or nothing for null (an error naming `context` otherwise).
+pub(super) fn seq<'n>(ctx: &mut Ctx, node: &'n Node, context: &str) -> &'n [Node] {
+    match &node.value {
+        Value::Seq(items) => items,
+        Value::Scalar(s) if s.kind == ScalarKind::Null => &[],
+        _ => {
+            ctx.expected(node, "a list", context);
+            &[]
+        }
+    }
+}
+
+/// A command as a list or as one string split like a shell.
+pub(super) fn command(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Vec<String>> {
+    match &node.value {
+        Value::Seq(_) => Some(ctx.string_list(node, context)),
+        _ => {
+            let text = ctx.string(node, context)?;
+            match shell_split(&text) {
+                Ok(words) => Some(words),
+                Err(e) => {
+                    ctx.error(node.span, format!("{context}: {e}"));
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// A Compose duration (`1m30s`).
+pub(super) fn duration(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Duration> {
+    let text = ctx.string(node, context)?;
+    match Duration::parse(&text) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            ctx.error_with(node.span, format!("{context}: {e}"), "bad duration");
+            None
+        }
+    }
 }
 
 #[cfg(test)]

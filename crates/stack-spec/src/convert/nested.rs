@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::service::{command, duration, seq};
 use super::volumes::byte_size;
 use super::Ctx;
+use super::{command, duration, seq};
 use crate::model::{
     Deploy, Develop, Duration, FileReference, Healthcheck, Logging, Resource, Resources, Ulimit,
     WatchAction, WatchExec, WatchRule,

@@ -7,11 +7,11 @@ use super::nested::{
 };
 use super::ports::port_entry;
 use super::volumes::{byte_size, volume_entry};
-use super::{shell_split, Ctx};
+use super::{command, duration, seq, Ctx};
 use crate::model::{
-    Dependency, DependencyCondition, Duration, EnvFile, RestartPolicy, Service, ServiceNetwork,
+    Dependency, DependencyCondition, EnvFile, RestartPolicy, Service, ServiceNetwork,
 };
-use crate::yaml::{Node, ScalarKind, Value};
+use crate::yaml::{Node, Value};
 
 /// Keys stack models (CORE and COMMON in the research table, plus the ones
 /// the dependency graph needs).
@@ -226,44 +226,6 @@ pub fn service(
         );
     }
     Some(s)
-}
-
-pub(super) fn seq<'n>(ctx: &mut Ctx, node: &'n Node, context: &str) -> &'n [Node] {
-    match &node.value {
-        Value::Seq(items) => items,
-        Value::Scalar(s) if s.kind == ScalarKind::Null => &[],
-        _ => {
-            ctx.expected(node, "a list", context);
-            &[]
-        }
-    }
-}
-
-pub(super) fn command(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Vec<String>> {
-    match &node.value {
-        Value::Seq(_) => Some(ctx.string_list(node, context)),
-        _ => {
-            let text = ctx.string(node, context)?;
-            match shell_split(&text) {
-                Ok(words) => Some(words),
-                Err(e) => {
-                    ctx.error(node.span, format!("{context}: {e}"));
-                    None
-                }
-            }
-        }
-    }
-}
-
-pub(super) fn duration(ctx: &mut Ctx, node: &Node, context: &str) -> Option<Duration> {
-    let text = ctx.string(node, context)?;
-    match Duration::parse(&text) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            ctx.error_with(node.span, format!("{context}: {e}"), "bad duration");
-            None
-        }
-    }
 }
 
 fn env_files(ctx: &mut Ctx, node: &Node, context: &str) -> Vec<EnvFile> {

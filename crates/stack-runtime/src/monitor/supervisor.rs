@@ -20,11 +20,12 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
+use super::process::{clean_up_run, prepare, run_removal_hook, start_process};
+use super::EventSink;
 use crate::error::Error;
 use crate::event_log::{self, EventRecord};
 use crate::events::Event;
 use crate::logs::LogWriter;
-use crate::monitor::{clean_up_run, prepare, start_process, EventSink};
 use crate::spec::{ContainerDir, ContainerSpec, HealthcheckSpec};
 use crate::state::{Health, Probe, State, Status};
 use crate::supervise::{
@@ -177,7 +178,7 @@ pub(crate) fn run(
         first = false;
     };
     if spec.auto_remove {
-        crate::monitor::run_removal_hook(spec);
+        run_removal_hook(spec);
         // The record disappears at once (one rename); the files are deleted
         // after the launcher has its exit code, since every unlink of a file
         // with data can cost milliseconds on some disks.
