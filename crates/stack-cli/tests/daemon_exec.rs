@@ -8,7 +8,6 @@ mod daemon_support;
 mod exec_support;
 mod run_support;
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use daemon_support::{Checked, Daemon, Doc};
@@ -16,7 +15,6 @@ use exec_support::*;
 use run_support::{busybox_rootfs, describe, stack};
 use serde_json::json;
 use stack_daemon::exec_stream::frame::{self, Frame};
-use stack_testkit::Sandbox;
 
 const TEMPLATE: &str = "/v1/containers/{id}/exec/stream";
 
@@ -524,85 +522,4 @@ fn cli_exec_through_the_daemon_matches_in_process_and_drives_a_terminal() {
         assert!(out.status.success(), "rm {name}: {}", describe(&out));
     }
     sb.assert_no_leaks();
-}
-
-/// `stack container exec -it` on a terminal (a pty this test holds the
-/// master of): raw mode while it runs, the size passed on, SIGWINCH
-/// becoming a resize, the terminal restored afterwards.
-fn terminal_session(sb: &Sandbox, host: &str) {
-    use std::os::fd::{AsFd, AsRawFd};
-    use std::os::unix::process::CommandExt;
-
-    let size = nix::pty::Winsize {
-        ws_row: 30,
-        ws_col: 100,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = nix::pty::openpty(Some(&size), None).expect("openpty");
-    let before = nix::sys::termios::tcgetattr(pty.slave.as_fd()).expect("tcgetattr");
-    let slave = pty.slave.try_clone().expect("dup slave");
-    let mut cli = sb.command(run_support::stack_bin());
-    cli.args([
-        "--host",
-        host,
-        "container",
-        "exec",
-        "-i",
-        "-t",
-        "web",
-        "sh",
-        "-c",
-        "tty; stty size; read x; stty size; exit 6",
-    ])
-    .stdin(std::process::Stdio::from(slave.try_clone().expect("dup")))
-    .stdout(std::process::Stdio::from(slave.try_clone().expect("dup")))
-    .stderr(std::process::Stdio::from(slave));
-    // SAFETY: setsid and ioctl are async-signal-safe.
-    unsafe {
-        cli.pre_exec(|| {
-            nix::unistd::setsid().map_err(std::io::Error::from)?;
-            if libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = cli.spawn().expect("spawn stack -it");
-    drop(cli);
-    let master = std::fs::File::from(pty.master);
-    let mut reader = master.try_clone().expect("dup master");
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().expect("lock").extend_from_slice(&buf[..n]);
-        }
-    });
-    let text = || String::from_utf8_lossy(&seen.lock().expect("lock")).into_owned();
-    wait_for("the first stty size", 20, || text().contains("30 100"));
-    let bigger = libc::winsize {
-        ws_row: 40,
-        ws_col: 120,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads a winsize from a valid pointer.
-    assert_eq!(
-        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &bigger) },
-        0
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    (&master).write_all(b"go\r").expect("type");
-    let status = child.wait().expect("wait stack -it");
-    wait_for("the second stty size", 10, || text().contains("40 120"));
-    assert_eq!(status.code(), Some(6), "{}", text());
-    assert!(text().contains("/dev/pts/"), "{}", text());
-    let after = nix::sys::termios::tcgetattr(pty.slave.as_fd()).expect("tcgetattr");
-    assert_eq!(after.local_flags, before.local_flags, "terminal restored");
-    assert_eq!(after.input_flags, before.input_flags, "terminal restored");
 }

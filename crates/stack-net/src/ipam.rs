@@ -8,11 +8,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 
 use crate::model::AddressPool;
-
-/// True when the two networks share at least one address.
-pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
-    a.contains(&b.network()) || b.contains(&a.network())
-}
+pub use crate::ranges::overlaps;
 
 /// The first subnet from `pools`, in order, that overlaps nothing in
 /// `taken` (existing networks and routes already on the host; the default

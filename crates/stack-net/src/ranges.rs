@@ -95,8 +95,13 @@ pub fn check_network(
 fn reserved_overlap(subnet: &Ipv4Net) -> Option<&'static str> {
     RESERVED.iter().find_map(|(addr, len, what)| {
         let block = Ipv4Net::new(*addr, *len).ok()?;
-        crate::ipam::overlaps(&block, subnet).then_some(*what)
+        overlaps(&block, subnet).then_some(*what)
     })
+}
+
+/// True when the two networks share at least one address.
+pub fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
+    a.contains(&b.network()) || b.contains(&a.network())
 }
 
 #[cfg(test)]

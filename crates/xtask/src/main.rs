@@ -4,7 +4,8 @@
 //!
 //! - `demo`     install what the demo needs, then a tour of stack on a local registry
 //! - `test`     install what the tests need, then run the whole suite
-//! - `lint`     cargo fmt --check and clippy -D warnings
+//! - `lint`     cargo fmt --check, clippy -D warnings, and the shape rules
+//!   (no file over 600 lines, no import circle between files)
 //! - `ci`       lint, then test (what `.ci/run` runs)
 //! - `bench`    the benchmarks, side by side with the peers that are installed
 //! - `deps`     only install the system packages and tools
@@ -14,6 +15,7 @@ mod demo;
 mod deps;
 mod fixtures;
 mod run;
+mod structure;
 
 use std::process::ExitCode;
 

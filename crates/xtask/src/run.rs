@@ -39,7 +39,7 @@ pub fn test(extra: &[String]) -> Result<(), String> {
 /// `run` and the container verbs (the daemon's own tests start their own
 /// daemon and are left out).
 const VIA_DAEMON_TESTS: &str = "binary(=up_basic) | binary(=up_attached) | binary(=up_crash) \
-    | binary(=up_example) | binary(=up_gating) | binary(=up_network) | binary(=project_verbs) \
+    | binary(=up_example) | binary(=up_gating) | binary(=up_network) | binary(=project_verbs) | binary(=project_events) \
     | binary(=project_verbs_up) | binary(=run_basic) | binary(=run_lifecycle) \
     | binary(=run_service) | binary(=run_supervise) | binary(=watch_up) | binary(=volume_e2e) \
     | binary(=network_e2e) | binary(=up_isolation) | binary(=pull_services)";
@@ -55,7 +55,9 @@ pub fn lint() -> Result<(), String> {
         "--",
         "-D",
         "warnings",
-    ]))
+    ]))?;
+    let workspace = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    crate::structure::check(&workspace)
 }
 
 /// Benchmarks, side by side with whichever peers are installed.
