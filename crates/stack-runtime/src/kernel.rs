@@ -1,6 +1,8 @@
-//! The kernel boundary of rootfs setup. The setup logic produces [`Op`]s and
-//! hands them to a [`Kernel`]; [`Linux`] performs them, the tests' fake
-//! records them. Ops are plain data so a plan can be read and compared.
+//! The kernel boundary of a container's setup: its namespaces
+//! ([`crate::namespaces`]) and its filesystem view ([`crate::rootfs`]). The
+//! setup logic produces [`Op`]s and hands them to a [`Kernel`]; [`Linux`]
+//! performs them, the tests' fake records them. Ops are plain data so a
+//! plan can be read and compared.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +15,7 @@ use stack_confine::ConfinedRoot;
 
 use crate::devices::DeviceKind;
 use crate::error::{Context, Error};
+use crate::namespaces::Namespace;
 
 /// One step of building the container's filesystem view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +72,26 @@ pub enum Op {
     /// Bind-mounts a path onto itself read-only (if it exists).
     ReadOnly {
         path: PathBuf,
+    },
+    /// Fresh namespaces of these kinds for this process.
+    Unshare {
+        kinds: Vec<Namespace>,
+    },
+    /// Joins the namespace file at `path` (the engine's network namespace).
+    JoinNamespace {
+        kind: Namespace,
+        path: PathBuf,
+    },
+    /// Joins the namespace of the running container whose directory is
+    /// `dir` (`ipc: container:db`, `pid: container:db`).
+    JoinContainerNamespace {
+        kind: Namespace,
+        dir: PathBuf,
+    },
+    /// Brings `lo` up in a fresh network namespace.
+    LoopbackUp,
+    SetHostname {
+        name: String,
     },
 }
 
@@ -252,6 +275,11 @@ impl Kernel for Linux {
             Op::PivotRoot { new_root } => pivot(new_root),
             Op::Mask { path } => mask(path),
             Op::ReadOnly { path } => read_only(path),
+            Op::Unshare { .. }
+            | Op::JoinNamespace { .. }
+            | Op::JoinContainerNamespace { .. }
+            | Op::LoopbackUp
+            | Op::SetHostname { .. } => crate::namespaces::enter(op).unwrap_or(Ok(())),
         }
     }
 }

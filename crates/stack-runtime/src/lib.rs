@@ -30,6 +30,7 @@ pub mod launch;
 pub mod logs;
 pub mod monitor;
 pub mod mounts;
+pub mod namespaces;
 pub mod probe;
 pub mod process;
 pub mod recover;

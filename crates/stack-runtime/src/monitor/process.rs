@@ -213,15 +213,9 @@ fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
 /// process of the host's, or one of another container's (`pid: host`,
 /// `pid: container:db`).
 fn pid_namespace_for_children(mode: &SharedNamespace) -> Result<(), Error> {
-    match mode {
-        SharedNamespace::Private => nix::sched::unshare(CloneFlags::CLONE_NEWPID)
-            .context(|| "create the PID namespace".to_string()),
-        SharedNamespace::Host => Ok(()),
-        SharedNamespace::Container { dir } => {
-            let ns = crate::child::namespace_of(dir, "pid")?;
-            nix::sched::setns(ns.as_fd(), CloneFlags::CLONE_NEWPID)
-                .context(|| format!("join the PID namespace of {}", dir.display()))
-        }
+    match crate::namespaces::pid_plan(mode) {
+        Some(op) => crate::namespaces::enter(&op).unwrap_or(Ok(())),
+        None => Ok(()),
     }
 }
 
