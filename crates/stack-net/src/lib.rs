@@ -31,6 +31,7 @@ pub mod model;
 pub mod names;
 pub mod netlink;
 pub mod netns;
+pub mod plan;
 pub mod ranges;
 pub mod store;
 
