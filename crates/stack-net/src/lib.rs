@@ -26,6 +26,7 @@ pub mod error;
 pub mod firewall;
 pub mod garp;
 pub mod ipam;
+pub mod links;
 mod manager;
 pub mod model;
 pub mod names;
