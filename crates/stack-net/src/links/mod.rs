@@ -15,6 +15,9 @@ use crate::garp;
 use crate::netlink::{write_sysctl, Netlink};
 use crate::plan::network::BridgePlan;
 
+#[cfg(test)]
+pub(crate) mod fake;
+
 /// The longest wait for a bridge port to forward before a container's
 /// gratuitous ARP goes out.
 const PORT_FORWARDING_WAIT: Duration = Duration::from_millis(200);

@@ -430,3 +430,6 @@ impl<R: IptablesRunner, L: Links> NetworkManager<R, L> {
         dns::hosts_file(&own, extra_hosts)
     }
 }
+
+#[cfg(test)]
+mod tests;
