@@ -15,6 +15,10 @@
 //! When a container goes for good, [`NetworkManager::release`] skips the
 //! slow per-veth delete that [`NetworkManager::detach`] does.
 //!
+//! Every change is decided by the pure functions of [`plan`] from the
+//! stored records, then carried out through the [`links::Links`] trait
+//! (the kernel in production, a recording fake in the unit tests).
+//!
 //! Netlink goes through `rtnetlink` (see [`netlink`] for how a container's
 //! namespace is reached without `setns` on a tokio worker); the firewall
 //! through `iptables-restore` batches (see [`firewall`]); DNS through an
@@ -26,11 +30,13 @@ pub mod error;
 pub mod firewall;
 pub mod garp;
 pub mod ipam;
+pub mod links;
 mod manager;
 pub mod model;
 pub mod names;
 pub mod netlink;
 pub mod netns;
+pub mod plan;
 pub mod ranges;
 pub mod store;
 

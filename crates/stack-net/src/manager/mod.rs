@@ -1,24 +1,27 @@
 //! The API the engine calls: networks and container attachments, keeping
 //! kernel objects, firewall, DNS registry and state files in step.
+//!
+//! Each change runs the same way: load the records, ask [`crate::plan`]
+//! what must happen, carry it out through [`Links`] and the firewall, and
+//! store the result; a failure undoes what was made.
 
-use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use tokio::sync::Mutex;
 
 use crate::connect;
-use crate::dns::{self, DnsEntry, DnsRegistry, DnsServer};
+use crate::dns::{self, DnsRegistry, DnsServer};
 use crate::error::{ErrorList, NetError, Result};
 use crate::firewall::{
     Firewall, IptablesRunner, NetworkRules, PortForward, RuleSet, SystemIptables,
 };
-use crate::ipam;
-use crate::model::{
-    AddressPool, AttachRequest, ContainerNetworking, Endpoint, Network, NetworkSpec,
-};
+use crate::links::{Links, SystemLinks};
+use crate::model::{AddressPool, AttachRequest, ContainerNetworking, Network, NetworkSpec};
 use crate::names;
-use crate::netlink::Netlink;
+use crate::plan::attach::{check_ports, dns_entries, plan_attach};
+use crate::plan::network::{plan_network, plan_new_network, BridgePlan, NetworkPlan};
+use crate::plan::teardown::{idle_bridges, plan_detach, plan_remove_network};
 use crate::store::Store;
 
 /// How a [`NetworkManager`] is set up.
@@ -64,10 +67,10 @@ impl ManagerOptions {
 }
 
 /// Networks and attachments of one stack installation.
-pub struct NetworkManager<R: IptablesRunner = SystemIptables> {
+pub struct NetworkManager<R: IptablesRunner = SystemIptables, L: Links = SystemLinks> {
     store: Store,
     pools: Vec<AddressPool>,
-    host: Netlink,
+    links: L,
     /// Also the lock that serializes every change.
     firewall: Mutex<Firewall<R>>,
     registry: DnsRegistry,
@@ -86,6 +89,18 @@ impl NetworkManager<SystemIptables> {
 impl<R: IptablesRunner> NetworkManager<R> {
     /// [`NetworkManager::open`] with another iptables runner.
     pub async fn open_with(options: ManagerOptions, runner: R) -> Result<NetworkManager<R>> {
+        NetworkManager::open_with_links(options, runner, SystemLinks::host()?).await
+    }
+}
+
+impl<R: IptablesRunner, L: Links> NetworkManager<R, L> {
+    /// [`NetworkManager::open_with`] with other link operations (a fake in
+    /// tests).
+    pub(crate) async fn open_with_links(
+        options: ManagerOptions,
+        runner: R,
+        links: L,
+    ) -> Result<NetworkManager<R, L>> {
         let store = Store::open(&options.state_root)?;
         let registry = DnsRegistry::new();
         let dns = match options.dns_bind {
@@ -95,7 +110,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
         let manager = NetworkManager {
             store,
             pools: options.pools,
-            host: Netlink::host()?,
+            links,
             firewall: Mutex::new(Firewall::new(runner)),
             registry,
             dns,
@@ -181,24 +196,26 @@ impl<R: IptablesRunner> NetworkManager<R> {
     pub async fn create_network(&self, spec: &NetworkSpec) -> Result<Network> {
         let mut firewall = self.firewall.lock().await;
         let existing = self.store.networks()?;
-        if let Some(found) = existing.iter().find(|n| n.name == spec.name) {
-            return check_same(found, spec).map(|()| found.clone());
-        }
-        if spec.external {
-            return Err(NetError::NoSuchNetwork(spec.name.clone()));
-        }
-        spec.validate()?;
-        let network = self.plan_network(spec, &existing).await?;
+        let needs_host_routes = match plan_network(spec, &existing)? {
+            NetworkPlan::Reuse(found) => return Ok(found),
+            NetworkPlan::Create { needs_host_routes } => needs_host_routes,
+        };
+        let host_routes = if needs_host_routes {
+            self.links.ipv4_route_destinations().await?
+        } else {
+            Vec::new()
+        };
+        let network = plan_new_network(spec, &existing, &self.pools, &host_routes)?;
         self.store.save_network(&network)?;
         let made = async {
-            connect::ensure_bridge(&self.host, &network).await?;
+            self.links.ensure_bridge(&BridgePlan::of(&network)).await?;
             firewall.apply(&self.rule_set()?).await
         }
         .await;
         if let Err(err) = made {
             // Roll back: nothing half-made stays behind.
             let _ = self.store.remove_network(&network.name);
-            let _ = self.host.delete_link(&network.bridge).await;
+            let _ = self.links.delete_link(&network.bridge).await;
             if let Ok(set) = self.rule_set() {
                 let _ = firewall.apply(&set).await;
             }
@@ -208,84 +225,25 @@ impl<R: IptablesRunner> NetworkManager<R> {
         Ok(network)
     }
 
-    async fn plan_network(&self, spec: &NetworkSpec, existing: &[Network]) -> Result<Network> {
-        let invalid = |reason: String| NetError::Invalid {
-            network: spec.name.clone(),
-            reason,
-        };
-        let subnet = match spec.subnet {
-            Some(subnet) => {
-                if let Some(other) = existing.iter().find(|n| ipam::overlaps(&n.subnet, &subnet)) {
-                    return Err(invalid(format!(
-                        "subnet {subnet} overlaps network {:?} ({})",
-                        other.name, other.subnet
-                    )));
-                }
-                subnet.trunc()
-            }
-            None => {
-                let mut taken: Vec<_> = existing.iter().map(|n| n.subnet).collect();
-                taken.extend(self.host.ipv4_route_destinations().await?);
-                ipam::allocate_subnet(&self.pools, &taken).ok_or_else(|| {
-                    NetError::PoolsExhausted {
-                        network: spec.name.clone(),
-                        pools: format!(
-                            "{:?}",
-                            self.pools.iter().map(|p| p.base).collect::<Vec<_>>()
-                        ),
-                    }
-                })?
-            }
-        };
-        let gateway = match spec.gateway {
-            Some(gw) => {
-                if !subnet.contains(&gw) || gw == subnet.network() || gw == subnet.broadcast() {
-                    return Err(invalid(format!(
-                        "gateway {gw} is not a host address of {subnet}"
-                    )));
-                }
-                gw
-            }
-            None => ipam::default_gateway(&subnet)
-                .ok_or_else(|| invalid(format!("subnet {subnet} has no host addresses")))?,
-        };
-        Ok(Network {
-            name: spec.name.clone(),
-            bridge: names::bridge_name(&spec.name),
-            subnet,
-            gateway,
-            internal: spec.internal,
-            external: spec.standalone,
-        })
-    }
-
     /// Removes a network that has no endpoints left: firewall rules first,
     /// then the bridge, then the record. Removing an absent network is fine.
     pub async fn remove_network(&self, name: &str) -> Result<()> {
         let mut firewall = self.firewall.lock().await;
-        let Some(network) = self.store.networks()?.into_iter().find(|n| n.name == name) else {
+        let networks = self.store.networks()?;
+        if !networks.iter().any(|n| n.name == name) {
+            // Already gone; the containers' records are not even read.
+            return Ok(());
+        }
+        let Some(network) = plan_remove_network(name, &networks, &self.store.containers()?)? else {
             return Ok(());
         };
-        let users: Vec<String> = self
-            .store
-            .containers()?
-            .into_iter()
-            .filter(|c| c.endpoints.iter().any(|e| e.network == name))
-            .map(|c| c.container_id)
-            .collect();
-        if !users.is_empty() {
-            return Err(NetError::InUse {
-                network: name.to_string(),
-                containers: users.join(", "),
-            });
-        }
         self.store.remove_network(name)?;
         let mut errors = ErrorList::default();
         // 1. Firewall first, while the bridge still routes (a packet could
         //    otherwise leak to the default gateway).
         errors.push(self.apply_or_clear(&mut firewall).await);
         // 2. The bridge last.
-        errors.push(self.host.delete_link(&network.bridge).await.map(drop));
+        errors.push(self.links.delete_link(&network.bridge).await.map(drop));
         self.registry.set_internal(name, false);
         errors.into_result()
     }
@@ -350,18 +308,8 @@ impl<R: IptablesRunner> NetworkManager<R> {
     }
 
     fn register_names(&self, record: &ContainerNetworking) {
-        self.registry.set_container(
-            &record.container_id,
-            record
-                .endpoints
-                .iter()
-                .map(|e| DnsEntry {
-                    network: e.network.clone(),
-                    address: e.address,
-                    names: e.names.clone(),
-                })
-                .collect(),
-        );
+        self.registry
+            .set_container(&record.container_id, dns_entries(record));
     }
 
     /// Connects a container's namespace to its networks. Attaching again
@@ -369,95 +317,31 @@ impl<R: IptablesRunner> NetworkManager<R> {
     /// it had. On failure, everything made so far is removed again.
     pub async fn attach(&self, request: &AttachRequest) -> Result<ContainerNetworking> {
         let mut firewall = self.firewall.lock().await;
-        for mapping in &request.ports {
-            mapping.validate().map_err(|reason| NetError::Invalid {
-                network: request.container_id.clone(),
-                reason,
-            })?;
-        }
+        check_ports(request)?;
         let networks = self.store.networks()?;
-        let others: Vec<ContainerNetworking> = self.store.containers()?;
-        let previous = others
-            .iter()
-            .find(|c| c.container_id == request.container_id)
-            .cloned();
-        let others: Vec<&ContainerNetworking> = others
-            .iter()
-            .filter(|c| c.container_id != request.container_id)
-            .collect();
-        let mut plan = Vec::new();
-        for (i, attachment) in request.attachments.iter().enumerate() {
-            let network = networks
-                .iter()
-                .find(|n| n.name == attachment.network)
-                .ok_or_else(|| NetError::NoSuchNetwork(attachment.network.clone()))?;
-            let used: BTreeSet<Ipv4Addr> = others
-                .iter()
-                .flat_map(|c| c.endpoints.iter())
-                .filter(|e| e.network == network.name)
-                .map(|e| e.address)
-                .collect();
-            let kept = previous
-                .as_ref()
-                .and_then(|p| p.endpoints.iter().find(|e| e.network == network.name))
-                .map(|e| e.address);
-            let address = ipam::allocate_address(
-                &network.subnet,
-                network.gateway,
-                &used,
-                attachment.ipv4_address.or(kept),
-            )
-            .map_err(|err| NetError::AddressUnavailable {
-                network: network.name.clone(),
-                address: attachment
-                    .ipv4_address
-                    .or(kept)
-                    .map_or_else(|| "an address".to_string(), |a| a.to_string()),
-                reason: err.describe(&network.subnet),
-            })?;
-            plan.push((
-                network,
-                Endpoint {
-                    network: network.name.clone(),
-                    address,
-                    prefix_len: network.subnet.prefix_len(),
-                    gateway: network.gateway,
-                    host_veth: names::host_veth_name(&request.container_id, &network.name),
-                    container_ifname: format!("eth{i}"),
-                    names: attachment.names.clone(),
-                },
-            ));
+        let containers = self.store.containers()?;
+        let plan = plan_attach(request, &networks, &containers, names::host_veth_name)?;
+        for veth in &plan.stale_veths {
+            let _ = self.links.delete_link(veth).await;
         }
-        if let Some(previous) = &previous {
-            // Veths of an earlier attachment (a namespace that was recreated).
-            for endpoint in &previous.endpoints {
-                let _ = self.host.delete_link(&endpoint.host_veth).await;
-            }
-        }
-        let record = ContainerNetworking {
-            container_id: request.container_id.clone(),
-            netns: request.netns.clone(),
-            endpoints: plan.iter().map(|(_, e)| e.clone()).collect(),
-            ports: request.ports.clone(),
-        };
         let connected = async {
-            connect::connect(&self.host, request, &plan).await?;
-            self.store.save_container(&record)?;
-            if !record.ports.is_empty() || previous.is_some_and(|p| !p.ports.is_empty()) {
+            connect::connect(&self.links, &plan).await?;
+            self.store.save_container(&plan.record)?;
+            if plan.firewall_changes {
                 firewall.apply(&self.rule_set()?).await?;
             }
             Ok(())
         }
         .await;
         if let Err(err) = connected {
-            for (_, endpoint) in &plan {
-                let _ = self.host.delete_link(&endpoint.host_veth).await;
+            for veth in plan.rollback_veths() {
+                let _ = self.links.delete_link(&veth).await;
             }
             let _ = self.store.remove_container(&request.container_id);
             return Err(err);
         }
-        self.register_names(&record);
-        Ok(record)
+        self.register_names(&plan.record);
+        Ok(plan.record)
     }
 
     /// Disconnects a container: its published ports first, then its veths,
@@ -478,42 +362,30 @@ impl<R: IptablesRunner> NetworkManager<R> {
 
     async fn disconnect(&self, container_id: &str, delete_veths: bool) -> Result<()> {
         let mut firewall = self.firewall.lock().await;
-        let Some(record) = self
-            .store
-            .containers()?
-            .into_iter()
-            .find(|c| c.container_id == container_id)
-        else {
+        let Some(plan) = plan_detach(container_id, &self.store.containers()?, delete_veths) else {
             return Ok(());
         };
         let mut errors = ErrorList::default();
         self.registry.remove_container(container_id);
         errors.push(self.store.remove_container(container_id));
-        if !record.ports.is_empty() {
+        if plan.firewall_changes {
             errors.push(self.apply_or_clear(&mut firewall).await);
         }
-        if delete_veths {
-            for endpoint in &record.endpoints {
-                errors.push(self.host.delete_link(&endpoint.host_veth).await.map(drop));
-            }
+        for veth in &plan.veths {
+            errors.push(self.links.delete_link(veth).await.map(drop));
         }
-        errors.push(self.remove_idle_bridges(&record).await);
+        errors.push(self.remove_idle_bridges(&plan.record).await);
         errors.into_result()
     }
 
     /// Deletes the bridges of `record`'s networks that no container uses
     /// any more; the network itself (record, rules) stays until removed.
+    /// Reads the records again: they are what is left after the removal.
     async fn remove_idle_bridges(&self, record: &ContainerNetworking) -> Result<()> {
         let remaining = self.store.containers()?;
         let mut errors = ErrorList::default();
-        for network in self.store.networks()? {
-            let was_on = record.endpoints.iter().any(|e| e.network == network.name);
-            let in_use = remaining
-                .iter()
-                .any(|c| c.endpoints.iter().any(|e| e.network == network.name));
-            if was_on && !in_use && !network.external {
-                errors.push(self.host.delete_link(&network.bridge).await.map(drop));
-            }
+        for bridge in idle_bridges(record, &self.store.networks()?, &remaining) {
+            errors.push(self.links.delete_link(&bridge).await.map(drop));
         }
         errors.into_result()
     }
@@ -559,15 +431,5 @@ impl<R: IptablesRunner> NetworkManager<R> {
     }
 }
 
-fn check_same(found: &Network, spec: &NetworkSpec) -> Result<()> {
-    let differs = spec.subnet.is_some_and(|s| s.trunc() != found.subnet)
-        || spec.gateway.is_some_and(|g| g != found.gateway)
-        || (!spec.external && spec.internal != found.internal);
-    if differs {
-        return Err(NetError::NetworkExists(format!(
-            "{} (with other settings: subnet {}, gateway {}, internal {})",
-            found.name, found.subnet, found.gateway, found.internal
-        )));
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests;
