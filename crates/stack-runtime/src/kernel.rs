@@ -15,7 +15,7 @@ use stack_confine::ConfinedRoot;
 
 use crate::devices::DeviceKind;
 use crate::error::{Context, Error};
-use crate::namespaces::Namespace;
+use crate::setns::{self, Namespace};
 
 /// One step of building the container's filesystem view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,11 +275,11 @@ impl Kernel for Linux {
             Op::PivotRoot { new_root } => pivot(new_root),
             Op::Mask { path } => mask(path),
             Op::ReadOnly { path } => read_only(path),
-            Op::Unshare { .. }
-            | Op::JoinNamespace { .. }
-            | Op::JoinContainerNamespace { .. }
-            | Op::LoopbackUp
-            | Op::SetHostname { .. } => crate::namespaces::enter(op).unwrap_or(Ok(())),
+            Op::Unshare { kinds } => setns::unshare(kinds),
+            Op::JoinNamespace { kind, path } => setns::join_file(*kind, path),
+            Op::JoinContainerNamespace { kind, dir } => setns::join_container(*kind, dir),
+            Op::LoopbackUp => setns::loopback_up(),
+            Op::SetHostname { name } => setns::set_hostname(name),
         }
     }
 }

@@ -37,6 +37,7 @@ pub mod recover;
 pub mod rootfs;
 pub mod runc;
 pub mod seccomp;
+mod setns;
 pub mod spec;
 pub mod state;
 pub mod supervise;

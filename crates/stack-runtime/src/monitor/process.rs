@@ -214,7 +214,7 @@ fn stdio_for_runc(stdio: &Stdio) -> [i32; 3] {
 /// `pid: container:db`).
 fn pid_namespace_for_children(mode: &SharedNamespace) -> Result<(), Error> {
     match crate::namespaces::pid_plan(mode) {
-        Some(op) => crate::namespaces::enter(&op).unwrap_or(Ok(())),
+        Some(op) => crate::kernel::Kernel::run(&mut crate::kernel::Linux::default(), &op),
         None => Ok(()),
     }
 }
