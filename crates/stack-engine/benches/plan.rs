@@ -13,8 +13,8 @@ use stack_engine::plan::{
     ObservedContainer, ObservedObject, ObservedProject, PlanOptions, PullPolicy,
     SERVICE_PATHS_NOT_HASHED,
 };
-use stack_engine::store::ContainerState;
 use stack_engine::supervise::Condition;
+use stack_runtime::state::Status;
 
 const SERVICES: usize = 1000;
 
@@ -105,9 +105,9 @@ fn observed(p: &DesiredProject) -> ObservedProject {
                 config: stored.clone(),
                 image_digest: Some("sha256:busybox".into()),
                 state: if i % 100 == 5 {
-                    ContainerState::Exited
+                    Status::Exited
                 } else {
-                    ContainerState::Running
+                    Status::Running
                 },
                 depends_on: s.depends_on.iter().map(|d| d.service.clone()).collect(),
             });

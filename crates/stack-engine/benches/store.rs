@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use stack_engine::store::{ContainerRecord, ContainerState, ProjectRecord, Store};
+use stack_engine::store::{ContainerRecord, ProjectRecord, Store};
+use stack_runtime::state::Status;
 
 fn project(name: &str) -> ProjectRecord {
     ProjectRecord {
@@ -37,7 +38,7 @@ fn container(project: &str, i: u32) -> ContainerRecord {
         ]),
         image_ref: "busybox:latest".into(),
         image_digest: Some("sha256:ff".into()),
-        state: ContainerState::Created,
+        state: Status::Created,
         health: None,
         pid: None,
         exit_code: None,
@@ -66,7 +67,7 @@ fn bench(c: &mut Criterion) {
     let mut running = container("big", 0);
     c.bench_function("write: one container state change", |b| {
         b.iter(|| {
-            running.state = ContainerState::Running;
+            running.state = Status::Running;
             running.pid = Some(running.pid.unwrap_or(0) + 1);
             store
                 .write(|w| w.update_container(&running))

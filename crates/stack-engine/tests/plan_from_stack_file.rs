@@ -8,9 +8,8 @@ use std::path::Path;
 use stack_engine::plan::{
     desired_from_spec, observe_from_store, plan, ActionKind, DesiredProject, Plan, PlanOptions,
 };
-use stack_engine::store::{
-    ContainerRecord, ContainerState, ImageRefRecord, NetworkRecord, ProjectRecord, Store,
-};
+use stack_engine::store::{ContainerRecord, ImageRefRecord, NetworkRecord, ProjectRecord, Store};
+use stack_runtime::state::Status;
 use stack_spec::LoadOptions;
 
 const STACK_FILE: &str = r#"
@@ -102,7 +101,7 @@ fn record_applied(store: &Store, desired: &DesiredProject, plan: &Plan) {
                             config_fields: s.config.as_map().clone(),
                             image_ref: s.image.clone(),
                             image_digest: Some(format!("sha256:{}", s.image)),
-                            state: ContainerState::Running,
+                            state: Status::Running,
                             health: None,
                             pid: None,
                             exit_code: None,

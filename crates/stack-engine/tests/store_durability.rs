@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use stack_engine::store::{ContainerRecord, ContainerState, ProjectRecord, Store, StoreError};
+use stack_engine::store::{ContainerRecord, ProjectRecord, Store, StoreError};
+use stack_runtime::state::Status;
 
 const CHILD_ROLE: &str = "STACK_STORE_TEST_ROLE";
 const CHILD_ROOT: &str = "STACK_STORE_TEST_ROOT";
@@ -35,7 +36,7 @@ fn container(project: &str, service: &str, replica: u32) -> ContainerRecord {
         config_fields: BTreeMap::new(),
         image_ref: "busybox".into(),
         image_digest: None,
-        state: ContainerState::Created,
+        state: Status::Created,
         health: None,
         pid: None,
         exit_code: None,

@@ -19,6 +19,29 @@ pub enum Status {
     Exited,
 }
 
+impl Status {
+    /// The word `state.json`, the store and the APIs use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Restarting => "restarting",
+            Status::Exited => "exited",
+        }
+    }
+
+    /// The status named by [`Status::as_str`]'s word.
+    pub fn parse(word: &str) -> Option<Status> {
+        Some(match word {
+            "created" => Status::Created,
+            "running" => Status::Running,
+            "restarting" => Status::Restarting,
+            "exited" => Status::Exited,
+            _ => return None,
+        })
+    }
+}
+
 /// The container's lifecycle record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {

@@ -224,10 +224,7 @@ fn wait_healthy(
             };
             if condition == Condition::Started {
                 if let Some(o) = &observed {
-                    if let Some(code) = o.replicas.iter().find_map(|r| match r.state {
-                        stack_engine::supervise::ReplicaState::Exited { code } => Some(code),
-                        _ => None,
-                    }) {
+                    if let Some(code) = o.replicas.iter().find_map(|r| r.exit()) {
                         miette::bail!("service {name} exited (code {code})");
                     }
                 }

@@ -21,10 +21,11 @@ use crate::containers::network::admin;
 use crate::containers::{ContainerError, ContainerRecord, ImageSource};
 use crate::images::{Images, Reference};
 use crate::plan::DesiredProject;
-use crate::store::{self, ContainerState, NetworkRecord, VolumeRecord};
+use crate::store::{self, NetworkRecord, VolumeRecord};
 use crate::supervise::{
     self, evaluate_dependency, Condition, Dependency, GateState, ServiceObserver, SystemClock,
 };
+use stack_runtime::state::Status;
 
 /// Receives `(container name, state, still waiting)` for each container of
 /// a dependency a gate waits on: `Waiting`, then `Healthy` or `Exited`.
@@ -401,7 +402,7 @@ impl Steps for HostSteps<'_> {
             config_fields: desired.config.as_map().clone(),
             image_ref: desired.image.clone(),
             image_digest: digest,
-            state: ContainerState::Created,
+            state: Status::Created,
             health: None,
             pid: None,
             exit_code: None,

@@ -17,7 +17,7 @@ use super::ApplyError;
 use crate::containers::{ContainerRecord, Containers, DamagedRecord};
 use crate::labels;
 use crate::plan::{observe_from_store, ObservedProject};
-use crate::store::{self, ContainerState, ProjectRecord, Store};
+use crate::store::{self, ProjectRecord, Store};
 
 /// What a reconciliation found and fixed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,14 +36,10 @@ pub struct Reconciled {
     pub adopted_networks: Vec<String>,
 }
 
-/// The store's view of a container state from its record.
-pub fn store_state(record: &ContainerRecord) -> ContainerState {
-    match record.state.effective_status() {
-        Status::Created => ContainerState::Created,
-        Status::Running => ContainerState::Running,
-        Status::Restarting => ContainerState::Restarting,
-        Status::Exited => ContainerState::Exited,
-    }
+/// The status the store keeps for a container: its record's, with a
+/// container whose processes are all gone counted as exited.
+pub fn store_state(record: &ContainerRecord) -> Status {
+    record.state.effective_status()
 }
 
 /// Brings the store's rows of `project` in line with its container records.
@@ -209,10 +205,7 @@ pub fn observe(
 
 fn apply_state(row: &mut store::ContainerRecord, record: &ContainerRecord) {
     row.state = store_state(record);
-    row.pid = record
-        .state
-        .pid
-        .filter(|_| row.state == ContainerState::Running);
+    row.pid = record.state.pid.filter(|_| row.state == Status::Running);
     row.exit_code = record.state.exit_code;
 }
 
@@ -253,7 +246,7 @@ fn adopted_row(record: &ContainerRecord) -> Option<store::ContainerRecord> {
         config_fields: BTreeMap::new(),
         image_ref: String::new(),
         image_digest: l.get(IMAGE_LABEL).cloned(),
-        state: ContainerState::Created,
+        state: Status::Created,
         health: None,
         pid: None,
         exit_code: None,

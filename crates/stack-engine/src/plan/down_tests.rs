@@ -1,6 +1,6 @@
 use super::*;
 use crate::plan::{ConfigFields, ObservedObject};
-use crate::store::ContainerState;
+use stack_runtime::state::Status;
 
 fn container(service: &str, replica: u32, depends_on: &[&str]) -> ObservedContainer {
     ObservedContainer {
@@ -12,7 +12,7 @@ fn container(service: &str, replica: u32, depends_on: &[&str]) -> ObservedContai
         config_hash: "h".into(),
         config: ConfigFields::default(),
         image_digest: None,
-        state: ContainerState::Running,
+        state: Status::Running,
         depends_on: depends_on.iter().map(|s| s.to_string()).collect(),
     }
 }

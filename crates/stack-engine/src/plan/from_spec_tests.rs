@@ -6,7 +6,7 @@ use stack_spec::{
 
 use super::*;
 use crate::plan::{plan, ObservedContainer, ObservedObject, ObservedProject, PlanOptions};
-use crate::store::ContainerState;
+use stack_runtime::state::Status;
 
 fn web(debug: &str) -> Service {
     Service {
@@ -66,7 +66,7 @@ fn applied(desired: &DesiredProject) -> ObservedProject {
             config_hash: s.config.hash(),
             config: s.config.clone(),
             image_digest: Some("sha256:1".into()),
-            state: ContainerState::Running,
+            state: Status::Running,
             depends_on: s.depends_on.iter().map(|d| d.service.clone()).collect(),
         });
     }

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::ConfigFields;
-use crate::store::ContainerState;
 use crate::supervise::Condition;
+use stack_runtime::state::Status;
 
 /// The project as the stack file wants it (profiles already applied).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,7 +116,7 @@ pub struct ObservedContainer {
     /// Empty if unknown (then a changed hash is reported without fields).
     pub config: ConfigFields,
     pub image_digest: Option<String>,
-    pub state: ContainerState,
+    pub state: Status,
     /// Services it depends on (for the order of `down`).
     pub depends_on: Vec<String>,
 }

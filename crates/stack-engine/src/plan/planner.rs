@@ -15,7 +15,7 @@ use super::{
     Action, ActionKind, DesiredProject, DesiredService, ObservedContainer, ObservedProject,
     PlanError, PlanOptions, PullPolicy, Reason,
 };
-use crate::store::ContainerState;
+use stack_runtime::state::Status;
 
 const WAVE_PULL: usize = 0;
 const WAVE_TEARDOWN: usize = 1;
@@ -339,7 +339,7 @@ impl Planner<'_> {
         let id = c.id.clone();
         let (service_name, replica) = (service.name.clone(), c.replica);
         match c.state {
-            ContainerState::Created | ContainerState::Exited | ContainerState::Dead => {
+            Status::Created | Status::Exited => {
                 let kind = ActionKind::StartContainer {
                     service: service_name,
                     replica,

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
-use crate::store::ContainerState;
 use crate::supervise::Condition;
+use stack_runtime::state::Status;
 
 fn service(name: &str, env: serde_json::Value) -> DesiredService {
     DesiredService {
@@ -90,7 +90,7 @@ fn applied(p: &DesiredProject) -> ObservedProject {
                 config_hash: s.config.hash(),
                 config: s.config.clone(),
                 image_digest: Some(format!("sha256:{}", s.name)),
-                state: ContainerState::Running,
+                state: Status::Running,
                 depends_on: vec![],
             });
         }
@@ -225,7 +225,7 @@ fn depends_on_scale_and_pull_policy_changes_never_recreate() {
 fn stopped_unchanged_container_is_started_not_recreated() {
     let p = web_redis();
     let mut seen = applied(&p);
-    seen.containers[0].state = ContainerState::Exited;
+    seen.containers[0].state = Status::Exited;
     let plan = plan(&p, &seen, &PlanOptions::default()).expect("plan");
     assert_eq!(lines(&plan), vec!["start redis-1: stopped"]);
 }
@@ -277,7 +277,7 @@ fn orphans_are_reported_and_removed_only_when_asked() {
         config_hash: "x".into(),
         config: ConfigFields::default(),
         image_digest: None,
-        state: ContainerState::Running,
+        state: Status::Running,
         depends_on: vec![],
     });
     let kept = plan(&p, &seen, &PlanOptions::default()).expect("plan");
@@ -474,7 +474,7 @@ fn dry_run_text() {
         SERVICE_PATHS_NOT_HASHED,
     );
     let mut seen = applied(&before);
-    seen.containers[0].state = ContainerState::Exited;
+    seen.containers[0].state = Status::Exited;
     let text = plan(&after, &seen, &PlanOptions::default())
         .expect("plan")
         .render_text();

@@ -86,13 +86,13 @@ fn apply(desired: &DesiredProject, observed: &mut ObservedProject, plan: &Plan) 
                     config_hash: s.config.hash(),
                     config: s.config.clone(),
                     image_digest: observed.local_images.get(&s.image).cloned(),
-                    state: ContainerState::Running,
+                    state: Status::Running,
                     depends_on: vec![],
                 });
             }
             ActionKind::StartContainer { id, .. } => {
                 for c in observed.containers.iter_mut().filter(|c| c.id == *id) {
-                    c.state = ContainerState::Running;
+                    c.state = Status::Running;
                 }
             }
             ActionKind::RemoveContainer { id, .. } => observed.containers.retain(|c| c.id != *id),
@@ -132,7 +132,7 @@ proptest! {
         let mut observed = applied(&old);
         for (c, stop) in observed.containers.iter_mut().zip(&stopped) {
             if *stop {
-                c.state = ContainerState::Exited;
+                c.state = Status::Exited;
             }
         }
         let opts = PlanOptions { remove_orphans, ..Default::default() };

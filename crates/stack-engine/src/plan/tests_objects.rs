@@ -188,7 +188,7 @@ fn observed_state_read_from_the_store_plans_like_the_fixture() {
                     config_fields: config.into_map(),
                     image_ref: s.image.clone(),
                     image_digest: Some(format!("sha256:{}", s.name)),
-                    state: ContainerState::Running,
+                    state: Status::Running,
                     health: None,
                     pid: Some(1),
                     exit_code: None,

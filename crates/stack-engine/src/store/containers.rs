@@ -5,44 +5,10 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, Row};
 
+use stack_runtime::state::Status;
+
 use super::error::SqlContext;
 use super::{HealthStatus, Reader, StoreError, Writer};
-
-/// Lifecycle state of a container, as last observed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ContainerState {
-    Created,
-    Running,
-    Paused,
-    Restarting,
-    Exited,
-    Dead,
-}
-
-impl ContainerState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ContainerState::Created => "created",
-            ContainerState::Running => "running",
-            ContainerState::Paused => "paused",
-            ContainerState::Restarting => "restarting",
-            ContainerState::Exited => "exited",
-            ContainerState::Dead => "dead",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ContainerState> {
-        Some(match s {
-            "created" => ContainerState::Created,
-            "running" => ContainerState::Running,
-            "paused" => ContainerState::Paused,
-            "restarting" => ContainerState::Restarting,
-            "exited" => ContainerState::Exited,
-            "dead" => ContainerState::Dead,
-            _ => return None,
-        })
-    }
-}
 
 /// One container. Times are milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +28,8 @@ pub struct ContainerRecord {
     pub config_fields: BTreeMap<String, String>,
     pub image_ref: String,
     pub image_digest: Option<String>,
-    pub state: ContainerState,
+    /// As last observed in the container's `state.json`.
+    pub state: Status,
     pub health: Option<HealthStatus>,
     pub pid: Option<i32>,
     pub exit_code: Option<i32>,
@@ -92,7 +59,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Result<ContainerRecord, StoreErro
                 field: "containers.config_fields",
                 value: fields_json.clone(),
             })?;
-        let state = ContainerState::parse(&state).ok_or_else(|| StoreError::Corrupt {
+        let state = Status::parse(&state).ok_or_else(|| StoreError::Corrupt {
             field: "containers.state",
             value: state.clone(),
         })?;

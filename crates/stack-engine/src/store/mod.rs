@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-pub use containers::{ContainerRecord, ContainerState};
+pub use containers::ContainerRecord;
 pub use error::StoreError;
 pub use health::{HealthProbeRecord, HealthStatus, ProbeOutcome};
 pub use images::ImageRefRecord;

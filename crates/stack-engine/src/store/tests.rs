@@ -1,5 +1,7 @@
 use std::collections::BTreeMap;
 
+use stack_runtime::state::Status;
+
 use super::*;
 
 fn store() -> (tempfile::TempDir, Store) {
@@ -30,7 +32,7 @@ pub(crate) fn container(project: &str, service: &str, replica: u32) -> Container
         config_fields: BTreeMap::from([("environment.DEBUG".into(), "\"1\"".into())]),
         image_ref: "busybox:latest".into(),
         image_digest: Some("sha256:aa".into()),
-        state: ContainerState::Created,
+        state: Status::Created,
         health: None,
         pid: None,
         exit_code: None,
@@ -85,7 +87,7 @@ fn database_from_a_newer_stack_is_refused() {
 fn container_round_trips_every_field() {
     let (_dir, store) = store();
     let mut c = container("demo", "web", 1);
-    c.state = ContainerState::Running;
+    c.state = Status::Running;
     c.health = Some(HealthStatus::Starting);
     c.pid = Some(4242);
     c.exit_code = Some(137);

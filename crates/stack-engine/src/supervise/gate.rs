@@ -15,6 +15,8 @@
 
 use std::time::Duration;
 
+use stack_runtime::state::Status;
+
 use super::Clock;
 use crate::store::HealthStatus;
 
@@ -37,22 +39,29 @@ pub struct Dependency {
     pub required: bool,
 }
 
-/// Where one replica of a dependency is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplicaState {
-    /// Created but never started.
-    Created,
-    Running,
-    Exited {
-        code: i32,
-    },
-}
-
+/// What a gate sees of one replica of a dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplicaObservation {
-    pub state: ReplicaState,
+    /// Its status, as its `state.json` says (processes gone count as
+    /// exited).
+    pub status: Status,
+    /// The code of its last exit, when one was recorded.
+    pub exit_code: Option<i32>,
     /// `None` when the container has no healthcheck.
     pub health: Option<HealthStatus>,
+}
+
+impl ReplicaObservation {
+    /// The exit a gate judges, if the replica exited: a replica waiting
+    /// for its restart counts as exited with its last code (it did exit,
+    /// and Compose fails a dependant whose dependency exits rather than
+    /// wait on a crash loop), and an exit whose code was never recorded
+    /// (its monitor was killed) as a failure, -1, since a dependency that
+    /// cannot be shown to have succeeded must not let its dependents start.
+    pub fn exit(&self) -> Option<i32> {
+        matches!(self.status, Status::Exited | Status::Restarting)
+            .then(|| self.exit_code.unwrap_or(-1))
+    }
 }
 
 /// What is known about a dependency right now.
@@ -102,11 +111,7 @@ fn judge(dep: &Dependency, observed: Option<&ServiceObservation>) -> GateState {
     };
     match dep.condition {
         Condition::Started => {
-            if obs
-                .replicas
-                .iter()
-                .all(|r| r.state != ReplicaState::Created)
-            {
+            if obs.replicas.iter().all(|r| r.status != Status::Created) {
                 GateState::Satisfied
             } else {
                 GateState::Waiting(format!("{name} to start"))
@@ -122,7 +127,7 @@ fn judge_healthy(name: &str, obs: &ServiceObservation) -> GateState {
         return GateState::Failed(format!("service {name} has no healthcheck configured"));
     }
     for r in &obs.replicas {
-        if let ReplicaState::Exited { code } = r.state {
+        if let Some(code) = r.exit() {
             return GateState::Failed(format!("service {name} exited (code {code})"));
         }
         if r.health == Some(HealthStatus::Unhealthy) {
@@ -143,14 +148,14 @@ fn judge_healthy(name: &str, obs: &ServiceObservation) -> GateState {
 fn judge_completed(name: &str, obs: &ServiceObservation) -> GateState {
     let mut all_done = true;
     for r in &obs.replicas {
-        match r.state {
-            ReplicaState::Exited { code: 0 } => {}
-            ReplicaState::Exited { code } => {
+        match r.exit() {
+            Some(0) => {}
+            Some(code) => {
                 return GateState::Failed(format!(
                     "service {name} didn't complete successfully: exit {code}"
                 ))
             }
-            _ => all_done = false,
+            None => all_done = false,
         }
     }
     if all_done {

@@ -1,5 +1,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
+use stack_runtime::state::Status;
+
 use super::*;
 use crate::supervise::ManualClock;
 
@@ -11,8 +13,25 @@ fn dep(service: &str, condition: Condition) -> Dependency {
     }
 }
 
-fn replica(state: ReplicaState, health: Option<HealthStatus>) -> ReplicaObservation {
-    ReplicaObservation { state, health }
+/// A replica in `status`; `Exited` ones here exited with `code`.
+fn replica(state: Replica, health: Option<HealthStatus>) -> ReplicaObservation {
+    let (status, exit_code) = match state {
+        Replica::Created => (Status::Created, None),
+        Replica::Running => (Status::Running, None),
+        Replica::Exited { code } => (Status::Exited, Some(code)),
+    };
+    ReplicaObservation {
+        status,
+        exit_code,
+        health,
+    }
+}
+
+/// The cases the gate tells apart, for writing observations briefly.
+enum Replica {
+    Created,
+    Running,
+    Exited { code: i32 },
 }
 
 fn obs(has_healthcheck: bool, replicas: Vec<ReplicaObservation>) -> ServiceObservation {
@@ -23,7 +42,7 @@ fn obs(has_healthcheck: bool, replicas: Vec<ReplicaObservation>) -> ServiceObser
 }
 
 use HealthStatus::*;
-use ReplicaState::*;
+use Replica::*;
 
 #[test]
 fn service_started_waits_for_every_replica_to_start() {

@@ -21,7 +21,7 @@ pub use observe::{has_healthcheck, observe, observe_service, observe_state};
 pub use from_spec::{healthcheck, restart_on_unhealthy, restart_policy, RESTART_ON_UNHEALTHY_KEY};
 pub use gate::{
     evaluate_dependency, wait_for_dependencies, Condition, Dependency, GateError, GateState,
-    ReplicaObservation, ReplicaState, ServiceObservation, ServiceObserver, DEPENDENCY_POLL,
+    ReplicaObservation, ServiceObservation, ServiceObserver, DEPENDENCY_POLL,
 };
 pub use stack_runtime::supervise::{Clock, ManualClock, SystemClock};
 pub use stack_runtime::supervise::{

@@ -2,36 +2,18 @@
 //! its monitor keeps (the monitor is the one that knows: it sees the exit,
 //! runs the probes and restarts). `up` polls these while it gates.
 
-use stack_runtime::state::{State, Status};
+use stack_runtime::state::State;
 
-use super::{ReplicaObservation, ReplicaState, ServiceObservation};
+use super::{ReplicaObservation, ServiceObservation};
 use crate::containers::ContainerRecord;
 
-/// The gate's view of one container's state.
-///
-/// - A container waiting for its restart counts as exited with its last
-///   code: it did exit, and Compose fails a dependant whose dependency
-///   exits rather than wait on a crash loop.
-/// - An exit whose code was never recorded (its monitor was killed) counts
-///   as a failure (code -1), as a dependency that cannot be shown to have
-///   succeeded must not let its dependents start.
+/// The gate's view of one container's state (see
+/// [`ReplicaObservation::exit`] for how exits are judged).
 pub fn observe_state(state: &State) -> ReplicaObservation {
-    let health = state.health.as_ref().map(|h| h.status);
-    match state.effective_status() {
-        Status::Created => ReplicaObservation {
-            state: ReplicaState::Created,
-            health,
-        },
-        Status::Running => ReplicaObservation {
-            state: ReplicaState::Running,
-            health,
-        },
-        Status::Restarting | Status::Exited => ReplicaObservation {
-            state: ReplicaState::Exited {
-                code: state.exit_code.unwrap_or(-1),
-            },
-            health,
-        },
+    ReplicaObservation {
+        status: state.effective_status(),
+        exit_code: state.exit_code,
+        health: state.health.as_ref().map(|h| h.status),
     }
 }
 
@@ -66,7 +48,7 @@ pub fn observe_service<'a>(
 
 #[cfg(test)]
 mod tests {
-    use stack_runtime::state::Health;
+    use stack_runtime::state::{Health, Status};
 
     use super::*;
     use crate::store::HealthStatus;
@@ -94,25 +76,25 @@ mod tests {
     #[test]
     fn created_running_and_exited_map_directly() {
         let obs = observe_state(&State::created());
-        assert_eq!(obs.state, ReplicaState::Created);
+        assert_eq!(obs.status, Status::Created);
         assert_eq!(obs.health, None);
 
         let mut running = with_status(Status::Running);
         running.health = health(HealthStatus::Healthy);
         let obs = observe_state(&running);
-        assert_eq!(obs.state, ReplicaState::Running);
+        assert_eq!(obs.status, Status::Running);
         assert_eq!(obs.health, Some(HealthStatus::Healthy));
 
         let mut done = with_status(Status::Exited);
         done.exit_code = Some(0);
-        assert_eq!(observe_state(&done).state, ReplicaState::Exited { code: 0 });
+        assert_eq!(observe_state(&done).exit(), Some(0));
     }
 
     #[test]
     fn restarting_is_the_exit_it_restarts_from() {
         let mut s = with_status(Status::Restarting);
         s.exit_code = Some(1);
-        assert_eq!(observe_state(&s).state, ReplicaState::Exited { code: 1 });
+        assert_eq!(observe_state(&s).exit(), Some(1));
     }
 
     #[test]
@@ -122,12 +104,12 @@ mod tests {
         s.status = Status::Running;
         s.pid = Some(i32::MAX);
         s.pid_start = Some(1);
-        assert_eq!(observe_state(&s).state, ReplicaState::Exited { code: -1 });
+        assert_eq!(observe_state(&s).exit(), Some(-1));
         // A restart that will never come (monitor gone) is an exit too.
         let mut r = State::created();
         r.status = Status::Restarting;
         r.exit_code = Some(2);
-        assert_eq!(observe_state(&r).state, ReplicaState::Exited { code: 2 });
+        assert_eq!(observe_state(&r).exit(), Some(2));
     }
 
     #[test]
