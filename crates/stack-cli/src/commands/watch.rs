@@ -106,7 +106,7 @@ impl StackApplier for EngineApplier {
         };
         let progress = |action: &Action, outcome: &Outcome| {
             if let Outcome::Failed(e) = outcome {
-                eprintln!("{action}: failed: {e}");
+                eprintln!("{action}: failed: {}", e.kind);
             }
         };
         apply::up(&self.host, project, prepared, &opts, &progress)
