@@ -372,7 +372,7 @@ impl<R: IptablesRunner> NetworkManager<R> {
         for mapping in &request.ports {
             mapping.validate().map_err(|reason| NetError::Invalid {
                 network: request.container_id.clone(),
-                reason,
+                reason: reason.to_string(),
             })?;
         }
         let networks = self.store.networks()?;

@@ -238,7 +238,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
             .runtime
             .default
             .parse()
-            .map_err(|e: String| miette::miette!("{}: {e}", paths.config_file.display()))?,
+            .map_err(|e: stack_runtime::spec::UnknownBackend| miette::miette!("{}: {e}", paths.config_file.display()))?,
     };
     let (source, cmd) = match &args.rootfs {
         Some(dir) => (ImageSource::Rootfs(dir.clone()), args.args.clone()),

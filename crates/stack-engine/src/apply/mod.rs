@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use stack_runtime::spec::Backend;
+use stack_runtime::spec::{Backend, UnknownBackend};
 use stack_spec::Project;
 
 pub use gate::HostObserver;
@@ -110,9 +110,13 @@ impl Host {
     fn with_store(paths: &HostPaths, store: Store) -> Result<Host, ApplyError> {
         let config =
             Config::load(&paths.config_file).map_err(|e| ApplyError::Config(e.to_string()))?;
-        let backend = config.runtime.default.parse().map_err(|e: String| {
-            ApplyError::Config(format!("{}: {e}", paths.config_file.display()))
-        })?;
+        let backend = config
+            .runtime
+            .default
+            .parse()
+            .map_err(|e: UnknownBackend| {
+                ApplyError::Config(format!("{}: {e}", paths.config_file.display()))
+            })?;
         Ok(Host {
             containers: Containers::new(paths),
             store,
