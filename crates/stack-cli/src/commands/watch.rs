@@ -89,13 +89,12 @@ struct EngineApplier {
 }
 
 impl StackApplier for EngineApplier {
-    fn apply(&self, project: &Project) -> Result<(), String> {
+    fn apply(&self, project: &Project) -> Result<(), apply::ApplyError> {
         let plan_opts = PlanOptions {
             remove_orphans: true,
             ..Default::default()
         };
-        let prepared =
-            apply::prepare_up(&self.host, project, &plan_opts).map_err(|e| e.to_string())?;
+        let prepared = apply::prepare_up(&self.host, project, &plan_opts)?;
         if prepared.plan.actions.is_empty() {
             return Ok(());
         }
@@ -109,9 +108,7 @@ impl StackApplier for EngineApplier {
                 eprintln!("{action}: failed: {}", e.kind);
             }
         };
-        apply::up(&self.host, project, prepared, &opts, &progress)
-            .map(drop)
-            .map_err(|e| e.to_string())
+        apply::up(&self.host, project, prepared, &opts, &progress).map(drop)
     }
 }
 
