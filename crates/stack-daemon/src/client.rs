@@ -198,7 +198,7 @@ impl Client {
         stream.write_all(head.as_bytes()).map_err(io)?;
         stream.write_all(&body).map_err(io)?;
         let head = read_head(&mut stream).map_err(io)?;
-        let (status, length) = parse_head(&head).map_err(|m| self.protocol(m))?;
+        let (status, length) = parse_head(&head).map_err(|e| self.protocol(e.to_string()))?;
         if status == StatusCode::SWITCHING_PROTOCOLS {
             return Ok(stream);
         }
@@ -293,8 +293,13 @@ fn read_head(stream: &mut impl std::io::Read) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// An answer whose first line is not `HTTP/1.1 <code> ...`.
+#[derive(Debug, thiserror::Error)]
+#[error("bad status line {0:?}")]
+struct BadStatusLine(String);
+
 /// Status and `Content-Length` of an answer head.
-fn parse_head(head: &[u8]) -> Result<(StatusCode, Option<usize>), String> {
+fn parse_head(head: &[u8]) -> Result<(StatusCode, Option<usize>), BadStatusLine> {
     let text = String::from_utf8_lossy(head);
     let mut lines = text.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -303,7 +308,7 @@ fn parse_head(head: &[u8]) -> Result<(StatusCode, Option<usize>), String> {
         .nth(1)
         .and_then(|c| c.parse::<u16>().ok())
         .and_then(|c| StatusCode::from_u16(c).ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
+        .ok_or_else(|| BadStatusLine(status_line.to_string()))?;
     let length = lines.find_map(|l| {
         let (name, value) = l.split_once(':')?;
         name.trim()

@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use stack_engine::containers::ContainerError;
+use stack_engine::error_class::{Classify, ErrorClass};
 use stack_engine::images::ImageError;
+use stack_engine::volumes::VolumeError;
 
 use crate::api::ErrorBody;
 
@@ -43,6 +45,7 @@ impl ApiError {
             StatusCode::BAD_REQUEST => "bad_request",
             StatusCode::FORBIDDEN => "forbidden",
             StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            StatusCode::SERVICE_UNAVAILABLE => "unavailable",
             _ => "internal",
         }
     }
@@ -64,66 +67,53 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The status code of each class of engine error. The one place an
+/// engine error becomes a status: which error is which class is judged by
+/// the engine ([`Classify`]), next to the error types.
+pub fn status_of(class: ErrorClass) -> StatusCode {
+    match class {
+        ErrorClass::NotFound => StatusCode::NOT_FOUND,
+        ErrorClass::Conflict => StatusCode::CONFLICT,
+        ErrorClass::InvalidInput => StatusCode::BAD_REQUEST,
+        ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl ApiError {
+    /// An engine error answered with the status of its class.
+    pub fn classified(err: &(impl Classify + std::fmt::Display)) -> ApiError {
+        ApiError::new(status_of(err.class()), err.to_string())
+    }
+}
+
 impl From<ContainerError> for ApiError {
     fn from(err: ContainerError) -> ApiError {
-        match &err {
-            ContainerError::NotFound(_) => ApiError::not_found(err.to_string()),
-            ContainerError::NameInUse(_) => ApiError::conflict(err.to_string()),
-            ContainerError::Invalid(_) => ApiError::bad_request(err.to_string()),
-            ContainerError::Runtime(inner) => runtime_status(inner, err.to_string()),
-            ContainerError::Io { .. } => ApiError::internal(err.to_string()),
-            ContainerError::Network(net) => network_status(net, err.to_string()),
-        }
+        ApiError::classified(&err)
     }
 }
 
 impl From<stack_net::NetError> for ApiError {
     fn from(err: stack_net::NetError) -> ApiError {
-        let message = err.to_string();
-        network_status(&err, message)
+        ApiError::classified(&err)
     }
 }
 
 impl From<stack_runtime::Error> for ApiError {
     fn from(err: stack_runtime::Error) -> ApiError {
-        let message = err.to_string();
-        runtime_status(&err, message)
-    }
-}
-
-fn runtime_status(err: &stack_runtime::Error, message: String) -> ApiError {
-    match err {
-        stack_runtime::Error::NotRunning(_) | stack_runtime::Error::Running(_) => {
-            ApiError::conflict(message)
-        }
-        // The request named a user or group the container does not have.
-        stack_runtime::Error::UnknownIdentity { .. } => ApiError::bad_request(message),
-        _ => ApiError::internal(message),
-    }
-}
-
-fn network_status(err: &stack_net::NetError, message: String) -> ApiError {
-    use stack_net::NetError;
-    match err {
-        NetError::NoSuchNetwork(_) => ApiError::not_found(message),
-        NetError::NetworkExists(_)
-        | NetError::InUse { .. }
-        | NetError::AddressUnavailable { .. }
-        | NetError::SubnetFull { .. }
-        | NetError::PoolsExhausted { .. } => ApiError::conflict(message),
-        NetError::Invalid { .. } => ApiError::bad_request(message),
-        _ => ApiError::internal(message),
+        ApiError::classified(&err)
     }
 }
 
 impl From<ImageError> for ApiError {
     fn from(err: ImageError) -> ApiError {
-        match &err {
-            ImageError::ImageNotFound(_) => ApiError::not_found(err.to_string()),
-            ImageError::InUse { .. } => ApiError::conflict(err.to_string()),
-            ImageError::InvalidReference { .. } => ApiError::bad_request(err.to_string()),
-            _ => ApiError::internal(err.to_string()),
-        }
+        ApiError::classified(&err)
+    }
+}
+
+impl From<VolumeError> for ApiError {
+    fn from(err: VolumeError) -> ApiError {
+        ApiError::classified(&err)
     }
 }
 
@@ -165,5 +155,12 @@ mod tests {
         assert_eq!(img.status, StatusCode::NOT_FOUND);
         let bad: ApiError = ContainerError::Invalid("x".into()).into();
         assert_eq!(bad.body().kind, "bad_request");
+        let offline: ApiError = ImageError::Connect {
+            url: "https://registry.example".into(),
+            message: "refused".into(),
+        }
+        .into();
+        assert_eq!(offline.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(offline.body().kind, "unavailable");
     }
 }

@@ -28,13 +28,16 @@ pub struct EventQuery {
     pub kind: Option<String>,
 }
 
+/// A `since` that is not an RFC 3339 UTC time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("since {0:?}: expected an RFC 3339 UTC time such as 2026-01-01T00:00:00Z")]
+pub struct BadSince(pub String);
+
 impl EventQuery {
     /// Checks the query before any streaming starts.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), BadSince> {
         match self.since.as_deref() {
-            Some(t) if time_key(t).is_none() => Err(format!(
-                "since {t:?}: expected an RFC 3339 UTC time such as 2026-01-01T00:00:00Z"
-            )),
+            Some(t) if time_key(t).is_none() => Err(BadSince(t.to_string())),
             _ => Ok(()),
         }
     }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use stack_engine::containers::network::admin::{self, CreateOptions, NetworkInfo};
-use stack_engine::volumes::{CreateVolume, VolumeError, VolumeFilter, VolumeInfo, Volumes};
+use stack_engine::volumes::{CreateVolume, VolumeFilter, VolumeInfo, Volumes};
 
 use crate::error::ApiError;
 use crate::objects_api::{
@@ -189,21 +189,6 @@ fn volume_summary(v: &VolumeInfo) -> VolumeSummary {
         scope: "local".into(),
         project: v.project.clone(),
         used_by: v.used_by.clone(),
-    }
-}
-
-impl From<VolumeError> for ApiError {
-    fn from(err: VolumeError) -> ApiError {
-        match &err {
-            VolumeError::NotFound(_) => ApiError::not_found(err.to_string()),
-            VolumeError::InUse { .. } => ApiError::conflict(err.to_string()),
-            VolumeError::Invalid(_) | VolumeError::MissingExternal { .. } => {
-                ApiError::bad_request(err.to_string())
-            }
-            VolumeError::Io { .. } | VolumeError::Store { .. } => {
-                ApiError::internal(err.to_string())
-            }
-        }
     }
 }
 

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use axum::http::StatusCode;
 use stack_engine::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
 use stack_engine::containers::{network, ContainerRecord, Containers};
 use stack_engine::labels;
@@ -19,7 +20,7 @@ use stack_engine::store::Store;
 use stack_runtime::state::Status;
 use stack_spec::Project;
 
-use crate::error::ApiError;
+use crate::error::{status_of, ApiError};
 use crate::ops::Host;
 use crate::projects_api::{
     DownRequest, PlanAnswer, PlanFlags, PlannedAction, ProjectEvent, ProjectSummary, PsRow,
@@ -45,11 +46,20 @@ pub struct PreparedDown {
     timeout: Option<Duration>,
 }
 
+/// An `up` or `down` that could not run, or failed, as an API error. A
+/// failed action answers with the status of its error's class (the first
+/// failure's, when a wave had several); a plan that cannot be made is the
+/// stack file's fault.
 fn apply_error(err: ApplyError) -> ApiError {
-    match err {
-        ApplyError::Plan(_) => ApiError::bad_request(err.to_string()),
-        _ => ApiError::internal(err.to_string()),
-    }
+    let status = match &err {
+        ApplyError::Plan(_) => StatusCode::BAD_REQUEST,
+        ApplyError::Failed(report) => report
+            .failures
+            .first()
+            .map_or(StatusCode::INTERNAL_SERVER_ERROR, |f| status_of(f.class())),
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    ApiError::new(status, err.to_string())
 }
 
 /// The engine's planning options from their wire form.
@@ -114,7 +124,7 @@ fn progress(emit: Emit<'_>) -> impl Fn(&Action, &Outcome) + Sync + '_ {
             }),
             Outcome::Failed(e) => emit(ProjectEvent::ActionFailed {
                 action: action.to_string(),
-                error: e.clone(),
+                error: e.kind.to_string(),
                 kind: kind.to_string(),
                 name,
             }),
@@ -140,8 +150,9 @@ fn subject(action: &Action) -> (&'static str, String, &'static str) {
     }
 }
 
-/// Emits the report's warnings and the last line; the error when it failed.
-fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(), String> {
+/// Emits the report's warnings and the last line; the error when it failed,
+/// with the status code it answers with.
+fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(), ApiError> {
     let report = match &result {
         Ok(report) => Some(report),
         Err(ApplyError::Failed(report)) => Some(report),
@@ -158,11 +169,12 @@ fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(
             Ok(())
         }
         Err(err) => {
-            let message = err.to_string();
+            let err = apply_error(err);
             emit(ProjectEvent::Failed {
-                message: message.clone(),
+                message: err.message.clone(),
+                kind: Some(ApiError::kind_of(err.status).to_string()),
             });
-            Err(message)
+            Err(err)
         }
     }
 }
@@ -195,7 +207,7 @@ impl Host {
         prep: PreparedUp,
         parallel: Option<usize>,
         emit: Emit<'_>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ApiError> {
         for name in &prep.answer.adopted {
             emit(ProjectEvent::Adopted { name: name.clone() });
         }
@@ -272,7 +284,7 @@ impl Host {
     }
 
     /// Carries out a planned `down`, emitting each step.
-    pub fn run_down(&self, prep: PreparedDown, emit: Emit<'_>) -> Result<(), String> {
+    pub fn run_down(&self, prep: PreparedDown, emit: Emit<'_>) -> Result<(), ApiError> {
         for warning in &prep.plan.warnings {
             emit(ProjectEvent::Warning {
                 message: warning.clone(),
@@ -431,6 +443,8 @@ fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
 mod tests {
     use std::sync::Mutex;
 
+    use stack_engine::apply::{StepError, StepErrorKind};
+
     use super::*;
 
     fn host(dir: &std::path::Path) -> Host {
@@ -487,17 +501,23 @@ mod tests {
     fn finishing_reports_warnings_then_the_last_line() {
         let events = Mutex::new(Vec::new());
         let emit = |e: ProjectEvent| events.lock().expect("lock").push(e);
-        let report = apply::Report {
+        let report = || apply::Report {
             warnings: vec!["orphan kept".into()],
             ..Default::default()
         };
-        assert!(finish(Ok(report.clone()), &emit).is_ok());
+        assert!(finish(Ok(report()), &emit).is_ok());
         let failed = apply::Report {
-            failures: vec![("create web-1".into(), "boom".into())],
-            ..report
+            failures: vec![StepError {
+                action: "create web-1".into(),
+                kind: StepErrorKind::Gone {
+                    what: "container abc".into(),
+                },
+            }],
+            ..report()
         };
         let err = finish(Err(ApplyError::Failed(failed)), &emit).expect_err("failed");
-        assert_eq!(err, "create web-1: boom");
+        assert_eq!(err.message, "create web-1: container abc is gone");
+        assert_eq!(err.status, StatusCode::NOT_FOUND);
         let warning = ProjectEvent::Warning {
             message: "orphan kept".into(),
         };
@@ -508,7 +528,8 @@ mod tests {
                 ProjectEvent::Finished,
                 warning,
                 ProjectEvent::Failed {
-                    message: "create web-1: boom".into()
+                    message: "create web-1: container abc is gone".into(),
+                    kind: Some("not_found".into()),
                 },
             ]
         );

@@ -166,9 +166,14 @@ pub enum ProjectEvent {
     },
     /// The last line when everything was done.
     Finished,
-    /// The last line when something failed.
+    /// The last line when something failed. `kind` is the error's kind
+    /// word, as an error body has it (`not_found`, `conflict`, ...), so a
+    /// client of the stream can tell failures apart as it could by status
+    /// code; absent from older daemons.
     Failed {
         message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
     },
 }
 

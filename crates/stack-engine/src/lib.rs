@@ -8,6 +8,7 @@
 pub mod apply;
 pub mod config;
 pub mod containers;
+pub mod error_class;
 pub mod images;
 pub mod labels;
 pub mod paths;

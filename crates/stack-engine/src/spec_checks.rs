@@ -21,9 +21,9 @@ pub fn spec_checks() -> Arc<dyn HostChecks> {
 
 impl HostChecks for EngineChecks {
     fn ipam_pool(&self, network: &str, pool: &IpamPool) -> Result<(), CheckError> {
-        let invalid = |reason: String| NetError::Invalid {
+        let invalid = |reason: NotA| NetError::Invalid {
             network: network.to_string(),
-            reason,
+            reason: reason.to_string(),
         };
         let subnet = parse::<Ipv4Net>(pool.subnet.as_deref(), "subnet", "an IPv4 CIDR (a.b.c.d/n)")
             .map_err(invalid)?;
@@ -33,22 +33,46 @@ impl HostChecks for EngineChecks {
             .map_err(invalid)?;
         let Some(subnet) = subnet else {
             if gateway.is_some() || range.is_some() {
-                return Err(invalid("gateway and ip_range need a subnet".into()).into());
+                return Err(NetError::Invalid {
+                    network: network.to_string(),
+                    reason: "gateway and ip_range need a subnet".into(),
+                }
+                .into());
             }
             return Ok(());
         };
-        stack_net::ranges::check_network(&subnet, gateway, range.as_ref())
-            .map_err(|e| invalid(e.to_string()).into())
+        stack_net::ranges::check_network(&subnet, gateway, range.as_ref()).map_err(|e| {
+            NetError::Invalid {
+                network: network.to_string(),
+                reason: e.to_string(),
+            }
+            .into()
+        })
     }
+}
+
+/// A value of `ipam.config` that does not parse as what its key needs.
+#[derive(Debug, thiserror::Error)]
+#[error("{key} {text:?} is not {what}")]
+struct NotA {
+    key: &'static str,
+    text: String,
+    what: &'static str,
 }
 
 fn parse<T: std::str::FromStr>(
     text: Option<&str>,
-    key: &str,
-    what: &str,
-) -> Result<Option<T>, String> {
-    text.map(|t| t.parse().map_err(|_| format!("{key} {t:?} is not {what}")))
-        .transpose()
+    key: &'static str,
+    what: &'static str,
+) -> Result<Option<T>, NotA> {
+    text.map(|t| {
+        t.parse().map_err(|_| NotA {
+            key,
+            text: t.to_string(),
+            what,
+        })
+    })
+    .transpose()
 }
 
 #[cfg(test)]

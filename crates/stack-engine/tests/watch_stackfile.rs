@@ -20,7 +20,7 @@ struct Recorder {
 }
 
 impl StackApplier for Recorder {
-    fn apply(&self, project: &Project) -> Result<(), String> {
+    fn apply(&self, project: &Project) -> Result<(), stack_engine::apply::ApplyError> {
         let services = project
             .services
             .iter()

@@ -43,6 +43,6 @@ pub mod store;
 pub use error::{NetError, Result};
 pub use manager::{ManagerOptions, NetworkManager};
 pub use model::{
-    AddressPool, AttachRequest, Attachment, ContainerNetworking, Endpoint, Network, NetworkSpec,
-    PortMapping, PortRange, Protocol,
+    AddressPool, AttachRequest, Attachment, ContainerNetworking, Endpoint, MappingError, Network,
+    NetworkSpec, PoolError, PortMapping, PortRange, Protocol,
 };

@@ -13,6 +13,34 @@ use serde::{Deserialize, Serialize};
 use crate::error::NetError;
 use crate::ranges;
 
+/// Why an address pool of the config file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("address pool base {base:?} is not an IPv4 CIDR")]
+    NotCidr { base: String },
+    #[error("address pool {base}: {source}")]
+    Range {
+        base: Ipv4Net,
+        #[source]
+        source: ranges::RangeError,
+    },
+    #[error("address pool {base}: size /{size} must lie between /{} and /30", base.prefix_len())]
+    Size { base: Ipv4Net, size: u8 },
+}
+
+/// Why a port mapping was refused; each names the mapping as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    #[error("port mapping {mapping}: empty range or port 0")]
+    Empty { mapping: String },
+    #[error("port mapping {mapping}: host range has {host} ports, container range {container}")]
+    Lengths {
+        mapping: String,
+        host: u32,
+        container: u32,
+    },
+}
+
 /// A pool that network subnets are carved from, e.g. `10.89.0.0/16` in /24s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AddressPool {
@@ -23,16 +51,13 @@ pub struct AddressPool {
 
 impl AddressPool {
     /// Parses the shape of the config file (`base = "10.89.0.0/16"`, `size = 24`).
-    pub fn parse(base: &str, size: u8) -> Result<AddressPool, String> {
-        let base: Ipv4Net = base
-            .parse()
-            .map_err(|_| format!("address pool base {base:?} is not an IPv4 CIDR"))?;
-        ranges::check_subnet(&base).map_err(|e| format!("address pool {base}: {e}"))?;
+    pub fn parse(base: &str, size: u8) -> Result<AddressPool, PoolError> {
+        let base: Ipv4Net = base.parse().map_err(|_| PoolError::NotCidr {
+            base: base.to_string(),
+        })?;
+        ranges::check_subnet(&base).map_err(|source| PoolError::Range { base, source })?;
         if size < base.prefix_len() || size > ranges::MAX_PREFIX {
-            return Err(format!(
-                "address pool {base}: size /{size} must lie between /{} and /30",
-                base.prefix_len()
-            ));
+            return Err(PoolError::Size { base, size });
         }
         Ok(AddressPool {
             base: base.trunc(),
@@ -163,17 +188,19 @@ impl PortMapping {
 
     /// Checks the mapping; ranges must have equal lengths (one host port
     /// per container port, as Compose requires).
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), MappingError> {
         let (h, c) = (self.host_ports, self.container_ports);
         if h.is_empty() || c.is_empty() || h.start == 0 || c.start == 0 {
-            return Err(format!("port mapping {self}: empty range or port 0"));
+            return Err(MappingError::Empty {
+                mapping: self.to_string(),
+            });
         }
         if h.len() != c.len() {
-            return Err(format!(
-                "port mapping {self}: host range has {} ports, container range {}",
-                h.len(),
-                c.len()
-            ));
+            return Err(MappingError::Lengths {
+                mapping: self.to_string(),
+                host: h.len(),
+                container: c.len(),
+            });
         }
         Ok(())
     }

@@ -21,15 +21,18 @@ pub enum Backend {
     Runc,
 }
 
+/// A runtime name that is neither `stack` nor `runc`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown runtime {0:?} (expected stack or runc)")]
+pub struct UnknownBackend(pub String);
+
 impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownBackend;
+    fn from_str(s: &str) -> Result<Self, UnknownBackend> {
         match s {
             "stack" => Ok(Backend::Stack),
             "runc" => Ok(Backend::Runc),
-            other => Err(format!(
-                "unknown runtime {other:?} (expected stack or runc)"
-            )),
+            other => Err(UnknownBackend(other.to_string())),
         }
     }
 }

@@ -237,8 +237,8 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         None => config
             .runtime
             .default
-            .parse()
-            .map_err(|e: String| miette::miette!("{}: {e}", paths.config_file.display()))?,
+            .parse::<Backend>()
+            .map_err(|e| miette::miette!("{}: {e}", paths.config_file.display()))?,
     };
     let (source, cmd) = match &args.rootfs {
         Some(dir) => (ImageSource::Rootfs(dir.clone()), args.args.clone()),

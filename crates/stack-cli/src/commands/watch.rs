@@ -88,13 +88,12 @@ struct EngineApplier {
 }
 
 impl StackApplier for EngineApplier {
-    fn apply(&self, project: &Project) -> Result<(), String> {
+    fn apply(&self, project: &Project) -> Result<(), apply::ApplyError> {
         let plan_opts = PlanOptions {
             remove_orphans: true,
             ..Default::default()
         };
-        let prepared =
-            apply::prepare_up(&self.host, project, &plan_opts).map_err(|e| e.to_string())?;
+        let prepared = apply::prepare_up(&self.host, project, &plan_opts)?;
         if prepared.plan.actions.is_empty() {
             return Ok(());
         }
@@ -105,12 +104,10 @@ impl StackApplier for EngineApplier {
         };
         let progress = |action: &Action, outcome: &Outcome| {
             if let Outcome::Failed(e) = outcome {
-                eprintln!("{action}: failed: {e}");
+                eprintln!("{action}: failed: {}", e.kind);
             }
         };
-        apply::up(&self.host, project, prepared, &opts, &progress)
-            .map(drop)
-            .map_err(|e| e.to_string())
+        apply::up(&self.host, project, prepared, &opts, &progress).map(drop)
     }
 }
 

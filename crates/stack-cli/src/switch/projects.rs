@@ -51,8 +51,7 @@ impl Via {
             Via::InProcess(h) => {
                 let prepared = h.prepare_up(project, flags).map_err(api)?;
                 let emit = |e: ProjectEvent| each(&e);
-                h.run_up(project, prepared, parallel, &emit)
-                    .map_err(|m| miette::miette!("{m}"))
+                h.run_up(project, prepared, parallel, &emit).map_err(api)
             }
             Via::Daemon(c) => {
                 let body = UpRequest::new(project, flags.clone(), parallel);
@@ -73,8 +72,7 @@ impl Via {
             Via::InProcess(h) => {
                 let prepared = h.prepare_down(name, req).map_err(api)?;
                 let emit = |e: ProjectEvent| each(&e);
-                h.run_down(prepared, &emit)
-                    .map_err(|m| miette::miette!("{m}"))
+                h.run_down(prepared, &emit).map_err(api)
             }
             Via::Daemon(c) => {
                 let path = format!("/v1/projects/{}/down", encode(name));
@@ -158,7 +156,7 @@ fn follow_progress(
             |e: ProjectEvent| {
                 match &e {
                     ProjectEvent::Finished => end = Some(Ok(())),
-                    ProjectEvent::Failed { message } => end = Some(Err(message.clone())),
+                    ProjectEvent::Failed { message, .. } => end = Some(Err(message.clone())),
                     _ => {}
                 }
                 each(&e);

@@ -9,7 +9,8 @@ use crate::error::ApiError;
 use crate::events::EventQuery;
 
 pub async fn stream(State(s): State<AppState>, Q(q): Q<EventQuery>) -> Result<Response, ApiError> {
-    q.validate().map_err(ApiError::bad_request)?;
+    q.validate()
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let (lines, response) = stream::ndjson();
     let root = s.host.paths.state_root.clone();
     tokio::task::spawn_blocking(move || {

@@ -16,6 +16,7 @@ use super::gate::HostObserver;
 use super::observe::store_state;
 use super::run_plan::Steps;
 use super::service_options::{run_options, Slot};
+use super::step_error::StepErrorKind;
 use super::Host;
 use crate::containers::network::admin;
 use crate::containers::{ContainerError, ContainerRecord, ImageSource};
@@ -92,13 +93,17 @@ impl<'a> HostSteps<'a> {
             .collect()
     }
 
-    fn images(&self) -> Result<std::sync::Arc<Images>, String> {
+    fn images(&self) -> Result<std::sync::Arc<Images>, StepErrorKind> {
         let mut slot = self.images.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(images) = slot.as_ref() {
             return Ok(images.clone());
         }
-        let images = Images::open(&self.host.paths, &self.host.config)
-            .map_err(|e| format!("open the image store: {e}"))?;
+        let images = Images::open(&self.host.paths, &self.host.config).map_err(|source| {
+            StepErrorKind::Image {
+                context: "open the image store".into(),
+                source,
+            }
+        })?;
         let images = std::sync::Arc::new(images);
         *slot = Some(images.clone());
         Ok(images)
@@ -118,19 +123,23 @@ impl<'a> HostSteps<'a> {
 
     /// The record of container `id`, read from its directory directly (a
     /// lookup through the whole list would make big stacks quadratic).
-    fn record(&self, id: &str) -> Result<Option<ContainerRecord>, String> {
+    fn record(&self, id: &str) -> Result<Option<ContainerRecord>, StepErrorKind> {
         let dir = ContainerDir::new(self.host.paths.state_root.join("containers").join(id));
         if !dir.spec().exists() {
             if dir.state().exists() {
-                return Err(format!(
-                    "container {id}: {} is missing",
-                    dir.spec().display()
-                ));
+                return Err(StepErrorKind::MissingSpec {
+                    id: id.to_string(),
+                    path: dir.spec(),
+                });
             }
             return Ok(None);
         }
-        let spec = ContainerSpec::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
-        let state = State::load(&dir).map_err(|e| format!("container {id}: {e}"))?;
+        let runtime = |source| StepErrorKind::Runtime {
+            context: format!("container {id}"),
+            source,
+        };
+        let spec = ContainerSpec::load(&dir).map_err(runtime)?;
+        let state = State::load(&dir).map_err(runtime)?;
         Ok(Some(ContainerRecord { dir, spec, state }))
     }
 
@@ -144,7 +153,7 @@ impl<'a> HostSteps<'a> {
 
     /// Starts a created container and records its new state; a container
     /// that cannot start is removed again, so nothing is left half-made.
-    fn launch(&self, record: &ContainerRecord, fresh: bool) -> Result<(), String> {
+    fn launch(&self, record: &ContainerRecord, fresh: bool) -> Result<(), StepErrorKind> {
         let name = &record.spec.name;
         if let Err(err) = self.host.containers.start(record, Attach::Detached) {
             if fresh {
@@ -155,12 +164,15 @@ impl<'a> HostSteps<'a> {
                     .write(|w| w.remove_container(&record.spec.id));
                 self.event(record, "destroy");
             }
-            return Err(format!("start {name}: {err}"));
+            return Err(StepErrorKind::Container {
+                context: format!("start {name}"),
+                source: err,
+            });
         }
         let now = store::now_ms();
         let current = self
             .record(&record.spec.id)?
-            .ok_or_else(|| format!("{name} is gone"))?;
+            .ok_or_else(|| StepErrorKind::Gone { what: name.clone() })?;
         self.host
             .store
             .write(|w| {
@@ -174,47 +186,56 @@ impl<'a> HostSteps<'a> {
                 }
                 Ok(())
             })
-            .map_err(|e| format!("record {name}: {e}"))
+            .map_err(store_error(format!("record {name}")))
     }
 
-    fn stop(&self, record: &ContainerRecord) -> Result<(), String> {
+    fn stop(&self, record: &ContainerRecord) -> Result<(), StepErrorKind> {
         if record.state.effective_status() != stack_runtime::state::Status::Running {
             return Ok(());
         }
         let grace = self
             .stop_timeout
             .unwrap_or(Duration::from_secs(record.spec.stop_timeout));
-        stack_runtime::control::stop(&record.dir, grace)
-            .map_err(|e| format!("stop {}: {e}", record.spec.name))?;
+        stack_runtime::control::stop(&record.dir, grace).map_err(|source| {
+            StepErrorKind::Runtime {
+                context: format!("stop {}", record.spec.name),
+                source,
+            }
+        })?;
         self.event(record, "stop");
         Ok(())
     }
 }
 
 impl Steps for HostSteps<'_> {
-    fn pull(&self, reference: &str) -> Result<(), String> {
+    fn pull(&self, reference: &str) -> Result<(), StepErrorKind> {
         let _one_at_a_time = self.pulling.lock().unwrap_or_else(|p| p.into_inner());
         let images = self.images()?;
-        let parsed = Reference::parse(reference).map_err(|e| format!("image {reference}: {e}"))?;
+        let parsed = Reference::parse(reference).map_err(|source| StepErrorKind::Image {
+            context: format!("image {reference}"),
+            source,
+        })?;
         // The plan's `pull` action reports the image (` Image busybox
         // Pulled`) through the verb's printer, the same line on both paths;
         // layer lines here would go to whichever process does the work.
         images
             .pull(&[parsed], &crate::images::progress::Quiet, |_| {})
-            .map_err(|e| format!("pull {reference}: {e}"))?;
+            .map_err(|source| StepErrorKind::Image {
+                context: format!("pull {reference}"),
+                source,
+            })?;
         self.local_digest(reference);
         Ok(())
     }
 
-    fn create_network(&self, key: &str, name: &str) -> Result<(), String> {
+    fn create_network(&self, key: &str, name: &str) -> Result<(), StepErrorKind> {
         let desired = self.desired.and_then(|d| d.networks.get(key));
         let config = desired.map(|n| n.config.clone()).unwrap_or_default();
         let spec = self.project.and_then(|p| p.networks.get(key));
         let options = network_options(self.project_name, key, name, spec)?;
         let exists = crate::containers::network::network_exists(&self.host.paths.state_root, name);
         if !exists {
-            admin::create(&self.host.containers, &options)
-                .map_err(|e| format!("network {name}: {e}"))?;
+            admin::create(&self.host.containers, &options).map_err(network_error(name))?;
         }
         let row = NetworkRecord {
             name: name.to_string(),
@@ -237,10 +258,10 @@ impl Steps for HostSteps<'_> {
                 }
                 Ok(())
             })
-            .map_err(|e| format!("network {name}: {e}"))
+            .map_err(store_error(format!("network {name}")))
     }
 
-    fn remove_network(&self, name: &str) -> Result<(), String> {
+    fn remove_network(&self, name: &str) -> Result<(), StepErrorKind> {
         match admin::remove(&self.host.containers, name) {
             Ok(()) | Err(ContainerError::NotFound(_)) => {}
             // The network is gone and only a follow-up (stopping the idle
@@ -253,21 +274,27 @@ impl Steps for HostSteps<'_> {
             {
                 eprintln!("warning: network {name} removed, but: {e}");
             }
-            Err(e) => return Err(format!("network {name}: {e}")),
+            Err(e) => return Err(network_error(name)(e)),
         }
         self.host
             .store
             .write(|w| w.remove_network(name).map(|_| ()))
-            .map_err(|e| format!("network {name}: {e}"))
+            .map_err(store_error(format!("network {name}")))
     }
 
-    fn create_volume(&self, key: &str, name: &str) -> Result<(), String> {
+    fn create_volume(&self, key: &str, name: &str) -> Result<(), StepErrorKind> {
         let data = self
             .host
             .volume_dir(name)
-            .map_err(|e| format!("volume {key}: {e}"))?
+            .map_err(|source| StepErrorKind::VolumeDir {
+                key: key.to_string(),
+                source: Box::new(source),
+            })?
             .join("_data");
-        std::fs::create_dir_all(&data).map_err(|e| format!("volume {name}: {e}"))?;
+        std::fs::create_dir_all(&data).map_err(|source| StepErrorKind::Io {
+            context: format!("volume {name}"),
+            source,
+        })?;
         let config = self
             .desired
             .and_then(|d| d.volumes.get(key))
@@ -291,7 +318,7 @@ impl Steps for HostSteps<'_> {
                 }
                 Ok(())
             })
-            .map_err(|e| format!("volume {name}: {e}"))?;
+            .map_err(store_error(format!("volume {name}")))?;
         let _ = event_log::append(
             &self.host.paths.state_root,
             &EventRecord::now("volume", "create", name, name),
@@ -299,9 +326,8 @@ impl Steps for HostSteps<'_> {
         Ok(())
     }
 
-    fn remove_volume(&self, name: &str) -> Result<(), String> {
-        crate::volumes::remove_unused(&self.host.store, &self.host.containers, name)
-            .map_err(|e| e.to_string())?;
+    fn remove_volume(&self, name: &str) -> Result<(), StepErrorKind> {
+        crate::volumes::remove_unused(&self.host.store, &self.host.containers, name)?;
         let _ = event_log::append(
             &self.host.paths.state_root,
             &EventRecord::now("volume", "destroy", name, name),
@@ -309,7 +335,7 @@ impl Steps for HostSteps<'_> {
         Ok(())
     }
 
-    fn gate(&self, service: &str) -> Result<Vec<String>, String> {
+    fn gate(&self, service: &str) -> Result<Vec<String>, StepErrorKind> {
         let Some(desired) = self.desired.and_then(|d| d.services.get(service)) else {
             return Ok(Vec::new());
         };
@@ -348,7 +374,10 @@ impl Steps for HostSteps<'_> {
             GATE_POLL,
             None,
         )
-        .map_err(|e| format!("service {service}: {e}"))?;
+        .map_err(|source| StepErrorKind::Dependency {
+            service: service.to_string(),
+            source,
+        })?;
         for dep in watched {
             let observed = observer.observe(&dep.service);
             if evaluate_dependency(dep, observed.as_ref()) != GateState::Satisfied {
@@ -365,17 +394,22 @@ impl Steps for HostSteps<'_> {
         Ok(warnings)
     }
 
-    fn create_container(&self, service: &str, replica: u32, name: &str) -> Result<(), String> {
+    fn create_container(
+        &self,
+        service: &str,
+        replica: u32,
+        name: &str,
+    ) -> Result<(), StepErrorKind> {
         let (Some(project), Some(desired)) = (
             self.project,
             self.desired.and_then(|d| d.services.get(service)),
         ) else {
-            return Err(format!("service {service} is not in the stack file"));
+            return Err(StepErrorKind::UnknownService(service.to_string()));
         };
         let spec = project
             .services
             .get(service)
-            .ok_or_else(|| format!("service {service} is not in the stack file"))?;
+            .ok_or_else(|| StepErrorKind::UnknownService(service.to_string()))?;
         let hash = desired.config.hash();
         let digest = self.local_digest(&desired.image);
         let slot = Slot {
@@ -390,7 +424,10 @@ impl Steps for HostSteps<'_> {
             .host
             .containers
             .create(&ImageSource::Image(desired.image.clone()), &opts)
-            .map_err(|e| format!("create {name}: {e}"))?;
+            .map_err(|source| StepErrorKind::Container {
+                context: format!("create {name}"),
+                source,
+            })?;
         let row = store::ContainerRecord {
             id: record.spec.id.clone(),
             project: self.project_name.to_string(),
@@ -419,34 +456,28 @@ impl Steps for HostSteps<'_> {
         };
         if let Err(e) = self.host.store.write(|w| w.insert_container(&row)) {
             let _ = self.host.containers.remove(&record, true);
-            return Err(format!("record {name}: {e}"));
+            return Err(store_error(format!("record {name}"))(e));
         }
         self.event(&record, "create");
         self.launch(&record, true)
     }
 
-    fn start_container(&self, id: &str) -> Result<(), String> {
-        let record = self
-            .record(id)?
-            .ok_or_else(|| format!("container {id} is gone"))?;
+    fn start_container(&self, id: &str) -> Result<(), StepErrorKind> {
+        let record = self.record(id)?.ok_or_else(|| gone(id))?;
         if record.state.effective_status() == stack_runtime::state::Status::Running {
             return Ok(());
         }
         self.launch(&record, false)
     }
 
-    fn restart_container(&self, id: &str) -> Result<(), String> {
-        let record = self
-            .record(id)?
-            .ok_or_else(|| format!("container {id} is gone"))?;
+    fn restart_container(&self, id: &str) -> Result<(), StepErrorKind> {
+        let record = self.record(id)?.ok_or_else(|| gone(id))?;
         self.stop(&record)?;
-        let record = self
-            .record(id)?
-            .ok_or_else(|| format!("container {id} is gone"))?;
+        let record = self.record(id)?.ok_or_else(|| gone(id))?;
         self.launch(&record, false)
     }
 
-    fn remove_container(&self, id: &str) -> Result<(), String> {
+    fn remove_container(&self, id: &str) -> Result<(), StepErrorKind> {
         let record = match self.record(id) {
             Ok(record) => record,
             Err(err) => {
@@ -458,7 +489,10 @@ impl Steps for HostSteps<'_> {
                 self.host
                     .containers
                     .remove_damaged(damaged)
-                    .map_err(|e| format!("remove {}: {e}", damaged.name()))?;
+                    .map_err(|source| StepErrorKind::Container {
+                        context: format!("remove {}", damaged.name()),
+                        source,
+                    })?;
                 None
             }
         };
@@ -467,7 +501,10 @@ impl Steps for HostSteps<'_> {
             self.host
                 .containers
                 .remove(&record, true)
-                .map_err(|e| format!("remove {}: {e}", record.spec.name))?;
+                .map_err(|source| StepErrorKind::Container {
+                    context: format!("remove {}", record.spec.name),
+                    source,
+                })?;
             self.event(&record, "destroy");
         }
         self.host
@@ -476,7 +513,7 @@ impl Steps for HostSteps<'_> {
                 w.release_ips(id)?;
                 w.remove_container(id).map(|_| ())
             })
-            .map_err(|e| format!("forget container {id}: {e}"))
+            .map_err(store_error(format!("forget container {id}")))
     }
 }
 
@@ -487,7 +524,7 @@ fn network_options(
     key: &str,
     name: &str,
     spec: Option<&stack_spec::Network>,
-) -> Result<admin::CreateOptions, String> {
+) -> Result<admin::CreateOptions, StepErrorKind> {
     let mut options = admin::CreateOptions {
         name: name.to_string(),
         ..Default::default()
@@ -500,14 +537,14 @@ fn network_options(
             options.subnet = Some(
                 subnet
                     .parse()
-                    .map_err(|_| format!("network {key}: invalid subnet {subnet:?}"))?,
+                    .map_err(|_| invalid_option(key, "subnet", subnet))?,
             );
         }
         if let Some(gateway) = pool.and_then(|p| p.gateway.as_deref()) {
             options.gateway = Some(
                 gateway
                     .parse()
-                    .map_err(|_| format!("network {key}: invalid gateway {gateway:?}"))?,
+                    .map_err(|_| invalid_option(key, "gateway", gateway))?,
             );
         }
     }
@@ -518,4 +555,29 @@ fn network_options(
         .labels
         .insert("com.docker.compose.network".into(), key.to_string());
     Ok(options)
+}
+
+fn invalid_option(key: &str, field: &'static str, value: &str) -> StepErrorKind {
+    StepErrorKind::NetworkOption {
+        key: key.to_string(),
+        field,
+        value: value.to_string(),
+    }
+}
+
+fn network_error(name: &str) -> impl FnOnce(ContainerError) -> StepErrorKind + '_ {
+    move |source| StepErrorKind::Network {
+        name: name.to_string(),
+        source,
+    }
+}
+
+fn store_error(context: String) -> impl FnOnce(store::StoreError) -> StepErrorKind {
+    move |source| StepErrorKind::Store { context, source }
+}
+
+fn gone(id: &str) -> StepErrorKind {
+    StepErrorKind::Gone {
+        what: format!("container {id}"),
+    }
 }

@@ -14,12 +14,13 @@ mod host_steps;
 mod observe;
 mod run_plan;
 mod service_options;
+mod step_error;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use stack_runtime::spec::Backend;
+use stack_runtime::spec::{Backend, UnknownBackend};
 use stack_spec::Project;
 
 pub use gate::HostObserver;
@@ -27,9 +28,10 @@ pub use host_steps::{GateReport, HostSteps};
 pub use observe::{observe, reconcile, store_state, Reconciled};
 pub use run_plan::{run_plan, Outcome, Report, Steps};
 pub use service_options::{
-    depends_on_from_label, port_text, run_options, signal_number, Slot, DEPENDS_ON_LABEL,
-    IMAGE_LABEL,
+    depends_on_from_label, port_text, run_options, signal_number, OptionsError, Slot,
+    DEPENDS_ON_LABEL, IMAGE_LABEL,
 };
+pub use step_error::{StepError, StepErrorKind};
 
 use crate::config::Config;
 use crate::containers::Containers;
@@ -51,6 +53,8 @@ pub enum ApplyError {
     Config(String),
     #[error(transparent)]
     Volume(#[from] crate::volumes::VolumeError),
+    #[error(transparent)]
+    Options(#[from] OptionsError),
     /// Containers of the project have records that cannot be read; `up`
     /// would make a second container beside each. One line per container,
     /// naming the file and the way out.
@@ -62,11 +66,7 @@ pub enum ApplyError {
 }
 
 fn failures_text(report: &Report) -> String {
-    let mut lines: Vec<String> = report
-        .failures
-        .iter()
-        .map(|(action, err)| format!("{action}: {err}"))
-        .collect();
+    let mut lines: Vec<String> = report.failures.iter().map(ToString::to_string).collect();
     if report.skipped > 0 {
         lines.push(format!("{} later actions not run", report.skipped));
     }
@@ -110,9 +110,13 @@ impl Host {
     fn with_store(paths: &HostPaths, store: Store) -> Result<Host, ApplyError> {
         let config =
             Config::load(&paths.config_file).map_err(|e| ApplyError::Config(e.to_string()))?;
-        let backend = config.runtime.default.parse().map_err(|e: String| {
-            ApplyError::Config(format!("{}: {e}", paths.config_file.display()))
-        })?;
+        let backend = config
+            .runtime
+            .default
+            .parse()
+            .map_err(|e: UnknownBackend| {
+                ApplyError::Config(format!("{}: {e}", paths.config_file.display()))
+            })?;
         Ok(Host {
             containers: Containers::new(paths),
             store,
@@ -195,7 +199,7 @@ fn check_services(project: &Project) -> Result<(), ApplyError> {
             config_hash: "",
             image_digest: None,
         };
-        let opts = run_options(project, service, &slot).map_err(ApplyError::Config)?;
+        let opts = run_options(project, service, &slot)?;
         crate::containers::confinement::check(&opts)
             .map_err(|e| ApplyError::Config(format!("service {}: {e}", service.name)))?;
     }

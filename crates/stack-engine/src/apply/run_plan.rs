@@ -9,39 +9,45 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use super::step_error::{StepError, StepErrorKind};
 use crate::plan::{Action, ActionKind, Plan};
 
 /// The host operations a plan needs. Each call is blocking and must be
 /// safe to run from several threads at once.
 pub trait Steps: Sync {
-    fn pull(&self, reference: &str) -> Result<(), String>;
-    fn create_network(&self, key: &str, name: &str) -> Result<(), String>;
-    fn remove_network(&self, name: &str) -> Result<(), String>;
-    fn create_volume(&self, key: &str, name: &str) -> Result<(), String>;
-    fn remove_volume(&self, name: &str) -> Result<(), String>;
+    fn pull(&self, reference: &str) -> Result<(), StepErrorKind>;
+    fn create_network(&self, key: &str, name: &str) -> Result<(), StepErrorKind>;
+    fn remove_network(&self, name: &str) -> Result<(), StepErrorKind>;
+    fn create_volume(&self, key: &str, name: &str) -> Result<(), StepErrorKind>;
+    fn remove_volume(&self, name: &str) -> Result<(), StepErrorKind>;
     /// Waits for `service`'s `depends_on` conditions; returns warnings
     /// (optional dependencies that failed).
-    fn gate(&self, service: &str) -> Result<Vec<String>, String>;
+    fn gate(&self, service: &str) -> Result<Vec<String>, StepErrorKind>;
     /// Creates and starts replica `replica` of `service` as `name`.
-    fn create_container(&self, service: &str, replica: u32, name: &str) -> Result<(), String>;
-    fn start_container(&self, id: &str) -> Result<(), String>;
-    fn restart_container(&self, id: &str) -> Result<(), String>;
+    fn create_container(
+        &self,
+        service: &str,
+        replica: u32,
+        name: &str,
+    ) -> Result<(), StepErrorKind>;
+    fn start_container(&self, id: &str) -> Result<(), StepErrorKind>;
+    fn restart_container(&self, id: &str) -> Result<(), StepErrorKind>;
     /// Stops (within its grace period) and removes a container.
-    fn remove_container(&self, id: &str) -> Result<(), String>;
+    fn remove_container(&self, id: &str) -> Result<(), StepErrorKind>;
 }
 
 /// What happened to one action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     Done,
-    Failed(String),
+    Failed(StepError),
 }
 
 /// The result of running a plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct Report {
-    /// `(action, error)` for each failed action.
-    pub failures: Vec<(String, String)>,
+    /// Each failed action, with why.
+    pub failures: Vec<StepError>,
     pub warnings: Vec<String>,
     /// Actions not run because an earlier wave failed.
     pub skipped: usize,
@@ -75,7 +81,7 @@ pub fn run_plan(
     report
 }
 
-type WaveResult = (Vec<(String, String)>, Vec<String>);
+type WaveResult = (Vec<StepError>, Vec<String>);
 
 fn run_wave(
     wave: &[&Action],
@@ -94,12 +100,16 @@ fn run_wave(
                 lock(&warnings).append(&mut w);
                 Outcome::Done
             }
-            Err(e) => {
-                lock(&failures).push((action.to_string(), e.clone()));
-                Outcome::Failed(e)
-            }
+            Err(kind) => Outcome::Failed(StepError {
+                action: action.to_string(),
+                kind,
+            }),
         };
         progress(action, &outcome);
+        // The report keeps the error once the progress has seen it.
+        if let Outcome::Failed(err) = outcome {
+            lock(&failures).push(err);
+        }
     };
     let threads = parallel.min(wave.len());
     if threads <= 1 {
@@ -122,7 +132,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn run_action(action: &Action, steps: &dyn Steps) -> Result<Vec<String>, String> {
+fn run_action(action: &Action, steps: &dyn Steps) -> Result<Vec<String>, StepErrorKind> {
     match &action.kind {
         ActionKind::PullImage { reference } => steps.pull(reference).map(|()| Vec::new()),
         ActionKind::CreateNetwork { key, name } => {

@@ -3,7 +3,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::*;
+use crate::error_class::ErrorClass;
 use crate::plan::{Action, ActionKind, Plan, Reason};
+use crate::supervise::{Condition, GateError};
 
 /// Records calls, fails the ones named, and tracks how many run at once.
 #[derive(Default)]
@@ -16,14 +18,16 @@ struct FakeSteps {
 }
 
 impl FakeSteps {
-    fn call(&self, what: String) -> Result<(), String> {
+    fn call(&self, what: String) -> Result<(), StepErrorKind> {
         let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_running.fetch_max(now, Ordering::SeqCst);
         std::thread::sleep(Duration::from_millis(5));
         self.running.fetch_sub(1, Ordering::SeqCst);
         self.calls.lock().expect("calls").push(what.clone());
         if self.fail.contains(&what) {
-            Err(format!("{what} broke"))
+            Err(StepErrorKind::Gone {
+                what: format!("{what} broke and"),
+            })
         } else {
             Ok(())
         }
@@ -34,37 +38,44 @@ impl FakeSteps {
 }
 
 impl Steps for FakeSteps {
-    fn pull(&self, r: &str) -> Result<(), String> {
+    fn pull(&self, r: &str) -> Result<(), StepErrorKind> {
         self.call(format!("pull {r}"))
     }
-    fn create_network(&self, _k: &str, n: &str) -> Result<(), String> {
+    fn create_network(&self, _k: &str, n: &str) -> Result<(), StepErrorKind> {
         self.call(format!("net+ {n}"))
     }
-    fn remove_network(&self, n: &str) -> Result<(), String> {
+    fn remove_network(&self, n: &str) -> Result<(), StepErrorKind> {
         self.call(format!("net- {n}"))
     }
-    fn create_volume(&self, _k: &str, n: &str) -> Result<(), String> {
+    fn create_volume(&self, _k: &str, n: &str) -> Result<(), StepErrorKind> {
         self.call(format!("vol+ {n}"))
     }
-    fn remove_volume(&self, n: &str) -> Result<(), String> {
+    fn remove_volume(&self, n: &str) -> Result<(), StepErrorKind> {
         self.call(format!("vol- {n}"))
     }
-    fn gate(&self, s: &str) -> Result<Vec<String>, String> {
+    fn gate(&self, s: &str) -> Result<Vec<String>, StepErrorKind> {
         if self.gate_fails.iter().any(|g| g == s) {
-            return Err(format!("{s}: dependency failed"));
+            return Err(StepErrorKind::Dependency {
+                service: s.to_string(),
+                source: GateError::Failed {
+                    dependency: "db".into(),
+                    condition: Condition::Healthy,
+                    reason: "service db is unhealthy".into(),
+                },
+            });
         }
         Ok(vec![format!("gated {s}")])
     }
-    fn create_container(&self, _s: &str, _r: u32, n: &str) -> Result<(), String> {
+    fn create_container(&self, _s: &str, _r: u32, n: &str) -> Result<(), StepErrorKind> {
         self.call(format!("ctr+ {n}"))
     }
-    fn start_container(&self, id: &str) -> Result<(), String> {
+    fn start_container(&self, id: &str) -> Result<(), StepErrorKind> {
         self.call(format!("start {id}"))
     }
-    fn restart_container(&self, id: &str) -> Result<(), String> {
+    fn restart_container(&self, id: &str) -> Result<(), StepErrorKind> {
         self.call(format!("restart {id}"))
     }
-    fn remove_container(&self, id: &str) -> Result<(), String> {
+    fn remove_container(&self, id: &str) -> Result<(), StepErrorKind> {
         self.call(format!("ctr- {id}"))
     }
 }
@@ -140,11 +151,16 @@ fn a_failed_wave_stops_the_plan_and_names_the_action() {
     ]);
     let seen = Mutex::new(Vec::new());
     let report = run_plan(&p, &steps, 1, &|a, o| {
-        seen.lock().expect("seen").push((a.object(), o.clone()))
+        seen.lock()
+            .expect("seen")
+            .push((a.object(), matches!(o, Outcome::Failed(_))))
     });
     assert_eq!(report.failures.len(), 1);
-    assert_eq!(report.failures[0].0, "create db-1");
-    assert!(report.failures[0].1.contains("broke"));
+    assert_eq!(report.failures[0].action, "create db-1");
+    assert_eq!(
+        report.failures[0].to_string(),
+        "create db-1: ctr+ p-db-1 broke and is gone"
+    );
     assert_eq!(report.skipped, 1);
     assert!(!steps.calls().contains(&"ctr+ p-web-1".to_string()));
     // The rest of the failing wave still ran.
@@ -161,7 +177,11 @@ fn a_failed_gate_creates_nothing() {
     let report = run_plan(&plan(vec![create("web", 1, 0)]), &steps, 4, &|_, _| {});
     assert!(!report.ok());
     assert!(steps.calls().is_empty());
-    assert!(report.failures[0].1.contains("dependency failed"));
+    assert_eq!(
+        report.failures[0].to_string(),
+        "create web-1: service web: dependency failed to start: service db is unhealthy"
+    );
+    assert_eq!(report.failures[0].class(), ErrorClass::Conflict);
 }
 
 #[test]

@@ -3,19 +3,67 @@
 //! every Compose rule here is unit-tested without root.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use stack_runtime::spec::{HealthcheckSpec, RestartSpec, Rlimit, SecuritySpec};
 use stack_spec::{MountType, Project, Service};
 
 use crate::containers::{NetworkJoin, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions};
+use crate::error_class::{Classify, ErrorClass};
 use crate::labels;
-use crate::supervise::{self, HealthTest};
+use crate::supervise::{self, HealthTest, HealthTestError};
 
 /// Label listing a container's dependencies (`db:service_healthy:false,…`,
 /// Compose's own format), so `down` orders containers without the file.
 pub const DEPENDS_ON_LABEL: &str = "com.docker.compose.depends_on";
 /// Label holding the digest of the image the container was made from.
 pub const IMAGE_LABEL: &str = "com.docker.compose.image";
+
+/// Why a service cannot become a container's options. Each names the
+/// service and the key at fault, so the stack file can be fixed.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error(
+        "service {service}: `{key}` is not supported by stack yet; remove it or run this service elsewhere"
+    )]
+    Unsupported { service: String, key: String },
+    #[error("service {service}: healthcheck: {source}")]
+    Healthcheck {
+        service: String,
+        #[source]
+        source: HealthTestError,
+    },
+    #[error("service {service}: stop_signal: unknown {signal:?}")]
+    StopSignal { service: String, signal: String },
+    #[error(
+        "service {service}: device_cgroup_rules must be a list of strings such as \"c 1:3 rwm\""
+    )]
+    DeviceCgroupRules { service: String },
+    #[error("service {service}: bind mount to {target} has no source")]
+    BindWithoutSource { service: String, target: String },
+    /// The bind source did not exist and could not be made.
+    #[error("service {service}: create bind source {}: {source}", path.display())]
+    CreateBindSource {
+        service: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("service {service}: volume type of {target} is not supported")]
+    VolumeType { service: String, target: String },
+    #[error("service {service}: security_opt {option:?} is not supported")]
+    SecurityOpt { service: String, option: String },
+}
+
+/// A fault of the stack file, but for a bind source the host could not make.
+impl Classify for OptionsError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            OptionsError::CreateBindSource { .. } => ErrorClass::Internal,
+            _ => ErrorClass::InvalidInput,
+        }
+    }
+}
 
 /// Who a container is within its project.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,11 +80,13 @@ pub fn run_options(
     project: &Project,
     service: &Service,
     slot: &Slot<'_>,
-) -> Result<RunOptions, String> {
-    let at = |key: &str, err: String| format!("service {}: {key}: {err}", service.name);
+) -> Result<RunOptions, OptionsError> {
     refuse_unsupported(service)?;
     let healthcheck = supervise::healthcheck(service, None)
-        .map_err(|e| at("healthcheck", e.to_string()))?
+        .map_err(|source| OptionsError::Healthcheck {
+            service: service.name.clone(),
+            source,
+        })?
         .map(|h| HealthcheckSpec {
             test: match h.test {
                 HealthTest::Cmd(args) => std::iter::once("CMD".to_string()).chain(args).collect(),
@@ -66,7 +116,12 @@ pub fn run_options(
         stop_signal: service
             .stop_signal
             .as_deref()
-            .map(|s| signal_number(s).ok_or_else(|| at("stop_signal", format!("unknown {s:?}"))))
+            .map(|s| {
+                signal_number(s).ok_or_else(|| OptionsError::StopSignal {
+                    service: service.name.clone(),
+                    signal: s.to_string(),
+                })
+            })
             .transpose()?,
         stop_timeout: service.stop_grace_period.map(|d| d.0.as_secs()),
         rlimits: ulimits(service),
@@ -91,12 +146,12 @@ pub fn run_options(
 /// Keys stack reads but does not carry out yet. Each is refused, naming
 /// the key, rather than accepted and silently ignored: a service that
 /// relies on one would otherwise start without it.
-fn refuse_unsupported(service: &Service) -> Result<(), String> {
+fn refuse_unsupported(service: &Service) -> Result<(), OptionsError> {
     let refuse = |key: &str| {
-        Err(format!(
-            "service {}: `{key}` is not supported by stack yet; remove it or run this service elsewhere",
-            service.name
-        ))
+        Err(OptionsError::Unsupported {
+            service: service.name.clone(),
+            key: key.to_string(),
+        })
     };
     for key in service.other.keys() {
         if !key.starts_with("x-") && key != "device_cgroup_rules" {
@@ -144,15 +199,12 @@ fn refuse_unsupported(service: &Service) -> Result<(), String> {
 
 /// `device_cgroup_rules:` (kept as written by the loader): a list of rule
 /// strings, checked when the container is made.
-fn device_cgroup_rules(service: &Service) -> Result<Vec<String>, String> {
+fn device_cgroup_rules(service: &Service) -> Result<Vec<String>, OptionsError> {
     let Some(value) = service.other.get("device_cgroup_rules") else {
         return Ok(Vec::new());
     };
-    let not_strings = || {
-        format!(
-            "service {}: device_cgroup_rules must be a list of strings such as \"c 1:3 rwm\"",
-            service.name
-        )
+    let not_strings = || OptionsError::DeviceCgroupRules {
+        service: service.name.clone(),
     };
     value
         .as_array()
@@ -206,7 +258,7 @@ fn process(service: &Service) -> ProcessOverrides {
 
 /// `SRC:DST[:ro]` strings for the container store: named volumes under
 /// their full name, binds by absolute path (made first when Compose would).
-fn volumes(project: &Project, service: &Service) -> Result<Vec<String>, String> {
+fn volumes(project: &Project, service: &Service) -> Result<Vec<String>, OptionsError> {
     let mut out = Vec::new();
     for v in &service.volumes {
         let suffix = if v.read_only { ":ro" } else { "" };
@@ -225,30 +277,30 @@ fn volumes(project: &Project, service: &Service) -> Result<Vec<String>, String> 
             }
             MountType::Bind => {
                 let Some(source) = v.source.as_deref() else {
-                    return Err(format!(
-                        "service {}: bind mount to {} has no source",
-                        service.name, v.target
-                    ));
+                    return Err(OptionsError::BindWithoutSource {
+                        service: service.name.clone(),
+                        target: v.target.clone(),
+                    });
                 };
                 let path = project.working_dir.join(source);
                 let create = v.bind.as_ref().is_none_or(|b| b.create_host_path);
                 if create && !path.exists() {
-                    std::fs::create_dir_all(&path).map_err(|e| {
-                        format!(
-                            "service {}: create bind source {}: {e}",
-                            service.name,
-                            path.display()
-                        )
+                    std::fs::create_dir_all(&path).map_err(|source| {
+                        OptionsError::CreateBindSource {
+                            service: service.name.clone(),
+                            path: path.clone(),
+                            source,
+                        }
                     })?;
                 }
                 out.push(format!("{}:{}{suffix}", path.display(), v.target));
             }
             MountType::Tmpfs => {}
             _ => {
-                return Err(format!(
-                    "service {}: volume type of {} is not supported",
-                    service.name, v.target
-                ))
+                return Err(OptionsError::VolumeType {
+                    service: service.name.clone(),
+                    target: v.target.clone(),
+                })
             }
         }
     }
@@ -299,7 +351,7 @@ fn limits(service: &Service) -> (Option<String>, Option<f64>, Option<i64>) {
     (memory, cpus, pids)
 }
 
-fn security(service: &Service) -> Result<SecuritySpec, String> {
+fn security(service: &Service) -> Result<SecuritySpec, OptionsError> {
     let mut security = SecuritySpec {
         privileged: service.privileged,
         cap_add: service.cap_add.clone(),
@@ -313,10 +365,10 @@ fn security(service: &Service) -> Result<SecuritySpec, String> {
             }
             "seccomp=unconfined" | "seccomp:unconfined" => security.seccomp_unconfined = true,
             other => {
-                return Err(format!(
-                    "service {}: security_opt {other:?} is not supported",
-                    service.name
-                ))
+                return Err(OptionsError::SecurityOpt {
+                    service: service.name.clone(),
+                    option: other.to_string(),
+                })
             }
         }
     }

@@ -214,7 +214,9 @@ fn healthcheck_restart_and_stop_settings_reach_the_spec() {
 fn unsupported_security_opt_names_the_service() {
     let mut s = web();
     s.security_opt = vec!["apparmor=x".into()];
-    let err = run_options(&project(vec![s.clone()]), &s, &slot(1)).expect_err("refused");
+    let err = run_options(&project(vec![s.clone()]), &s, &slot(1))
+        .expect_err("refused")
+        .to_string();
     assert!(
         err.contains("service web") && err.contains("apparmor"),
         "{err}"

@@ -118,9 +118,24 @@ pub enum ConfigError {
         #[label("here")]
         span: Option<SourceSpan>,
     },
-    #[error("{path}: {message}")]
+    #[error("{path}: {problem}")]
     #[diagnostic(code(stack::config::invalid))]
-    Semantic { path: PathBuf, message: String },
+    Semantic {
+        path: PathBuf,
+        #[source]
+        problem: ConfigProblem,
+    },
+}
+
+/// A config file that parses but whose values cannot work.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigProblem {
+    #[error("max-concurrent-downloads must be at least 1")]
+    NoDownloads,
+    #[error("{0} must be at least 1 (seconds)")]
+    ZeroTimeout(&'static str),
+    #[error(transparent)]
+    Pool(#[from] stack_net::PoolError),
 }
 
 impl Config {
@@ -157,16 +172,16 @@ impl Config {
                 span: span.map(|s| SourceSpan::from(s.start..s.end.max(s.start + 1))),
             }
         })?;
-        config.validate().map_err(|message| ConfigError::Semantic {
+        config.validate().map_err(|problem| ConfigError::Semantic {
             path: path.to_path_buf(),
-            message,
+            problem,
         })?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), ConfigProblem> {
         if self.max_concurrent_downloads == 0 {
-            return Err("max-concurrent-downloads must be at least 1".into());
+            return Err(ConfigProblem::NoDownloads);
         }
         for (key, value) in [
             ("registry-idle-timeout", self.registry_idle_timeout),
@@ -175,10 +190,10 @@ impl Config {
             ("api-header-read-timeout", self.api_header_read_timeout),
         ] {
             if value == 0 {
-                return Err(format!("{key} must be at least 1 (seconds)"));
+                return Err(ConfigProblem::ZeroTimeout(key));
             }
         }
-        self.network.validate()
+        Ok(self.network.validate()?)
     }
 }
 

@@ -38,7 +38,7 @@ impl NetworkConfig {
     /// Each pool must pass stack-net's rules (an IPv4 CIDR outside the
     /// reserved blocks, subnets of /30 or larger): the same rules as a
     /// network's own subnet.
-    pub(super) fn validate(&self) -> Result<(), String> {
+    pub(super) fn validate(&self) -> Result<(), stack_net::PoolError> {
         for pool in &self.default_address_pools {
             stack_net::AddressPool::parse(&pool.base, pool.size)?;
         }

@@ -74,7 +74,7 @@ pub fn check(opts: &RunOptions) -> Result<Confinement, ContainerError> {
     let device_cgroup_rules = opts
         .device_cgroup_rules
         .iter()
-        .map(|r| r.parse::<DeviceRule>().map_err(invalid))
+        .map(|r| r.parse::<DeviceRule>().map_err(|e| invalid(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let pid = namespace("pid", opts.pid.as_deref())?;
     let ipc = namespace("ipc", opts.ipc.as_deref())?;

@@ -49,12 +49,21 @@ pub struct ResolvedProcess {
 /// Docker's default PATH when the image sets none.
 pub const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
+/// Why a container's process cannot be worked out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    #[error("no command specified (the image has no entrypoint or cmd)")]
+    NoCommand,
+    #[error("working directory {0:?} is not an absolute path")]
+    RelativeWorkdir(String),
+}
+
 /// Applies Docker's rules. `host_env` answers `-e KEY` (no value).
 pub fn resolve(
     image: &ImageConfig,
     o: &ProcessOverrides,
     host_env: impl Fn(&str) -> Option<String>,
-) -> Result<ResolvedProcess, String> {
+) -> Result<ResolvedProcess, ProcessError> {
     // An --entrypoint override also drops the image's CMD.
     let (entrypoint, image_cmd) = match &o.entrypoint {
         Some(e) if e.is_empty() => (Vec::new(), Vec::new()),
@@ -71,7 +80,7 @@ pub fn resolve(
     };
     let args: Vec<String> = entrypoint.into_iter().chain(cmd).collect();
     if args.is_empty() {
-        return Err("no command specified (the image has no entrypoint or cmd)".into());
+        return Err(ProcessError::NoCommand);
     }
     let mut env: Vec<String> = Vec::new();
     let mut set = |entry: String| {
@@ -104,7 +113,7 @@ pub fn resolve(
         .filter(|w| !w.is_empty())
         .unwrap_or_else(|| "/".into());
     if !cwd.starts_with('/') {
-        return Err(format!("working directory {cwd:?} is not an absolute path"));
+        return Err(ProcessError::RelativeWorkdir(cwd));
     }
     Ok(ResolvedProcess {
         args,

@@ -19,8 +19,10 @@ use std::path::PathBuf;
 use crate::paths::HostPaths;
 
 pub use damaged::DamagedRecord;
-pub use image_config::{parse_env_file, resolve, ImageConfig, ProcessOverrides, ResolvedProcess};
-pub use options::{parse_size, parse_tmpfs, parse_volume, VolumeRef};
+pub use image_config::{
+    parse_env_file, resolve, ImageConfig, ProcessError, ProcessOverrides, ResolvedProcess,
+};
+pub use options::{parse_size, parse_tmpfs, parse_volume, MountError, SizeError, VolumeRef};
 use stack_runtime::spec::{
     Backend, ContainerDir, ContainerSpec, ProcessSpec, Resources, SecuritySpec,
 };
@@ -306,11 +308,11 @@ impl Containers {
             }
         };
         let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
-            .map_err(ContainerError::Invalid)?;
+            .map_err(|e| ContainerError::Invalid(e.to_string()))?;
         let mut mounts = Vec::new();
         for v in &opts.volumes {
-            let (mount, volume) =
-                parse_volume(v, &self.state_root).map_err(ContainerError::Invalid)?;
+            let (mount, volume) = parse_volume(v, &self.state_root)
+                .map_err(|e| ContainerError::Invalid(e.to_string()))?;
             if let Some(volume) = volume {
                 std::fs::create_dir_all(&volume.data_dir)
                     .map_err(io(format!("create volume {}", volume.name)))?;
@@ -318,13 +320,13 @@ impl Containers {
             mounts.push(mount);
         }
         for t in &opts.tmpfs {
-            mounts.push(parse_tmpfs(t).map_err(ContainerError::Invalid)?);
+            mounts.push(parse_tmpfs(t).map_err(|e| ContainerError::Invalid(e.to_string()))?);
         }
         let size = |s: &Option<String>| {
             s.as_deref()
                 .map(parse_size)
                 .transpose()
-                .map_err(ContainerError::Invalid)
+                .map_err(|e| ContainerError::Invalid(e.to_string()))
         };
         let spec = ContainerSpec {
             id: id.clone(),

@@ -4,8 +4,46 @@ use std::path::{Path, PathBuf};
 
 use stack_runtime::spec::{MountKind, MountSpec};
 
+use crate::volumes::VolumeError;
+
+/// A size that is not a number with an optional `k`/`m`/`g`/`t` unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid size {0:?}")]
+pub struct SizeError(pub String);
+
+/// A `-v` or `--tmpfs` value that was refused; each names the value.
+#[derive(Debug, thiserror::Error)]
+pub enum MountError {
+    #[error(transparent)]
+    Size(#[from] SizeError),
+    #[error("invalid volume {0:?}: expected SRC:DST[:ro|rw]")]
+    VolumeShape(String),
+    #[error("invalid volume {0:?}: destination must be absolute")]
+    VolumeDestination(String),
+    #[error("invalid volume {text:?}: unknown option {option:?}")]
+    VolumeOption { text: String, option: String },
+    /// The working directory, needed for a relative bind source, is gone.
+    #[error("volume {text:?}: {source}")]
+    BindPath {
+        text: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("bind source path does not exist: {}", .0.display())]
+    NoBindSource(PathBuf),
+    /// Boxed: volume errors are large and this one is rare.
+    #[error(transparent)]
+    Volume(Box<VolumeError>),
+    #[error("invalid tmpfs {0:?}: destination must be absolute")]
+    TmpfsDestination(String),
+    #[error("invalid tmpfs mode {0:?}")]
+    TmpfsMode(String),
+    #[error("invalid tmpfs option {0:?}")]
+    TmpfsOption(String),
+}
+
 /// `512`, `64k`, `64m`, `1g` (Docker's units, powers of 1024) to bytes.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let t = text.trim().to_ascii_lowercase();
     let t = t.strip_suffix('b').unwrap_or(&t);
     let (num, mult) = match t.chars().last() {
@@ -15,9 +53,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         Some('t') => (&t[..t.len() - 1], 1 << 40),
         _ => (t, 1),
     };
-    let value: f64 = num.parse().map_err(|_| format!("invalid size {text:?}"))?;
+    let value: f64 = num.parse().map_err(|_| SizeError(text.to_string()))?;
     if value < 0.0 {
-        return Err(format!("invalid size {text:?}"));
+        return Err(SizeError(text.to_string()));
     }
     Ok((value * mult as f64) as u64)
 }
@@ -34,17 +72,15 @@ pub struct VolumeRef {
 pub fn parse_volume(
     text: &str,
     state_root: &Path,
-) -> Result<(MountSpec, Option<VolumeRef>), String> {
+) -> Result<(MountSpec, Option<VolumeRef>), MountError> {
     let parts: Vec<&str> = text.split(':').collect();
     let (src, dst, opts) = match parts.as_slice() {
         [src, dst] => (*src, *dst, ""),
         [src, dst, opts] => (*src, *dst, *opts),
-        _ => return Err(format!("invalid volume {text:?}: expected SRC:DST[:ro|rw]")),
+        _ => return Err(MountError::VolumeShape(text.to_string())),
     };
     if !dst.starts_with('/') {
-        return Err(format!(
-            "invalid volume {text:?}: destination must be absolute"
-        ));
+        return Err(MountError::VolumeDestination(text.to_string()));
     }
     let mut read_only = false;
     let mut propagation = None;
@@ -55,16 +91,21 @@ pub fn parse_volume(
             "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
                 propagation = Some(opt.to_string())
             }
-            other => return Err(format!("invalid volume {text:?}: unknown option {other:?}")),
+            other => {
+                return Err(MountError::VolumeOption {
+                    text: text.to_string(),
+                    option: other.to_string(),
+                })
+            }
         }
     }
     if src.starts_with('/') || src.starts_with('.') {
-        let source = std::path::absolute(src).map_err(|e| format!("volume {text:?}: {e}"))?;
+        let source = std::path::absolute(src).map_err(|source| MountError::BindPath {
+            text: text.to_string(),
+            source,
+        })?;
         if !source.exists() {
-            return Err(format!(
-                "bind source path does not exist: {}",
-                source.display()
-            ));
+            return Err(MountError::NoBindSource(source));
         }
         return Ok((
             MountSpec {
@@ -79,7 +120,7 @@ pub fn parse_volume(
         ));
     }
     let data_dir = crate::volumes::volume_dir(state_root, src)
-        .map_err(|e| e.to_string())?
+        .map_err(|e| MountError::Volume(Box::new(e)))?
         .join("_data");
     let volume = VolumeRef {
         name: src.into(),
@@ -99,12 +140,10 @@ pub fn parse_volume(
 }
 
 /// `DST[:size=64m,mode=1770]`.
-pub fn parse_tmpfs(text: &str) -> Result<MountSpec, String> {
+pub fn parse_tmpfs(text: &str) -> Result<MountSpec, MountError> {
     let (dst, opts) = text.split_once(':').unwrap_or((text, ""));
     if !dst.starts_with('/') {
-        return Err(format!(
-            "invalid tmpfs {text:?}: destination must be absolute"
-        ));
+        return Err(MountError::TmpfsDestination(text.to_string()));
     }
     let (mut size, mut mode, mut read_only) = (None, None, false);
     for opt in opts.split(',').filter(|o| !o.is_empty()) {
@@ -112,12 +151,12 @@ pub fn parse_tmpfs(text: &str) -> Result<MountSpec, String> {
             Some(("size", v)) => size = Some(parse_size(v)?),
             Some(("mode", v)) => {
                 mode = Some(
-                    u32::from_str_radix(v, 8).map_err(|_| format!("invalid tmpfs mode {v:?}"))?,
+                    u32::from_str_radix(v, 8).map_err(|_| MountError::TmpfsMode(v.to_string()))?,
                 )
             }
             None if opt == "ro" => read_only = true,
             None if matches!(opt, "rw" | "noexec" | "nosuid" | "nodev" | "exec") => {}
-            _ => return Err(format!("invalid tmpfs option {opt:?}")),
+            _ => return Err(MountError::TmpfsOption(opt.to_string())),
         }
     }
     Ok(MountSpec {

@@ -96,3 +96,9 @@ impl From<rusqlite::Error> for StoreError {
         }
     }
 }
+
+/// What SQLite's integrity check found wrong, one problem a line: the
+/// database opened and answered, but its file is not consistent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct IntegrityProblems(pub Vec<String>);

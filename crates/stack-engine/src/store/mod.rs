@@ -31,7 +31,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
 pub use containers::ContainerRecord;
-pub use error::StoreError;
+pub use error::{IntegrityProblems, StoreError};
 pub use health::{HealthProbeRecord, HealthStatus, ProbeOutcome};
 pub use images::ImageRefRecord;
 pub use lock::WriterLock;
@@ -167,8 +167,8 @@ impl Store {
     }
 
     /// SQLite's own consistency check of the whole file: `Ok(())` or the
-    /// problems it found, one per line.
-    pub fn check_integrity(&self) -> Result<Result<(), String>, StoreError> {
+    /// problems it found. The outer error is a check that could not run.
+    pub fn check_integrity(&self) -> Result<Result<(), IntegrityProblems>, StoreError> {
         let conn = self.lock_connection();
         let mut stmt = conn
             .prepare("PRAGMA integrity_check")
@@ -181,7 +181,7 @@ impl Store {
         if lines == ["ok"] {
             Ok(Ok(()))
         } else {
-            Ok(Err(lines.join("\n")))
+            Ok(Err(IntegrityProblems(lines)))
         }
     }
 

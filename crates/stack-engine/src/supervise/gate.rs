@@ -86,8 +86,14 @@ pub enum GateState {
 /// Why a dependent could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GateError {
-    #[error("dependency failed to start: {0}")]
-    Failed(String),
+    /// `dependency` will never reach `condition` (it exited, is unhealthy
+    /// or has no container); `reason` says which.
+    #[error("dependency failed to start: {reason}")]
+    Failed {
+        dependency: String,
+        condition: Condition,
+        reason: String,
+    },
     #[error("timed out after {after:?} waiting for {waiting}")]
     Timeout { after: Duration, waiting: String },
 }
@@ -189,7 +195,13 @@ pub fn wait_for_dependencies(
                 GateState::Satisfied => {}
                 GateState::Skipped(w) => warnings.push(w),
                 GateState::Waiting(w) => waiting.push(w),
-                GateState::Failed(reason) => return Err(GateError::Failed(reason)),
+                GateState::Failed(reason) => {
+                    return Err(GateError::Failed {
+                        dependency: dep.service.clone(),
+                        condition: dep.condition,
+                        reason,
+                    })
+                }
             }
         }
         if waiting.is_empty() {

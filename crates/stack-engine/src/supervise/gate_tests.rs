@@ -218,7 +218,14 @@ fn waiting_fails_as_soon_as_the_dependency_turns_unhealthy() {
         None,
     )
     .expect_err("fails");
-    assert_eq!(err, GateError::Failed("service redis is unhealthy".into()));
+    assert_eq!(
+        err,
+        GateError::Failed {
+            dependency: "redis".into(),
+            condition: Condition::Healthy,
+            reason: "service redis is unhealthy".into(),
+        }
+    );
     assert_eq!(clock.now(), Duration::from_millis(500));
 }
 

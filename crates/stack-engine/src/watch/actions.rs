@@ -11,7 +11,7 @@ use stack_spec::model::WatchExec;
 
 use super::rules::Rule;
 use super::sync::{ContainerRoot, Outcome};
-use crate::containers::{ContainerRecord, Containers};
+use crate::containers::{ContainerError, ContainerRecord, Containers};
 
 /// The running containers of one service of one project, by their labels.
 pub fn running(containers: &Containers, project: &str, service: &str) -> Vec<ContainerRecord> {
@@ -111,24 +111,63 @@ fn wanted_below(rule: &Rule, dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A restart or `exec` of a watch rule that failed, naming the container.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("stop {name}: {source}")]
+    Stop {
+        name: String,
+        #[source]
+        source: stack_runtime::Error,
+    },
+    /// The container's record could not be read again after the stop.
+    #[error("restart {name}: {source}")]
+    Find {
+        name: String,
+        #[source]
+        source: ContainerError,
+    },
+    #[error("start {name}: {source}")]
+    Start {
+        name: String,
+        #[source]
+        source: ContainerError,
+    },
+    #[error("exec in {name}: {source}")]
+    Exec {
+        name: String,
+        #[source]
+        source: stack_runtime::Error,
+    },
+}
+
 /// Stops a container (its stop signal, then SIGKILL after its grace time)
 /// and starts it again through [`Containers::start`], so everything it
 /// needs besides its process is set up as on any start.
-pub fn restart(containers: &Containers, record: &ContainerRecord) -> Result<(), String> {
+pub fn restart(containers: &Containers, record: &ContainerRecord) -> Result<(), ActionError> {
+    let name = || record.spec.name.clone();
     let grace = Duration::from_secs(record.spec.stop_timeout);
-    stack_runtime::control::stop(&record.dir, grace)
-        .map_err(|e| format!("stop {}: {e}", record.spec.name))?;
+    stack_runtime::control::stop(&record.dir, grace).map_err(|source| ActionError::Stop {
+        name: name(),
+        source,
+    })?;
     let fresh = containers
         .find(&record.spec.id)
-        .map_err(|e| format!("restart {}: {e}", record.spec.name))?;
+        .map_err(|source| ActionError::Find {
+            name: name(),
+            source,
+        })?;
     containers
         .start(&fresh, Attach::Detached)
         .map(drop)
-        .map_err(|e| format!("start {}: {e}", record.spec.name))
+        .map_err(|source| ActionError::Start {
+            name: name(),
+            source,
+        })
 }
 
 /// Runs a rule's `exec` in the container; its output goes to ours.
-pub fn exec(record: &ContainerRecord, exec: &WatchExec) -> Result<i32, String> {
+pub fn exec(record: &ContainerRecord, exec: &WatchExec) -> Result<i32, ActionError> {
     let request = ExecRequest {
         args: exec.command.clone(),
         env: exec
@@ -142,6 +181,8 @@ pub fn exec(record: &ContainerRecord, exec: &WatchExec) -> Result<i32, String> {
         user: exec.user.clone().unwrap_or_default(),
         cwd: exec.working_dir.clone().unwrap_or_default(),
     };
-    stack_runtime::handle::exec_here(&record.dir, &request)
-        .map_err(|e| format!("exec in {}: {e}", record.spec.name))
+    stack_runtime::handle::exec_here(&record.dir, &request).map_err(|source| ActionError::Exec {
+        name: record.spec.name.clone(),
+        source,
+    })
 }

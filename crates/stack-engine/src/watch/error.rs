@@ -21,8 +21,10 @@ pub enum WatchError {
     },
     #[error("the file watcher stopped")]
     WatcherGone,
+    /// The stack file did not load: its diagnostics, rendered (file, line,
+    /// column) as the loader does for the terminal.
     #[error("{0}")]
     Load(String),
     #[error("applying the stack: {0}")]
-    Apply(String),
+    Apply(#[source] crate::apply::ApplyError),
 }

@@ -43,7 +43,7 @@ pub fn run(
     stop: &AtomicBool,
     out: &mut dyn FnMut(WatchEvent),
 ) -> Result<(), WatchError> {
-    let project = stackfile::reload(load).map_err(WatchError::Load)?;
+    let project = stackfile::reload(load).map_err(|d| WatchError::Load(d.render_plain()))?;
     let rules = rules::compile(&project, &opts.services)?;
     if opts.up {
         applier.apply(&project).map_err(WatchError::Apply)?;
@@ -213,14 +213,14 @@ impl Session {
     ) {
         let project = match stackfile::reload(load) {
             Ok(p) => p,
-            Err(diagnostic) => return out(WatchEvent::StackInvalid(diagnostic)),
+            Err(diagnostics) => return out(WatchEvent::StackInvalid(diagnostics.render_plain())),
         };
         let rules = match rules::compile(&project, &opts.services) {
             Ok(r) => r,
             Err(e) => return out(WatchEvent::StackInvalid(e.to_string())),
         };
         if let Err(e) = applier.apply(&project) {
-            return out(WatchEvent::ApplyFailed(e));
+            return out(WatchEvent::ApplyFailed(e.to_string()));
         }
         out(WatchEvent::StackApplied {
             services: project.services.keys().cloned().collect(),
@@ -322,14 +322,14 @@ impl Session {
             {
                 match actions::restart(containers, &record) {
                     Ok(()) => report.restarted += 1,
-                    Err(e) => report.errors.push(e),
+                    Err(e) => report.errors.push(e.to_string()),
                 }
             }
             for rule in rules {
                 if let RuleAction::SyncExec(exec) = &rule.action {
                     match actions::exec(&record, exec) {
                         Ok(code) => report.exec_codes.push(code),
-                        Err(e) => report.errors.push(e),
+                        Err(e) => report.errors.push(e.to_string()),
                     }
                 }
             }

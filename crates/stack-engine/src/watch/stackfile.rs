@@ -5,14 +5,16 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use stack_spec::{LoadOptions, Project};
+use stack_spec::{Diagnostics, LoadOptions, Project};
+
+use crate::apply::ApplyError;
 
 /// Brings the running stack to a newly loaded project: starts new
 /// services, recreates changed ones, stops removed ones, leaves the rest.
 /// The engine's apply implements it; `stack watch` only decides when.
 pub trait StackApplier {
-    /// Applies `project`; the error text is shown and the loop goes on.
-    fn apply(&self, project: &Project) -> Result<(), String>;
+    /// Applies `project`; the error is shown and the loop goes on.
+    fn apply(&self, project: &Project) -> Result<(), ApplyError>;
 }
 
 /// Every file whose change can change the project: the stack files, the
@@ -33,8 +35,8 @@ pub fn inputs(project: &Project, load: &LoadOptions) -> BTreeSet<PathBuf> {
     files
 }
 
-/// Loads the project again; a failure is the rendered diagnostic (file,
-/// line, column), ready to print.
-pub fn reload(load: &LoadOptions) -> Result<Project, String> {
-    stack_spec::load(load).map_err(|d| d.render_plain())
+/// Loads the project again; a failure is the loader's diagnostics (file,
+/// line, column), to render for the user.
+pub fn reload(load: &LoadOptions) -> Result<Project, Diagnostics> {
+    stack_spec::load(load)
 }

@@ -55,7 +55,7 @@ pub fn apply<R: Read>(
     if sparse.is_some() && !is_file {
         return Err(refuse(format!("sparse records on a {kind:?} entry")));
     }
-    let mut components = path::components(&raw_path).map_err(&refuse)?;
+    let mut components = path::components(&raw_path).map_err(|e| refuse(e.to_string()))?;
     let Some(base) = components.pop() else {
         return Ok(None); // the layer root itself ("/" or "./")
     };
@@ -69,7 +69,7 @@ pub fn apply<R: Read>(
         e => refuse(format!("{what}: {e}")),
     };
 
-    match path::classify(&base).map_err(&refuse)? {
+    match path::classify(&base).map_err(|e| refuse(e.to_string()))? {
         Name::Opaque => {
             let dir = root
                 .resolve_dir_for_write(&components)

@@ -7,17 +7,32 @@ use std::os::unix::ffi::OsStrExt;
 pub const OPAQUE: &[u8] = b".wh..wh..opq";
 const WHITEOUT_PREFIX: &[u8] = b".wh.";
 
+/// A tar entry name a layer may not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("path contains a \"..\" component")]
+    DotDot,
+    #[error("path contains a NUL byte")]
+    Nul,
+    #[error("whiteout with an empty name")]
+    EmptyWhiteout,
+    #[error("whiteout of {0:?} would hide a directory outside the entry's own")]
+    WhiteoutOutside(String),
+    #[error("reserved whiteout name (.wh..wh.*) other than the opaque marker")]
+    ReservedWhiteout,
+}
+
 /// Splits a tar path into clean components relative to the layer root.
 /// `./x`, `x` and `/x` are the same entry; `.` and empty components vanish.
 /// A `..` component is refused outright: no legitimate layer needs one, and
 /// refusing is clearer than guessing what the author meant.
-pub fn components(raw: &[u8]) -> Result<Vec<OsString>, String> {
+pub fn components(raw: &[u8]) -> Result<Vec<OsString>, NameError> {
     let mut out = Vec::new();
     for part in raw.split(|b| *b == b'/') {
         match part {
             b"" | b"." => {}
-            b".." => return Err("path contains a \"..\" component".into()),
-            _ if part.contains(&0) => return Err("path contains a NUL byte".into()),
+            b".." => return Err(NameError::DotDot),
+            _ if part.contains(&0) => return Err(NameError::Nul),
             _ => out.push(OsStr::from_bytes(part).to_os_string()),
         }
     }
@@ -37,7 +52,7 @@ pub enum Name<'a> {
 
 /// Classifies a base name; `.wh.`, `.wh..`, `.wh...` and other reserved
 /// `.wh..wh.` names are errors (a whiteout of `..` would hide the parent).
-pub fn classify(base: &OsStr) -> Result<Name<'_>, String> {
+pub fn classify(base: &OsStr) -> Result<Name<'_>, NameError> {
     let bytes = base.as_bytes();
     if bytes == OPAQUE {
         return Ok(Name::Opaque);
@@ -46,14 +61,11 @@ pub fn classify(base: &OsStr) -> Result<Name<'_>, String> {
         return Ok(Name::Plain);
     };
     match target {
-        b"" => Err("whiteout with an empty name".into()),
-        b"." | b".." => Err(format!(
-            "whiteout of {:?} would hide a directory outside the entry's own",
-            String::from_utf8_lossy(target)
+        b"" => Err(NameError::EmptyWhiteout),
+        b"." | b".." => Err(NameError::WhiteoutOutside(
+            String::from_utf8_lossy(target).into_owned(),
         )),
-        _ if target.starts_with(WHITEOUT_PREFIX) => {
-            Err("reserved whiteout name (.wh..wh.*) other than the opaque marker".into())
-        }
+        _ if target.starts_with(WHITEOUT_PREFIX) => Err(NameError::ReservedWhiteout),
         _ => Ok(Name::Whiteout(OsStr::from_bytes(target))),
     }
 }

@@ -62,7 +62,7 @@ pub fn check_ports(request: &AttachRequest) -> Result<()> {
     for mapping in &request.ports {
         mapping.validate().map_err(|reason| NetError::Invalid {
             network: request.container_id.clone(),
-            reason,
+            reason: reason.to_string(),
         })?;
     }
     Ok(())

@@ -18,7 +18,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-pub use rule::{Access, DeviceKind, DeviceRule};
+pub use rule::{Access, AccessError, DeviceKind, DeviceRule, RuleError};
 
 /// Docker's default device rules after "deny everything": mknod of any
 /// character or block device, and read/write of null, zero, full, random,

@@ -26,6 +26,36 @@ impl DeviceKind {
     }
 }
 
+/// Why an access set (`rwm`) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("unknown access {0:?}")]
+    Unknown(char),
+    #[error("{0:?} given twice")]
+    Twice(char),
+    #[error("no access given")]
+    Empty,
+}
+
+/// Why a device rule's text was refused; each names the rule as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("device rule {rule:?}: expected TYPE MAJOR:MINOR ACCESS, e.g. \"c 1:3 rwm\"")]
+    Shape { rule: String },
+    #[error("device rule {rule:?}: type {kind:?} is not a, b or c")]
+    Kind { rule: String, kind: String },
+    #[error("device rule {rule:?}: expected MAJOR:MINOR")]
+    Numbers { rule: String },
+    #[error("device rule {rule:?}: {number:?} is not a device number or *")]
+    Number { rule: String, number: String },
+    #[error("device rule {rule:?}: {source}")]
+    Access {
+        rule: String,
+        #[source]
+        source: AccessError,
+    },
+}
+
 /// Read, write and mknod, as a set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
@@ -43,7 +73,7 @@ impl Access {
     };
 
     /// A non-empty combination of `r`, `w` and `m`, each at most once.
-    pub fn parse(text: &str) -> Result<Access, String> {
+    pub fn parse(text: &str) -> Result<Access, AccessError> {
         let mut access = Access {
             read: false,
             write: false,
@@ -54,15 +84,15 @@ impl Access {
                 'r' => &mut access.read,
                 'w' => &mut access.write,
                 'm' => &mut access.mknod,
-                other => return Err(format!("unknown access {other:?}")),
+                other => return Err(AccessError::Unknown(other)),
             };
             if *slot {
-                return Err(format!("{c:?} given twice"));
+                return Err(AccessError::Twice(c));
             }
             *slot = true;
         }
         if text.is_empty() {
-            return Err("no access given".into());
+            return Err(AccessError::Empty);
         }
         Ok(access)
     }
@@ -86,8 +116,8 @@ impl From<Access> for String {
 }
 
 impl TryFrom<String> for Access {
-    type Error = String;
-    fn try_from(s: String) -> Result<Access, String> {
+    type Error = AccessError;
+    fn try_from(s: String) -> Result<Access, AccessError> {
         Access::parse(&s)
     }
 }
@@ -117,47 +147,52 @@ impl DeviceRule {
     }
 }
 
-fn number(text: &str) -> Result<Option<u32>, String> {
+/// A major or minor number of the rule `rule`, `None` for `*`.
+fn number(rule: &str, text: &str) -> Result<Option<u32>, RuleError> {
     if text == "*" {
         return Ok(None);
     }
-    text.parse()
-        .map(Some)
-        .map_err(|_| format!("{text:?} is not a device number or *"))
+    text.parse().map(Some).map_err(|_| RuleError::Number {
+        rule: rule.to_string(),
+        number: text.to_string(),
+    })
 }
 
 impl FromStr for DeviceRule {
-    type Err = String;
+    type Err = RuleError;
 
     /// Always an allow rule: that is what the text form means in Docker's
     /// and Compose's options.
-    fn from_str(text: &str) -> Result<DeviceRule, String> {
+    fn from_str(text: &str) -> Result<DeviceRule, RuleError> {
         let fields: Vec<&str> = text.split_whitespace().collect();
         let [kind, numbers, access] = fields.as_slice() else {
-            return Err(format!(
-                "device rule {text:?}: expected TYPE MAJOR:MINOR ACCESS, e.g. \"c 1:3 rwm\""
-            ));
+            return Err(RuleError::Shape {
+                rule: text.to_string(),
+            });
         };
         let kind = match *kind {
             "a" => DeviceKind::All,
             "c" => DeviceKind::Char,
             "b" => DeviceKind::Block,
             other => {
-                return Err(format!(
-                    "device rule {text:?}: type {other:?} is not a, b or c"
-                ))
+                return Err(RuleError::Kind {
+                    rule: text.to_string(),
+                    kind: other.to_string(),
+                })
             }
         };
-        let (major, minor) = numbers
-            .split_once(':')
-            .ok_or_else(|| format!("device rule {text:?}: expected MAJOR:MINOR"))?;
-        let wrap = |e: String| format!("device rule {text:?}: {e}");
+        let (major, minor) = numbers.split_once(':').ok_or_else(|| RuleError::Numbers {
+            rule: text.to_string(),
+        })?;
         Ok(DeviceRule {
             allow: true,
             kind,
-            major: number(major).map_err(wrap)?,
-            minor: number(minor).map_err(wrap)?,
-            access: Access::parse(access).map_err(wrap)?,
+            major: number(text, major)?,
+            minor: number(text, minor)?,
+            access: Access::parse(access).map_err(|source| RuleError::Access {
+                rule: text.to_string(),
+                source,
+            })?,
         })
     }
 }
@@ -183,8 +218,8 @@ impl From<DeviceRule> for String {
 }
 
 impl TryFrom<String> for DeviceRule {
-    type Error = String;
-    fn try_from(s: String) -> Result<DeviceRule, String> {
+    type Error = RuleError;
+    fn try_from(s: String) -> Result<DeviceRule, RuleError> {
         s.parse()
     }
 }
@@ -202,7 +237,7 @@ mod tests {
         for bad in [
             "", "c 1:3", "x 1:3 r", "c 1-3 r", "c a:3 r", "c 1:3 rx", "c 1:3 rr",
         ] {
-            let err = bad.parse::<DeviceRule>().expect_err(bad);
+            let err = bad.parse::<DeviceRule>().expect_err(bad).to_string();
             assert!(err.contains("device rule"), "{err}");
         }
     }

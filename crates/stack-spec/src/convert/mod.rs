@@ -244,9 +244,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// A command string whose quote is never closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShellSplitError {
+    #[error("unterminated single quote in {0:?}")]
+    SingleQuote(String),
+    #[error("unterminated double quote in {0:?}")]
+    DoubleQuote(String),
+}
+
 /// Splits a command string like a POSIX shell would (quotes, backslashes),
 /// without running one.
-pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
+pub fn shell_split(text: &str) -> Result<Vec<String>, ShellSplitError> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
@@ -259,7 +268,7 @@ pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(ch) => word.push(ch),
-                        None => return Err(format!("unterminated single quote in {text:?}")),
+                        None => return Err(ShellSplitError::SingleQuote(text.to_string())),
                     }
                 }
             }
@@ -274,10 +283,10 @@ pub fn shell_split(text: &str) -> Result<Vec<String>, String> {
                                 word.push('\\');
                                 word.push(ch);
                             }
-                            None => return Err(format!("unterminated double quote in {text:?}")),
+                            None => return Err(ShellSplitError::DoubleQuote(text.to_string())),
                         },
                         Some(ch) => word.push(ch),
-                        None => return Err(format!("unterminated double quote in {text:?}")),
+                        None => return Err(ShellSplitError::DoubleQuote(text.to_string())),
                     }
                 }
             }

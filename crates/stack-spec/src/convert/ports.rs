@@ -15,26 +15,59 @@ const LONG_KEYS: &[&str] = &[
     "x-",
 ];
 
+/// A short-syntax port that was refused, naming it as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid port {spec:?}: {problem}")]
+pub struct PortError {
+    pub spec: String,
+    pub problem: PortProblem,
+}
+
+/// What is wrong with a short-syntax port.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortProblem {
+    #[error("protocol must be tcp, udp or sctp")]
+    Protocol,
+    #[error("missing `]` after the IPv6 address")]
+    Bracket,
+    #[error("expected `:` after the host address")]
+    Colon,
+    #[error("write an IPv6 host address in brackets, e.g. [::1]:8080:80")]
+    Ipv6,
+    #[error("too many `:`")]
+    TooManyColons,
+    #[error("the container port must be 1-65535")]
+    ContainerPortZero,
+    #[error("host and container ranges differ in size")]
+    RangeSizes,
+    #[error("{0:?} is not a port number")]
+    NotAPort(String),
+    #[error("range {0:?} is reversed")]
+    Reversed(String),
+}
+
 /// Parses `[[HOST_IP:](PORT|RANGE):](PORT|RANGE)[/PROTOCOL]`; IPv6 host
 /// addresses go in brackets (`[::1]:8080:80`). Ranges expand to one port
 /// each.
-pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
+pub fn parse_port(spec: &str) -> Result<Vec<Port>, PortError> {
+    let bad = |problem| PortError {
+        spec: spec.to_string(),
+        problem,
+    };
     let (addr, protocol) = match spec.rsplit_once('/') {
         Some((a, p)) => (a, p.to_string()),
         None => (spec, "tcp".to_string()),
     };
     if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!(
-            "invalid port {spec:?}: protocol must be tcp, udp or sctp"
-        ));
+        return Err(bad(PortProblem::Protocol));
     }
     let (host_ip, rest) = if let Some(bracketed) = addr.strip_prefix('[') {
         let (ip, rest) = bracketed
             .split_once(']')
-            .ok_or_else(|| format!("invalid port {spec:?}: missing `]` after the IPv6 address"))?;
+            .ok_or_else(|| bad(PortProblem::Bracket))?;
         let rest = rest
             .strip_prefix(':')
-            .ok_or_else(|| format!("invalid port {spec:?}: expected `:` after the host address"))?;
+            .ok_or_else(|| bad(PortProblem::Colon))?;
         (Some(ip.to_string()), rest)
     } else {
         (None, addr)
@@ -43,24 +76,18 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
     let (host_ip, published, target) = match (host_ip, parts.as_slice()) {
         (ip, [target]) => (ip, None, *target),
         (ip, [target, published]) => (ip, Some(*published), *target),
-        (None, [_, _, ip]) if ip.contains(':') => {
-            return Err(format!(
-                "invalid port {spec:?}: write an IPv6 host address in brackets, e.g. [::1]:8080:80"
-            ))
-        }
+        (None, [_, _, ip]) if ip.contains(':') => return Err(bad(PortProblem::Ipv6)),
         (None, [target, published, ip]) => (Some(ip.to_string()), Some(*published), *target),
-        _ => return Err(format!("invalid port {spec:?}: too many `:`")),
+        _ => return Err(bad(PortProblem::TooManyColons)),
     };
     let published = published.filter(|p| !p.is_empty());
-    let (t_start, t_end) = range(target, spec)?;
+    let (t_start, t_end) = range(target).map_err(bad)?;
     if t_start == 0 {
         // 0 means "any free port" only on the host side.
-        return Err(format!(
-            "invalid port {spec:?}: the container port must be 1-65535"
-        ));
+        return Err(bad(PortProblem::ContainerPortZero));
     }
     let publish_range = match published {
-        Some(p) => Some(range(p, spec)?),
+        Some(p) => Some(range(p).map_err(bad)?),
         None => None,
     };
     let count = t_end - t_start + 1;
@@ -75,9 +102,7 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
             }),
             Some((p_start, p_end)) => {
                 if p_end - p_start + 1 != count {
-                    return Err(format!(
-                        "invalid port {spec:?}: host and container ranges differ in size"
-                    ));
+                    return Err(bad(PortProblem::RangeSizes));
                 }
                 Some((p_start + i as u32).to_string())
             }
@@ -95,18 +120,18 @@ pub fn parse_port(spec: &str) -> Result<Vec<Port>, String> {
 }
 
 /// `8000` or `8000-8010`, each within 1..=65535 (0 allowed for "any").
-fn range(text: &str, spec: &str) -> Result<(u32, u32), String> {
-    let one = |s: &str| -> Result<u32, String> {
+fn range(text: &str) -> Result<(u32, u32), PortProblem> {
+    let one = |s: &str| -> Result<u32, PortProblem> {
         match s.trim().parse::<u32>() {
             Ok(p) if p <= 65535 => Ok(p),
-            _ => Err(format!("invalid port {spec:?}: {s:?} is not a port number")),
+            _ => Err(PortProblem::NotAPort(s.to_string())),
         }
     };
     match text.split_once('-') {
         Some((a, b)) => {
             let (a, b) = (one(a)?, one(b)?);
             if a > b {
-                return Err(format!("invalid port {spec:?}: range {text:?} is reversed"));
+                return Err(PortProblem::Reversed(text.to_string()));
             }
             Ok((a, b))
         }
@@ -147,8 +172,9 @@ pub fn port_entry(ctx: &mut Ctx, node: &Node, service: &str) -> Vec<Port> {
                     "published" => {
                         port.published = ctx.string(v, &context);
                         if let Some(p) = &port.published {
-                            if let Err(e) = range(p, p) {
-                                ctx.error(v.span, e);
+                            if let Err(problem) = range(p) {
+                                let spec = p.clone();
+                                ctx.error(v.span, PortError { spec, problem }.to_string());
                             }
                         }
                     }
@@ -174,7 +200,7 @@ pub fn port_entry(ctx: &mut Ctx, node: &Node, service: &str) -> Vec<Port> {
             Some(spec) => match parse_port(&spec) {
                 Ok(ports) => ports,
                 Err(e) => {
-                    ctx.error_with(node.span, e, "bad port");
+                    ctx.error_with(node.span, e.to_string(), "bad port");
                     Vec::new()
                 }
             },

@@ -165,7 +165,7 @@ pub fn service(
                 if let Some(text) = ctx.string(v, &cx) {
                     match RestartPolicy::parse(&text) {
                         Ok(r) => s.restart = Some(r),
-                        Err(e) => ctx.error_with(v.span, e, "bad restart policy"),
+                        Err(e) => ctx.error_with(v.span, e.to_string(), "bad restart policy"),
                     }
                 }
             }

@@ -16,22 +16,45 @@ const LONG_KEYS: &[&str] = &[
     "consistency",
 ];
 
+/// A short-syntax volume that was refused, naming it as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid volume {spec:?}: {problem}")]
+pub struct VolumeSpecError {
+    pub spec: String,
+    pub problem: VolumeProblem,
+}
+
+/// What is wrong with a short-syntax volume.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VolumeProblem {
+    #[error("too many `:`")]
+    TooManyColons,
+    #[error("the container path {0:?} must be absolute")]
+    RelativeTarget(String),
+    #[error("`{0}` needs a bind mount")]
+    NeedsBind(String),
+    #[error("unknown option {0:?}")]
+    UnknownOption(String),
+}
+
 /// Parses the short syntax. A source starting with `/`, `.` or `~` is a bind
 /// mount (paths are already absolute when the loader calls this), any other
 /// source is a named volume, and a lone path is an anonymous volume.
-pub fn parse_volume(spec: &str) -> Result<ServiceVolume, String> {
+pub fn parse_volume(spec: &str) -> Result<ServiceVolume, VolumeSpecError> {
+    let bad = |problem| VolumeSpecError {
+        spec: spec.to_string(),
+        problem,
+    };
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, target, mode) = match parts.as_slice() {
         [target] => (None, *target, None),
         [a, b] if a.starts_with('/') && !b.starts_with('/') => (None, *a, Some(*b)),
         [source, target] => (Some(*source), *target, None),
         [source, target, mode] => (Some(*source), *target, Some(*mode)),
-        _ => return Err(format!("invalid volume {spec:?}: too many `:`")),
+        _ => return Err(bad(VolumeProblem::TooManyColons)),
     };
     if target.is_empty() || !target.starts_with('/') {
-        return Err(format!(
-            "invalid volume {spec:?}: the container path {target:?} must be absolute"
-        ));
+        return Err(bad(VolumeProblem::RelativeTarget(target.to_string())));
     }
     let source = source.filter(|s| !s.is_empty());
     let kind = match source {
@@ -58,11 +81,7 @@ pub fn parse_volume(spec: &str) -> Result<ServiceVolume, String> {
             "rw" => volume.read_only = false,
             "z" | "Z" => match volume.bind.as_mut() {
                 Some(b) => b.selinux = Some(option.to_string()),
-                None => {
-                    return Err(format!(
-                        "invalid volume {spec:?}: `{option}` needs a bind mount"
-                    ))
-                }
+                None => return Err(bad(VolumeProblem::NeedsBind(option.to_string()))),
             },
             "nocopy" => {
                 volume.volume = Some(VolumeOptions {
@@ -73,15 +92,11 @@ pub fn parse_volume(spec: &str) -> Result<ServiceVolume, String> {
             "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
                 match volume.bind.as_mut() {
                     Some(b) => b.propagation = Some(option.to_string()),
-                    None => {
-                        return Err(format!(
-                            "invalid volume {spec:?}: `{option}` needs a bind mount"
-                        ))
-                    }
+                    None => return Err(bad(VolumeProblem::NeedsBind(option.to_string()))),
                 }
             }
             "cached" | "delegated" | "consistent" => volume.consistency = Some(option.to_string()),
-            other => return Err(format!("invalid volume {spec:?}: unknown option {other:?}")),
+            other => return Err(bad(VolumeProblem::UnknownOption(other.to_string()))),
         }
     }
     Ok(volume)
@@ -95,7 +110,7 @@ pub fn volume_entry(ctx: &mut Ctx, node: &Node, service: &str) -> Option<Service
         return match parse_volume(&spec) {
             Ok(v) => Some(v),
             Err(e) => {
-                ctx.error_with(node.span, e, "bad volume");
+                ctx.error_with(node.span, e.to_string(), "bad volume");
                 None
             }
         };

@@ -22,11 +22,11 @@ pub use deploy::{
 };
 pub use resources::{FileObject, Ipam, IpamPool, Network, Volume};
 pub use service::{
-    Dependency, DependencyCondition, EnvFile, FileReference, Port, RestartPolicy, Service,
-    ServiceNetwork,
+    Dependency, DependencyCondition, EnvFile, FileReference, Port, RestartPolicy,
+    RestartPolicyError, Service, ServiceNetwork,
 };
 pub use service_volume::{BindOptions, MountType, ServiceVolume, TmpfsOptions, VolumeOptions};
-pub use units::{ByteSize, Duration};
+pub use units::{ByteSize, ByteSizeError, Duration, DurationError};
 
 /// Free-form values kept as they were written (extensions, keys stack accepts
 /// but does not interpret).

@@ -234,8 +234,17 @@ pub enum RestartPolicy {
     UnlessStopped,
 }
 
+/// A `restart:` value that is not a policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RestartPolicyError {
+    #[error("invalid restart policy {0:?}: retry count must be a number")]
+    RetryCount(String),
+    #[error("invalid restart policy {0:?}: expected no, always, on-failure[:N] or unless-stopped")]
+    Unknown(String),
+}
+
 impl RestartPolicy {
-    pub fn parse(text: &str) -> Result<RestartPolicy, String> {
+    pub fn parse(text: &str) -> Result<RestartPolicy, RestartPolicyError> {
         match text {
             "no" | "" => Ok(RestartPolicy::No),
             "always" => Ok(RestartPolicy::Always),
@@ -245,10 +254,8 @@ impl RestartPolicy {
                 Some(n) => n
                     .parse()
                     .map(|n| RestartPolicy::OnFailure(Some(n)))
-                    .map_err(|_| format!("invalid restart policy {other:?}: retry count must be a number")),
-                None => Err(format!(
-                    "invalid restart policy {other:?}: expected no, always, on-failure[:N] or unless-stopped"
-                )),
+                    .map_err(|_| RestartPolicyError::RetryCount(other.to_string())),
+                None => Err(RestartPolicyError::Unknown(other.to_string())),
             },
         }
     }

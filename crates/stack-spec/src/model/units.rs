@@ -13,16 +13,44 @@ pub struct Duration(pub std::time::Duration);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ByteSize(pub u64);
 
+/// A duration that is not Go duration syntax; each names the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("empty duration")]
+    Empty,
+    #[error("invalid duration {0:?}: expected a number")]
+    NoNumber(String),
+    #[error("invalid duration {0:?}: bad number")]
+    BadNumber(String),
+    #[error("invalid duration {0:?}: missing unit (e.g. 10s)")]
+    NoUnit(String),
+    #[error("invalid duration {text:?}: unknown unit {unit:?}")]
+    Unit { text: String, unit: String },
+    #[error("invalid duration {0:?}: too large")]
+    TooLarge(String),
+}
+
+/// A byte size that is not a number with a known unit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ByteSizeError {
+    #[error("invalid byte size {0:?}: expected e.g. 512m")]
+    Number(String),
+    #[error("invalid byte size {text:?}: unknown unit {unit:?}")]
+    Unit { text: String, unit: String },
+    #[error("invalid byte size {0:?}: too large")]
+    TooLarge(String),
+}
+
 impl Duration {
     /// Parses Go duration syntax: a sequence of decimal numbers with a unit
     /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`), e.g. `1h2m3.5s`; `0` alone is zero.
-    pub fn parse(text: &str) -> Result<Duration, String> {
+    pub fn parse(text: &str) -> Result<Duration, DurationError> {
         let t = text.trim();
         if t == "0" {
             return Ok(Duration(std::time::Duration::ZERO));
         }
         if t.is_empty() {
-            return Err("empty duration".into());
+            return Err(DurationError::Empty);
         }
         let mut rest = t;
         let mut nanos: f64 = 0.0;
@@ -31,11 +59,11 @@ impl Duration {
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .unwrap_or(rest.len());
             if num_len == 0 {
-                return Err(format!("invalid duration {t:?}: expected a number"));
+                return Err(DurationError::NoNumber(t.to_string()));
             }
             let number: f64 = rest[..num_len]
                 .parse()
-                .map_err(|_| format!("invalid duration {t:?}: bad number"))?;
+                .map_err(|_| DurationError::BadNumber(t.to_string()))?;
             rest = &rest[num_len..];
             let unit_len = rest
                 .find(|c: char| c.is_ascii_digit() || c == '.')
@@ -47,14 +75,19 @@ impl Duration {
                 "s" => 1e9,
                 "m" => 60e9,
                 "h" => 3600e9,
-                "" => return Err(format!("invalid duration {t:?}: missing unit (e.g. 10s)")),
-                u => return Err(format!("invalid duration {t:?}: unknown unit {u:?}")),
+                "" => return Err(DurationError::NoUnit(t.to_string())),
+                u => {
+                    return Err(DurationError::Unit {
+                        text: t.to_string(),
+                        unit: u.to_string(),
+                    })
+                }
             };
             rest = &rest[unit_len..];
             nanos += number * scale;
         }
         if !nanos.is_finite() || nanos > u64::MAX as f64 {
-            return Err(format!("invalid duration {t:?}: too large"));
+            return Err(DurationError::TooLarge(t.to_string()));
         }
         Ok(Duration(std::time::Duration::from_nanos(
             nanos.round() as u64
@@ -104,7 +137,7 @@ fn trim_fraction(value: u128, unit: u128) -> String {
 
 impl ByteSize {
     /// Parses `512`, `512b`, `64k`, `1.5g`, `100MB`, `2GiB` (powers of 1024).
-    pub fn parse(text: &str) -> Result<ByteSize, String> {
+    pub fn parse(text: &str) -> Result<ByteSize, ByteSizeError> {
         let t = text.trim().to_ascii_lowercase();
         let split = t
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -112,7 +145,7 @@ impl ByteSize {
         let (number, unit) = t.split_at(split);
         let number: f64 = number
             .parse()
-            .map_err(|_| format!("invalid byte size {text:?}: expected e.g. 512m"))?;
+            .map_err(|_| ByteSizeError::Number(text.to_string()))?;
         let scale: u64 = match unit.trim() {
             "" | "b" => 1,
             "k" | "kb" | "kib" => 1 << 10,
@@ -120,11 +153,16 @@ impl ByteSize {
             "g" | "gb" | "gib" => 1 << 30,
             "t" | "tb" | "tib" => 1 << 40,
             "p" | "pb" | "pib" => 1 << 50,
-            u => return Err(format!("invalid byte size {text:?}: unknown unit {u:?}")),
+            u => {
+                return Err(ByteSizeError::Unit {
+                    text: text.to_string(),
+                    unit: u.to_string(),
+                })
+            }
         };
         let bytes = number * scale as f64;
         if !bytes.is_finite() || bytes > u64::MAX as f64 {
-            return Err(format!("invalid byte size {text:?}: too large"));
+            return Err(ByteSizeError::TooLarge(text.to_string()));
         }
         Ok(ByteSize(bytes as u64))
     }

@@ -17,7 +17,9 @@ pub mod view;
 
 use std::path::{Path, PathBuf};
 
-pub use request::{parse_extra_host, JoinRecord, NetworkRequest, RequestedMode, REQUEST_FILE};
+pub use request::{
+    parse_extra_host, ExtraHostError, JoinRecord, NetworkRequest, RequestedMode, REQUEST_FILE,
+};
 pub use session::Session;
 use stack_net::{AddressPool, AttachRequest, Attachment, ContainerNetworking, NetworkSpec};
 use stack_runtime::spec::NetworkNamespace;

@@ -5,41 +5,77 @@
 
 use std::net::Ipv4Addr;
 
-use stack_net::{PortMapping, PortRange, Protocol};
+use stack_net::{MappingError, PortMapping, PortRange, Protocol};
+
+/// A published port that was refused, naming the value as written.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid published port {text:?}: {problem}")]
+pub struct PublishError {
+    pub text: String,
+    #[source]
+    pub problem: PublishProblem,
+}
+
+/// What is wrong with a published port.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishProblem {
+    #[error("unknown protocol {0:?}")]
+    Protocol(String),
+    #[error("IPv6 host addresses are not supported yet")]
+    Ipv6,
+    #[error("expected [IP:][HOST:]CONTAINER[/PROTO]")]
+    Shape,
+    #[error("{0:?} is not an IPv4 address")]
+    NotIpv4(String),
+    #[error("{0:?} is not a port (1-65535)")]
+    NotPort(String),
+    #[error("range {0:?} ends before it starts")]
+    Backwards(String),
+    #[error("a container port range needs a host port range")]
+    RangeWithoutHost,
+    /// The kernel would not hand out a port to pick.
+    #[error("no free host port: {0}")]
+    NoFreePort(#[source] std::io::Error),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+}
 
 /// Parses one published port; the error names the value.
-pub fn parse_publish(text: &str) -> Result<PortMapping, String> {
-    let bad = |why: &str| format!("invalid published port {text:?}: {why}");
+pub fn parse_publish(text: &str) -> Result<PortMapping, PublishError> {
+    let bad = |problem: PublishProblem| PublishError {
+        text: text.to_string(),
+        problem,
+    };
     let (rest, protocol) = match text.rsplit_once('/') {
         Some((rest, "tcp")) => (rest, Protocol::Tcp),
         Some((rest, "udp")) => (rest, Protocol::Udp),
-        Some((_, other)) => return Err(bad(&format!("unknown protocol {other:?}"))),
+        Some((_, other)) => return Err(bad(PublishProblem::Protocol(other.to_string()))),
         None => (text, Protocol::Tcp),
     };
     if rest.starts_with('[') {
-        return Err(bad("IPv6 host addresses are not supported yet"));
+        return Err(bad(PublishProblem::Ipv6));
     }
     let parts: Vec<&str> = rest.split(':').collect();
     let (ip, host, container) = match parts.as_slice() {
         [c] => (None, None, *c),
         [h, c] => (None, Some(*h), *c),
         [ip, h, c] => (Some(*ip), Some(*h).filter(|h| !h.is_empty()), *c),
-        _ => return Err(bad("expected [IP:][HOST:]CONTAINER[/PROTO]")),
+        _ => return Err(bad(PublishProblem::Shape)),
     };
     let host_ip = match ip {
         None | Some("") | Some("0.0.0.0") => None,
         Some(ip) => Some(
             ip.parse::<Ipv4Addr>()
-                .map_err(|_| bad(&format!("{ip:?} is not an IPv4 address")))?,
+                .map_err(|_| bad(PublishProblem::NotIpv4(ip.to_string())))?,
         ),
     };
-    let container_ports = parse_range(container).map_err(|why| bad(&why))?;
+    let container_ports = parse_range(container).map_err(bad)?;
     let host_ports = match host {
-        Some(h) => parse_range(h).map_err(|why| bad(&why))?,
+        Some(h) => parse_range(h).map_err(bad)?,
         None if container_ports.len() == 1 => {
-            PortRange::single(free_port(host_ip, protocol).map_err(|why| bad(&why))?)
+            PortRange::single(free_port(host_ip, protocol).map_err(bad)?)
         }
-        None => return Err(bad("a container port range needs a host port range")),
+        None => return Err(bad(PublishProblem::RangeWithoutHost)),
     };
     let mapping = PortMapping {
         host_ip,
@@ -47,22 +83,22 @@ pub fn parse_publish(text: &str) -> Result<PortMapping, String> {
         container_ports,
         protocol,
     };
-    mapping.validate().map_err(|why| bad(&why))?;
+    mapping.validate().map_err(|e| bad(e.into()))?;
     Ok(mapping)
 }
 
-fn parse_range(text: &str) -> Result<PortRange, String> {
+fn parse_range(text: &str) -> Result<PortRange, PublishProblem> {
     let port = |p: &str| {
         p.parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| format!("{p:?} is not a port (1-65535)"))
+            .ok_or_else(|| PublishProblem::NotPort(p.to_string()))
     };
     match text.split_once('-') {
         Some((a, b)) => {
             let (start, end) = (port(a)?, port(b)?);
             if end < start {
-                return Err(format!("range {text:?} ends before it starts"));
+                return Err(PublishProblem::Backwards(text.to_string()));
             }
             Ok(PortRange { start, end })
         }
@@ -71,14 +107,13 @@ fn parse_range(text: &str) -> Result<PortRange, String> {
 }
 
 /// A port nobody on the host listens on right now.
-fn free_port(ip: Option<Ipv4Addr>, protocol: Protocol) -> Result<u16, String> {
+fn free_port(ip: Option<Ipv4Addr>, protocol: Protocol) -> Result<u16, PublishProblem> {
     let at = (ip.unwrap_or(Ipv4Addr::UNSPECIFIED), 0);
     let port = match protocol {
         Protocol::Tcp => std::net::TcpListener::bind(at).and_then(|l| l.local_addr()),
         Protocol::Udp => std::net::UdpSocket::bind(at).and_then(|s| s.local_addr()),
     };
-    port.map(|a| a.port())
-        .map_err(|e| format!("no free host port: {e}"))
+    port.map(|a| a.port()).map_err(PublishProblem::NoFreePort)
 }
 
 #[cfg(test)]
@@ -119,7 +154,7 @@ mod tests {
             "[::1]:80:80",
             "8000-8001",
         ] {
-            let err = parse_publish(bad).expect_err(bad);
+            let err = parse_publish(bad).expect_err(bad).to_string();
             assert!(err.contains(bad), "{err} should name {bad}");
         }
     }

@@ -103,7 +103,7 @@ impl NetworkRequest {
             .iter()
             .map(|p| parse_publish(p))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid)?;
+            .map_err(|e| invalid(e.to_string()))?;
         if !ports.is_empty() && matches!(mode, RequestedMode::None | RequestedMode::Container(_)) {
             return Err(invalid(format!(
                 "published ports ({}) need a network of the container's own",
@@ -121,7 +121,7 @@ impl NetworkRequest {
         let extra_hosts = options
             .extra_hosts
             .iter()
-            .map(|h| parse_extra_host(h).map_err(invalid))
+            .map(|h| parse_extra_host(h).map_err(|e| invalid(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(NetworkRequest {
             mode,
@@ -161,9 +161,14 @@ impl NetworkRequest {
     }
 }
 
+/// An `--add-host` value that is not `NAME:IP`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("--add-host {0:?}: expected NAME:IP")]
+pub struct ExtraHostError(pub String);
+
 /// `NAME:IP` (Docker also takes `NAME=IP`); `host-gateway` is not known here.
-pub fn parse_extra_host(text: &str) -> Result<(String, IpAddr), String> {
-    let bad = || format!("--add-host {text:?}: expected NAME:IP");
+pub fn parse_extra_host(text: &str) -> Result<(String, IpAddr), ExtraHostError> {
+    let bad = || ExtraHostError(text.to_string());
     let (name, ip) = text
         .split_once('=')
         .or_else(|| text.split_once(':'))
