@@ -227,3 +227,46 @@ volumes:
     );
     e.sb.assert_no_leaks();
 }
+
+/// While something else changes a project (another `stack` process, the
+/// daemon; here the test holds the project's lock), `up`, `stop` and
+/// `down` of it wait, say so, and touch nothing; once the other change is
+/// done they go on.
+#[test]
+fn a_second_change_of_a_project_waits_for_the_first() {
+    let Some(e) = env(false) else { return };
+    e.write(TWO_SERVICES);
+    e.ok(&["up", "-d"]);
+    let before = e.ps();
+    for args in [&["up", "-d"][..], &["stop"], &["down", "-t", "0"]] {
+        let held = stack_engine::project_lock::ProjectLock::claim(&e.sb.state_root, "demo")
+            .expect("claim the project");
+        let file = e.dir.join("compose.yaml");
+        let mut all = vec!["-f", file.to_str().expect("utf-8 path")];
+        all.extend_from_slice(args);
+        let mut child =
+            e.sb.command(run_support::stack_bin())
+                .args(&all)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn stack");
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        assert!(
+            child.try_wait().expect("poll").is_none(),
+            "{args:?} did not wait for the other change"
+        );
+        if args[0] == "up" {
+            assert_eq!(e.ps(), before, "a waiting change touched the project");
+        }
+        drop(held);
+        let out = child.wait_with_output().expect("wait stack");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert!(
+            err.contains("waiting for another change of project demo to finish"),
+            "{args:?}: {err}"
+        );
+    }
+    e.sb.assert_no_leaks();
+}

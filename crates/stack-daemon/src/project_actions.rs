@@ -12,6 +12,7 @@ use std::str::FromStr;
 use stack_engine::project::actions::{self, Done, Outcome, RemoveRunning};
 use stack_engine::project::select::{self, Selection};
 use stack_engine::project::ProjectError;
+use stack_engine::project_lock::ProjectLock;
 
 use crate::error::ApiError;
 use crate::ops::{parse_signal, Host};
@@ -109,6 +110,9 @@ impl Host {
             (ProjectAction::Kill, Some(text)) => parse_signal(text)?,
             _ => nix::sys::signal::Signal::SIGKILL,
         };
+        // The same lock as `up` and `down`, in whichever process they run.
+        let _lock = ProjectLock::claim(&self.paths.state_root, project)
+            .map_err(|e| ApiError::classified(&e))?;
         let declared: BTreeSet<String> = req.declared.iter().cloned().collect();
         let selection = select::select(self.containers().list(), project, &req.services, &declared)
             .map_err(project_error)?;

@@ -42,8 +42,15 @@ pub struct PreparedUp {
 /// A planned `down`, ready to run.
 pub struct PreparedDown {
     engine: apply::Host,
-    pub plan: Plan,
+    prepared: apply::PreparedDown,
     timeout: Option<Duration>,
+}
+
+impl PreparedDown {
+    /// What `down` will do (`--dry-run` prints it).
+    pub fn plan(&self) -> &Plan {
+        &self.prepared.plan
+    }
 }
 
 /// An `up` or `down` that could not run, or failed, as an API error. A
@@ -53,6 +60,7 @@ pub struct PreparedDown {
 fn apply_error(err: ApplyError) -> ApiError {
     let status = match &err {
         ApplyError::Plan(_) => StatusCode::BAD_REQUEST,
+        ApplyError::Locked(lock) => status_of(stack_engine::error_class::Classify::class(lock)),
         ApplyError::Failed(report) => report
             .failures
             .first()
@@ -269,30 +277,30 @@ impl Host {
                 .as_ref()
                 .map(|s| s.iter().cloned().collect::<BTreeSet<_>>()),
         };
-        let mut plan = apply::prepare_down(&engine, name, &opts).map_err(apply_error)?;
+        let mut prepared = apply::prepare_down(&engine, name, &opts).map_err(apply_error)?;
         if let Some(err) = damaged {
-            plan.warnings.insert(
+            prepared.plan.warnings.insert(
                 0,
                 format!("{err}. Meanwhile `down` works from the container records and the host"),
             );
         }
         Ok(PreparedDown {
             engine,
-            plan,
+            prepared,
             timeout: req.timeout.map(Duration::from_secs),
         })
     }
 
     /// Carries out a planned `down`, emitting each step.
     pub fn run_down(&self, prep: PreparedDown, emit: Emit<'_>) -> Result<(), ApiError> {
-        for warning in &prep.plan.warnings {
+        for warning in &prep.prepared.plan.warnings {
             emit(ProjectEvent::Warning {
                 message: warning.clone(),
             });
         }
         let result = apply::down(
             &prep.engine,
-            &prep.plan,
+            &prep.prepared,
             prep.timeout,
             apply::default_parallelism(),
             &progress(emit),

@@ -15,6 +15,7 @@ pub mod paths;
 pub mod plan;
 pub mod private_dirs;
 pub mod project;
+pub mod project_lock;
 pub mod spec_checks;
 pub mod store;
 pub mod supervise;

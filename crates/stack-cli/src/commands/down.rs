@@ -61,7 +61,7 @@ pub fn run(
         let prepared = stack_daemon::ops::Host::new(paths)
             .prepare_down(&name, &req)
             .map_err(|e| miette::miette!("{}", e.message))?;
-        print!("{}", prepared.plan.render_text());
+        print!("{}", prepared.plan().render_text());
         return Ok(ExitCode::SUCCESS);
     }
     let printer = crate::progress::Printer::new(host.progress, "Running");

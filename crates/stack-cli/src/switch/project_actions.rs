@@ -6,7 +6,8 @@ use stack_daemon::client::{encode, Method};
 use stack_daemon::project_actions::ProjectAction;
 use stack_daemon::project_actions_api::{ActionAnswer, ActionRequest};
 
-use super::{api, remote, Via};
+use super::projects::Waiting;
+use super::{remote, Via};
 
 impl Via {
     /// Runs `action` on the containers of project `name` that `req` picks.
@@ -17,10 +18,18 @@ impl Via {
         req: &ActionRequest,
     ) -> miette::Result<ActionAnswer> {
         match self {
-            Via::InProcess(h) => h.project_action(name, action, req).map_err(api),
+            Via::InProcess(h) => {
+                Waiting::new(name).retry_local(|| h.project_action(name, action, req))
+            }
             Via::Daemon(c) => {
                 let path = format!("/v1/projects/{}/{}", encode(name), action.path_word());
-                c.send_json(Method::POST, &path, req).map_err(remote)
+                let mut waiting = Waiting::new(name);
+                loop {
+                    match c.send_json(Method::POST, &path, req) {
+                        Err(err) if waiting.busy(&err) => continue,
+                        answer => return answer.map_err(remote),
+                    }
+                }
             }
         }
     }

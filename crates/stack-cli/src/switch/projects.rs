@@ -5,10 +5,11 @@
 use miette::IntoDiagnostic;
 use std::time::Duration;
 
-use stack_daemon::client::{encode, Client, ClientError, Method};
+use stack_daemon::client::{encode, Client, ClientError, Method, StatusCode};
 use stack_daemon::projects_api::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
+use stack_daemon::ApiError;
 use stack_spec::Project;
 
 use super::project_logs::RemoteSession;
@@ -24,7 +25,11 @@ impl Via {
     /// store's view of what exists.
     pub fn project_plan(&self, project: &Project, flags: &PlanFlags) -> miette::Result<PlanAnswer> {
         match self {
-            Via::InProcess(h) => Ok(h.prepare_up(project, flags).map_err(api)?.answer),
+            Via::InProcess(h) => {
+                let mut waiting = Waiting::new(&project.name);
+                let prepared = waiting.retry_local(|| h.prepare_up(project, flags))?;
+                Ok(prepared.answer)
+            }
             Via::Daemon(c) => {
                 let path = format!("/v1/projects/{}/plan", encode(&project.name));
                 let body = UpRequest::new(project, flags.clone(), None);
@@ -49,7 +54,8 @@ impl Via {
     ) -> miette::Result<()> {
         match self {
             Via::InProcess(h) => {
-                let prepared = h.prepare_up(project, flags).map_err(api)?;
+                let mut waiting = Waiting::new(&project.name);
+                let prepared = waiting.retry_local(|| h.prepare_up(project, flags))?;
                 let emit = |e: ProjectEvent| each(&e);
                 h.run_up(project, prepared, parallel, &emit).map_err(api)
             }
@@ -70,7 +76,8 @@ impl Via {
     ) -> miette::Result<()> {
         match self {
             Via::InProcess(h) => {
-                let prepared = h.prepare_down(name, req).map_err(api)?;
+                let mut waiting = Waiting::new(name);
+                let prepared = waiting.retry_local(|| h.prepare_down(name, req))?;
                 let emit = |e: ProjectEvent| each(&e);
                 h.run_down(prepared, &emit).map_err(api)
             }
@@ -178,18 +185,20 @@ fn follow_progress(
     }
 }
 
-/// How often a request refused because the project is busy is sent again.
+/// How often a change refused because the project is busy is tried again.
 const BUSY_RETRY: Duration = Duration::from_millis(100);
 
-/// Waits out another `up` or `down` of the same project that the daemon
-/// is still applying (one whose client left, say), saying so once.
-struct Waiting<'a> {
+/// Waits out another change of the same project (an `up`, `down` or verb
+/// of another `stack` process, or one the daemon is still applying for a
+/// client that left), saying so once. Both paths take the engine's
+/// project lock; a refusal of it is a 409 either way.
+pub struct Waiting<'a> {
     project: &'a str,
     said: bool,
 }
 
 impl<'a> Waiting<'a> {
-    fn new(project: &'a str) -> Self {
+    pub fn new(project: &'a str) -> Self {
         Waiting {
             project,
             said: false,
@@ -197,13 +206,27 @@ impl<'a> Waiting<'a> {
     }
 
     /// True (after a pause) when `err` is the daemon's "project busy".
-    fn busy(&mut self, err: &ClientError) -> bool {
-        if !matches!(err, ClientError::Api { status: 409, .. }) {
-            return false;
+    pub fn busy(&mut self, err: &ClientError) -> bool {
+        matches!(err, ClientError::Api { status: 409, .. }) && self.pause()
+    }
+
+    /// Runs `attempt` (in process) until the project is free.
+    pub fn retry_local<T>(
+        &mut self,
+        mut attempt: impl FnMut() -> Result<T, ApiError>,
+    ) -> miette::Result<T> {
+        loop {
+            match attempt() {
+                Err(err) if err.status == StatusCode::CONFLICT && self.pause() => continue,
+                other => return other.map_err(api),
+            }
         }
+    }
+
+    fn pause(&mut self) -> bool {
         if !self.said {
             eprintln!(
-                "waiting for the stack daemon to finish another up or down of project {}",
+                "waiting for another change of project {} to finish",
                 self.project
             );
             self.said = true;

@@ -8,8 +8,7 @@
 //! disconnect. Only one `up` or `down` of a project runs at a time; a
 //! second one gets 409.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
 use axum::http::Method;
@@ -50,7 +49,6 @@ async fn plan(
     J(req): J<UpRequest>,
 ) -> Result<Json<PlanAnswer>, ApiError> {
     check_name(&name, &req.project)?;
-    let _busy = Busy::claim(&name)?;
     let project = req.full_project();
     blocking(move || Ok(s.host.prepare_up(&project, &req.options)?.answer))
         .await
@@ -63,7 +61,6 @@ async fn up(
     J(req): J<UpRequest>,
 ) -> Result<Response, ApiError> {
     check_name(&name, &req.project)?;
-    let busy = Busy::claim(&name)?;
     tracing::info!(project = %name, "up");
     let host = s.host.clone();
     let project = Arc::new(req.full_project());
@@ -73,7 +70,6 @@ async fn up(
     spawn_apply(
         &name,
         move |emit| {
-            let _busy = busy;
             let _ = s.host.run_up(&project, prepared, req.parallel, emit);
         },
         lines,
@@ -86,7 +82,6 @@ async fn down(
     Path(name): Path<String>,
     J(req): J<DownRequest>,
 ) -> Result<Response, ApiError> {
-    let busy = Busy::claim(&name)?;
     tracing::info!(project = %name, "down");
     let host = s.host.clone();
     let project = name.clone();
@@ -95,7 +90,6 @@ async fn down(
     spawn_apply(
         &name,
         move |emit| {
-            let _busy = busy;
             let _ = s.host.run_down(prepared, emit);
         },
         lines,
@@ -151,38 +145,4 @@ async fn containers(
     blocking(move || s.host.ps_rows(&name, q.all, &services))
         .await
         .map(Json)
-}
-
-/// A project some request is changing; released when dropped.
-struct Busy {
-    project: String,
-}
-
-fn busy_projects() -> &'static Mutex<BTreeSet<String>> {
-    static BUSY: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
-    BUSY.get_or_init(Default::default)
-}
-
-impl Busy {
-    fn claim(project: &str) -> Result<Busy, ApiError> {
-        let mut busy = busy_projects()
-            .lock()
-            .map_err(|_| ApiError::internal("project lock poisoned"))?;
-        if !busy.insert(project.to_string()) {
-            return Err(ApiError::conflict(format!(
-                "project {project:?} is being changed by another request; try again when it is done"
-            )));
-        }
-        Ok(Busy {
-            project: project.to_string(),
-        })
-    }
-}
-
-impl Drop for Busy {
-    fn drop(&mut self) {
-        if let Ok(mut busy) = busy_projects().lock() {
-            busy.remove(&self.project);
-        }
-    }
 }

@@ -40,6 +40,7 @@ use crate::plan::{
     self, plan_down, Action, ActionKind, DesiredProject, DownOptions, Plan, PlanError, PlanOptions,
     PullPolicy,
 };
+use crate::project_lock::{ProjectLock, ProjectLockError};
 use crate::store::{ProjectRecord, Store, StoreError};
 
 /// Why `up` or `down` could not run.
@@ -63,6 +64,9 @@ pub enum ApplyError {
     /// Some actions failed; the report says which.
     #[error("{}", failures_text(.0))]
     Failed(Report),
+    /// Another change of the project is under way.
+    #[error(transparent)]
+    Locked(#[from] ProjectLockError),
 }
 
 fn failures_text(report: &Report) -> String {
@@ -153,6 +157,9 @@ pub struct Prepared {
     pub desired: DesiredProject,
     pub plan: Plan,
     pub reconciled: Reconciled,
+    /// Held from the plan to the end of its `up`: nothing else changes the
+    /// project between what was seen and what is done.
+    pub lock: ProjectLock,
 }
 
 /// Reconciles and plans `up` without changing anything but the store's
@@ -162,6 +169,7 @@ pub fn prepare_up(
     project: &Project,
     opts: &PlanOptions,
 ) -> Result<Prepared, ApplyError> {
+    let lock = ProjectLock::claim(&host.paths.state_root, &project.name)?;
     let desired = plan::desired_from_spec(project)?;
     check_services(project)?;
     crate::volumes::require_external(&host.paths.state_root, project)?;
@@ -177,6 +185,7 @@ pub fn prepare_up(
         desired,
         plan,
         reconciled,
+        lock,
     })
 }
 
@@ -291,25 +300,36 @@ fn upsert_project(host: &Host, project: &Project) -> Result<(), ApplyError> {
     Ok(())
 }
 
+/// A planned `down` and the project's lock, held until it has run.
+pub struct PreparedDown {
+    pub plan: Plan,
+    pub lock: ProjectLock,
+}
+
 /// The plan of `down` for `project_name` (no stack file needed).
 pub fn prepare_down(
     host: &Host,
     project_name: &str,
     opts: &DownOptions,
-) -> Result<Plan, ApplyError> {
+) -> Result<PreparedDown, ApplyError> {
+    let lock = ProjectLock::claim(&host.paths.state_root, project_name)?;
     reconcile(&host.store, &host.containers, project_name)?;
     let observed = observe(&host.store, project_name, &BTreeMap::new())?;
-    Ok(plan_down(project_name, &observed, opts))
+    Ok(PreparedDown {
+        plan: plan_down(project_name, &observed, opts),
+        lock,
+    })
 }
 
 /// Carries out a down plan; forgets the project once nothing of it is left.
 pub fn down(
     host: &Host,
-    plan: &Plan,
+    prepared: &PreparedDown,
     stop_timeout: Option<Duration>,
     parallel: usize,
     progress: &(dyn Fn(&Action, &Outcome) + Sync),
 ) -> Result<Report, ApplyError> {
+    let plan = &prepared.plan;
     let mut steps = HostSteps::new(host, None, None, &plan.project);
     steps.stop_timeout = stop_timeout;
     let report = run_plan(plan, &steps, parallel, progress);
