@@ -13,9 +13,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::registry::{DnsEntry, DnsRegistry};
+use super::registry::DnsRegistry;
 use super::server::DnsServer;
 use crate::error::{NetError, Result};
+use crate::plan::attach::dns_entries;
 use crate::store::Store;
 
 /// How often the records are checked for changes besides SIGHUP.
@@ -105,15 +106,7 @@ pub fn load_registry(store: &Store, registry: &DnsRegistry) -> Result<usize> {
     let containers = records
         .into_iter()
         .map(|record| {
-            let entries = record
-                .endpoints
-                .iter()
-                .map(|e| DnsEntry {
-                    network: e.network.clone(),
-                    address: e.address,
-                    names: e.names.clone(),
-                })
-                .collect();
+            let entries = dns_entries(&record);
             (record.container_id, entries)
         })
         .collect();
