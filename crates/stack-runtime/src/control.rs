@@ -103,8 +103,6 @@ pub fn remove(dir: &ContainerDir, force: bool) -> Result<(), Error> {
     if let Ok(layout) = crate::cgroup::Layout::detect(root) {
         crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).remove()?;
     }
-    if spec.backend == crate::spec::Backend::Runc {
-        crate::runc::delete(&spec);
-    }
+    crate::backend::of(spec.backend).forget(&spec);
     crate::fsutil::remove_tree(dir.path())
 }

@@ -2,15 +2,14 @@
 //! and state, and what can be done to it without knowing which backend
 //! (the native runtime or runc) runs it. Everything that differs between
 //! the backends for an existing container is answered here, so no caller
-//! outside this crate branches on [`Backend`].
+//! outside this crate branches on the backend ([`crate::backend`]).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
 use crate::error::{Context, Error};
 use crate::exec::ExecRequest;
-use crate::spec::{Backend, ContainerDir, ContainerSpec};
+use crate::spec::{ContainerDir, ContainerSpec};
 use crate::state::{State, Status};
 
 /// A container, borrowed from whoever loaded it (the engine's records, a
@@ -22,17 +21,7 @@ pub struct Container<'a> {
     pub state: &'a State,
 }
 
-/// How an exec reaches the container.
-#[derive(Debug)]
-pub enum ExecCommand {
-    /// The command, not started: the caller picks its stdio (its own
-    /// terminal, pipes, a pty).
-    Ready(Command),
-    /// The command does not exist in the container. Nothing is to be
-    /// started: answer [`crate::exec::CANNOT_FIND`] with this error, as the
-    /// native exec helper does (runc's own status for it would be 255).
-    NotFound(Error),
-}
+pub use crate::backend::ExecCommand;
 
 impl<'a> Container<'a> {
     pub fn new(dir: &'a ContainerDir, spec: &'a ContainerSpec, state: &'a State) -> Self {
@@ -54,49 +43,21 @@ impl<'a> Container<'a> {
     /// its stdio, and the command makes it the terminal of what it runs.
     pub fn exec_command(&self, req: &ExecRequest, tty: bool) -> Result<ExecCommand, Error> {
         let pid = self.running_pid()?;
-        match self.spec.backend {
-            Backend::Runc => {
-                if let Some(err) = crate::runc::missing_command(self.spec, pid, req) {
-                    return Ok(ExecCommand::NotFound(err));
-                }
-                let flags: &[&std::ffi::OsStr] = if tty { &["--tty".as_ref()] } else { &[] };
-                crate::runc::exec_command(self.spec, pid, req, flags).map(ExecCommand::Ready)
-            }
-            Backend::Stack => {
-                let mut json = serde_json::to_value(req)
-                    .map_err(|e| Error::invalid("exec request", e.to_string()))?;
-                if tty {
-                    // Read by the helper: the command takes the pty as its
-                    // controlling terminal in a session of its own.
-                    json["tty"] = serde_json::Value::Bool(true);
-                }
-                let exe =
-                    std::env::current_exe().context(|| "locate the stack binary".to_string())?;
-                let mut helper = Command::new(exe);
-                helper
-                    .arg(crate::launch::EXEC_MODE)
-                    .arg(self.dir.path())
-                    .arg(json.to_string());
-                Ok(ExecCommand::Ready(helper))
-            }
-        }
+        crate::backend::of(self.spec.backend).exec_command(self.spec, self.dir, pid, req, tty)
     }
 
     /// Where an exec's pty is opened: the container's own devpts for the
     /// native helper, which hands it to the command; the host's for runc,
     /// which relays it to a pty it makes in the container.
     pub fn pty_root(&self) -> Result<PathBuf, Error> {
-        match self.spec.backend {
-            Backend::Runc => Ok(PathBuf::from("/")),
-            Backend::Stack => Ok(PathBuf::from(format!("/proc/{}/root", self.running_pid()?))),
-        }
+        Ok(crate::backend::of(self.spec.backend).pty_root(self.running_pid()?))
     }
 
     /// Whether the exec command itself must have its pty as controlling
     /// terminal (runc relays SIGWINCH and SIGHUP from it); the native
     /// helper sets the terminal up inside the container instead.
     pub fn exec_relays_tty(&self) -> bool {
-        self.spec.backend == Backend::Runc
+        crate::backend::of(self.spec.backend).exec_relays_tty()
     }
 
     /// The container's cgroup on this host's hierarchy.

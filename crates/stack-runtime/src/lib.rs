@@ -13,6 +13,7 @@
 //! Setup steps that touch mounts are data ([`kernel::Op`]) performed by a
 //! [`kernel::Kernel`], so the plan is tested without root.
 
+pub mod backend;
 pub mod capabilities;
 pub mod cgroup;
 mod child;

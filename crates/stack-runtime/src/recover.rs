@@ -14,7 +14,7 @@ use nix::unistd::Pid;
 
 use crate::cgroup::{Cgroup, Layout, CGROUP_ROOT};
 use crate::error::Error;
-use crate::spec::{Backend, ContainerDir, ContainerSpec};
+use crate::spec::{ContainerDir, ContainerSpec};
 use crate::state::{start_time, State, Status};
 
 /// The container's cgroup at `cgroup_path` (`stack/<id>`), in whatever
@@ -115,8 +115,8 @@ pub fn remove_unrecorded(
             first_error.get_or_insert(err);
         }
     }
-    if let Some(spec) = spec.filter(|s| s.backend == Backend::Runc) {
-        crate::runc::delete(spec);
+    if let Some(spec) = spec {
+        crate::backend::of(spec.backend).forget(spec);
     }
     for point in mounts_below(dir.path()) {
         let _ = nix::mount::umount2(&point, nix::mount::MntFlags::MNT_DETACH);

@@ -171,11 +171,7 @@ pub(crate) fn clean_up_run(
     cgroup: &Cgroup,
 ) -> (bool, Result<(), Error>) {
     let oom_killed = cgroup.oom_kills() > 0;
-    if spec.backend == Backend::Runc {
-        crate::runc::delete(spec);
-        // The overlay lives in the monitor's own mount namespace.
-        let _ = nix::mount::umount2(&dir.rootfs(), nix::mount::MntFlags::MNT_DETACH);
-    }
+    crate::backend::of(spec.backend).forget_run(spec, dir);
     (oom_killed, cgroup.remove())
 }
 
