@@ -155,7 +155,7 @@ fn remove_parent_cgroups() {
 }
 
 fn wait_for_daemon(socket: &Path) {
-    let client = stack_daemon::client::Client::new(socket).expect("client");
+    let client = stack_api::client::Client::new(socket).expect("client");
     let deadline = Instant::now() + Duration::from_secs(10);
     while !client.ping() {
         assert!(Instant::now() < deadline, "the daemon did not answer");

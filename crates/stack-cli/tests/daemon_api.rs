@@ -310,7 +310,7 @@ fn every_route_and_error_body_matches_the_openapi_document() {
 
     // Images: a real pull from the loopback registry, streamed.
     let reference = format!("{}/library/busybox:latest", reg.addr);
-    let encoded = stack_daemon::client::encode(&reference);
+    let encoded = stack_api::client::encode(&reference);
     let pulled = c.call(
         "POST",
         "/v1/images/pull",
@@ -433,7 +433,7 @@ fn every_route_and_error_body_matches_the_openapi_document() {
     // Unknown routes and methods answer with the same error body.
     let (status, _, body) = c
         .client
-        .raw(stack_daemon::client::Method::GET, "/v1/nothing", None)
+        .raw(stack_api::client::Method::GET, "/v1/nothing", None)
         .expect("call");
     assert_eq!(status.as_u16(), 404);
     let body: serde_json::Value = serde_json::from_slice(&body).expect("json");

@@ -157,10 +157,10 @@ fn same_output_and_exit_codes_with_and_without_the_daemon() {
     daemon
         .client()
         .stream(
-            stack_daemon::client::Method::GET,
+            stack_api::client::Method::GET,
             "/v1/events?type=container",
             None,
-            |e: stack_daemon::api::Event| {
+            |e: stack_api::system::Event| {
                 if e.name == "one" && ["stop", "kill", "destroy"].contains(&e.action.as_str()) {
                     actions.push(e.action);
                 }

@@ -14,7 +14,7 @@ use daemon_support::{Checked, Daemon, Doc};
 use exec_support::*;
 use run_support::{busybox_rootfs, describe, stack};
 use serde_json::json;
-use stack_daemon::exec_stream::frame::{self, Frame};
+use stack_api::exec_stream::frame::{self, Frame};
 
 const TEMPLATE: &str = "/v1/containers/{id}/exec/stream";
 
@@ -68,7 +68,7 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
     doc.check(
         "POST",
         TEMPLATE,
-        stack_daemon::client::StatusCode::SWITCHING_PROTOCOLS,
+        stack_api::client::StatusCode::SWITCHING_PROTOCOLS,
         b"",
     );
     c.seen.insert(("POST".into(), TEMPLATE.into()));
@@ -129,9 +129,9 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
     );
     assert_eq!(runc_user.out(), "alice\n1000 10 29\n", "{runc_user:?}");
     // The captured exec (daemon_api's route) runs `runc exec` too.
-    let captured: stack_daemon::api::ExecResult = client
+    let captured: stack_api::system::ExecResult = client
         .send_json(
-            stack_daemon::client::Method::POST,
+            stack_api::client::Method::POST,
             "/v1/containers/viarunc/exec",
             &json!({"cmd": ["sh", "-c", "echo o; echo e >&2; exit 6"]}),
         )
@@ -144,9 +144,9 @@ fn attached_exec_streams_stdin_stdout_stderr_signals_and_exit_codes() {
         ),
         (6, "o\n", "e\n")
     );
-    let captured: stack_daemon::api::ExecResult = client
+    let captured: stack_api::system::ExecResult = client
         .send_json(
-            stack_daemon::client::Method::POST,
+            stack_api::client::Method::POST,
             "/v1/containers/viarunc/exec",
             &json!({"cmd": ["no-such-command"]}),
         )
@@ -344,7 +344,7 @@ fn attached_exec_tty_vanishing_clients_and_errors() {
     assert!(
         matches!(
             &err,
-            stack_daemon::client::ClientError::Api { status: 409, .. }
+            stack_api::client::ClientError::Api { status: 409, .. }
         ),
         "{err}"
     );

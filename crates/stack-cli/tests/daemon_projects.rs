@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use daemon_support::{Checked, Daemon, Doc};
 use serde_json::{json, Value};
-use stack_daemon::projects_api::{PlanFlags, UpRequest};
+use stack_api::projects::{PlanFlags, UpRequest};
 use up_support::{describe, env, Env};
 
 const STACK: &str = r#"
@@ -110,11 +110,11 @@ fn every_project_route_and_error_matches_the_document() {
     let socket = daemon.socket.clone();
     let up_body = body.clone();
     let first_up = std::thread::spawn(move || {
-        let client = stack_daemon::client::Client::new(&socket).expect("client");
+        let client = stack_api::client::Client::new(&socket).expect("client");
         let bytes = serde_json::to_vec(&up_body).expect("body");
         client
             .raw(
-                stack_daemon::client::Method::POST,
+                stack_api::client::Method::POST,
                 "/v1/projects/demo/up",
                 Some(bytes),
             )

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use daemon_support::Daemon;
 use run_support::{busybox_rootfs, describe, run_detached, stack};
-use stack_daemon::api::ContainerSummary;
+use stack_api::system::ContainerSummary;
 
 fn status_of(sb: &stack_testkit::Sandbox, name: &str) -> serde_json::Value {
     let out = stack(sb, &["--no-daemon", "container", "inspect", name]);

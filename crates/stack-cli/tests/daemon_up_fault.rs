@@ -155,7 +155,7 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
         ..Default::default()
     })
     .expect("load");
-    let body = serde_json::to_vec(&stack_daemon::projects_api::UpRequest::new(
+    let body = serde_json::to_vec(&stack_api::projects::UpRequest::new(
         &project,
         Default::default(),
         None,
@@ -166,7 +166,7 @@ fn a_client_leaving_mid_up_leaves_the_daemon_applying_to_the_end() {
     loop {
         let (status, _, answer) = client
             .raw(
-                stack_daemon::client::Method::POST,
+                stack_api::client::Method::POST,
                 "/v1/projects/demo/plan",
                 Some(body.clone()),
             )

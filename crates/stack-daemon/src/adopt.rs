@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::ContainerSummary;
 use crate::ops::Host;
 use crate::view::ContainerFilter;
+use stack_api::system::ContainerSummary;
 
 /// File below the state root.
 pub const SEEN_FILE: &str = "daemon-seen.json";

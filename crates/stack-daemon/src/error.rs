@@ -8,7 +8,7 @@ use stack_engine::error_class::{Classify, ErrorClass};
 use stack_engine::images::ImageError;
 use stack_engine::volumes::VolumeError;
 
-use crate::api::ErrorBody;
+use stack_api::system::ErrorBody;
 
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,8 +7,9 @@
 use crate::error::ApiError;
 use crate::exec_stream::pty::Pty;
 use crate::exec_stream::session::Attached;
-use crate::exec_stream::{ExecStreamRequest, DEFAULT_COLS, DEFAULT_ROWS};
+use crate::exec_stream::{DEFAULT_COLS, DEFAULT_ROWS};
 use crate::ops::Host;
+use stack_api::exec_stream::ExecStreamRequest;
 
 impl Host {
     /// Checks the request and the container, opens the pty when asked, and

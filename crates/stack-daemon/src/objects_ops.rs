@@ -9,11 +9,11 @@ use stack_engine::containers::network::admin::{self, CreateOptions, NetworkInfo}
 use stack_engine::volumes::{CreateVolume, VolumeFilter, VolumeInfo, Volumes};
 
 use crate::error::ApiError;
-use crate::objects_api::{
+use crate::ops::Host;
+use stack_api::objects::{
     NetworkCreateRequest, NetworkEndpoint, NetworkPruneResult, NetworkSummary, VolumeCreateRequest,
     VolumePruneResult, VolumeSummary,
 };
-use crate::ops::Host;
 
 impl Host {
     pub fn list_networks(&self) -> Result<Vec<NetworkSummary>, ApiError> {

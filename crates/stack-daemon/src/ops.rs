@@ -15,11 +15,11 @@ use stack_runtime::handle::ExecCommand;
 use stack_runtime::launch::Attach;
 use stack_runtime::state::Status;
 
-use crate::api::{
-    ContainerSummary, ExecRequest, ExecResult, ImageSummary, PruneResult, PullEvent, RemovedImage,
-};
 use crate::error::ApiError;
 use crate::view::{self, ContainerFilter};
+use stack_api::system::{
+    ContainerSummary, ExecRequest, ExecResult, ImageSummary, PruneResult, PullEvent, RemovedImage,
+};
 
 /// The containers and images of one state root.
 #[derive(Debug, Clone)]

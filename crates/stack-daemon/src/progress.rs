@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use stack_engine::images::{Digest, Progress};
 
-use crate::api::PullEvent;
+use stack_api::system::PullEvent;
 
 /// Bytes received before a `progress` line is sent for a layer.
 const PROGRESS_STEP: u64 = 1 << 20;

@@ -7,7 +7,6 @@
 //! changes.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
 
 use stack_engine::project::actions::{self, Done, Outcome, RemoveRunning};
 use stack_engine::project::select::{self, Selection};
@@ -16,45 +15,9 @@ use stack_engine::project_lock::ProjectLock;
 
 use crate::error::ApiError;
 use crate::ops::{parse_signal, Host};
-use crate::project_actions_api::{ActionAnswer, ActionOutcome, ActionRequest, ActionResult};
-
-/// A project verb acting on containers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProjectAction {
-    Start,
-    Stop,
-    Restart,
-    Kill,
-    Remove,
-}
-
-impl ProjectAction {
-    /// The last segment of its route.
-    pub fn path_word(self) -> &'static str {
-        match self {
-            ProjectAction::Start => "start",
-            ProjectAction::Stop => "stop",
-            ProjectAction::Restart => "restart",
-            ProjectAction::Kill => "kill",
-            ProjectAction::Remove => "rm",
-        }
-    }
-}
-
-impl FromStr for ProjectAction {
-    type Err = ApiError;
-
-    fn from_str(word: &str) -> Result<Self, ApiError> {
-        Ok(match word {
-            "start" => ProjectAction::Start,
-            "stop" => ProjectAction::Stop,
-            "restart" => ProjectAction::Restart,
-            "kill" => ProjectAction::Kill,
-            "rm" => ProjectAction::Remove,
-            _ => return Err(ApiError::not_found(format!("no project action {word:?}"))),
-        })
-    }
-}
+use stack_api::project_actions::{
+    ActionAnswer, ActionOutcome, ActionRequest, ActionResult, ProjectAction,
+};
 
 /// A project-level error as a status: a project without containers is
 /// not found, a service the project does not know is a bad request.
@@ -203,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn force_wins_over_stop_and_words_round_trip() {
+    fn force_wins_over_stop() {
         let both = ActionRequest {
             force: true,
             stop: true,
@@ -214,15 +177,5 @@ mod tests {
             remove_running(&ActionRequest::default()),
             RemoveRunning::Refuse
         );
-        for action in [
-            ProjectAction::Start,
-            ProjectAction::Stop,
-            ProjectAction::Restart,
-            ProjectAction::Kill,
-            ProjectAction::Remove,
-        ] {
-            assert_eq!(action.path_word().parse::<ProjectAction>(), Ok(action));
-        }
-        assert!("pause".parse::<ProjectAction>().is_err());
     }
 }

@@ -22,10 +22,10 @@ use stack_spec::Project;
 
 use crate::error::{status_of, ApiError};
 use crate::ops::Host;
-use crate::projects_api::{
+use crate::view;
+use stack_api::projects::{
     DownRequest, PlanAnswer, PlanFlags, PlannedAction, ProjectEvent, ProjectSummary, PsRow,
 };
-use crate::view;
 
 /// Where progress goes.
 pub type Emit<'a> = &'a (dyn Fn(ProjectEvent) + Sync);

@@ -8,7 +8,7 @@ use stack_engine::containers::ContainerRecord;
 use stack_engine::images::LocalImage;
 use stack_runtime::state::{State, Status};
 
-use crate::api::{ContainerSummary, ImageSummary};
+use stack_api::system::{ContainerSummary, ImageSummary};
 
 /// The status word of a record as seen now.
 pub fn status_word(record: &ContainerRecord) -> &'static str {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
-use stack_daemon::api::ContainerSummary;
+use stack_api::system::ContainerSummary;
 use stack_daemon::view::ContainerFilter;
 
 use crate::global::HostArgs;

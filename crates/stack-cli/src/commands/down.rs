@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use clap::Args;
-use stack_daemon::projects_api::DownRequest;
+use stack_api::projects::DownRequest;
 use stack_engine::paths::HostPaths;
 
 use super::project;

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_daemon::api::ImageSummary;
+use stack_api::system::ImageSummary;
 use stack_engine::images::{Images, Reference};
 
 /// Arguments of `stack images` / `stack image ls`.

@@ -7,8 +7,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use stack_daemon::project_actions::ProjectAction;
-use stack_daemon::project_actions_api::{ActionOutcome, ActionRequest, ActionResult};
+use stack_api::project_actions::ProjectAction;
+use stack_api::project_actions::{ActionOutcome, ActionRequest, ActionResult};
 
 use crate::global::{HostArgs, ProjectArgs};
 use crate::progress::{Mark, Printer};

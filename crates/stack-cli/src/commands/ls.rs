@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
 use serde::Serialize;
-use stack_daemon::projects_api::ProjectSummary;
+use stack_api::projects::ProjectSummary;
 
 use crate::global::HostArgs;
 

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use stack_daemon::objects_api::{NetworkCreateRequest, NetworkSummary};
+use stack_api::objects::{NetworkCreateRequest, NetworkSummary};
 
 use crate::global::HostArgs;
 

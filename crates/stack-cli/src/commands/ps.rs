@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
-use stack_daemon::projects_api::PsRow;
+use stack_api::projects::PsRow;
 
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};

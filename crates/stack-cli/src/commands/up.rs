@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_daemon::projects_api::{PlanFlags, ProjectEvent};
+use stack_api::projects::{PlanFlags, ProjectEvent};
 use stack_engine::apply::{self, Host};
 use stack_engine::paths::HostPaths;
 use stack_engine::plan::PullPolicy;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use stack_daemon::objects_api::{VolumeCreateRequest, VolumeSummary};
+use stack_api::objects::{VolumeCreateRequest, VolumeSummary};
 
 use super::images::human_size;
 use super::network::parse_labels;

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use stack_daemon::projects_api::ProjectEvent;
+use stack_api::projects::ProjectEvent;
 
 pub use pull::PullDisplay;
 

@@ -15,10 +15,11 @@ mod projects;
 use std::path::PathBuf;
 
 use miette::IntoDiagnostic;
-use stack_daemon::api::{
+use stack_api::client::{encode, Client, ClientError, Method};
+use stack_api::paths;
+use stack_api::system::{
     ContainerSummary, ImageSummary, LogRecord, PullEvent, PullRequest, RemovedImage, VersionInfo,
 };
-use stack_daemon::client::{encode, Client, ClientError, Method};
 use stack_daemon::ops::Host;
 use stack_daemon::view::ContainerFilter;
 use stack_daemon::ApiError;
@@ -85,7 +86,7 @@ impl Via {
         match self {
             Via::InProcess(h) => Ok(h.list_containers(filter)),
             Via::Daemon(c) => {
-                let mut query = format!("/v1/containers?all={}", filter.all);
+                let mut query = format!("{}?all={}", paths::CONTAINERS, filter.all);
                 for (key, value) in [
                     ("label", &filter.label),
                     ("name", &filter.name),
@@ -104,9 +105,7 @@ impl Via {
     pub fn inspect(&self, key: &str) -> miette::Result<serde_json::Value> {
         match self {
             Via::InProcess(h) => h.inspect(key).map_err(api),
-            Via::Daemon(c) => c
-                .get(&format!("/v1/containers/{}", encode(key)))
-                .map_err(remote),
+            Via::Daemon(c) => c.get(&paths::container(key)).map_err(remote),
         }
     }
 
@@ -138,7 +137,7 @@ impl Via {
             Via::Daemon(c) => c
                 .stream(
                     Method::GET,
-                    &format!("/v1/containers/{}/logs?follow={follow}", encode(key)),
+                    &format!("{}?follow={follow}", paths::container_logs(key)),
                     None,
                     |r: LogRecord| {
                         emit(&r);
@@ -152,7 +151,7 @@ impl Via {
     pub fn start(&self, key: &str) -> miette::Result<()> {
         match self {
             Via::InProcess(h) => h.start(key).map(drop).map_err(api),
-            Via::Daemon(c) => self.post(c, &format!("/v1/containers/{}/start", encode(key))),
+            Via::Daemon(c) => self.post(c, &paths::container_start(key)),
         }
     }
 
@@ -161,7 +160,7 @@ impl Via {
             Via::InProcess(h) => h.stop(key, grace).map(drop).map_err(api),
             Via::Daemon(c) => {
                 let t = grace.map(|t| format!("?t={t}")).unwrap_or_default();
-                self.post(c, &format!("/v1/containers/{}/stop{t}", encode(key)))
+                self.post(c, &format!("{}{t}", paths::container_stop(key)))
             }
         }
     }
@@ -171,11 +170,7 @@ impl Via {
             Via::InProcess(h) => h.kill(key, signal).map_err(api),
             Via::Daemon(c) => self.post(
                 c,
-                &format!(
-                    "/v1/containers/{}/kill?signal={}",
-                    encode(key),
-                    encode(signal)
-                ),
+                &format!("{}?signal={}", paths::container_kill(key), encode(signal)),
             ),
         }
     }
@@ -186,7 +181,7 @@ impl Via {
             Via::Daemon(c) => c
                 .call(
                     Method::DELETE,
-                    &format!("/v1/containers/{}?force={force}", encode(key)),
+                    &format!("{}?force={force}", paths::container(key)),
                 )
                 .map(drop)
                 .map_err(remote),
@@ -200,7 +195,7 @@ impl Via {
     pub fn list_images(&self) -> miette::Result<Vec<ImageSummary>> {
         match self {
             Via::InProcess(h) => h.list_images().map_err(api),
-            Via::Daemon(c) => c.get("/v1/images").map_err(remote),
+            Via::Daemon(c) => c.get(paths::IMAGES).map_err(remote),
         }
     }
 
@@ -209,7 +204,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.remove_image(name).map_err(|e| e.message),
             Via::Daemon(c) => c
-                .send_json(Method::DELETE, &format!("/v1/images/{}", encode(name)), &())
+                .send_json(Method::DELETE, &paths::image(name), &())
                 .map_err(|e| e.to_string()),
         }
     }
@@ -225,7 +220,7 @@ impl Via {
         let mut failure = None;
         c.stream(
             Method::POST,
-            "/v1/images/pull",
+            paths::IMAGES_PULL,
             Some(body),
             |e: PullEvent| {
                 if let PullEvent::Error { message } = &e {
@@ -246,7 +241,7 @@ impl Via {
     pub fn server_version(&self) -> miette::Result<Option<VersionInfo>> {
         match self {
             Via::InProcess(_) => Ok(None),
-            Via::Daemon(c) => c.get("/v1/version").map(Some).map_err(remote),
+            Via::Daemon(c) => c.get(paths::VERSION).map(Some).map_err(remote),
         }
     }
 }

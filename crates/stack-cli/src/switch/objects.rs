@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use stack_daemon::client::{encode, Method};
-use stack_daemon::objects_api::{
+use stack_api::client::{encode, Method};
+use stack_api::objects::{
     NetworkCreateRequest, NetworkPruneResult, NetworkSummary, VolumeCreateRequest,
     VolumePruneResult, VolumeSummary,
 };
+use stack_api::paths;
 
 use super::{api, remote, Via};
 
@@ -16,16 +17,14 @@ impl Via {
     pub fn list_networks(&self) -> miette::Result<Vec<NetworkSummary>> {
         match self {
             Via::InProcess(h) => h.list_networks().map_err(api),
-            Via::Daemon(c) => c.get("/v1/networks").map_err(remote),
+            Via::Daemon(c) => c.get(paths::NETWORKS).map_err(remote),
         }
     }
 
     pub fn inspect_network(&self, name: &str) -> Result<NetworkSummary, String> {
         match self {
             Via::InProcess(h) => h.inspect_network(name).map_err(|e| e.message),
-            Via::Daemon(c) => c
-                .get(&format!("/v1/networks/{}", encode(name)))
-                .map_err(|e| e.to_string()),
+            Via::Daemon(c) => c.get(&paths::network(name)).map_err(|e| e.to_string()),
         }
     }
 
@@ -33,7 +32,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.create_network(req).map_err(api),
             Via::Daemon(c) => c
-                .send_json(Method::POST, "/v1/networks", req)
+                .send_json(Method::POST, paths::NETWORKS, req)
                 .map_err(remote),
         }
     }
@@ -42,7 +41,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.remove_network(name).map_err(|e| e.message),
             Via::Daemon(c) => c
-                .call(Method::DELETE, &format!("/v1/networks/{}", encode(name)))
+                .call(Method::DELETE, &paths::network(name))
                 .map(drop)
                 .map_err(|e| e.to_string()),
         }
@@ -52,7 +51,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.prune_networks().map_err(api),
             Via::Daemon(c) => c
-                .send_json(Method::POST, "/v1/networks/prune", &())
+                .send_json(Method::POST, paths::NETWORKS_PRUNE, &())
                 .map_err(remote),
         }
     }
@@ -65,7 +64,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.list_volumes(filters).map_err(api),
             Via::Daemon(c) => {
-                let mut path = "/v1/volumes".to_string();
+                let mut path = paths::VOLUMES.to_string();
                 if !filters.is_empty() {
                     let json = serde_json::to_string(filters)
                         .map_err(|e| miette::miette!("filters: {e}"))?;
@@ -79,9 +78,7 @@ impl Via {
     pub fn inspect_volume(&self, name: &str) -> Result<VolumeSummary, String> {
         match self {
             Via::InProcess(h) => h.inspect_volume(name).map_err(|e| e.message),
-            Via::Daemon(c) => c
-                .get(&format!("/v1/volumes/{}", encode(name)))
-                .map_err(|e| e.to_string()),
+            Via::Daemon(c) => c.get(&paths::volume(name)).map_err(|e| e.to_string()),
         }
     }
 
@@ -89,7 +86,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.create_volume(req).map(|(v, _)| v).map_err(api),
             Via::Daemon(c) => c
-                .send_json(Method::POST, "/v1/volumes", req)
+                .send_json(Method::POST, paths::VOLUMES, req)
                 .map_err(remote),
         }
     }
@@ -100,7 +97,7 @@ impl Via {
             Via::Daemon(c) => c
                 .call(
                     Method::DELETE,
-                    &format!("/v1/volumes/{}?force={force}", encode(name)),
+                    &format!("{}?force={force}", paths::volume(name)),
                 )
                 .map(drop)
                 .map_err(|e| e.to_string()),
@@ -111,7 +108,11 @@ impl Via {
         match self {
             Via::InProcess(h) => h.prune_volumes(all).map_err(api),
             Via::Daemon(c) => c
-                .send_json(Method::POST, &format!("/v1/volumes/prune?all={all}"), &())
+                .send_json(
+                    Method::POST,
+                    &format!("{}?all={all}", paths::VOLUMES_PRUNE),
+                    &(),
+                )
                 .map_err(remote),
         }
     }

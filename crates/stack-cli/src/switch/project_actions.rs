@@ -2,9 +2,8 @@
 //! `kill`, `rm`) on either path; both answer the same outcomes, which the
 //! verbs print.
 
-use stack_daemon::client::{encode, Method};
-use stack_daemon::project_actions::ProjectAction;
-use stack_daemon::project_actions_api::{ActionAnswer, ActionRequest};
+use stack_api::client::Method;
+use stack_api::project_actions::{ActionAnswer, ActionRequest, ProjectAction};
 
 use super::projects::Waiting;
 use super::{remote, Via};
@@ -22,7 +21,7 @@ impl Via {
                 Waiting::new(name).retry_local(|| h.project_action(name, action, req))
             }
             Via::Daemon(c) => {
-                let path = format!("/v1/projects/{}/{}", encode(name), action.path_word());
+                let path = action.path(name);
                 let mut waiting = Waiting::new(name);
                 loop {
                     match c.send_json(Method::POST, &path, req) {

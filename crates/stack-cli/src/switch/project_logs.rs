@@ -9,8 +9,9 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stack_daemon::api::{ContainerSummary, LogRecord};
-use stack_daemon::client::{encode, Client, Method};
+use stack_api::client::{encode, Client, Method};
+use stack_api::paths;
+use stack_api::system::{ContainerSummary, LogRecord};
 use stack_engine::labels;
 use stack_runtime::logs::LogLine;
 use stack_runtime::state::Status;
@@ -83,7 +84,7 @@ impl RemoteSession {
         for (index, container) in self.containers.iter().enumerate() {
             let follower = Follower {
                 socket: self.socket(),
-                path: format!("/v1/containers/{}/logs?follow=true", encode(&container.id)),
+                path: format!("{}?follow=true", paths::container_logs(&container.id)),
                 index,
                 skip: self.seen[index],
                 tx: tx.clone(),
@@ -138,7 +139,8 @@ fn line(r: LogRecord) -> LogLine {
 fn list(client: &Client, project: &str) -> miette::Result<Vec<ContainerSummary>> {
     client
         .get(&format!(
-            "/v1/containers?all=true&project={}",
+            "{}?all=true&project={}",
+            paths::CONTAINERS,
             encode(project)
         ))
         .map_err(remote)
@@ -158,7 +160,7 @@ impl LogSource for RemoteSession {
         let mut out = Vec::new();
         for (index, container) in self.containers.iter().enumerate() {
             let mut lines = Vec::new();
-            let path = format!("/v1/containers/{}/logs?follow=false", encode(&container.id));
+            let path = format!("{}?follow=false", paths::container_logs(&container.id));
             self.client
                 .stream(Method::GET, &path, None, |r: LogRecord| {
                     lines.push(line(r));
@@ -222,7 +224,7 @@ impl Session for RemoteSession {
             .iter()
             .map(|c| {
                 let socket = self.socket();
-                let path = format!("/v1/containers/{}/stop{t}", encode(&c.id));
+                let path = format!("{}{t}", paths::container_stop(&c.id));
                 let service = labels::membership(&c.labels)
                     .map(|m| m.service.to_string())
                     .unwrap_or_default();
@@ -238,7 +240,7 @@ impl Session for RemoteSession {
 
     fn kill_all(&self) {
         for c in &self.containers {
-            let path = format!("/v1/containers/{}/kill?signal=KILL", encode(&c.id));
+            let path = format!("{}?signal=KILL", paths::container_kill(&c.id));
             let _ = self.client.call(Method::POST, &path);
         }
     }

@@ -5,8 +5,9 @@
 use miette::IntoDiagnostic;
 use std::time::Duration;
 
-use stack_daemon::client::{encode, Client, ClientError, Method, StatusCode};
-use stack_daemon::projects_api::{
+use stack_api::client::{encode, Client, ClientError, Method, StatusCode};
+use stack_api::paths;
+use stack_api::projects::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
 use stack_daemon::ApiError;
@@ -31,7 +32,7 @@ impl Via {
                 Ok(prepared.answer)
             }
             Via::Daemon(c) => {
-                let path = format!("/v1/projects/{}/plan", encode(&project.name));
+                let path = paths::project_plan(&project.name);
                 let body = UpRequest::new(project, flags.clone(), None);
                 let mut waiting = Waiting::new(&project.name);
                 loop {
@@ -61,7 +62,7 @@ impl Via {
             }
             Via::Daemon(c) => {
                 let body = UpRequest::new(project, flags.clone(), parallel);
-                let path = format!("/v1/projects/{}/up", encode(&project.name));
+                let path = paths::project_up(&project.name);
                 follow_progress(c, &project.name, &path, &body, "up", each)
             }
         }
@@ -82,7 +83,7 @@ impl Via {
                 h.run_down(prepared, &emit).map_err(api)
             }
             Via::Daemon(c) => {
-                let path = format!("/v1/projects/{}/down", encode(name));
+                let path = paths::project_down(name);
                 follow_progress(c, name, &path, req, "down", each)
             }
         }
@@ -92,7 +93,7 @@ impl Via {
     pub fn list_projects(&self) -> miette::Result<Vec<ProjectSummary>> {
         match self {
             Via::InProcess(h) => h.list_projects().map_err(api),
-            Via::Daemon(c) => c.get("/v1/projects").map_err(remote),
+            Via::Daemon(c) => c.get(paths::PROJECTS).map_err(remote),
         }
     }
 
@@ -106,7 +107,7 @@ impl Via {
         match self {
             Via::InProcess(h) => h.ps_rows(name, all, services).map_err(api),
             Via::Daemon(c) => {
-                let mut path = format!("/v1/projects/{}/containers?all={all}", encode(name));
+                let mut path = format!("{}?all={all}", paths::project_containers(name));
                 if !services.is_empty() {
                     path.push_str(&format!("&service={}", encode(&services.join(","))));
                 }

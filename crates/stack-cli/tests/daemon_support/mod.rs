@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use stack_daemon::client::{Client, Method, StatusCode};
+use stack_api::client::{Client, Method, StatusCode};
 use stack_testkit::Sandbox;
 
 /// A daemon process of the sandbox.

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use stack_daemon::client::Client;
-use stack_daemon::exec_stream::frame::{self, Frame};
+use stack_api::client::Client;
+use stack_api::exec_stream::frame::{self, Frame};
 use stack_testkit::Sandbox;
 
 use serde_json::json;

@@ -15,9 +15,9 @@ use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 use tokio::sync::mpsc;
 use tokio::time::{sleep_until, Instant};
 
-use super::frame::{self, Frame, CHUNK};
 use super::pty::{self, Master, Pty};
 use super::reap;
+use stack_api::exec_stream::frame::{self, Frame, CHUNK};
 use stack_runtime::handle::ExecCommand;
 
 /// Exit status when the command cannot be started, or does not exist.

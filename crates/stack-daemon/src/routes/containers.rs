@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::extract::{J, Q};
 use super::{blocking, stream, AppState};
-use crate::api::{ContainerSummary, ExecRequest, ExecResult, LogRecord};
 use crate::error::ApiError;
 use crate::ops::Outcome;
 use crate::view::ContainerFilter;
+use stack_api::system::{ContainerSummary, ExecRequest, ExecResult, LogRecord};
 
 pub async fn list(
     State(s): State<AppState>,

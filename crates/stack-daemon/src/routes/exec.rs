@@ -8,20 +8,18 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use hyper_util::rt::TokioIo;
+use stack_api::paths;
 
 use super::{blocking, AppState, Route};
 use crate::error::ApiError;
-use crate::exec_stream::{session, ExecStreamRequest, PROTOCOLS};
+use crate::exec_stream::session;
+use stack_api::exec_stream::{ExecStreamRequest, PROTOCOLS};
 
 /// The largest request body accepted (a command line and environment).
 const MAX_BODY: usize = 1 << 20;
 
 pub(super) fn routes() -> Vec<Route> {
-    vec![(
-        Method::POST,
-        "/v1/containers/{id}/exec/stream",
-        post(stream),
-    )]
+    vec![(Method::POST, paths::CONTAINER_EXEC_STREAM, post(stream))]
 }
 
 /// The protocol the client asks to switch to, when it is one we speak.

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::extract::{J, Q};
 use super::{blocking, stream, AppState};
-use crate::api::{ImageSummary, PruneResult, PullEvent, PullRequest, RemovedImage};
 use crate::error::ApiError;
+use stack_api::system::{ImageSummary, PruneResult, PullEvent, PullRequest, RemovedImage};
 
 pub async fn list(State(s): State<AppState>) -> Result<Json<Vec<ImageSummary>>, ApiError> {
     blocking(move || s.host.list_images()).await.map(Json)

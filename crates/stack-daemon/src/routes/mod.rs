@@ -17,6 +17,7 @@ use std::sync::Arc;
 use axum::http::{Method, Uri};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
+use stack_api::paths;
 
 use crate::error::ApiError;
 use crate::ops::Host;
@@ -48,50 +49,30 @@ fn table() -> Vec<Route> {
 /// System, containers, images and events.
 fn core_routes() -> Vec<Route> {
     vec![
-        (Method::GET, "/v1/_ping", get(system::ping)),
-        (Method::GET, "/v1/version", get(system::version)),
-        (Method::GET, "/v1/containers", get(containers::list)),
-        (Method::GET, "/v1/containers/{id}", get(containers::inspect)),
-        (
-            Method::DELETE,
-            "/v1/containers/{id}",
-            delete(containers::remove),
-        ),
-        (
-            Method::GET,
-            "/v1/containers/{id}/logs",
-            get(containers::logs),
-        ),
+        (Method::GET, paths::PING, get(system::ping)),
+        (Method::GET, paths::VERSION, get(system::version)),
+        (Method::GET, paths::CONTAINERS, get(containers::list)),
+        (Method::GET, paths::CONTAINER, get(containers::inspect)),
+        (Method::DELETE, paths::CONTAINER, delete(containers::remove)),
+        (Method::GET, paths::CONTAINER_LOGS, get(containers::logs)),
         (
             Method::POST,
-            "/v1/containers/{id}/start",
+            paths::CONTAINER_START,
             post(containers::start),
         ),
+        (Method::POST, paths::CONTAINER_STOP, post(containers::stop)),
         (
             Method::POST,
-            "/v1/containers/{id}/stop",
-            post(containers::stop),
-        ),
-        (
-            Method::POST,
-            "/v1/containers/{id}/restart",
+            paths::CONTAINER_RESTART,
             post(containers::restart),
         ),
-        (
-            Method::POST,
-            "/v1/containers/{id}/kill",
-            post(containers::kill),
-        ),
-        (
-            Method::POST,
-            "/v1/containers/{id}/exec",
-            post(containers::exec),
-        ),
-        (Method::GET, "/v1/images", get(images::list)),
-        (Method::POST, "/v1/images/pull", post(images::pull)),
-        (Method::POST, "/v1/images/prune", post(images::prune)),
-        (Method::DELETE, "/v1/images/{name}", delete(images::remove)),
-        (Method::GET, "/v1/events", get(events::stream)),
+        (Method::POST, paths::CONTAINER_KILL, post(containers::kill)),
+        (Method::POST, paths::CONTAINER_EXEC, post(containers::exec)),
+        (Method::GET, paths::IMAGES, get(images::list)),
+        (Method::POST, paths::IMAGES_PULL, post(images::pull)),
+        (Method::POST, paths::IMAGES_PRUNE, post(images::prune)),
+        (Method::DELETE, paths::IMAGE, delete(images::remove)),
+        (Method::GET, paths::EVENTS, get(events::stream)),
     ]
 }
 

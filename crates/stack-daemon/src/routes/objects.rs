@@ -7,31 +7,28 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post};
 use axum::Json;
 use serde::Deserialize;
+use stack_api::paths;
 
 use super::extract::{J, Q};
 use super::{blocking, AppState, Route};
 use crate::error::ApiError;
-use crate::objects_api::{
+use stack_api::objects::{
     NetworkCreateRequest, NetworkPruneResult, NetworkSummary, VolumeCreateRequest,
     VolumePruneResult, VolumeSummary,
 };
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
-        (Method::GET, "/v1/networks", get(list_networks)),
-        (Method::POST, "/v1/networks", post(create_network)),
-        (Method::POST, "/v1/networks/prune", post(prune_networks)),
-        (Method::GET, "/v1/networks/{name}", get(inspect_network)),
-        (
-            Method::DELETE,
-            "/v1/networks/{name}",
-            delete(remove_network),
-        ),
-        (Method::GET, "/v1/volumes", get(list_volumes)),
-        (Method::POST, "/v1/volumes", post(create_volume)),
-        (Method::POST, "/v1/volumes/prune", post(prune_volumes)),
-        (Method::GET, "/v1/volumes/{name}", get(inspect_volume)),
-        (Method::DELETE, "/v1/volumes/{name}", delete(remove_volume)),
+        (Method::GET, paths::NETWORKS, get(list_networks)),
+        (Method::POST, paths::NETWORKS, post(create_network)),
+        (Method::POST, paths::NETWORKS_PRUNE, post(prune_networks)),
+        (Method::GET, paths::NETWORK, get(inspect_network)),
+        (Method::DELETE, paths::NETWORK, delete(remove_network)),
+        (Method::GET, paths::VOLUMES, get(list_volumes)),
+        (Method::POST, paths::VOLUMES, post(create_volume)),
+        (Method::POST, paths::VOLUMES_PRUNE, post(prune_volumes)),
+        (Method::GET, paths::VOLUME, get(inspect_volume)),
+        (Method::DELETE, paths::VOLUME, delete(remove_volume)),
     ]
 }
 

@@ -7,20 +7,21 @@ use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::routing::post;
 use axum::Json;
+use stack_api::paths;
 
 use super::extract::J;
 use super::{blocking, AppState, Route};
 use crate::error::ApiError;
-use crate::project_actions::ProjectAction;
-use crate::project_actions_api::{ActionAnswer, ActionRequest};
+use stack_api::project_actions::ProjectAction;
+use stack_api::project_actions::{ActionAnswer, ActionRequest};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
-        (Method::POST, "/v1/projects/{name}/start", post(start)),
-        (Method::POST, "/v1/projects/{name}/stop", post(stop)),
-        (Method::POST, "/v1/projects/{name}/restart", post(restart)),
-        (Method::POST, "/v1/projects/{name}/kill", post(kill)),
-        (Method::POST, "/v1/projects/{name}/rm", post(rm)),
+        (Method::POST, paths::PROJECT_START, post(start)),
+        (Method::POST, paths::PROJECT_STOP, post(stop)),
+        (Method::POST, paths::PROJECT_RESTART, post(restart)),
+        (Method::POST, paths::PROJECT_KILL, post(kill)),
+        (Method::POST, paths::PROJECT_RM, post(rm)),
     ]
 }
 

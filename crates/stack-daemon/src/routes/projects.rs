@@ -16,26 +16,23 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Json;
 use serde::Deserialize;
+use stack_api::paths;
 
 use super::extract::{J, Q};
 use super::{blocking, stream, AppState, Route};
 use crate::error::ApiError;
 use crate::project_ops::check_name;
-use crate::projects_api::{
+use stack_api::projects::{
     DownRequest, PlanAnswer, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
-        (Method::GET, "/v1/projects", get(list)),
-        (Method::POST, "/v1/projects/{name}/plan", post(plan)),
-        (Method::POST, "/v1/projects/{name}/up", post(up)),
-        (Method::POST, "/v1/projects/{name}/down", post(down)),
-        (
-            Method::GET,
-            "/v1/projects/{name}/containers",
-            get(containers),
-        ),
+        (Method::GET, paths::PROJECTS, get(list)),
+        (Method::POST, paths::PROJECT_PLAN, post(plan)),
+        (Method::POST, paths::PROJECT_UP, post(up)),
+        (Method::POST, paths::PROJECT_DOWN, post(down)),
+        (Method::GET, paths::PROJECT_CONTAINERS, get(containers)),
     ]
 }
 

@@ -4,7 +4,7 @@ use axum::http::header::CACHE_CONTROL;
 use axum::response::IntoResponse;
 use axum::Json;
 
-use crate::api::{VersionInfo, API_VERSION};
+use stack_api::system::{VersionInfo, API_VERSION};
 
 /// `GET /v1/_ping`: `OK` while the daemon serves.
 pub async fn ping() -> impl IntoResponse {

@@ -109,7 +109,7 @@ fn platform(images: Images, args: &PullArgs) -> miette::Result<Images> {
 
 /// Where images are pulled into.
 enum Puller {
-    Daemon(stack_daemon::client::Client),
+    Daemon(stack_api::client::Client),
     Local(Box<Images>),
 }
 
@@ -145,12 +145,12 @@ fn pulled_line(
 /// Through the daemon; its progress events go to the same display as the
 /// in-process pull's.
 fn remote(
-    client: &stack_daemon::client::Client,
+    client: &stack_api::client::Client,
     reference: &Reference,
     args: &PullArgs,
     display: &PullDisplay<'_>,
 ) -> miette::Result<()> {
-    use stack_daemon::api::{PullEvent, PullRequest};
+    use stack_api::system::{PullEvent, PullRequest};
     let short = |digest: &str| {
         let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
         hex[..12.min(hex.len())].to_string()

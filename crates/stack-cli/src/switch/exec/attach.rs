@@ -8,9 +8,10 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-use stack_daemon::client::{encode, Client};
-use stack_daemon::exec_stream::frame::{self, Frame, CHUNK};
-use stack_daemon::exec_stream::ExecStreamRequest;
+use stack_api::client::Client;
+use stack_api::exec_stream::frame::{self, Frame, CHUNK};
+use stack_api::exec_stream::{ExecStreamRequest, PROTOCOLS};
+use stack_api::paths;
 
 use super::terminal::{self, RawMode};
 
@@ -65,9 +66,9 @@ fn watch_signals(socket: Shared, set: SigSet, raw: Option<Arc<RawMode>>) {
 
 /// Runs `req` in container `key` through the daemon; returns its exit code.
 pub fn run(client: &Client, key: &str, req: &ExecStreamRequest) -> miette::Result<i32> {
-    let path = format!("/v1/containers/{}/exec/stream", encode(key));
+    let path = paths::container_exec_stream(key);
     let socket = client
-        .upgrade(&path, "stack-exec", req)
+        .upgrade(&path, PROTOCOLS[0], req)
         .map_err(|e| miette::miette!("{e}"))?;
     let mut reader = socket
         .try_clone()

@@ -10,7 +10,7 @@ pub mod terminal;
 use std::process::Stdio;
 
 use miette::IntoDiagnostic;
-use stack_daemon::exec_stream::ExecStreamRequest;
+use stack_api::exec_stream::ExecStreamRequest;
 use stack_runtime::exec::ExecRequest;
 use stack_runtime::handle::ExecCommand;
 

@@ -4,7 +4,76 @@
 //! one outcome per container. The CLI prints from these outcomes on both
 //! paths, so the output does not depend on the path.
 
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
+
+use crate::paths;
+
+/// A project verb acting on containers: which route, and which steps the
+/// daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectAction {
+    Start,
+    Stop,
+    Restart,
+    Kill,
+    Remove,
+}
+
+impl ProjectAction {
+    /// Every verb, in the order the routes are listed.
+    pub const ALL: [ProjectAction; 5] = [
+        ProjectAction::Start,
+        ProjectAction::Stop,
+        ProjectAction::Restart,
+        ProjectAction::Kill,
+        ProjectAction::Remove,
+    ];
+
+    /// The last segment of its route.
+    pub fn path_word(self) -> &'static str {
+        match self {
+            ProjectAction::Start => "start",
+            ProjectAction::Stop => "stop",
+            ProjectAction::Restart => "restart",
+            ProjectAction::Kill => "kill",
+            ProjectAction::Remove => "rm",
+        }
+    }
+
+    /// Its route's template, as the router declares it.
+    pub fn path_template(self) -> &'static str {
+        match self {
+            ProjectAction::Start => paths::PROJECT_START,
+            ProjectAction::Stop => paths::PROJECT_STOP,
+            ProjectAction::Restart => paths::PROJECT_RESTART,
+            ProjectAction::Kill => paths::PROJECT_KILL,
+            ProjectAction::Remove => paths::PROJECT_RM,
+        }
+    }
+
+    /// The concrete path of this verb on project `name`.
+    pub fn path(self, name: &str) -> String {
+        paths::fill(self.path_template(), name)
+    }
+}
+
+/// A word that names no project verb.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no project action {0:?}")]
+pub struct UnknownAction(pub String);
+
+impl FromStr for ProjectAction {
+    type Err = UnknownAction;
+
+    fn from_str(word: &str) -> Result<Self, UnknownAction> {
+        ProjectAction::ALL
+            .into_iter()
+            .find(|a| a.path_word() == word)
+            .ok_or_else(|| UnknownAction(word.to_string()))
+    }
+}
 
 /// The body of every project action.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,5 +143,31 @@ impl ActionAnswer {
         self.outcomes
             .iter()
             .all(|o| o.result != ActionResult::Failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip_and_match_the_routes() {
+        for action in ProjectAction::ALL {
+            assert_eq!(action.path_word().parse::<ProjectAction>(), Ok(action));
+            assert!(
+                action
+                    .path_template()
+                    .ends_with(&format!("/{}", action.path_word())),
+                "{action:?}"
+            );
+            assert_eq!(
+                action.path("my shop"),
+                format!("/v1/projects/my%20shop/{}", action.path_word())
+            );
+        }
+        assert_eq!(
+            "pause".parse::<ProjectAction>(),
+            Err(UnknownAction("pause".into()))
+        );
     }
 }

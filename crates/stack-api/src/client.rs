@@ -13,7 +13,9 @@ use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::api::ErrorBody;
+use crate::paths;
+pub use crate::paths::encode;
+use crate::system::ErrorBody;
 
 /// How long `ping` waits for an answer.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
@@ -65,7 +67,7 @@ impl Client {
     /// Whether a daemon answers `GET /v1/_ping` on the socket.
     pub fn ping(&self) -> bool {
         self.runtime.block_on(async {
-            let call = self.send(Method::GET, "/v1/_ping", None);
+            let call = self.send(Method::GET, paths::PING, None);
             matches!(
                 tokio::time::timeout(PING_TIMEOUT, call).await,
                 Ok(Ok(r)) if r.status() == StatusCode::OK
@@ -318,31 +320,8 @@ fn parse_head(head: &[u8]) -> Result<(StatusCode, Option<usize>), BadStatusLine>
     Ok((code, length))
 }
 
-/// Percent-encodes a path segment or query value (image references carry
-/// `/` and `:`).
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn encodes_references() {
-        assert_eq!(
-            super::encode("127.0.0.1:5000/busybox:1"),
-            "127.0.0.1%3A5000%2Fbusybox%3A1"
-        );
-        assert_eq!(super::encode("label=a=b"), "label%3Da%3Db");
-    }
-
     #[test]
     fn answer_heads() {
         let wire = b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\n\r\n\x01rest";

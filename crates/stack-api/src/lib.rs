@@ -1,0 +1,27 @@
+//! The stack daemon's native API as both sides see it: the JSON bodies,
+//! the route paths, and the typed client the CLI calls over the UNIX
+//! socket. The daemon serves these types and paths, the CLI sends them;
+//! keeping them in one crate that depends on neither is what makes the
+//! two agree by construction.
+//!
+//! - [`system`]: errors, version, containers, images, events.
+//! - [`projects`]: a project's plan, `up`, `down`, `ps` and the list.
+//! - [`project_actions`]: `start`, `stop`, `restart`, `kill`, `rm`.
+//! - [`objects`]: networks and volumes.
+//! - [`exec_stream`]: the exec request and the frames of its stream.
+//! - [`paths`]: every route's template and its concrete path.
+//! - [`client`]: HTTP/1 over the socket.
+//!
+//! Known debt: `up` carries the whole [`stack_spec::Project`] and the
+//! events are the runtime's [`stack_runtime::event_log::EventRecord`], so
+//! the wire format of those two is the model itself and this crate
+//! depends on `stack-spec` and `stack-runtime` for them. Nothing here may
+//! depend on the engine, the daemon or the CLI.
+
+pub mod client;
+pub mod exec_stream;
+pub mod objects;
+pub mod paths;
+pub mod project_actions;
+pub mod projects;
+pub mod system;
