@@ -63,6 +63,19 @@ pub struct ExecRequest {
     pub workdir: Option<String>,
 }
 
+impl ExecRequest {
+    /// What the runtime runs for this request, as
+    /// [`crate::exec_stream::ExecStreamRequest::exec_request`].
+    pub fn exec_request(&self) -> stack_runtime::exec::ExecRequest {
+        stack_runtime::exec::ExecRequest {
+            args: self.cmd.clone(),
+            env: self.env.clone(),
+            user: self.user.clone().unwrap_or_default(),
+            cwd: self.workdir.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// What an exec printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecResult {

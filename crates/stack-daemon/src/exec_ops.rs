@@ -20,12 +20,7 @@ impl Host {
         }
         let record = self.containers().find(key)?;
         let container = record.handle();
-        let request = stack_runtime::exec::ExecRequest {
-            args: req.cmd.clone(),
-            env: req.env.clone(),
-            user: req.user.clone().unwrap_or_default(),
-            cwd: req.workdir.clone().unwrap_or_default(),
-        };
+        let request = req.exec_request();
         let pty = if req.tty {
             let rows = req.rows.unwrap_or(DEFAULT_ROWS);
             let cols = req.cols.unwrap_or(DEFAULT_COLS);

@@ -152,12 +152,7 @@ impl Host {
             return Err(ApiError::bad_request("exec: cmd must not be empty"));
         }
         let record = self.find(key)?;
-        let request = stack_runtime::exec::ExecRequest {
-            args: req.cmd.clone(),
-            env: req.env.clone(),
-            user: req.user.clone().unwrap_or_default(),
-            cwd: req.workdir.clone().unwrap_or_default(),
-        };
+        let request = req.exec_request();
         let container = record.handle();
         let mut command = match container.exec_command(&request, false)? {
             ExecCommand::Ready(command) => command,

@@ -39,3 +39,16 @@ pub struct ExecStreamRequest {
     #[serde(default)]
     pub cols: Option<u16>,
 }
+
+impl ExecStreamRequest {
+    /// What the runtime runs for this request: the container's own user
+    /// and working directory where none is given.
+    pub fn exec_request(&self) -> stack_runtime::exec::ExecRequest {
+        stack_runtime::exec::ExecRequest {
+            args: self.cmd.clone(),
+            env: self.env.clone(),
+            user: self.user.clone().unwrap_or_default(),
+            cwd: self.workdir.clone().unwrap_or_default(),
+        }
+    }
+}

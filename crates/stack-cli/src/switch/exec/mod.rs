@@ -11,7 +11,6 @@ use std::process::Stdio;
 
 use miette::IntoDiagnostic;
 use stack_api::exec_stream::ExecStreamRequest;
-use stack_runtime::exec::ExecRequest;
 use stack_runtime::handle::ExecCommand;
 
 use super::Via;
@@ -63,12 +62,7 @@ pub fn in_process(
     record: &stack_engine::containers::ContainerRecord,
     req: &ExecStreamRequest,
 ) -> miette::Result<i32> {
-    let request = ExecRequest {
-        args: req.cmd.clone(),
-        env: req.env.clone(),
-        user: req.user.clone().unwrap_or_default(),
-        cwd: req.workdir.clone().unwrap_or_default(),
-    };
+    let request = req.exec_request();
     if req.stdin {
         return stack_runtime::handle::exec_here(&record.dir, &request).into_diagnostic();
     }
