@@ -18,6 +18,7 @@
 //! depends on `stack-spec` and `stack-runtime` for them. Nothing here may
 //! depend on the engine, the daemon or the CLI.
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod exec_stream;
 pub mod objects;

@@ -168,3 +168,19 @@ pub struct PruneResult {
 
 /// One event of `GET /v1/events` (the event log's record).
 pub type Event = stack_runtime::event_log::EventRecord;
+
+/// Containers matching a list query.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerFilter {
+    /// Include stopped and created containers.
+    #[serde(default)]
+    pub all: bool,
+    /// `key` or `key=value`.
+    pub label: Option<String>,
+    /// Substring of the name.
+    pub name: Option<String>,
+    /// `created`, `running` or `exited`.
+    pub status: Option<String>,
+    /// Compose project (its label).
+    pub project: Option<String>,
+}

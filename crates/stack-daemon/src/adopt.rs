@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ops::Host;
-use crate::view::ContainerFilter;
+use stack_api::system::ContainerFilter;
 use stack_api::system::ContainerSummary;
+use stack_engine::facade::Engine;
 
 /// File below the state root.
 pub const SEEN_FILE: &str = "daemon-seen.json";
@@ -107,14 +107,14 @@ fn snapshot(now: &[ContainerSummary]) -> BTreeMap<String, Seen> {
 /// Keeps the daemon's view of the host's containers: logs what changed
 /// since the last look and records the new look.
 pub struct Watcher {
-    host: std::sync::Arc<Host>,
+    host: std::sync::Arc<Engine>,
     seen: BTreeMap<String, Seen>,
 }
 
 impl Watcher {
     /// The first look after a start: logs what happened while no daemon
     /// was watching.
-    pub fn adopt(host: std::sync::Arc<Host>) -> Watcher {
+    pub fn adopt(host: std::sync::Arc<Engine>) -> Watcher {
         let root = host.paths.state_root.clone();
         let before = load_seen(&root);
         let now = all(&host);
@@ -160,7 +160,7 @@ impl Watcher {
     }
 }
 
-fn all(host: &Host) -> Vec<ContainerSummary> {
+fn all(host: &Engine) -> Vec<ContainerSummary> {
     host.list_containers(&ContainerFilter {
         all: true,
         ..Default::default()

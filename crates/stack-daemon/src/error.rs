@@ -3,10 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use stack_engine::containers::ContainerError;
 use stack_engine::error_class::{Classify, ErrorClass};
-use stack_engine::images::ImageError;
-use stack_engine::volumes::VolumeError;
+use stack_engine::facade::EngineError;
 
 use stack_api::system::ErrorBody;
 
@@ -87,32 +85,8 @@ impl ApiError {
     }
 }
 
-impl From<ContainerError> for ApiError {
-    fn from(err: ContainerError) -> ApiError {
-        ApiError::classified(&err)
-    }
-}
-
-impl From<stack_net::NetError> for ApiError {
-    fn from(err: stack_net::NetError) -> ApiError {
-        ApiError::classified(&err)
-    }
-}
-
-impl From<stack_runtime::Error> for ApiError {
-    fn from(err: stack_runtime::Error) -> ApiError {
-        ApiError::classified(&err)
-    }
-}
-
-impl From<ImageError> for ApiError {
-    fn from(err: ImageError) -> ApiError {
-        ApiError::classified(&err)
-    }
-}
-
-impl From<VolumeError> for ApiError {
-    fn from(err: VolumeError) -> ApiError {
+impl From<EngineError> for ApiError {
+    fn from(err: EngineError) -> ApiError {
         ApiError::classified(&err)
     }
 }
@@ -142,25 +116,43 @@ pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stack_engine::containers::ContainerError;
+    use stack_engine::images::ImageError;
 
     #[test]
     fn engine_errors_map_to_status_codes() {
-        let nf: ApiError = ContainerError::NotFound("x".into()).into();
+        let api = |e: EngineError| ApiError::from(e);
+        let nf = api(ContainerError::NotFound("x".into()).into());
         assert_eq!(nf.status, StatusCode::NOT_FOUND);
         assert_eq!(nf.body().kind, "not_found");
         assert_eq!(nf.message, "no such container: x");
-        let running: ApiError = stack_runtime::Error::Running("web".into()).into();
-        assert_eq!(running.status, StatusCode::CONFLICT);
-        let img: ApiError = ImageError::ImageNotFound("busybox".into()).into();
+        let img = api(ImageError::ImageNotFound("busybox".into()).into());
         assert_eq!(img.status, StatusCode::NOT_FOUND);
-        let bad: ApiError = ContainerError::Invalid("x".into()).into();
+        let bad = api(ContainerError::Invalid("x".into()).into());
         assert_eq!(bad.body().kind, "bad_request");
-        let offline: ApiError = ImageError::Connect {
+        let offline = api(ImageError::Connect {
             url: "https://registry.example".into(),
             message: "refused".into(),
         }
-        .into();
+        .into());
         assert_eq!(offline.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(offline.body().kind, "unavailable");
+        assert_eq!(
+            api(EngineError::Conflict("x".into())).status,
+            StatusCode::CONFLICT
+        );
+    }
+
+    #[test]
+    fn the_kind_word_of_a_status_is_the_class_word() {
+        for class in [
+            ErrorClass::NotFound,
+            ErrorClass::Conflict,
+            ErrorClass::InvalidInput,
+            ErrorClass::Unavailable,
+            ErrorClass::Internal,
+        ] {
+            assert_eq!(ApiError::kind_of(status_of(class)), class.word());
+        }
     }
 }

@@ -3,10 +3,9 @@
 //! which the CLI uses without the daemon's internals.
 //!
 //! - [`server`]: socket, access check (SO_PEERCRED), graceful shutdown.
-//! - [`routes`](crate::routes): one table of routes over [`ops`].
-//! - [`ops`]: the blocking operations on one host's containers and images;
-//!   the CLI calls them directly when no daemon answers, so both paths
-//!   print the same thing.
+//! - [`routes`](crate::routes): one table of routes over the engine facade
+//!   (`stack_engine::facade::Engine`), which the CLI also calls directly
+//!   when no daemon answers, so both paths print the same thing.
 //! - [`adopt`]: what the daemon knows of containers across its restarts.
 //!
 //! axum serves the routes, on hyper connections accepted by hand so each
@@ -14,21 +13,12 @@
 
 pub mod adopt;
 pub mod auth;
-pub mod boot;
 pub mod error;
-pub mod events;
 mod exec_ops;
 pub mod exec_stream;
-mod objects_ops;
-pub mod ops;
-mod progress;
-pub mod project_actions;
-pub mod project_ops;
 pub mod routes;
 pub mod server;
 pub mod socket;
-pub mod status_text;
-pub mod view;
 
 pub use error::{ApiError, DaemonError};
 pub use server::{init_logging, run, Options};

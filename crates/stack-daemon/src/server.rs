@@ -14,8 +14,8 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::auth::{Peer, Policy};
 use crate::error::{io, DaemonError};
-use crate::ops::Host;
 use crate::routes::{self, AppState};
+use stack_engine::facade::Engine;
 
 /// How long shutdown waits for open connections (streams) to finish.
 const DRAIN: Duration = Duration::from_secs(2);
@@ -63,12 +63,14 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     let pid_file = crate::socket::take_pid_file(&pid_path, &options.socket)?;
     let listener = crate::socket::bind(&options.socket, policy.stack_gid)?;
     let listener = tokio::net::UnixListener::from_std(listener).map_err(io("listen"))?;
-    let host = Arc::new(Host::new(options.paths.clone()));
+    let host = Arc::new(Engine::new(options.paths.clone()));
     let stop_watching = Arc::new(AtomicBool::new(false));
     let watcher = spawn_watcher(host.clone(), stop_watching.clone()).await?;
     spawn_revival(host.clone());
 
-    let app = routes::router(AppState { host: host.clone() });
+    let app = routes::router(AppState {
+        engine: host.clone(),
+    });
     let forbidden = routes::forbidden_router();
     // Graceful shutdown by hand: hyper-util's `GracefulShutdown` does not
     // take connections that can be upgraded (attached exec). Each
@@ -158,7 +160,7 @@ fn peer_of(stream: &tokio::net::UnixStream) -> Option<Peer> {
 
 /// Adopts the containers (first look), then keeps looking until told to stop.
 async fn spawn_watcher(
-    host: Arc<Host>,
+    host: Arc<Engine>,
     stop: Arc<AtomicBool>,
 ) -> Result<tokio::task::JoinHandle<()>, DaemonError> {
     let mut watcher = tokio::task::spawn_blocking(move || crate::adopt::Watcher::adopt(host))
@@ -178,9 +180,9 @@ async fn spawn_watcher(
 
 /// Starts again, in the background, what ended with no monitor watching
 /// (see `boot`); the API answers meanwhile.
-fn spawn_revival(host: Arc<Host>) {
+fn spawn_revival(host: Arc<Engine>) {
     tokio::task::spawn_blocking(move || {
-        let started = crate::boot::revive(host.containers());
+        let started = stack_engine::facade::boot::revive(host.containers());
         if !started.is_empty() {
             tracing::info!(containers = ?started, "started again by their restart policies");
         }
@@ -188,14 +190,14 @@ fn spawn_revival(host: Arc<Host>) {
 }
 
 /// `--shutdown-stops`: stops every running container, all at once.
-fn stop_all(host: &Host) {
-    let running = host.list_containers(&crate::view::ContainerFilter::default());
+fn stop_all(host: &Engine) {
+    let running = host.list_containers(&stack_api::system::ContainerFilter::default());
     std::thread::scope(|scope| {
         for c in &running {
             scope.spawn(move || match host.stop(&c.id, None) {
                 Ok(_) => tracing::info!(container = %c.name, "stopped"),
                 Err(err) => {
-                    tracing::warn!(container = %c.name, message = %err.message, "stop failed")
+                    tracing::warn!(container = %c.name, %err, "stop failed")
                 }
             });
         }

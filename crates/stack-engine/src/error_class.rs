@@ -27,6 +27,19 @@ pub enum ErrorClass {
     Internal,
 }
 
+impl ErrorClass {
+    /// The word the native API's error bodies carry as `kind`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ErrorClass::NotFound => "not_found",
+            ErrorClass::Conflict => "conflict",
+            ErrorClass::InvalidInput => "bad_request",
+            ErrorClass::Unavailable => "unavailable",
+            ErrorClass::Internal => "internal",
+        }
+    }
+}
+
 /// Errors that know their [`ErrorClass`].
 pub trait Classify {
     fn class(&self) -> ErrorClass;
@@ -118,5 +131,12 @@ impl Classify for GateError {
             // Still coming up when the wait ended: a later `up` may succeed.
             GateError::Timeout { .. } => ErrorClass::Unavailable,
         }
+    }
+}
+
+/// The host's own configuration is at fault, not the request.
+impl Classify for crate::config::ConfigError {
+    fn class(&self) -> ErrorClass {
+        ErrorClass::Internal
     }
 }

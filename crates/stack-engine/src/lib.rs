@@ -9,6 +9,7 @@ pub mod apply;
 pub mod config;
 pub mod containers;
 pub mod error_class;
+pub mod facade;
 pub mod images;
 pub mod labels;
 pub mod paths;

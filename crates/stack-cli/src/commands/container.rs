@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use miette::IntoDiagnostic;
+use stack_api::system::ContainerFilter;
 use stack_api::system::ContainerSummary;
-use stack_daemon::view::ContainerFilter;
 
 use crate::global::HostArgs;
 
@@ -84,14 +84,16 @@ enum Verb {
 /// Docker's STATUS column: `Up 3 seconds (healthy)`,
 /// `Restarting (1) 2 seconds ago`, `Exited (0) 5 minutes ago`.
 fn status_text(c: &ContainerSummary) -> String {
-    stack_daemon::status_text::docker_status(&stack_daemon::status_text::StatusFacts {
-        status: &c.status,
-        exit_code: c.exit_code,
-        oom_killed: c.oom_killed,
-        health: c.health.as_deref(),
-        started_at: c.started_at.as_deref(),
-        finished_at: c.finished_at.as_deref(),
-    })
+    stack_engine::facade::status_text::docker_status(
+        &stack_engine::facade::status_text::StatusFacts {
+            status: &c.status,
+            exit_code: c.exit_code,
+            oom_killed: c.oom_killed,
+            health: c.health.as_deref(),
+            started_at: c.started_at.as_deref(),
+            finished_at: c.finished_at.as_deref(),
+        },
+    )
 }
 
 /// Every verb goes through the daemon when one answers (`crate::switch`),

@@ -58,9 +58,9 @@ pub fn run(
     if args.dry_run {
         // Planning only reads; it needs no daemon.
         let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
-        let prepared = stack_daemon::ops::Host::new(paths)
+        let prepared = stack_engine::facade::Engine::new(paths)
             .prepare_down(&name, &req)
-            .map_err(|e| miette::miette!("{}", e.message))?;
+            .map_err(|e| miette::miette!("{e}"))?;
         print!("{}", prepared.plan().render_text());
         return Ok(ExitCode::SUCCESS);
     }

@@ -138,7 +138,7 @@ pub fn project_containers(
     project: &str,
     services: &[String],
 ) -> Vec<ContainerRecord> {
-    stack_daemon::project_ops::project_containers(containers, project, services)
+    stack_engine::facade::projects::project_containers(containers, project, services)
 }
 
 struct Source {

@@ -17,12 +17,11 @@ use std::path::PathBuf;
 use miette::IntoDiagnostic;
 use stack_api::client::{encode, Client, ClientError, Method};
 use stack_api::paths;
+use stack_api::system::ContainerFilter;
 use stack_api::system::{
     ContainerSummary, ImageSummary, LogRecord, PullEvent, PullRequest, RemovedImage, VersionInfo,
 };
-use stack_daemon::ops::Host;
-use stack_daemon::view::ContainerFilter;
-use stack_daemon::ApiError;
+use stack_engine::facade::{Engine, EngineError};
 use stack_engine::paths::HostPaths;
 
 use crate::global::HostArgs;
@@ -30,14 +29,14 @@ use crate::global::HostArgs;
 /// Where the work happens.
 pub enum Via {
     Daemon(Client),
-    InProcess(Host),
+    InProcess(Engine),
 }
 
 /// Picks the path for this invocation.
 pub fn choose(host: &HostArgs) -> miette::Result<Via> {
     let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
     if host.no_daemon {
-        return Ok(Via::InProcess(Host::new(paths)));
+        return Ok(Via::InProcess(Engine::new(paths)));
     }
     if let Some(url) = host.daemon_host.as_deref().filter(|u| !u.is_empty()) {
         let socket = socket_of(url)?;
@@ -56,7 +55,7 @@ pub fn choose(host: &HostArgs) -> miette::Result<Via> {
             return Ok(Via::Daemon(client));
         }
     }
-    Ok(Via::InProcess(Host::new(paths)))
+    Ok(Via::InProcess(Engine::new(paths)))
 }
 
 /// `unix:///path` (or a bare absolute path) to the socket path.
@@ -70,8 +69,8 @@ fn socket_of(url: &str) -> miette::Result<PathBuf> {
     miette::bail!("--host {url:?}: expected unix:///path/to/stack.sock")
 }
 
-fn api(err: ApiError) -> miette::Report {
-    miette::miette!("{}", err.message)
+fn api(err: EngineError) -> miette::Report {
+    miette::miette!("{err}")
 }
 
 fn remote(err: ClientError) -> miette::Report {
@@ -117,23 +116,15 @@ impl Via {
         mut emit: impl FnMut(&LogRecord),
     ) -> miette::Result<()> {
         match self {
-            Via::InProcess(h) => {
-                let (path, running) = h.log_source(key).map_err(api)?;
-                let mut send = |l: &stack_runtime::logs::LogLine| {
-                    emit(&LogRecord {
-                        log: l.log.clone(),
-                        stream: l.stream.clone(),
-                        time: l.time.clone(),
+            Via::InProcess(h) => h
+                .log_source(key)
+                .and_then(|source| {
+                    source.read(follow, |r| {
+                        emit(r);
+                        true
                     })
-                };
-                for line in stack_runtime::logs::read_all(&path).into_diagnostic()? {
-                    send(&line);
-                }
-                if follow {
-                    stack_runtime::logs::follow(&path, send, running).into_diagnostic()?;
-                }
-                Ok(())
-            }
+                })
+                .map_err(api),
             Via::Daemon(c) => c
                 .stream(
                     Method::GET,
@@ -202,7 +193,7 @@ impl Via {
     /// Removes one image; the error's message is the engine's.
     pub fn remove_image(&self, name: &str) -> Result<RemovedImage, String> {
         match self {
-            Via::InProcess(h) => h.remove_image(name).map_err(|e| e.message),
+            Via::InProcess(h) => h.remove_image(name).map_err(|e| e.to_string()),
             Via::Daemon(c) => c
                 .send_json(Method::DELETE, &paths::image(name), &())
                 .map_err(|e| e.to_string()),

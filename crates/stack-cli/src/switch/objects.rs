@@ -23,7 +23,7 @@ impl Via {
 
     pub fn inspect_network(&self, name: &str) -> Result<NetworkSummary, String> {
         match self {
-            Via::InProcess(h) => h.inspect_network(name).map_err(|e| e.message),
+            Via::InProcess(h) => h.inspect_network(name).map_err(|e| e.to_string()),
             Via::Daemon(c) => c.get(&paths::network(name)).map_err(|e| e.to_string()),
         }
     }
@@ -39,7 +39,7 @@ impl Via {
 
     pub fn remove_network(&self, name: &str) -> Result<(), String> {
         match self {
-            Via::InProcess(h) => h.remove_network(name).map_err(|e| e.message),
+            Via::InProcess(h) => h.remove_network(name).map_err(|e| e.to_string()),
             Via::Daemon(c) => c
                 .call(Method::DELETE, &paths::network(name))
                 .map(drop)
@@ -77,7 +77,7 @@ impl Via {
 
     pub fn inspect_volume(&self, name: &str) -> Result<VolumeSummary, String> {
         match self {
-            Via::InProcess(h) => h.inspect_volume(name).map_err(|e| e.message),
+            Via::InProcess(h) => h.inspect_volume(name).map_err(|e| e.to_string()),
             Via::Daemon(c) => c.get(&paths::volume(name)).map_err(|e| e.to_string()),
         }
     }
@@ -93,7 +93,7 @@ impl Via {
 
     pub fn remove_volume(&self, name: &str, force: bool) -> Result<(), String> {
         match self {
-            Via::InProcess(h) => h.remove_volume(name, force).map_err(|e| e.message),
+            Via::InProcess(h) => h.remove_volume(name, force).map_err(|e| e.to_string()),
             Via::Daemon(c) => c
                 .call(
                     Method::DELETE,

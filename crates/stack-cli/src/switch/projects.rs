@@ -5,12 +5,12 @@
 use miette::IntoDiagnostic;
 use std::time::Duration;
 
-use stack_api::client::{encode, Client, ClientError, Method, StatusCode};
+use stack_api::client::{encode, Client, ClientError, Method};
 use stack_api::paths;
 use stack_api::projects::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
-use stack_daemon::ApiError;
+use stack_engine::facade::EngineError;
 use stack_spec::Project;
 
 use super::project_logs::RemoteSession;
@@ -214,11 +214,11 @@ impl<'a> Waiting<'a> {
     /// Runs `attempt` (in process) until the project is free.
     pub fn retry_local<T>(
         &mut self,
-        mut attempt: impl FnMut() -> Result<T, ApiError>,
+        mut attempt: impl FnMut() -> Result<T, EngineError>,
     ) -> miette::Result<T> {
         loop {
             match attempt() {
-                Err(err) if err.status == StatusCode::CONFLICT && self.pause() => continue,
+                Err(err) if err.is_busy() && self.pause() => continue,
                 other => return other.map_err(api),
             }
         }

@@ -18,11 +18,10 @@ use tokio::time::{sleep_until, Instant};
 use super::pty::{self, Master, Pty};
 use super::reap;
 use stack_api::exec_stream::frame::{self, Frame, CHUNK};
-use stack_runtime::handle::ExecCommand;
+use stack_engine::facade::exec::{ExecCommand, CANNOT_FIND};
 
 /// Exit status when the command cannot be started, or does not exist.
 const CANNOT_RUN: i32 = 126;
-const CANNOT_FIND: i32 = stack_runtime::exec::CANNOT_FIND;
 
 /// How long a command whose client left may keep running before it is
 /// killed.

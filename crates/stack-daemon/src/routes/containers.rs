@@ -10,15 +10,15 @@ use serde::Deserialize;
 use super::extract::{J, Q};
 use super::{blocking, stream, AppState};
 use crate::error::ApiError;
-use crate::ops::Outcome;
-use crate::view::ContainerFilter;
-use stack_api::system::{ContainerSummary, ExecRequest, ExecResult, LogRecord};
+use stack_engine::facade::Outcome;
+
+use stack_api::system::{ContainerFilter, ContainerSummary, ExecRequest, ExecResult};
 
 pub async fn list(
     State(s): State<AppState>,
     Q(filter): Q<ContainerFilter>,
 ) -> Result<Json<Vec<ContainerSummary>>, ApiError> {
-    blocking(move || Ok(s.host.list_containers(&filter)))
+    blocking(move || Ok::<_, ApiError>(s.engine.list_containers(&filter)))
         .await
         .map(Json)
 }
@@ -27,7 +27,7 @@ pub async fn inspect(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    blocking(move || s.host.inspect(&id)).await.map(Json)
+    blocking(move || s.engine.inspect(&id)).await.map(Json)
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,30 +43,11 @@ pub async fn logs(
     Path(id): Path<String>,
     Q(q): Q<LogsQuery>,
 ) -> Result<Response, ApiError> {
-    let host = s.host.clone();
-    let (path, running) = blocking(move || {
-        let (path, running) = host.log_source(&id)?;
-        Ok((path, Box::new(running) as Box<dyn Fn() -> bool + Send>))
-    })
-    .await?;
+    let source = blocking(move || s.engine.log_source(&id)).await?;
     let (lines, response) = stream::ndjson();
     tokio::task::spawn_blocking(move || {
-        let send = |l: &stack_runtime::logs::LogLine| {
-            lines.send(&LogRecord {
-                log: l.log.clone(),
-                stream: l.stream.clone(),
-                time: l.time.clone(),
-            });
-        };
-        match stack_runtime::logs::read_all(&path) {
-            Ok(all) => all.iter().for_each(send),
-            Err(err) => tracing::warn!(%err, "read log"),
-        }
-        if q.follow {
-            let keep_going = || running() && !lines.closed();
-            if let Err(err) = stack_runtime::logs::follow(&path, send, keep_going) {
-                tracing::warn!(%err, "follow log");
-            }
+        if let Err(err) = source.read(q.follow, |record| lines.send(record)) {
+            tracing::warn!(%err, "read log");
         }
     });
     Ok(response)
@@ -83,7 +64,7 @@ pub async fn start(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.host.start(&id)).await.map(done)
+    blocking(move || s.engine.start(&id)).await.map(done)
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,7 +78,7 @@ pub async fn stop(
     Path(id): Path<String>,
     Q(q): Q<StopQuery>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.host.stop(&id, q.t)).await.map(done)
+    blocking(move || s.engine.stop(&id, q.t)).await.map(done)
 }
 
 pub async fn restart(
@@ -105,7 +86,7 @@ pub async fn restart(
     Path(id): Path<String>,
     Q(q): Q<StopQuery>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.host.restart(&id, q.t)).await?;
+    blocking(move || s.engine.restart(&id, q.t)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -120,7 +101,7 @@ pub async fn kill(
     Q(q): Q<KillQuery>,
 ) -> Result<StatusCode, ApiError> {
     let signal = q.signal.unwrap_or_else(|| "KILL".into());
-    blocking(move || s.host.kill(&id, &signal)).await?;
+    blocking(move || s.engine.kill(&id, &signal)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -135,7 +116,7 @@ pub async fn remove(
     Path(id): Path<String>,
     Q(q): Q<RemoveQuery>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.host.remove(&id, q.force)).await?;
+    blocking(move || s.engine.remove(&id, q.force)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -144,5 +125,5 @@ pub async fn exec(
     Path(id): Path<String>,
     J(req): J<ExecRequest>,
 ) -> Result<Json<ExecResult>, ApiError> {
-    blocking(move || s.host.exec(&id, &req)).await.map(Json)
+    blocking(move || s.engine.exec(&id, &req)).await.map(Json)
 }

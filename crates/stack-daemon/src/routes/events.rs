@@ -6,16 +6,16 @@ use axum::response::Response;
 use super::extract::Q;
 use super::{stream, AppState};
 use crate::error::ApiError;
-use crate::events::EventQuery;
+use stack_engine::facade::events::{self, EventQuery};
 
 pub async fn stream(State(s): State<AppState>, Q(q): Q<EventQuery>) -> Result<Response, ApiError> {
     q.validate()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let (lines, response) = stream::ndjson();
-    let root = s.host.paths.state_root.clone();
+    let root = s.engine.paths.state_root.clone();
     tokio::task::spawn_blocking(move || {
         let keep_going = || !lines.closed();
-        if let Err(err) = crate::events::read(&root, &q, |e| lines.send(e), keep_going) {
+        if let Err(err) = events::read(&root, &q, |e| lines.send(e), keep_going) {
             tracing::warn!(%err, "read the event log");
         }
     });

@@ -56,12 +56,12 @@ async fn stream(
         .map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
     // The container is checked first, so a plain request (curl, a test)
     // learns 404/409 as a client that upgrades would.
-    let host = s.host.clone();
+    let engine = s.engine.clone();
     let summary = format!(
         "container={id} cmd={:?} tty={} stdin={}",
         req.cmd, req.tty, req.stdin
     );
-    let attached = blocking(move || host.attached_exec(&id, &req)).await?;
+    let attached = blocking(move || crate::exec_ops::attached_exec(&engine, &id, &req)).await?;
     let protocol = requested_protocol(&parts.headers)?;
     let on_upgrade = parts
         .extensions

@@ -10,15 +10,16 @@ use super::extract::{J, Q};
 use super::{blocking, stream, AppState};
 use crate::error::ApiError;
 use stack_api::system::{ImageSummary, PruneResult, PullEvent, PullRequest, RemovedImage};
+use stack_engine::facade::EngineError;
 
 pub async fn list(State(s): State<AppState>) -> Result<Json<Vec<ImageSummary>>, ApiError> {
-    blocking(move || s.host.list_images()).await.map(Json)
+    blocking(move || s.engine.list_images()).await.map(Json)
 }
 
 /// NDJSON of [`PullEvent`]s, ending with `pulled` or `error`. A malformed
 /// reference is refused with 400 before the stream starts.
 pub async fn pull(State(s): State<AppState>, J(req): J<PullRequest>) -> Result<Response, ApiError> {
-    stack_engine::images::Reference::parse(&req.reference)?;
+    stack_engine::images::Reference::parse(&req.reference).map_err(EngineError::from)?;
     let (lines, response) = stream::ndjson();
     // Progress is reported from inside the image crate's own runtime, where
     // blocking on the stream is not allowed: it goes through an unbounded
@@ -41,10 +42,13 @@ pub async fn pull(State(s): State<AppState>, J(req): J<PullRequest>) -> Result<R
             let emit = move |e: PullEvent| {
                 let _ = queue.send(e);
             };
-            if let Err(err) = s.host.pull(&req.reference, req.platform.as_deref(), &emit) {
-                tracing::warn!(reference = %req.reference, message = %err.message, "pull failed");
+            if let Err(err) = s
+                .engine
+                .pull(&req.reference, req.platform.as_deref(), &emit)
+            {
+                tracing::warn!(reference = %req.reference, %err, "pull failed");
                 emit(PullEvent::Error {
-                    message: err.message,
+                    message: err.to_string(),
                 });
             }
         });
@@ -59,7 +63,9 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<RemovedImage>, ApiError> {
-    blocking(move || s.host.remove_image(&name)).await.map(Json)
+    blocking(move || s.engine.remove_image(&name))
+        .await
+        .map(Json)
 }
 
 #[derive(Debug, Deserialize)]
@@ -72,6 +78,6 @@ pub async fn prune(
     State(s): State<AppState>,
     Q(q): Q<PruneQuery>,
 ) -> Result<(StatusCode, Json<PruneResult>), ApiError> {
-    let report = blocking(move || s.host.prune_images(q.all)).await?;
+    let report = blocking(move || s.engine.prune_images(q.all)).await?;
     Ok((StatusCode::OK, Json(report)))
 }

@@ -20,12 +20,12 @@ use axum::Router;
 use stack_api::paths;
 
 use crate::error::ApiError;
-use crate::ops::Host;
+use stack_engine::facade::Engine;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub host: Arc<Host>,
+    pub engine: Arc<Engine>,
 }
 
 type Route = (Method, &'static str, MethodRouter<AppState>);
@@ -118,10 +118,11 @@ pub fn forbidden_router() -> Router {
 }
 
 /// Runs blocking engine work off the async threads (CONTRACTS.md).
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+pub(crate) async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ApiError::internal(format!("worker thread: {e}")))?
+        .map_err(Into::into)
 }

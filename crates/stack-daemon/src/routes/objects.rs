@@ -33,14 +33,14 @@ pub(super) fn routes() -> Vec<Route> {
 }
 
 async fn list_networks(State(s): State<AppState>) -> Result<Json<Vec<NetworkSummary>>, ApiError> {
-    blocking(move || s.host.list_networks()).await.map(Json)
+    blocking(move || s.engine.list_networks()).await.map(Json)
 }
 
 async fn inspect_network(
     State(s): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<NetworkSummary>, ApiError> {
-    blocking(move || s.host.inspect_network(&name))
+    blocking(move || s.engine.inspect_network(&name))
         .await
         .map(Json)
 }
@@ -49,7 +49,7 @@ async fn create_network(
     State(s): State<AppState>,
     J(req): J<NetworkCreateRequest>,
 ) -> Result<(StatusCode, Json<NetworkSummary>), ApiError> {
-    let made = blocking(move || s.host.create_network(&req)).await?;
+    let made = blocking(move || s.engine.create_network(&req)).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -57,12 +57,12 @@ async fn remove_network(
     State(s): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.host.remove_network(&name)).await?;
+    blocking(move || s.engine.remove_network(&name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn prune_networks(State(s): State<AppState>) -> Result<Json<NetworkPruneResult>, ApiError> {
-    blocking(move || s.host.prune_networks()).await.map(Json)
+    blocking(move || s.engine.prune_networks()).await.map(Json)
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,7 +84,7 @@ async fn list_volumes(
             ))
         })?,
     };
-    blocking(move || s.host.list_volumes(&filters))
+    blocking(move || s.engine.list_volumes(&filters))
         .await
         .map(Json)
 }
@@ -93,7 +93,7 @@ async fn inspect_volume(
     State(s): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<VolumeSummary>, ApiError> {
-    blocking(move || s.host.inspect_volume(&name))
+    blocking(move || s.engine.inspect_volume(&name))
         .await
         .map(Json)
 }
@@ -103,7 +103,7 @@ async fn create_volume(
     State(s): State<AppState>,
     J(req): J<VolumeCreateRequest>,
 ) -> Result<(StatusCode, Json<VolumeSummary>), ApiError> {
-    let (volume, created) = blocking(move || s.host.create_volume(&req)).await?;
+    let (volume, created) = blocking(move || s.engine.create_volume(&req)).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -123,7 +123,7 @@ async fn remove_volume(
     Path(name): Path<String>,
     Q(q): Q<ForceQuery>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.host.remove_volume(&name, q.force)).await?;
+    blocking(move || s.engine.remove_volume(&name, q.force)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -137,7 +137,7 @@ async fn prune_volumes(
     State(s): State<AppState>,
     Q(q): Q<PruneQuery>,
 ) -> Result<Json<VolumePruneResult>, ApiError> {
-    blocking(move || s.host.prune_volumes(q.all))
+    blocking(move || s.engine.prune_volumes(q.all))
         .await
         .map(Json)
 }

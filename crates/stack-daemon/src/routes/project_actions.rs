@@ -32,7 +32,7 @@ async fn act(
     req: ActionRequest,
 ) -> Result<Json<ActionAnswer>, ApiError> {
     tracing::info!(project = %name, action = action.path_word(), "project action");
-    blocking(move || s.host.project_action(&name, action, &req))
+    blocking(move || s.engine.project_action(&name, action, &req))
         .await
         .map(Json)
 }

@@ -21,10 +21,10 @@ use stack_api::paths;
 use super::extract::{J, Q};
 use super::{blocking, stream, AppState, Route};
 use crate::error::ApiError;
-use crate::project_ops::check_name;
 use stack_api::projects::{
     DownRequest, PlanAnswer, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
+use stack_engine::facade::projects::check_name;
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
@@ -37,7 +37,7 @@ pub(super) fn routes() -> Vec<Route> {
 }
 
 async fn list(State(s): State<AppState>) -> Result<Json<Vec<ProjectSummary>>, ApiError> {
-    blocking(move || s.host.list_projects()).await.map(Json)
+    blocking(move || s.engine.list_projects()).await.map(Json)
 }
 
 async fn plan(
@@ -47,7 +47,7 @@ async fn plan(
 ) -> Result<Json<PlanAnswer>, ApiError> {
     check_name(&name, &req.project)?;
     let project = req.full_project();
-    blocking(move || Ok(s.host.prepare_up(&project, &req.options)?.answer))
+    blocking(move || Ok::<_, ApiError>(s.engine.prepare_up(&project, &req.options)?.answer))
         .await
         .map(Json)
 }
@@ -59,15 +59,15 @@ async fn up(
 ) -> Result<Response, ApiError> {
     check_name(&name, &req.project)?;
     tracing::info!(project = %name, "up");
-    let host = s.host.clone();
+    let engine = s.engine.clone();
     let project = Arc::new(req.full_project());
     let planned = project.clone();
-    let prepared = blocking(move || host.prepare_up(&planned, &req.options)).await?;
+    let prepared = blocking(move || engine.prepare_up(&planned, &req.options)).await?;
     let (lines, response) = stream::ndjson();
     spawn_apply(
         &name,
         move |emit| {
-            let _ = s.host.run_up(&project, prepared, req.parallel, emit);
+            let _ = s.engine.run_up(&project, prepared, req.parallel, emit);
         },
         lines,
     )?;
@@ -80,14 +80,14 @@ async fn down(
     J(req): J<DownRequest>,
 ) -> Result<Response, ApiError> {
     tracing::info!(project = %name, "down");
-    let host = s.host.clone();
+    let engine = s.engine.clone();
     let project = name.clone();
-    let prepared = blocking(move || host.prepare_down(&project, &req)).await?;
+    let prepared = blocking(move || engine.prepare_down(&project, &req)).await?;
     let (lines, response) = stream::ndjson();
     spawn_apply(
         &name,
         move |emit| {
-            let _ = s.host.run_down(prepared, emit);
+            let _ = s.engine.run_down(prepared, emit);
         },
         lines,
     )?;
@@ -139,7 +139,7 @@ async fn containers(
         .filter(|s| !s.is_empty())
         .map(String::from)
         .collect();
-    blocking(move || s.host.ps_rows(&name, q.all, &services))
+    blocking(move || s.engine.ps_rows(&name, q.all, &services))
         .await
         .map(Json)
 }

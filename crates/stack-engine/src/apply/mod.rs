@@ -16,6 +16,7 @@ mod run_plan;
 mod service_options;
 mod step_error;
 
+use crate::error_class::{Classify, ErrorClass};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -347,4 +348,24 @@ pub fn down(
         Ok(())
     })?;
     Ok(report)
+}
+
+/// An `up` or `down` that could not run, or failed, by its cause.
+impl Classify for ApplyError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            // A plan that cannot be made is the stack file's fault.
+            ApplyError::Plan(_) => ErrorClass::InvalidInput,
+            ApplyError::Options(inner) => inner.class(),
+            ApplyError::Locked(lock) => lock.class(),
+            ApplyError::Volume(inner) => inner.class(),
+            // A failed action answers with its error's class (the first
+            // failure's, when a wave had several).
+            ApplyError::Failed(report) => report
+                .failures
+                .first()
+                .map_or(ErrorClass::Internal, |f| f.class()),
+            _ => ErrorClass::Internal,
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod stats;
 pub mod top;
 
 use crate::containers::ContainerError;
+use crate::error_class::{Classify, ErrorClass};
 
 /// Errors of the project verbs, each naming the project, service or
 /// container at fault.
@@ -43,6 +44,21 @@ impl ProjectError {
         move |source| ProjectError::Container {
             name: name.to_string(),
             source,
+        }
+    }
+}
+
+/// A project without containers is not found, a service it does not know
+/// is a bad request.
+impl Classify for ProjectError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ProjectError::NoContainers(_) | ProjectError::NoSuchIndex { .. } => {
+                ErrorClass::NotFound
+            }
+            ProjectError::NoSuchService(_) | ProjectError::Invalid(_) => ErrorClass::InvalidInput,
+            ProjectError::NotRunning(_) => ErrorClass::Conflict,
+            ProjectError::Container { source, .. } => source.class(),
         }
     }
 }

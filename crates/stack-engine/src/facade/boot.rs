@@ -18,10 +18,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use stack_engine::apply::{HostObserver, DEPENDS_ON_LABEL};
-use stack_engine::containers::{ContainerRecord, Containers};
-use stack_engine::labels;
-use stack_engine::supervise::{
+use crate::apply::{HostObserver, DEPENDS_ON_LABEL};
+use crate::containers::{ContainerRecord, Containers};
+use crate::labels;
+use crate::supervise::{
     wait_for_dependencies, Condition, Dependency, SystemClock, DEPENDENCY_POLL,
 };
 use stack_runtime::launch::Attach;
@@ -103,7 +103,7 @@ pub fn waves<'a>(records: &[&'a ContainerRecord]) -> Vec<Vec<&'a ContainerRecord
             (i, before)
         })
         .collect();
-    stack_engine::plan::levels(&prereqs)
+    crate::plan::levels(&prereqs)
         .with_unordered_last()
         .into_iter()
         .fold(Vec::new(), |mut waves: Vec<Vec<_>>, (i, level)| {

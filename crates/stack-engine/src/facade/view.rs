@@ -2,13 +2,13 @@
 //! uses these same functions, so a verb prints the same thing whether the
 //! daemon answered or not.
 
+use crate::containers::network;
+use crate::containers::ContainerRecord;
+use crate::images::LocalImage;
 use serde_json::{json, Value};
-use stack_engine::containers::network;
-use stack_engine::containers::ContainerRecord;
-use stack_engine::images::LocalImage;
 use stack_runtime::state::{State, Status};
 
-use stack_api::system::{ContainerSummary, ImageSummary};
+use stack_api::system::{ContainerFilter, ContainerSummary, ImageSummary};
 
 /// The status word of a record as seen now.
 pub fn status_word(record: &ContainerRecord) -> &'static str {
@@ -115,44 +115,25 @@ pub fn image_summary(image: &LocalImage) -> ImageSummary {
     }
 }
 
-/// Containers matching a list query.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-pub struct ContainerFilter {
-    /// Include stopped and created containers.
-    #[serde(default)]
-    pub all: bool,
-    /// `key` or `key=value`.
-    pub label: Option<String>,
-    /// Substring of the name.
-    pub name: Option<String>,
-    /// `created`, `running` or `exited`.
-    pub status: Option<String>,
-    /// Compose project (its label).
-    pub project: Option<String>,
-}
-
-impl ContainerFilter {
-    pub fn matches(&self, c: &ContainerSummary) -> bool {
-        let status_ok = match &self.status {
-            Some(s) => &c.status == s,
-            None => self.all || c.status == "running" || c.status == "restarting",
-        };
-        let label_ok = self
-            .label
-            .as_deref()
-            .is_none_or(|l| match l.split_once('=') {
-                Some((k, v)) => c.labels.get(k).is_some_and(|x| x == v),
-                None => c.labels.contains_key(l),
-            });
-        let name_ok = self.name.as_deref().is_none_or(|n| c.name.contains(n));
-        let project_ok = self.project.as_deref().is_none_or(|p| {
-            c.labels
-                .get(stack_engine::labels::PROJECT)
-                .map(String::as_str)
-                == Some(p)
+/// Whether a container in a list answers a list query.
+pub fn matches(filter: &ContainerFilter, c: &ContainerSummary) -> bool {
+    let status_ok = match &filter.status {
+        Some(s) => &c.status == s,
+        None => filter.all || c.status == "running" || c.status == "restarting",
+    };
+    let label_ok = filter
+        .label
+        .as_deref()
+        .is_none_or(|l| match l.split_once('=') {
+            Some((k, v)) => c.labels.get(k).is_some_and(|x| x == v),
+            None => c.labels.contains_key(l),
         });
-        status_ok && label_ok && name_ok && project_ok
-    }
+    let name_ok = filter.name.as_deref().is_none_or(|n| c.name.contains(n));
+    let project_ok = filter
+        .project
+        .as_deref()
+        .is_none_or(|p| c.labels.get(crate::labels::PROJECT).map(String::as_str) == Some(p));
+    status_ok && label_ok && name_ok && project_ok
 }
 
 #[cfg(test)]
@@ -183,13 +164,13 @@ mod tests {
     #[test]
     fn default_filter_shows_running_only_and_all_shows_every_status() {
         let f = ContainerFilter::default();
-        assert!(f.matches(&summary("running", &[])));
-        assert!(!f.matches(&summary("exited", &[])));
+        assert!(matches(&f, &summary("running", &[])));
+        assert!(!matches(&f, &summary("exited", &[])));
         let all = ContainerFilter {
             all: true,
             ..Default::default()
         };
-        assert!(all.matches(&summary("exited", &[])));
+        assert!(matches(&all, &summary("exited", &[])));
     }
 
     #[test]
@@ -199,27 +180,27 @@ mod tests {
             label: Some(l.into()),
             ..Default::default()
         };
-        assert!(by("tier").matches(&c));
-        assert!(by("tier=db").matches(&c));
-        assert!(!by("tier=web").matches(&c));
-        assert!(!by("other").matches(&c));
+        assert!(matches(&by("tier"), &c));
+        assert!(matches(&by("tier=db"), &c));
+        assert!(!matches(&by("tier=web"), &c));
+        assert!(!matches(&by("other"), &c));
     }
 
     #[test]
     fn status_and_project_filters() {
-        let c = summary("exited", &[(stack_engine::labels::PROJECT, "shop")]);
+        let c = summary("exited", &[(crate::labels::PROJECT, "shop")]);
         let f = ContainerFilter {
             status: Some("exited".into()),
             project: Some("shop".into()),
             ..Default::default()
         };
-        assert!(f.matches(&c));
+        assert!(matches(&f, &c));
         let other = ContainerFilter {
             project: Some("blog".into()),
             all: true,
             ..Default::default()
         };
-        assert!(!other.matches(&c));
+        assert!(!matches(&other, &c));
     }
 
     #[test]

@@ -11,18 +11,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use axum::http::StatusCode;
-use stack_engine::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
-use stack_engine::containers::{network, ContainerRecord, Containers};
-use stack_engine::labels;
-use stack_engine::plan::{Action, ActionKind, DownOptions, Plan, PlanOptions, PullPolicy, Reason};
-use stack_engine::store::Store;
 use stack_runtime::state::Status;
 use stack_spec::Project;
 
-use crate::error::{status_of, ApiError};
-use crate::ops::Host;
-use crate::view;
+use super::{status_text, view, Engine, EngineError};
+use crate::apply::{self, ApplyError, Outcome, Prepared, UpOptions};
+use crate::containers::{network, ContainerRecord, Containers};
+use crate::error_class::Classify;
+use crate::labels;
+use crate::plan::{Action, ActionKind, DownOptions, Plan, PlanOptions, PullPolicy, Reason};
+use crate::store::Store;
 use stack_api::projects::{
     DownRequest, PlanAnswer, PlanFlags, PlannedAction, ProjectEvent, ProjectSummary, PsRow,
 };
@@ -53,31 +51,14 @@ impl PreparedDown {
     }
 }
 
-/// An `up` or `down` that could not run, or failed, as an API error. A
-/// failed action answers with the status of its error's class (the first
-/// failure's, when a wave had several); a plan that cannot be made is the
-/// stack file's fault.
-fn apply_error(err: ApplyError) -> ApiError {
-    let status = match &err {
-        ApplyError::Plan(_) => StatusCode::BAD_REQUEST,
-        ApplyError::Locked(lock) => status_of(stack_engine::error_class::Classify::class(lock)),
-        ApplyError::Failed(report) => report
-            .failures
-            .first()
-            .map_or(StatusCode::INTERNAL_SERVER_ERROR, |f| status_of(f.class())),
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    ApiError::new(status, err.to_string())
-}
-
 /// The engine's planning options from their wire form.
-pub fn plan_options(flags: &PlanFlags) -> Result<PlanOptions, ApiError> {
+pub fn plan_options(flags: &PlanFlags) -> Result<PlanOptions, EngineError> {
     let pull = flags
         .pull
         .as_deref()
         .map(str::parse::<PullPolicy>)
         .transpose()
-        .map_err(ApiError::bad_request)?;
+        .map_err(EngineError::Invalid)?;
     Ok(PlanOptions {
         force_recreate: flags.force_recreate,
         no_recreate: flags.no_recreate,
@@ -90,9 +71,9 @@ pub fn plan_options(flags: &PlanFlags) -> Result<PlanOptions, ApiError> {
 }
 
 /// A project name of the path must be the stack's own.
-pub fn check_name(path_name: &str, project: &Project) -> Result<(), ApiError> {
+pub fn check_name(path_name: &str, project: &Project) -> Result<(), EngineError> {
     if path_name != project.name {
-        return Err(ApiError::bad_request(format!(
+        return Err(EngineError::Invalid(format!(
             "the path names project {path_name:?} but the stack is project {:?}",
             project.name
         )));
@@ -160,7 +141,7 @@ fn subject(action: &Action) -> (&'static str, String, &'static str) {
 
 /// Emits the report's warnings and the last line; the error when it failed,
 /// with the status code it answers with.
-fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(), ApiError> {
+fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(), EngineError> {
     let report = match &result {
         Ok(report) => Some(report),
         Err(ApplyError::Failed(report)) => Some(report),
@@ -177,26 +158,29 @@ fn finish(result: Result<apply::Report, ApplyError>, emit: Emit<'_>) -> Result<(
             Ok(())
         }
         Err(err) => {
-            let err = apply_error(err);
             emit(ProjectEvent::Failed {
-                message: err.message.clone(),
-                kind: Some(ApiError::kind_of(err.status).to_string()),
+                message: err.to_string(),
+                kind: Some(err.class().word().to_string()),
             });
-            Err(err)
+            Err(err.into())
         }
     }
 }
 
-impl Host {
-    fn engine(&self) -> Result<apply::Host, ApiError> {
-        apply::Host::open(&self.paths).map_err(apply_error)
+impl Engine {
+    fn engine(&self) -> Result<apply::Host, EngineError> {
+        Ok(apply::Host::open(&self.paths)?)
     }
 
     /// Reconciles and plans `up` of `project` (the answer of `plan`).
-    pub fn prepare_up(&self, project: &Project, flags: &PlanFlags) -> Result<PreparedUp, ApiError> {
+    pub fn prepare_up(
+        &self,
+        project: &Project,
+        flags: &PlanFlags,
+    ) -> Result<PreparedUp, EngineError> {
         let options = plan_options(flags)?;
         let engine = self.engine()?;
-        let prepared = apply::prepare_up(&engine, project, &options).map_err(apply_error)?;
+        let prepared = apply::prepare_up(&engine, project, &options)?;
         let answer = plan_answer(&prepared.plan, &prepared.reconciled.adopted);
         Ok(PreparedUp {
             engine,
@@ -215,7 +199,7 @@ impl Host {
         prep: PreparedUp,
         parallel: Option<usize>,
         emit: Emit<'_>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), EngineError> {
         for name in &prep.answer.adopted {
             emit(ProjectEvent::Adopted { name: name.clone() });
         }
@@ -266,9 +250,8 @@ impl Host {
     /// Plans `down` of the project `name` (no stack file needed).
     /// A damaged state database does not stop it: `down` then works from
     /// the container records and the host, and says so in a warning.
-    pub fn prepare_down(&self, name: &str, req: &DownRequest) -> Result<PreparedDown, ApiError> {
-        let (engine, damaged) =
-            apply::Host::open_despite_damage(&self.paths).map_err(apply_error)?;
+    pub fn prepare_down(&self, name: &str, req: &DownRequest) -> Result<PreparedDown, EngineError> {
+        let (engine, damaged) = apply::Host::open_despite_damage(&self.paths)?;
         let opts = DownOptions {
             remove_volumes: req.remove_volumes,
             remove_orphans: req.remove_orphans,
@@ -277,7 +260,7 @@ impl Host {
                 .as_ref()
                 .map(|s| s.iter().cloned().collect::<BTreeSet<_>>()),
         };
-        let mut prepared = apply::prepare_down(&engine, name, &opts).map_err(apply_error)?;
+        let mut prepared = apply::prepare_down(&engine, name, &opts)?;
         if let Some(err) = damaged {
             prepared.plan.warnings.insert(
                 0,
@@ -292,7 +275,7 @@ impl Host {
     }
 
     /// Carries out a planned `down`, emitting each step.
-    pub fn run_down(&self, prep: PreparedDown, emit: Emit<'_>) -> Result<(), ApiError> {
+    pub fn run_down(&self, prep: PreparedDown, emit: Emit<'_>) -> Result<(), EngineError> {
         for warning in &prep.prepared.plan.warnings {
             emit(ProjectEvent::Warning {
                 message: warning.clone(),
@@ -310,11 +293,9 @@ impl Host {
 
     /// Every project that has containers or a stored record, with its
     /// containers counted by status and its stack files.
-    pub fn list_projects(&self) -> Result<Vec<ProjectSummary>, ApiError> {
-        let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
-        let stored = store
-            .read(|r| r.projects())
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+    pub fn list_projects(&self) -> Result<Vec<ProjectSummary>, EngineError> {
+        let store = Store::open(&self.paths.state_root)?;
+        let stored = store.read(|r| r.projects())?;
         let mut projects: BTreeMap<String, ProjectSummary> = stored
             .into_iter()
             .map(|p| {
@@ -357,13 +338,12 @@ impl Host {
         project: &str,
         all: bool,
         services: &[String],
-    ) -> Result<Vec<PsRow>, ApiError> {
-        let store = Store::open(&self.paths.state_root).map_err(|e| internal(&e))?;
+    ) -> Result<Vec<PsRow>, EngineError> {
+        let store = Store::open(&self.paths.state_root)?;
         // One read for the whole project: the image each container was
         // made from, as the stack file named it.
         let images: BTreeMap<String, String> = store
-            .read(|reader| reader.containers_of(project))
-            .map_err(|e| internal(&e))?
+            .read(|reader| reader.containers_of(project))?
             .into_iter()
             .map(|c| (c.id, c.image_ref))
             .collect();
@@ -374,10 +354,6 @@ impl Host {
             .map(|(r, status)| ps_row(r, status, images.get(&r.spec.id).cloned()))
             .collect())
     }
-}
-
-fn internal(err: &dyn std::fmt::Display) -> ApiError {
-    ApiError::internal(err.to_string())
 }
 
 /// A project's containers, by service and number; only `services` when
@@ -421,7 +397,7 @@ fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
         .flatten();
     // Docker's STATUS column (`Up 2 minutes (healthy)`), as `docker
     // compose ps` prints it and its JSON holds it.
-    let text = crate::status_text::docker_status(&crate::status_text::StatusFacts {
+    let text = status_text::docker_status(&status_text::StatusFacts {
         status: state,
         exit_code,
         oom_killed: r.state.oom_killed,
@@ -451,12 +427,13 @@ fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
 mod tests {
     use std::sync::Mutex;
 
-    use stack_engine::apply::{StepError, StepErrorKind};
+    use crate::apply::{StepError, StepErrorKind};
+    use crate::error_class::ErrorClass;
 
     use super::*;
 
-    fn host(dir: &std::path::Path) -> Host {
-        Host::new(stack_engine::paths::HostPaths::resolve(
+    fn host(dir: &std::path::Path) -> Engine {
+        Engine::new(crate::paths::HostPaths::resolve(
             Some(dir.join("root")),
             Some(dir.join("run")),
             Some(dir.join("none.toml")),
@@ -471,8 +448,8 @@ mod tests {
         };
         assert!(check_name("shop", &project).is_ok());
         let err = check_name("blog", &project).expect_err("mismatch");
-        assert_eq!(err.body().kind, "bad_request");
-        assert!(err.message.contains("blog") && err.message.contains("shop"));
+        assert_eq!(err.class(), ErrorClass::InvalidInput);
+        assert!(err.to_string().contains("blog") && err.to_string().contains("shop"));
     }
 
     #[test]
@@ -492,8 +469,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            plan_options(&bad).expect_err("bad").body().kind,
-            "bad_request"
+            plan_options(&bad).expect_err("bad").class(),
+            ErrorClass::InvalidInput
         );
     }
 
@@ -524,8 +501,8 @@ mod tests {
             ..report()
         };
         let err = finish(Err(ApplyError::Failed(failed)), &emit).expect_err("failed");
-        assert_eq!(err.message, "create web-1: container abc is gone");
-        assert_eq!(err.status, StatusCode::NOT_FOUND);
+        assert_eq!(err.to_string(), "create web-1: container abc is gone");
+        assert_eq!(err.class(), ErrorClass::NotFound);
         let warning = ProjectEvent::Warning {
             message: "orphan kept".into(),
         };

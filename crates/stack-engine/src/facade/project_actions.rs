@@ -3,33 +3,18 @@
 //! waves (stops in reverse dependency order, starts in dependency order,
 //! the containers of one wave in parallel), and answer each container's
 //! outcome. Errors about the project itself (no container, an unknown
-//! service, a bad signal) come back as an [`ApiError`] before anything
+//! service, a bad signal) come back as an [`EngineError`] before anything
 //! changes.
 
 use std::collections::BTreeSet;
 
-use stack_engine::project::actions::{self, Done, Outcome, RemoveRunning};
-use stack_engine::project::select::{self, Selection};
-use stack_engine::project::ProjectError;
-use stack_engine::project_lock::ProjectLock;
-
-use crate::error::ApiError;
-use crate::ops::{parse_signal, Host};
+use super::{parse_signal, Engine, EngineError};
+use crate::project::actions::{self, Done, Outcome, RemoveRunning};
+use crate::project::select::{self, Selection};
+use crate::project_lock::ProjectLock;
 use stack_api::project_actions::{
     ActionAnswer, ActionOutcome, ActionRequest, ActionResult, ProjectAction,
 };
-
-/// A project-level error as a status: a project without containers is
-/// not found, a service the project does not know is a bad request.
-fn project_error(err: ProjectError) -> ApiError {
-    match err {
-        ProjectError::NoContainers(_) => ApiError::not_found(err.to_string()),
-        ProjectError::NoSuchService(_) | ProjectError::Invalid(_) => {
-            ApiError::bad_request(err.to_string())
-        }
-        _ => ApiError::internal(err.to_string()),
-    }
-}
 
 /// The wire form of the engine's outcomes of one step.
 fn outcomes(step: &str, done: Vec<Outcome>) -> Vec<ActionOutcome> {
@@ -61,24 +46,23 @@ fn remove_running(req: &ActionRequest) -> RemoveRunning {
     }
 }
 
-impl Host {
+impl Engine {
     /// Runs `action` on the containers of `project` that `req` selects.
     pub fn project_action(
         &self,
         project: &str,
         action: ProjectAction,
         req: &ActionRequest,
-    ) -> Result<ActionAnswer, ApiError> {
+    ) -> Result<ActionAnswer, EngineError> {
         let signal = match (action, &req.signal) {
             (ProjectAction::Kill, Some(text)) => parse_signal(text)?,
             _ => nix::sys::signal::Signal::SIGKILL,
         };
         // The same lock as `up` and `down`, in whichever process they run.
-        let _lock = ProjectLock::claim(&self.paths.state_root, project)
-            .map_err(|e| ApiError::classified(&e))?;
+        let _lock = ProjectLock::claim(&self.paths.state_root, project)?;
         let declared: BTreeSet<String> = req.declared.iter().cloned().collect();
-        let selection = select::select(self.containers().list(), project, &req.services, &declared)
-            .map_err(project_error)?;
+        let selection =
+            select::select(self.containers().list(), project, &req.services, &declared)?;
         let store = self.containers();
         let waves = &req.waves;
         let stop = |sel: &Selection| {
@@ -122,9 +106,10 @@ impl Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error_class::{Classify, ErrorClass};
 
-    fn host(dir: &std::path::Path) -> Host {
-        Host::new(stack_engine::paths::HostPaths::resolve(
+    fn host(dir: &std::path::Path) -> Engine {
+        Engine::new(crate::paths::HostPaths::resolve(
             Some(dir.join("root")),
             Some(dir.join("run")),
             Some(dir.join("none.toml")),
@@ -137,8 +122,8 @@ mod tests {
         let err = host(dir.path())
             .project_action("shop", ProjectAction::Stop, &ActionRequest::default())
             .expect_err("no containers");
-        assert_eq!(err.body().kind, "not_found");
-        assert!(err.message.contains("shop"), "{}", err.message);
+        assert_eq!(err.class(), ErrorClass::NotFound);
+        assert!(err.to_string().contains("shop"), "{err}");
     }
 
     #[test]
@@ -153,8 +138,8 @@ mod tests {
         let err = host
             .project_action("shop", ProjectAction::Start, &unknown)
             .expect_err("unknown service");
-        assert_eq!(err.body().kind, "bad_request");
-        assert!(err.message.contains("nope"), "{}", err.message);
+        assert_eq!(err.class(), ErrorClass::InvalidInput);
+        assert!(err.to_string().contains("nope"), "{err}");
         let bad_signal = ActionRequest {
             signal: Some("NOPE".into()),
             ..Default::default()
@@ -162,7 +147,7 @@ mod tests {
         let err = host
             .project_action("shop", ProjectAction::Kill, &bad_signal)
             .expect_err("bad signal");
-        assert_eq!(err.body().kind, "bad_request");
+        assert_eq!(err.class(), ErrorClass::InvalidInput);
     }
 
     #[test]

@@ -5,34 +5,35 @@
 
 use std::collections::BTreeMap;
 
-use stack_engine::containers::network::admin::{self, CreateOptions, NetworkInfo};
-use stack_engine::volumes::{CreateVolume, VolumeFilter, VolumeInfo, Volumes};
-
-use crate::error::ApiError;
-use crate::ops::Host;
+use super::{Engine, EngineError};
+use crate::containers::network::admin::{self, CreateOptions, NetworkInfo};
+use crate::volumes::{CreateVolume, VolumeFilter, VolumeInfo, Volumes};
 use stack_api::objects::{
     NetworkCreateRequest, NetworkEndpoint, NetworkPruneResult, NetworkSummary, VolumeCreateRequest,
     VolumePruneResult, VolumeSummary,
 };
 
-impl Host {
-    pub fn list_networks(&self) -> Result<Vec<NetworkSummary>, ApiError> {
+impl Engine {
+    pub fn list_networks(&self) -> Result<Vec<NetworkSummary>, EngineError> {
         let all = admin::list(self.containers())?;
         Ok(all.iter().map(network_summary).collect())
     }
 
-    pub fn inspect_network(&self, name: &str) -> Result<NetworkSummary, ApiError> {
+    pub fn inspect_network(&self, name: &str) -> Result<NetworkSummary, EngineError> {
         self.list_networks()?
             .into_iter()
             .find(|n| n.name == name)
-            .ok_or_else(|| ApiError::not_found(format!("no such network: {name}")))
+            .ok_or_else(|| EngineError::NotFound(format!("no such network: {name}")))
     }
 
     /// 409 when the name is taken, 400 for a bad name, subnet or gateway.
-    pub fn create_network(&self, req: &NetworkCreateRequest) -> Result<NetworkSummary, ApiError> {
+    pub fn create_network(
+        &self,
+        req: &NetworkCreateRequest,
+    ) -> Result<NetworkSummary, EngineError> {
         let options = create_options(req)?;
         if self.list_networks()?.iter().any(|n| n.name == req.name) {
-            return Err(ApiError::conflict(format!(
+            return Err(EngineError::Conflict(format!(
                 "network with name {} already exists",
                 req.name
             )));
@@ -42,11 +43,11 @@ impl Host {
     }
 
     /// 409 while containers are attached (they are named).
-    pub fn remove_network(&self, name: &str) -> Result<(), ApiError> {
+    pub fn remove_network(&self, name: &str) -> Result<(), EngineError> {
         let found = self.inspect_network(name)?;
         if !found.containers.is_empty() {
             let users: Vec<&str> = found.containers.iter().map(|c| c.name.as_str()).collect();
-            return Err(ApiError::conflict(format!(
+            return Err(EngineError::Conflict(format!(
                 "network {name} has active endpoints: {}",
                 users.join(", ")
             )));
@@ -54,13 +55,13 @@ impl Host {
         Ok(admin::remove(self.containers(), name)?)
     }
 
-    pub fn prune_networks(&self) -> Result<NetworkPruneResult, ApiError> {
+    pub fn prune_networks(&self) -> Result<NetworkPruneResult, EngineError> {
         Ok(NetworkPruneResult {
             networks: admin::prune(self.containers())?,
         })
     }
 
-    fn volumes(&self) -> Result<Volumes, ApiError> {
+    fn volumes(&self) -> Result<Volumes, EngineError> {
         Ok(Volumes::open(&self.paths)?)
     }
 
@@ -68,7 +69,7 @@ impl Host {
     pub fn list_volumes(
         &self,
         filters: &BTreeMap<String, Vec<String>>,
-    ) -> Result<Vec<VolumeSummary>, ApiError> {
+    ) -> Result<Vec<VolumeSummary>, EngineError> {
         let filter = VolumeFilter::from_map(filters)?;
         Ok(self
             .volumes()?
@@ -78,7 +79,7 @@ impl Host {
             .collect())
     }
 
-    pub fn inspect_volume(&self, name: &str) -> Result<VolumeSummary, ApiError> {
+    pub fn inspect_volume(&self, name: &str) -> Result<VolumeSummary, EngineError> {
         Ok(volume_summary(&self.volumes()?.inspect(name)?))
     }
 
@@ -86,7 +87,7 @@ impl Host {
     pub fn create_volume(
         &self,
         req: &VolumeCreateRequest,
-    ) -> Result<(VolumeSummary, bool), ApiError> {
+    ) -> Result<(VolumeSummary, bool), EngineError> {
         let (info, created) = self.volumes()?.create(&CreateVolume {
             name: req.name.clone(),
             driver: req.driver.clone(),
@@ -97,12 +98,12 @@ impl Host {
 
     /// 409 while a container mounts it; with `force`, a missing volume is
     /// not an error.
-    pub fn remove_volume(&self, name: &str, force: bool) -> Result<(), ApiError> {
+    pub fn remove_volume(&self, name: &str, force: bool) -> Result<(), EngineError> {
         self.volumes()?.remove(name, force)?;
         Ok(())
     }
 
-    pub fn prune_volumes(&self, all: bool) -> Result<VolumePruneResult, ApiError> {
+    pub fn prune_volumes(&self, all: bool) -> Result<VolumePruneResult, EngineError> {
         let report = self.volumes()?.prune(all)?;
         Ok(VolumePruneResult {
             volumes: report.volumes,
@@ -112,7 +113,7 @@ impl Host {
 }
 
 /// Checks `network create`'s values; each error names the one at fault.
-fn create_options(req: &NetworkCreateRequest) -> Result<CreateOptions, ApiError> {
+fn create_options(req: &NetworkCreateRequest) -> Result<CreateOptions, EngineError> {
     let name = &req.name;
     admin::check_name(name)?;
     let subnet = req
@@ -120,7 +121,7 @@ fn create_options(req: &NetworkCreateRequest) -> Result<CreateOptions, ApiError>
         .as_deref()
         .map(|s| {
             s.parse().map_err(|_| {
-                ApiError::bad_request(format!("subnet {s:?} is not an IPv4 CIDR (a.b.c.d/n)"))
+                EngineError::Invalid(format!("subnet {s:?} is not an IPv4 CIDR (a.b.c.d/n)"))
             })
         })
         .transpose()?;
@@ -129,11 +130,11 @@ fn create_options(req: &NetworkCreateRequest) -> Result<CreateOptions, ApiError>
         .as_deref()
         .map(|g| {
             g.parse()
-                .map_err(|_| ApiError::bad_request(format!("gateway {g:?} is not an IPv4 address")))
+                .map_err(|_| EngineError::Invalid(format!("gateway {g:?} is not an IPv4 address")))
         })
         .transpose()?;
     if let Some(bad) = req.labels.keys().find(|k| k.is_empty()) {
-        return Err(ApiError::bad_request(format!(
+        return Err(EngineError::Invalid(format!(
             "label {bad:?}: expected KEY=VALUE"
         )));
     }
@@ -195,11 +196,11 @@ fn volume_summary(v: &VolumeInfo) -> VolumeSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::StatusCode;
-    use stack_engine::paths::HostPaths;
+    use crate::error_class::{Classify, ErrorClass};
+    use crate::paths::HostPaths;
 
-    fn host(dir: &std::path::Path) -> Host {
-        Host::new(HostPaths::resolve(
+    fn host(dir: &std::path::Path) -> Engine {
+        Engine::new(HostPaths::resolve(
             Some(dir.join("state")),
             Some(dir.join("run")),
             Some(dir.join("none.toml")),
@@ -213,19 +214,23 @@ mod tests {
             name: "a/b".into(),
             ..Default::default()
         });
-        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert_eq!(err.class(), ErrorClass::InvalidInput);
         let err = bad(NetworkCreateRequest {
             name: "x".into(),
             subnet: Some("10.99.0.0".into()),
             ..Default::default()
         });
-        assert!(err.message.contains("\"10.99.0.0\""), "{}", err.message);
+        assert!(
+            err.to_string().contains("\"10.99.0.0\""),
+            "{}",
+            err.to_string()
+        );
         let err = bad(NetworkCreateRequest {
             name: "x".into(),
             gateway: Some("gw".into()),
             ..Default::default()
         });
-        assert!(err.message.contains("gateway"), "{}", err.message);
+        assert!(err.to_string().contains("gateway"), "{}", err.to_string());
         // Ranges that would masquerade all egress, shadow the host's own
         // routes, or fail deep in netlink: a 400 naming network and subnet.
         for (subnet, gateway) in [
@@ -246,19 +251,13 @@ mod tests {
                 gateway: gateway.map(Into::into),
                 ..Default::default()
             });
-            assert_eq!(
-                err.status,
-                StatusCode::BAD_REQUEST,
-                "{subnet}: {}",
-                err.message
-            );
+            assert_eq!(err.class(), ErrorClass::InvalidInput, "{subnet}: {err}");
             assert!(
-                err.message.contains("\"evil\"")
+                err.to_string().contains("\"evil\"")
                     && err
-                        .message
+                        .to_string()
                         .contains(subnet.split('/').next().unwrap_or(subnet)),
-                "{subnet}: {}",
-                err.message
+                "{subnet}: {err}"
             );
         }
         let ok = create_options(&NetworkCreateRequest {
@@ -278,19 +277,19 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let h = host(dir.path());
         let err = h.inspect_volume("nope").expect_err("missing");
-        assert_eq!(err.status, StatusCode::NOT_FOUND);
-        assert_eq!(err.message, "no such volume: nope");
+        assert_eq!(err.class(), ErrorClass::NotFound);
+        assert_eq!(err.to_string(), "no such volume: nope");
         let err = h
             .create_volume(&VolumeCreateRequest {
                 name: Some(".x".into()),
                 ..Default::default()
             })
             .expect_err("bad name");
-        assert_eq!(err.status, StatusCode::BAD_REQUEST);
+        assert_eq!(err.class(), ErrorClass::InvalidInput);
         let filters = [("colour".to_string(), vec!["red".to_string()])].into();
         assert_eq!(
-            h.list_volumes(&filters).expect_err("filter").status,
-            StatusCode::BAD_REQUEST
+            h.list_volumes(&filters).expect_err("filter").class(),
+            ErrorClass::InvalidInput
         );
         let (v, created) = h
             .create_volume(&VolumeCreateRequest {
@@ -303,8 +302,8 @@ mod tests {
         h.remove_volume("data", false).expect("rm");
         h.remove_volume("data", true).expect("rm -f of nothing");
         assert_eq!(
-            h.remove_volume("data", false).expect_err("gone").status,
-            StatusCode::NOT_FOUND
+            h.remove_volume("data", false).expect_err("gone").class(),
+            ErrorClass::NotFound
         );
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use stack_engine::images::{Digest, Progress};
+use crate::images::{Digest, Progress};
 
 use stack_api::system::PullEvent;
 

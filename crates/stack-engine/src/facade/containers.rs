@@ -1,0 +1,189 @@
+//! One container at a time: list, inspect, logs, the lifecycle verbs, and
+//! an exec whose output is captured.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use stack_api::system::{ContainerFilter, ContainerSummary, ExecRequest, ExecResult, LogRecord};
+use stack_runtime::handle::ExecCommand;
+use stack_runtime::launch::Attach;
+use stack_runtime::logs::LogLine;
+use stack_runtime::spec::ContainerDir;
+use stack_runtime::state::Status;
+
+use super::{parse_signal, view, Engine, EngineError, Outcome};
+
+/// The log of one container, found; reading it cannot fail for a reason a
+/// request could be refused for.
+pub struct LogSource {
+    path: PathBuf,
+    dir: ContainerDir,
+}
+
+impl LogSource {
+    /// Sends what the log holds to `emit`, then, with `follow`, each new
+    /// record until the container stops or `emit` returns false.
+    pub fn read(
+        &self,
+        follow: bool,
+        mut emit: impl FnMut(&LogRecord) -> bool,
+    ) -> Result<(), EngineError> {
+        let listening = Cell::new(true);
+        let mut send = |l: &LogLine| {
+            if listening.get() {
+                let record = LogRecord {
+                    log: l.log.clone(),
+                    stream: l.stream.clone(),
+                    time: l.time.clone(),
+                };
+                listening.set(emit(&record));
+            }
+        };
+        for line in stack_runtime::logs::read_all(&self.path)? {
+            send(&line);
+        }
+        if follow {
+            let dir = &self.dir;
+            let running = || {
+                stack_runtime::state::State::load(dir)
+                    .map(|s| s.is_active())
+                    .unwrap_or(false)
+            };
+            let keep_going = || listening.get() && running();
+            stack_runtime::logs::follow(&self.path, send, keep_going)?;
+        }
+        Ok(())
+    }
+}
+
+impl Engine {
+    pub fn list_containers(&self, filter: &ContainerFilter) -> Vec<ContainerSummary> {
+        self.containers
+            .list()
+            .iter()
+            .map(view::container_summary)
+            .filter(|c| view::matches(filter, c))
+            .collect()
+    }
+
+    pub fn inspect(&self, key: &str) -> Result<serde_json::Value, EngineError> {
+        Ok(view::container_inspect(
+            &self.paths.state_root,
+            &self.find(key)?,
+        ))
+    }
+
+    /// The log of a container (an unknown one is refused here, before a
+    /// front end starts streaming).
+    pub fn log_source(&self, key: &str) -> Result<LogSource, EngineError> {
+        let record = self.find(key)?;
+        Ok(LogSource {
+            path: record.dir.log(),
+            dir: record.dir,
+        })
+    }
+
+    pub fn start(&self, key: &str) -> Result<Outcome, EngineError> {
+        let record = self.find(key)?;
+        if record.state.effective_status() == Status::Running {
+            return Ok(Outcome::AlreadyThere);
+        }
+        self.containers.start(&record, Attach::Detached)?;
+        Ok(Outcome::Done)
+    }
+
+    pub fn stop(&self, key: &str, grace_secs: Option<u64>) -> Result<Outcome, EngineError> {
+        let record = self.find(key)?;
+        if !record.state.is_active() {
+            return Ok(Outcome::AlreadyThere);
+        }
+        let grace = Duration::from_secs(grace_secs.unwrap_or(record.spec.stop_timeout));
+        stack_runtime::control::stop(&record.dir, grace)?;
+        self.record_event(&self.event(&record, "stop"));
+        Ok(Outcome::Done)
+    }
+
+    pub fn restart(&self, key: &str, grace_secs: Option<u64>) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        if record.state.is_active() {
+            let grace = Duration::from_secs(grace_secs.unwrap_or(record.spec.stop_timeout));
+            stack_runtime::control::stop(&record.dir, grace)?;
+        }
+        self.containers.start(&record, Attach::Detached)?;
+        self.record_event(&self.event(&record, "restart"));
+        Ok(())
+    }
+
+    pub fn kill(&self, key: &str, signal: &str) -> Result<(), EngineError> {
+        let signal = parse_signal(signal)?;
+        let record = self.find(key)?;
+        stack_runtime::control::kill(&record.dir, signal)?;
+        self.record_event(
+            &self
+                .event(&record, "kill")
+                .with("signal", (signal as i32).to_string()),
+        );
+        Ok(())
+    }
+
+    pub fn remove(&self, key: &str, force: bool) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        self.containers.remove(&record, force)?;
+        self.record_event(&self.event(&record, "destroy"));
+        Ok(())
+    }
+
+    /// Runs a command in a running container to completion, capturing its
+    /// output: the runtime's exec helper (or `runc exec`) with its streams
+    /// piped here.
+    pub fn exec(&self, key: &str, req: &ExecRequest) -> Result<ExecResult, EngineError> {
+        if req.cmd.is_empty() {
+            return Err(EngineError::Invalid("exec: cmd must not be empty".into()));
+        }
+        let record = self.find(key)?;
+        let request = req.exec_request();
+        let container = record.handle();
+        let mut command = match container.exec_command(&request, false)? {
+            ExecCommand::Ready(command) => command,
+            ExecCommand::NotFound(err) => {
+                return Ok(ExecResult {
+                    exit_code: stack_runtime::exec::CANNOT_FIND,
+                    stdout: String::new(),
+                    stderr: format!("stack exec: {err}\n"),
+                })
+            }
+        };
+        let out = command
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(EngineError::io("start the exec"))?;
+        Ok(ExecResult {
+            exit_code: out.status.code().unwrap_or(255),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error_class::{Classify, ErrorClass};
+    use crate::paths::HostPaths;
+
+    #[test]
+    fn unknown_container_is_not_found() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let engine = Engine::new(HostPaths::resolve(
+            Some(dir.path().into()),
+            Some(dir.path().join("run")),
+            Some(dir.path().join("none.toml")),
+        ));
+        let err = engine.stop("nothing", None).expect_err("no container");
+        assert_eq!(err.class(), ErrorClass::NotFound);
+        assert!(engine
+            .list_containers(&ContainerFilter::default())
+            .is_empty());
+    }
+}
