@@ -4,7 +4,11 @@
 //! keeping them in one crate that depends on neither is what makes the
 //! two agree by construction.
 //!
-//! - [`system`]: errors, version, containers, images, events.
+//! - [`api`]: the [`Api`](api::Api) trait, every operation of a host, which
+//!   the client and the engine facade both implement.
+//! - [`error`]: the classes of failure and the [`Failure`](error::Failure)
+//!   every front end sees.
+//! - [`system`]: error bodies, version, containers, images, events.
 //! - [`projects`]: a project's plan, `up`, `down`, `ps` and the list.
 //! - [`project_actions`]: `start`, `stop`, `restart`, `kill`, `rm`.
 //! - [`objects`]: networks and volumes.
@@ -18,8 +22,10 @@
 //! depends on `stack-spec` and `stack-runtime` for them. Nothing here may
 //! depend on the engine, the daemon or the CLI.
 
+pub mod api;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod error;
 pub mod exec_stream;
 pub mod objects;
 pub mod paths;

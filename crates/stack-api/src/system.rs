@@ -13,8 +13,9 @@ pub const API_VERSION: &str = "1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub message: String,
-    /// `not_found`, `conflict`, `bad_request`, `forbidden`,
-    /// `method_not_allowed` or `internal`.
+    /// The word of an [`ErrorClass`](crate::error::ErrorClass) (`not_found`,
+    /// `conflict`, `busy`, `bad_request`, `unavailable`, `internal`), or of
+    /// the transport: `forbidden`, `method_not_allowed`.
     pub kind: String,
 }
 

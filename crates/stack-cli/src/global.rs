@@ -104,6 +104,18 @@ pub struct HostArgs {
     pub progress: crate::progress::ProgressMode,
 }
 
+impl HostArgs {
+    /// The state root, run directory and config file these flags name
+    /// (each defaulting as documented).
+    pub fn paths(&self) -> stack_engine::paths::HostPaths {
+        stack_engine::paths::HostPaths::resolve(
+            self.state_root.clone(),
+            None,
+            self.config_file.clone(),
+        )
+    }
+}
+
 impl ProjectArgs {
     /// The project flags given on the command line.
     fn given(&self) -> Vec<&'static str> {

@@ -12,6 +12,8 @@ use stack_api::system::ErrorBody;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
+    /// The body's `kind` word.
+    pub kind: &'static str,
     pub message: String,
 }
 
@@ -19,6 +21,7 @@ impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
+            kind: Self::kind_of(status),
             message: message.into(),
         }
     }
@@ -51,7 +54,7 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             message: self.message.clone(),
-            kind: Self::kind_of(self.status).to_string(),
+            kind: self.kind.to_string(),
         }
     }
 }
@@ -71,7 +74,7 @@ impl IntoResponse for ApiError {
 pub fn status_of(class: ErrorClass) -> StatusCode {
     match class {
         ErrorClass::NotFound => StatusCode::NOT_FOUND,
-        ErrorClass::Conflict => StatusCode::CONFLICT,
+        ErrorClass::Conflict | ErrorClass::Busy => StatusCode::CONFLICT,
         ErrorClass::InvalidInput => StatusCode::BAD_REQUEST,
         ErrorClass::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorClass::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -81,7 +84,12 @@ pub fn status_of(class: ErrorClass) -> StatusCode {
 impl ApiError {
     /// An engine error answered with the status of its class.
     pub fn classified(err: &(impl Classify + std::fmt::Display)) -> ApiError {
-        ApiError::new(status_of(err.class()), err.to_string())
+        let class = err.class();
+        ApiError {
+            status: status_of(class),
+            kind: class.word(),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -154,5 +162,13 @@ mod tests {
         ] {
             assert_eq!(ApiError::kind_of(status_of(class)), class.word());
         }
+        // A busy project is a conflict whose body says it is worth waiting.
+        let busy = ApiError::classified(&EngineError::from(
+            stack_engine::project_lock::ProjectLockError::Busy {
+                project: "shop".into(),
+            },
+        ));
+        assert_eq!(busy.status, StatusCode::CONFLICT);
+        assert_eq!(busy.body().kind, "busy");
     }
 }

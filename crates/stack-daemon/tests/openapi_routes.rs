@@ -68,4 +68,9 @@ fn the_schemas_compile_and_reject_a_wrong_error_body() {
     assert!(validator.is_valid(&serde_json::to_value(good).expect("json")));
     assert!(!validator.is_valid(&serde_json::json!({"message": "x"})));
     assert!(!validator.is_valid(&serde_json::json!({"message": "x", "kind": "oops"})));
+    // Every class the engine can answer with is a kind the document lists.
+    for class in stack_api::error::ErrorClass::ALL {
+        let body = serde_json::json!({"message": "x", "kind": class.word()});
+        assert!(validator.is_valid(&body), "{class:?}");
+    }
 }

@@ -11,34 +11,9 @@ use crate::store::StoreError;
 use crate::supervise::GateError;
 use crate::volumes::VolumeError;
 
-/// The kind of failure, as a client of the API needs to tell them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// The object named does not exist.
-    NotFound,
-    /// The object exists, or is in a state that refuses the request.
-    Conflict,
-    /// The request (or the stack file behind it) is wrong.
-    InvalidInput,
-    /// Something the host depends on did not answer in time; trying again
-    /// later may work.
-    Unavailable,
-    /// A fault of the host or of stack itself.
-    Internal,
-}
-
-impl ErrorClass {
-    /// The word the native API's error bodies carry as `kind`.
-    pub fn word(self) -> &'static str {
-        match self {
-            ErrorClass::NotFound => "not_found",
-            ErrorClass::Conflict => "conflict",
-            ErrorClass::InvalidInput => "bad_request",
-            ErrorClass::Unavailable => "unavailable",
-            ErrorClass::Internal => "internal",
-        }
-    }
-}
+/// The classes are the native API's own: the engine judges, the daemon
+/// and the client read the same enum.
+pub use stack_api::error::ErrorClass;
 
 /// Errors that know their [`ErrorClass`].
 pub trait Classify {

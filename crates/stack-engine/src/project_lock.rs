@@ -50,7 +50,7 @@ pub enum ProjectLockError {
 impl Classify for ProjectLockError {
     fn class(&self) -> ErrorClass {
         match self {
-            ProjectLockError::Busy { .. } => ErrorClass::Conflict,
+            ProjectLockError::Busy { .. } => ErrorClass::Busy,
             ProjectLockError::Name { .. } => ErrorClass::InvalidInput,
             ProjectLockError::Io { .. } => ErrorClass::Internal,
         }
@@ -110,7 +110,7 @@ mod tests {
         let first = ProjectLock::claim(root.path(), "shop").expect("first claim");
         let again = ProjectLock::claim(root.path(), "shop").expect_err("busy");
         assert!(matches!(again, ProjectLockError::Busy { .. }), "{again}");
-        assert_eq!(again.class(), ErrorClass::Conflict);
+        assert_eq!(again.class(), ErrorClass::Busy);
         // Another project is not held up.
         let other = ProjectLock::claim(root.path(), "blog").expect("other project");
         drop(first);

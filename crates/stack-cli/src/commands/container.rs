@@ -114,7 +114,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                     "CONTAINER ID", "NAME", "STATUS", "PORTS"
                 );
             }
-            for c in via.list_containers(&filter)? {
+            for c in via.api().list_containers(&filter)? {
                 let short = &c.id[..12.min(c.id.len())];
                 if quiet {
                     let _ = writeln!(out, "{short}");
@@ -132,11 +132,7 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
             }
             // Containers whose record cannot be read are shown, never
             // hidden, each with the file at fault and the way out.
-            let paths = stack_engine::paths::HostPaths::resolve(
-                host.state_root.clone(),
-                None,
-                host.config_file.clone(),
-            );
+            let paths = host.paths();
             for d in stack_engine::containers::Containers::new(&paths).damaged() {
                 if !quiet {
                     let short: String = d.id.chars().take(12).collect();
@@ -148,12 +144,12 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
         Verb::Inspect { containers } => {
             let mut docs = Vec::new();
             for key in &containers {
-                docs.push(via.inspect(key)?);
+                docs.push(via.api().inspect_container(key)?);
             }
             println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);
         }
         Verb::Logs { follow, container } => {
-            via.logs(&container, follow, |line| {
+            via.api().container_logs(&container, follow, &mut |line| {
                 if line.stream == "stderr" {
                     let _ = std::io::stderr().write_all(line.log.as_bytes());
                 } else {
@@ -161,29 +157,30 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
                     let _ = out.write_all(line.log.as_bytes());
                     let _ = out.flush();
                 }
+                true
             })?;
         }
         Verb::Start { containers } => {
             for key in &containers {
-                via.start(key)?;
+                via.api().start_container(key)?;
                 println!("{key}");
             }
         }
         Verb::Stop { time, containers } => {
             for key in &containers {
-                via.stop(key, time)?;
+                via.api().stop_container(key, time)?;
                 println!("{key}");
             }
         }
         Verb::Kill { signal, containers } => {
             for key in &containers {
-                via.kill(key, &signal)?;
+                via.api().kill_container(key, &signal)?;
                 println!("{key}");
             }
         }
         Verb::Rm { force, containers } => {
             for key in &containers {
-                via.remove(key, force)?;
+                via.api().remove_container(key, force)?;
                 println!("{key}");
             }
         }

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_engine::paths::HostPaths;
 
 use crate::global::HostArgs;
 
@@ -28,7 +27,7 @@ pub struct DaemonArgs {
 }
 
 pub fn run(host: &HostArgs, args: DaemonArgs) -> miette::Result<ExitCode> {
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let paths = host.paths();
     // A bad config file stops the daemon at once, not at the first pull.
     stack_engine::config::Config::load(&paths.config_file)?;
     stack_daemon::init_logging(&args.log_level, args.log_file.as_deref()).into_diagnostic()?;

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use stack_api::projects::DownRequest;
-use stack_engine::paths::HostPaths;
 
 use super::project;
 use crate::global::{HostArgs, ProjectArgs};
@@ -57,7 +56,7 @@ pub fn run(
     };
     if args.dry_run {
         // Planning only reads; it needs no daemon.
-        let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+        let paths = host.paths();
         let prepared = stack_engine::facade::Engine::new(paths)
             .prepare_down(&name, &req)
             .map_err(|e| miette::miette!("{e}"))?;
@@ -65,6 +64,10 @@ pub fn run(
         return Ok(ExitCode::SUCCESS);
     }
     let printer = crate::progress::Printer::new(host.progress, "Running");
-    crate::switch::choose(host)?.project_down(&name, &req, &|e| printer.project_event(e))?;
+    let via = crate::switch::choose(host)?;
+    crate::switch::waiting(&name, || {
+        via.api()
+            .project_down(&name, &req, &|e| printer.project_event(e))
+    })?;
     Ok(ExitCode::SUCCESS)
 }

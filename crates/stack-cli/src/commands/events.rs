@@ -69,11 +69,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: EventsArgs) -> miette::
         .transpose()
         .into_diagnostic()?;
     let project_mode = !args.all && (project_given(project) || !args.services.is_empty());
-    let paths = stack_engine::paths::HostPaths::resolve(
-        host.state_root.clone(),
-        None,
-        host.config_file.clone(),
-    );
+    let paths = host.paths();
     if project_mode {
         let ctx = context(host, project, &args.services)?;
         let present: BTreeSet<String> = ctx

@@ -5,13 +5,11 @@
 //! stdin is a terminal and `-T` is not given) or pipes, so it is
 //! interactive whenever `stack` is. `-d` always runs in process.
 
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
 
 use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::project::ProjectError;
-use stack_runtime::exec::ExecRequest;
-use stack_runtime::handle::ExecCommand;
 use stack_runtime::state::Status;
 
 use crate::global::{HostArgs, ProjectArgs};
@@ -81,56 +79,27 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: ExecArgs) -> miette::Re
             None => std::env::var(e).ok().map(|v| format!("{e}={v}")),
         })
         .collect();
-    if !args.detach {
-        let via = crate::switch::choose(host)?;
-        if let crate::switch::Via::Daemon(_) = via {
-            // As in process: stdin attached unless -T; a terminal when this
-            // one is and -T is not given.
-            let tty = !args.no_tty && crate::switch::exec::terminal::is_terminal(0);
-            let req = crate::switch::exec::request(
-                args.command,
-                env,
-                args.user,
-                args.workdir,
-                tty,
-                !args.no_tty,
-            );
-            let code = via.exec(&record.spec.id, &req)?;
-            return Ok(ExitCode::from(code.clamp(0, 255) as u8));
-        }
-    }
-    let request = ExecRequest {
-        args: args.command,
+    let via = crate::switch::choose(host)?;
+    // stdin attached unless -T (or -d); a terminal when this one is and -T
+    // is not given. Without a daemon the exec helper runs here with this
+    // process's streams; through it, over an attached stream.
+    let tty = !args.no_tty && !args.detach && crate::switch::exec::terminal::is_terminal(0);
+    let req = crate::switch::exec::request(
+        args.command,
         env,
-        user: args.user.unwrap_or_default(),
-        cwd: args.workdir.unwrap_or_default(),
-    };
-    if args.detach || args.no_tty {
-        // stdin from /dev/null, as through the daemon; `-d` drops the
-        // output too and does not wait.
-        let mut command = match record
-            .handle()
-            .exec_command(&request, false)
-            .into_diagnostic()?
-        {
-            ExecCommand::Ready(command) => command,
-            ExecCommand::NotFound(err) if args.detach => return Err(err).into_diagnostic(),
-            ExecCommand::NotFound(err) => {
-                eprintln!("stack exec: {err}");
-                return Ok(ExitCode::from(stack_runtime::exec::CANNOT_FIND as u8));
-            }
-        };
-        command.stdin(Stdio::null());
-        if args.detach {
-            command.stdout(Stdio::null()).stderr(Stdio::null());
-            command.spawn().into_diagnostic()?;
-            return Ok(ExitCode::SUCCESS);
-        }
-        let status = command.status().into_diagnostic()?;
-        return Ok(ExitCode::from(
-            status.code().unwrap_or(255).clamp(0, 255) as u8
-        ));
+        args.user,
+        args.workdir,
+        tty,
+        !args.no_tty && !args.detach,
+    );
+    if args.detach {
+        // Started here, whoever else serves this host: the command runs in
+        // the container and nobody waits for it.
+        stack_engine::facade::Engine::new(host.paths())
+            .exec_detached(&record.spec.id, &req)
+            .into_diagnostic()?;
+        return Ok(ExitCode::SUCCESS);
     }
-    let code = stack_runtime::handle::exec_here(&record.dir, &request).into_diagnostic()?;
+    let code = via.exec(&record.spec.id, &req)?;
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

@@ -52,7 +52,7 @@ fn row(image: &ImageSummary) -> Row {
 
 /// Lists through the daemon when one answers, else from the local store.
 pub fn run(via: &crate::switch::Via, args: &ImagesArgs) -> miette::Result<()> {
-    let rows: Vec<Row> = via.list_images()?.iter().map(row).collect();
+    let rows: Vec<Row> = via.api().list_images()?.iter().map(row).collect();
     if args.quiet {
         for r in &rows {
             println!("{}", short_id(&r.id));
@@ -100,11 +100,7 @@ pub use crate::progress::human_size;
 
 /// Opens the image store of this host with its config file.
 pub fn open_images(host: &crate::global::HostArgs) -> miette::Result<Images> {
-    let paths = stack_engine::paths::HostPaths::resolve(
-        host.state_root.clone(),
-        None,
-        host.config_file.clone(),
-    );
+    let paths = host.paths();
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     Images::open(&paths, &config).into_diagnostic()
 }

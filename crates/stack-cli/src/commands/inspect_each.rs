@@ -8,7 +8,7 @@ use miette::IntoDiagnostic;
 /// `doc` renders them.
 pub fn print<T>(
     names: &[String],
-    find: impl Fn(&str) -> Result<T, String>,
+    find: impl Fn(&str) -> Result<T, stack_api::error::Failure>,
     doc: impl Fn(&T) -> serde_json::Value,
 ) -> miette::Result<()> {
     let mut docs = Vec::new();
@@ -16,7 +16,7 @@ pub fn print<T>(
     for name in names {
         match find(name) {
             Ok(found) => docs.push(doc(&found)),
-            Err(err) => missing.push(err),
+            Err(err) => missing.push(err.to_string()),
         }
     }
     println!("{}", serde_json::to_string_pretty(&docs).into_diagnostic()?);

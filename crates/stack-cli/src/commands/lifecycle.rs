@@ -99,7 +99,9 @@ fn act(
     req.declared = ctx.declared.into_iter().collect();
     req.waves = ctx.waves;
     let via = crate::switch::choose(host)?;
-    let answer = via.project_action(&ctx.name, action, &req)?;
+    let answer = crate::switch::waiting(&ctx.name, || {
+        via.api().project_action(&ctx.name, action, &req)
+    })?;
     let title = match action {
         ProjectAction::Stop => "Stopping",
         ProjectAction::Restart => "Restarting",

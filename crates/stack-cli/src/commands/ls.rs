@@ -42,7 +42,7 @@ struct Row {
 }
 
 pub fn run(host: &HostArgs, args: LsArgs) -> miette::Result<ExitCode> {
-    let projects = crate::switch::choose(host)?.list_projects()?;
+    let projects = crate::switch::choose(host)?.api().list_projects()?;
     let rows = rows(projects, args.all);
     let mut out = std::io::stdout().lock();
     if args.quiet {

@@ -144,11 +144,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
     );
     if !local_only {
         // Every verb that may open the state root checks who else can reach it.
-        let paths = stack_engine::paths::HostPaths::resolve(
-            cli.host.state_root.clone(),
-            None,
-            cli.host.config_file.clone(),
-        );
+        let paths = cli.host.paths();
         stack_engine::private_dirs::ensure(&paths).into_diagnostic()?;
     }
     match cli.command {

@@ -82,22 +82,22 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
                 internal,
                 labels: parse_labels(&labels)?,
             };
-            let made = via.create_network(&request)?;
+            let made = via.api().create_network(&request)?;
             println!("{}", made.id);
         }
         Verb::Ls { quiet, format } => {
-            let all = via.list_networks()?;
+            let all = via.api().list_networks()?;
             print_list(&all, quiet, format.as_deref())?;
         }
         Verb::Inspect { names } => {
-            super::inspect_each::print(&names, |n| via.inspect_network(n), inspect_doc)?;
+            super::inspect_each::print(&names, |n| via.api().inspect_network(n), inspect_doc)?;
         }
         Verb::Rm { names } => {
             let mut failed = Vec::new();
             for name in &names {
-                match via.remove_network(name) {
+                match via.api().remove_network(name) {
                     Ok(()) => println!("{name}"),
-                    Err(err) => failed.push(err),
+                    Err(err) => failed.push(err.to_string()),
                 }
             }
             if !failed.is_empty() {
@@ -105,7 +105,7 @@ pub fn run(host: &HostArgs, args: NetworkArgs) -> miette::Result<ExitCode> {
             }
         }
         Verb::Prune { force: _ } => {
-            let removed = via.prune_networks()?;
+            let removed = via.api().prune_networks()?;
             if !removed.networks.is_empty() {
                 println!("Deleted Networks:");
                 for name in removed.networks {

@@ -42,7 +42,9 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: PsArgs) -> miette:
         Some(p) if project_args.project_name.is_none() => p.name.clone(),
         _ => project::name(project_args)?,
     };
-    let rows = crate::switch::choose(host)?.ps_rows(&name, args.all, &args.service)?;
+    let rows = crate::switch::choose(host)?
+        .api()
+        .project_ps(&name, args.all, &args.service)?;
     let mut out = std::io::stdout().lock();
     if args.quiet {
         for r in &rows {

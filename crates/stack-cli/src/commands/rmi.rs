@@ -13,7 +13,7 @@ pub struct RmiArgs {
 pub fn run(via: &crate::switch::Via, args: &RmiArgs) -> miette::Result<()> {
     let mut failed = Vec::new();
     for name in &args.images {
-        match via.remove_image(name) {
+        match via.api().remove_image(name) {
             Ok(image) => {
                 println!("Untagged: {}", image.untagged);
                 println!("Deleted: {}", image.deleted);

@@ -10,7 +10,6 @@ use miette::{IntoDiagnostic, WrapErr};
 use stack_engine::containers::{
     Containers, ImageSource, NetworkJoin, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions,
 };
-use stack_engine::paths::HostPaths;
 use stack_runtime::launch::Attach;
 use stack_runtime::spec::{Backend, SecuritySpec};
 
@@ -230,7 +229,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         .supervise
         .to_spec(args.rm)
         .map_err(|e| miette::miette!("stack run: {e}"))?;
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let paths = host.paths();
     let config = stack_engine::config::Config::load(&paths.config_file)?;
     let backend = match args.runtime {
         Some(b) => b,

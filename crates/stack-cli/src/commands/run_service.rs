@@ -13,7 +13,6 @@ use clap::Args;
 use stack_engine::apply::{Host, Slot, UpOptions};
 use stack_engine::containers::{NetworkMode, RunOptions};
 use stack_engine::labels;
-use stack_engine::paths::HostPaths;
 use stack_engine::plan::PlanOptions;
 use stack_spec::Project;
 
@@ -83,7 +82,7 @@ pub fn start_dependencies(
     if flags.no_deps || definition.depends_on.is_empty() {
         return Ok(());
     }
-    let paths = host_paths(host_args);
+    let paths = host_args.paths();
     let host = Host::open(&paths).map_err(|e| miette::miette!("{e}"))?;
     let plan = PlanOptions {
         services: definition.depends_on.keys().cloned().collect(),
@@ -199,10 +198,6 @@ fn merge_flags(opts: &mut RunOptions, flags: RunOptions, service_ports: bool) {
     if flags.hostname.is_some() {
         opts.hostname = flags.hostname;
     }
-}
-
-fn host_paths(host: &HostArgs) -> HostPaths {
-    HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone())
 }
 
 /// Twelve hex digits, as Compose's one-off names end.

@@ -6,7 +6,6 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use stack_engine::paths::HostPaths;
 use stack_engine::system_check;
 
 use crate::global::HostArgs;
@@ -35,7 +34,7 @@ struct CheckArgs {
 
 pub fn run(host: &HostArgs, args: SystemArgs) -> miette::Result<ExitCode> {
     let SystemCommand::Check(check) = args.command;
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let paths = host.paths();
     if !check.repair {
         let inv = system_check::check(&paths);
         for f in &inv.findings {

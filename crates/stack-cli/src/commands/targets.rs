@@ -9,7 +9,6 @@ use std::path::Path;
 
 use miette::IntoDiagnostic;
 use stack_engine::containers::Containers;
-use stack_engine::paths::HostPaths;
 use stack_engine::project::select::{self, Selection};
 
 use crate::global::{HostArgs, ProjectArgs};
@@ -65,7 +64,7 @@ pub fn context(
     args: &ProjectArgs,
     services: &[String],
 ) -> miette::Result<ProjectContext> {
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let paths = host.paths();
     let store = Containers::new(&paths);
     if !stack_file_present(args) {
         return Ok(ProjectContext {

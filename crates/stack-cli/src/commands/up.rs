@@ -11,7 +11,6 @@ use clap::Args;
 use miette::IntoDiagnostic;
 use stack_api::projects::{PlanFlags, ProjectEvent};
 use stack_engine::apply::{self, Host};
-use stack_engine::paths::HostPaths;
 use stack_engine::plan::PullPolicy;
 
 use super::project;
@@ -98,7 +97,8 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
     let via = crate::switch::choose(host)?;
     let printer = Printer::new(host.progress, "Running");
     if args.dry_run {
-        let answer = via.project_plan(&project, &flags)?;
+        let answer =
+            crate::switch::waiting(&project.name, || via.api().project_plan(&project, &flags))?;
         for adopted in &answer.adopted {
             printer.project_event(&ProjectEvent::Adopted {
                 name: adopted.clone(),
@@ -110,8 +110,10 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
     // Attached, the logs start here: what a container left running wrote
     // before is not shown again.
     let began = stack_runtime::timefmt::now();
-    via.project_up(&project, &flags, args.parallel, &|e| {
-        printer.project_event(e)
+    crate::switch::waiting(&project.name, || {
+        via.api().project_up(&project, &flags, args.parallel, &|e| {
+            printer.project_event(e)
+        })
     })?;
     if args.detach && !args.wait {
         return Ok(ExitCode::SUCCESS);
@@ -122,7 +124,7 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
     if args.wait {
         // Health is read from this host's records, which the daemon (when
         // it did the work) keeps on the same host.
-        let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+        let paths = host.paths();
         let engine = Host::open(&paths).into_diagnostic()?;
         let limit = args.wait_timeout.map(Duration::from_secs);
         return wait_healthy(&engine, &project, &args.services, limit);

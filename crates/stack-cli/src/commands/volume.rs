@@ -85,25 +85,25 @@ pub fn run(host: &HostArgs, args: VolumeArgs) -> miette::Result<ExitCode> {
                 driver,
                 labels: parse_labels(&labels)?,
             };
-            println!("{}", via.create_volume(&request)?.name);
+            println!("{}", via.api().create_volume(&request)?.name);
         }
         Verb::Ls {
             quiet,
             format,
             filters,
         } => {
-            let all = via.list_volumes(&filter_map(&filters)?)?;
+            let all = via.api().list_volumes(&filter_map(&filters)?)?;
             print_list(&all, quiet, format.as_deref())?;
         }
         Verb::Inspect { names } => {
-            super::inspect_each::print(&names, |n| via.inspect_volume(n), inspect_doc)?;
+            super::inspect_each::print(&names, |n| via.api().inspect_volume(n), inspect_doc)?;
         }
         Verb::Rm { force, names } => {
             let mut failed = Vec::new();
             for name in &names {
-                match via.remove_volume(name, force) {
+                match via.api().remove_volume(name, force) {
                     Ok(()) => println!("{name}"),
-                    Err(err) => failed.push(err),
+                    Err(err) => failed.push(err.to_string()),
                 }
             }
             if !failed.is_empty() {
@@ -111,7 +111,7 @@ pub fn run(host: &HostArgs, args: VolumeArgs) -> miette::Result<ExitCode> {
             }
         }
         Verb::Prune { all, force: _ } => {
-            let report = via.prune_volumes(all)?;
+            let report = via.api().prune_volumes(all)?;
             if !report.volumes.is_empty() {
                 println!("Deleted Volumes:");
                 for name in &report.volumes {

@@ -12,7 +12,6 @@ use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::apply::{self, Outcome, UpOptions};
 use stack_engine::containers::Containers;
-use stack_engine::paths::HostPaths;
 use stack_engine::plan::{Action, PlanOptions};
 use stack_engine::watch::{self, StackApplier, Timing, WatchEvent, WatchOptions};
 use stack_spec::Project;
@@ -50,7 +49,7 @@ pub fn watch_project(
     up: bool,
     quiet: bool,
 ) -> miette::Result<ExitCode> {
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let paths = host.paths();
     let containers = Containers::new(&paths);
     let load = super::project::load_options(project, services);
     let applier = EngineApplier {

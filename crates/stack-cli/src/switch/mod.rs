@@ -1,28 +1,27 @@
 //! The one place that decides whether a verb goes through the daemon or
 //! runs the engine in this process. `--no-daemon` forces in-process;
 //! `--host`/`STACK_HOST` names a daemon that must answer; otherwise the
-//! default socket is used when a daemon answers there. Both paths run the
-//! same operations (`stack_daemon::ops`), so verbs print the same output
-//! and exit the same way. Each area adds its methods in its own file here
-//! (an `impl Via` block in `switch/<area>.rs`).
+//! default socket is used when a daemon answers there. Either way a verb
+//! calls the one [`Api`] trait, which the daemon's client and the engine
+//! facade both implement, so verbs print the same output and exit the
+//! same way. What differs by nature (an attached exec on this terminal,
+//! a project's merged logs) has its own module here.
 
 pub mod exec;
-mod objects;
-mod project_actions;
 mod project_logs;
 mod projects;
 
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use miette::IntoDiagnostic;
-use stack_api::client::{encode, Client, ClientError, Method};
+use stack_api::api::Api;
+use stack_api::client::Client;
+use stack_api::error::Failure;
 use stack_api::paths;
-use stack_api::system::ContainerFilter;
-use stack_api::system::{
-    ContainerSummary, ImageSummary, LogRecord, PullEvent, PullRequest, RemovedImage, VersionInfo,
-};
-use stack_engine::facade::{Engine, EngineError};
-use stack_engine::paths::HostPaths;
+use stack_api::system::VersionInfo;
+use stack_engine::facade::Engine;
 
 use crate::global::HostArgs;
 
@@ -34,7 +33,7 @@ pub enum Via {
 
 /// Picks the path for this invocation.
 pub fn choose(host: &HostArgs) -> miette::Result<Via> {
-    let paths = HostPaths::resolve(host.state_root.clone(), None, host.config_file.clone());
+    let paths = host.paths();
     if host.no_daemon {
         return Ok(Via::InProcess(Engine::new(paths)));
     }
@@ -69,162 +68,12 @@ fn socket_of(url: &str) -> miette::Result<PathBuf> {
     miette::bail!("--host {url:?}: expected unix:///path/to/stack.sock")
 }
 
-fn api(err: EngineError) -> miette::Report {
-    miette::miette!("{err}")
-}
-
-fn remote(err: ClientError) -> miette::Report {
-    miette::miette!("{err}")
-}
-
 impl Via {
-    pub fn list_containers(
-        &self,
-        filter: &ContainerFilter,
-    ) -> miette::Result<Vec<ContainerSummary>> {
+    /// Every operation of the host, wherever it runs.
+    pub fn api(&self) -> &dyn Api {
         match self {
-            Via::InProcess(h) => Ok(h.list_containers(filter)),
-            Via::Daemon(c) => {
-                let mut query = format!("{}?all={}", paths::CONTAINERS, filter.all);
-                for (key, value) in [
-                    ("label", &filter.label),
-                    ("name", &filter.name),
-                    ("status", &filter.status),
-                    ("project", &filter.project),
-                ] {
-                    if let Some(v) = value {
-                        query.push_str(&format!("&{key}={}", encode(v)));
-                    }
-                }
-                c.get(&query).map_err(remote)
-            }
-        }
-    }
-
-    pub fn inspect(&self, key: &str) -> miette::Result<serde_json::Value> {
-        match self {
-            Via::InProcess(h) => h.inspect(key).map_err(api),
-            Via::Daemon(c) => c.get(&paths::container(key)).map_err(remote),
-        }
-    }
-
-    /// Prints nothing itself: `emit` gets each record.
-    pub fn logs(
-        &self,
-        key: &str,
-        follow: bool,
-        mut emit: impl FnMut(&LogRecord),
-    ) -> miette::Result<()> {
-        match self {
-            Via::InProcess(h) => h
-                .log_source(key)
-                .and_then(|source| {
-                    source.read(follow, |r| {
-                        emit(r);
-                        true
-                    })
-                })
-                .map_err(api),
-            Via::Daemon(c) => c
-                .stream(
-                    Method::GET,
-                    &format!("{}?follow={follow}", paths::container_logs(key)),
-                    None,
-                    |r: LogRecord| {
-                        emit(&r);
-                        true
-                    },
-                )
-                .map_err(remote),
-        }
-    }
-
-    pub fn start(&self, key: &str) -> miette::Result<()> {
-        match self {
-            Via::InProcess(h) => h.start(key).map(drop).map_err(api),
-            Via::Daemon(c) => self.post(c, &paths::container_start(key)),
-        }
-    }
-
-    pub fn stop(&self, key: &str, grace: Option<u64>) -> miette::Result<()> {
-        match self {
-            Via::InProcess(h) => h.stop(key, grace).map(drop).map_err(api),
-            Via::Daemon(c) => {
-                let t = grace.map(|t| format!("?t={t}")).unwrap_or_default();
-                self.post(c, &format!("{}{t}", paths::container_stop(key)))
-            }
-        }
-    }
-
-    pub fn kill(&self, key: &str, signal: &str) -> miette::Result<()> {
-        match self {
-            Via::InProcess(h) => h.kill(key, signal).map_err(api),
-            Via::Daemon(c) => self.post(
-                c,
-                &format!("{}?signal={}", paths::container_kill(key), encode(signal)),
-            ),
-        }
-    }
-
-    pub fn remove(&self, key: &str, force: bool) -> miette::Result<()> {
-        match self {
-            Via::InProcess(h) => h.remove(key, force).map_err(api),
-            Via::Daemon(c) => c
-                .call(
-                    Method::DELETE,
-                    &format!("{}?force={force}", paths::container(key)),
-                )
-                .map(drop)
-                .map_err(remote),
-        }
-    }
-
-    fn post(&self, c: &Client, path: &str) -> miette::Result<()> {
-        c.call(Method::POST, path).map(drop).map_err(remote)
-    }
-
-    pub fn list_images(&self) -> miette::Result<Vec<ImageSummary>> {
-        match self {
-            Via::InProcess(h) => h.list_images().map_err(api),
-            Via::Daemon(c) => c.get(paths::IMAGES).map_err(remote),
-        }
-    }
-
-    /// Removes one image; the error's message is the engine's.
-    pub fn remove_image(&self, name: &str) -> Result<RemovedImage, String> {
-        match self {
-            Via::InProcess(h) => h.remove_image(name).map_err(|e| e.to_string()),
-            Via::Daemon(c) => c
-                .send_json(Method::DELETE, &paths::image(name), &())
-                .map_err(|e| e.to_string()),
-        }
-    }
-
-    /// Pulls through the daemon, handing each progress event to `each`.
-    /// (In-process pulls keep the image crate's own progress display.)
-    pub fn pull_remote(
-        c: &Client,
-        request: &PullRequest,
-        mut each: impl FnMut(&PullEvent),
-    ) -> miette::Result<()> {
-        let body = serde_json::to_vec(request).into_diagnostic()?;
-        let mut failure = None;
-        c.stream(
-            Method::POST,
-            paths::IMAGES_PULL,
-            Some(body),
-            |e: PullEvent| {
-                if let PullEvent::Error { message } = &e {
-                    failure = Some(message.clone());
-                }
-                each(&e);
-                true
-            },
-        )
-        .map_err(remote)?;
-        match failure {
-            Some(message) => Err(miette::miette!("{message}")),
-            None => Ok(()),
+            Via::Daemon(client) => client,
+            Via::InProcess(engine) => engine,
         }
     }
 
@@ -232,7 +81,37 @@ impl Via {
     pub fn server_version(&self) -> miette::Result<Option<VersionInfo>> {
         match self {
             Via::InProcess(_) => Ok(None),
-            Via::Daemon(c) => c.get(paths::VERSION).map(Some).map_err(remote),
+            Via::Daemon(c) => c
+                .get(paths::VERSION)
+                .map(Some)
+                .map_err(|e| miette::miette!("{e}")),
+        }
+    }
+}
+
+/// How often a change refused because the project is busy is tried again.
+const BUSY_RETRY: Duration = Duration::from_millis(100);
+
+/// Runs a change of `project` (an `up`, `down`, plan or project verb),
+/// waiting out another change of the same project: one of another `stack`
+/// process, or one the daemon is still applying for a client that left.
+/// Both paths take the engine's project lock, and a refusal of it is a
+/// busy [`Failure`] either way; it is said once, then retried.
+pub fn waiting<T>(
+    project: &str,
+    mut attempt: impl FnMut() -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let mut said = false;
+    loop {
+        match attempt() {
+            Err(err) if err.is_busy() => {
+                if !said {
+                    eprintln!("waiting for another change of project {project} to finish");
+                    said = true;
+                }
+                std::thread::sleep(BUSY_RETRY);
+            }
+            other => return other,
         }
     }
 }

@@ -9,14 +9,13 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stack_api::client::{encode, Client, Method};
+use stack_api::client::{encode, Client, ClientError, Method};
 use stack_api::paths;
 use stack_api::system::{ContainerSummary, LogRecord};
 use stack_engine::labels;
 use stack_runtime::logs::LogLine;
 use stack_runtime::state::Status;
 
-use super::remote;
 use crate::follow::attach::{Replica, Session, Stopper};
 use crate::follow::logs::{is_replica, LogSource, Member};
 
@@ -248,4 +247,8 @@ impl Session for RemoteSession {
     fn lost(&self) -> Option<String> {
         self.lost.lock().ok().and_then(|l| l.clone())
     }
+}
+
+fn remote(err: ClientError) -> miette::Report {
+    miette::miette!("{err}")
 }

@@ -62,11 +62,7 @@ impl EngineError {
     /// Another change of the same project holds its lock: trying again
     /// once it is done will work.
     pub fn is_busy(&self) -> bool {
-        match self {
-            EngineError::Locked(_) => true,
-            EngineError::Apply(apply) => matches!(apply.as_ref(), ApplyError::Locked(_)),
-            _ => false,
-        }
+        self.class() == ErrorClass::Busy
     }
 
     /// An I/O failure with what was being done.

@@ -53,3 +53,50 @@ impl Engine {
         })
     }
 }
+
+impl Engine {
+    /// Runs the command in the running container `key` with this process's
+    /// own standard streams (its terminal, when it has one) and answers its
+    /// exit code: the CLI's exec when no daemon answers. Without `stdin`
+    /// the command reads /dev/null, as through the daemon.
+    pub fn exec_here(&self, key: &str, req: &ExecStreamRequest) -> Result<i32, EngineError> {
+        let record = self.find(key)?;
+        let request = req.exec_request();
+        if req.stdin {
+            return Ok(stack_runtime::handle::exec_here(&record.dir, &request)?);
+        }
+        let mut command = match record.handle().exec_command(&request, false)? {
+            ExecCommand::Ready(command) => command,
+            ExecCommand::NotFound(err) => {
+                eprintln!("stack exec: {err}");
+                return Ok(CANNOT_FIND);
+            }
+        };
+        let status = command
+            .stdin(std::process::Stdio::null())
+            .status()
+            .map_err(EngineError::io("start the exec"))?;
+        Ok(status.code().unwrap_or(255))
+    }
+}
+
+impl Engine {
+    /// Starts the command in the running container `key` and does not wait
+    /// for it (`exec -d`): no input, its output dropped. A program the
+    /// container does not have is an error, since nobody will read an
+    /// exit code.
+    pub fn exec_detached(&self, key: &str, req: &ExecStreamRequest) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        let mut command = match record.handle().exec_command(&req.exec_request(), false)? {
+            ExecCommand::Ready(command) => command,
+            ExecCommand::NotFound(err) => return Err(EngineError::Invalid(err.to_string())),
+        };
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(EngineError::io("start the exec"))?;
+        Ok(())
+    }
+}

@@ -18,6 +18,7 @@
 //! - [`events`]: the host's event log, read and followed.
 //! - [`boot`]: what a daemon does once at start.
 
+mod api;
 pub mod boot;
 pub mod containers;
 mod error;

@@ -54,7 +54,8 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: &PullArgs) -> miette::R
     let plan = services::plan(project, args)?;
     let via = crate::switch::choose(host)?;
     let present = if plan.pulls.iter().any(|p| p.only_if_missing) {
-        via.list_images()?
+        via.api()
+            .list_images()?
             .into_iter()
             .map(|i| i.reference)
             .collect()
@@ -150,20 +151,17 @@ fn remote(
     args: &PullArgs,
     display: &PullDisplay<'_>,
 ) -> miette::Result<()> {
-    use stack_api::system::{PullEvent, PullRequest};
+    use stack_api::api::Api;
+    use stack_api::system::PullEvent;
     let short = |digest: &str| {
         let hex = digest.split_once(':').map_or(digest, |(_, h)| h);
         hex[..12.min(hex.len())].to_string()
     };
-    let request = PullRequest {
-        reference: reference.to_string(),
-        platform: args.platform.clone(),
-    };
-    Via::pull_remote(client, &request, |event| match event {
-        PullEvent::LayerStarted { digest, size } => display.started(&short(digest), *size),
-        PullEvent::Progress { digest, bytes } => display.received(&short(digest), *bytes),
-        PullEvent::LayerDone { digest, note } => display.done(&short(digest), note),
-        PullEvent::Message { line } => display.message(line),
+    let emit = |event: PullEvent| match event {
+        PullEvent::LayerStarted { digest, size } => display.started(&short(&digest), size),
+        PullEvent::Progress { digest, bytes } => display.received(&short(&digest), bytes),
+        PullEvent::LayerDone { digest, note } => display.done(&short(&digest), &note),
+        PullEvent::Message { line } => display.message(&line),
         PullEvent::Pulled {
             reference,
             source,
@@ -179,18 +177,19 @@ fn remote(
                 println!(
                     "{}",
                     pulled_line(
-                        reference,
-                        source,
-                        *source_is_mirror,
-                        manifest,
-                        *layers_downloaded,
-                        *layers_present
+                        &reference,
+                        &source,
+                        source_is_mirror,
+                        &manifest,
+                        layers_downloaded,
+                        layers_present
                     )
                 );
             }
         }
-        _ => {}
-    })
+        PullEvent::Error { .. } => {}
+    };
+    Ok(client.pull_image(&reference.to_string(), args.platform.as_deref(), &emit)?)
 }
 
 fn local(

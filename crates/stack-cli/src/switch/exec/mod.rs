@@ -7,11 +7,8 @@
 mod attach;
 pub mod terminal;
 
-use std::process::Stdio;
-
 use miette::IntoDiagnostic;
 use stack_api::exec_stream::ExecStreamRequest;
-use stack_runtime::handle::ExecCommand;
 
 use super::Via;
 
@@ -47,36 +44,7 @@ impl Via {
     pub fn exec(&self, key: &str, req: &ExecStreamRequest) -> miette::Result<i32> {
         match self {
             Via::Daemon(c) => attach::run(c, key, req),
-            Via::InProcess(h) => {
-                let record = h.containers().find(key).into_diagnostic()?;
-                in_process(&record, req)
-            }
+            Via::InProcess(engine) => engine.exec_here(key, req).into_diagnostic(),
         }
     }
-}
-
-/// The exec helper (or `runc exec`) here, with this process's streams
-/// (its terminal, when it has one). Without `stdin` the command reads
-/// /dev/null, as through the daemon.
-pub fn in_process(
-    record: &stack_engine::containers::ContainerRecord,
-    req: &ExecStreamRequest,
-) -> miette::Result<i32> {
-    let request = req.exec_request();
-    if req.stdin {
-        return stack_runtime::handle::exec_here(&record.dir, &request).into_diagnostic();
-    }
-    let mut command = match record
-        .handle()
-        .exec_command(&request, false)
-        .into_diagnostic()?
-    {
-        ExecCommand::Ready(command) => command,
-        ExecCommand::NotFound(err) => {
-            eprintln!("stack exec: {err}");
-            return Ok(stack_runtime::exec::CANNOT_FIND);
-        }
-    };
-    let status = command.stdin(Stdio::null()).status().into_diagnostic()?;
-    Ok(status.code().unwrap_or(255))
 }

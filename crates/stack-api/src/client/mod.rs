@@ -17,6 +17,8 @@ use crate::paths;
 pub use crate::paths::encode;
 use crate::system::ErrorBody;
 
+mod api;
+
 /// How long `ping` waits for an answer.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
