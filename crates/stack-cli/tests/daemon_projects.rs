@@ -153,7 +153,8 @@ fn every_project_route_and_error_matches_the_document() {
         ),
     ] {
         let err = c.call("POST", template, path, Some(request), 409);
-        assert_eq!(err["kind"], "conflict", "{err}");
+        // A 409 that says waiting will help, as the CLI reads it.
+        assert_eq!(err["kind"], "busy", "{err}");
     }
     let (status, _, answer) = first_up.join().expect("up thread");
     let lines = doc.check("POST", "/v1/projects/{name}/up", status, &answer);
