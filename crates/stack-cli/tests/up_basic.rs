@@ -229,16 +229,29 @@ volumes:
 }
 
 /// While something else changes a project (another `stack` process, the
-/// daemon; here the test holds the project's lock), `up`, `stop` and
-/// `down` of it wait, say so, and touch nothing; once the other change is
-/// done they go on.
+/// daemon; here the test holds the project's lock), `up`, `run SERVICE`
+/// (which starts the service's dependencies), `stop` and `down` of it
+/// wait, say so, and touch nothing; once the other change is done they go
+/// on.
 #[test]
 fn a_second_change_of_a_project_waits_for_the_first() {
     let Some(e) = env(false) else { return };
     e.write(TWO_SERVICES);
     e.ok(&["up", "-d"]);
-    let before = e.ps();
-    for args in [&["up", "-d"][..], &["stop"], &["down", "-t", "0"]] {
+    // Which containers, in which state (the status text ages).
+    let containers = || -> Vec<(String, String)> {
+        e.ps()
+            .iter()
+            .map(|c| (c["ID"].to_string(), c["State"].to_string()))
+            .collect()
+    };
+    let before = containers();
+    for args in [
+        &["up", "-d"][..],
+        &["run", "--rm", "web", "true"],
+        &["stop"],
+        &["down", "-t", "0"],
+    ] {
         let held = stack_engine::project_lock::ProjectLock::claim(&e.sb.state_root, "demo")
             .expect("claim the project");
         let file = e.dir.join("compose.yaml");
@@ -256,8 +269,8 @@ fn a_second_change_of_a_project_waits_for_the_first() {
             child.try_wait().expect("poll").is_none(),
             "{args:?} did not wait for the other change"
         );
-        if args[0] == "up" {
-            assert_eq!(e.ps(), before, "a waiting change touched the project");
+        if args[0] == "up" || args[0] == "run" {
+            assert_eq!(containers(), before, "a waiting change touched the project");
         }
         drop(held);
         let out = child.wait_with_output().expect("wait stack");

@@ -88,8 +88,10 @@ pub fn start_dependencies(
         services: definition.depends_on.keys().cloned().collect(),
         ..PlanOptions::default()
     };
-    let prepared = stack_engine::apply::prepare_up(&host, project, &plan)
-        .map_err(|e| miette::miette!("{e}"))?;
+    let prepared = crate::switch::waiting(&project.name, || {
+        stack_engine::apply::prepare_up(&host, project, &plan)
+    })
+    .map_err(|e| miette::miette!("{e}"))?;
     let options = UpOptions {
         plan,
         parallel: stack_engine::apply::default_parallelism(),

@@ -92,7 +92,9 @@ impl StackApplier for EngineApplier {
             remove_orphans: true,
             ..Default::default()
         };
-        let prepared = apply::prepare_up(&self.host, project, &plan_opts)?;
+        let prepared = crate::switch::waiting(&project.name, || {
+            apply::prepare_up(&self.host, project, &plan_opts)
+        })?;
         if prepared.plan.actions.is_empty() {
             return Ok(());
         }

@@ -89,6 +89,25 @@ impl Via {
     }
 }
 
+/// An error that may be a refusal of the project lock.
+pub trait MaybeBusy {
+    fn is_busy(&self) -> bool;
+}
+
+impl MaybeBusy for Failure {
+    fn is_busy(&self) -> bool {
+        Failure::is_busy(self)
+    }
+}
+
+/// `watch` and `run SERVICE` plan with the engine's `apply` directly.
+impl MaybeBusy for stack_engine::apply::ApplyError {
+    fn is_busy(&self) -> bool {
+        use stack_engine::error_class::{Classify, ErrorClass};
+        self.class() == ErrorClass::Busy
+    }
+}
+
 /// How often a change refused because the project is busy is tried again.
 const BUSY_RETRY: Duration = Duration::from_millis(100);
 
@@ -97,10 +116,10 @@ const BUSY_RETRY: Duration = Duration::from_millis(100);
 /// process, or one the daemon is still applying for a client that left.
 /// Both paths take the engine's project lock, and a refusal of it is a
 /// busy [`Failure`] either way; it is said once, then retried.
-pub fn waiting<T>(
+pub fn waiting<T, E: MaybeBusy>(
     project: &str,
-    mut attempt: impl FnMut() -> Result<T, Failure>,
-) -> Result<T, Failure> {
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
     let mut said = false;
     loop {
         match attempt() {
