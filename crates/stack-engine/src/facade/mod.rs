@@ -88,6 +88,16 @@ impl Engine {
     }
 }
 
+/// An engine on a fresh state root below `dir`, for the facade's tests.
+#[cfg(test)]
+pub(crate) fn test_engine(dir: &std::path::Path) -> Engine {
+    Engine::new(HostPaths::resolve(
+        Some(dir.join("root")),
+        Some(dir.join("run")),
+        Some(dir.join("none.toml")),
+    ))
+}
+
 /// A signal by name (`KILL`, `SIGTERM`) or number.
 pub fn parse_signal(text: &str) -> Result<nix::sys::signal::Signal, EngineError> {
     let bad = || EngineError::Invalid(format!("unknown signal {text:?}"));

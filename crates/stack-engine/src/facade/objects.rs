@@ -197,15 +197,8 @@ fn volume_summary(v: &VolumeInfo) -> VolumeSummary {
 mod tests {
     use super::*;
     use crate::error_class::{Classify, ErrorClass};
-    use crate::paths::HostPaths;
 
-    fn host(dir: &std::path::Path) -> Engine {
-        Engine::new(HostPaths::resolve(
-            Some(dir.join("state")),
-            Some(dir.join("run")),
-            Some(dir.join("none.toml")),
-        ))
-    }
+    use crate::facade::test_engine as host;
 
     #[test]
     fn network_requests_are_checked_before_any_work() {

@@ -108,13 +108,7 @@ mod tests {
     use super::*;
     use crate::error_class::{Classify, ErrorClass};
 
-    fn host(dir: &std::path::Path) -> Engine {
-        Engine::new(crate::paths::HostPaths::resolve(
-            Some(dir.join("root")),
-            Some(dir.join("run")),
-            Some(dir.join("none.toml")),
-        ))
-    }
+    use crate::facade::test_engine as host;
 
     #[test]
     fn a_project_without_containers_is_not_found() {

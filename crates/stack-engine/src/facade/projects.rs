@@ -432,13 +432,7 @@ mod tests {
 
     use super::*;
 
-    fn host(dir: &std::path::Path) -> Engine {
-        Engine::new(crate::paths::HostPaths::resolve(
-            Some(dir.join("root")),
-            Some(dir.join("run")),
-            Some(dir.join("none.toml")),
-        ))
-    }
+    use crate::facade::test_engine as host;
 
     #[test]
     fn the_path_must_name_the_stack() {

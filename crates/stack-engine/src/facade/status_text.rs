@@ -4,7 +4,7 @@
 //! `Restarting (1) 2 seconds ago`, `Created`. One implementation for
 //! `stack ps` (whose rows the daemon also serves) and `container ls`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 /// What the STATUS text is made of.
 #[derive(Debug, Clone, Copy, Default)]
@@ -56,36 +56,8 @@ pub fn docker_status(facts: &StatusFacts<'_>) -> String {
 /// Time since an RFC 3339 UTC timestamp as the monitor writes them
 /// (`2026-11-28T02:04:51.123456789Z`); `None` if it does not parse.
 pub fn age(timestamp: &str) -> Option<Duration> {
-    let then = parse_utc(timestamp)?;
+    let then = stack_runtime::timefmt::parse(timestamp)?;
     Some(SystemTime::now().duration_since(then).unwrap_or_default())
-}
-
-fn parse_utc(text: &str) -> Option<SystemTime> {
-    let text = text.strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, day) = (d.next()??, d.next()??, d.next()??);
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    let mut t = hms.splitn(3, ':').map(|p| p.parse::<u64>().ok());
-    let (h, min, s) = (t.next()??, t.next()??, t.next()??);
-    let nanos: u32 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
-    let days = days_from_civil(y, m, day)?;
-    let secs = u64::try_from(days).ok()? * 86_400 + h * 3600 + min * 60 + s;
-    Some(UNIX_EPOCH + Duration::new(secs, nanos))
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
 
 /// Docker's `units.HumanDuration`.
@@ -111,10 +83,11 @@ pub fn human_duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     #[test]
     fn ages_read_the_monitors_timestamps() {
-        let t = parse_utc("1970-01-02T00:00:01.5Z").expect("parses");
+        let t = stack_runtime::timefmt::parse("1970-01-02T00:00:01.5Z").expect("parses");
         assert_eq!(
             t.duration_since(UNIX_EPOCH).expect("after epoch"),
             Duration::from_millis(86_401_500)

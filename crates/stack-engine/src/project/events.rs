@@ -172,7 +172,7 @@ pub fn parse_time(text: &str, now: SystemTime) -> Result<String, ProjectError> {
             now.checked_sub(d).unwrap_or(UNIX_EPOCH),
         ));
     }
-    parse_rfc3339(t)
+    stack_runtime::timefmt::parse(t)
         .map(stack_runtime::timefmt::format)
         .ok_or_else(bad)
 }
@@ -207,49 +207,10 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// Nanoseconds since the Unix epoch of an RFC 3339 time (an event's
 /// `time`), for Docker's `time`/`timeNano` JSON fields.
 pub fn unix_nanos(rfc3339: &str) -> Option<u128> {
-    parse_rfc3339(rfc3339)?
+    stack_runtime::timefmt::parse(rfc3339)?
         .duration_since(UNIX_EPOCH)
         .ok()
         .map(|d| d.as_nanos())
-}
-
-/// `YYYY-MM-DD[THH:MM:SS[.frac]][Z|±HH:MM]`.
-fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (date, time) = text.split_once(['T', ' ']).unwrap_or((text, "00:00:00Z"));
-    let mut d = date.splitn(3, '-');
-    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    let (clock, offset_secs) = if let Some(c) = time.strip_suffix('Z') {
-        (c, 0)
-    } else if let Some(pos) = time.rfind(['+', '-']) {
-        let (c, off) = time.split_at(pos);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let (oh, om) = off[1..].split_once(':')?;
-        (c, sign * (num(oh)? * 3600 + num(om)? * 60))
-    } else {
-        (time, 0)
-    };
-    let (whole, frac) = clock.split_once('.').unwrap_or((clock, "0"));
-    let mut c = whole.splitn(3, ':');
-    let (h, min, s) = (num(c.next()?)?, num(c.next()?)?, num(c.next()?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
-        return None;
-    }
-    let nanos: u32 = format!("{frac:0<9}").get(..9)?.parse().ok()?;
-    let secs = days_from_civil(y, m, day) * 86_400 + h * 3600 + min * 60 + s - offset_secs;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::new(secs, nanos))
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
