@@ -329,6 +329,7 @@ fn depends_on(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Dep
         condition: DependencyCondition::ServiceStarted,
         restart: false,
         required: true,
+        from_link: false,
     };
     match &node.value {
         Value::Seq(_) => {

@@ -213,6 +213,9 @@ pub struct Dependency {
     pub restart: bool,
     /// `false`: a dependency that cannot start only warns.
     pub required: bool,
+    /// Implied by `links:` (Compose prints these with `restart: true`).
+    #[serde(skip)]
+    pub from_link: bool,
 }
 
 /// When a dependency counts as ready.
