@@ -71,7 +71,9 @@ pub fn parse_volume(spec: &str) -> Result<ServiceVolume, VolumeSpecError> {
             create_host_path: true,
             ..BindOptions::default()
         }),
-        volume: None,
+        // A named or anonymous volume in short syntax carries empty volume
+        // options, as Compose's parser gives it (`volume: {}`).
+        volume: (kind == MountType::Volume && spec.len() > 2).then(VolumeOptions::default),
         tmpfs: None,
         consistency: None,
     };

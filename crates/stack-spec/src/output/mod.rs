@@ -36,6 +36,18 @@ pub fn to_json(project: &Project) -> String {
     escape_dollars(&s)
 }
 
+/// The named volumes `config --volumes` lists: those the enabled services
+/// use, as Compose lists them.
+pub fn volume_names(project: &Project) -> Vec<String> {
+    let used = project::used(project);
+    project
+        .volumes
+        .keys()
+        .filter(|k| used.volumes.contains(*k))
+        .cloned()
+        .collect()
+}
+
 /// Compose doubles every `$` of the interpolated output, so that reading
 /// it back does not interpolate again (`end$` is printed `end$$`).
 fn escape_dollars(text: &str) -> String {

@@ -5,7 +5,46 @@
 use super::node::{Flavor, Node, Obj};
 use super::parts::Context;
 use super::service::service;
-use crate::model::{FileObject, Network, Project, Volume};
+use std::collections::BTreeSet;
+
+use crate::model::{FileObject, MountType, Network, Project, Volume};
+
+/// The top-level resources the enabled services use: Compose prints only
+/// these (declared but unused ones are left out).
+#[derive(Debug, Default)]
+pub struct Used {
+    pub networks: BTreeSet<String>,
+    pub volumes: BTreeSet<String>,
+    pub secrets: BTreeSet<String>,
+    pub configs: BTreeSet<String>,
+}
+
+pub fn used(p: &Project) -> Used {
+    let mut u = Used::default();
+    for s in p.services.values() {
+        u.networks.extend(s.networks.keys().cloned());
+        for v in &s.volumes {
+            if let (MountType::Volume, Some(source)) = (v.kind, &v.source) {
+                u.volumes.insert(source.clone());
+            }
+        }
+        u.secrets.extend(s.secrets.iter().map(|r| r.source.clone()));
+        u.configs.extend(s.configs.iter().map(|r| r.source.clone()));
+        let build_secrets = s
+            .build
+            .as_ref()
+            .and_then(|b| b.get("secrets"))
+            .and_then(serde_json::Value::as_array);
+        for secret in build_secrets.into_iter().flatten() {
+            let source = match secret {
+                serde_json::Value::String(s) => Some(s.as_str()),
+                other => other.get("source").and_then(serde_json::Value::as_str),
+            };
+            u.secrets.extend(source.map(str::to_string));
+        }
+    }
+    u
+}
 
 /// The project as the document `stack config` prints.
 pub fn document(p: &Project, flavor: Flavor) -> Node {
@@ -14,6 +53,7 @@ pub fn document(p: &Project, flavor: Flavor) -> Node {
         working_dir: &working_dir,
         environment: &p.environment,
     };
+    let used = used(p);
     let mut o = Obj::new();
     o.string("name", Some(&p.name));
     o.put(
@@ -34,19 +74,25 @@ pub fn document(p: &Project, flavor: Flavor) -> Node {
         "networks",
         p.networks
             .iter()
+            .filter(|(k, _)| used.networks.contains(*k))
             .map(|(k, n)| (k.clone(), network(n, flavor)))
             .collect(),
     );
     section(
         &mut o,
         "volumes",
-        p.volumes.iter().map(|(k, v)| (k.clone(), volume(v))).collect(),
+        p.volumes
+            .iter()
+            .filter(|(k, _)| used.volumes.contains(*k))
+            .map(|(k, v)| (k.clone(), volume(v)))
+            .collect(),
     );
     section(
         &mut o,
         "secrets",
         p.secrets
             .iter()
+            .filter(|(k, _)| used.secrets.contains(*k))
             .map(|(k, s)| (k.clone(), file_object(s, false)))
             .collect(),
     );
@@ -55,6 +101,7 @@ pub fn document(p: &Project, flavor: Flavor) -> Node {
         "configs",
         p.configs
             .iter()
+            .filter(|(k, _)| used.configs.contains(*k))
             .map(|(k, c)| (k.clone(), file_object(c, true)))
             .collect(),
     );
