@@ -167,8 +167,21 @@ impl Obj {
         self
     }
 
-    /// `x-*` keys, after the fields, sorted like a Go map.
+    /// `x-*` keys of a nested object, after the fields, sorted like a Go
+    /// map. Compose's JSON leaves them out (`json:"-"`).
     pub fn extensions<'a>(
+        &mut self,
+        flavor: Flavor,
+        extensions: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
+    ) -> &mut Obj {
+        if flavor == Flavor::Json {
+            return self;
+        }
+        self.top_extensions(extensions)
+    }
+
+    /// The project's `x-*` keys, which both printers include.
+    pub fn top_extensions<'a>(
         &mut self,
         extensions: impl IntoIterator<Item = (&'a String, &'a serde_json::Value)>,
     ) -> &mut Obj {

@@ -171,7 +171,7 @@ pub fn build(value: &J, ctx: &Context, flavor: Flavor) -> Node {
     o.opt("ulimits", get("ulimits").map(|u| json_ulimits(u, flavor)));
     o.opt("platforms", get("platforms").map(string_list));
     o.opt("privileged", get("privileged").map(Node::from_json));
-    o.extensions(m.iter());
+    o.extensions(flavor, m.iter());
     o.node()
 }
 
@@ -285,7 +285,7 @@ pub fn deploy(d: &Deploy, flavor: Flavor) -> Node {
         o.put("labels", Node::string_map(&d.labels));
     }
     for key in ["update_config", "rollback_config"] {
-        o.opt(key, other(key).map(update_config));
+        o.opt(key, other(key).map(|u| update_config(u, flavor)));
     }
     let mut resources = Obj::new();
     if let Some(r) = &d.resources {
@@ -295,7 +295,10 @@ pub fn deploy(d: &Deploy, flavor: Flavor) -> Node {
     if flavor == Flavor::Json || !resources.is_empty() {
         o.put("resources", resources.node());
     }
-    o.opt("restart_policy", other("restart_policy").map(restart_policy));
+    o.opt(
+        "restart_policy",
+        other("restart_policy").map(|r| restart_policy(r, flavor)),
+    );
     let placement = other("placement").map(Node::from_json);
     match placement {
         Some(p) if flavor == Flavor::Json || !p.is_empty_map() => {
@@ -356,7 +359,7 @@ fn device_request(value: &J) -> Node {
     o.node()
 }
 
-fn update_config(value: &J) -> Node {
+fn update_config(value: &J, flavor: Flavor) -> Node {
     let J::Object(m) = value else {
         return Node::from_json(value);
     };
@@ -383,11 +386,11 @@ fn update_config(value: &J) -> Node {
             .map(|r| Node::Float32(r as f32)),
     );
     o.opt("order", m.get("order").map(Node::from_json));
-    o.extensions(m.iter());
+    o.extensions(flavor, m.iter());
     o.node()
 }
 
-fn restart_policy(value: &J) -> Node {
+fn restart_policy(value: &J, flavor: Flavor) -> Node {
     let J::Object(m) = value else {
         return Node::from_json(value);
     };
@@ -396,7 +399,7 @@ fn restart_policy(value: &J) -> Node {
     o.opt("delay", m.get("delay").and_then(duration_field));
     o.opt("max_attempts", m.get("max_attempts").map(Node::from_json));
     o.opt("window", m.get("window").and_then(duration_field));
-    o.extensions(m.iter());
+    o.extensions(flavor, m.iter());
     o.node()
 }
 

@@ -105,7 +105,7 @@ pub fn document(p: &Project, flavor: Flavor) -> Node {
             .map(|(k, c)| (k.clone(), file_object(c, true)))
             .collect(),
     );
-    o.extensions(p.extensions.iter());
+    o.top_extensions(p.extensions.iter());
     o.node()
 }
 
