@@ -114,7 +114,11 @@ fn add_implicit_dependencies(project: &mut Project) {
         // (service, restart, from a link)
         let mut implied: Vec<(String, bool, bool)> = Vec::new();
         for link in &service.links {
-            implied.push((link.split(':').next().unwrap_or(link).to_string(), false, true));
+            implied.push((
+                link.split(':').next().unwrap_or(link).to_string(),
+                false,
+                true,
+            ));
         }
         for mode in [&service.network_mode, &service.ipc, &service.pid]
             .into_iter()

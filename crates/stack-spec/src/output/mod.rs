@@ -48,6 +48,17 @@ pub fn volume_names(project: &Project) -> Vec<String> {
         .collect()
 }
 
+/// The networks `config --networks` lists: those the enabled services use.
+pub fn network_names(project: &Project) -> Vec<String> {
+    let used = project::used(project);
+    project
+        .networks
+        .keys()
+        .filter(|k| used.networks.contains(*k))
+        .cloned()
+        .collect()
+}
+
 /// Compose doubles every `$` of the interpolated output, so that reading
 /// it back does not interpolate again (`end$` is printed `end$$`).
 fn escape_dollars(text: &str) -> String {

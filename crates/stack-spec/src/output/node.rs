@@ -285,7 +285,11 @@ pub fn go_float(f: f64, shortest: &str) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
     // Rust's `{:e}` is the shortest round-tripping form: `1.5e-7`, `-2e0`.
     let (neg, body) = match shortest.strip_prefix('-') {

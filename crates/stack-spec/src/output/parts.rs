@@ -137,7 +137,10 @@ pub fn build(value: &J, ctx: &Context, flavor: Flavor) -> Node {
         }
         (None, Some(_)) => {}
     }
-    o.opt("dockerfile_inline", get("dockerfile_inline").map(Node::from_json));
+    o.opt(
+        "dockerfile_inline",
+        get("dockerfile_inline").map(Node::from_json),
+    );
     o.opt("entitlements", get("entitlements").map(Node::from_json));
     if let Some(args) = get("args") {
         let lookup = |k: &str| ctx.environment.get(k).cloned();
@@ -146,7 +149,10 @@ pub fn build(value: &J, ctx: &Context, flavor: Flavor) -> Node {
     for key in ["provenance", "sbom", "ssh"] {
         o.opt(key, get(key).map(Node::from_json));
     }
-    o.opt("labels", get("labels").map(|l| key_values(l, |_| None, false)));
+    o.opt(
+        "labels",
+        get("labels").map(|l| key_values(l, |_| None, false)),
+    );
     for key in ["cache_from", "cache_to"] {
         o.opt(key, get(key).map(string_list));
     }
@@ -371,7 +377,10 @@ fn update_config(value: &J, flavor: Flavor) -> Node {
             .and_then(duration_field)
             .filter(|d| *d != Node::str("0s")),
     );
-    o.opt("failure_action", m.get("failure_action").map(Node::from_json));
+    o.opt(
+        "failure_action",
+        m.get("failure_action").map(Node::from_json),
+    );
     o.opt(
         "monitor",
         m.get("monitor")
@@ -473,9 +482,11 @@ pub fn watch_rule(w: &WatchRule, flavor: Flavor) -> Node {
         if !e.environment.is_empty() {
             exec.put(
                 "environment",
-                Node::sorted_map(e.environment.iter().map(|(k, v)| {
-                    (k.clone(), v.as_ref().map_or(Node::Null, Node::str))
-                })),
+                Node::sorted_map(
+                    e.environment
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_ref().map_or(Node::Null, Node::str))),
+                ),
             );
         }
     } else if flavor == Flavor::Json {

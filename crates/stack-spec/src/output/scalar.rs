@@ -197,9 +197,7 @@ pub fn resolves_to_string(s: &str) -> bool {
             !(parse_go_int(&plain) || is_yaml_float(&plain))
         }
         '.' => !(SPECIAL.contains(&s) || s.parse::<f64>().is_ok_and(f64::is_finite)),
-        'y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O' | '~' => {
-            !SPECIAL.contains(&s)
-        }
+        'y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O' | '~' => !SPECIAL.contains(&s),
         _ => true,
     }
 }
@@ -416,7 +414,9 @@ mod tests {
 
     #[test]
     fn plain_when_it_reads_back_as_the_same_string() {
-        for s in ["nginx", "a b", "/var/lib", "x:y", "--flag=1", "a#b", "é", "1.2.3"] {
+        for s in [
+            "nginx", "a b", "/var/lib", "x:y", "--flag=1", "a#b", "é", "1.2.3",
+        ] {
             assert_eq!(st(s), Style::Plain, "{s}");
         }
     }
@@ -424,13 +424,37 @@ mod tests {
     #[test]
     fn double_quoted_when_it_would_read_as_another_type() {
         for s in [
-            "", "80", "0x1F", "1e3", "true", "null", "~", "yes", "off", "y", "1:30", "1.",
-            "2024-01-31", ".5", "-1", "0777", "09",
+            "",
+            "80",
+            "0x1F",
+            "1e3",
+            "true",
+            "null",
+            "~",
+            "yes",
+            "off",
+            "y",
+            "1:30",
+            "1.",
+            "2024-01-31",
+            ".5",
+            "-1",
+            "0777",
+            "09",
         ] {
             assert_eq!(st(s), Style::Double, "{s}");
         }
         for s in [
-            "2024-02-30", "1e400", "0x", "8080/tcp", "1.2.3", "1:60", "80:80", "NaN", "<<", "?x",
+            "2024-02-30",
+            "1e400",
+            "0x",
+            "8080/tcp",
+            "1.2.3",
+            "1:60",
+            "80:80",
+            "NaN",
+            "<<",
+            "?x",
         ] {
             assert_eq!(st(s), Style::Plain, "{s}");
         }
@@ -438,7 +462,9 @@ mod tests {
 
     #[test]
     fn single_quoted_when_plain_would_misread() {
-        for s in ["*", "- a", ": x", "a: b", "a #b", " lead", "trail ", "{x}", "@x", "`x`"] {
+        for s in [
+            "*", "- a", ": x", "a: b", "a #b", " lead", "trail ", "{x}", "@x", "`x`",
+        ] {
             assert_eq!(st(s), Style::Single, "{s:?}");
         }
         assert_eq!(style("", true), Style::Double);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use super::node::{clean_path, Flavor, Node, Obj};
 use super::parts::{
-    build, Context, bytes_field, deploy, devices, file_ref, healthcheck, hooks, json_field, shell_command,
-    ulimit, watch_rule,
+    build, bytes_field, deploy, devices, file_ref, healthcheck, hooks, json_field, shell_command,
+    ulimit, watch_rule, Context,
 };
 use crate::model::{Dependency, DependencyCondition, MountType, Port, Service, ServiceVolume};
 
@@ -22,10 +22,7 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
     for key in BEFORE_BUILD {
         o.opt(key, other(key));
     }
-    o.opt(
-        "build",
-        s.build.as_ref().map(|b| build(b, ctx, flavor)),
-    );
+    o.opt("build", s.build.as_ref().map(|b| build(b, ctx, flavor)));
     o.opt(
         "develop",
         s.develop.as_ref().map(|d| {
@@ -147,7 +144,10 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
                         if !n.driver_opts.is_empty() {
                             no.put("driver_opts", Node::string_map(&n.driver_opts));
                         }
-                        no.opt("gw_priority", n.gw_priority.filter(|p| *p != 0).map(Node::Int));
+                        no.opt(
+                            "gw_priority",
+                            n.gw_priority.filter(|p| *p != 0).map(Node::Int),
+                        );
                         no.string("interface_name", n.interface_name.as_deref());
                         no.string("ipv4_address", n.ipv4_address.as_deref());
                         no.string("ipv6_address", n.ipv6_address.as_deref());
@@ -164,7 +164,10 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
     o.opt("oom_kill_disable", other("oom_kill_disable"));
     o.opt("oom_score_adj", other("oom_score_adj"));
     o.string("pid", s.pid.as_deref());
-    o.opt("pids_limit", s.pids_limit.filter(|p| *p != 0).map(Node::Int));
+    o.opt(
+        "pids_limit",
+        s.pids_limit.filter(|p| *p != 0).map(Node::Int),
+    );
     o.string("platform", s.platform.as_deref());
     if !s.ports.is_empty() {
         o.put("ports", Node::Seq(s.ports.iter().map(port).collect()));
@@ -172,7 +175,9 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
     o.flag("privileged", s.privileged);
     o.string("pull_policy", s.pull_policy.as_deref());
     o.flag("read_only", s.read_only);
-    o.opt("restart", s.restart.map(|r| Node::str(r.to_string())));
+    // A policy stack does not know, kept as written (--compatibility).
+    let restart = s.restart.map(|r| Node::str(r.to_string()));
+    o.opt("restart", restart.or_else(|| other("restart")));
     o.opt("runtime", other("runtime"));
     o.opt("scale", s.scale.map(|n| Node::Int(i64::from(n))));
     if !s.secrets.is_empty() {
@@ -238,6 +243,7 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
 
 /// The keys of [`Service::other`] placed by [`service`].
 const KNOWN_OTHER: &[&str] = &[
+    "restart",
     "annotations",
     "attach",
     "blkio_config",
@@ -347,7 +353,10 @@ fn volume(v: &ServiceVolume) -> Node {
         if let Some(size) = t.size.filter(|s| s.0 != 0) {
             to.put("size", Node::str(size.0.to_string()));
         }
-        to.opt("mode", t.mode.filter(|m| *m != 0).map(|m| Node::Int(i64::from(m))));
+        to.opt(
+            "mode",
+            t.mode.filter(|m| *m != 0).map(|m| Node::Int(i64::from(m))),
+        );
         o.put("tmpfs", to.node());
     }
     o.node()
