@@ -224,7 +224,7 @@ fn less(a: &str, b: &str) -> bool {
     let mut i = 0;
     while i < ar.len() && i < br.len() {
         if ar[i] == br[i] {
-            digits = ar[i].is_numeric() && is_go_digit(ar[i]);
+            digits = is_go_digit(ar[i]);
             i += 1;
             continue;
         }
@@ -269,9 +269,10 @@ fn less(a: &str, b: &str) -> bool {
     ar.len() < br.len()
 }
 
-/// Go's `unicode.IsDigit`: decimal digits of any script.
+/// Go's `unicode.IsDigit`, for the ASCII digits map keys are made of
+/// (digits of other scripts sort as other characters here).
 fn is_go_digit(c: char) -> bool {
-    c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric() && c.to_digit(10).is_some())
+    c.is_ascii_digit()
 }
 
 fn digit_value(c: char) -> i64 {

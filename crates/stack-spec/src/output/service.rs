@@ -231,13 +231,7 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
     }
     // Keys Compose does not know land with the extensions, sorted.
     let known = |k: &str| KNOWN_OTHER.contains(&k);
-    o.extensions(
-        flavor,
-        s.other
-            .iter()
-            .filter(|(k, _)| !known(k))
-            .map(|(k, v)| (k, v)),
-    );
+    o.extensions(flavor, s.other.iter().filter(|(k, _)| !known(k)));
     o.node()
 }
 
