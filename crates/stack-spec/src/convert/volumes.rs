@@ -106,7 +106,9 @@ pub fn parse_volume_with(
                     None => return Err(bad(VolumeProblem::NeedsBind(option.to_string()))),
                 }
             }
-            "cached" | "delegated" | "consistent" => volume.consistency = Some(option.to_string()),
+            // Docker Desktop's consistency hints: accepted and, as Compose
+            // does in the short syntax, not kept.
+            "cached" | "delegated" | "consistent" => {}
             other => {
                 let e = bad(VolumeProblem::UnknownOption(other.to_string()));
                 if !skip_unknown(&e) {
