@@ -112,6 +112,13 @@ fn json_has_compose_s_nulls_and_empty_objects() {
     assert!(a.as_object().is_some_and(|o| o.contains_key("command")));
     assert_eq!(j["networks"]["default"]["ipam"], json!({}));
     assert_eq!(a["volumes"][0]["volume"], json!({}));
+    // The model's own serialization (what the planner hashes) is unchanged.
+    let (p, _) = project(
+        "model-serde",
+        "services:\n  a:\n    image: x\n    volumes: [\"data:/d\"]\nvolumes:\n  data: {}\n",
+    );
+    let model = serde_json::to_value(&p.services["a"]).expect("model JSON");
+    assert_eq!(model["volumes"][0].get("volume"), None, "{model}");
     // YAML leaves out what is empty, except the named volume's options.
     let text = yaml_of(
         "yaml-shapes",
