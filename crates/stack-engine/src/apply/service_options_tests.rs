@@ -89,6 +89,7 @@ fn labels_say_project_service_number_hash_and_dependencies() {
             condition: DependencyCondition::ServiceHealthy,
             restart: true,
             required: true,
+            from_link: false,
         },
     )]);
     let o = run_options(&project(vec![s.clone()]), &s, &slot(2)).expect("options");

@@ -20,6 +20,7 @@ fn web(debug: &str) -> Service {
                 condition: DependencyCondition::ServiceHealthy,
                 restart: false,
                 required: true,
+                from_link: false,
             },
         )]),
         ..Service::default()

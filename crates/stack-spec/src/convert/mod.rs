@@ -79,6 +79,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A value stack refuses but Compose accepts: an error naming the
+    /// mistake, or in compatibility mode a warning, and the caller does what
+    /// Compose does. Returns whether the caller may go on.
+    pub fn stricter_than_compose(&mut self, span: Span, message: String, label: &str) -> bool {
+        let d = self.sources.error(span, message).with_label(label);
+        if self.compatibility {
+            self.warnings.push(
+                d.with_help("accepted as Compose accepts it (--compatibility)")
+                    .into_warning(),
+            );
+            true
+        } else {
+            self.errors
+                .push(d.with_help("--compatibility accepts it as Compose does, with a warning"));
+            false
+        }
+    }
+
     pub fn map<'n>(&mut self, node: &'n Node, context: &str) -> Option<&'n Mapping> {
         match &node.value {
             Value::Map(m) => Some(m),

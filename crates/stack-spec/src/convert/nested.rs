@@ -198,7 +198,8 @@ pub(super) fn file_refs(ctx: &mut Ctx, node: &Node, context: &str) -> Vec<FileRe
     out
 }
 
-/// A file mode: an integer (YAML `0o440`, `288`) or an octal string `"0440"`.
+/// A file mode: an integer (YAML `0o440`, `288`, or `0440` read as octal as
+/// YAML 1.1 and Compose read it) or an octal string `"0440"`.
 pub(super) fn mode(ctx: &mut Ctx, node: &Node, context: &str) -> Option<u32> {
     match node.as_scalar() {
         Some(s) if matches!(s.kind, ScalarKind::Str) => {
@@ -209,6 +210,15 @@ pub(super) fn mode(ctx: &mut Ctx, node: &Node, context: &str) -> Option<u32> {
                     None
                 }
             }
+        }
+        // `0440` is octal to Compose's YAML 1.1 reader (and in the spec).
+        Some(s)
+            if matches!(s.kind, ScalarKind::Int(_))
+                && s.text.len() > 1
+                && s.text.starts_with('0')
+                && s.text.bytes().all(|b| (b'0'..=b'7').contains(&b)) =>
+        {
+            u32::from_str_radix(&s.text, 8).ok()
         }
         _ => ctx.uint(node, context),
     }

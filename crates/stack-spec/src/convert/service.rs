@@ -165,7 +165,18 @@ pub fn service(
                 if let Some(text) = ctx.string(v, &cx) {
                     match RestartPolicy::parse(&text) {
                         Ok(r) => s.restart = Some(r),
-                        Err(e) => ctx.error_with(v.span, e.to_string(), "bad restart policy"),
+                        Err(e) => {
+                            // Compose prints it as written and leaves it to
+                            // the container runtime; stack runs the service
+                            // without a restart policy.
+                            if ctx.stricter_than_compose(
+                                v.span,
+                                e.to_string(),
+                                "bad restart policy",
+                            ) {
+                                s.other.insert("restart".into(), v.to_json());
+                            }
+                        }
                     }
                 }
             }
@@ -329,6 +340,7 @@ fn depends_on(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Dep
         condition: DependencyCondition::ServiceStarted,
         restart: false,
         required: true,
+        from_link: false,
     };
     match &node.value {
         Value::Seq(_) => {

@@ -41,6 +41,15 @@ pub enum VolumeProblem {
 /// mount (paths are already absolute when the loader calls this), any other
 /// source is a named volume, and a lone path is an anonymous volume.
 pub fn parse_volume(spec: &str) -> Result<ServiceVolume, VolumeSpecError> {
+    parse_volume_with(spec, &mut |_| false)
+}
+
+/// [`parse_volume`], asking `skip_unknown` whether an unknown option is
+/// left out (as Compose leaves it out) rather than refused.
+pub fn parse_volume_with(
+    spec: &str,
+    skip_unknown: &mut dyn FnMut(&VolumeSpecError) -> bool,
+) -> Result<ServiceVolume, VolumeSpecError> {
     let bad = |problem| VolumeSpecError {
         spec: spec.to_string(),
         problem,
@@ -71,7 +80,9 @@ pub fn parse_volume(spec: &str) -> Result<ServiceVolume, VolumeSpecError> {
             create_host_path: true,
             ..BindOptions::default()
         }),
-        volume: None,
+        // A named or anonymous volume in short syntax carries empty volume
+        // options, as Compose's parser gives it (`volume: {}`).
+        volume: (kind == MountType::Volume && spec.len() > 2).then(VolumeOptions::default),
         tmpfs: None,
         consistency: None,
     };
@@ -95,8 +106,15 @@ pub fn parse_volume(spec: &str) -> Result<ServiceVolume, VolumeSpecError> {
                     None => return Err(bad(VolumeProblem::NeedsBind(option.to_string()))),
                 }
             }
-            "cached" | "delegated" | "consistent" => volume.consistency = Some(option.to_string()),
-            other => return Err(bad(VolumeProblem::UnknownOption(other.to_string()))),
+            // Docker Desktop's consistency hints: accepted and, as Compose
+            // does in the short syntax, not kept.
+            "cached" | "delegated" | "consistent" => {}
+            other => {
+                let e = bad(VolumeProblem::UnknownOption(other.to_string()));
+                if !skip_unknown(&e) {
+                    return Err(e);
+                }
+            }
         }
     }
     Ok(volume)
@@ -107,8 +125,24 @@ pub fn volume_entry(ctx: &mut Ctx, node: &Node, service: &str) -> Option<Service
     let context = format!("service `{service}` volumes");
     let Value::Map(m) = &node.value else {
         let spec = ctx.string(node, &context)?;
-        return match parse_volume(&spec) {
-            Ok(v) => Some(v),
+        let compatibility = ctx.compatibility;
+        let mut skipped = Vec::new();
+        let parsed = parse_volume_with(&spec, &mut |e| {
+            skipped.push(e.to_string());
+            compatibility
+        });
+        let label = "unknown volume option";
+        return match parsed {
+            Ok(v) => {
+                for message in skipped {
+                    ctx.stricter_than_compose(node.span, message, label);
+                }
+                Some(v)
+            }
+            Err(e) if matches!(e.problem, VolumeProblem::UnknownOption(_)) => {
+                ctx.stricter_than_compose(node.span, e.to_string(), label);
+                None
+            }
             Err(e) => {
                 ctx.error_with(node.span, e.to_string(), "bad volume");
                 None

@@ -1,9 +1,9 @@
 //! The typed project model: what a stack file means once it is loaded,
 //! interpolated, merged and normalized.
 //!
-//! Serialization follows the normal form of `docker compose config` (same
-//! key names and shapes) so the two outputs can be diffed. Field order does
-//! not matter: the printer sorts every map.
+//! Serialization uses Compose's key names. What `stack config` prints is
+//! shaped from this model by [`crate::output`], which gives it Compose's
+//! key order, defaults and units.
 
 mod deploy;
 mod resources;

@@ -145,7 +145,8 @@ pub struct Service {
     pub mem_limit: Option<ByteSize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<i64>,
-    /// RARE keys accepted and printed as written, not interpreted.
+    /// RARE keys accepted and printed as written, not interpreted; also a
+    /// `restart` policy stack does not know, kept in compatibility mode.
     #[serde(flatten)]
     pub other: Extensions,
 }
@@ -213,6 +214,9 @@ pub struct Dependency {
     pub restart: bool,
     /// `false`: a dependency that cannot start only warns.
     pub required: bool,
+    /// Implied by `links:` (Compose prints these with `restart: true`).
+    #[serde(skip)]
+    pub from_link: bool,
 }
 
 /// When a dependency counts as ready.

@@ -22,7 +22,10 @@ pub struct ServiceVolume {
     pub read_only: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind: Option<BindOptions>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Some` and empty for a short-syntax volume (Compose prints
+    /// `volume: {}`); serialized only when set, so the planner's hash does
+    /// not see the difference.
+    #[serde(default, skip_serializing_if = "VolumeOptions::is_unset")]
     pub volume: Option<VolumeOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<TmpfsOptions>,
@@ -52,6 +55,15 @@ pub struct BindOptions {
     /// `z` (shared) or `Z` (private) SELinux relabel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selinux: Option<String>,
+}
+
+impl VolumeOptions {
+    /// No options, or only the defaults.
+    pub fn is_unset(options: &Option<VolumeOptions>) -> bool {
+        options
+            .as_ref()
+            .is_none_or(|o| *o == VolumeOptions::default())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
