@@ -17,10 +17,12 @@
 //! - [`exec`]: an attached exec, prepared for a front end's terminal.
 //! - [`events`]: the host's event log, read and followed.
 //! - [`boot`]: what a daemon does once at start.
+//! - [`docker`]: the same operations' answers in Docker's API shapes.
 
 mod api;
 pub mod boot;
 pub mod containers;
+pub mod docker;
 mod error;
 pub mod events;
 pub mod exec;

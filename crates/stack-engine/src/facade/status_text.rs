@@ -60,7 +60,8 @@ pub fn age(timestamp: &str) -> Option<Duration> {
     Some(SystemTime::now().duration_since(then).unwrap_or_default())
 }
 
-fn parse_utc(text: &str) -> Option<SystemTime> {
+/// An RFC 3339 UTC timestamp as the monitor writes them.
+pub fn parse_utc(text: &str) -> Option<SystemTime> {
     let text = text.strip_suffix('Z')?;
     let (date, time) = text.split_once('T')?;
     let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
