@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use stack_api::docker::containers::TopResponse;
 use stack_api::system::{ContainerFilter, ContainerSummary, ExecRequest, ExecResult, LogRecord};
 use stack_runtime::handle::ExecCommand;
 use stack_runtime::launch::Attach;
@@ -253,6 +254,26 @@ impl Engine {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The processes of a running container, `ps -ef`'s columns (409
+    /// when it is not running).
+    pub fn processes(&self, key: &str) -> Result<TopResponse, EngineError> {
+        use crate::project::top::{processes, TITLES};
+        let record = self.find(key)?;
+        if record.state.effective_status() != Status::Running {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not running",
+                record.spec.name
+            )));
+        }
+        Ok(TopResponse {
+            titles: TITLES.iter().map(|t| t.to_string()).collect(),
+            processes: processes(&record)
+                .iter()
+                .map(|r| r.cells().to_vec())
+                .collect(),
+        })
     }
 
     pub fn remove(&self, key: &str, force: bool) -> Result<(), EngineError> {
