@@ -110,7 +110,12 @@ fn check_registry_auth(headers: &HeaderMap) -> Result<(), DockerError> {
 }
 
 enum Pulled {
-    Line(ProgressLine),
+    /// A progress line; `started` once the pull reached a registry that
+    /// serves the image (a layer, or the end).
+    Line {
+        line: ProgressLine,
+        started: bool,
+    },
     Failed(EngineError),
 }
 
@@ -134,44 +139,57 @@ pub async fn create(
     check_registry_auth(&headers)?;
     let reference = reference(&image, q.tag.as_deref());
     let platform = q.platform.filter(|p| !p.is_empty());
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Pulled>(64);
+    // Unbounded: the engine calls `emit` inside its own runtime, where a
+    // blocking send may not wait; progress lines are few (one per MiB).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pulled>();
     let engine = s.engine.clone();
     let pull_ref = reference.clone();
     tokio::task::spawn_blocking(move || {
         let progress = std::sync::Mutex::new(PullProgress::default());
-        let _ = tx.blocking_send(Pulled::Line(PullProgress::start(&pull_ref)));
+        let _ = tx.send(Pulled::Line {
+            line: PullProgress::start(&pull_ref),
+            started: false,
+        });
         let emit = |event: stack_api::system::PullEvent| {
+            let started = !matches!(event, stack_api::system::PullEvent::Message { .. });
             let lines = match progress.lock() {
                 Ok(mut p) => p.lines(&event),
                 Err(_) => return,
             };
             for line in lines {
-                let _ = tx.blocking_send(Pulled::Line(line));
+                let _ = tx.send(Pulled::Line { line, started });
             }
         };
         if let Err(err) = engine.pull(&pull_ref, platform.as_deref(), &emit) {
-            let _ = tx.blocking_send(Pulled::Failed(err));
+            let _ = tx.send(Pulled::Failed(err));
         }
     });
-    // The first line is ours; the second tells whether the pull started.
-    let first = rx.recv().await;
-    let second = rx.recv().await;
-    if let Some(Pulled::Failed(err)) = second {
-        return Err(DockerError::from(err));
+    // Lines are held until the pull reaches a registry that has the
+    // image: a failure before that (an unknown image, no registry
+    // answering) is an error status, as Docker answers it.
+    let mut held = Vec::new();
+    loop {
+        match rx.recv().await {
+            Some(Pulled::Failed(err)) => return Err(DockerError::from(err)),
+            Some(Pulled::Line { line, started }) => {
+                held.push(line);
+                if started {
+                    break;
+                }
+            }
+            None => break,
+        }
     }
     let (chunks, response) = super::stream::bytes("application/json");
     tokio::spawn(async move {
-        let mut items = first.into_iter().chain(second);
-        loop {
-            let item = match items.next() {
-                Some(item) => item,
-                None => match rx.recv().await {
-                    Some(item) => item,
-                    None => break,
-                },
-            };
+        for line in &held {
+            if !chunks.json_line_async(line).await {
+                return;
+            }
+        }
+        while let Some(item) = rx.recv().await {
             let line = match item {
-                Pulled::Line(line) => line,
+                Pulled::Line { line, .. } => line,
                 Pulled::Failed(err) => ProgressLine::error(err.to_string()),
             };
             if !chunks.json_line_async(&line).await {

@@ -37,3 +37,16 @@ pub async fn version(State(s): State<AppState>) -> Json<Version> {
 pub async fn info(State(s): State<AppState>) -> Result<Json<Info>, DockerError> {
     blocking(move || Ok(s.engine.docker_info())).await.map(Json)
 }
+
+/// `GET /plugins`: stack has none.
+pub async fn plugins() -> Json<Vec<serde_json::Value>> {
+    Json(Vec::new())
+}
+
+/// `GET /plugins/{name}/json`: never found.
+pub async fn plugin(axum::extract::Path(name): axum::extract::Path<String>) -> DockerError {
+    DockerError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        format!("plugin {name:?} not found"),
+    )
+}

@@ -63,11 +63,18 @@ fn invalid(message: String) -> EngineError {
     EngineError::Invalid(message)
 }
 
+/// Whether a field has the value Docker's clients send when the option
+/// is left alone: Go's zero value, or Docker's own default (`-1` for
+/// `MemorySwappiness`: the kernel's).
+fn is_default(key: &str, value: &Value) -> bool {
+    is_unset(value) || (key == "MemorySwappiness" && value.as_i64() == Some(-1))
+}
+
 /// Refuses the first field of `unmapped` set to a non-default value.
 fn refuse_unmapped(part: &str, unmapped: &BTreeMap<String, Value>) -> Result<(), EngineError> {
     match unmapped
         .iter()
-        .find(|(k, v)| !is_unset(v) && !CLIENT_SIDE.contains(&k.as_str()))
+        .find(|(k, v)| !is_default(k, v) && !CLIENT_SIDE.contains(&k.as_str()))
     {
         Some((key, value)) => Err(invalid(format!(
             "{part}{key} is not supported by stack (got {value})"
@@ -268,7 +275,10 @@ fn network(h: &HostConfig, net: Option<&NetworkingConfig>) -> Result<NetworkOpti
     let mut ip = None;
     if let Some((network, endpoint)) = endpoints.and_then(|e| e.iter().next()) {
         let expected = mode.as_deref().unwrap_or("bridge");
-        if network != expected {
+        let default_names = ["default", "bridge"];
+        let same = network == expected
+            || (default_names.contains(&network.as_str()) && default_names.contains(&expected));
+        if !same {
             return Err(invalid(format!(
                 "NetworkingConfig.EndpointsConfig names {network:?}, not the NetworkMode {expected:?}"
             )));
@@ -373,7 +383,7 @@ mod tests {
                 "CapAdd": ["NET_ADMIN"], "SecurityOpt": ["no-new-privileges"],
                 "Tmpfs": {"/run": "size=1m"}, "Init": true, "ShmSize": 0,
                 "LogConfig": {"Type": "", "Config": {}}, "ConsoleSize": [24, 80],
-                "OomScoreAdj": 0, "Ulimits": [{"Name": "nofile", "Soft": 10, "Hard": 20}],
+                "OomScoreAdj": 0, "MemorySwappiness": -1, "Ulimits": [{"Name": "nofile", "Soft": 10, "Hard": 20}],
             },
             "NetworkingConfig": {"EndpointsConfig": {"front": {"Aliases": ["api"], "MacAddress": ""}}},
         }))

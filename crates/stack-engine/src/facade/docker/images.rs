@@ -14,6 +14,10 @@ use super::super::status_text::parse_utc;
 use super::super::{Engine, EngineError};
 use crate::images::{ImageError, LocalImage, Reference};
 
+/// Go's zero time, which Docker's clients parse where a time is unknown
+/// (an empty string fails to parse).
+const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
 impl Engine {
     /// `GET /images/json`: one row per image id, its tags together.
     pub fn docker_images(&self) -> Result<Vec<ImageSummary>, EngineError> {
@@ -61,7 +65,10 @@ impl Engine {
             repo_digests: same.iter().map(|i| names(i).1).collect(),
             parent: String::new(),
             comment: String::new(),
-            created: config.created.clone().unwrap_or_default(),
+            created: config
+                .created
+                .clone()
+                .unwrap_or_else(|| GO_ZERO_TIME.into()),
             docker_version: String::new(),
             author: String::new(),
             config: serde_json::to_value(&config.config).unwrap_or_default(),
@@ -83,7 +90,7 @@ impl Engine {
                     .collect(),
             },
             metadata: ImageMetadata {
-                last_tag_time: String::new(),
+                last_tag_time: GO_ZERO_TIME.into(),
             },
         })
     }
