@@ -311,10 +311,39 @@ fn docker_cli_pull_run_logs_and_lifecycle() {
         err.contains("HostConfig.OomScoreAdj is not supported by stack"),
         "{err}"
     );
-    // docker run without -d needs attach, not built yet: it says so.
-    let err = docker.fails(&["run", "--name", "fg", "busybox", "true"]);
-    assert!(err.contains("/containers/{id}/attach"), "{err}");
-    docker.ok(&["rm", "-f", "fg"]);
+    // docker run without -d: attached output, streams apart, exit code.
+    let out = docker.run(&[
+        "run",
+        "--name",
+        "fg",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hello; echo oops >&2; exit 4",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello\n",
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "oops\n",
+        "{}",
+        describe(&out)
+    );
+    docker.ok(&["rm", "fg"]);
+    let out = docker.ok(&["run", "--rm", "busybox", "echo", "gone"]);
+    assert_eq!(out, "gone\n");
+    eventually("--rm removed the container", || {
+        docker.ok(&["ps", "-aq"]).trim().is_empty()
+    });
+    // Attached input is not built: refused, never ignored.
+    let out = docker.run(&["run", "-i", "--name", "in", "busybox", "cat"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    docker.ok(&["rm", "-f", "in"]);
 
     // A container that ends by itself; `wait` answers its code.
     docker.ok(&[
@@ -339,6 +368,10 @@ fn docker_cli_pull_run_logs_and_lifecycle() {
     let removed = docker.ok(&["rmi", "busybox"]);
     assert!(removed.contains("Untagged: busybox:latest"), "{removed}");
     assert!(docker.ok(&["images", "-q"]).trim().is_empty());
+    // The runs made the default network; it is a network like the others.
+    let networks = docker.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert_eq!(networks.trim(), "bridge");
+    docker.ok(&["network", "rm", "bridge"]);
     daemon.terminate();
     sb.assert_no_leaks();
 }

@@ -13,6 +13,7 @@
 //! - [`system`], [`containers`], [`logs`], [`images`], [`objects`]: the
 //!   routes of each area.
 
+mod attach;
 mod containers;
 mod error;
 mod extract;
@@ -155,11 +156,11 @@ mod tests {
         assert!(body.contains("\"MinAPIVersion\":\"1.24\""), "{body}");
         let (status, _, body) = call(&app, "GET", "/v1.12/version").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let (status, _, body) = call(&app, "POST", "/v1.43/containers/web/attach").await;
+        let (status, _, body) = call(&app, "POST", "/v1.43/containers/web/pause").await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
         assert_eq!(
             body,
-            r#"{"message":"POST /containers/{id}/attach of the Docker Engine API is not implemented by stack"}"#
+            r#"{"message":"POST /containers/{id}/pause of the Docker Engine API is not implemented by stack"}"#
         );
         let (status, _, body) = call(&app, "GET", "/images/localhost:5000/a/b:1/history").await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");

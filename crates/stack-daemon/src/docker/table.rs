@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{containers, images, logs, objects, system};
+use super::{attach, containers, images, logs, objects, system};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -71,6 +71,11 @@ fn built() -> Vec<Route> {
         // `docker inspect X` ends with Docker's `No such object`).
         (Method::GET, "/plugins", get(system::plugins)),
         (Method::GET, "/plugins/{name}/json", get(system::plugin)),
+        (
+            Method::POST,
+            "/containers/{id}/attach",
+            post(attach::attach),
+        ),
         (Method::GET, "/images/json", get(images::list)),
         (Method::POST, "/images/create", post(images::create)),
         (Method::GET, "/images/{*name}", get(images::by_name)),
@@ -119,7 +124,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/containers/{id}/rename"),
     ("POST", "/containers/{id}/pause"),
     ("POST", "/containers/{id}/unpause"),
-    ("POST", "/containers/{id}/attach"),
     ("GET", "/containers/{id}/attach/ws"),
     ("GET", "/containers/{id}/archive"),
     ("HEAD", "/containers/{id}/archive"),

@@ -12,11 +12,8 @@ use stack_api::system::PullEvent;
 
 use super::super::status_text::parse_utc;
 use super::super::{Engine, EngineError};
+use super::GO_ZERO_TIME;
 use crate::images::{ImageError, LocalImage, Reference};
-
-/// Go's zero time, which Docker's clients parse where a time is unknown
-/// (an empty string fails to parse).
-const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 impl Engine {
     /// `GET /images/json`: one row per image id, its tags together.

@@ -15,3 +15,16 @@ pub mod create;
 pub mod images;
 pub mod objects;
 pub mod system;
+
+/// Go's zero time, which Docker's clients parse where a time is unknown
+/// (an empty string fails to parse in them).
+pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// A time as Docker's clients can parse it: the text, or Go's zero time.
+pub fn time_or_zero(text: &str) -> String {
+    if text.is_empty() {
+        GO_ZERO_TIME.to_string()
+    } else {
+        text.to_string()
+    }
+}

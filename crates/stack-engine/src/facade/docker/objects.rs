@@ -15,6 +15,7 @@ use stack_api::objects::{
 };
 
 use super::super::{Engine, EngineError};
+use super::time_or_zero;
 
 fn invalid(message: String) -> EngineError {
     EngineError::Invalid(message)
@@ -197,7 +198,7 @@ fn network(n: &NetworkSummary) -> Network {
     Network {
         name: n.name.clone(),
         id: n.id.clone(),
-        created: n.created.clone(),
+        created: time_or_zero(&n.created),
         scope: "local".into(),
         driver: n.driver.clone(),
         enable_ipv4: true,
@@ -242,7 +243,7 @@ fn volume(v: &VolumeSummary) -> Volume {
         name: v.name.clone(),
         driver: v.driver.clone(),
         mountpoint: v.mountpoint.clone(),
-        created_at: v.created_at.clone(),
+        created_at: time_or_zero(&v.created_at),
         labels: v.labels.clone(),
         scope: v.scope.clone(),
         options: BTreeMap::new(),
