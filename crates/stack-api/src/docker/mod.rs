@@ -39,9 +39,9 @@ pub struct ErrorResponse {
 }
 
 /// Whether a JSON value is what Docker's Go clients send for an option
-/// left alone: null, false, 0, "", an empty list or map, or a list or map
-/// of such values only (`"ConsoleSize": [0, 0]`, `"LogConfig": {"Type":
-/// "", "Config": {}}`).
+/// left alone: null, false, 0, "", an empty list or map, or a list of
+/// such values only (`"ConsoleSize": [0, 0]`). A map with any key is set
+/// (`"Volumes": {"/data": {}}` asks for a volume).
 pub fn is_unset(value: &serde_json::Value) -> bool {
     use serde_json::Value;
     match value {
@@ -50,7 +50,7 @@ pub fn is_unset(value: &serde_json::Value) -> bool {
         Value::Number(n) => n.as_f64() == Some(0.0),
         Value::String(s) => s.is_empty(),
         Value::Array(items) => items.iter().all(is_unset),
-        Value::Object(map) => map.values().all(is_unset),
+        Value::Object(map) => map.is_empty(),
     }
 }
 
@@ -69,7 +69,6 @@ mod tests {
             json!([]),
             json!({}),
             json!([0, 0]),
-            json!({"Type": "", "Config": {}}),
         ] {
             assert!(is_unset(&v), "{v}");
         }

@@ -213,6 +213,6 @@ mod tests {
         }
         assert!(all
             .iter()
-            .any(|e| e.path == "/containers/{id}/attach" && !e.built));
+            .any(|e| e.path == "/containers/{id}/pause" && !e.built));
     }
 }

@@ -194,8 +194,10 @@ pub fn run_options(
 /// list as the command after a cleared entrypoint.
 fn with_command(mut opts: RunOptions, c: &Config) -> RunOptions {
     let cmd = c.cmd.clone().unwrap_or_default();
+    // `[]` and `[""]` both clear the image's entrypoint.
+    let clears = |ep: &[String]| ep.iter().all(String::is_empty);
     match &c.entrypoint {
-        Some(ep) if !ep.is_empty() && !(ep.len() == 1 && ep[0].is_empty()) => {
+        Some(ep) if !clears(ep) => {
             opts.process.entrypoint = Some(String::new());
             opts.process.cmd = ep.iter().chain(&cmd).cloned().collect();
         }
