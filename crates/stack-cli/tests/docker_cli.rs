@@ -345,6 +345,20 @@ fn docker_cli_pull_run_logs_and_lifecycle() {
     assert!(!out.status.success(), "{}", describe(&out));
     docker.ok(&["rm", "-f", "in"]);
 
+    // logs -f follows until the container stops.
+    docker.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "talk",
+        "busybox",
+        "sh",
+        "-c",
+        "echo a; sleep 1; echo b",
+    ]);
+    assert_eq!(docker.ok(&["logs", "-f", "talk"]), "a\nb\n");
+    docker.ok(&["rm", "talk"]);
+
     // A container that ends by itself; `wait` answers its code.
     docker.ok(&[
         "run", "-d", "--name", "three", "busybox", "sh", "-c", "exit 3",
