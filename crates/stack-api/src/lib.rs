@@ -12,6 +12,8 @@
 //! - [`projects`]: a project's plan, `up`, `down`, `ps` and the list.
 //! - [`project_actions`]: `start`, `stop`, `restart`, `kill`, `rm`.
 //! - [`objects`]: networks and volumes.
+//! - [`docker`]: the Docker Engine API's bodies, which the daemon also
+//!   serves on its socket.
 //! - [`exec_stream`]: the exec request and the frames of its stream.
 //! - [`paths`]: every route's template and its concrete path.
 //! - [`client`]: HTTP/1 over the socket.
@@ -25,6 +27,7 @@
 pub mod api;
 #[cfg(feature = "client")]
 pub mod client;
+pub mod docker;
 pub mod error;
 pub mod exec_stream;
 pub mod objects;

@@ -27,6 +27,9 @@ const WATCH_EVERY: Duration = Duration::from_secs(1);
 pub struct Options {
     pub paths: HostPaths,
     pub socket: PathBuf,
+    /// A second socket serving the same APIs (`--docker-socket`, e.g.
+    /// `/var/run/docker.sock` for tools that hard-code it).
+    pub docker_socket: Option<PathBuf>,
     /// Stop every running container on shutdown (default: leave them).
     pub shutdown_stops: bool,
 }
@@ -63,12 +66,19 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     let pid_file = crate::socket::take_pid_file(&pid_path, &options.socket)?;
     let listener = crate::socket::bind(&options.socket, policy.stack_gid)?;
     let listener = tokio::net::UnixListener::from_std(listener).map_err(io("listen"))?;
+    let second = match &options.docker_socket {
+        Some(path) => {
+            let bound = crate::socket::bind(path, policy.stack_gid)?;
+            Some(tokio::net::UnixListener::from_std(bound).map_err(io("listen"))?)
+        }
+        None => None,
+    };
     let host = Arc::new(Engine::new(options.paths.clone()));
     let stop_watching = Arc::new(AtomicBool::new(false));
     let watcher = spawn_watcher(host.clone(), stop_watching.clone()).await?;
     spawn_revival(host.clone());
 
-    let app = routes::router(AppState {
+    let app = crate::docker::app(AppState {
         engine: host.clone(),
     });
     let forbidden = routes::forbidden_router();
@@ -80,10 +90,10 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     let (alive, mut all_ended) = tokio::sync::mpsc::channel::<()>(1);
     let mut sigterm = signal(SignalKind::terminate()).map_err(io("SIGTERM handler"))?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(io("SIGINT handler"))?;
-    tracing::info!(socket = %options.socket.display(), pid = std::process::id(), "stack daemon listening");
+    tracing::info!(socket = %options.socket.display(), docker_socket = ?options.docker_socket, pid = std::process::id(), "stack daemon listening");
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
+            accepted = accept_either(&listener, second.as_ref()) => {
                 let stream = match accepted {
                     Ok((stream, _)) => stream,
                     Err(err) => {
@@ -130,7 +140,11 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
         }
     }
     drop(listener);
+    drop(second);
     let _ = std::fs::remove_file(&options.socket);
+    if let Some(path) = &options.docker_socket {
+        let _ = std::fs::remove_file(path);
+    }
     let _ = shutdown.send(true);
     drop(alive);
     if tokio::time::timeout(DRAIN, all_ended.recv()).await.is_err() {
@@ -147,6 +161,21 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
     drop(pid_file);
     tracing::info!("stack daemon stopped");
     Ok(())
+}
+
+/// The next connection on the main socket or the second one; both are
+/// served alike.
+async fn accept_either(
+    main: &tokio::net::UnixListener,
+    second: Option<&tokio::net::UnixListener>,
+) -> std::io::Result<(tokio::net::UnixStream, tokio::net::unix::SocketAddr)> {
+    match second {
+        None => main.accept().await,
+        Some(second) => tokio::select! {
+            a = main.accept() => a,
+            b = second.accept() => b,
+        },
+    }
 }
 
 fn peer_of(stream: &tokio::net::UnixStream) -> Option<Peer> {

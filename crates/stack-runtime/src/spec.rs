@@ -118,6 +118,23 @@ pub struct ContainerSpec {
     /// Size of /dev/shm in bytes; 64 MiB when unset, as in Docker.
     #[serde(default)]
     pub shm_size: Option<u64>,
+    /// Where the root filesystem came from, as the user named it and as
+    /// the image store identifies it (`None` for `--rootfs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageOrigin>,
+    /// When the container was made, RFC 3339 UTC (records older than this
+    /// field have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+/// The image a container was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageOrigin {
+    /// The reference as given (`busybox`, `registry:5000/app:1`).
+    pub reference: String,
+    /// The image id (its config digest, `sha256:...`).
+    pub id: String,
 }
 
 /// A namespace a container may have of its own, share with the host, or
@@ -389,6 +406,8 @@ impl ContainerSpec {
             pid: Default::default(),
             ipc: Default::default(),
             shm_size: None,
+            image: None,
+            created: None,
         }
     }
 }

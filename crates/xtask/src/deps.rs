@@ -56,6 +56,7 @@ const PIP_PACKAGES: &[(&str, &str, &str)] = &[
 /// Installs missing Debian packages and cargo tools.
 pub fn ensure_all() -> Result<(), String> {
     ensure_apt_packages()?;
+    ensure_docker_cli()?;
     ensure_pip_packages()?;
     ensure_cargo_tool("cargo-nextest", "nextest", &["--locked"])
 }
@@ -104,6 +105,35 @@ fn ensure_pip_packages() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The docker CLI, the real client of the Docker API tests
+/// (`crates/stack-cli/tests/docker_cli.rs`). The machine image ships
+/// Docker's static 28.x CLI in /usr/local/bin; elsewhere Debian's
+/// `docker.io` brings one (20.10, API 1.41, which negotiates down the
+/// same way). Its daemon is never started by the tests.
+fn ensure_docker_cli() -> Result<(), String> {
+    let present = Command::new("docker")
+        .arg("--version")
+        .output()
+        .map(|out| out.status.success())
+        .unwrap_or(false);
+    if present {
+        return Ok(());
+    }
+    eprintln!("installing the docker CLI (Debian package docker.io)");
+    crate::run::checked(Command::new("apt-get").args(["update", "-qq"]))?;
+    crate::run::checked(
+        Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "docker.io",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
 }
 
 fn dpkg_installed(name: &str) -> bool {

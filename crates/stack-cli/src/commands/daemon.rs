@@ -14,6 +14,11 @@ pub struct DaemonArgs {
     /// Socket to listen on (default: $STACK_RUN/stack.sock, /run/stack/stack.sock).
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
+    /// Also listen on this socket (e.g. /var/run/docker.sock, for tools
+    /// that hard-code Docker's path); the same APIs and the same access
+    /// check as the main socket.
+    #[arg(long, value_name = "PATH")]
+    docker_socket: Option<PathBuf>,
     /// Log filter: error, warn, info, debug, trace, or tracing's directives.
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     log_level: String,
@@ -35,6 +40,7 @@ pub fn run(host: &HostArgs, args: DaemonArgs) -> miette::Result<ExitCode> {
     stack_daemon::run(stack_daemon::Options {
         paths,
         socket,
+        docker_socket: args.docker_socket,
         shutdown_stops: args.shutdown_stops,
     })
     .into_diagnostic()?;

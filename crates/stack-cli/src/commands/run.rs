@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use clap::Args;
 use miette::{IntoDiagnostic, WrapErr};
 use stack_engine::containers::{
-    Containers, ImageSource, NetworkJoin, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions,
+    run_args, ImageSource, NetworkOptions, ProcessOverrides, RunOptions,
 };
 use stack_runtime::launch::Attach;
-use stack_runtime::spec::{Backend, SecuritySpec};
+use stack_runtime::spec::Backend;
 
 use crate::global::{HostArgs, ProjectArgs};
 
@@ -164,45 +164,23 @@ impl LabelArgs {
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let (k, v) = parse_label(line)
+                let (k, v) = run_args::parse_label(line)
                     .map_err(|e| miette::miette!("{}:{}: {e}", file.display(), n + 1))?;
                 map.insert(k, v);
             }
         }
         for label in &self.labels {
-            let (k, v) = parse_label(label).map_err(|e| miette::miette!("--label: {e}"))?;
+            let (k, v) =
+                run_args::parse_label(label).map_err(|e| miette::miette!("--label: {e}"))?;
             map.insert(k, v);
         }
         Ok(map)
     }
 }
 
-/// `KEY=VALUE` or `KEY` (empty value), as Docker's labels.
-fn parse_label(text: &str) -> Result<(String, String), String> {
-    let (key, value) = text.split_once('=').unwrap_or((text, ""));
-    if key.trim().is_empty() {
-        return Err(format!("{text:?}: the label has no key"));
-    }
-    Ok((key.trim().to_string(), value.to_string()))
-}
-
 /// Parses a signal name (`TERM`, `SIGTERM`) or number.
 pub fn parse_signal(text: &str) -> miette::Result<nix::sys::signal::Signal> {
-    use std::str::FromStr;
-    if let Ok(n) = text.parse::<i32>() {
-        return nix::sys::signal::Signal::try_from(n)
-            .into_diagnostic()
-            .wrap_err_with(|| format!("signal {text}"));
-    }
-    let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    nix::sys::signal::Signal::from_str(&name)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("unknown signal {text:?}"))
+    stack_engine::facade::parse_signal(text).map_err(|e| miette::miette!("{e}"))
 }
 
 pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Result<ExitCode> {
@@ -219,7 +197,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
     }
     let publish = args.publish.clone();
     let network = NetworkOptions {
-        mode: network_mode(&args.networks, &args.network_aliases, args.ip.as_deref())
+        mode: run_args::network_mode(&args.networks, &args.network_aliases, args.ip.as_deref())
             .map_err(|e| miette::miette!("{e}"))?,
         publish,
         dns: args.dns.clone(),
@@ -230,14 +208,9 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         .to_spec(args.rm)
         .map_err(|e| miette::miette!("stack run: {e}"))?;
     let paths = host.paths();
-    let config = stack_engine::config::Config::load(&paths.config_file)?;
     let backend = match args.runtime {
         Some(b) => b,
-        None => config
-            .runtime
-            .default
-            .parse::<Backend>()
-            .map_err(|e| miette::miette!("{}: {e}", paths.config_file.display()))?,
+        None => run_args::default_backend(&paths).map_err(|e| miette::miette!("{e}"))?,
     };
     let (source, cmd) = match &args.rootfs {
         Some(dir) => (ImageSource::Rootfs(dir.clone()), args.args.clone()),
@@ -255,25 +228,17 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
             .wrap_err_with(|| format!("env file {}", file.display()))?;
         env_files.extend(stack_engine::containers::parse_env_file(&text));
     }
-    let mut security = SecuritySpec {
-        privileged: args.privileged,
-        cap_add: args.cap_add,
-        cap_drop: args.cap_drop,
-        ..Default::default()
-    };
-    for opt in &args.security_opt {
-        match opt.as_str() {
-            "no-new-privileges" | "no-new-privileges:true" | "no-new-privileges=true" => {
-                security.no_new_privileges = true
-            }
-            "seccomp=unconfined" | "seccomp:unconfined" => security.seccomp_unconfined = true,
-            other => miette::bail!("--security-opt {other:?} is not supported"),
-        }
-    }
+    let security = run_args::security(
+        args.privileged,
+        args.cap_add,
+        args.cap_drop,
+        &args.security_opt,
+    )
+    .map_err(|e| miette::miette!("{e}"))?;
     let rlimits = args
         .ulimit
         .iter()
-        .map(|u| parse_ulimit(u))
+        .map(|u| run_args::parse_ulimit(u).map_err(|e| miette::miette!("{e}")))
         .collect::<miette::Result<Vec<_>>>()?;
     let stop_signal = args
         .stop_signal
@@ -329,13 +294,12 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         }
         None => (source, opts),
     };
-    let store = Containers::new(&paths);
-    let record = store.create(&source, &opts).into_diagnostic()?;
     // Docker's `run` reports the create; start and die come from the monitor.
-    let _ = stack_runtime::event_log::append(
-        &store.state_root,
-        &stack_engine::project::actions::container_event(&record, "create"),
-    );
+    let engine = stack_engine::facade::Engine::new(paths);
+    let record = engine
+        .create_container(&source, &opts)
+        .map_err(|e| miette::miette!("{e}"))?;
+    let store = engine.containers();
     let attach = if args.detach {
         Attach::Detached
     } else {
@@ -394,84 +358,6 @@ fn proxy_signals(dir: stack_runtime::spec::ContainerDir) {
     });
 }
 
-/// `--network` values (with `--network-alias` and `--ip`, which apply to
-/// the first network) as a network mode.
-fn network_mode(
-    networks: &[String],
-    aliases: &[String],
-    ip: Option<&str>,
-) -> Result<NetworkMode, String> {
-    let ip = ip
-        .map(|ip| {
-            ip.parse::<std::net::Ipv4Addr>()
-                .map_err(|_| format!("--ip {ip:?} is not an IPv4 address"))
-        })
-        .transpose()?;
-    let special = |n: &str| n == "none" || n == "host" || n.starts_with("container:");
-    if networks.len() > 1 {
-        if let Some(n) = networks.iter().find(|n| special(n)) {
-            return Err(format!(
-                "--network {n} cannot be combined with other networks"
-            ));
-        }
-    }
-    let first = networks.first().map(String::as_str);
-    let joins_nothing = matches!(first, Some(n) if special(n));
-    if joins_nothing && (ip.is_some() || !aliases.is_empty()) {
-        return Err(format!(
-            "--ip and --network-alias need a network; --network {} has none",
-            first.unwrap_or_default()
-        ));
-    }
-    Ok(match first {
-        None if aliases.is_empty() && ip.is_none() => NetworkMode::Default,
-        None => NetworkMode::Networks(vec![NetworkJoin {
-            network: stack_engine::containers::network::DEFAULT_NETWORK.into(),
-            aliases: aliases.to_vec(),
-            ipv4_address: ip,
-        }]),
-        Some("none") => NetworkMode::None,
-        Some("host") => NetworkMode::Host,
-        Some(n) if n.starts_with("container:") => {
-            let other = &n["container:".len()..];
-            if other.is_empty() {
-                return Err("--network container: needs a container name or id".into());
-            }
-            NetworkMode::Container(other.to_string())
-        }
-        Some(_) => NetworkMode::Networks(
-            networks
-                .iter()
-                .enumerate()
-                .map(|(i, n)| NetworkJoin {
-                    network: n.clone(),
-                    aliases: if i == 0 { aliases.to_vec() } else { Vec::new() },
-                    ipv4_address: if i == 0 { ip } else { None },
-                })
-                .collect(),
-        ),
-    })
-}
-
-/// `nofile=1024:2048` or `nproc=512`.
-fn parse_ulimit(text: &str) -> miette::Result<stack_runtime::spec::Rlimit> {
-    let bad = || miette::miette!("--ulimit {text:?}: expected NAME=SOFT[:HARD]");
-    let (name, values) = text.split_once('=').ok_or_else(bad)?;
-    let (soft, hard) = values.split_once(':').unwrap_or((values, values));
-    let parse = |v: &str| {
-        if v == "-1" || v == "unlimited" {
-            Ok(u64::MAX)
-        } else {
-            v.parse::<u64>().map_err(|_| bad())
-        }
-    };
-    Ok(stack_runtime::spec::Rlimit {
-        name: name.to_string(),
-        soft: parse(soft)?,
-        hard: parse(hard)?,
-    })
-}
-
 /// The user's terminal in raw mode while a `-t` container is attached;
 /// restored on drop.
 struct RawTerminal {
@@ -497,54 +383,6 @@ impl Drop for RawTerminal {
             nix::sys::termios::SetArg::TCSANOW,
             &self.saved,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn network_flags() {
-        assert_eq!(network_mode(&[], &[], None), Ok(NetworkMode::Default));
-        assert_eq!(
-            network_mode(&strings(&["none"]), &[], None),
-            Ok(NetworkMode::None)
-        );
-        assert_eq!(
-            network_mode(&strings(&["host"]), &[], None),
-            Ok(NetworkMode::Host)
-        );
-        assert_eq!(
-            network_mode(&strings(&["container:web"]), &[], None),
-            Ok(NetworkMode::Container("web".into()))
-        );
-        let NetworkMode::Networks(joins) = network_mode(
-            &strings(&["front", "back"]),
-            &strings(&["api"]),
-            Some("10.5.0.9"),
-        )
-        .expect("two networks") else {
-            panic!("expected networks");
-        };
-        assert_eq!(joins.len(), 2);
-        assert_eq!(joins[0].aliases, strings(&["api"]));
-        assert_eq!(joins[0].ipv4_address, Some("10.5.0.9".parse().expect("ip")));
-        assert!(joins[1].aliases.is_empty() && joins[1].ipv4_address.is_none());
-        let NetworkMode::Networks(joins) =
-            network_mode(&[], &strings(&["db"]), None).expect("alias on the default network")
-        else {
-            panic!("expected networks");
-        };
-        assert_eq!(joins[0].network, "bridge");
-        assert!(network_mode(&strings(&["none", "front"]), &[], None).is_err());
-        assert!(network_mode(&strings(&["host"]), &[], Some("10.0.0.2")).is_err());
-        assert!(network_mode(&strings(&["front"]), &[], Some("ten")).is_err());
-        assert!(network_mode(&strings(&["container:"]), &[], None).is_err());
     }
 }
 

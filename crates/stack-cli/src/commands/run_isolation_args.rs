@@ -45,13 +45,8 @@ pub struct Isolation {
 
 impl IsolationArgs {
     pub fn resolve(self) -> miette::Result<Isolation> {
-        let mut sysctls = BTreeMap::new();
-        for entry in &self.sysctls {
-            let (key, value) = entry
-                .split_once('=')
-                .ok_or_else(|| miette!("--sysctl {entry:?}: expected KEY=VALUE"))?;
-            sysctls.insert(key.to_string(), value.to_string());
-        }
+        let sysctls = stack_engine::containers::run_args::sysctls(&self.sysctls)
+            .map_err(|e| miette!("{e}"))?;
         Ok(Isolation {
             devices: self.devices,
             device_cgroup_rules: self.device_cgroup_rules,

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use clap::Args;
 use stack_runtime::spec::{HealthcheckSpec, RestartSpec};
-use stack_runtime::supervise::RestartPolicy;
 
 /// Supervision flags of `stack run`.
 #[derive(Debug, Args, Default)]
@@ -47,19 +46,12 @@ impl SuperviseArgs {
         &self,
         auto_remove: bool,
     ) -> Result<(RestartSpec, Option<HealthcheckSpec>), String> {
-        let policy: RestartPolicy = self
-            .restart
-            .parse()
-            .map_err(|e| format!("--restart: {e}"))?;
-        if auto_remove && policy != RestartPolicy::No {
-            return Err(format!(
-                "conflicting options: --restart {policy} and --rm (a removed container cannot be restarted)"
-            ));
-        }
-        let restart = RestartSpec {
-            policy,
-            when_unhealthy: self.restart_on_unhealthy,
-        };
+        let restart = stack_engine::containers::run_args::restart(
+            &self.restart,
+            auto_remove,
+            self.restart_on_unhealthy,
+        )
+        .map_err(|e| e.to_string())?;
         Ok((restart, self.healthcheck()?))
     }
 
@@ -151,6 +143,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stack_runtime::supervise::RestartPolicy;
 
     #[test]
     fn durations_in_go_syntax() {

@@ -13,6 +13,7 @@ mod damaged;
 mod image_config;
 pub mod network;
 mod options;
+pub mod run_args;
 
 use std::path::PathBuf;
 
@@ -24,7 +25,7 @@ pub use image_config::{
 };
 pub use options::{parse_size, parse_tmpfs, parse_volume, MountError, SizeError, VolumeRef};
 use stack_runtime::spec::{
-    Backend, ContainerDir, ContainerSpec, ProcessSpec, Resources, SecuritySpec,
+    Backend, ContainerDir, ContainerSpec, ImageOrigin, ProcessSpec, Resources, SecuritySpec,
 };
 use stack_runtime::state::State;
 
@@ -71,7 +72,7 @@ pub fn resolve_image(
     paths: &HostPaths,
     holder: &str,
     reference: &str,
-) -> Result<(Vec<PathBuf>, ImageConfig), ContainerError> {
+) -> Result<(Vec<PathBuf>, ImageConfig, ImageOrigin), ContainerError> {
     let image_error = |err: crate::images::ImageError| {
         ContainerError::Invalid(format!("image {reference}: {err}"))
     };
@@ -82,6 +83,10 @@ pub fn resolve_image(
     let rootfs = images
         .ensure_rootfs(reference, holder, progress.as_ref())
         .map_err(image_error)?;
+    let origin = ImageOrigin {
+        reference: reference.to_string(),
+        id: rootfs.id.to_string(),
+    };
     let c = rootfs.config;
     let non_empty = |v: String| (!v.is_empty()).then_some(v);
     let image = ImageConfig {
@@ -92,7 +97,7 @@ pub fn resolve_image(
         working_dir: non_empty(c.working_dir),
         stop_signal: c.stop_signal,
     };
-    Ok((rootfs.lower_dirs, image))
+    Ok((rootfs.lower_dirs, image, origin))
 }
 
 /// Everything `stack run` can set.
@@ -293,8 +298,11 @@ impl Containers {
             |n| network::network_exists(&self.state_root, n),
             |c| self.find(c).is_ok(),
         )?;
-        let (lower_dirs, image) = match source {
-            ImageSource::Image(reference) => resolve_image(&self.paths, &id, reference)?,
+        let (lower_dirs, image, origin) = match source {
+            ImageSource::Image(reference) => {
+                let (dirs, image, origin) = resolve_image(&self.paths, &id, reference)?;
+                (dirs, image, Some(origin))
+            }
             ImageSource::Rootfs(dir) => {
                 let dir =
                     std::path::absolute(dir).map_err(io(format!("rootfs {}", dir.display())))?;
@@ -304,7 +312,7 @@ impl Containers {
                         dir.display()
                     )));
                 }
-                (vec![dir], ImageConfig::default())
+                (vec![dir], ImageConfig::default(), None)
             }
         };
         let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
@@ -375,6 +383,8 @@ impl Containers {
             pid,
             ipc,
             shm_size: size(&opts.shm_size)?,
+            image: origin,
+            created: Some(stack_runtime::timefmt::now()),
         };
         let dir = ContainerDir::new(self.base().join(&id));
         std::fs::create_dir_all(dir.path())

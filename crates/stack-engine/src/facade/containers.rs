@@ -3,8 +3,9 @@
 
 use std::cell::Cell;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use stack_api::docker::containers::TopResponse;
 use stack_api::system::{ContainerFilter, ContainerSummary, ExecRequest, ExecResult, LogRecord};
 use stack_runtime::handle::ExecCommand;
 use stack_runtime::launch::Attach;
@@ -13,6 +14,30 @@ use stack_runtime::spec::ContainerDir;
 use stack_runtime::state::Status;
 
 use super::{parse_signal, view, Engine, EngineError, Outcome};
+use crate::containers::{ContainerRecord, ImageSource, RunOptions};
+
+/// What [`Engine::wait`] waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaitCondition {
+    #[default]
+    NotRunning,
+    NextExit,
+    Removed,
+}
+
+impl std::str::FromStr for WaitCondition {
+    type Err = EngineError;
+    fn from_str(text: &str) -> Result<Self, EngineError> {
+        match text {
+            "" | "not-running" => Ok(WaitCondition::NotRunning),
+            "next-exit" => Ok(WaitCondition::NextExit),
+            "removed" => Ok(WaitCondition::Removed),
+            other => Err(EngineError::Invalid(format!(
+                "invalid condition {other:?}: not-running, next-exit or removed"
+            ))),
+        }
+    }
+}
 
 /// The log of one container, found; reading it cannot fail for a reason a
 /// request could be refused for.
@@ -21,17 +46,59 @@ pub struct LogSource {
     dir: ContainerDir,
 }
 
+/// Which records of a log to read.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// Keep reading new records until the container stops.
+    pub follow: bool,
+    /// Only the last N records of what the log holds (followed records
+    /// all come).
+    pub tail: Option<usize>,
+    /// Only records at or after this time.
+    pub since: Option<SystemTime>,
+    /// Only records before this time (a follow ends there too).
+    pub until: Option<SystemTime>,
+}
+
+impl LogOptions {
+    fn wants(&self, line: &LogLine) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        let Some(at) = stack_runtime::timefmt::parse(&line.time) else {
+            return true;
+        };
+        self.since.is_none_or(|s| at >= s) && self.until.is_none_or(|u| at < u)
+    }
+}
+
 impl LogSource {
     /// Sends what the log holds to `emit`, then, with `follow`, each new
     /// record until the container stops or `emit` returns false.
     pub fn read(
         &self,
         follow: bool,
+        emit: impl FnMut(&LogRecord) -> bool,
+    ) -> Result<(), EngineError> {
+        self.read_with(
+            &LogOptions {
+                follow,
+                ..LogOptions::default()
+            },
+            emit,
+        )
+    }
+
+    /// [`LogSource::read`] with Docker's `tail`, `since` and `until`.
+    pub fn read_with(
+        &self,
+        options: &LogOptions,
         mut emit: impl FnMut(&LogRecord) -> bool,
     ) -> Result<(), EngineError> {
+        let follow = options.follow;
         let listening = Cell::new(true);
         let mut send = |l: &LogLine| {
-            if listening.get() {
+            if listening.get() && options.wants(l) {
                 let record = LogRecord {
                     log: l.log.clone(),
                     stream: l.stream.clone(),
@@ -40,8 +107,12 @@ impl LogSource {
                 listening.set(emit(&record));
             }
         };
-        for line in stack_runtime::logs::read_all(&self.path)? {
-            send(&line);
+        let held = stack_runtime::logs::read_all(&self.path)?;
+        let skip = options
+            .tail
+            .map_or(0, |tail| held.len().saturating_sub(tail));
+        for line in &held[skip..] {
+            send(line);
         }
         if follow {
             let dir = &self.dir;
@@ -50,7 +121,8 @@ impl LogSource {
                     .map(|s| s.is_active())
                     .unwrap_or(false)
             };
-            let keep_going = || listening.get() && running();
+            let before_until = || options.until.is_none_or(|u| SystemTime::now() < u);
+            let keep_going = || listening.get() && running() && before_until();
             stack_runtime::logs::follow(&self.path, send, keep_going)?;
         }
         Ok(())
@@ -125,6 +197,83 @@ impl Engine {
                 .with("signal", (signal as i32).to_string()),
         );
         Ok(())
+    }
+
+    /// Makes a container (the image pulled if missing) and records its
+    /// `create` event: `stack run` and the Docker API's create.
+    pub fn create_container(
+        &self,
+        source: &ImageSource,
+        opts: &RunOptions,
+    ) -> Result<ContainerRecord, EngineError> {
+        let record = self.containers.create(source, opts)?;
+        self.record_event(&self.event(&record, "create"));
+        Ok(record)
+    }
+
+    /// Waits for a container to stop and answers its exit code, as
+    /// Docker's `wait` with its `condition`: `not-running` (now, when it
+    /// is not running), `next-exit` (the end of its next run, even when
+    /// it has not started yet), `removed` (its record gone). Gives up with
+    /// `None` once `keep_going` says so (the client left).
+    pub fn wait(
+        &self,
+        key: &str,
+        condition: WaitCondition,
+        keep_going: impl Fn() -> bool,
+    ) -> Result<Option<i32>, EngineError> {
+        let first = self.find(key)?;
+        let id = first.spec.id.clone();
+        let mut seen_active = false;
+        let mut last_code = first.state.exit_code.unwrap_or(0);
+        loop {
+            let record = match self.containers.find(&id) {
+                Ok(record) => record,
+                Err(crate::containers::ContainerError::NotFound(_)) => {
+                    if condition == WaitCondition::Removed {
+                        return Ok(Some(last_code));
+                    }
+                    return Err(EngineError::NotFound(format!("no such container: {key}")));
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let active = record.state.is_active();
+            seen_active |= active;
+            last_code = record.state.exit_code.unwrap_or(0);
+            let restarted = record.state.started_at != first.state.started_at;
+            let done = match condition {
+                WaitCondition::NotRunning => !active,
+                WaitCondition::NextExit => !active && (seen_active || restarted),
+                WaitCondition::Removed => false,
+            };
+            if done {
+                return Ok(Some(last_code));
+            }
+            if !keep_going() {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The processes of a running container, `ps -ef`'s columns (409
+    /// when it is not running).
+    pub fn processes(&self, key: &str) -> Result<TopResponse, EngineError> {
+        use crate::project::top::{processes, TITLES};
+        let record = self.find(key)?;
+        if record.state.effective_status() != Status::Running {
+            return Err(EngineError::Conflict(format!(
+                "container {} is not running",
+                record.spec.name
+            )));
+        }
+        Ok(TopResponse {
+            titles: TITLES.iter().map(|t| t.to_string()).collect(),
+            processes: processes(&record)
+                .iter()
+                .map(|r| r.cells().to_vec())
+                .collect(),
+        })
     }
 
     pub fn remove(&self, key: &str, force: bool) -> Result<(), EngineError> {

@@ -15,12 +15,16 @@
 //! - [`project_actions`]: start/stop/restart/kill/rm of a project's services.
 //! - [`objects`]: networks and volumes.
 //! - [`exec`]: an attached exec, prepared for a front end's terminal.
+//! - [`attach`]: a container's output from now on, for an attached client.
 //! - [`events`]: the host's event log, read and followed.
 //! - [`boot`]: what a daemon does once at start.
+//! - [`docker`]: the same operations' answers in Docker's API shapes.
 
 mod api;
+pub mod attach;
 pub mod boot;
 pub mod containers;
+pub mod docker;
 mod error;
 pub mod events;
 pub mod exec;

@@ -1,0 +1,131 @@
+//! `POST /containers/{id}/attach`: the container's output on the hijacked
+//! connection (HTTP upgrade to `tcp`), in multiplexed frames without a
+//! tty and raw with one, from the attach (or, with `logs`, from the
+//! start of its log) until the container stops. This is what `docker run`
+//! without `-d` reads. Input (`stdin=1`) is not built yet: refused with a
+//! 501 that says so, before anything is upgraded.
+
+use axum::body::Body;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{CONNECTION, CONTENT_TYPE, UPGRADE};
+use axum::http::StatusCode;
+use axum::response::Response;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use stack_api::system::LogRecord;
+use tokio::io::AsyncWriteExt;
+
+use super::error::{blocking, DockerError};
+use super::extract::{flag, Q};
+use super::logs::frame;
+use crate::routes::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct AttachQuery {
+    #[serde(default, deserialize_with = "flag")]
+    stream: bool,
+    #[serde(default, deserialize_with = "flag")]
+    logs: bool,
+    #[serde(default, deserialize_with = "flag")]
+    stdin: bool,
+    #[serde(default, deserialize_with = "flag")]
+    stdout: bool,
+    #[serde(default, deserialize_with = "flag")]
+    stderr: bool,
+}
+
+pub async fn attach(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<AttachQuery>,
+    mut request: Request,
+) -> Result<Response, DockerError> {
+    if q.stdin {
+        return Err(DockerError::not_implemented(
+            "POST",
+            "/containers/{id}/attach?stdin=1 (attached input; docker run -i)",
+        ));
+    }
+    if !q.stream && !q.logs {
+        return Err(DockerError::bad_request(
+            "Bad parameters: you must choose at least one stream (stream or logs)",
+        ));
+    }
+    let upgrade_asked = request
+        .headers()
+        .get(UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("tcp"));
+    if !upgrade_asked {
+        return Err(DockerError::bad_request(
+            "attach needs the headers `Connection: Upgrade` and `Upgrade: tcp`",
+        ));
+    }
+    let engine = s.engine.clone();
+    let key = id.clone();
+    let replay = q.logs;
+    let source = blocking(move || {
+        engine
+            .attach(&key, replay)
+            .map_err(|e| DockerError::or_no_such(e, "container", &key))
+    })
+    .await?;
+    let on_upgrade = request
+        .extensions_mut()
+        .remove::<hyper::upgrade::OnUpgrade>()
+        .ok_or_else(|| DockerError::bad_request("this connection cannot be upgraded"))?;
+    let tty = source.tty;
+    let (stdout, stderr, follow) = (q.stdout, q.stderr, q.stream);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    tokio::task::spawn_blocking(move || {
+        let emit = |record: &LogRecord| {
+            let stream = match record.stream.as_str() {
+                "stderr" if stderr => 2,
+                "stdout" if stdout => 1,
+                _ => return !tx.is_closed(),
+            };
+            let bytes = if tty {
+                record.log.as_bytes().to_vec()
+            } else {
+                frame(stream, record.log.as_bytes())
+            };
+            tx.blocking_send(bytes).is_ok()
+        };
+        let result = if follow {
+            source.read(|| !tx.is_closed(), emit)
+        } else {
+            source.replay(emit)
+        };
+        if let Err(err) = result {
+            tracing::warn!(%err, "attach");
+        }
+    });
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(err) => {
+                tracing::warn!(%err, "attach: upgrade failed");
+                return;
+            }
+        };
+        let mut io = TokioIo::new(upgraded);
+        while let Some(bytes) = rx.recv().await {
+            if io.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        let _ = io.shutdown().await;
+    });
+    let content_type = if tty {
+        "application/vnd.docker.raw-stream"
+    } else {
+        "application/vnd.docker.multiplexed-stream"
+    };
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(CONNECTION, "Upgrade")
+        .header(UPGRADE, "tcp")
+        .header(CONTENT_TYPE, content_type)
+        .body(Body::empty())
+        .map_err(|e| DockerError::internal(format!("101 answer: {e}")))
+}

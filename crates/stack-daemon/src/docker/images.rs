@@ -1,0 +1,291 @@
+//! `/images/...`: list, pull (`POST /images/create`, with Docker's JSON
+//! progress stream), and the routes of one image by name (inspect,
+//! remove; its history, push, tag and export answer 501).
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use stack_api::docker::filters::{self, Filters};
+use stack_api::docker::images::{ImageSummary, ProgressLine};
+use stack_engine::facade::docker::images::PullProgress;
+use stack_engine::facade::EngineError;
+
+use super::error::{blocking, DockerError};
+use super::extract::{flag, Q};
+use crate::routes::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    #[serde(default, deserialize_with = "flag")]
+    #[allow(dead_code)]
+    all: bool,
+    #[serde(default)]
+    filters: Option<String>,
+}
+
+/// Whether a row answers the `reference`, `dangling` and `label` filters.
+fn row_matches(filters: &Filters, row: &ImageSummary) -> bool {
+    let reference_ok = filters.get("reference").is_none_or(|wanted| {
+        wanted.iter().any(|w| {
+            row.repo_tags.iter().any(|tag| {
+                let repo = tag.rsplit_once(':').map_or(tag.as_str(), |(r, _)| r);
+                tag == w || repo == w
+            })
+        })
+    });
+    // Every stored image has a tag: none is dangling.
+    let dangling_ok = filters
+        .get("dangling")
+        .is_none_or(|v| v.iter().all(|d| d == "false" || d == "0"));
+    let label_ok = filters
+        .get("label")
+        .is_none_or(|w| filters::labels_match(w, &row.labels));
+    reference_ok && dangling_ok && label_ok
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    Q(q): Q<ListQuery>,
+) -> Result<Json<Vec<ImageSummary>>, DockerError> {
+    let filters = filters::parse(q.filters.as_deref())
+        .map_err(|e| DockerError::bad_request(e.to_string()))?;
+    const KNOWN: &[&str] = &["reference", "dangling", "label"];
+    if let Some(name) = filters.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(DockerError::bad_request(format!("invalid filter '{name}'")));
+    }
+    let rows = blocking(move || Ok(s.engine.docker_images()?)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|r| row_matches(&filters, r))
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateQuery {
+    #[serde(default, rename = "fromImage")]
+    from_image: Option<String>,
+    #[serde(default, rename = "fromSrc")]
+    from_src: Option<String>,
+    #[serde(default)]
+    tag: Option<String>,
+    #[serde(default)]
+    platform: Option<String>,
+}
+
+/// `fromImage` and `tag` as one reference (`busybox` + `1.36`,
+/// `busybox` + `sha256:...`).
+fn reference(image: &str, tag: Option<&str>) -> String {
+    match tag.filter(|t| !t.is_empty()) {
+        Some(t) if t.contains(':') => format!("{image}@{t}"),
+        Some(t) => format!("{image}:{t}"),
+        None => image.to_string(),
+    }
+}
+
+/// Refuses credentials in `X-Registry-Auth`: the engine pulls with the
+/// host's registry configuration, and using other credentials is not
+/// built yet. Docker's CLI sends `e30=` (`{}`) when it has none.
+fn check_registry_auth(headers: &HeaderMap) -> Result<(), DockerError> {
+    use base64::Engine as _;
+    let Some(value) = headers.get("x-registry-auth") else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or_default().trim();
+    let decoded = base64::engine::general_purpose::URL_SAFE
+        .decode(text)
+        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(text))
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+        .unwrap_or_default();
+    let auth: serde_json::Value = serde_json::from_slice(&decoded).unwrap_or_default();
+    if stack_api::docker::is_unset(&auth) {
+        return Ok(());
+    }
+    Err(DockerError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "X-Registry-Auth: credentials sent with a request are not supported by stack yet; configure the registry's credentials for the daemon instead",
+    ))
+}
+
+enum Pulled {
+    /// A progress line; `started` once the pull reached a registry that
+    /// serves the image (a layer, or the end).
+    Line {
+        line: ProgressLine,
+        started: bool,
+    },
+    Failed(EngineError),
+}
+
+/// Pulls; the answer's status is an error's when the pull fails before
+/// its first line, else `200` and the progress (a failure then ends the
+/// stream with an `error` line, as Docker does).
+pub async fn create(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Q(q): Q<CreateQuery>,
+) -> Result<Response, DockerError> {
+    if q.from_src.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(DockerError::not_implemented(
+            "POST",
+            "/images/create?fromSrc (import)",
+        ));
+    }
+    let Some(image) = q.from_image.filter(|i| !i.is_empty()) else {
+        return Err(DockerError::bad_request("fromImage is required"));
+    };
+    check_registry_auth(&headers)?;
+    let reference = reference(&image, q.tag.as_deref());
+    let platform = q.platform.filter(|p| !p.is_empty());
+    // Unbounded: the engine calls `emit` inside its own runtime, where a
+    // blocking send may not wait; progress lines are few (one per MiB).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Pulled>();
+    let engine = s.engine.clone();
+    let pull_ref = reference.clone();
+    tokio::task::spawn_blocking(move || {
+        let progress = std::sync::Mutex::new(PullProgress::default());
+        let _ = tx.send(Pulled::Line {
+            line: PullProgress::start(&pull_ref),
+            started: false,
+        });
+        let emit = |event: stack_api::system::PullEvent| {
+            let started = !matches!(event, stack_api::system::PullEvent::Message { .. });
+            let lines = match progress.lock() {
+                Ok(mut p) => p.lines(&event),
+                Err(_) => return,
+            };
+            for line in lines {
+                let _ = tx.send(Pulled::Line { line, started });
+            }
+        };
+        if let Err(err) = engine.pull(&pull_ref, platform.as_deref(), &emit) {
+            let _ = tx.send(Pulled::Failed(err));
+        }
+    });
+    // Lines are held until the pull reaches a registry that has the
+    // image: a failure before that (an unknown image, no registry
+    // answering) is an error status, as Docker answers it.
+    let mut held = Vec::new();
+    loop {
+        match rx.recv().await {
+            Some(Pulled::Failed(err)) => return Err(DockerError::from(err)),
+            Some(Pulled::Line { line, started }) => {
+                held.push(line);
+                if started {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    let (chunks, response) = super::stream::bytes("application/json");
+    tokio::spawn(async move {
+        for line in &held {
+            if !chunks.json_line_async(line).await {
+                return;
+            }
+        }
+        while let Some(item) = rx.recv().await {
+            let line = match item {
+                Pulled::Line { line, .. } => line,
+                Pulled::Failed(err) => ProgressLine::error(err.to_string()),
+            };
+            if !chunks.json_line_async(&line).await {
+                break;
+            }
+        }
+    });
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ByNameQuery {
+    #[serde(default, deserialize_with = "flag")]
+    force: bool,
+    #[serde(default, deserialize_with = "flag")]
+    noprune: bool,
+}
+
+/// `/images/{name}/json` (GET), `/images/{name}` (DELETE), and the
+/// routes of one image not built yet. The name may hold slashes and a
+/// registry's port (`localhost:5000/team/app:1`).
+pub async fn by_name(
+    State(s): State<AppState>,
+    method: Method,
+    Path(rest): Path<String>,
+    Q(q): Q<ByNameQuery>,
+) -> Result<Response, DockerError> {
+    let split = rest.rsplit_once('/');
+    match (&method, split) {
+        (&Method::GET, Some((name, "json"))) => {
+            let name = name.to_string();
+            let image = blocking(move || Ok(s.engine.docker_image(&name)?)).await?;
+            Ok(Json(image).into_response())
+        }
+        (&Method::DELETE, _) => {
+            if q.force {
+                return Err(DockerError::bad_request(
+                    "force: removing an image that containers use is not supported by stack",
+                ));
+            }
+            if q.noprune {
+                return Err(DockerError::bad_request(
+                    "noprune: stack always removes the image's unused layers",
+                ));
+            }
+            let removed = blocking(move || Ok(s.engine.docker_remove_image(&rest)?)).await?;
+            Ok(Json(removed).into_response())
+        }
+        (&Method::GET, Some((_, "history"))) => Err(DockerError::not_implemented(
+            "GET",
+            "/images/{name}/history",
+        )),
+        (&Method::GET, Some((_, "get"))) => {
+            Err(DockerError::not_implemented("GET", "/images/{name}/get"))
+        }
+        (&Method::POST, Some((_, "push"))) => {
+            Err(DockerError::not_implemented("POST", "/images/{name}/push"))
+        }
+        (&Method::POST, Some((_, "tag"))) => {
+            Err(DockerError::not_implemented("POST", "/images/{name}/tag"))
+        }
+        _ => Err(DockerError::new(StatusCode::NOT_FOUND, "page not found")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_from_image_and_tag() {
+        assert_eq!(reference("busybox", Some("latest")), "busybox:latest");
+        assert_eq!(reference("busybox", None), "busybox");
+        assert_eq!(reference("busybox:1", Some("")), "busybox:1");
+        assert_eq!(
+            reference("busybox", Some("sha256:abc")),
+            "busybox@sha256:abc"
+        );
+    }
+
+    #[test]
+    fn an_empty_registry_auth_is_no_credential() {
+        let mut headers = HeaderMap::new();
+        assert!(check_registry_auth(&headers).is_ok());
+        headers.insert("x-registry-auth", "e30=".parse().expect("header"));
+        assert!(check_registry_auth(&headers).is_ok());
+        // {"username":"u","password":"p"}
+        headers.insert(
+            "x-registry-auth",
+            "eyJ1c2VybmFtZSI6InUiLCJwYXNzd29yZCI6InAifQ=="
+                .parse()
+                .expect("header"),
+        );
+        assert_eq!(
+            check_registry_auth(&headers).expect_err("refused").status,
+            StatusCode::NOT_IMPLEMENTED
+        );
+    }
+}
