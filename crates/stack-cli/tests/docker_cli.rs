@@ -68,15 +68,7 @@ fn registry(sb: &Sandbox) -> TestRegistry {
     let fx = fixtures();
     let reg = TestRegistry::start(sb.dir(), RegistryAuth::None);
     reg.push(&fx.join("busybox"), "1", "library/busybox:latest");
-    std::fs::write(
-        &sb.config_file,
-        format!(
-            "registry-mirrors = [\"{}\"]\ninsecure-registries = [\"{}\"]\n",
-            reg.url(),
-            reg.addr
-        ),
-    )
-    .expect("config");
+    reg.write_mirror_config(&sb.config_file);
     reg
 }
 

@@ -15,15 +15,7 @@ fn stack_pull_busybox_through_a_mirror() {
     let fx = fixtures();
     let reg = TestRegistry::start(sb.dir(), RegistryAuth::None);
     reg.push(&fx.join("busybox"), "1", "library/busybox:latest");
-    std::fs::write(
-        &sb.config_file,
-        format!(
-            "registry-mirrors = [\"{}\"]\ninsecure-registries = [\"{}\"]\n",
-            reg.url(),
-            reg.addr
-        ),
-    )
-    .expect("config");
+    reg.write_mirror_config(&sb.config_file);
 
     let out = stack(&sb, &["pull", "busybox"]);
     assert!(out.status.success(), "{}", text(&out));

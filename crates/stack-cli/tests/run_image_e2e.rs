@@ -12,15 +12,7 @@ fn sandbox_with_mirror() -> Option<(stack_testkit::Sandbox, TestRegistry)> {
     let sb = stack_testkit::sandbox()?;
     let reg = TestRegistry::start(sb.dir(), RegistryAuth::None);
     reg.push(&fixtures().join("busybox"), "1", "library/busybox:latest");
-    std::fs::write(
-        &sb.config_file,
-        format!(
-            "registry-mirrors = [\"{}\"]\ninsecure-registries = [\"{}\"]\n",
-            reg.url(),
-            reg.addr
-        ),
-    )
-    .expect("config");
+    reg.write_mirror_config(&sb.config_file);
     Some((sb, reg))
 }
 

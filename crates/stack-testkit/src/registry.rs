@@ -140,6 +140,20 @@ impl TestRegistry {
         }
     }
 
+    /// Writes a host config that makes this registry the mirror of Docker
+    /// Hub (and lets it be plain HTTP).
+    pub fn write_mirror_config(&self, config_file: &std::path::Path) {
+        std::fs::write(
+            config_file,
+            format!(
+                "registry-mirrors = [\"{}\"]\ninsecure-registries = [\"{}\"]\n",
+                self.url(),
+                self.addr
+            ),
+        )
+        .expect("write the mirror config");
+    }
+
     /// `http://127.0.0.1:<port>` (`https://` with TLS).
     pub fn url(&self) -> String {
         let scheme = if self.ca_file.is_some() {

@@ -27,15 +27,7 @@ pub fn env(with_redis: bool) -> Option<Env> {
     if with_redis {
         reg.push(&fixtures().join("redis"), "7", "library/redis:latest");
     }
-    std::fs::write(
-        &sb.config_file,
-        format!(
-            "registry-mirrors = [\"{}\"]\ninsecure-registries = [\"{}\"]\n",
-            reg.url(),
-            reg.addr
-        ),
-    )
-    .expect("config");
+    reg.write_mirror_config(&sb.config_file);
     let dir = sb.dir().join("demo");
     std::fs::create_dir_all(&dir).expect("project dir");
     Some(Env { sb, reg, dir })

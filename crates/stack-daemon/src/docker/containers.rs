@@ -12,11 +12,10 @@ use stack_api::docker::containers::{
 use stack_api::docker::create::{ContainerCreateRequest, ContainerCreateResponse};
 use stack_api::docker::filters;
 use stack_engine::facade::containers::WaitCondition;
-use stack_engine::facade::Outcome;
 
 use super::error::{blocking, DockerError};
 use super::extract::{flag, J, Q};
-use crate::routes::AppState;
+use crate::routes::{outcome_status, AppState};
 
 fn no_such(key: &str) -> impl FnOnce(stack_engine::facade::EngineError) -> DockerError + '_ {
     move |e| DockerError::or_no_such(e, "container", key)
@@ -99,20 +98,13 @@ pub async fn top(
         .map(Json)
 }
 
-fn done(outcome: Outcome) -> StatusCode {
-    match outcome {
-        Outcome::Done => StatusCode::NO_CONTENT,
-        Outcome::AlreadyThere => StatusCode::NOT_MODIFIED,
-    }
-}
-
 pub async fn start(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, DockerError> {
     blocking(move || s.engine.start(&id).map_err(no_such(&id)))
         .await
-        .map(done)
+        .map(outcome_status)
 }
 
 #[derive(Debug, Deserialize)]
@@ -143,7 +135,7 @@ pub async fn stop(
     let grace = q.grace()?;
     blocking(move || s.engine.stop(&id, grace).map_err(no_such(&id)))
         .await
-        .map(done)
+        .map(outcome_status)
 }
 
 pub async fn restart(

@@ -8,9 +8,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::extract::{J, Q};
-use super::{blocking, stream, AppState};
+use super::{blocking, outcome_status, stream, AppState};
 use crate::error::ApiError;
-use stack_engine::facade::Outcome;
 
 use stack_api::system::{ContainerFilter, ContainerSummary, ExecRequest, ExecResult};
 
@@ -53,18 +52,13 @@ pub async fn logs(
     Ok(response)
 }
 
-fn done(outcome: Outcome) -> StatusCode {
-    match outcome {
-        Outcome::Done => StatusCode::NO_CONTENT,
-        Outcome::AlreadyThere => StatusCode::NOT_MODIFIED,
-    }
-}
-
 pub async fn start(
     State(s): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.engine.start(&id)).await.map(done)
+    blocking(move || s.engine.start(&id))
+        .await
+        .map(outcome_status)
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +72,9 @@ pub async fn stop(
     Path(id): Path<String>,
     Q(q): Q<StopQuery>,
 ) -> Result<StatusCode, ApiError> {
-    blocking(move || s.engine.stop(&id, q.t)).await.map(done)
+    blocking(move || s.engine.stop(&id, q.t))
+        .await
+        .map(outcome_status)
 }
 
 pub async fn restart(

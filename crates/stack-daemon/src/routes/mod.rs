@@ -14,7 +14,7 @@ mod system;
 
 use std::sync::Arc;
 
-use axum::http::{Method, Uri};
+use axum::http::{Method, StatusCode, Uri};
 use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 use stack_api::paths;
@@ -125,4 +125,13 @@ pub(crate) async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'stat
         .await
         .map_err(|e| ApiError::internal(format!("worker thread: {e}")))?
         .map_err(Into::into)
+}
+
+/// Docker's answer to an idempotent action (both APIs answer alike): 204
+/// when it changed something, 304 when it was already so.
+pub(crate) fn outcome_status(outcome: stack_engine::facade::Outcome) -> StatusCode {
+    match outcome {
+        stack_engine::facade::Outcome::Done => StatusCode::NO_CONTENT,
+        stack_engine::facade::Outcome::AlreadyThere => StatusCode::NOT_MODIFIED,
+    }
 }
