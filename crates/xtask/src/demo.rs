@@ -4,7 +4,8 @@
 //! brings up `examples/visits` (a busybox httpd page counting visits in a
 //! redis that must be healthy first), fetches the page twice from
 //! 127.0.0.1 to show the count going up, shows `stack ps`, and takes the
-//! stack down. Then the same again through `stack daemon`: the daemon
+//! stack down. Then the same again through `stack daemon` (and `docker ps`
+//! through its Docker Engine API, when a docker CLI is installed): the daemon
 //! starts, `up -d`, `ps` and `logs -f` go through its socket, and it stops
 //! (the containers would outlive it; `down` removes them first).
 //! Everything lives under `target/demo/`; a second run starts clean.
@@ -130,6 +131,7 @@ impl Demo {
         let page = fetch("127.0.0.1:8080", "/cgi-bin/visits")?;
         println!("{}", page.trim_end());
         self.stack(&["-f", file, "ps"])?;
+        self.docker_ps(&socket)?;
         println!("$ stack -f {file} logs -f   (for two seconds)");
         let mut follow = self
             .command()
@@ -140,6 +142,18 @@ impl Demo {
         let _ = follow.kill();
         let _ = follow.wait();
         self.stack(&["-f", file, "down"])
+    }
+
+    /// The same containers as the docker CLI sees them through the
+    /// daemon's Docker Engine API (when a docker CLI is installed).
+    fn docker_ps(&self, socket: &std::path::Path) -> Result<(), String> {
+        if Command::new("docker").arg("--version").output().is_err() {
+            println!("(no docker CLI here: skipping `docker ps` through the socket)");
+            return Ok(());
+        }
+        let host = format!("unix://{}", socket.display());
+        println!("$ DOCKER_HOST={host} docker ps");
+        crate::run::checked(Command::new("docker").env("DOCKER_HOST", &host).arg("ps"))
     }
 
     fn command(&self) -> Command {
