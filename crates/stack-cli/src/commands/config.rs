@@ -52,8 +52,10 @@ pub struct ConfigArgs {
     /// [`Unsupported`]).
     #[arg(long, hide = true)]
     no_interpolate: bool,
-    /// Compose's `--no-normalize`: recognised and refused.
-    #[arg(long, hide = true)]
+    /// Print the project without Compose's normalization (no default
+    /// network, resource names, default `dockerfile`, implicit
+    /// `depends_on`, cleaned mount targets).
+    #[arg(long)]
     no_normalize: bool,
     /// Compose's `--resolve-image-digests`: recognised and refused.
     #[arg(long, hide = true)]
@@ -75,12 +77,6 @@ pub enum Unsupported {
     )]
     NoInterpolate,
     #[error(
-        "`stack config --no-normalize` is not supported: Compose then skips its normalization \
-         step (no default network, no resource names, no default `dockerfile`, `links` not \
-         turned into `depends_on`, mount targets not cleaned), which stack does not reproduce yet"
-    )]
-    NoNormalize,
-    #[error(
         "`stack config --resolve-image-digests` is not supported: it needs a registry lookup of \
          every image, which `stack config` does not do; `stack pull` fetches the images"
     )]
@@ -92,7 +88,6 @@ impl ConfigArgs {
     fn unsupported(&self) -> Option<Unsupported> {
         [
             (self.no_interpolate, Unsupported::NoInterpolate),
-            (self.no_normalize, Unsupported::NoNormalize),
             (self.resolve_image_digests, Unsupported::ResolveImageDigests),
         ]
         .into_iter()
@@ -105,6 +100,7 @@ pub fn run(project_args: &ProjectArgs, args: ConfigArgs) -> miette::Result<ExitC
         return Err(miette::miette!("{flag}"));
     }
     let mut opts = super::project::load_options(project_args, &args.services_named);
+    opts.no_normalize = args.no_normalize;
     if opts.files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
         std::io::stdin()
@@ -208,24 +204,17 @@ mod tests {
             unsupported(&["--no-interpolate"]),
             Some(Unsupported::NoInterpolate)
         );
-        assert_eq!(
-            unsupported(&["--no-normalize", "--format", "json"]),
-            Some(Unsupported::NoNormalize)
-        );
+        assert_eq!(unsupported(&["--no-normalize", "--format", "json"]), None);
         assert_eq!(
             unsupported(&["--resolve-image-digests"]),
             Some(Unsupported::ResolveImageDigests)
         );
-        // Several: the first in Compose's order of the issue.
+        // Several: the first in the order of the issue.
         assert_eq!(
-            unsupported(&["--resolve-image-digests", "--no-normalize"]),
-            Some(Unsupported::NoNormalize)
+            unsupported(&["--resolve-image-digests", "--no-interpolate"]),
+            Some(Unsupported::NoInterpolate)
         );
-        for flag in [
-            Unsupported::NoInterpolate,
-            Unsupported::NoNormalize,
-            Unsupported::ResolveImageDigests,
-        ] {
+        for flag in [Unsupported::NoInterpolate, Unsupported::ResolveImageDigests] {
             let text = flag.to_string();
             assert!(text.contains("is not supported"), "{text}");
             assert!(text.starts_with("`stack config --"), "{text}");
