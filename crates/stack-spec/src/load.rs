@@ -81,7 +81,9 @@ impl Loader {
         let name = self.project_name(opts, &root, &project_dir, &environment);
         let mut ctx = Ctx::new(&self.sources, opts.compatibility);
         ctx.checks = opts.checks.clone();
+        ctx.no_normalize = opts.no_normalize;
         let mut project = Project {
+            skip_normalization: opts.no_normalize,
             name: name.clone(),
             working_dir: project_dir.clone(),
             config_files: files.clone(),

@@ -19,8 +19,11 @@ pub(crate) fn normalize(
 ) {
     let at = |path: &[&str]| span_of(root, path);
     read_env_files(loader, project);
-    attach_default_network(project);
-    add_implicit_dependencies(project);
+    // Compose's `--no-normalize` prints the project without these.
+    if !opts.no_normalize {
+        attach_default_network(project);
+        add_implicit_dependencies(project);
+    }
     check_scale(loader, project, &at);
     apply_profiles(loader, project, opts, &at);
     check_references(loader, project, &at);

@@ -30,6 +30,10 @@ pub struct LoadOptions {
     pub target_services: Vec<String>,
     /// Unknown keys are warnings instead of errors.
     pub compatibility: bool,
+    /// Compose's `--no-normalize`: no default network, no implicit
+    /// `depends_on`, no derived resource names; the project is for printing
+    /// only (see [`crate::Project::skip_normalization`]).
+    pub no_normalize: bool,
     /// The process environment (wins over `.env` for interpolation).
     pub environment: BTreeMap<String, String>,
     /// Content of the file named `-`.

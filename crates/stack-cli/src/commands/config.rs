@@ -48,12 +48,59 @@ pub struct ConfigArgs {
     /// Write the output to a file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<std::path::PathBuf>,
+    /// Compose's `--no-interpolate`: recognised and refused (see
+    /// [`Unsupported`]).
+    #[arg(long, hide = true)]
+    no_interpolate: bool,
+    /// Print the project without Compose's normalization (no default
+    /// network, resource names, default `dockerfile`, implicit
+    /// `depends_on`, cleaned mount targets).
+    #[arg(long)]
+    no_normalize: bool,
+    /// Compose's `--resolve-image-digests`: recognised and refused.
+    #[arg(long, hide = true)]
+    resolve_image_digests: bool,
     /// Services to target (enables their profiles).
     services_named: Vec<String>,
 }
 
+/// Flags of `docker compose config` that stack knows but cannot print the
+/// way Compose does. They are refused by name instead of being accepted and
+/// ignored, since a document that only looks like Compose's would be worse
+/// than an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Unsupported {
+    #[error(
+        "`stack config --no-interpolate` is not supported: for it Compose prints its untyped \
+         intermediate model (keys sorted, values as written, `${{VAR}}` and `$` left as they \
+         are), a different document from the normal form, which stack does not reproduce yet"
+    )]
+    NoInterpolate,
+    #[error(
+        "`stack config --resolve-image-digests` is not supported: it needs a registry lookup of \
+         every image, which `stack config` does not do; `stack pull` fetches the images"
+    )]
+    ResolveImageDigests,
+}
+
+impl ConfigArgs {
+    /// The first Compose flag given that stack refuses, in Compose's order.
+    fn unsupported(&self) -> Option<Unsupported> {
+        [
+            (self.no_interpolate, Unsupported::NoInterpolate),
+            (self.resolve_image_digests, Unsupported::ResolveImageDigests),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+}
+
 pub fn run(project_args: &ProjectArgs, args: ConfigArgs) -> miette::Result<ExitCode> {
+    if let Some(flag) = args.unsupported() {
+        return Err(miette::miette!("{flag}"));
+    }
     let mut opts = super::project::load_options(project_args, &args.services_named);
+    opts.no_normalize = args.no_normalize;
     if opts.files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
         std::io::stdin()
@@ -127,4 +174,50 @@ fn render(project: &Project, args: &ConfigArgs) -> miette::Result<String> {
         Format::Yaml => output::to_yaml(project),
         Format::Json => output::to_json(project),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ConfigArgs,
+    }
+
+    fn unsupported(argv: &[&str]) -> Option<Unsupported> {
+        let argv = std::iter::once("config").chain(argv.iter().copied());
+        Cli::try_parse_from(argv)
+            .expect("parses")
+            .args
+            .unsupported()
+    }
+
+    #[test]
+    fn compose_flags_stack_cannot_match_are_refused_by_name() {
+        assert_eq!(unsupported(&[]), None);
+        assert_eq!(unsupported(&["--format", "json", "web"]), None);
+        assert_eq!(
+            unsupported(&["--no-interpolate"]),
+            Some(Unsupported::NoInterpolate)
+        );
+        assert_eq!(unsupported(&["--no-normalize", "--format", "json"]), None);
+        assert_eq!(
+            unsupported(&["--resolve-image-digests"]),
+            Some(Unsupported::ResolveImageDigests)
+        );
+        // Several: the first in the order of the issue.
+        assert_eq!(
+            unsupported(&["--resolve-image-digests", "--no-interpolate"]),
+            Some(Unsupported::NoInterpolate)
+        );
+        for flag in [Unsupported::NoInterpolate, Unsupported::ResolveImageDigests] {
+            let text = flag.to_string();
+            assert!(text.contains("is not supported"), "{text}");
+            assert!(text.starts_with("`stack config --"), "{text}");
+        }
+    }
 }

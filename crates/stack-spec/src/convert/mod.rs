@@ -30,6 +30,8 @@ pub struct Ctx<'a> {
     pub compatibility: bool,
     /// The caller's host rules ([`crate::LoadOptions::checks`]).
     pub checks: Option<Arc<dyn HostChecks>>,
+    /// [`crate::LoadOptions::no_normalize`]: resource names are not derived.
+    pub no_normalize: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -40,6 +42,7 @@ impl<'a> Ctx<'a> {
             warnings: Vec::new(),
             compatibility,
             checks: None,
+            no_normalize: false,
         }
     }
 

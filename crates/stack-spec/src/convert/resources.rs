@@ -55,7 +55,7 @@ pub fn networks(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, N
                 }
             }
         }
-        if n.name.is_empty() {
+        if n.name.is_empty() && !ctx.no_normalize {
             n.name = if n.external {
                 key.name.clone()
             } else {
@@ -80,6 +80,10 @@ fn external(ctx: &mut Ctx, node: &Node, context: &str) -> bool {
 /// Reports a volume or network name that breaks the naming rule, at the
 /// `name:` value or, for a name made from the key, at the key.
 fn check_name(ctx: &mut Ctx, kind: ObjectKind, name: &str, span: Span) {
+    // Left empty by `no_normalize`: nothing to check.
+    if name.is_empty() {
+        return;
+    }
     if let Err(e) = check_object_name(kind, name) {
         ctx.error_with(span, e.to_string(), "not a valid name");
     }
@@ -171,7 +175,7 @@ pub fn volumes(ctx: &mut Ctx, node: &Node, project: &str) -> BTreeMap<String, Vo
                 }
             }
         }
-        if vol.name.is_empty() {
+        if vol.name.is_empty() && !ctx.no_normalize {
             vol.name = if vol.external {
                 key.name.clone()
             } else {
@@ -244,7 +248,7 @@ pub fn file_objects(
                 "here",
             );
         }
-        if o.name.is_empty() {
+        if o.name.is_empty() && !ctx.no_normalize {
             o.name = if o.external {
                 key.name.clone()
             } else {

@@ -74,7 +74,9 @@ pub fn parse_volume_with(
     let mut volume = ServiceVolume {
         kind,
         source: source.map(str::to_string),
-        target: target.to_string(),
+        // Compose cleans a short-syntax target as it parses it (the long
+        // syntax only in normalization).
+        target: crate::paths::clean_path(target),
         read_only: false,
         bind: (kind == MountType::Bind).then(|| BindOptions {
             create_host_path: true,

@@ -68,6 +68,10 @@ pub struct Project {
     /// Warnings raised while loading (unset variables, obsolete `version`, ...).
     #[serde(skip)]
     pub warnings: Vec<String>,
+    /// Loaded with [`crate::LoadOptions::no_normalize`]: resources may have
+    /// no `name` and [`crate::output`] adds none of Compose's defaults.
+    #[serde(skip)]
+    pub skip_normalization: bool,
 }
 
 impl Project {

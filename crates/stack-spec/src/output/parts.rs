@@ -18,6 +18,8 @@ pub struct Context<'a> {
     pub working_dir: &'a str,
     /// Variables interpolation saw (`build.args` given without a value).
     pub environment: &'a BTreeMap<String, String>,
+    /// Compose's defaults are added (not under `--no-normalize`).
+    pub normalize: bool,
 }
 
 /// A key stack keeps as written, as Compose prints it.
@@ -132,10 +134,10 @@ pub fn build(value: &J, ctx: &Context, flavor: Flavor) -> Node {
         (Some(d), _) => {
             o.put("dockerfile", Node::from_json(d));
         }
-        (None, None) => {
+        (None, None) if ctx.normalize => {
             o.put("dockerfile", Node::str("Dockerfile"));
         }
-        (None, Some(_)) => {}
+        (None, _) => {}
     }
     o.opt(
         "dockerfile_inline",
@@ -143,8 +145,14 @@ pub fn build(value: &J, ctx: &Context, flavor: Flavor) -> Node {
     );
     o.opt("entitlements", get("entitlements").map(Node::from_json));
     if let Some(args) = get("args") {
-        let lookup = |k: &str| ctx.environment.get(k).cloned();
-        o.nonempty("args", key_values(args, lookup, false));
+        let lookup = |k: &str| {
+            ctx.normalize
+                .then(|| ctx.environment.get(k).cloned())
+                .flatten()
+        };
+        // Unresolved ones are dropped, or kept as null without
+        // normalization, as Compose does.
+        o.nonempty("args", key_values(args, lookup, !ctx.normalize));
     }
     for key in ["provenance", "sbom", "ssh"] {
         o.opt(key, get(key).map(Node::from_json));

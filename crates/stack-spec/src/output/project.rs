@@ -52,6 +52,7 @@ pub fn document(p: &Project, flavor: Flavor) -> Node {
     let ctx = Context {
         working_dir: &working_dir,
         environment: &p.environment,
+        normalize: !p.skip_normalization,
     };
     let used = used(p);
     let mut o = Obj::new();

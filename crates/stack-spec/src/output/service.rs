@@ -222,7 +222,9 @@ pub fn service(s: &Service, ctx: &Context, flavor: Flavor) -> Node {
     o.opt("userns_mode", other("userns_mode"));
     o.opt("uts", other("uts"));
     if !s.volumes.is_empty() {
-        o.put("volumes", Node::Seq(s.volumes.iter().map(volume).collect()));
+        let clean = ctx.normalize;
+        let mounts = s.volumes.iter().map(|v| volume(v, clean)).collect();
+        o.put("volumes", Node::Seq(mounts));
     }
     o.strings("volumes_from", &s.volumes_from);
     o.string("working_dir", s.working_dir.as_deref());
@@ -313,7 +315,8 @@ fn port(p: &Port) -> Node {
     o.node()
 }
 
-fn volume(v: &ServiceVolume) -> Node {
+/// `clean`: the target cleaned as a path, as Compose's normalization does.
+fn volume(v: &ServiceVolume, clean: bool) -> Node {
     let kind = match v.kind {
         MountType::Bind => "bind",
         MountType::Volume => "volume",
@@ -326,7 +329,12 @@ fn volume(v: &ServiceVolume) -> Node {
     o.put("type", Node::str(kind));
     o.string("source", v.source.as_deref());
     // Compose cleans the target as a path; the source is left as written.
-    o.string("target", Some(&clean_path(&v.target)));
+    let target = if clean {
+        clean_path(&v.target)
+    } else {
+        v.target.clone()
+    };
+    o.string("target", Some(&target));
     o.flag("read_only", v.read_only);
     o.string("consistency", v.consistency.as_deref());
     if let Some(b) = &v.bind {
