@@ -43,6 +43,26 @@ impl Docker {
             .expect("the docker CLI is installed (cargo xtask deps)")
     }
 
+    /// Runs with `input` on its stdin.
+    fn run_with_input(&self, args: &[&str], input: &[u8]) -> Output {
+        use std::io::Write;
+        let mut child = Command::new("docker")
+            .env("DOCKER_HOST", &self.host)
+            .env("DOCKER_CONFIG", &self.config)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("DOCKER_CONTEXT")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the docker CLI is installed (cargo xtask deps)");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input).expect("write docker's stdin");
+        }
+        child.wait_with_output().expect("docker exits")
+    }
+
     /// Runs and expects success; answers stdout.
     fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
@@ -377,6 +397,89 @@ fn docker_cli_pull_run_logs_and_lifecycle() {
     // The runs made the default network; it is a network like the others.
     let networks = docker.ok(&["network", "ls", "--format", "{{.Name}}"]);
     assert_eq!(networks.trim(), "bridge");
+    docker.ok(&["network", "rm", "bridge"]);
+    daemon.terminate();
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn docker_cli_exec() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let _registry = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let docker = Docker::new(&sb, &daemon.socket);
+    docker.ok(&["pull", "busybox"]);
+    docker.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "100"]);
+
+    assert_eq!(docker.ok(&["exec", "box", "echo", "hi"]), "hi\n");
+    let out = docker.run(&["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "out\n",
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "err\n",
+        "{}",
+        describe(&out)
+    );
+    let env = docker.ok(&["exec", "-e", "A=b", "box", "sh", "-c", "echo $A"]);
+    assert_eq!(env, "b\n");
+    let user = docker.ok(&["exec", "-u", "1234:5678", "box", "id", "-u"]);
+    assert_eq!(user.trim(), "1234");
+    let dir = docker.ok(&["exec", "-w", "/tmp", "box", "pwd"]);
+    assert_eq!(dir.trim(), "/tmp");
+    let out = docker.run_with_input(&["exec", "-i", "box", "cat"], b"input\n");
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "input\n",
+        "{}",
+        describe(&out)
+    );
+    let out = docker.run(&["exec", "box", "nosuchcommand"]);
+    assert!(!out.status.success(), "{}", describe(&out));
+    // Detached: it runs, the CLI returns at once.
+    docker.ok(&["exec", "-d", "box", "sh", "-c", "echo later > /tmp/later"]);
+    eventually("the detached exec ran", || {
+        docker.run(&["exec", "box", "cat", "/tmp/later"]).stdout == b"later\n"
+    });
+
+    // -t under a terminal (script(1) gives the CLI one): a pty in the
+    // container, stdout and stderr as one raw stream, the exit code.
+    let out = Command::new("script")
+        .args([
+            "-qec",
+            "docker exec -t box sh -c 'tty; echo err >&2; exit 6'",
+            "/dev/null",
+        ])
+        .env("DOCKER_HOST", &docker.host)
+        .env("DOCKER_CONFIG", &docker.config)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("/dev/pts/"), "{}", describe(&out));
+    assert!(text.contains("err"), "{}", describe(&out));
+    assert_eq!(out.status.code(), Some(6), "{}", describe(&out));
+
+    let err = docker.fails(&["exec", "nosuch", "true"]);
+    assert!(err.contains("No such container: nosuch"), "{err}");
+    let err = docker.fails(&["exec", "--privileged", "box", "true"]);
+    assert!(
+        err.contains("Privileged is not supported by stack"),
+        "{err}"
+    );
+    docker.ok(&["stop", "-t", "1", "box"]);
+    let err = docker.fails(&["exec", "box", "true"]);
+    assert!(err.contains("Error response from daemon"), "{err}");
+    docker.ok(&["rm", "box"]);
+    docker.ok(&["rmi", "busybox"]);
     docker.ok(&["network", "rm", "bridge"]);
     daemon.terminate();
     sb.assert_no_leaks();

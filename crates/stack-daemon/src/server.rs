@@ -80,6 +80,7 @@ async fn serve(options: Options) -> Result<(), DaemonError> {
 
     let app = crate::docker::app(AppState {
         engine: host.clone(),
+        execs: Default::default(),
     });
     let forbidden = routes::forbidden_router();
     // Graceful shutdown by hand: hyper-util's `GracefulShutdown` does not

@@ -10,12 +10,14 @@
 //!
 //! - [`version`]: the prefix, checked against the versions served.
 //! - [`error`]: `{"message"}` bodies, the status of each error class.
-//! - [`system`], [`containers`], [`logs`], [`images`], [`objects`]: the
-//!   routes of each area.
+//! - [`system`], [`containers`], [`logs`], [`images`], [`objects`],
+//!   [`exec`] (with [`exec_registry`]): the routes of each area.
 
 mod attach;
 mod containers;
 mod error;
+mod exec;
+pub mod exec_registry;
 mod extract;
 mod images;
 mod logs;
@@ -136,6 +138,7 @@ mod tests {
         ));
         let app = app(AppState {
             engine: std::sync::Arc::new(engine),
+            execs: Default::default(),
         });
         let (status, headers, body) = call(&app, "GET", "/_ping").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "OK"));

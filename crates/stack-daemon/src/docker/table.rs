@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{attach, containers, images, logs, objects, system};
+use super::{attach, containers, exec, images, logs, objects, system};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -76,6 +76,10 @@ fn built() -> Vec<Route> {
             "/containers/{id}/attach",
             post(attach::attach),
         ),
+        (Method::POST, "/containers/{id}/exec", post(exec::create)),
+        (Method::POST, "/exec/{id}/start", post(exec::start)),
+        (Method::POST, "/exec/{id}/resize", post(exec::resize)),
+        (Method::GET, "/exec/{id}/json", get(exec::inspect)),
         (Method::GET, "/images/json", get(images::list)),
         (Method::POST, "/images/create", post(images::create)),
         (Method::GET, "/images/{*name}", get(images::by_name)),
@@ -128,10 +132,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/archive"),
     ("HEAD", "/containers/{id}/archive"),
     ("PUT", "/containers/{id}/archive"),
-    ("POST", "/containers/{id}/exec"),
-    ("POST", "/exec/{id}/start"),
-    ("POST", "/exec/{id}/resize"),
-    ("GET", "/exec/{id}/json"),
     ("POST", "/build"),
     ("POST", "/build/prune"),
     ("POST", "/commit"),

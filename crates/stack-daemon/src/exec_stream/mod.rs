@@ -7,11 +7,14 @@
 //!   payload), shared with the client.
 //! - [`pty`]: a pty from the container's own devpts.
 //! - [`session`]: one running exec over an upgraded connection.
+//! - [`wire`]: the native framing, or Docker's hijacked stream (`docker
+//!   exec` runs through the same session).
 //! - [`reap`]: finding and killing what a vanished client left running.
 
 pub mod pty;
 mod reap;
 pub mod session;
+pub mod wire;
 
 /// Terminal size used when a tty is asked for without one.
 pub const DEFAULT_ROWS: u16 = 24;

@@ -17,6 +17,7 @@ use tokio::time::{sleep_until, Instant};
 
 use super::pty::{self, Master, Pty};
 use super::reap;
+use super::wire::{self, Input, Wire};
 use stack_api::exec_stream::frame::{self, Frame, CHUNK};
 use stack_engine::facade::exec::{ExecCommand, CANNOT_FIND};
 
@@ -75,12 +76,6 @@ async fn read_from(source: &mut Option<Source>, buf: &mut [u8]) -> io::Result<us
         Some(s) => s.read(buf).await,
         None => std::future::pending().await,
     }
-}
-
-/// What the client sends for the command's stdin, in order.
-enum Input {
-    Data(Vec<u8>),
-    Close,
 }
 
 /// Where the command's input goes.
@@ -198,8 +193,17 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Runs `attached` over `io` until the command has ended and is reaped.
+/// Runs `attached` over `io` (the native protocol) until the command has
+/// ended and is reaped.
 pub async fn run<IO>(io: IO, attached: Attached)
+where
+    IO: AsyncRead + AsyncWrite + Send + 'static,
+{
+    run_on(io, attached, Wire::Native).await
+}
+
+/// Runs `attached` over `io` speaking `wire`.
+pub async fn run_on<IO>(io: IO, attached: Attached, wire: Wire)
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -209,7 +213,7 @@ where
         ExecCommand::Ready(command) => command,
         ExecCommand::NotFound(err) => {
             let error = format!("stack exec: {err}");
-            return end_unstarted(reader, writer, tty, &error, CANNOT_FIND).await;
+            return end_unstarted(reader, writer, &wire, tty, &error, CANNOT_FIND).await;
         }
     };
     match spawn(
@@ -218,11 +222,11 @@ where
         attached.controlling_tty,
         attached.stdin,
     ) {
-        Ok(running) => pump(reader, writer, running).await,
+        Ok(running) => pump(reader, writer, running, wire).await,
         Err(err) => {
             tracing::warn!(%err, "attached exec: start the exec helper");
             let error = format!("stack exec: start the exec helper: {err}");
-            end_unstarted(reader, writer, tty, &error, CANNOT_RUN).await;
+            end_unstarted(reader, writer, &wire, tty, &error, CANNOT_RUN).await;
         }
     }
 }
@@ -233,6 +237,7 @@ where
 async fn end_unstarted(
     mut reader: impl AsyncRead + Unpin,
     mut writer: impl AsyncWrite + Unpin,
+    wire: &Wire,
     tty: bool,
     error: &str,
     code: i32,
@@ -242,17 +247,27 @@ async fn end_unstarted(
     } else {
         Frame::Stderr(format!("{error}\n").into_bytes())
     };
-    let _ = send(&mut writer, &frame).await;
-    let _ = send(&mut writer, &Frame::Exit(code)).await;
+    let _ = send(&mut writer, wire, &frame).await;
+    wire.exited(code);
+    let _ = send(&mut writer, wire, &Frame::Exit(code)).await;
     let _ = writer.shutdown().await;
     let _ = tokio::time::timeout(LINGER, async {
-        while let Ok(Some(_)) = frame::read_async(&mut reader).await {}
+        if wire.is_docker() {
+            let mut sink = tokio::io::sink();
+            let _ = tokio::io::copy(&mut reader, &mut sink).await;
+        } else {
+            while let Ok(Some(_)) = frame::read_async(&mut reader).await {}
+        }
     })
     .await;
 }
 
-async fn send(w: &mut (impl AsyncWrite + Unpin), frame: &Frame) -> io::Result<()> {
-    w.write_all(&frame.encode()).await?;
+async fn send(w: &mut (impl AsyncWrite + Unpin), wire: &Wire, frame: &Frame) -> io::Result<()> {
+    let bytes = wire.encode(frame);
+    if bytes.is_empty() && wire.is_docker() {
+        return Ok(());
+    }
+    w.write_all(&bytes).await?;
     w.flush().await
 }
 
@@ -351,7 +366,7 @@ fn deliver_signal(helper: i32, number: i32) {
     }
 }
 
-async fn pump<R, W>(reader: R, mut writer: W, mut run: Running)
+async fn pump<R, W>(reader: R, mut writer: W, mut run: Running, wire: Wire)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin,
@@ -359,11 +374,13 @@ where
     let (control_tx, mut control) = mpsc::unbounded_channel();
     let (stdin_tx, stdin_rx) = mpsc::channel(8);
     let forward_stdin = run.sink.is_some();
-    let mut client = tokio::spawn(read_client(
-        reader,
-        forward_stdin.then_some(stdin_tx),
-        control_tx,
-    ));
+    wire.started(run.helper, &control_tx);
+    let stdin_tx = forward_stdin.then_some(stdin_tx);
+    let mut client = if wire.is_docker() {
+        tokio::spawn(wire::read_raw(reader, stdin_tx, control_tx))
+    } else {
+        tokio::spawn(read_client(reader, stdin_tx, control_tx))
+    };
     let stdin_task = run
         .sink
         .take()
@@ -396,7 +413,7 @@ where
             },
             n = read_from(&mut run.stdout, &mut out_buf) => match n {
                 Ok(n) if n > 0 => {
-                    if client_open && send(&mut writer, &Frame::Stdout(out_buf[..n].to_vec())).await.is_err() {
+                    if client_open && send(&mut writer, &wire, &Frame::Stdout(out_buf[..n].to_vec())).await.is_err() {
                         left = true;
                     }
                 }
@@ -404,7 +421,7 @@ where
             },
             n = read_from(&mut run.stderr, &mut err_buf) => match n {
                 Ok(n) if n > 0 => {
-                    if client_open && send(&mut writer, &Frame::Stderr(err_buf[..n].to_vec())).await.is_err() {
+                    if client_open && send(&mut writer, &wire, &Frame::Stderr(err_buf[..n].to_vec())).await.is_err() {
                         left = true;
                     }
                 }
@@ -415,7 +432,7 @@ where
                 drain_until = Some(Instant::now() + DRAIN);
             },
             _ = probe.tick(), if client_open => {
-                if send(&mut writer, &Frame::Stdout(Vec::new())).await.is_err() {
+                if send(&mut writer, &wire, &Frame::Stdout(Vec::new())).await.is_err() {
                     left = true;
                 }
             },
@@ -446,8 +463,9 @@ where
     }
     run.guard.disarm();
     let code = exit.unwrap_or(255);
+    wire.exited(code);
     if client_open {
-        let _ = send(&mut writer, &Frame::Exit(code)).await;
+        let _ = send(&mut writer, &wire, &Frame::Exit(code)).await;
         let _ = writer.shutdown().await;
         // Keep reading (and dropping) what the client still sends until it
         // closes: a socket closed with unread input makes the client's

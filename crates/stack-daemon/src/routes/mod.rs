@@ -26,6 +26,8 @@ use stack_engine::facade::Engine;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub engine: Arc<Engine>,
+    /// The exec instances of the Docker API.
+    pub execs: Arc<crate::docker::exec_registry::ExecRegistry>,
 }
 
 type Route = (Method, &'static str, MethodRouter<AppState>);
