@@ -205,6 +205,8 @@ pub async fn start(
     };
     let wire = Wire::Docker {
         tty: req.tty,
+        stdout: exec.spec.attach_stdout,
+        stderr: exec.spec.attach_stderr,
         hooks: Box::new(Hooks(exec.clone())),
     };
     tracing::info!(exec = %exec.id, container = %exec.spec.container, cmd = ?req.cmd, tty = req.tty, "docker exec");

@@ -31,6 +31,11 @@ pub enum Wire {
     Native,
     Docker {
         tty: bool,
+        /// The client attached the command's stdout (`AttachStdout`);
+        /// output it did not attach is read and dropped.
+        stdout: bool,
+        /// The same for stderr (`AttachStderr`).
+        stderr: bool,
         hooks: Box<dyn ExecHooks>,
     },
 }
@@ -52,8 +57,15 @@ impl Wire {
     pub fn encode(&self, frame: &Frame) -> Vec<u8> {
         match self {
             Wire::Native => frame.encode(),
-            Wire::Docker { tty, .. } => match frame {
+            Wire::Docker {
+                tty,
+                stdout,
+                stderr,
+                ..
+            } => match frame {
                 Frame::Stdout(data) | Frame::Stderr(data) if data.is_empty() => Vec::new(),
+                Frame::Stdout(_) if !*stdout => Vec::new(),
+                Frame::Stderr(_) if !*stderr => Vec::new(),
                 Frame::Stdout(data) if *tty => data.clone(),
                 Frame::Stdout(data) => multiplexed(1, data),
                 Frame::Stderr(data) if *tty => data.clone(),
@@ -128,6 +140,8 @@ mod tests {
     fn docker_frames_are_multiplexed_without_a_tty_and_raw_with_one() {
         let mux = Wire::Docker {
             tty: false,
+            stdout: true,
+            stderr: true,
             hooks: Box::new(None_),
         };
         assert_eq!(
@@ -138,8 +152,27 @@ mod tests {
         assert!(mux.encode(&Frame::Stdout(Vec::new())).is_empty());
         let raw = Wire::Docker {
             tty: true,
+            stdout: true,
+            stderr: true,
             hooks: Box::new(None_),
         };
         assert_eq!(raw.encode(&Frame::Stdout(b"hi".to_vec())), b"hi".to_vec());
+    }
+
+    #[test]
+    fn streams_the_client_did_not_attach_are_dropped() {
+        let only_stderr = Wire::Docker {
+            tty: false,
+            stdout: false,
+            stderr: true,
+            hooks: Box::new(None_),
+        };
+        assert!(only_stderr
+            .encode(&Frame::Stdout(b"hi".to_vec()))
+            .is_empty());
+        assert_eq!(
+            only_stderr.encode(&Frame::Stderr(b"e".to_vec())),
+            vec![2, 0, 0, 0, 0, 0, 0, 1, b'e']
+        );
     }
 }
