@@ -68,12 +68,7 @@ impl ExecRequest {
     /// What the runtime runs for this request, as
     /// [`crate::exec_stream::ExecStreamRequest::exec_request`].
     pub fn exec_request(&self) -> stack_runtime::exec::ExecRequest {
-        stack_runtime::exec::ExecRequest {
-            args: self.cmd.clone(),
-            env: self.env.clone(),
-            user: self.user.clone().unwrap_or_default(),
-            cwd: self.workdir.clone().unwrap_or_default(),
-        }
+        crate::exec_stream::runtime_request(&self.cmd, &self.env, &self.user, &self.workdir)
     }
 }
 

@@ -116,6 +116,12 @@ pub async fn attach(
         }
         let _ = io.shutdown().await;
     });
+    switching_protocols(tty)
+}
+
+/// Docker's answer that hijacks the connection: raw output with a tty,
+/// multiplexed frames without one (`attach` and `exec/start` alike).
+pub(super) fn switching_protocols(tty: bool) -> Result<Response, DockerError> {
     let content_type = if tty {
         "application/vnd.docker.raw-stream"
     } else {

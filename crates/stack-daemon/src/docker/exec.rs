@@ -7,9 +7,8 @@
 //! command runs through the same session as the native API's attached
 //! exec ([`crate::exec_stream::session`]).
 
-use axum::body::Body;
 use axum::extract::{Path, Request, State};
-use axum::http::header::{CONNECTION, CONTENT_TYPE, UPGRADE};
+use axum::http::header::UPGRADE;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -233,18 +232,7 @@ pub async fn start(
             }
         }
     });
-    let content_type = if req.tty {
-        "application/vnd.docker.raw-stream"
-    } else {
-        "application/vnd.docker.multiplexed-stream"
-    };
-    Response::builder()
-        .status(StatusCode::SWITCHING_PROTOCOLS)
-        .header(CONNECTION, "Upgrade")
-        .header(UPGRADE, "tcp")
-        .header(CONTENT_TYPE, content_type)
-        .body(Body::empty())
-        .map_err(|e| DockerError::internal(format!("101 answer: {e}")))
+    super::attach::switching_protocols(req.tty)
 }
 
 pub async fn inspect(
