@@ -18,11 +18,10 @@
 //! - [`paths`]: every route's template and its concrete path.
 //! - [`client`]: HTTP/1 over the socket.
 //!
-//! Known debt: `up` carries the whole [`stack_spec::Project`] and the
-//! events are the runtime's [`stack_runtime::event_log::EventRecord`], so
-//! the wire format of those two is the model itself and this crate
-//! depends on `stack-spec` and `stack-runtime` for them. Nothing here may
-//! depend on the engine, the daemon or the CLI.
+//! Known debt: `up` carries the whole [`stack_spec::Project`], so the
+//! wire format of a stack is the model itself and this crate depends on
+//! `stack-spec` for it. Nothing here may depend on the runtime, the
+//! engine, the daemon or the CLI.
 
 pub mod api;
 #[cfg(feature = "client")]

@@ -64,14 +64,6 @@ pub struct ExecRequest {
     pub workdir: Option<String>,
 }
 
-impl ExecRequest {
-    /// What the runtime runs for this request, as
-    /// [`crate::exec_stream::ExecStreamRequest::exec_request`].
-    pub fn exec_request(&self) -> stack_runtime::exec::ExecRequest {
-        crate::exec_stream::runtime_request(&self.cmd, &self.env, &self.user, &self.workdir)
-    }
-}
-
 /// What an exec printed and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecResult {
@@ -162,8 +154,22 @@ pub struct PruneResult {
     pub bytes: u64,
 }
 
-/// One event of `GET /v1/events` (the event log's record).
-pub type Event = stack_runtime::event_log::EventRecord;
+/// One event of `GET /v1/events`: a line of the host's event log, whose
+/// writer (the runtime) keeps this same JSON shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// RFC 3339, UTC, nanoseconds.
+    pub time: String,
+    /// `container`, `image`, `network`, `volume`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub action: String,
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
 
 /// Containers matching a list query.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

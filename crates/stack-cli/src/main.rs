@@ -39,37 +39,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The helper modes (container monitor, exec, DNS resolver, network release), chosen by argv[1]
-/// before any argument parsing so the helper starts as fast as it can.
+/// The helper modes (container monitor, exec, DNS resolver, network
+/// release), chosen by argv[1] before any argument parsing.
 fn hidden_mode() -> Option<i32> {
-    let mut args = std::env::args_os().skip(1);
-    let mode = args.next()?;
-    if mode == stack_runtime::launch::MONITOR_MODE {
-        let dir = args.next().map(std::path::PathBuf::from)?;
-        return Some(stack_runtime::monitor::main(&dir));
-    }
-    if mode == stack_runtime::launch::EXEC_MODE {
-        let dir = args.next().map(std::path::PathBuf::from)?;
-        let request = args.next()?.to_string_lossy().into_owned();
-        return Some(stack_runtime::exec::main(&dir, &request));
-    }
-    if mode == stack_engine::containers::network::resolver::RESOLVER_MODE {
-        let state_root = args.next().map(std::path::PathBuf::from)?;
-        let run_dir = args.next().map(std::path::PathBuf::from)?;
-        return Some(stack_engine::containers::network::resolver::main(
-            &state_root,
-            &run_dir,
-        ));
-    }
-    if mode == stack_engine::containers::network::RELEASE_MODE {
-        let state_root = args.next().map(std::path::PathBuf::from)?;
-        let run_dir = args.next().map(std::path::PathBuf::from)?;
-        let id = args.next()?.to_string_lossy().into_owned();
-        return Some(stack_engine::containers::network::release_main(
-            &state_root,
-            &run_dir,
-            &id,
-        ));
-    }
-    None
+    stack_engine::helper_modes::run(std::env::args_os().skip(1))
 }

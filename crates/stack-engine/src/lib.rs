@@ -10,6 +10,13 @@ pub mod config;
 pub mod containers;
 pub mod error_class;
 pub mod facade;
+pub mod helper_modes;
+/// The RFC 3339 times every log, event and record of the host is stamped
+/// with (one format for all, so they compare as text).
+pub use stack_runtime::timefmt;
+/// The stack file model the engine plans from: a front end loads and
+/// prints stacks through this, so it needs no other path to the loader.
+pub use stack_spec as spec;
 pub mod images;
 pub mod labels;
 pub mod paths;

@@ -39,28 +39,3 @@ pub struct ExecStreamRequest {
     #[serde(default)]
     pub cols: Option<u16>,
 }
-
-impl ExecStreamRequest {
-    /// What the runtime runs for this request: the container's own user
-    /// and working directory where none is given.
-    pub fn exec_request(&self) -> stack_runtime::exec::ExecRequest {
-        runtime_request(&self.cmd, &self.env, &self.user, &self.workdir)
-    }
-}
-
-/// The runtime's request for a command, its environment, user and
-/// working directory (empty: the container's own), as both exec forms
-/// carry them.
-pub(crate) fn runtime_request(
-    cmd: &[String],
-    env: &[String],
-    user: &Option<String>,
-    workdir: &Option<String>,
-) -> stack_runtime::exec::ExecRequest {
-    stack_runtime::exec::ExecRequest {
-        args: cmd.to_vec(),
-        env: env.to_vec(),
-        user: user.clone().unwrap_or_default(),
-        cwd: workdir.clone().unwrap_or_default(),
-    }
-}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;
-use stack_spec::{output, Project};
+use stack_engine::spec::{output, Project};
 
 use crate::global::ProjectArgs;
 
@@ -108,7 +108,7 @@ pub fn run(project_args: &ProjectArgs, args: ConfigArgs) -> miette::Result<ExitC
             .map_err(|e| miette::miette!("cannot read the stack file from standard input: {e}"))?;
         opts.stdin = Some(text);
     }
-    let project = stack_spec::load(&opts)?;
+    let project = stack_engine::spec::load(&opts)?;
     for warning in &project.warnings {
         eprintln!("warning: {warning}");
     }

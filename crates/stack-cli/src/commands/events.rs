@@ -12,10 +12,11 @@ use std::time::SystemTime;
 
 use clap::Args;
 use miette::IntoDiagnostic;
+use stack_api::system::Event;
+use stack_engine::facade::events::{read, Reading};
 use stack_engine::labels;
-use stack_engine::project::events::{follow, parse_time, unix_nanos, EventFilter};
+use stack_engine::project::events::{parse_time, unix_nanos, EventFilter};
 use stack_engine::project::select::check_services;
-use stack_runtime::event_log::EventRecord;
 
 use crate::global::{HostArgs, ProjectArgs};
 
@@ -82,9 +83,13 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: EventsArgs) -> miette::
         filter.project = Some(ctx.name);
         filter.services = args.services.clone();
     }
-    let history = filter.since.is_some() || filter.until.is_some();
+    let reading = Reading {
+        history: filter.since.is_some() || filter.until.is_some(),
+        follow: true,
+        filter,
+    };
     let mut out = std::io::stdout();
-    follow(&paths.state_root, &filter, history, |event| {
+    let print = |event: &Event| {
         let line = if docker_json {
             docker_json_line(event)
         } else if args.json {
@@ -93,13 +98,13 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: EventsArgs) -> miette::
             text_line(event)
         };
         writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
-    })
-    .into_diagnostic()?;
+    };
+    read(&paths.state_root, &reading, print, || true).into_diagnostic()?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `TIME TYPE ACTION ID (k=v, ...)`, as `docker events` prints.
-fn text_line(e: &EventRecord) -> String {
+fn text_line(e: &Event) -> String {
     let attrs: Vec<String> = e
         .attributes
         .iter()
@@ -116,7 +121,7 @@ fn text_line(e: &EventRecord) -> String {
 }
 
 /// `docker compose events --json`.
-fn compose_json_line(e: &EventRecord) -> String {
+fn compose_json_line(e: &Event) -> String {
     serde_json::json!({
         "time": e.time,
         "type": e.kind,
@@ -129,7 +134,7 @@ fn compose_json_line(e: &EventRecord) -> String {
 }
 
 /// `docker events --format json`.
-fn docker_json_line(e: &EventRecord) -> String {
+fn docker_json_line(e: &Event) -> String {
     let nanos = unix_nanos(&e.time).unwrap_or(0);
     let mut doc = serde_json::json!({
         "Type": e.kind,
@@ -153,12 +158,18 @@ fn docker_json_line(e: &EventRecord) -> String {
 mod tests {
     use super::*;
 
-    fn sample() -> EventRecord {
-        let mut e = EventRecord::now("container", "stop", "abc", "shop-web-1")
-            .with(labels::SERVICE, "web")
-            .with("name", "shop-web-1");
-        e.time = "2023-11-14T22:13:20.000000007Z".into();
-        e
+    fn sample() -> Event {
+        Event {
+            time: "2023-11-14T22:13:20.000000007Z".into(),
+            kind: "container".into(),
+            action: "stop".into(),
+            id: "abc".into(),
+            name: "shop-web-1".into(),
+            attributes: [(labels::SERVICE, "web"), ("name", "shop-web-1")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     #[test]

@@ -10,7 +10,6 @@ use std::process::ExitCode;
 use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::project::ProjectError;
-use stack_runtime::state::Status;
 
 use crate::global::{HostArgs, ProjectArgs};
 
@@ -64,10 +63,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: ExecArgs) -> miette::Re
         .selection
         .replica(&args.service, args.index)
         .into_diagnostic()?;
-    let running = stack_runtime::state::State::load(&record.dir)
-        .map(|s| s.effective_status() == Status::Running && s.container_alive())
-        .unwrap_or(false);
-    if !running {
+    if !record.is_running_now() {
         return Err(ProjectError::NotRunning(args.service.clone())).into_diagnostic();
     }
     // KEY alone passes this environment's value on, as Compose does.

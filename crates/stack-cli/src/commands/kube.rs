@@ -208,7 +208,7 @@ fn run_down(project_args: &ProjectArgs, args: DownArgs) -> miette::Result<ExitCo
 }
 
 fn render(
-    project: &stack_spec::Project,
+    project: &stack_engine::spec::Project,
     mapping: &MappingArgs,
     namespace: Option<String>,
 ) -> miette::Result<Rendered> {
@@ -249,7 +249,7 @@ fn parse_timeout(text: &str) -> miette::Result<Duration> {
     if let Ok(seconds) = text.parse::<u64>() {
         return Ok(Duration::from_secs(seconds));
     }
-    stack_spec::Duration::parse(text)
+    stack_engine::spec::Duration::parse(text)
         .map(|d| d.0)
         .map_err(|problem| miette!("--timeout: {problem}"))
         .wrap_err("expected e.g. 90s, 5m or 300")
@@ -265,16 +265,16 @@ impl cluster::Progress for Printer {
 }
 
 /// Loads the stack file(s) with the global flags, as every verb does.
-fn load_project(args: &ProjectArgs) -> miette::Result<stack_spec::Project> {
-    let options = stack_spec::LoadOptions {
+fn load_project(args: &ProjectArgs) -> miette::Result<stack_engine::spec::Project> {
+    let options = stack_engine::spec::LoadOptions {
         project_directory: args.project_directory.clone(),
         project_name: args.project_name.clone(),
         env_files: args.env_files.clone(),
         profiles: args.profiles.clone(),
         compatibility: args.compatibility,
-        ..stack_spec::LoadOptions::from_process(args.files.clone())
+        ..stack_engine::spec::LoadOptions::from_process(args.files.clone())
     };
-    let project = stack_spec::load(&options)?;
+    let project = stack_engine::spec::load(&options)?;
     for warning in &project.warnings {
         eprintln!("warning: {warning}");
     }

@@ -84,11 +84,11 @@ fn parse_since(text: &str) -> miette::Result<String> {
     if text.contains('T') {
         return Ok(text.to_string());
     }
-    let ago = stack_spec::Duration::parse(text)
+    let ago = stack_engine::spec::Duration::parse(text)
         .map_err(|e| miette::miette!("--since {text:?}: {e}"))?
         .0;
     let then = std::time::SystemTime::now()
         .checked_sub(ago)
         .unwrap_or(std::time::UNIX_EPOCH);
-    Ok(stack_runtime::timefmt::format(then))
+    Ok(stack_engine::timefmt::format(then))
 }

@@ -1,7 +1,7 @@
 //! Loading the project a verb works on, from the global `-f`/`-p`/`--profile`
 //! flags, the same way for every project verb (`up`, `down`, `ps`, `stop`…).
 
-use stack_spec::{LoadOptions, Project};
+use stack_engine::spec::{LoadOptions, Project};
 
 use crate::global::ProjectArgs;
 
@@ -27,7 +27,7 @@ pub fn has_stack_file(args: &ProjectArgs) -> bool {
         return true;
     }
     std::env::current_dir().is_ok_and(|dir| {
-        stack_spec::DEFAULT_FILES
+        stack_engine::spec::DEFAULT_FILES
             .iter()
             .any(|file| dir.join(file).is_file())
     })
@@ -36,7 +36,7 @@ pub fn has_stack_file(args: &ProjectArgs) -> bool {
 /// Loads and validates the stack file; warnings go to stderr, errors come
 /// back as one diagnostic naming file, line and column.
 pub fn load(args: &ProjectArgs, services: &[String]) -> miette::Result<Project> {
-    let project = stack_spec::load(&load_options(args, services))?;
+    let project = stack_engine::spec::load(&load_options(args, services))?;
     for warning in &project.warnings {
         eprintln!("warning: {warning}");
     }

@@ -8,10 +8,9 @@ use std::process::ExitCode;
 use clap::Args;
 use miette::{IntoDiagnostic, WrapErr};
 use stack_engine::containers::{
-    run_args, ImageSource, NetworkOptions, ProcessOverrides, RunOptions,
+    run_args, Attach, Backend, ContainerRecord, ImageSource, NetworkOptions, ProcessOverrides,
+    RunOptions,
 };
-use stack_runtime::launch::Attach;
-use stack_runtime::spec::Backend;
 
 use crate::global::{HostArgs, ProjectArgs};
 
@@ -317,7 +316,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         Err(err) => {
             drop(raw);
             if args.rm {
-                let _ = stack_runtime::fsutil::remove_tree(record.dir.path());
+                let _ = record.discard();
             }
             return Err(miette::miette!("{err}"));
         }
@@ -327,7 +326,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
         return Ok(ExitCode::SUCCESS);
     }
     if !args.tty {
-        proxy_signals(record.dir.clone());
+        proxy_signals(record.clone());
     }
     let exit = started.wait();
     drop(raw);
@@ -337,7 +336,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
 
 /// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to this command to
 /// the container, as `docker run` does (with a pty, ^C travels as input).
-fn proxy_signals(dir: stack_runtime::spec::ContainerDir) {
+fn proxy_signals(record: ContainerRecord) {
     use nix::sys::signal::{SigSet, Signal};
     let mut set = SigSet::empty();
     for sig in [
@@ -353,7 +352,7 @@ fn proxy_signals(dir: stack_runtime::spec::ContainerDir) {
     }
     std::thread::spawn(move || {
         while let Ok(sig) = set.wait() {
-            let _ = stack_runtime::control::kill(&dir, sig);
+            let _ = record.signal(sig);
         }
     });
 }

@@ -14,7 +14,7 @@ use stack_engine::apply::{Host, Slot, UpOptions};
 use stack_engine::containers::{NetworkMode, RunOptions};
 use stack_engine::labels;
 use stack_engine::plan::PlanOptions;
-use stack_spec::Project;
+use stack_engine::spec::Project;
 
 use crate::global::{HostArgs, ProjectArgs};
 
@@ -57,7 +57,7 @@ pub fn lookup(project_args: &ProjectArgs, name: &str) -> miette::Result<Option<(
         return Ok(None);
     }
     let options = super::project::load_options(project_args, &[]);
-    let project = match stack_spec::load(&options) {
+    let project = match stack_engine::spec::load(&options) {
         Ok(project) => project,
         Err(diagnostics) if explicit => return Err(diagnostics.into()),
         Err(_) => return Ok(None),
@@ -227,8 +227,8 @@ mod tests {
                 publish: vec!["8080:80".into()],
                 ..Default::default()
             },
-            restart: stack_runtime::spec::RestartSpec {
-                policy: stack_runtime::spec::RestartPolicy::Always,
+            restart: stack_engine::containers::RestartSpec {
+                policy: stack_engine::containers::RestartPolicy::Always,
                 when_unhealthy: false,
             },
             ..Default::default()
@@ -252,14 +252,14 @@ mod tests {
         );
         assert_eq!(
             service.restart.policy,
-            stack_runtime::spec::RestartPolicy::No
+            stack_engine::containers::RestartPolicy::No
         );
         assert!(service.auto_remove);
     }
 
     #[test]
     fn a_one_off_has_no_aliases_unless_asked() {
-        let opts = stack_spec::LoadOptions {
+        let opts = stack_engine::spec::LoadOptions {
             files: vec!["-".into()],
             working_dir: std::env::temp_dir(),
             stdin: Some(
@@ -268,7 +268,7 @@ mod tests {
             ),
             ..Default::default()
         };
-        let project = stack_spec::load(&opts).expect("stack file");
+        let project = stack_engine::spec::load(&opts).expect("stack file");
         let aliases = |use_aliases: bool| {
             let flags = ServiceRunArgs {
                 use_aliases,

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use stack_runtime::spec::{HealthcheckSpec, RestartSpec};
+use stack_engine::containers::{HealthcheckSpec, RestartSpec};
 
 /// Supervision flags of `stack run`.
 #[derive(Debug, Args, Default)]
@@ -143,7 +143,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use stack_runtime::supervise::RestartPolicy;
+    use stack_engine::supervise::RestartPolicy;
 
     #[test]
     fn durations_in_go_syntax() {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use clap::Args;
 use miette::IntoDiagnostic;
 use stack_engine::containers::ContainerRecord;
+use stack_engine::containers::Status;
 use stack_engine::project::stats::{row, sample, Sample, StatsRow};
-use stack_runtime::state::Status;
 
 use crate::global::{HostArgs, ProjectArgs};
 

@@ -51,7 +51,7 @@ fn stack_file_present(args: &ProjectArgs) -> bool {
         None => std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf()),
     };
     start.ancestors().any(|dir| {
-        stack_spec::DEFAULT_FILES
+        stack_engine::spec::DEFAULT_FILES
             .iter()
             .any(|name| dir.join(name).is_file())
     })

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use stack_engine::containers::Status;
 use stack_engine::project::top::{processes, TITLES};
-use stack_runtime::state::Status;
 
 use crate::global::{HostArgs, ProjectArgs};
 

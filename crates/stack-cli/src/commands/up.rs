@@ -109,7 +109,7 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
     }
     // Attached, the logs start here: what a container left running wrote
     // before is not shown again.
-    let began = stack_runtime::timefmt::now();
+    let began = stack_engine::timefmt::now();
     crate::switch::waiting(&project.name, || {
         via.api().project_up(&project, &flags, args.parallel, &|e| {
             printer.project_event(e)
@@ -182,7 +182,7 @@ fn parse_scale(values: &[String]) -> miette::Result<BTreeMap<String, u32>> {
 /// a service depends on it completing.
 fn wait_healthy(
     engine: &Host,
-    project: &stack_spec::Project,
+    project: &stack_engine::spec::Project,
     services: &[String],
     limit: Option<Duration>,
 ) -> miette::Result<ExitCode> {
@@ -194,7 +194,7 @@ fn wait_healthy(
         .values()
         .flat_map(|s| s.depends_on.iter())
         .filter(|(_, d)| {
-            d.condition == stack_spec::DependencyCondition::ServiceCompletedSuccessfully
+            d.condition == stack_engine::spec::DependencyCondition::ServiceCompletedSuccessfully
         })
         .map(|(name, _)| name.as_str())
         .collect();

@@ -13,8 +13,8 @@ use miette::IntoDiagnostic;
 use stack_engine::apply::{self, Outcome, UpOptions};
 use stack_engine::containers::Containers;
 use stack_engine::plan::{Action, PlanOptions};
+use stack_engine::spec::Project;
 use stack_engine::watch::{self, StackApplier, Timing, WatchEvent, WatchOptions};
-use stack_spec::Project;
 
 use crate::global::{HostArgs, ProjectArgs};
 

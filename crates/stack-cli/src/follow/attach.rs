@@ -12,11 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal};
-use stack_engine::containers::ContainerRecord;
+use stack_engine::containers::{ContainerRecord, LogFollower, LogLine, Status};
 use stack_engine::labels;
-use stack_runtime::state::{State, Status};
 
-use super::logs::{LocalLogs, LogSource, Multiplexer, Style};
+use super::logs::{LogSource, Multiplexer, Style};
 
 /// How attached `up` ends.
 #[derive(Debug, Clone, Default)]
@@ -66,27 +65,27 @@ pub trait Session: LogSource {
 /// The containers of this host, driven directly.
 pub struct LocalSession {
     records: Vec<ContainerRecord>,
-    logs: LocalLogs,
+    logs: LogFollower,
 }
 
 impl LocalSession {
     pub fn new(records: Vec<ContainerRecord>) -> LocalSession {
         LocalSession {
-            logs: LocalLogs::new(&records),
+            logs: LogFollower::new(&records),
             records,
         }
     }
 }
 
 impl LogSource for LocalSession {
-    fn existing(&mut self) -> miette::Result<Vec<Vec<stack_runtime::logs::LogLine>>> {
-        self.logs.existing()
+    fn existing(&mut self) -> miette::Result<Vec<Vec<LogLine>>> {
+        LogSource::existing(&mut self.logs)
     }
-    fn read_new(&mut self) -> Vec<(usize, stack_runtime::logs::LogLine)> {
-        self.logs.read_new()
+    fn read_new(&mut self) -> Vec<(usize, LogLine)> {
+        LogSource::read_new(&mut self.logs)
     }
     fn more(&self) -> bool {
-        self.logs.more()
+        LogSource::more(&self.logs)
     }
 }
 
@@ -95,7 +94,7 @@ impl Session for LocalSession {
         self.records
             .iter()
             .map(|r| {
-                let state = State::load(&r.dir).unwrap_or_else(|_| State::created());
+                let state = r.current_state();
                 Replica {
                     name: r.spec.name.clone(),
                     service: labels::membership(&r.spec.labels)
@@ -112,13 +111,13 @@ impl Session for LocalSession {
         self.records
             .iter()
             .map(|r| {
-                let dir = r.dir.clone();
+                let record = r.clone();
                 let grace = timeout.unwrap_or(Duration::from_secs(r.spec.stop_timeout));
                 let service = labels::membership(&r.spec.labels)
                     .map(|m| m.service.to_string())
                     .unwrap_or_default();
                 let stop: Box<dyn FnOnce() + Send> = Box::new(move || {
-                    let _ = stack_runtime::control::stop(&dir, grace);
+                    let _ = record.stop(grace);
                 });
                 (service, stop)
             })
@@ -127,7 +126,7 @@ impl Session for LocalSession {
 
     fn kill_all(&self) {
         for r in &self.records {
-            let _ = stack_runtime::control::kill(&r.dir, Signal::SIGKILL);
+            let _ = r.signal(Signal::SIGKILL);
         }
     }
 }

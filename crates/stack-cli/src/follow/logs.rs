@@ -11,9 +11,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use miette::IntoDiagnostic;
-use stack_engine::containers::{ContainerRecord, Containers};
+use stack_engine::containers::{ContainerRecord, Containers, LogFollower, LogLine};
 use stack_engine::labels;
-use stack_runtime::logs::{Cursor, LogLine};
 
 /// How often a followed log is read again.
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
@@ -49,55 +48,18 @@ pub trait LogSource {
 }
 
 /// The log files of containers of this host, read directly.
-pub struct LocalLogs {
-    dirs: Vec<stack_runtime::spec::ContainerDir>,
-    cursors: Vec<Cursor>,
-}
-
-impl LocalLogs {
-    pub fn new(records: &[ContainerRecord]) -> LocalLogs {
-        let dirs: Vec<_> = records.iter().map(|r| r.dir.clone()).collect();
-        LocalLogs {
-            cursors: dirs.iter().map(|d| Cursor::at_start(&d.log())).collect(),
-            dirs,
-        }
-    }
-}
-
-impl LogSource for LocalLogs {
+impl LogSource for LogFollower {
     fn existing(&mut self) -> miette::Result<Vec<Vec<LogLine>>> {
-        let mut out = Vec::new();
-        for (dir, cursor) in self.dirs.iter().zip(self.cursors.iter_mut()) {
-            let path = dir.log();
-            out.push(stack_runtime::logs::read_all(&path).into_diagnostic()?);
-            *cursor = Cursor::at_end(&path);
-        }
-        Ok(out)
+        LogFollower::existing(self).into_diagnostic()
     }
 
     fn read_new(&mut self) -> Vec<(usize, LogLine)> {
-        let mut batch = Vec::new();
-        for (index, (dir, cursor)) in self.dirs.iter().zip(self.cursors.iter_mut()).enumerate() {
-            let mut lines = cursor.read_new().map(|(l, _)| l).unwrap_or_default();
-            // A line its container left unfinished shows once it is over,
-            // as the daemon's follower gives it out when it stops.
-            if lines.is_empty() && !running(dir) {
-                lines = cursor.finish();
-            }
-            batch.extend(lines.into_iter().map(|l| (index, l)));
-        }
-        batch
+        LogFollower::read_new(self)
     }
 
     fn more(&self) -> bool {
-        self.dirs.iter().any(running)
+        LogFollower::more(self)
     }
-}
-
-fn running(dir: &stack_runtime::spec::ContainerDir) -> bool {
-    stack_runtime::state::State::load(dir)
-        .map(|s| s.effective_status() == stack_runtime::state::Status::Running)
-        .unwrap_or(false)
 }
 
 /// How a container shows in merged logs: `web-1`, and its service (one

@@ -12,9 +12,8 @@ use std::time::Duration;
 use stack_api::client::{encode, Client, ClientError, Method};
 use stack_api::paths;
 use stack_api::system::{ContainerSummary, LogRecord};
+use stack_engine::containers::{LogLine, Status};
 use stack_engine::labels;
-use stack_runtime::logs::LogLine;
-use stack_runtime::state::Status;
 
 use crate::follow::attach::{Replica, Session, Stopper};
 use crate::follow::logs::{is_replica, LogSource, Member};

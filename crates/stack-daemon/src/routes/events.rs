@@ -9,13 +9,14 @@ use crate::error::ApiError;
 use stack_engine::facade::events::{self, EventQuery};
 
 pub async fn stream(State(s): State<AppState>, Q(q): Q<EventQuery>) -> Result<Response, ApiError> {
-    q.validate()
+    let reading = q
+        .reading()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let (lines, response) = stream::ndjson();
     let root = s.engine.paths.state_root.clone();
     tokio::task::spawn_blocking(move || {
         let keep_going = || !lines.closed();
-        if let Err(err) = events::read(&root, &q, |e| lines.send(e), keep_going) {
+        if let Err(err) = events::read(&root, &reading, |e| lines.send(e), keep_going) {
             tracing::warn!(%err, "read the event log");
         }
     });

@@ -10,6 +10,7 @@
 
 pub mod confinement;
 mod damaged;
+mod follow;
 mod image_config;
 pub mod network;
 mod options;
@@ -20,14 +21,20 @@ use std::path::PathBuf;
 use crate::paths::HostPaths;
 
 pub use damaged::DamagedRecord;
+pub use follow::LogFollower;
 pub use image_config::{
     parse_env_file, resolve, ImageConfig, ProcessError, ProcessOverrides, ResolvedProcess,
 };
 pub use options::{parse_size, parse_tmpfs, parse_volume, MountError, SizeError, VolumeRef};
-use stack_runtime::spec::{
-    Backend, ContainerDir, ContainerSpec, ImageOrigin, ProcessSpec, Resources, SecuritySpec,
-};
-use stack_runtime::state::State;
+use stack_runtime::spec::{ContainerSpec, ImageOrigin, ProcessSpec, Resources, SecuritySpec};
+
+// The runtime's vocabulary a front end speaks when it runs, follows or
+// stops containers here; front ends reach the runtime only through this
+// crate.
+pub use stack_runtime::launch::Attach;
+pub use stack_runtime::logs::{Cursor, LogLine};
+pub use stack_runtime::spec::{Backend, ContainerDir, HealthcheckSpec, RestartPolicy, RestartSpec};
+pub use stack_runtime::state::{State, Status};
 
 /// Where a container's filesystem comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +213,34 @@ impl ContainerRecord {
     /// backend.
     pub fn handle(&self) -> stack_runtime::handle::Container<'_> {
         stack_runtime::handle::Container::new(&self.dir, &self.spec, &self.state)
+    }
+
+    /// Its state as the runtime has it now (the record's copy is from when
+    /// it was read); one that cannot be read counts as created.
+    pub fn current_state(&self) -> State {
+        State::load(&self.dir).unwrap_or_else(|_| State::created())
+    }
+
+    /// Whether its process runs now (what exec needs).
+    pub fn is_running_now(&self) -> bool {
+        let state = self.current_state();
+        state.effective_status() == Status::Running && state.container_alive()
+    }
+
+    /// Stops it: its stop signal, then SIGKILL after `grace`.
+    pub fn stop(&self, grace: std::time::Duration) -> Result<(), stack_runtime::Error> {
+        stack_runtime::control::stop(&self.dir, grace)
+    }
+
+    /// Sends `signal` to its main process.
+    pub fn signal(&self, signal: nix::sys::signal::Signal) -> Result<(), stack_runtime::Error> {
+        stack_runtime::control::kill(&self.dir, signal)
+    }
+
+    /// Removes what is left of a container that never ran (`run --rm`
+    /// whose start failed).
+    pub fn discard(&self) -> Result<(), stack_runtime::Error> {
+        stack_runtime::fsutil::remove_tree(self.dir.path())
     }
 }
 

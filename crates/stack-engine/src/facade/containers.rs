@@ -291,7 +291,7 @@ impl Engine {
             return Err(EngineError::Invalid("exec: cmd must not be empty".into()));
         }
         let record = self.find(key)?;
-        let request = req.exec_request();
+        let request = super::exec::captured_request(req);
         let container = record.handle();
         let mut command = match container.exec_command(&request, false)? {
             ExecCommand::Ready(command) => command,

@@ -8,12 +8,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::Deserialize;
-use stack_runtime::event_log::{self, EventRecord};
+use stack_api::system::Event;
+use stack_runtime::event_log;
+
+use crate::project::events::{time_key, EventFilter};
 
 /// How often a follower looks for new lines.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Which events to read.
+/// `GET /v1/events`: which events to read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct EventQuery {
     /// Keep streaming new events.
@@ -34,55 +37,51 @@ pub struct EventQuery {
 pub struct BadSince(pub String);
 
 impl EventQuery {
-    /// Checks the query before any streaming starts.
-    pub fn validate(&self) -> Result<(), BadSince> {
-        match self.since.as_deref() {
-            Some(t) if time_key(t).is_none() => Err(BadSince(t.to_string())),
-            _ => Ok(()),
+    /// The reading this query asks for, checked before any streaming
+    /// starts.
+    pub fn reading(&self) -> Result<Reading, BadSince> {
+        if let Some(t) = self.since.as_deref().filter(|t| time_key(t).is_none()) {
+            return Err(BadSince(t.to_string()));
         }
-    }
-
-    fn wants(&self, e: &EventRecord) -> bool {
-        let after = match self.since.as_deref().and_then(time_key) {
-            Some(since) => time_key(&e.time).is_some_and(|t| t >= since),
-            None => true,
-        };
-        after && self.kind.as_deref().is_none_or(|k| e.kind == k)
+        Ok(Reading {
+            filter: EventFilter {
+                kinds: self.kind.iter().cloned().collect(),
+                since: self.since.clone(),
+                ..EventFilter::default()
+            },
+            history: !self.follow || self.since.is_some(),
+            follow: self.follow,
+        })
     }
 }
 
-/// An RFC 3339 UTC time as (seconds part, nanoseconds), so times written
-/// with different fraction lengths compare correctly.
-fn time_key(text: &str) -> Option<(String, u32)> {
-    let body = text.strip_suffix('Z')?;
-    let (secs, frac) = body.split_once('.').unwrap_or((body, ""));
-    let shape_ok = secs.len() == 19
-        && secs.bytes().enumerate().all(|(i, b)| match i {
-            4 | 7 => b == b'-',
-            10 => b == b'T',
-            13 | 16 => b == b':',
-            _ => b.is_ascii_digit(),
-        });
-    if !shape_ok || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let nanos = format!("{frac:0<9}").parse().ok()?;
-    Some((secs.to_string(), nanos))
+/// What to read of the log: which events, from where, for how long.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub filter: EventFilter,
+    /// Start at the beginning of the log (else at its end: only events
+    /// appended from now on, Docker's default without `--since`).
+    pub history: bool,
+    /// Keep streaming new events (until the filter's `until` passes).
+    pub follow: bool,
 }
 
-/// Streams events to `emit` until it returns false, or (when not
-/// following) the end of the log, or `keep_going` says stop.
+/// Streams the matching events to `emit` until it returns false, or
+/// (when not following) the end of the log, or the filter's `until`
+/// passes, or `keep_going` says stop. Lines are sent in file order, a
+/// line only once it is whole; a log cut shorter (rotated) is read again
+/// from its start.
 pub fn read(
     state_root: &Path,
-    query: &EventQuery,
-    mut emit: impl FnMut(&EventRecord) -> bool,
+    reading: &Reading,
+    mut emit: impl FnMut(&Event) -> bool,
     keep_going: impl Fn() -> bool,
 ) -> std::io::Result<()> {
     let path = event_log::path(state_root);
-    let mut offset = if query.follow && query.since.is_none() {
-        std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
-    } else {
+    let mut offset = if reading.history {
         0
+    } else {
+        std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
     };
     let mut pending = String::new();
     loop {
@@ -110,10 +109,10 @@ pub fn read(
                             continue;
                         }
                         let line = std::mem::take(&mut pending);
-                        let Ok(event) = serde_json::from_str::<EventRecord>(line.trim_end()) else {
+                        let Ok(event) = serde_json::from_str::<Event>(line.trim_end()) else {
                             continue;
                         };
-                        if query.wants(&event) && !emit(&event) {
+                        if reading.filter.matches(&event) && !emit(&event) {
                             return Ok(());
                         }
                     }
@@ -122,7 +121,12 @@ pub fn read(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        if !query.follow || !keep_going() {
+        let past_until = reading
+            .filter
+            .until
+            .as_deref()
+            .is_some_and(|until| time_key(&stack_runtime::timefmt::now()) > time_key(until));
+        if !reading.follow || past_until || !keep_going() {
             return Ok(());
         }
         if !progressed {
@@ -134,6 +138,7 @@ pub fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stack_runtime::event_log::EventRecord;
 
     fn append(root: &Path, action: &str, time: &str) {
         let mut e = EventRecord::now("container", action, "id", "web-1");
@@ -142,19 +147,28 @@ mod tests {
     }
 
     #[test]
-    fn times_compare_across_fraction_lengths() {
-        assert!(time_key("2026-01-01T00:00:01.5Z") > time_key("2026-01-01T00:00:01Z"));
-        assert_eq!(
-            time_key("2026-01-01T00:00:01.000000000Z"),
-            time_key("2026-01-01T00:00:01Z")
-        );
-        assert_eq!(time_key("yesterday"), None);
-        assert!(EventQuery {
+    fn the_log_record_reads_back_as_the_wire_event_whole() {
+        let record = EventRecord::now("container", "die", "abc", "shop-web-1")
+            .with("exitCode", "3")
+            .with("com.docker.compose.project", "shop");
+        let line = serde_json::to_string(&record).expect("record json");
+        let event: Event = serde_json::from_str(&line).expect("event json");
+        assert_eq!(event.time, record.time);
+        assert_eq!(event.kind, record.kind);
+        assert_eq!(event.action, record.action);
+        assert_eq!(event.id, record.id);
+        assert_eq!(event.name, record.name);
+        assert_eq!(event.attributes, record.attributes);
+        assert_eq!(serde_json::to_string(&event).expect("event json"), line);
+    }
+
+    #[test]
+    fn a_bad_since_is_refused_before_reading() {
+        let q = EventQuery {
             since: Some("nope".into()),
             ..Default::default()
-        }
-        .validate()
-        .is_err());
+        };
+        assert_eq!(q.reading(), Err(BadSince("nope".into())));
     }
 
     #[test]
@@ -170,7 +184,7 @@ mod tests {
         };
         read(
             dir.path(),
-            &q,
+            &q.reading().expect("query"),
             |e| {
                 seen.push(e.action.clone());
                 true
@@ -183,7 +197,13 @@ mod tests {
             kind: Some("image".into()),
             ..Default::default()
         };
-        read(dir.path(), &none, |_| panic!("no image events"), || true).expect("read");
+        read(
+            dir.path(),
+            &none.reading().expect("query"),
+            |_| panic!("no image events"),
+            || true,
+        )
+        .expect("read");
     }
 
     #[test]
@@ -205,7 +225,7 @@ mod tests {
         };
         read(
             dir.path(),
-            &q,
+            &q.reading().expect("query"),
             |e| {
                 seen.push(e.action.clone());
                 seen.len() < 20

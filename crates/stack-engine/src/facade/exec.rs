@@ -6,11 +6,40 @@
 use std::path::PathBuf;
 
 use stack_api::exec_stream::ExecStreamRequest;
+use stack_api::system::ExecRequest;
 
 use super::{Engine, EngineError};
 
 pub use stack_runtime::exec::CANNOT_FIND;
 pub use stack_runtime::handle::ExecCommand;
+
+/// What the runtime runs for an attached exec: the container's own user
+/// and working directory where none is given.
+pub(crate) fn stream_request(req: &ExecStreamRequest) -> stack_runtime::exec::ExecRequest {
+    runtime_request(&req.cmd, &req.env, &req.user, &req.workdir)
+}
+
+/// What the runtime runs for an exec run to completion.
+pub(crate) fn captured_request(req: &ExecRequest) -> stack_runtime::exec::ExecRequest {
+    runtime_request(&req.cmd, &req.env, &req.user, &req.workdir)
+}
+
+/// The runtime's request for a command, its environment, user and
+/// working directory (none: the container's own), as both exec forms
+/// carry them.
+fn runtime_request(
+    cmd: &[String],
+    env: &[String],
+    user: &Option<String>,
+    workdir: &Option<String>,
+) -> stack_runtime::exec::ExecRequest {
+    stack_runtime::exec::ExecRequest {
+        args: cmd.to_vec(),
+        env: env.to_vec(),
+        user: user.clone().unwrap_or_default(),
+        cwd: workdir.clone().unwrap_or_default(),
+    }
+}
 
 /// What a front end needs to run an attached exec.
 pub struct ExecTarget {
@@ -47,7 +76,7 @@ impl Engine {
         };
         Ok(ExecTarget {
             name: record.spec.name.clone(),
-            command: container.exec_command(&req.exec_request(), req.tty)?,
+            command: container.exec_command(&stream_request(req), req.tty)?,
             pty_root,
             relays_tty: req.tty && container.exec_relays_tty(),
         })
@@ -61,7 +90,7 @@ impl Engine {
     /// the command reads /dev/null, as through the daemon.
     pub fn exec_here(&self, key: &str, req: &ExecStreamRequest) -> Result<i32, EngineError> {
         let record = self.find(key)?;
-        let request = req.exec_request();
+        let request = stream_request(req);
         if req.stdin {
             return Ok(stack_runtime::handle::exec_here(&record.dir, &request)?);
         }
@@ -87,7 +116,7 @@ impl Engine {
     /// exit code.
     pub fn exec_detached(&self, key: &str, req: &ExecStreamRequest) -> Result<(), EngineError> {
         let record = self.find(key)?;
-        let mut command = match record.handle().exec_command(&req.exec_request(), false)? {
+        let mut command = match record.handle().exec_command(&stream_request(req), false)? {
             ExecCommand::Ready(command) => command,
             ExecCommand::NotFound(err) => return Err(EngineError::Invalid(err.to_string())),
         };

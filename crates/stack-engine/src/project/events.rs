@@ -3,11 +3,9 @@
 //! grows. Times in the log are fixed-width RFC 3339 UTC strings, so
 //! comparing them as text compares the instants.
 
-use std::io::{BufRead, Seek, SeekFrom};
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use stack_runtime::event_log::{self, EventRecord};
+use stack_api::system::Event;
 
 use super::ProjectError;
 use crate::labels;
@@ -58,7 +56,7 @@ impl EventFilter {
     }
 
     /// Whether `event` passes every part of the filter.
-    pub fn matches(&self, event: &EventRecord) -> bool {
+    pub fn matches(&self, event: &Event) -> bool {
         let any =
             |list: &[String], f: &dyn Fn(&String) -> bool| list.is_empty() || list.iter().any(f);
         let attr = |key: &str| event.attributes.get(key);
@@ -77,75 +75,36 @@ impl EventFilter {
                 .as_ref()
                 .is_none_or(|p| attr(labels::PROJECT) == Some(p))
             && any(&self.services, &|s| attr(labels::SERVICE) == Some(s))
-            && self.since.as_ref().is_none_or(|s| event.time >= *s)
-            && self.until.as_ref().is_none_or(|u| event.time <= *u)
+            && self.within_times(&event.time)
+    }
+
+    /// Whether a time is inside `since`..=`until` (a time that cannot be
+    /// read is outside any bound).
+    fn within_times(&self, time: &str) -> bool {
+        let at = time_key(time);
+        let after = |bound: &String| at.is_some() && time_key(bound) <= at;
+        let before = |bound: &String| at.is_some() && at <= time_key(bound);
+        self.since.as_ref().is_none_or(after) && self.until.as_ref().is_none_or(before)
     }
 }
 
-/// Reads the log and calls `emit` for every matching event: first those
-/// already there, then new ones as they are appended, until `until`
-/// passes (never, without it) or `emit` returns false. With `history`
-/// false, only events appended from now on are shown (Docker's default
-/// without `--since`).
-pub fn follow(
-    state_root: &Path,
-    filter: &EventFilter,
-    history: bool,
-    mut emit: impl FnMut(&EventRecord) -> bool,
-) -> Result<(), ProjectError> {
-    let path = event_log::path(state_root);
-    let mut offset = if history {
-        0
-    } else {
-        std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)
-    };
-    loop {
-        let (events, next) = read_from(&path, offset)?;
-        offset = next;
-        for event in &events {
-            if filter.matches(event) && !emit(event) {
-                return Ok(());
-            }
-        }
-        if let Some(until) = &filter.until {
-            if stack_runtime::timefmt::now() > *until {
-                return Ok(());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
+/// An RFC 3339 UTC time as (seconds part, nanoseconds), so times written
+/// with different fraction lengths compare correctly.
+pub(crate) fn time_key(text: &str) -> Option<(String, u32)> {
+    let body = text.strip_suffix('Z')?;
+    let (secs, frac) = body.split_once('.').unwrap_or((body, ""));
+    let shape_ok = secs.len() == 19
+        && secs.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape_ok || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
-}
-
-/// Complete lines from `offset` on, and the offset after the last one.
-fn read_from(path: &Path, offset: u64) -> Result<(Vec<EventRecord>, u64), ProjectError> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), offset)),
-        Err(e) => {
-            return Err(ProjectError::Invalid(format!(
-                "open {}: {e}",
-                path.display()
-            )))
-        }
-    };
-    let io_err = |e: std::io::Error| ProjectError::Invalid(format!("read {}: {e}", path.display()));
-    file.seek(SeekFrom::Start(offset)).map_err(io_err)?;
-    let mut reader = std::io::BufReader::new(file);
-    let mut events = Vec::new();
-    let mut next = offset;
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = reader.read_line(&mut line).map_err(io_err)?;
-        if n == 0 || !line.ends_with('\n') {
-            break;
-        }
-        next += n as u64;
-        if let Ok(event) = serde_json::from_str(&line) {
-            events.push(event);
-        }
-    }
-    Ok((events, next))
+    let nanos = format!("{frac:0<9}").parse().ok()?;
+    Some((secs.to_string(), nanos))
 }
 
 /// A `--since`/`--until` value as an RFC 3339 string: a Unix time in
@@ -217,16 +176,34 @@ pub fn unix_nanos(rfc3339: &str) -> Option<u128> {
 mod tests {
     use super::*;
 
-    fn event(action: &str, project: &str, service: &str, time: &str) -> EventRecord {
-        let mut e = EventRecord::now(
-            "container",
-            action,
-            "abcdef0123",
-            &format!("{project}-{service}-1"),
+    fn event(action: &str, project: &str, service: &str, time: &str) -> Event {
+        Event {
+            time: time.to_string(),
+            kind: "container".into(),
+            action: action.into(),
+            id: "abcdef0123".into(),
+            name: format!("{project}-{service}-1"),
+            attributes: [(labels::PROJECT, project), (labels::SERVICE, service)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn times_compare_across_fraction_lengths() {
+        assert!(time_key("2026-01-01T00:00:01.5Z") > time_key("2026-01-01T00:00:01Z"));
+        assert_eq!(
+            time_key("2026-01-01T00:00:01.000000000Z"),
+            time_key("2026-01-01T00:00:01Z")
         );
-        e.time = time.to_string();
-        e.with(labels::PROJECT, project)
-            .with(labels::SERVICE, service)
+        assert_eq!(time_key("yesterday"), None);
+        let f = EventFilter {
+            since: Some("2026-01-01T00:00:01Z".into()),
+            ..Default::default()
+        };
+        assert!(f.matches(&event("stop", "a", "b", "2026-01-01T00:00:01.000000001Z")));
+        assert!(!f.matches(&event("stop", "a", "b", "2026-01-01T00:00:00.9Z")));
     }
 
     #[test]

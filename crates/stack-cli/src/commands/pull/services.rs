@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 
 use stack_engine::images::Reference;
-use stack_spec::{Project, Service};
+use stack_engine::spec::{Project, Service};
 
 use super::{Policy, PullArgs};
 use crate::global::ProjectArgs;
@@ -93,7 +93,7 @@ fn images_plan(args: &PullArgs) -> miette::Result<PullPlan> {
     if args.names.is_empty() {
         miette::bail!(
             "stack pull: no stack file here ({}) and no IMAGE named",
-            stack_spec::DEFAULT_FILES.join(", ")
+            stack_engine::spec::DEFAULT_FILES.join(", ")
         );
     }
     if args.include_deps {
