@@ -124,12 +124,18 @@ pub struct Run {
     pub security: Option<String>,
 }
 
+/// The `type=` values of `RUN --mount` Docker knows.
+pub const MOUNT_KINDS: [&str; 5] = ["bind", "cache", "tmpfs", "secret", "ssh"];
+
 /// One `RUN --mount=type=...,k=v,...`: its type and its options as
 /// written (the executor checks them and names any it does not know).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunMount {
     /// `bind` (the default), `cache`, `tmpfs`, `secret`, `ssh`.
     pub kind: String,
+    /// Every other field, keys lower-cased (`source`, `src`, `target`,
+    /// `dst`, `from`, `id`, `sharing`, `mode`, ...). A field given without
+    /// `=` (`ro`, `rw`, `readonly`, `readwrite`, `required`) is `"true"`.
     pub options: BTreeMap<String, String>,
 }
 
