@@ -105,6 +105,24 @@ pub enum ImageError {
 
     #[error("archive {path}: {message}")]
     Archive { path: PathBuf, message: String },
+
+    /// Something in a directory being turned into a layer that a layer
+    /// cannot carry faithfully (a socket is skipped, not refused).
+    #[error("{path}: cannot go into a layer: {reason}")]
+    LayerSource { path: PathBuf, reason: String },
+
+    /// The layer being written could not be written (disk full, a file
+    /// that shrank while it was read, a name the tar format refuses).
+    #[error("{path}: writing the layer: {source}")]
+    LayerWrite {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// An image commit whose parts do not fit together.
+    #[error("image commit refused: {reason}")]
+    Commit { reason: String },
 }
 
 impl ImageError {

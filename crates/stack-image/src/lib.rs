@@ -11,12 +11,15 @@
 //! Entry points: [`Puller::pull`] fetches an image, [`Store::rootfs`] turns
 //! a local image into overlay lower directories plus its runtime config,
 //! [`Store::remove`] / [`Store::prune`] clean up, [`archive`] saves and loads
-//! OCI archives.
+//! OCI archives. For builds, [`write_layer`] turns a directory (an overlay
+//! upper or a plain tree) into a layer, [`Store::add_layer`] stores it with
+//! its snapshot and [`Store::commit_image`] names the result.
 
 pub mod archive;
 pub mod digest;
 pub mod error;
 pub mod image_config;
+pub mod layer;
 pub mod manifest;
 pub mod platform;
 pub mod progress;
@@ -29,9 +32,10 @@ pub mod unpack;
 
 pub use digest::Digest;
 pub use error::{ImageError, Result};
-pub use image_config::{Healthcheck, RuntimeConfig};
+pub use image_config::{Healthcheck, History, ImageConfigFile, RuntimeConfig};
+pub use layer::{write_layer, DiffKind, LayerOptions, LayerStats};
 pub use platform::Platform;
 pub use pull::{PullOutcome, Puller};
 pub use reference::Reference;
 pub use settings::{Credentials, RegistrySettings};
-pub use store::{ImageRootfs, LocalImage, PruneReport, Store};
+pub use store::{AddedLayer, ImageRootfs, LocalImage, PruneReport, Store};

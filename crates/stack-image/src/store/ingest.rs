@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustix::fs::{flock, FlockOperation};
 use rustix::io::Errno;
@@ -18,7 +19,7 @@ use crate::error::{ImageError, Result};
 
 /// The claim on one partial download; the lock goes with it.
 pub struct Ingest {
-    _file: File,
+    file: File,
     path: PathBuf,
 }
 
@@ -26,6 +27,11 @@ impl Ingest {
     /// Where the download writes.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The partial file, open for appending.
+    pub fn file(&self) -> &File {
+        &self.file
     }
 
     /// Removes what was downloaded: after any failure, so neither the
@@ -53,7 +59,35 @@ impl Store {
             // A sweep may have removed the file between our open and our
             // lock; then the lock is on a file nobody will find: start over.
             if same_file(&file, &path) {
-                return Ok(Some(Ingest { _file: file, path }));
+                return Ok(Some(Ingest { file, path }));
+            }
+        }
+    }
+
+    /// Claims a new partial for content whose digest is known only once
+    /// it is written (a layer being built). `what` starts its name.
+    pub fn claim_new_ingest(&self, what: &str) -> Result<Ingest> {
+        static UNIQUE: AtomicU64 = AtomicU64::new(0);
+        loop {
+            let path = self.ingest.join(format!(
+                "{what}-{}-{}",
+                std::process::id(),
+                UNIQUE.fetch_add(1, Ordering::Relaxed)
+            ));
+            let file = match std::fs::OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .open(&path)
+            {
+                Ok(file) => file,
+                // Left by a dead process that had our pid: another name.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(ImageError::io(&path, e)),
+            };
+            // A sweep may take the new file for a stale one between the
+            // open and the lock; then it is gone: take another.
+            if try_lock(&file, &path)? && same_file(&file, &path) {
+                return Ok(Ingest { file, path });
             }
         }
     }

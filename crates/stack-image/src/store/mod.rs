@@ -1,11 +1,15 @@
-//! The local image store: an OCI image layout of pulled content plus the
-//! snapshots unpacked from it, and leases that mark images in use.
+//! The local image store: an OCI image layout of pulled and built
+//! content plus the snapshots unpacked from it, and leases that mark
+//! images in use. Built layers enter through the same ingest area and
+//! snapshots as pulled ones, so everything else (rootfs, gc, save) treats
+//! them alike.
 //!
 //! ```text
 //! <state root>/images/            OCI image layout (skopeo/umoci read it)
 //!     oci-layout  index.json      one entry per image name (ref.name annotation)
 //!     blobs/sha256/<hex>          manifests, configs, layers: verified bytes only
 //!     ingest/<hex>                downloads in progress (flocked by their writer)
+//!     ingest/layer-<pid>-<n>      built layers being written (flocked likewise)
 //!     leases/<container id>       manifest digest a container uses
 //!     .lock  .gc.lock             flock: metadata changes; pulls vs prune
 //! <state root>/snapshots/
@@ -14,8 +18,10 @@
 //!     tmp-*/                      unpacks in progress
 //! ```
 
+mod commit;
 mod gc;
 mod ingest;
+mod layers;
 pub mod layout;
 mod lock;
 pub mod snapshots;
@@ -24,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use gc::PruneReport;
 pub use ingest::Ingest;
+pub use layers::AddedLayer;
 use layout::{Descriptor, Layout, REF_NAME};
 pub use lock::Lock;
 use snapshots::Snapshots;

@@ -135,3 +135,5 @@ impl Recorder {
         self.messages.lock().expect("lock").clone()
     }
 }
+
+pub mod tarlist;
