@@ -20,9 +20,14 @@ pub struct PlanFlags {
     pub no_deps: bool,
     #[serde(default)]
     pub remove_orphans: bool,
-    /// `always`, `missing` or `never`; none: each service's `pull_policy`.
+    /// `always`, `missing`, `never` or `build`; none: each service's
+    /// `pull_policy`.
     #[serde(default)]
     pub pull: Option<String>,
+    /// `--build` (true) or `--no-build` (false); none: build what is
+    /// missing.
+    #[serde(default)]
+    pub build: Option<bool>,
     /// Only these services (and what they depend on); empty: all.
     #[serde(default)]
     pub services: Vec<String>,

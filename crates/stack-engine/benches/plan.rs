@@ -69,6 +69,7 @@ fn desired() -> DesiredProject {
                 volumes: vec![],
                 shares_with: vec![],
                 pull_policy: PullPolicy::Missing,
+                build: false,
             },
         );
     }

@@ -6,6 +6,7 @@
 //! it is the one place that hands each subsystem its settings.
 
 pub mod apply;
+pub mod build;
 pub mod config;
 pub mod containers;
 pub mod error_class;

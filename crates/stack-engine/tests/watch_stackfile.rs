@@ -29,6 +29,14 @@ impl StackApplier for Recorder {
         self.applied.lock().expect("recorder").push(services);
         Ok(())
     }
+
+    fn rebuild(&self, _: &Project, service: &str) -> Result<(), stack_engine::apply::ApplyError> {
+        self.applied
+            .lock()
+            .expect("recorder")
+            .push(vec![format!("rebuild {service}")]);
+        Ok(())
+    }
 }
 
 struct Running {

@@ -30,6 +30,7 @@ pub mod kernel;
 pub mod launch;
 pub mod logs;
 pub mod monitor;
+pub mod mount_stubs;
 pub mod mounts;
 pub mod namespaces;
 pub mod probe;

@@ -142,12 +142,31 @@ pub fn overlay_data(spec: &ContainerSpec, dir: &ContainerDir) -> String {
     // not sync it to disk when the container's mount namespace goes away
     // (`volatile`): that sync would sit on the exit path of every run.
     let volatile = if spec.auto_remove { ",volatile" } else { "" };
+    let plain = if spec.layer_upper {
+        plain_upper_options(|name| {
+            Path::new("/sys/module/overlay/parameters")
+                .join(name)
+                .exists()
+        })
+    } else {
+        String::new()
+    };
     format!(
-        "lowerdir={},upperdir={},workdir={}{volatile}",
+        "lowerdir={},upperdir={},workdir={}{volatile}{plain}",
         lowers.join(":"),
         dir.upper().display(),
         dir.work().display()
     )
+}
+
+/// `,redirect_dir=off,metacopy=off` for the features this kernel's
+/// overlay has (an option it does not know would fail the mount).
+fn plain_upper_options(kernel_has: impl Fn(&str) -> bool) -> String {
+    ["redirect_dir", "metacopy"]
+        .iter()
+        .filter(|name| kernel_has(name))
+        .map(|name| format!(",{name}=off"))
+        .collect()
 }
 
 /// Every step from a fresh mount namespace to the finished view.

@@ -122,6 +122,11 @@ pub struct ContainerSpec {
     /// the image store identifies it (`None` for `--rootfs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageOrigin>,
+    /// The upper directory will become an image layer (a build step):
+    /// overlay must write it in the plain form every unpacker reads, with
+    /// no redirect or metacopy xattrs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub layer_upper: bool,
     /// When the container was made, RFC 3339 UTC (records older than this
     /// field have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -407,6 +412,7 @@ impl ContainerSpec {
             ipc: Default::default(),
             shm_size: None,
             image: None,
+            layer_upper: false,
             created: None,
         }
     }

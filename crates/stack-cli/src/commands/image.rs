@@ -1,4 +1,4 @@
-//! `stack image inspect|prune|save|load|ls`.
+//! `stack image build|inspect|prune|save|load|ls`.
 
 use std::path::PathBuf;
 
@@ -18,6 +18,8 @@ pub struct ImageArgs {
 /// The `image` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
+    /// Build an image from a Dockerfile (as `docker build`).
+    Build(Box<super::build::ImageBuildArgs>),
     /// Show images' manifest, config and snapshot directories as JSON.
     Inspect {
         #[arg(required = true, value_name = "IMAGE")]
@@ -99,8 +101,9 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
                 println!("Loaded image: {name}");
             }
         }
-        // Dispatched before the store is opened (it may go through the daemon).
-        ImageCommand::Ls(_) => {}
+        // Dispatched before the store is opened (they may go through the
+        // daemon, or open it themselves).
+        ImageCommand::Ls(_) | ImageCommand::Build(_) => {}
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One module per verb (or verb group). `dispatch` is the only place that
 //! knows them all.
 
+mod build;
 mod config;
 mod container;
 mod daemon;
@@ -51,6 +52,8 @@ pub enum Command {
     Ps(ps::PsArgs),
     /// Show the stack's logs.
     Logs(logs::LogsArgs),
+    /// Build the images of the stack's services that have `build:`.
+    Build(build::BuildArgs),
     /// List the projects of this host.
     Ls(ls::LsArgs),
     /// Run a command in a running service container.
@@ -108,6 +111,16 @@ impl Command {
     /// Whether the verb works on a project (a stack file or `-p NAME`);
     /// the others refuse the project flags.
     pub fn takes_project(&self) -> bool {
+        // `image build -f` names the Dockerfile, as `docker build -f`:
+        // the command checks its project flags itself.
+        if matches!(
+            self,
+            Command::Image(image::ImageArgs {
+                command: image::ImageCommand::Build(_)
+            })
+        ) {
+            return true;
+        }
         !matches!(
             self,
             Command::Images(_)
@@ -156,6 +169,9 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Image(image::ImageArgs {
+            command: image::ImageCommand::Build(a),
+        }) => build::image_build(&cli.host, &cli.project, *a),
+        Command::Image(image::ImageArgs {
             command: image::ImageCommand::Ls(a),
         }) => images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS),
         Command::Rmi(a) => {
@@ -168,6 +184,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         }
         Command::Config(args) => config::run(&cli.project, args),
         Command::Up(args) => up::run(&cli.host, &cli.project, *args),
+        Command::Build(args) => build::build(&cli.host, &cli.project, args),
         Command::Down(args) => down::run(&cli.host, &cli.project, args),
         Command::Ps(args) => ps::run(&cli.host, &cli.project, args),
         Command::Logs(args) => logs::run(&cli.host, &cli.project, args),

@@ -288,6 +288,7 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: RunArgs) -> miette::Res
     let (source, opts) = match &service {
         Some((stack, name)) => {
             super::run_service::start_dependencies(host, stack, name, &args.service)?;
+            super::build::ensure_built(host, stack, name)?;
             let (image, opts) = super::run_service::options(stack, name, &args.service, opts)?;
             (ImageSource::Image(image), opts)
         }

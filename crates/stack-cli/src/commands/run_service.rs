@@ -113,9 +113,11 @@ pub fn options(
         .services
         .get(service)
         .ok_or_else(|| miette::miette!("no such service: {service}"))?;
-    let image = definition.image.clone().ok_or_else(|| {
-        miette::miette!("service {service} has no image (stack does not build images)")
-    })?;
+    let image = match (&definition.image, &definition.build) {
+        (_, Some(_)) => stack_engine::build::image_name(project, definition),
+        (Some(image), None) => image.clone(),
+        (None, None) => miette::bail!("service {service} has neither image nor build"),
+    };
     let suffix = random_suffix()?;
     let name = format!("{}-{service}-run-{suffix}", project.name);
     let slot = Slot {

@@ -51,9 +51,15 @@ pub struct UpArgs {
     /// Never recreate existing containers.
     #[arg(long)]
     no_recreate: bool,
-    /// Pull images: always, missing (default) or never.
+    /// Pull images: always, missing (default), never or build.
     #[arg(long, value_name = "POLICY")]
     pull: Option<PullPolicy>,
+    /// Build the images of services with `build:` before starting.
+    #[arg(long, conflicts_with = "no_build")]
+    build: bool,
+    /// Never build; a service whose image is missing fails.
+    #[arg(long)]
+    no_build: bool,
     /// Remove containers of services no longer in the stack file.
     #[arg(long)]
     remove_orphans: bool,
@@ -91,6 +97,11 @@ pub fn run(host: &HostArgs, project_args: &ProjectArgs, args: UpArgs) -> miette:
         no_deps: args.no_deps,
         remove_orphans: args.remove_orphans,
         pull: args.pull.map(pull_word),
+        build: match (args.build, args.no_build) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         services: args.services.clone(),
         scale: parse_scale(&args.scale)?,
     };
@@ -157,6 +168,7 @@ fn pull_word(policy: PullPolicy) -> String {
         PullPolicy::Always => "always",
         PullPolicy::Missing => "missing",
         PullPolicy::Never => "never",
+        PullPolicy::Build => "build",
     }
     .to_string()
 }

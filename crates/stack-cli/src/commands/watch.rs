@@ -71,7 +71,10 @@ fn print_event(event: &WatchEvent, quiet: bool) {
     match event {
         WatchEvent::Batch(b) if quiet && b.errors.is_empty() => {}
         WatchEvent::Watching { .. } if quiet => {}
-        WatchEvent::StackInvalid(_) | WatchEvent::ApplyFailed(_) | WatchEvent::Warning(_) => {
+        WatchEvent::StackInvalid(_)
+        | WatchEvent::ApplyFailed(_)
+        | WatchEvent::Warning(_)
+        | WatchEvent::RebuildFailed { .. } => {
             eprintln!("{event}")
         }
         _ => println!("{event}"),
@@ -88,10 +91,30 @@ struct EngineApplier {
 
 impl StackApplier for EngineApplier {
     fn apply(&self, project: &Project) -> Result<(), apply::ApplyError> {
-        let plan_opts = PlanOptions {
-            remove_orphans: true,
-            ..Default::default()
-        };
+        self.up(
+            project,
+            PlanOptions {
+                remove_orphans: true,
+                ..Default::default()
+            },
+        )
+    }
+
+    fn rebuild(&self, project: &Project, service: &str) -> Result<(), apply::ApplyError> {
+        self.up(
+            project,
+            PlanOptions {
+                build: Some(true),
+                no_deps: true,
+                services: vec![service.to_string()],
+                ..Default::default()
+            },
+        )
+    }
+}
+
+impl EngineApplier {
+    fn up(&self, project: &Project, plan_opts: PlanOptions) -> Result<(), apply::ApplyError> {
         let prepared = crate::switch::waiting(&project.name, || {
             apply::prepare_up(&self.host, project, &plan_opts)
         })?;

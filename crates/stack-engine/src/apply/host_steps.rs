@@ -228,6 +228,13 @@ impl Steps for HostSteps<'_> {
         Ok(())
     }
 
+    fn build(&self, service: &str) -> Result<(), StepErrorKind> {
+        let _one_at_a_time = self.pulling.lock().unwrap_or_else(|p| p.into_inner());
+        let image = super::build_step::build(self.host, self.project, service)?;
+        self.local_digest(&image);
+        Ok(())
+    }
+
     fn create_network(&self, key: &str, name: &str) -> Result<(), StepErrorKind> {
         let desired = self.desired.and_then(|d| d.networks.get(key));
         let config = desired.map(|n| n.config.clone()).unwrap_or_default();

@@ -9,6 +9,7 @@
 //! Every caller gets the [`Plan`] back before anything runs, so `--dry-run`
 //! prints exactly what would be done.
 
+mod build_step;
 mod gate;
 mod host_steps;
 mod observe;
@@ -259,7 +260,12 @@ pub fn up_reporting_gates(
             .plan
             .actions
             .iter()
-            .filter(|a| matches!(a.kind, ActionKind::PullImage { .. }))
+            .filter(|a| {
+                matches!(
+                    a.kind,
+                    ActionKind::PullImage { .. } | ActionKind::BuildImage { .. }
+                )
+            })
             .cloned()
             .collect(),
         ..prepared.plan.clone()
@@ -273,8 +279,10 @@ pub fn up_reporting_gates(
         let digests = local_digests(&steps, &prepared.desired);
         let observed = observe(&host.store, &project.name, &digests)?;
         let mut again = opts.plan.clone();
-        // What had to be pulled now is; `always` must not pull twice.
+        // What had to be pulled or built now is; `always` must not pull
+        // twice, nor `--build` build twice.
         again.pull = Some(PullPolicy::Missing);
+        again.build = Some(false);
         plan = plan::plan(&prepared.desired, &observed, &again)?;
     }
     let report = run_plan(&plan, &steps, opts.parallel, progress);

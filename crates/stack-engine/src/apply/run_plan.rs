@@ -16,6 +16,8 @@ use crate::plan::{Action, ActionKind, Plan};
 /// safe to run from several threads at once.
 pub trait Steps: Sync {
     fn pull(&self, reference: &str) -> Result<(), StepErrorKind>;
+    /// Builds the image of `service` (it has `build:`).
+    fn build(&self, service: &str) -> Result<(), StepErrorKind>;
     fn create_network(&self, key: &str, name: &str) -> Result<(), StepErrorKind>;
     fn remove_network(&self, name: &str) -> Result<(), StepErrorKind>;
     fn create_volume(&self, key: &str, name: &str) -> Result<(), StepErrorKind>;
@@ -135,6 +137,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn run_action(action: &Action, steps: &dyn Steps) -> Result<Vec<String>, StepErrorKind> {
     match &action.kind {
         ActionKind::PullImage { reference } => steps.pull(reference).map(|()| Vec::new()),
+        ActionKind::BuildImage { service, .. } => steps.build(service).map(|()| Vec::new()),
         ActionKind::CreateNetwork { key, name } => {
             steps.create_network(key, name).map(|()| Vec::new())
         }

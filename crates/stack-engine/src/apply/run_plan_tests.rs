@@ -41,6 +41,9 @@ impl Steps for FakeSteps {
     fn pull(&self, r: &str) -> Result<(), StepErrorKind> {
         self.call(format!("pull {r}"))
     }
+    fn build(&self, s: &str) -> Result<(), StepErrorKind> {
+        self.call(format!("build {s}"))
+    }
     fn create_network(&self, _k: &str, n: &str) -> Result<(), StepErrorKind> {
         self.call(format!("net+ {n}"))
     }

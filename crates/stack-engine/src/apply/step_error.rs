@@ -118,6 +118,13 @@ pub enum StepErrorKind {
     /// A container whose state file is there but whose spec is not.
     #[error("container {id}: {} is missing", path.display())]
     MissingSpec { id: String, path: PathBuf },
+    /// Building the image of `service`.
+    #[error("build {service}: {source}")]
+    Build {
+        service: String,
+        #[source]
+        source: Box<crate::build::BuildError>,
+    },
     /// A container that went away while the step worked on it (`what`:
     /// `demo-web-1`, `container <id>`).
     #[error("{what} is gone")]
@@ -149,6 +156,7 @@ impl Classify for StepErrorKind {
             StepErrorKind::Options(source) => source.class(),
             StepErrorKind::Runtime { source, .. } => source.class(),
             StepErrorKind::Gone { .. } => ErrorClass::NotFound,
+            StepErrorKind::Build { source, .. } => source.as_ref().class(),
         }
     }
 }

@@ -43,6 +43,13 @@ pub enum ImageSource {
     Image(String),
     /// A plain directory used read-only as the only lower layer (`--rootfs`).
     Rootfs(PathBuf),
+    /// Layers given directly, topmost first, with the config to run them
+    /// by: a build step, whose stage is no named image (the builder holds
+    /// its layers).
+    Layers {
+        lower_dirs: Vec<PathBuf>,
+        config: ImageConfig,
+    },
 }
 
 /// Errors of container records and run options.
@@ -349,6 +356,9 @@ impl Containers {
                 }
                 (vec![dir], ImageConfig::default(), None)
             }
+            ImageSource::Layers { lower_dirs, config } => {
+                (lower_dirs.clone(), config.clone(), None)
+            }
         };
         let process = resolve(&image, &opts.process, |k| std::env::var(k).ok())
             .map_err(|e| ContainerError::Invalid(e.to_string()))?;
@@ -419,6 +429,7 @@ impl Containers {
             ipc,
             shm_size: size(&opts.shm_size)?,
             image: origin,
+            layer_upper: matches!(source, ImageSource::Layers { .. }),
             created: Some(stack_runtime::timefmt::now()),
         };
         let dir = ContainerDir::new(self.base().join(&id));

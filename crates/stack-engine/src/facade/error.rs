@@ -40,6 +40,8 @@ pub enum EngineError {
     Store(Box<StoreError>),
     #[error(transparent)]
     Config(Box<ConfigError>),
+    #[error(transparent)]
+    Build(Box<crate::build::BuildError>),
     /// The request itself is wrong; the text names the value at fault.
     #[error("{0}")]
     Invalid(String),
@@ -94,6 +96,7 @@ boxed_from!(
     Locked(ProjectLockError),
     Store(StoreError),
     Config(ConfigError),
+    Build(crate::build::BuildError),
 );
 
 impl Classify for EngineError {
@@ -109,6 +112,7 @@ impl Classify for EngineError {
             EngineError::Locked(e) => e.class(),
             EngineError::Store(e) => e.class(),
             EngineError::Config(e) => e.class(),
+            EngineError::Build(e) => e.class(),
             EngineError::Invalid(_) => ErrorClass::InvalidInput,
             EngineError::NotFound(_) => ErrorClass::NotFound,
             EngineError::Conflict(_) => ErrorClass::Conflict,

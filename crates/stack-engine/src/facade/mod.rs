@@ -23,6 +23,7 @@
 mod api;
 pub mod attach;
 pub mod boot;
+mod build;
 pub mod containers;
 pub mod docker;
 mod error;

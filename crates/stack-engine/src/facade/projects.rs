@@ -65,6 +65,7 @@ pub fn plan_options(flags: &PlanFlags) -> Result<PlanOptions, EngineError> {
         no_deps: flags.no_deps,
         remove_orphans: flags.remove_orphans,
         pull,
+        build: flags.build,
         services: flags.services.clone(),
         scale: flags.scale.clone(),
     })
@@ -126,6 +127,7 @@ fn progress(emit: Emit<'_>) -> impl Fn(&Action, &Outcome) + Sync + '_ {
 fn subject(action: &Action) -> (&'static str, String, &'static str) {
     match &action.kind {
         ActionKind::PullImage { reference } => ("Image", reference.clone(), "Pulled"),
+        ActionKind::BuildImage { reference, .. } => ("Image", reference.clone(), "Built"),
         ActionKind::CreateNetwork { name, .. } => ("Network", name.clone(), "Created"),
         ActionKind::RecreateNetwork { name, .. } => ("Network", name.clone(), "Recreated"),
         ActionKind::RemoveNetwork { name } => ("Network", name.clone(), "Removed"),

@@ -10,6 +10,11 @@ pub enum ActionKind {
     PullImage {
         reference: String,
     },
+    /// Build the image of a service with `build:`.
+    BuildImage {
+        service: String,
+        reference: String,
+    },
     CreateNetwork {
         key: String,
         name: String,
@@ -71,6 +76,8 @@ pub enum Reason {
     New,
     ImageMissing,
     PullAlways,
+    /// `up --build` or `pull_policy: build`.
+    BuildAsked,
     ConfigChanged(Vec<FieldChange>),
     /// The hash differs but the old per-field view is unknown.
     ConfigHashChanged,
@@ -110,6 +117,7 @@ impl fmt::Display for Reason {
             Reason::New => f.write_str("new"),
             Reason::ImageMissing => f.write_str("not present locally"),
             Reason::PullAlways => f.write_str("pull policy always"),
+            Reason::BuildAsked => f.write_str("build asked for"),
             Reason::ConfigChanged(changes) => {
                 let shown: Vec<String> = changes
                     .iter()
@@ -150,7 +158,9 @@ impl Action {
     /// replica, shorter than the container name), `network demo_default`.
     pub fn object(&self) -> String {
         match &self.kind {
-            ActionKind::PullImage { reference } => format!("image {reference}"),
+            ActionKind::PullImage { reference } | ActionKind::BuildImage { reference, .. } => {
+                format!("image {reference}")
+            }
             ActionKind::CreateNetwork { name, .. } | ActionKind::RecreateNetwork { name, .. } => {
                 format!("network {name}")
             }
@@ -179,6 +189,7 @@ impl Action {
     pub fn verb(&self) -> &'static str {
         match self.kind {
             ActionKind::PullImage { .. } => "pull",
+            ActionKind::BuildImage { .. } => "build",
             ActionKind::CreateNetwork { .. }
             | ActionKind::CreateVolume { .. }
             | ActionKind::CreateContainer { .. } => "create",

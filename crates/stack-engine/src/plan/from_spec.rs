@@ -69,10 +69,13 @@ fn desired_service(
     name: &str,
     service: &Service,
 ) -> Result<DesiredService, PlanError> {
-    let image = service
-        .image
-        .clone()
-        .ok_or_else(|| PlanError::NoImage(name.to_string()))?;
+    let build = service.build.is_some();
+    let image = match (&service.image, build) {
+        (Some(image), _) => image.clone(),
+        // Compose's name for a built image without `image:`.
+        (None, true) => format!("{}-{name}", project.name),
+        (None, false) => return Err(PlanError::NoImage(name.to_string())),
+    };
     let replicas = service
         .scale
         .or_else(|| service.deploy.as_ref().and_then(|d| d.replicas))
@@ -94,14 +97,15 @@ fn desired_service(
     let pull_policy = match service.pull_policy.as_deref() {
         Some("always") => PullPolicy::Always,
         Some("never") => PullPolicy::Never,
+        Some("build") => PullPolicy::Build,
         // `missing`, `if_not_present`, and the schedules (`daily`, …), which
-        // behave as `missing` between their pulls; `build` never applies as
-        // stack does not build.
+        // behave as `missing` between their pulls.
         _ => PullPolicy::Missing,
     };
     Ok(DesiredService {
         name: name.to_string(),
         image,
+        build,
         replicas,
         container_name: service.container_name.clone(),
         config: fields_of(

@@ -42,6 +42,8 @@ pub struct DesiredService {
     /// them is recreated, this one must be too.
     pub shares_with: Vec<String>,
     pub pull_policy: PullPolicy,
+    /// The service has `build:`: its image is built here, never pulled.
+    pub build: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,13 +71,15 @@ pub struct DesiredVolume {
     pub config: ConfigFields,
 }
 
-/// When to pull an image.
+/// When to pull an image (for a service with `build:`, when to build it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PullPolicy {
     Always,
     #[default]
     Missing,
     Never,
+    /// `pull_policy: build`: build at every `up`.
+    Build,
 }
 
 impl std::str::FromStr for PullPolicy {
@@ -86,8 +90,9 @@ impl std::str::FromStr for PullPolicy {
             "always" => Ok(PullPolicy::Always),
             "missing" | "if_not_present" => Ok(PullPolicy::Missing),
             "never" => Ok(PullPolicy::Never),
+            "build" => Ok(PullPolicy::Build),
             other => Err(format!(
-                "invalid pull policy {other:?}: expected always, missing or never"
+                "invalid pull policy {other:?}: expected always, missing, never or build"
             )),
         }
     }
@@ -142,6 +147,9 @@ pub struct PlanOptions {
     pub remove_orphans: bool,
     /// `--pull`: overrides each service's `pull_policy`.
     pub pull: Option<PullPolicy>,
+    /// `--build` (`Some(true)`: build every service with `build:`) or
+    /// `--no-build` (`Some(false)`: never build; a missing image fails).
+    pub build: Option<bool>,
     /// Services named on the command line; empty means all.
     pub services: Vec<String>,
     /// `--scale S=N`.

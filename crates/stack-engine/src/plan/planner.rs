@@ -115,9 +115,33 @@ impl Planner<'_> {
 
     fn pulls(&mut self, selected: &BTreeSet<String>) -> Result<(), PlanError> {
         let mut pulls: BTreeMap<&str, Reason> = BTreeMap::new();
+        let mut builds: BTreeMap<&str, (&str, Reason)> = BTreeMap::new();
         for service in selected.iter().filter_map(|s| self.desired.services.get(s)) {
-            let policy = self.opts.pull.unwrap_or(service.pull_policy);
             let present = self.observed.local_images.contains_key(&service.image);
+            if service.build {
+                let reason = match self.opts.build {
+                    Some(true) => Reason::BuildAsked,
+                    Some(false) if present => continue,
+                    None if service.pull_policy == PullPolicy::Build => Reason::BuildAsked,
+                    None if !present => Reason::ImageMissing,
+                    None => continue,
+                    Some(false) => {
+                        return Err(PlanError::ImageMissing {
+                            service: service.name.clone(),
+                            image: service.image.clone(),
+                        })
+                    }
+                };
+                builds
+                    .entry(&service.image)
+                    .or_insert((&service.name, reason));
+                continue;
+            }
+            let policy = match self.opts.pull.unwrap_or(service.pull_policy) {
+                // Only a service with `build:` can be built.
+                PullPolicy::Build => PullPolicy::Missing,
+                policy => policy,
+            };
             let reason = match policy {
                 PullPolicy::Always => Reason::PullAlways,
                 PullPolicy::Missing if !present => Reason::ImageMissing,
@@ -127,9 +151,16 @@ impl Planner<'_> {
                         image: service.image.clone(),
                     })
                 }
-                PullPolicy::Missing | PullPolicy::Never => continue,
+                PullPolicy::Missing | PullPolicy::Never | PullPolicy::Build => continue,
             };
             pulls.entry(&service.image).or_insert(reason);
+        }
+        for (reference, (service, reason)) in builds {
+            let kind = ActionKind::BuildImage {
+                service: service.to_string(),
+                reference: reference.to_string(),
+            };
+            self.push(WAVE_PULL, kind, reason);
         }
         for (reference, reason) in pulls {
             let kind = ActionKind::PullImage {

@@ -23,6 +23,7 @@ fn service(name: &str, env: serde_json::Value) -> DesiredService {
         volumes: vec![],
         shares_with: vec![],
         pull_policy: PullPolicy::Missing,
+        build: false,
     }
 }
 

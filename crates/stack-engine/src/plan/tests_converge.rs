@@ -45,7 +45,7 @@ fn build(services: &[ServiceSpec], back_internal: bool) -> DesiredProject {
 fn apply(desired: &DesiredProject, observed: &mut ObservedProject, plan: &Plan) {
     for action in &plan.actions {
         match &action.kind {
-            ActionKind::PullImage { reference } => {
+            ActionKind::PullImage { reference } | ActionKind::BuildImage { reference, .. } => {
                 observed
                     .local_images
                     .insert(reference.clone(), format!("sha256:{reference}"));

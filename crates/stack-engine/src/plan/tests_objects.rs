@@ -82,6 +82,55 @@ fn pull_policies() {
 }
 
 #[test]
+fn a_built_service_is_built_when_missing_or_asked_and_never_pulled() {
+    let mut p = web_redis();
+    p.services.get_mut("web").expect("web").build = true;
+    let mut seen = applied(&p);
+    seen.local_images.remove("web:1");
+    let opts = |pull, build| PlanOptions {
+        pull,
+        build,
+        ..Default::default()
+    };
+    fn pulls_and_builds(
+        p: &DesiredProject,
+        o: &PlanOptions,
+        seen: &ObservedProject,
+    ) -> Vec<String> {
+        lines(&plan(p, seen, o).expect("plan"))
+            .into_iter()
+            .filter(|l| l.starts_with("pull") || l.starts_with("build"))
+            .collect()
+    }
+    assert_eq!(
+        pulls_and_builds(&p, &opts(None, None), &seen),
+        ["build image web:1: not present locally"]
+    );
+    // `--pull always` pulls the others but never a built image.
+    assert_eq!(
+        pulls_and_builds(&p, &opts(Some(PullPolicy::Always), None), &seen),
+        [
+            "build image web:1: not present locally",
+            "pull image redis:1: pull policy always"
+        ]
+    );
+    let err = plan(&p, &seen, &opts(None, Some(false))).expect_err("--no-build");
+    assert!(matches!(err, PlanError::ImageMissing { .. }), "{err:?}");
+    let present = applied(&p);
+    assert!(pulls_and_builds(&p, &opts(None, None), &present).is_empty());
+    assert_eq!(
+        pulls_and_builds(&p, &opts(None, Some(true)), &present),
+        ["build image web:1: build asked for"]
+    );
+    p.services.get_mut("web").expect("web").pull_policy = PullPolicy::Build;
+    assert_eq!(
+        pulls_and_builds(&p, &opts(None, None), &present),
+        ["build image web:1: build asked for"]
+    );
+    assert!(pulls_and_builds(&p, &opts(None, Some(false)), &present).is_empty());
+}
+
+#[test]
 fn volumes_are_created_and_never_silently_recreated() {
     let mut p = project(vec![service("db", json!({}))]);
     p.services.get_mut("db").expect("db").volumes = vec!["data".into()];

@@ -86,6 +86,16 @@ pub enum WatchEvent {
     ApplyFailed(String),
     /// Something worth knowing that changes nothing.
     Warning(String),
+    /// A service's image was built again (its containers recreated if the
+    /// image changed).
+    Rebuilt {
+        service: String,
+    },
+    /// The rebuild failed: the service runs as it was.
+    RebuildFailed {
+        service: String,
+        error: String,
+    },
 }
 
 impl fmt::Display for WatchEvent {
@@ -107,6 +117,13 @@ impl fmt::Display for WatchEvent {
             ),
             WatchEvent::ApplyFailed(e) => write!(f, "stack file not applied: {e}"),
             WatchEvent::Warning(w) => write!(f, "warning: {w}"),
+            WatchEvent::Rebuilt { service } => write!(f, "{service}: rebuilt"),
+            WatchEvent::RebuildFailed { service, error } => {
+                write!(
+                    f,
+                    "{service}: rebuild failed, still running the previous image: {error}"
+                )
+            }
         }
     }
 }

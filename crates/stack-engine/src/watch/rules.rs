@@ -13,8 +13,8 @@ use super::ignore::{PathFilter, PatternError};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     #[error(
-        "service {service}: develop.watch rule for {path}: rebuild is not supported: \
-         stack does not build images; use sync or restart"
+        "service {service}: develop.watch rule for {path}: rebuild needs the service \
+         to have a build section"
     )]
     Rebuild { service: String, path: String },
     #[error("service {service}: develop.watch rule for {path}: action {action} needs a target")]
@@ -45,6 +45,9 @@ pub enum RuleError {
 /// What happens after a rule's files changed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RuleAction {
+    /// Build the service's image again; recreate its containers if the
+    /// image changed.
+    Rebuild,
     Sync,
     Restart,
     SyncRestart,
@@ -53,11 +56,12 @@ pub enum RuleAction {
 
 impl RuleAction {
     pub fn syncs(&self) -> bool {
-        !matches!(self, RuleAction::Restart)
+        !matches!(self, RuleAction::Restart | RuleAction::Rebuild)
     }
 
     pub fn name(&self) -> &'static str {
         match self {
+            RuleAction::Rebuild => "rebuild",
             RuleAction::Sync => "sync",
             RuleAction::Restart => "restart",
             RuleAction::SyncRestart => "sync+restart",
@@ -144,10 +148,17 @@ fn compile_rule(
     let shown = rule.path.clone();
     let action = match rule.action {
         WatchAction::Rebuild => {
-            return Err(RuleError::Rebuild {
-                service: service.into(),
-                path: shown,
-            })
+            if project
+                .services
+                .get(service)
+                .is_none_or(|s| s.build.is_none())
+            {
+                return Err(RuleError::Rebuild {
+                    service: service.into(),
+                    path: shown,
+                });
+            }
+            RuleAction::Rebuild
         }
         WatchAction::Sync => RuleAction::Sync,
         WatchAction::Restart => RuleAction::Restart,

@@ -41,16 +41,22 @@ fn rules_resolve_against_the_project_directory() {
 }
 
 #[test]
-fn rebuild_is_refused_with_a_clear_message() {
+fn rebuild_needs_a_build_section() {
     let (_d, p) = project(
         "services:\n  web:\n    image: busybox\n    develop:\n      watch:\n        - path: .\n          action: rebuild\n",
     );
     let err = compile(&p, &[]).expect_err("rebuild refused").to_string();
     assert!(err.contains("service web"), "{err}");
     assert!(
-        err.contains("rebuild is not supported: stack does not build images; use sync or restart"),
+        err.contains("rebuild needs the service to have a build section"),
         "{err}"
     );
+    let (_d, p) = project(
+        "services:\n  web:\n    build: .\n    develop:\n      watch:\n        - path: .\n          action: rebuild\n",
+    );
+    let rules = compile(&p, &[]).expect("rebuild of a built service");
+    assert_eq!(rules[0].action, RuleAction::Rebuild);
+    assert_eq!(rules[0].target, None);
 }
 
 #[test]

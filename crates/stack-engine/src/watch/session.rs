@@ -198,9 +198,29 @@ impl Session {
         }
         self.follow_new_rule_paths(out);
         for (service, w) in self.route(&batch) {
+            if self.rebuilds(&w) {
+                // The service's containers are recreated from the new
+                // image (if it changed): nothing to sync or restart.
+                match applier.rebuild(&self.project, &service) {
+                    Ok(()) => out(WatchEvent::Rebuilt { service }),
+                    Err(e) => out(WatchEvent::RebuildFailed {
+                        error: e.to_string(),
+                        service,
+                    }),
+                }
+                continue;
+            }
             let report = self.apply_service(&service, &w, containers, started, true);
             out(WatchEvent::Batch(report));
         }
+    }
+
+    /// Whether a rule the batch touched rebuilds the service.
+    fn rebuilds(&self, work: &ServiceWork) -> bool {
+        work.paths
+            .keys()
+            .chain(work.full.iter())
+            .any(|i| self.rules[*i].action == RuleAction::Rebuild)
     }
 
     /// A stack file changed: load it, hand it over, follow its new rules.

@@ -15,6 +15,9 @@ use crate::apply::ApplyError;
 pub trait StackApplier {
     /// Applies `project`; the error is shown and the loop goes on.
     fn apply(&self, project: &Project) -> Result<(), ApplyError>;
+    /// Builds `service`'s image again and recreates its containers if the
+    /// image changed (`develop.watch` `action: rebuild`).
+    fn rebuild(&self, project: &Project, service: &str) -> Result<(), ApplyError>;
 }
 
 /// Every file whose change can change the project: the stack files, the

@@ -1,0 +1,358 @@
+//! `stack image build` and `stack build` end to end: Dockerfiles built on
+//! the fixture busybox (pulled through a docker.io mirror on a local
+//! registry), run with `stack run`, rebuilt from the cache, and attacked
+//! with a context whose symlinks point out of it.
+
+mod run_support;
+
+use std::path::Path;
+
+use run_support::{describe as text, stack};
+use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
+use stack_testkit::Sandbox;
+
+fn sandbox_with_mirror() -> Option<(Sandbox, TestRegistry)> {
+    let sb = stack_testkit::sandbox()?;
+    let reg = TestRegistry::start(sb.dir(), RegistryAuth::None);
+    reg.push(&fixtures().join("busybox"), "1", "library/busybox:latest");
+    reg.write_mirror_config(&sb.config_file);
+    Some((sb, reg))
+}
+
+/// Writes `files` (path, content) under `dir`.
+fn write_tree(dir: &Path, files: &[(&str, &str)]) {
+    for (path, content) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
+        std::fs::write(path, content).expect("write");
+    }
+}
+
+/// Runs `stack ARGS`, expects success, answers stdout.
+fn ok(sb: &Sandbox, args: &[&str]) -> String {
+    let out = stack(sb, args);
+    assert!(out.status.success(), "stack {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Builds and answers (stdout, stderr).
+fn build(sb: &Sandbox, args: &[&str]) -> (String, String) {
+    let mut all = vec!["image", "build", "--progress", "plain"];
+    all.extend_from_slice(args);
+    let out = stack(sb, &all);
+    assert!(out.status.success(), "stack {all:?}: {}", text(&out));
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const APP: &str = r#"# syntax=docker/dockerfile:1
+ARG BASE=busybox
+FROM ${BASE} AS base
+ARG GREETING=hello
+ENV APP_HOME=/srv/app
+WORKDIR $APP_HOME
+COPY greet.sh ./
+COPY data/ data/
+RUN mkdir -p /gone/deep && touch /gone/deep/file /gonefile && echo "$GREETING built" > built.txt
+RUN rm -rf /gone /gonefile && chmod 0755 greet.sh
+USER app
+EXPOSE 8080
+LABEL org.example.kind=test
+CMD ["./greet.sh"]
+"#;
+
+#[test]
+fn a_dockerfile_builds_an_image_that_runs_and_rebuilds_from_the_cache() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let ctx = sb.dir().join("ctx");
+    write_tree(
+        &ctx,
+        &[
+            ("Dockerfile", APP),
+            (
+                "greet.sh",
+                "#!/bin/sh\necho \"greetings from $(id -un) in $PWD\"\n",
+            ),
+            ("data/a.txt", "a\n"),
+            ("data/skip.tmp", "skipped\n"),
+            ("data/keep.tmp", "kept\n"),
+            (".dockerignore", "data/*.tmp\n!data/keep.tmp\n"),
+        ],
+    );
+    let ctx_arg = ctx.to_string_lossy().into_owned();
+    let (_, log) = build(&sb, &["-t", "app:1", &ctx_arg]);
+    assert!(log.contains("RUN mkdir -p /gone/deep"), "{log}");
+    assert!(
+        log.contains("naming to docker.io/library/app:1 done"),
+        "{log}"
+    );
+
+    // The image's config decides the process: CMD, USER, WORKDIR.
+    let out = ok(&sb, &["run", "--rm", "app:1"]);
+    assert_eq!(out, "greetings from app in /srv/app\n");
+    let out = ok(&sb, &["run", "--rm", "app:1", "cat", "built.txt"]);
+    assert_eq!(out, "hello built\n");
+    // What a later RUN deleted is gone (the layers' whiteouts), and the
+    // ignore file's exception came through.
+    let out = ok(
+        &sb,
+        &[
+            "run",
+            "--rm",
+            "app:1",
+            "sh",
+            "-c",
+            "ls /gone /gonefile 2>&1; ls data",
+        ],
+    );
+    assert!(out.contains("No such file"), "{out}");
+    assert!(out.contains("a.txt") && out.contains("keep.tmp"), "{out}");
+    assert!(!out.contains("skip.tmp"), "{out}");
+    // The mount points the runtime made for the steps are not in the image.
+    let out = ok(&sb, &["run", "--rm", "app:1", "cat", "/etc/hostname"]);
+    assert!(!out.is_empty());
+    let inspect = ok(&sb, &["image", "inspect", "app:1"]);
+    assert!(inspect.contains("8080/tcp"), "{inspect}");
+    assert!(inspect.contains("org.example.kind"), "{inspect}");
+
+    // Nothing changed: every step from the cache, the same image.
+    let (_, again) = build(&sb, &["-t", "app:1", &ctx_arg]);
+    assert_eq!(again.matches("CACHED").count(), 5, "{again}");
+    let first_id = log
+        .lines()
+        .find(|l| l.starts_with("writing image"))
+        .expect("id");
+    assert!(again.contains(first_id), "same image: {again}");
+
+    // A changed copied file: the steps from that COPY on run again.
+    std::fs::write(ctx.join("data/a.txt"), "changed\n").expect("edit");
+    let (_, partial) = build(
+        &sb,
+        &["-t", "app:2", "--build-arg", "GREETING=hi", &ctx_arg],
+    );
+    assert!(!partial.contains(first_id), "{partial}");
+    let out = ok(
+        &sb,
+        &["run", "--rm", "app:2", "cat", "built.txt", "data/a.txt"],
+    );
+    assert_eq!(out, "hi built\nchanged\n");
+
+    assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn stages_copy_from_each_other_and_a_failed_step_leaves_nothing() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let ctx = sb.dir().join("ctx");
+    write_tree(
+        &ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox AS build\nRUN mkdir /out && echo compiled > /out/app\n\
+             FROM scratch AS bare\nCOPY --from=build /out/app /app\n\
+             FROM busybox\nCOPY --from=bare /app /usr/local/bin/app-data\n\
+             CMD [\"cat\", \"/usr/local/bin/app-data\"]\n",
+        )],
+    );
+    let ctx_arg = ctx.to_string_lossy().into_owned();
+    build(&sb, &["-t", "multi", &ctx_arg]);
+    assert_eq!(ok(&sb, &["run", "--rm", "multi"]), "compiled\n");
+    // --target stops at a stage.
+    build(&sb, &["-t", "only-build", "--target", "build", &ctx_arg]);
+    assert_eq!(
+        ok(&sb, &["run", "--rm", "only-build", "cat", "/out/app"]),
+        "compiled\n"
+    );
+
+    write_tree(
+        &ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN echo before\nRUN echo failing; exit 3\nRUN echo never\n",
+        )],
+    );
+    let out = stack(&sb, &["image", "build", "-t", "broken", &ctx_arg]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Dockerfile:3") && err.contains("code 3"),
+        "{err}"
+    );
+    assert!(err.contains("failing"), "the step's output is shown: {err}");
+    let out = stack(&sb, &["image", "inspect", "broken"]);
+    assert!(!out.status.success(), "no image: {}", text(&out));
+    assert_eq!(ok(&sb, &["container", "ls", "-a", "-q"]), "");
+
+    assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn a_hostile_context_stays_inside_its_directory() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let ctx = sb.dir().join("ctx");
+    write_tree(
+        &ctx,
+        &[("Dockerfile", "FROM busybox\nCOPY escape/passwd /stolen\n")],
+    );
+    std::os::unix::fs::symlink("/etc", ctx.join("escape")).expect("link");
+    let ctx_arg = ctx.to_string_lossy().into_owned();
+    let out = stack(&sb, &["image", "build", "-t", "thief", &ctx_arg]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("escape/passwd") && err.contains("no such file"),
+        "{err}"
+    );
+
+    // A symlink in the context is copied as a link, not followed.
+    write_tree(&ctx, &[("Dockerfile", "FROM busybox\nCOPY . /ctx/\n")]);
+    let out = stack(&sb, &["image", "build", "-t", "links", &ctx_arg]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = ok(&sb, &["run", "--rm", "links", "readlink", "/ctx/escape"]);
+    assert_eq!(out, "/etc\n");
+    // `..` in a source stops at the context's root.
+    write_tree(
+        &ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox\nCOPY ../../../etc/hostname /h\n",
+        )],
+    );
+    let out = stack(&sb, &["image", "build", "-t", "dots", &ctx_arg]);
+    assert!(!out.status.success(), "{}", text(&out));
+
+    assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn stack_build_builds_the_services_of_a_stack_file() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let dir = sb.dir().join("proj");
+    write_tree(
+        &dir,
+        &[
+            (
+                "compose.yaml",
+                "name: shop\nservices:\n  web:\n    build:\n      context: ./web\n      args:\n        WORD: built-by-stack\n  api:\n    image: shop/api:dev\n    build:\n      context: ./api\n      dockerfile: api.Dockerfile\n  db:\n    image: busybox\n",
+            ),
+            ("web/Dockerfile", "FROM busybox\nARG WORD\nRUN echo $WORD > /word\n"),
+            ("api/api.Dockerfile", "FROM busybox\nCMD [\"echo\", \"api\"]\n"),
+        ],
+    );
+    let file = dir.join("compose.yaml").to_string_lossy().into_owned();
+    let out = stack(&sb, &["-f", &file, "build"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        ok(&sb, &["run", "--rm", "shop-web", "cat", "/word"]),
+        "built-by-stack\n"
+    );
+    assert_eq!(ok(&sb, &["run", "--rm", "shop/api:dev"]), "api\n");
+
+    // A key the builder does not take is named, not ignored.
+    std::fs::write(
+        dir.join("compose.yaml"),
+        "name: shop\nservices:\n  web:\n    build:\n      context: ./web\n      ssh: [default]\n",
+    )
+    .expect("write");
+    let out = stack(&sb, &["-f", &file, "build"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("build.ssh"),
+        "{}",
+        text(&out)
+    );
+
+    assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn up_builds_a_missing_image_and_up_build_recreates_what_changed() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let dir = sb.dir().join("proj");
+    write_tree(
+        &dir,
+        &[
+            (
+                "compose.yaml",
+                "name: loop\nservices:\n  app:\n    build: ./app\n    command: [\"sleep\", \"60\"]\n    stop_grace_period: 1s\n  side:\n    image: busybox\n    command: [\"sleep\", \"60\"]\n    stop_grace_period: 1s\n",
+            ),
+            ("app/Dockerfile", "FROM busybox\nRUN echo one > /version\n"),
+        ],
+    );
+    let file = dir.join("compose.yaml").to_string_lossy().into_owned();
+    let up = stack(&sb, &["-f", &file, "up", "-d"]);
+    assert!(up.status.success(), "{}", text(&up));
+    let err = String::from_utf8_lossy(&up.stderr);
+    assert!(
+        err.contains("loop-app") && err.contains("Built"),
+        "{}",
+        text(&up)
+    );
+    let version = ok(&sb, &["-f", &file, "exec", "-T", "app", "cat", "/version"]);
+    assert_eq!(version, "one\n");
+
+    // Nothing changed: nothing built, nothing recreated.
+    let again = stack(&sb, &["-f", &file, "up", "-d", "--dry-run"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        !String::from_utf8_lossy(&again.stdout).contains("build"),
+        "{}",
+        text(&again)
+    );
+
+    // `--build` after an edit: app is rebuilt and recreated, side is not.
+    std::fs::write(
+        dir.join("app/Dockerfile"),
+        "FROM busybox\nRUN echo two > /version\n",
+    )
+    .expect("edit");
+    let rebuilt = stack(&sb, &["-f", &file, "up", "-d", "--build"]);
+    assert!(rebuilt.status.success(), "{}", text(&rebuilt));
+    let version = ok(&sb, &["-f", &file, "exec", "-T", "app", "cat", "/version"]);
+    assert_eq!(version, "two\n");
+    let err = String::from_utf8_lossy(&rebuilt.stderr);
+    assert!(
+        err.contains("loop-app-1") && err.contains("Recreated"),
+        "{}",
+        text(&rebuilt)
+    );
+    assert!(
+        !err.contains("loop-side-1  Recreated"),
+        "{}",
+        text(&rebuilt)
+    );
+
+    // `--no-build` with the image gone fails and names it.
+    let down = stack(&sb, &["-f", &file, "down"]);
+    assert!(down.status.success(), "{}", text(&down));
+    assert!(stack(&sb, &["rmi", "loop-app"]).status.success());
+    let refused = stack(&sb, &["-f", &file, "up", "-d", "--no-build"]);
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("loop-app"),
+        "{}",
+        text(&refused)
+    );
+
+    let down = stack(&sb, &["-f", &file, "down"]);
+    assert!(down.status.success(), "{}", text(&down));
+    // The build steps ran on the default network, as `stack run` does.
+    assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}

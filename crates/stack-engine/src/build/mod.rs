@@ -1,0 +1,164 @@
+//! Building images from Dockerfiles on this host: the frontend
+//! (`stack-build`) reads the Dockerfile; this module walks the stages the
+//! target needs, applies each instruction to the stage's config, runs
+//! `RUN` in a container of stack's runtime and writes `COPY`/`ADD` into a
+//! fresh layer, asks the cache before every layer-making step, and
+//! commits the image to the store under its tags.
+
+mod cache;
+mod copy_step;
+mod execute;
+mod from_spec;
+mod layer;
+pub mod layers;
+mod owners;
+pub mod progress;
+mod run_step;
+mod stage;
+pub mod store_layers;
+mod tree;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use cache::BuildCache;
+pub use execute::Builder;
+pub use from_spec::{image_name, requests_for};
+pub use layers::{BuiltImage, Layer, LayerSource, LayerStore};
+pub use progress::{BuildEvent, BuildProgress};
+pub use run_step::BUILD_STEP_LABEL;
+
+use crate::containers::ContainerError;
+
+/// What to build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildRequest {
+    /// The build context: a directory.
+    pub context: PathBuf,
+    /// The Dockerfile: a path (relative: to the context), or its text.
+    pub dockerfile: DockerfileSource,
+    /// `--build-arg K=V`.
+    pub build_args: BTreeMap<String, String>,
+    /// `--target`: the stage to stop at (default: the last).
+    pub target: Option<String>,
+    /// `-t`: names for the image.
+    pub tags: Vec<String>,
+    /// `--label K=V`: added to the image's labels.
+    pub labels: BTreeMap<String, String>,
+    /// `--no-cache`: run every step.
+    pub no_cache: bool,
+    /// `--pull`: fetch base images even when present.
+    pub pull: bool,
+    /// `--network` for every `RUN` without its own: `default`, `none`,
+    /// `host`.
+    pub network: Option<String>,
+    /// `SOURCE_DATE_EPOCH`: file times in the layers clamped to it and the
+    /// image's `created` set to it, so a rebuild is byte for byte the same.
+    pub source_date_epoch: Option<u64>,
+}
+
+/// Where the Dockerfile comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerfileSource {
+    Path(PathBuf),
+    /// `dockerfile_inline:` of a stack file.
+    Inline(String),
+}
+
+impl Default for DockerfileSource {
+    fn default() -> Self {
+        DockerfileSource::Path(PathBuf::from("Dockerfile"))
+    }
+}
+
+/// Why a build failed. Each names the Dockerfile line (`Dockerfile:7`)
+/// where one is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Invalid(String),
+    /// The Dockerfile does not parse (the message names file, line and
+    /// column).
+    #[error("{message}")]
+    Dockerfile { path: String, message: String },
+    #[error("{at}: {what} is not supported yet")]
+    Unsupported { at: String, what: String },
+    #[error("{at}: `{command}` exited with code {code}")]
+    RunFailed {
+        at: String,
+        command: String,
+        code: i32,
+    },
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    #[error(transparent)]
+    Image(#[from] crate::images::ImageError),
+    #[error(transparent)]
+    Runtime(#[from] stack_runtime::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Builds `request` with this host's image store, containers and build
+/// cache.
+pub fn build_on_host(
+    paths: &crate::paths::HostPaths,
+    containers: &crate::containers::Containers,
+    request: &BuildRequest,
+    progress: &dyn BuildProgress,
+) -> Result<BuiltImage, BuildError> {
+    let root = &paths.state_root;
+    let config = crate::config::Config::load(&paths.config_file)
+        .map_err(|e| BuildError::Invalid(e.to_string()))?;
+    let images = crate::images::Images::open(paths, &config)?;
+    let store = store_layers::StoreLayers::new(images, request.source_date_epoch)?;
+    let scratch = root
+        .join("build-tmp")
+        .join(format!("{}-{}", std::process::id(), unique()));
+    let builder = Builder {
+        containers,
+        store: &store,
+        cache: BuildCache::open(root)?,
+        scratch,
+    };
+    builder.build(request, progress)
+}
+
+/// A number no other build of this process uses at the same time.
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl crate::error_class::Classify for BuildError {
+    fn class(&self) -> crate::error_class::ErrorClass {
+        use crate::error_class::ErrorClass;
+        match self {
+            BuildError::Invalid(_)
+            | BuildError::Dockerfile { .. }
+            | BuildError::Unsupported { .. }
+            // The Dockerfile's command failed: the user's input, as
+            // Docker answers a failed build.
+            | BuildError::RunFailed { .. } => ErrorClass::InvalidInput,
+            BuildError::Container(e) => e.class(),
+            BuildError::Image(e) => e.class(),
+            BuildError::Runtime(e) => e.class(),
+            BuildError::Io { .. } => ErrorClass::Internal,
+        }
+    }
+}
+
+impl BuildError {
+    /// A wrapper for I/O errors at `path`.
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+        move |source| BuildError::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+}
