@@ -104,3 +104,62 @@ fn watch_brings_the_stack_up_and_follows_service_changes() {
     assert!(out.status.success(), "{}", run_support::describe(&out));
     e.sb.assert_no_leaks();
 }
+
+const REBUILT: &str = r#"name: loop
+services:
+  app:
+    build: ./app
+    command: ["sleep", "1000"]
+    stop_grace_period: 1s
+    develop:
+      watch:
+        - path: ./app
+          action: rebuild
+"#;
+
+#[test]
+fn a_rebuild_rule_builds_again_and_recreates_the_service() {
+    let Some(e) = up_support::env(false) else {
+        return;
+    };
+    let p = Project {
+        dir: e.dir.clone(),
+        name: "loop".into(),
+    };
+    p.write("stack.yaml", REBUILT);
+    p.write("app/Dockerfile", "FROM busybox\nCOPY version /version\n");
+    p.write("app/version", "one\n");
+    let file = p.path("stack.yaml");
+    let watch = Watch::start(&e.sb, &p, &[]);
+    assert!(
+        eventually(WAIT, || cat(&e.sb, "loop-app-1", "/version").as_deref()
+            == Some("one\n")),
+        "{}",
+        watch.output()
+    );
+    let before = pid_of(&e.sb, "loop-app-1");
+    p.write("app/version", "two\n");
+    assert!(
+        eventually(WAIT, || cat(&e.sb, "loop-app-1", "/version").as_deref()
+            == Some("two\n")),
+        "{}",
+        watch.output()
+    );
+    assert_ne!(pid_of(&e.sb, "loop-app-1"), before, "recreated");
+    assert!(
+        watch.wait_line(WAIT, |l| l.contains("app: rebuilt")),
+        "{}",
+        watch.output()
+    );
+
+    drop(watch);
+    let out = run_support::stack(
+        &e.sb,
+        &["-f", file.to_str().expect("utf-8"), "down", "-t", "0"],
+    );
+    assert!(out.status.success(), "{}", run_support::describe(&out));
+    // The build steps ran on the default network, as `stack run` does.
+    let out = run_support::stack(&e.sb, &["network", "prune"]);
+    assert!(out.status.success(), "{}", run_support::describe(&out));
+    e.sb.assert_no_leaks();
+}

@@ -75,6 +75,8 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     checked(Command::new("bash").arg("tests/bench/network.sh"))?;
     // Daemon memory and container-list latency over the API.
     checked(Command::new("bash").arg("tests/bench/daemon.sh"))?;
+    // Image builds (and BuildKit, buildah).
+    checked(Command::new("bash").arg("tests/bench/build.sh"))?;
     // up -d / down -t 0 of 10 and 100 services (and Compose, podman-compose).
     checked(Command::new("bash").arg("tests/bench/up-down.sh"))?;
     // The example up for 10 minutes with healthchecks every second: monitor
