@@ -83,7 +83,7 @@ impl Demo {
             "the stack file {file}, validated and in normal form"
         ));
         self.stack(&["-f", file, "config"])?;
-        step("up: pull through the mirror, start redis, wait for it to be healthy, start web");
+        step("up: pull redis through the mirror, build web from its Dockerfile, start redis, wait for it to be healthy, start web");
         self.stack(&["-f", file, "up", "-d"])?;
         step("the page, fetched twice from 127.0.0.1:8080: the count goes up");
         for _ in 0..2 {
