@@ -356,3 +356,93 @@ fn up_builds_a_missing_image_and_up_build_recreates_what_changed() {
     assert!(stack(&sb, &["network", "prune"]).status.success());
     sb.assert_no_leaks();
 }
+
+#[test]
+fn run_mounts_cache_bind_and_tmpfs() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let ctx = sb.dir().join("ctx");
+    write_tree(
+        &ctx,
+        &[
+            (
+                "Dockerfile",
+                "FROM busybox AS tool\nRUN mkdir /out && echo from-stage > /out/made\n\
+                 FROM busybox\n\
+                 RUN --mount=type=cache,target=/cache,id=counter echo run >> /cache/runs && wc -l < /cache/runs > /runs-seen\n\
+                 RUN --mount=type=bind,source=conf,target=/conf cat /conf/setting > /setting\n\
+                 RUN --mount=type=bind,from=tool,source=/out,target=/in cat /in/made > /made\n\
+                 RUN --mount=type=tmpfs,target=/scratch touch /scratch/x && ls /scratch > /tmpfs-seen\n\
+                 RUN ls /cache /conf /in /scratch > /after 2>&1 || true\n",
+            ),
+            ("conf/setting", "verbose\n"),
+        ],
+    );
+    let ctx_arg = ctx.to_string_lossy().into_owned();
+    build(&sb, &["-t", "mounts", &ctx_arg]);
+    let out = ok(
+        &sb,
+        &[
+            "run",
+            "--rm",
+            "mounts",
+            "cat",
+            "/runs-seen",
+            "/setting",
+            "/made",
+            "/tmpfs-seen",
+        ],
+    );
+    assert_eq!(out, "1\nverbose\nfrom-stage\nx\n");
+    // Nothing the mounts showed is in the image: the mount points were
+    // empty stubs and went with them.
+    let after = ok(&sb, &["run", "--rm", "mounts", "cat", "/after"]);
+    assert_eq!(after.matches("No such file").count(), 4, "{after}");
+
+    // The cache mount keeps its content between builds.
+    build(&sb, &["--no-cache", "-t", "mounts", &ctx_arg]);
+    assert_eq!(
+        ok(&sb, &["run", "--rm", "mounts", "cat", "/runs-seen"]),
+        "2\n"
+    );
+
+    // A changed bind source misses the cache; the bound file is read-only.
+    std::fs::write(ctx.join("conf/setting"), "quiet\n").expect("edit");
+    let (_, log) = build(&sb, &["-t", "mounts", &ctx_arg]);
+    assert!(
+        log.contains("#4 CACHED") && !log.contains("#5 CACHED"),
+        "{log}"
+    );
+    assert_eq!(
+        ok(&sb, &["run", "--rm", "mounts", "cat", "/setting"]),
+        "quiet\n"
+    );
+    write_tree(
+        &ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN --mount=type=bind,source=conf,target=/conf echo x > /conf/setting\n",
+        )],
+    );
+    let out = stack(&sb, &["image", "build", "-t", "ro", &ctx_arg]);
+    assert!(!out.status.success(), "{}", text(&out));
+    // What is not built is named.
+    write_tree(
+        &ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox\nRUN --mount=type=secret,id=token cat /run/secrets/token\n",
+        )],
+    );
+    let out = stack(&sb, &["image", "build", "-t", "secret", &ctx_arg]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("type=secret"),
+        "{}",
+        text(&out)
+    );
+
+    assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}

@@ -13,10 +13,11 @@ use super::copy_step::{CopySource, CopyStep};
 use super::layers::{lower_dirs, BuiltImage, LayerSource, LayerStore};
 use super::owners::resolve_owner;
 use super::progress::{BuildEvent, BuildProgress};
+use super::run_mounts::{self, StageTrees};
 use super::run_step::RunStep;
 use super::stage::{HistoryEntry, StageState};
 use super::tree::{ContextTree, LayersTree, SourceTree};
-use super::{BuildError, BuildRequest, DockerfileSource};
+use super::{inputs, BuildError, BuildRequest};
 use crate::containers::Containers;
 
 /// Runs builds on one host.
@@ -55,12 +56,12 @@ impl Builder<'_> {
         request: &BuildRequest,
         progress: &dyn BuildProgress,
     ) -> Result<BuiltImage, BuildError> {
-        let (text, file_name, ignore_file) = read_dockerfile(request)?;
+        let (text, file_name, ignore_file) = inputs::read_dockerfile(request)?;
         let dockerfile = stack_build::parse(&text).map_err(|e| BuildError::Dockerfile {
             path: file_name.clone(),
             message: e.with_file_name(&file_name).to_string(),
         })?;
-        let ignore = read_ignore(&request.context, ignore_file.as_deref())?;
+        let ignore = inputs::read_ignore(&request.context, ignore_file.as_deref())?;
         let holder = format!("build-{}", std::process::id());
         std::fs::create_dir_all(&self.scratch).map_err(BuildError::io(&self.scratch))?;
         let mut run = Run {
@@ -81,49 +82,6 @@ impl Builder<'_> {
         self.store.release(&run.holder);
         let _ = std::fs::remove_dir_all(&self.scratch);
         result
-    }
-}
-
-/// The Dockerfile's text, its name for messages, and the
-/// `<Dockerfile>.dockerignore` beside it when there is one.
-fn read_dockerfile(
-    request: &BuildRequest,
-) -> Result<(String, String, Option<PathBuf>), BuildError> {
-    match &request.dockerfile {
-        DockerfileSource::Inline(text) => Ok((text.clone(), "Dockerfile".into(), None)),
-        DockerfileSource::Path(path) => {
-            let path = if path.is_absolute() {
-                path.clone()
-            } else {
-                request.context.join(path)
-            };
-            let text = std::fs::read_to_string(&path).map_err(BuildError::io(&path))?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "Dockerfile".into());
-            let specific = path.with_file_name(format!("{name}.dockerignore"));
-            Ok((text, name, specific.is_file().then_some(specific)))
-        }
-    }
-}
-
-/// The context's ignore patterns: `<Dockerfile>.dockerignore` first,
-/// else `.dockerignore` at the context's root.
-fn read_ignore(
-    context: &Path,
-    specific: Option<&Path>,
-) -> Result<Option<stack_build::dockerignore::IgnoreMatcher>, BuildError> {
-    let path = match specific {
-        Some(p) => p.to_path_buf(),
-        None => context.join(".dockerignore"),
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => stack_build::IgnoreMatcher::parse(&text)
-            .map(Some)
-            .map_err(|e| BuildError::Invalid(format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(BuildError::io(&path)(e)),
     }
 }
 
@@ -317,12 +275,6 @@ impl Run<'_> {
                 state.declare_args(decls, &self.request.build_args, &globals);
             }
             InstructionKind::Run(run) => {
-                if let Some(mount) = run.mounts.first() {
-                    return Err(BuildError::Unsupported {
-                        at,
-                        what: format!("RUN --mount=type={}", mount.kind),
-                    });
-                }
                 if let Some(security) = &run.security {
                     return Err(BuildError::Unsupported {
                         at,
@@ -346,6 +298,15 @@ impl Run<'_> {
                 };
                 let argv = state.config.argv(&command);
                 let network = run.network.clone().or_else(|| self.request.network.clone());
+                let scratch = self.scratch_dir()?;
+                let mounts = run_mounts::prepare(
+                    &run.mounts,
+                    &at,
+                    &self.builder.containers.state_root,
+                    &self.context,
+                    &*self,
+                    &scratch,
+                )?;
                 let key = BuildCache::key(&[
                     &state.chain,
                     "RUN",
@@ -354,15 +315,18 @@ impl Run<'_> {
                     &state.config.user,
                     &state.config.working_dir,
                     network.as_deref().unwrap_or("default"),
+                    &format!("{:?}", run.mounts),
+                    &mounts.key.join("\0"),
                 ]);
                 let layer = match self.cached(&key) {
                     Some(hit) => hit.layer,
                     None => {
-                        let scratch = self.scratch_dir()?;
                         let step = RunStep {
                             argv,
                             network: network.as_deref(),
                             at: &at,
+                            volumes: mounts.volumes.clone(),
+                            tmpfs: mounts.tmpfs.clone(),
                         };
                         let progress = self.progress;
                         let layer = step.execute(
@@ -574,5 +538,24 @@ impl Run<'_> {
         state.chain = BuildCache::key(&[&state.chain, &layer.diff_id]);
         state.layers.push(layer);
         Ok(true)
+    }
+}
+
+impl StageTrees for Run<'_> {
+    fn tree(&self, name: &str) -> Result<Box<dyn SourceTree + '_>, BuildError> {
+        let layers =
+            match self.dockerfile.stage_index(name) {
+                Some(i) => lower_dirs(self.done.get(&i).ok_or_else(|| {
+                    BuildError::Invalid(format!("stage {name} is not built yet"))
+                })?),
+                None => lower_dirs(
+                    &self
+                        .builder
+                        .store
+                        .base(name, self.request.pull, &self.holder)?
+                        .stage,
+                ),
+            };
+        Ok(Box::new(LayersTree::new(layers)))
     }
 }

@@ -29,6 +29,9 @@ pub struct RunStep<'a> {
     pub network: Option<&'a str>,
     /// Where the step is, for messages (`Dockerfile:7`).
     pub at: &'a str,
+    /// `RUN --mount`s as `stack run` takes them.
+    pub volumes: Vec<String>,
+    pub tmpfs: Vec<String>,
 }
 
 impl RunStep<'_> {
@@ -81,6 +84,8 @@ impl RunStep<'_> {
             labels: [(BUILD_STEP_LABEL.to_string(), self.at.to_string())]
                 .into_iter()
                 .collect(),
+            volumes: self.volumes.clone(),
+            tmpfs: self.tmpfs.clone(),
             ..RunOptions::default()
         };
         let source = ImageSource::Layers {
