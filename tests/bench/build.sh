@@ -75,13 +75,8 @@ head -c $((256 << 20)) /dev/urandom >"$big/data/blob"
 printf 'FROM busybox\nCOPY data/ /data/\n' >"$big/Dockerfile"
 
 touch_one='date +%s%N > '"$ctx"'/static/s1.txt'
-commands=(
-    --command-name "stack cold" "$stack image build -q --no-cache -t bench-app $ctx"
-    --command-name "stack no-op" --prepare "$stack image build -q -t bench-app $ctx"
-    "$stack image build -q -t bench-app $ctx"
-    --command-name "stack one file" --prepare "$touch_one"
-    "$stack image build -q -t bench-app $ctx"
-)
+# name=command pairs per tool: the same build, done by each.
+builders=("stack=$stack image build -q -t bench-app")
 
 # BuildKit: Debian's dockerd and its own client (the newer CLI on the
 # machine image needs the buildx plugin for BuildKit).
@@ -98,13 +93,7 @@ CONF
     export DOCKER_HOST=unix://$work/docker/sock DOCKER_BUILDKIT=1
     for _ in $(seq 100); do "$docker_cli" version >/dev/null 2>&1 && break; sleep 0.2; done
     "$docker_cli" pull -q busybox >/dev/null
-    commands+=(
-        --command-name "buildkit cold" "$docker_cli build -q --no-cache -t bench-app $ctx"
-        --command-name "buildkit no-op" --prepare "$docker_cli build -q -t bench-app $ctx"
-        "$docker_cli build -q -t bench-app $ctx"
-        --command-name "buildkit one file" --prepare "$touch_one"
-        "$docker_cli build -q -t bench-app $ctx"
-    )
+    builders+=("buildkit=$docker_cli build -q -t bench-app")
 fi
 if command -v buildah >/dev/null; then
     cat >"$work/registries.conf" <<CONF
@@ -114,19 +103,23 @@ prefix = "docker.io"
 location = "127.0.0.1:$port"
 insecure = true
 CONF
-    bud="buildah --root $work/buildah/root --runroot $work/buildah/run --registries-conf $work/registries.conf bud -q --layers"
-    $bud -t bench-app "$ctx" >/dev/null
-    commands+=(
-        --command-name "buildah cold" "$bud --no-cache -t bench-app $ctx"
-        --command-name "buildah no-op" --prepare "$bud -t bench-app $ctx"
-        "$bud -t bench-app $ctx"
-        --command-name "buildah one file" --prepare "$touch_one"
-        "$bud -t bench-app $ctx"
-    )
+    builders+=("buildah=buildah --root $work/buildah/root --runroot $work/buildah/run --registries-conf $work/registries.conf bud -q --layers -t bench-app")
 fi
 
-"$stack" image build -q -t bench-app "$ctx" >/dev/null
-hyperfine --runs "${BENCH_RUNS:-10}" --export-json "$work/result.json" "${commands[@]}"
+# run CASE PREPARE EXTRA-FLAGS: one hyperfine run of every builder.
+run_case() {
+    local case=$1 prepare=$2 flags=$3 commands=()
+    for b in "${builders[@]}"; do
+        commands+=(--command-name "${b%%=*} $case" "${b#*=} $flags $ctx")
+    done
+    local extra=()
+    [ -n "$prepare" ] && extra=(--prepare "$prepare")
+    hyperfine --runs "${BENCH_RUNS:-10}" --warmup 1 "${extra[@]}" \
+        --export-json "$work/result-${case// /-}.json" "${commands[@]}"
+}
+run_case cold "" --no-cache
+run_case no-op "" ""
+run_case "one file" "$touch_one" ""
 
 # One big layer: 256 MiB copied and written as a layer, every time.
 start=$(date +%s%N)
@@ -134,9 +127,11 @@ start=$(date +%s%N)
 end=$(date +%s%N)
 python3 -c "import sys; s=(int(sys.argv[2])-int(sys.argv[1]))/1e9; print(f'stack: a 256 MiB layer in {s:.2f} s: {256/s:.0f} MiB/s (COPY, tar, gzip, unpack)')" "$start" "$end"
 
-python3 - "$work/result.json" <<'PY'
+python3 - "$work"/result-*.json <<'PY'
 import json, sys
-results = {r["command"]: r["median"] for r in json.load(open(sys.argv[1]))["results"]}
+results = {}
+for path in sys.argv[1:]:
+    results.update({r["command"]: r["median"] for r in json.load(open(path))["results"]})
 for case in ("cold", "no-op", "one file"):
     ours = results.get(f"stack {case}")
     if ours is None:

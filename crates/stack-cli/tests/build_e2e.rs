@@ -407,6 +407,16 @@ fn run_mounts_cache_bind_and_tmpfs() {
         "2\n"
     );
 
+    // `builder prune` forgets the cache and the cache mounts.
+    let pruned = ok(&sb, &["builder", "prune"]);
+    assert!(pruned.contains("1 cache mount(s)"), "{pruned}");
+    let (_, log) = build(&sb, &["-t", "mounts", &ctx_arg]);
+    assert!(!log.contains("CACHED"), "{log}");
+    assert_eq!(
+        ok(&sb, &["run", "--rm", "mounts", "cat", "/runs-seen"]),
+        "1\n"
+    );
+
     // A changed bind source misses the cache; the bound file is read-only.
     std::fs::write(ctx.join("conf/setting"), "quiet\n").expect("edit");
     let (_, log) = build(&sb, &["-t", "mounts", &ctx_arg]);

@@ -2,6 +2,7 @@
 //! knows them all.
 
 mod build;
+mod builder;
 mod config;
 mod container;
 mod daemon;
@@ -86,6 +87,8 @@ pub enum Command {
     Rmi(rmi::RmiArgs),
     /// Manage images (inspect, prune, save, load, ls).
     Image(image::ImageArgs),
+    /// Manage the build cache (`prune`).
+    Builder(builder::BuilderArgs),
     /// Validate the stack file and print it in normal form.
     Config(config::ConfigArgs),
     /// Watch the stack file and the sources it syncs; apply changes at once.
@@ -126,6 +129,7 @@ impl Command {
             Command::Images(_)
                 | Command::Rmi(_)
                 | Command::Image(_)
+                | Command::Builder(_)
                 | Command::Daemon(_)
                 | Command::Version
                 | Command::Container(_)
@@ -178,6 +182,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
             rmi::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }
         Command::Daemon(a) => daemon::run(&cli.host, a),
+        Command::Builder(a) => builder::run(&cli.host, &a).map(|()| ExitCode::SUCCESS),
         Command::Version => version::run(&cli.host),
         Command::Image(a) => {
             image::run(&images::open_images(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)

@@ -130,6 +130,54 @@ pub fn build_on_host(
     builder.build(request, progress)
 }
 
+/// What `builder prune` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CachePruneReport {
+    /// Cache entries forgotten.
+    pub entries: usize,
+    /// `RUN --mount=type=cache` directories removed, and their bytes.
+    pub mounts: usize,
+    pub mount_bytes: u64,
+    /// Layers no image names any more, removed from the store.
+    pub store: crate::images::PruneReport,
+}
+
+/// Forgets the build cache of this host: its entries, its cache mounts
+/// (`RUN --mount=type=cache`), then the layers only the cache knew.
+pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, BuildError> {
+    let root = &paths.state_root;
+    let entries = BuildCache::open(root)?.clear()?;
+    let mounts_dir = root.join("build-cache-mounts");
+    let (mut mounts, mut mount_bytes) = (0, 0);
+    if let Ok(list) = std::fs::read_dir(&mounts_dir) {
+        for entry in list.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                mount_bytes += walkdir::WalkDir::new(&path)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len())
+                    .sum::<u64>();
+                stack_runtime::fsutil::remove_tree(&path)?;
+                mounts += 1;
+            } else {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+    let config = crate::config::Config::load(&paths.config_file)
+        .map_err(|e| BuildError::Invalid(e.to_string()))?;
+    let store = crate::images::Images::open(paths, &config)?.prune(false)?;
+    Ok(CachePruneReport {
+        entries,
+        mounts,
+        mount_bytes,
+        store,
+    })
+}
+
 /// A number no other build of this process uses at the same time.
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
