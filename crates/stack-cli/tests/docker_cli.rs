@@ -113,7 +113,7 @@ fn docker_cli_system_networks_volumes_and_errors() {
 
     let version = docker.ok(&["version"]);
     assert!(version.contains("Server: stack"), "{version}");
-    assert!(version.contains("1.43 (minimum version 1.24)"), "{version}");
+    assert!(version.contains("1.44 (minimum version 1.24)"), "{version}");
     let info = docker.ok(&["info"]);
     assert!(info.contains("Containers: 0"), "{info}");
     assert!(info.contains("Default Runtime: stack"), "{info}");

@@ -145,6 +145,10 @@ pub struct EndpointConfig {
     #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpam>,
     pub aliases: Option<Vec<String>>,
+    /// An answer field that Compose also sends, equal to
+    /// `IPAMConfig.IPv4Address`; Docker reads only the latter.
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
     #[serde(flatten)]
     pub unmapped: BTreeMap<String, Value>,
 }

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 /// The highest API version served: the fields of every answer up to it
 /// are the ones stack fills.
-pub const API_VERSION: &str = "1.43";
+pub const API_VERSION: &str = "1.44";
 /// The oldest API version a client may ask for.
 pub const MIN_API_VERSION: &str = "1.24";
 

@@ -237,16 +237,19 @@ pub async fn remove(
     Path(id): Path<String>,
     Q(q): Q<RemoveQuery>,
 ) -> Result<StatusCode, DockerError> {
-    if q.v {
-        return Err(DockerError::bad_request(
-            "v: removing a container's anonymous volumes with it is not supported by stack (remove them with `docker volume rm`)",
-        ));
-    }
     if q.link {
         return Err(DockerError::bad_request(
             "link: links are not supported by stack",
         ));
     }
-    blocking(move || s.engine.remove(&id, q.force).map_err(no_such(&id))).await?;
+    blocking(move || {
+        if q.v {
+            s.engine.remove_with_volumes(&id, q.force)
+        } else {
+            s.engine.remove(&id, q.force)
+        }
+        .map_err(no_such(&id))
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
