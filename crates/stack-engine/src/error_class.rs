@@ -33,6 +33,20 @@ impl Classify for ContainerError {
     }
 }
 
+/// A connect or disconnect that the container's networks refuse.
+impl Classify for crate::containers::network::joins::JoinError {
+    fn class(&self) -> ErrorClass {
+        use crate::containers::network::joins::JoinError;
+        match self {
+            JoinError::NotJoined { .. } => ErrorClass::NotFound,
+            JoinError::NoNetworks { .. }
+            | JoinError::AlreadyJoined { .. }
+            | JoinError::LastNetwork { .. } => ErrorClass::Conflict,
+            JoinError::Container(inner) => inner.class(),
+        }
+    }
+}
+
 impl Classify for stack_runtime::Error {
     fn class(&self) -> ErrorClass {
         match self {

@@ -1,4 +1,4 @@
-//! Every endpoint of Docker's Engine API (as of API 1.43) and what
+//! Every endpoint of Docker's Engine API (as of API 1.44) and what
 //! answers it: a route of this module tree, or a 501 naming it.
 
 use axum::http::Method;
@@ -97,6 +97,16 @@ fn built() -> Vec<Route> {
             "/networks/{id}",
             delete(objects::remove_network),
         ),
+        (
+            Method::POST,
+            "/networks/{id}/connect",
+            post(objects::connect),
+        ),
+        (
+            Method::POST,
+            "/networks/{id}/disconnect",
+            post(objects::disconnect),
+        ),
         (Method::GET, "/volumes", get(objects::volumes)),
         (
             Method::POST,
@@ -139,8 +149,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/images/prune"),
     ("GET", "/images/get"),
     ("POST", "/images/load"),
-    ("POST", "/networks/{id}/connect"),
-    ("POST", "/networks/{id}/disconnect"),
     ("POST", "/networks/prune"),
     ("PUT", "/volumes/{name}"),
     ("POST", "/volumes/prune"),

@@ -8,6 +8,7 @@ use stack_net::NetError;
 
 use crate::apply::ApplyError;
 use crate::config::ConfigError;
+use crate::containers::network::joins::JoinError;
 use crate::containers::ContainerError;
 use crate::error_class::{Classify, ErrorClass};
 use crate::project::ProjectError;
@@ -40,6 +41,8 @@ pub enum EngineError {
     Store(Box<StoreError>),
     #[error(transparent)]
     Config(Box<ConfigError>),
+    #[error(transparent)]
+    Join(Box<JoinError>),
     /// The request itself is wrong; the text names the value at fault.
     #[error("{0}")]
     Invalid(String),
@@ -94,6 +97,7 @@ boxed_from!(
     Locked(ProjectLockError),
     Store(StoreError),
     Config(ConfigError),
+    Join(JoinError),
 );
 
 impl Classify for EngineError {
@@ -109,6 +113,7 @@ impl Classify for EngineError {
             EngineError::Locked(e) => e.class(),
             EngineError::Store(e) => e.class(),
             EngineError::Config(e) => e.class(),
+            EngineError::Join(e) => e.class(),
             EngineError::Invalid(_) => ErrorClass::InvalidInput,
             EngineError::NotFound(_) => ErrorClass::NotFound,
             EngineError::Conflict(_) => ErrorClass::Conflict,

@@ -279,7 +279,10 @@ fn network(h: &HostConfig, net: Option<&NetworkingConfig>) -> Result<NetworkOpti
         .and_then(|n| n.endpoints_config.as_ref())
         .map(|e| {
             e.iter()
-                .map(|(network, endpoint)| Ok((network, endpoint_options(network, endpoint)?)))
+                .map(|(network, endpoint)| {
+                    let field = format!("NetworkingConfig.EndpointsConfig.{network}.");
+                    Ok((network, endpoint_options(&field, endpoint)?))
+                })
                 .collect::<Result<Vec<_>, EngineError>>()
         })
         .transpose()?
@@ -346,13 +349,13 @@ fn network(h: &HostConfig, net: Option<&NetworkingConfig>) -> Result<NetworkOpti
 }
 
 /// One endpoint's aliases and IPv4 address; anything else set is refused
-/// by name.
-fn endpoint_options(
-    network: &str,
+/// by name (`field` is where the endpoint sits in the request, with its
+/// trailing dot).
+pub(super) fn endpoint_options(
+    field: &str,
     endpoint: &EndpointConfig,
 ) -> Result<(Vec<String>, Option<String>), EngineError> {
-    let field = format!("NetworkingConfig.EndpointsConfig.{network}.");
-    refuse_unmapped(&field, &endpoint.unmapped)?;
+    refuse_unmapped(field, &endpoint.unmapped)?;
     let mut ip = None;
     if let Some(ipam) = &endpoint.ipam_config {
         if !ipam.ipv6_address.is_empty() {

@@ -6,10 +6,12 @@
 //!
 //! - [`containers`]: the list and the inspect document.
 //! - [`create`]: `POST /containers/create` as run options.
+//! - [`connect`]: a network added to or taken from a created container.
 //! - [`images`]: the list, inspect, remove, and pull progress lines.
 //! - [`objects`]: networks and volumes.
 //! - [`system`]: version and info.
 
+pub mod connect;
 pub mod containers;
 pub mod create;
 pub mod images;
