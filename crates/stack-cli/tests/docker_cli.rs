@@ -486,7 +486,7 @@ fn docker_cli_exec() {
 }
 
 #[test]
-fn docker_cli_network_connect_before_start() {
+fn docker_cli_network_connect_and_rename_before_start() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
@@ -528,6 +528,12 @@ fn docker_cli_network_connect_before_start() {
     let err = docker.fails(&["network", "connect", "one", "nobody"]);
     assert!(err.contains("No such container: nobody"), "{err}");
 
+    // A container that does not run takes a new name.
+    docker.ok(&["rename", "joiner", "joined"]);
+    let err = docker.fails(&["inspect", "joiner"]);
+    assert!(err.contains("No such object: joiner"), "{err}");
+    docker.ok(&["rename", "joined", "joiner"]);
+
     // Its first start joins what it then names.
     docker.ok(&["start", "joiner"]);
     let joined = networks("joiner");
@@ -556,6 +562,8 @@ fn docker_cli_network_connect_before_start() {
     // A started container's endpoints are not moved: refused, by name.
     let err = docker.fails(&["network", "connect", "one", "joiner"]);
     assert!(err.contains("only before its first start"), "{err}");
+    let err = docker.fails(&["rename", "joiner", "other"]);
+    assert!(err.contains("while it runs: stop it first"), "{err}");
 
     docker.ok(&["rm", "-f", "joiner"]);
     docker.ok(&["network", "rm", "one", "two"]);

@@ -252,7 +252,7 @@ fn compose_runs_the_visits_example() {
     sb.assert_no_leaks();
 }
 
-/// Two networks (the second connected after create), a named volume two
+/// Two networks (both given at create: API 1.44), a named volume two
 /// services share, a health-gated dependency, a published port.
 const SHOP: &str = r#"
 services:
@@ -288,7 +288,7 @@ networks:
 "#;
 
 #[test]
-fn compose_networks_volumes_and_a_second_up() {
+fn compose_networks_volumes_and_a_changed_service() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
@@ -330,6 +330,35 @@ fn compose_networks_volumes_and_a_second_up() {
     let again = String::from_utf8_lossy(&out.stderr);
     assert!(!again.contains("Recreate"), "{again}");
     assert_eq!(compose.ps().len(), 2);
+
+    // A changed service is recreated: Compose stops and renames the old
+    // container, creates the new one under the name, removes the old.
+    std::fs::write(
+        &file,
+        SHOP.replace(
+            "    stop_grace_period: 1s\nvolumes:",
+            "    stop_grace_period: 1s\n    environment:\n      CHANGED: \"yes\"\nvolumes:",
+        ),
+    )
+    .expect("changed compose file");
+    let out = compose.run(&["up", "-d", "--wait"]);
+    assert!(
+        out.status.success(),
+        "up after a change: {}\ndaemon log:\n{}",
+        describe(&out),
+        daemon.log_text()
+    );
+    let changed = String::from_utf8_lossy(&out.stderr);
+    assert!(changed.contains("shop-app-1  Recreate"), "{changed}");
+    let env = compose.ok(&["exec", "-T", "app", "sh", "-c", "echo $CHANGED"]);
+    assert_eq!(env.trim(), "yes");
+    assert_eq!(http_get(18000, "/value"), "stored\n");
+    let all = stack_ok(&sb, &daemon, &["container", "ls", "-a", "-q"]);
+    assert_eq!(
+        all.lines().count(),
+        2,
+        "the replaced container is gone: {all}"
+    );
 
     let volumes = stack_ok(&sb, &daemon, &["volume", "ls", "-q"]);
     assert_eq!(volumes.trim(), "shop_data");

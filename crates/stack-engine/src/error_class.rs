@@ -24,7 +24,7 @@ impl Classify for ContainerError {
     fn class(&self) -> ErrorClass {
         match self {
             ContainerError::NotFound(_) => ErrorClass::NotFound,
-            ContainerError::NameInUse(_) => ErrorClass::Conflict,
+            ContainerError::NameInUse(_) | ContainerError::Live { .. } => ErrorClass::Conflict,
             ContainerError::Invalid(_) => ErrorClass::InvalidInput,
             ContainerError::Runtime(inner) => inner.class(),
             ContainerError::Network(inner) => inner.class(),

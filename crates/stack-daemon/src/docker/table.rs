@@ -67,6 +67,11 @@ fn built() -> Vec<Route> {
             "/containers/{id}",
             delete(containers::remove),
         ),
+        (
+            Method::POST,
+            "/containers/{id}/rename",
+            post(containers::rename),
+        ),
         // stack has no plugins: the list is empty and none is found (so
         // `docker inspect X` ends with Docker's `No such object`).
         (Method::GET, "/plugins", get(system::plugins)),
@@ -135,7 +140,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/stats"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/update"),
-    ("POST", "/containers/{id}/rename"),
     ("POST", "/containers/{id}/pause"),
     ("POST", "/containers/{id}/unpause"),
     ("GET", "/containers/{id}/attach/ws"),

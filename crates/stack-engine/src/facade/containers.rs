@@ -283,6 +283,27 @@ impl Engine {
         Ok(())
     }
 
+    /// Renames a container that is not running (see
+    /// `containers::rename`); a project's stored row follows, so `stack ps`
+    /// shows the new name.
+    pub fn rename(&self, key: &str, new_name: &str) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        let renamed = self.containers.rename(&record, new_name)?;
+        let store = crate::store::Store::open(&self.paths.state_root)?;
+        store.write(|w| {
+            let Some(mut row) = w.read().container(&renamed.spec.id)? else {
+                return Ok(());
+            };
+            row.name = renamed.spec.name.clone();
+            w.update_container(&row)
+        })?;
+        let event = self
+            .event(&renamed, "rename")
+            .with("oldName", format!("/{}", record.spec.name));
+        self.record_event(&event);
+        Ok(())
+    }
+
     /// [`Engine::remove`], then the anonymous volumes the container
     /// mounted (Docker's `rm -v`): those with the anonymous label, which no
     /// other container mounts. Named volumes stay, as in Docker.
