@@ -79,6 +79,21 @@ impl Compose {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The docker CLI on the same socket; answers stdout.
+    fn docker(&self, args: &[&str]) -> String {
+        let out = Command::new("timeout")
+            .args(["--kill-after=5", COMPOSE_TIMEOUT_SECS, "docker"])
+            .args(args)
+            .env("DOCKER_HOST", &self.host)
+            .env("DOCKER_CONFIG", &self.config)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("DOCKER_CONTEXT")
+            .output()
+            .expect("the docker CLI is installed (cargo xtask deps)");
+        assert!(out.status.success(), "docker {args:?}: {}", describe(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// `ps -a --format json`: one object per line (or one array).
     fn ps(&self) -> Vec<serde_json::Value> {
         let out = self.ok(&["ps", "-a", "--format", "json"]);
@@ -196,6 +211,11 @@ fn compose_runs_the_visits_example() {
     let daemon = Daemon::start(&sb, &[]);
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/visits/compose.yaml");
     let compose = Compose::new(&sb, &daemon.socket, &file);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        .to_string();
 
     let out = compose.run(&["up", "-d", "--wait"]);
     assert!(
@@ -204,6 +224,33 @@ fn compose_runs_the_visits_example() {
         describe(&out),
         daemon.log_text()
     );
+    // GET /events: what happened since, for this project, in Docker's shape.
+    let events = compose.docker(&[
+        "events",
+        "--since",
+        &before,
+        "--until",
+        "0s",
+        "--filter",
+        "label=com.docker.compose.project=visits",
+        "--filter",
+        "event=start",
+        "--format",
+        "{{json .}}",
+    ]);
+    let mut started: Vec<String> = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("event json"))
+        .map(|e| {
+            e["Actor"]["Attributes"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    started.sort();
+    assert_eq!(started, ["visits-redis-1", "visits-web-1"], "{events}");
+
     let rows = compose.ps();
     let mut names: Vec<&str> = rows.iter().filter_map(|r| r["Name"].as_str()).collect();
     names.sort();

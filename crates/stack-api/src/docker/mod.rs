@@ -13,12 +13,14 @@
 //! - [`system`]: `version`, `info`.
 //! - [`containers`]: list, inspect, wait.
 //! - [`create`]: `POST /containers/create`.
+//! - [`events`]: the `GET /events` stream.
 //! - [`images`]: list, inspect, remove, pull progress.
 //! - [`objects`]: networks and volumes.
 //! - [`filters`]: the `filters` query parameter, in both encodings.
 
 pub mod containers;
 pub mod create;
+pub mod events;
 pub mod filters;
 pub mod images;
 pub mod objects;

@@ -84,16 +84,22 @@ pub fn run(host: &HostArgs, project: &ProjectArgs, args: EventsArgs) -> miette::
     }
     let history = filter.since.is_some() || filter.until.is_some();
     let mut out = std::io::stdout();
-    follow(&paths.state_root, &filter, history, |event| {
-        let line = if docker_json {
-            docker_json_line(event)
-        } else if args.json {
-            compose_json_line(event)
-        } else {
-            text_line(event)
-        };
-        writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
-    })
+    follow(
+        &paths.state_root,
+        &filter,
+        history,
+        |event| {
+            let line = if docker_json {
+                docker_json_line(event)
+            } else if args.json {
+                compose_json_line(event)
+            } else {
+                text_line(event)
+            };
+            writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+        },
+        || true,
+    )
     .into_diagnostic()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -84,14 +84,16 @@ impl EventFilter {
 
 /// Reads the log and calls `emit` for every matching event: first those
 /// already there, then new ones as they are appended, until `until`
-/// passes (never, without it) or `emit` returns false. With `history`
-/// false, only events appended from now on are shown (Docker's default
-/// without `--since`).
+/// passes (never, without it), `emit` returns false, or `keep_going`
+/// does (a reader that left while no event came). With `history` false,
+/// only events appended from now on are shown (Docker's default without
+/// `--since`).
 pub fn follow(
     state_root: &Path,
     filter: &EventFilter,
     history: bool,
     mut emit: impl FnMut(&EventRecord) -> bool,
+    keep_going: impl Fn() -> bool,
 ) -> Result<(), ProjectError> {
     let path = event_log::path(state_root);
     let mut offset = if history {
@@ -111,6 +113,9 @@ pub fn follow(
             if stack_runtime::timefmt::now() > *until {
                 return Ok(());
             }
+        }
+        if !keep_going() {
+            return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));
     }

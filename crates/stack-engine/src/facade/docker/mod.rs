@@ -7,6 +7,7 @@
 //! - [`containers`]: the list and the inspect document.
 //! - [`create`]: `POST /containers/create` as run options.
 //! - [`connect`]: a network added to or taken from a created container.
+//! - [`events`]: the event log as `GET /events` streams it.
 //! - [`images`]: the list, inspect, remove, and pull progress lines.
 //! - [`objects`]: networks and volumes.
 //! - [`system`]: version and info.
@@ -14,6 +15,7 @@
 pub mod connect;
 pub mod containers;
 pub mod create;
+pub mod events;
 pub mod images;
 pub mod objects;
 pub mod system;
