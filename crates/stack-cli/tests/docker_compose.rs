@@ -319,7 +319,17 @@ services:
     image: busybox
     command: ["httpd", "-f", "-p", "8000", "-h", "/shared"]
     volumes:
-      - data:/shared:ro
+      # Long syntax with options: Compose sends these as HostConfig.Mounts.
+      - type: volume
+        source: data
+        target: /shared
+        read_only: true
+        volume:
+          nocopy: true
+      - type: tmpfs
+        target: /scratch
+        tmpfs:
+          size: 1048576
     networks: [front, store]
     ports:
       - "127.0.0.1:18000:8000"
@@ -365,6 +375,23 @@ fn compose_networks_volumes_and_a_changed_service() {
     // connected after creating app.
     let fetched = compose.ok(&["exec", "-T", "app", "wget", "-qO-", "http://db/value"]);
     assert_eq!(fetched, "stored\n");
+    let mounts = compose.ok(&["exec", "-T", "app", "cat", "/proc/mounts"]);
+    let scratch = mounts
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/scratch"))
+        .unwrap_or_else(|| panic!("no /scratch in {mounts}"));
+    assert!(
+        scratch.starts_with("tmpfs ") && scratch.contains("size=1024k"),
+        "{scratch}"
+    );
+    let shared = mounts
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/shared"))
+        .unwrap_or_else(|| panic!("no /shared in {mounts}"));
+    assert!(
+        shared.contains(" ro,") || shared.contains(" ro "),
+        "{shared}"
+    );
     let inspect = stack_ok(&sb, &daemon, &["container", "inspect", "shop-app-1"]);
     assert!(
         inspect.contains("shop_front") && inspect.contains("shop_store"),

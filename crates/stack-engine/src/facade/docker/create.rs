@@ -73,7 +73,10 @@ fn is_default(key: &str, value: &Value) -> bool {
 }
 
 /// Refuses the first field of `unmapped` set to a non-default value.
-fn refuse_unmapped(part: &str, unmapped: &BTreeMap<String, Value>) -> Result<(), EngineError> {
+pub(super) fn refuse_unmapped(
+    part: &str,
+    unmapped: &BTreeMap<String, Value>,
+) -> Result<(), EngineError> {
     match unmapped
         .iter()
         .find(|(k, v)| !is_default(k, v) && !CLIENT_SIDE.contains(&k.as_str()))
@@ -148,6 +151,7 @@ pub fn run_options(
             v => Err(invalid(format!("HostConfig.{field} {v} is negative"))),
         }
     };
+    let mounted = super::mounts::mount_args(h.mounts.as_deref().unwrap_or_default())?;
     let opts = RunOptions {
         name: name.map(|n| n.trim_start_matches('/').to_string()),
         process: ProcessOverrides {
@@ -158,8 +162,14 @@ pub fn run_options(
             user: Some(c.user.clone()).filter(|u| !u.is_empty()),
             workdir: Some(c.working_dir.clone()).filter(|w| !w.is_empty()),
         },
-        volumes: h.binds.clone().unwrap_or_default(),
-        tmpfs: tmpfs(h),
+        volumes: h
+            .binds
+            .iter()
+            .flatten()
+            .cloned()
+            .chain(mounted.volumes)
+            .collect(),
+        tmpfs: tmpfs(h).into_iter().chain(mounted.tmpfs).collect(),
         read_only: h.readonly_rootfs,
         memory: positive("Memory", h.memory)?,
         memory_reservation: positive("MemoryReservation", h.memory_reservation)?,
