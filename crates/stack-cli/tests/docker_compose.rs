@@ -447,3 +447,36 @@ fn compose_networks_volumes_and_a_changed_service() {
     daemon.terminate();
     sb.assert_no_leaks();
 }
+
+/// `up` without `-d`: Compose attaches to the containers' output and
+/// watches the events for their ends.
+#[test]
+fn compose_up_attached_prints_and_ends() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let _registry = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let dir = sb.dir().join("once");
+    std::fs::create_dir_all(&dir).expect("project dir");
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  hello:\n    image: busybox\n    command: [\"sh\", \"-c\", \"echo hello from compose; sleep 1; exit 3\"]\n",
+    )
+    .expect("compose file");
+    let compose = Compose::new(&sb, &daemon.socket, &file);
+    let out = compose.run(&["up", "--exit-code-from", "hello"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("hello from compose"),
+        "{}\ndaemon log:\n{}",
+        describe(&out),
+        daemon.log_text()
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    compose.ok(&["down", "-v"]);
+    assert_nothing_left(&sb, &daemon);
+    daemon.terminate();
+    sb.assert_no_leaks();
+}
