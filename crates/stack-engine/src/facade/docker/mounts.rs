@@ -9,7 +9,6 @@ use stack_api::docker::create::{Mount, MountOptions};
 use stack_api::docker::is_unset;
 
 use super::super::EngineError;
-use super::create::refuse_unmapped;
 
 /// The mounts as `stack run` flag values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,7 +28,11 @@ pub fn mount_args(mounts: &[Mount]) -> Result<MountArgs, EngineError> {
     let mut out = MountArgs::default();
     for (i, m) in mounts.iter().enumerate() {
         let field = format!("HostConfig.Mounts[{i}].");
-        refuse_unmapped(&field, &m.unmapped)?;
+        if let Some((key, value)) = m.unmapped.iter().find(|(_, v)| !is_unset(v)) {
+            return Err(invalid(format!(
+                "{field}{key} is not supported by stack (got {value})"
+            )));
+        }
         if !matches!(m.consistency.as_str(), "" | "default") {
             return Err(invalid(format!(
                 "{field}Consistency {:?} is not supported by stack",
