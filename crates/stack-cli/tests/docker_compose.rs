@@ -224,32 +224,41 @@ fn compose_runs_the_visits_example() {
         describe(&out),
         daemon.log_text()
     );
-    // GET /events: what happened since, for this project, in Docker's shape.
-    let events = compose.docker(&[
-        "events",
-        "--since",
-        &before,
-        "--until",
-        "0s",
-        "--filter",
-        "label=com.docker.compose.project=visits",
-        "--filter",
-        "event=start",
-        "--format",
-        "{{json .}}",
-    ]);
-    let mut started: Vec<String> = events
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("event json"))
-        .map(|e| {
-            e["Actor"]["Attributes"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect();
-    started.sort();
-    assert_eq!(started, ["visits-redis-1", "visits-web-1"], "{events}");
+    // GET /events: what happened since, for this project, in Docker's
+    // shape. Each container's monitor appends its own `start` event, which
+    // may land just after `up --wait` returned: look again for a while.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = compose.docker(&[
+            "events",
+            "--since",
+            &before,
+            "--until",
+            "0s",
+            "--filter",
+            "label=com.docker.compose.project=visits",
+            "--filter",
+            "event=start",
+            "--format",
+            "{{json .}}",
+        ]);
+        let mut started: Vec<String> = events
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("event json"))
+            .map(|e| {
+                e["Actor"]["Attributes"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        started.sort();
+        if started == ["visits-redis-1", "visits-web-1"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "start events: {events}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     let rows = compose.ps();
     let mut names: Vec<&str> = rows.iter().filter_map(|r| r["Name"].as_str()).collect();
