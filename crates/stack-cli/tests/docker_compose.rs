@@ -445,7 +445,7 @@ fn compose_networks_volumes_and_a_changed_service() {
 
     let volumes = stack_ok(&sb, &daemon, &["volume", "ls", "-q"]);
     assert_eq!(volumes.trim(), "shop_data");
-    let out = compose.run(&["down", "-v"]);
+    let out = compose.run(&["down", "-v", "--rmi", "all"]);
     assert!(
         out.status.success(),
         "down: {}\ndaemon log:\n{}",
@@ -453,6 +453,11 @@ fn compose_networks_volumes_and_a_changed_service() {
         daemon.log_text()
     );
     assert_nothing_left(&sb, &daemon);
+    let images = stack_ok(&sb, &daemon, &["images", "-q"]);
+    assert!(
+        images.trim().is_empty(),
+        "--rmi all removed busybox: {images}"
+    );
     daemon.terminate();
     sb.assert_no_leaks();
 }
