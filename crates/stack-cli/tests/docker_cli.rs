@@ -113,7 +113,7 @@ fn docker_cli_system_networks_volumes_and_errors() {
 
     let version = docker.ok(&["version"]);
     assert!(version.contains("Server: stack"), "{version}");
-    assert!(version.contains("1.43 (minimum version 1.24)"), "{version}");
+    assert!(version.contains("1.44 (minimum version 1.24)"), "{version}");
     let info = docker.ok(&["info"]);
     assert!(info.contains("Containers: 0"), "{info}");
     assert!(info.contains("Default Runtime: stack"), "{info}");
@@ -481,6 +481,93 @@ fn docker_cli_exec() {
     docker.ok(&["rm", "box"]);
     docker.ok(&["rmi", "busybox"]);
     docker.ok(&["network", "rm", "bridge"]);
+    daemon.terminate();
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn docker_cli_network_connect_and_rename_before_start() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let _registry = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let docker = Docker::new(&sb, &daemon.socket);
+    docker.ok(&["pull", "busybox"]);
+    docker.ok(&["network", "create", "one"]);
+    docker.ok(&["network", "create", "two"]);
+    docker.ok(&[
+        "create",
+        "--name",
+        "joiner",
+        "--network",
+        "one",
+        "busybox",
+        "sleep",
+        "100",
+    ]);
+    let networks = |name: &str| -> serde_json::Value {
+        let out = docker.ok(&[
+            "inspect",
+            "--format",
+            "{{json .NetworkSettings.Networks}}",
+            name,
+        ]);
+        serde_json::from_str(&out).expect("networks json")
+    };
+    // A created container shows the networks it will join.
+    assert!(networks("joiner")["one"].is_object());
+    docker.ok(&["network", "connect", "--alias", "extra", "two", "joiner"]);
+    let err = docker.fails(&["network", "connect", "two", "joiner"]);
+    assert!(err.contains("already connected to network two"), "{err}");
+    docker.ok(&["network", "disconnect", "one", "joiner"]);
+    let err = docker.fails(&["network", "disconnect", "two", "joiner"]);
+    assert!(err.contains("only network"), "{err}");
+    let err = docker.fails(&["network", "connect", "nonet", "joiner"]);
+    assert!(err.contains("network nonet not found"), "{err}");
+    let err = docker.fails(&["network", "connect", "one", "nobody"]);
+    assert!(err.contains("No such container: nobody"), "{err}");
+
+    // A container that does not run takes a new name.
+    docker.ok(&["rename", "joiner", "joined"]);
+    let err = docker.fails(&["inspect", "joiner"]);
+    assert!(err.contains("No such object: joiner"), "{err}");
+    docker.ok(&["rename", "joined", "joiner"]);
+
+    // Its first start joins what it then names.
+    docker.ok(&["start", "joiner"]);
+    let joined = networks("joiner");
+    assert!(joined.get("one").is_none(), "{joined}");
+    assert!(
+        joined["two"]["IPAddress"]
+            .as_str()
+            .is_some_and(|ip| !ip.is_empty()),
+        "{joined}"
+    );
+    assert!(
+        joined["two"]["Aliases"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|n| n == "extra")),
+        "{joined}"
+    );
+    docker.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "two",
+        "busybox",
+        "nslookup",
+        "extra",
+    ]);
+    // A started container's endpoints are not moved: refused, by name.
+    let err = docker.fails(&["network", "connect", "one", "joiner"]);
+    assert!(err.contains("only before its first start"), "{err}");
+    let err = docker.fails(&["rename", "joiner", "other"]);
+    assert!(err.contains("while it runs: stop it first"), "{err}");
+
+    docker.ok(&["rm", "-f", "joiner"]);
+    docker.ok(&["network", "rm", "one", "two"]);
+    docker.ok(&["rmi", "busybox"]);
     daemon.terminate();
     sb.assert_no_leaks();
 }

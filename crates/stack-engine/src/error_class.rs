@@ -24,11 +24,25 @@ impl Classify for ContainerError {
     fn class(&self) -> ErrorClass {
         match self {
             ContainerError::NotFound(_) => ErrorClass::NotFound,
-            ContainerError::NameInUse(_) => ErrorClass::Conflict,
+            ContainerError::NameInUse(_) | ContainerError::Live { .. } => ErrorClass::Conflict,
             ContainerError::Invalid(_) => ErrorClass::InvalidInput,
             ContainerError::Runtime(inner) => inner.class(),
             ContainerError::Network(inner) => inner.class(),
             ContainerError::Io { .. } => ErrorClass::Internal,
+        }
+    }
+}
+
+/// A connect or disconnect that the container's networks refuse.
+impl Classify for crate::containers::network::joins::JoinError {
+    fn class(&self) -> ErrorClass {
+        use crate::containers::network::joins::JoinError;
+        match self {
+            JoinError::NotJoined { .. } => ErrorClass::NotFound,
+            JoinError::NoNetworks { .. }
+            | JoinError::AlreadyJoined { .. }
+            | JoinError::LastNetwork { .. } => ErrorClass::Conflict,
+            JoinError::Container(inner) => inner.class(),
         }
     }
 }

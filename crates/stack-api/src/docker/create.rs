@@ -92,8 +92,35 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     pub ulimits: Option<Vec<Ulimit>>,
     pub runtime: String,
+    pub mounts: Option<Vec<Mount>>,
     #[serde(flatten)]
     pub unmapped: BTreeMap<String, Value>,
+}
+
+/// `HostConfig.Mounts`: `--mount`, and Compose's long-syntax volumes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Mount {
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+    pub consistency: String,
+    pub bind_options: Option<MountOptions>,
+    pub volume_options: Option<MountOptions>,
+    pub tmpfs_options: Option<MountOptions>,
+    #[serde(flatten)]
+    pub unmapped: BTreeMap<String, Value>,
+}
+
+/// The options of one mount type (`BindOptions`, `VolumeOptions`,
+/// `TmpfsOptions`): the few stack maps are read by name from `fields`,
+/// every other one set is refused by name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MountOptions {
+    #[serde(flatten)]
+    pub fields: BTreeMap<String, Value>,
 }
 
 /// One host side of a published port.
@@ -145,6 +172,10 @@ pub struct EndpointConfig {
     #[serde(rename = "IPAMConfig")]
     pub ipam_config: Option<EndpointIpam>,
     pub aliases: Option<Vec<String>>,
+    /// An answer field that Compose also sends, equal to
+    /// `IPAMConfig.IPv4Address`; Docker reads only the latter.
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
     #[serde(flatten)]
     pub unmapped: BTreeMap<String, Value>,
 }

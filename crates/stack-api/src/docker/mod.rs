@@ -13,12 +13,14 @@
 //! - [`system`]: `version`, `info`.
 //! - [`containers`]: list, inspect, wait.
 //! - [`create`]: `POST /containers/create`.
+//! - [`events`]: the `GET /events` stream.
 //! - [`images`]: list, inspect, remove, pull progress.
 //! - [`objects`]: networks and volumes.
 //! - [`filters`]: the `filters` query parameter, in both encodings.
 
 pub mod containers;
 pub mod create;
+pub mod events;
 pub mod filters;
 pub mod images;
 pub mod objects;
@@ -28,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 /// The highest API version served: the fields of every answer up to it
 /// are the ones stack fills.
-pub const API_VERSION: &str = "1.43";
+pub const API_VERSION: &str = "1.44";
 /// The oldest API version a client may ask for.
 pub const MIN_API_VERSION: &str = "1.24";
 

@@ -99,6 +99,29 @@ pub struct NetworkCreateResponse {
     pub warning: String,
 }
 
+/// `POST /networks/{id}/connect`: the container, and what it asks of the
+/// network (the endpoint shape of a create request).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkConnectRequest {
+    pub container: String,
+    pub endpoint_config: Option<crate::docker::create::EndpointConfig>,
+    #[serde(flatten)]
+    pub unmapped: BTreeMap<String, Value>,
+}
+
+/// `POST /networks/{id}/disconnect`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkDisconnectRequest {
+    pub container: String,
+    /// Docker's way out for an endpoint its daemon lost track of; a
+    /// container that has not started has no endpoint to lose.
+    pub force: bool,
+    #[serde(flatten)]
+    pub unmapped: BTreeMap<String, Value>,
+}
+
 /// `GET /volumes/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

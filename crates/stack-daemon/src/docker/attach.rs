@@ -2,8 +2,10 @@
 //! connection (HTTP upgrade to `tcp`), in multiplexed frames without a
 //! tty and raw with one, from the attach (or, with `logs`, from the
 //! start of its log) until the container stops. This is what `docker run`
-//! without `-d` reads. Input (`stdin=1`) is not built yet: refused with a
-//! 501 that says so, before anything is upgraded.
+//! without `-d` and Compose's attached `up` read. Input (`stdin=1`) to a
+//! container with an open stdin is not built yet: refused with a 501 that
+//! says so, before anything is upgraded; without an open stdin it has
+//! nowhere to go, in Docker as here, and is not refused.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -40,12 +42,6 @@ pub async fn attach(
     Q(q): Q<AttachQuery>,
     mut request: Request,
 ) -> Result<Response, DockerError> {
-    if q.stdin {
-        return Err(DockerError::not_implemented(
-            "POST",
-            "/containers/{id}/attach?stdin=1 (attached input; docker run -i)",
-        ));
-    }
     if !q.stream && !q.logs {
         return Err(DockerError::bad_request(
             "Bad parameters: you must choose at least one stream (stream or logs)",
@@ -70,6 +66,15 @@ pub async fn attach(
             .map_err(|e| DockerError::or_no_such(e, "container", &key))
     })
     .await?;
+    // As in Docker, input attached to a container without an open stdin
+    // goes nowhere (Compose asks for it on every attach). Input for one
+    // that keeps stdin open is not built: refused before the upgrade.
+    if q.stdin && source.open_stdin {
+        return Err(DockerError::not_implemented(
+            "POST",
+            "/containers/{id}/attach?stdin=1 (attached input; docker run -i)",
+        ));
+    }
     let on_upgrade = request
         .extensions_mut()
         .remove::<hyper::upgrade::OnUpgrade>()

@@ -223,6 +223,26 @@ pub async fn wait(
 }
 
 #[derive(Debug, Deserialize)]
+pub struct RenameQuery {
+    #[serde(default)]
+    name: String,
+}
+
+/// `204`; a running container is refused (409) with a message that says
+/// to stop it first.
+pub async fn rename(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Q(q): Q<RenameQuery>,
+) -> Result<StatusCode, DockerError> {
+    if q.name.is_empty() {
+        return Err(DockerError::bad_request("name: a new name is required"));
+    }
+    blocking(move || s.engine.rename(&id, &q.name).map_err(no_such(&id))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
 pub struct RemoveQuery {
     #[serde(default, deserialize_with = "flag")]
     force: bool,
@@ -237,16 +257,19 @@ pub async fn remove(
     Path(id): Path<String>,
     Q(q): Q<RemoveQuery>,
 ) -> Result<StatusCode, DockerError> {
-    if q.v {
-        return Err(DockerError::bad_request(
-            "v: removing a container's anonymous volumes with it is not supported by stack (remove them with `docker volume rm`)",
-        ));
-    }
     if q.link {
         return Err(DockerError::bad_request(
             "link: links are not supported by stack",
         ));
     }
-    blocking(move || s.engine.remove(&id, q.force).map_err(no_such(&id))).await?;
+    blocking(move || {
+        if q.v {
+            s.engine.remove_with_volumes(&id, q.force)
+        } else {
+            s.engine.remove(&id, q.force)
+        }
+        .map_err(no_such(&id))
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

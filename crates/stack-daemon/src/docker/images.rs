@@ -204,7 +204,11 @@ pub async fn create(
 pub struct ByNameQuery {
     #[serde(default, deserialize_with = "flag")]
     force: bool,
+    /// Docker keeps the image's untagged parent images with it (Compose's
+    /// `down --rmi` sends it). stack's images have no parent images, so
+    /// there is nothing for it to keep: accepted, and it changes nothing.
     #[serde(default, deserialize_with = "flag")]
+    #[allow(dead_code)]
     noprune: bool,
 }
 
@@ -228,11 +232,6 @@ pub async fn by_name(
             if q.force {
                 return Err(DockerError::bad_request(
                     "force: removing an image that containers use is not supported by stack",
-                ));
-            }
-            if q.noprune {
-                return Err(DockerError::bad_request(
-                    "noprune: stack always removes the image's unused layers",
                 ));
             }
             let removed = blocking(move || Ok(s.engine.docker_remove_image(&rest)?)).await?;

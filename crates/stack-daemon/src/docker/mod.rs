@@ -10,12 +10,14 @@
 //!
 //! - [`version`]: the prefix, checked against the versions served.
 //! - [`error`]: `{"message"}` bodies, the status of each error class.
-//! - [`system`], [`containers`], [`logs`], [`images`], [`objects`],
-//!   [`exec`] (with [`exec_registry`]): the routes of each area.
+//! - [`system`], [`events`], [`containers`], [`logs`], [`images`],
+//!   [`objects`], [`exec`] (with [`exec_registry`]): the routes of each
+//!   area.
 
 mod attach;
 mod containers;
 mod error;
+mod events;
 mod exec;
 pub mod exec_registry;
 mod extract;

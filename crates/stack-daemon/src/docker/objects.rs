@@ -7,7 +7,8 @@ use axum::Json;
 use serde::Deserialize;
 use stack_api::docker::filters;
 use stack_api::docker::objects::{
-    Network, NetworkCreateRequest, Volume, VolumeCreateRequest, VolumeList,
+    Network, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, Volume,
+    VolumeCreateRequest, VolumeList,
 };
 
 use super::error::{blocking, DockerError};
@@ -57,6 +58,25 @@ pub async fn remove_network(
 ) -> Result<StatusCode, DockerError> {
     blocking(move || Ok(s.engine.docker_remove_network(&id)?)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `200` with no body, as Docker answers.
+pub async fn connect(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    J(req): J<NetworkConnectRequest>,
+) -> Result<StatusCode, DockerError> {
+    blocking(move || Ok(s.engine.docker_connect(&id, &req)?)).await?;
+    Ok(StatusCode::OK)
+}
+
+pub async fn disconnect(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    J(req): J<NetworkDisconnectRequest>,
+) -> Result<StatusCode, DockerError> {
+    blocking(move || Ok(s.engine.docker_disconnect(&id, &req)?)).await?;
+    Ok(StatusCode::OK)
 }
 
 pub async fn volumes(

@@ -1,11 +1,11 @@
-//! Every endpoint of Docker's Engine API (as of API 1.43) and what
+//! Every endpoint of Docker's Engine API (as of API 1.44) and what
 //! answers it: a route of this module tree, or a 501 naming it.
 
 use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{attach, containers, exec, images, logs, objects, system};
+use super::{attach, containers, events, exec, images, logs, objects, system};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -28,6 +28,7 @@ fn built() -> Vec<Route> {
         (Method::HEAD, "/_ping", on(MethodFilter::HEAD, system::ping)),
         (Method::GET, "/version", get(system::version)),
         (Method::GET, "/info", get(system::info)),
+        (Method::GET, "/events", get(events::events)),
         (Method::GET, "/containers/json", get(containers::list)),
         (Method::POST, "/containers/create", post(containers::create)),
         (
@@ -67,6 +68,11 @@ fn built() -> Vec<Route> {
             "/containers/{id}",
             delete(containers::remove),
         ),
+        (
+            Method::POST,
+            "/containers/{id}/rename",
+            post(containers::rename),
+        ),
         // stack has no plugins: the list is empty and none is found (so
         // `docker inspect X` ends with Docker's `No such object`).
         (Method::GET, "/plugins", get(system::plugins)),
@@ -97,6 +103,16 @@ fn built() -> Vec<Route> {
             "/networks/{id}",
             delete(objects::remove_network),
         ),
+        (
+            Method::POST,
+            "/networks/{id}/connect",
+            post(objects::connect),
+        ),
+        (
+            Method::POST,
+            "/networks/{id}/disconnect",
+            post(objects::disconnect),
+        ),
         (Method::GET, "/volumes", get(objects::volumes)),
         (
             Method::POST,
@@ -114,7 +130,6 @@ fn built() -> Vec<Route> {
 
 /// Docker's endpoints stack does not serve yet: each answers 501.
 const NOT_BUILT: &[(&str, &str)] = &[
-    ("GET", "/events"),
     ("GET", "/system/df"),
     ("POST", "/auth"),
     ("POST", "/session"),
@@ -125,7 +140,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/stats"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/update"),
-    ("POST", "/containers/{id}/rename"),
     ("POST", "/containers/{id}/pause"),
     ("POST", "/containers/{id}/unpause"),
     ("GET", "/containers/{id}/attach/ws"),
@@ -139,8 +153,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/images/prune"),
     ("GET", "/images/get"),
     ("POST", "/images/load"),
-    ("POST", "/networks/{id}/connect"),
-    ("POST", "/networks/{id}/disconnect"),
     ("POST", "/networks/prune"),
     ("PUT", "/volumes/{name}"),
     ("POST", "/volumes/prune"),

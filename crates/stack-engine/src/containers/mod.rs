@@ -14,6 +14,7 @@ mod follow;
 mod image_config;
 pub mod network;
 mod options;
+mod rename;
 pub mod run_args;
 
 use std::path::PathBuf;
@@ -61,6 +62,9 @@ pub enum ContainerError {
     NotFound(String),
     #[error("container name {0:?} is already in use")]
     NameInUse(String),
+    /// A change made only while the container's process is not alive.
+    #[error("cannot {verb} container {name} while it runs: stop it first")]
+    Live { name: String, verb: &'static str },
     #[error(transparent)]
     Runtime(#[from] stack_runtime::Error),
     #[error(transparent)]
@@ -304,6 +308,23 @@ impl Containers {
         }
     }
 
+    /// A name a container may take: well formed, and no container's.
+    fn check_new_name(&self, name: &str) -> Result<(), ContainerError> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        {
+            return Err(ContainerError::Invalid(format!(
+                "invalid container name {name:?}"
+            )));
+        }
+        if self.list().iter().any(|r| r.spec.name == name) {
+            return Err(ContainerError::NameInUse(name.to_string()));
+        }
+        Ok(())
+    }
+
     /// Writes a new container's record and returns it, ready to start.
     pub fn create(
         &self,
@@ -315,18 +336,7 @@ impl Containers {
         // malformed name fails at once instead of after a pull.
         let name = match &opts.name {
             Some(n) => {
-                if n.is_empty()
-                    || !n
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-                {
-                    return Err(ContainerError::Invalid(format!(
-                        "invalid container name {n:?}"
-                    )));
-                }
-                if self.list().iter().any(|r| &r.spec.name == n) {
-                    return Err(ContainerError::NameInUse(n.clone()));
-                }
+                self.check_new_name(n)?;
                 n.clone()
             }
             None => format!("stack_{}", &id[..12]),

@@ -67,7 +67,7 @@ pub struct VolumeRef {
     pub data_dir: PathBuf,
 }
 
-/// `SRC:DST[:ro|rw]`: an absolute (or `./`) SRC is a bind mount, anything
+/// `SRC:DST[:OPTS]` (`ro`, `rw`, a propagation, `nocopy`): an absolute (or `./`) SRC is a bind mount, anything
 /// else names a volume under `<state root>/volumes/<name>/_data`.
 pub fn parse_volume(
     text: &str,
@@ -84,10 +84,13 @@ pub fn parse_volume(
     }
     let mut read_only = false;
     let mut propagation = None;
+    let mut nocopy = false;
     for opt in opts.split(',').filter(|o| !o.is_empty()) {
         match opt {
             "ro" => read_only = true,
             "rw" => read_only = false,
+            // A volume left empty instead of filled from the image.
+            "nocopy" => nocopy = true,
             "shared" | "rshared" | "slave" | "rslave" | "private" | "rprivate" => {
                 propagation = Some(opt.to_string())
             }
@@ -100,6 +103,12 @@ pub fn parse_volume(
         }
     }
     if src.starts_with('/') || src.starts_with('.') {
+        if nocopy {
+            return Err(MountError::VolumeOption {
+                text: text.to_string(),
+                option: "nocopy".into(),
+            });
+        }
         let source = std::path::absolute(src).map_err(|source| MountError::BindPath {
             text: text.to_string(),
             source,
@@ -131,7 +140,7 @@ pub fn parse_volume(
             destination: dst.into(),
             kind: MountKind::Volume {
                 source: data_dir,
-                fill: true,
+                fill: !nocopy,
             },
             read_only,
         },
@@ -187,6 +196,9 @@ mod tests {
             PathBuf::from("/s/volumes/data/_data")
         );
         assert!(m.read_only);
+        let (m, _) = parse_volume("data:/x:nocopy", Path::new("/s")).expect("nocopy");
+        assert!(matches!(m.kind, MountKind::Volume { fill: false, .. }));
+        assert!(parse_volume("/tmp:/x:nocopy", Path::new("/s")).is_err());
         let (m, v) = parse_volume("/tmp:/host-tmp", Path::new("/s")).expect("bind");
         assert!(v.is_none());
         assert!(matches!(m.kind, MountKind::Bind { .. }));

@@ -30,6 +30,9 @@ pub struct AttachSource {
     started_at: Option<String>,
     /// Whether the container has a tty (its output is one stream).
     pub tty: bool,
+    /// Whether the container keeps a stdin open (`OpenStdin`, `-i`): only
+    /// then does an attached input have somewhere to go.
+    pub open_stdin: bool,
     path: PathBuf,
     file: File,
 }
@@ -58,6 +61,7 @@ impl Engine {
             id: record.spec.id.clone(),
             started_at: record.state.started_at.clone(),
             tty: record.spec.process.tty,
+            open_stdin: record.spec.process.stdin,
             path,
             file,
         })

@@ -283,6 +283,59 @@ impl Engine {
         Ok(())
     }
 
+    /// Renames a container that is not running (see
+    /// `containers::rename`); a project's stored row follows, so `stack ps`
+    /// shows the new name.
+    pub fn rename(&self, key: &str, new_name: &str) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        let renamed = self.containers.rename(&record, new_name)?;
+        let store = crate::store::Store::open(&self.paths.state_root)?;
+        store.write(|w| {
+            let Some(mut row) = w.read().container(&renamed.spec.id)? else {
+                return Ok(());
+            };
+            row.name = renamed.spec.name.clone();
+            w.update_container(&row)
+        })?;
+        let event = self
+            .event(&renamed, "rename")
+            .with("oldName", format!("/{}", record.spec.name));
+        self.record_event(&event);
+        Ok(())
+    }
+
+    /// [`Engine::remove`], then the anonymous volumes the container
+    /// mounted (Docker's `rm -v`): those with the anonymous label, which no
+    /// other container mounts. Named volumes stay, as in Docker.
+    pub fn remove_with_volumes(&self, key: &str, force: bool) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        let mounted: Vec<String> = record
+            .spec
+            .mounts
+            .iter()
+            .filter_map(|m| match &m.kind {
+                // `<volumes>/<name>/_data`.
+                stack_runtime::spec::MountKind::Volume { source, .. } => source
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        self.remove(key, force)?;
+        for name in mounted {
+            let Ok(volume) = self.inspect_volume(&name) else {
+                continue;
+            };
+            if volume.labels.contains_key(crate::volumes::ANONYMOUS_LABEL)
+                && volume.used_by.is_empty()
+            {
+                self.remove_volume(&name, true)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a command in a running container to completion, capturing its
     /// output: the runtime's exec helper (or `runc exec`) with its streams
     /// piped here.

@@ -8,6 +8,7 @@ use stack_net::NetError;
 
 use crate::apply::ApplyError;
 use crate::config::ConfigError;
+use crate::containers::network::joins::JoinError;
 use crate::containers::ContainerError;
 use crate::error_class::{Classify, ErrorClass};
 use crate::project::ProjectError;
@@ -42,6 +43,8 @@ pub enum EngineError {
     Config(Box<ConfigError>),
     #[error(transparent)]
     Build(Box<crate::build::BuildError>),
+    #[error(transparent)]
+    Join(Box<JoinError>),
     /// The request itself is wrong; the text names the value at fault.
     #[error("{0}")]
     Invalid(String),
@@ -97,6 +100,7 @@ boxed_from!(
     Store(StoreError),
     Config(ConfigError),
     Build(crate::build::BuildError),
+    Join(JoinError),
 );
 
 impl Classify for EngineError {
@@ -113,6 +117,7 @@ impl Classify for EngineError {
             EngineError::Store(e) => e.class(),
             EngineError::Config(e) => e.class(),
             EngineError::Build(e) => e.class(),
+            EngineError::Join(e) => e.class(),
             EngineError::Invalid(_) => ErrorClass::InvalidInput,
             EngineError::NotFound(_) => ErrorClass::NotFound,
             EngineError::Conflict(_) => ErrorClass::Conflict,

@@ -130,7 +130,36 @@ impl Layout {
 /// Writes through a temporary file and a rename, so readers never see
 /// half a file and a crash leaves the old one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    // One temporary name per call, not per process: two threads of the
+    // daemon making the layout at once (parallel pulls of a first
+    // `compose up`) would otherwise share it, and the second rename would
+    // find it gone.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| ImageError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| ImageError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_making_one_layout_at_once_all_succeed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("images");
+        let made: Vec<Result<Layout>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| Layout::create(&root))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        for m in made {
+            m.expect("layout");
+        }
+        assert!(root.join("oci-layout").is_file());
+        Layout { dir: root }.read_index().expect("index");
+    }
 }

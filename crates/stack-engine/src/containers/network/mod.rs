@@ -9,6 +9,7 @@
 
 pub mod admin;
 mod etc_files;
+pub mod joins;
 pub mod publish;
 mod request;
 pub mod resolver;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use stack_net::PortMapping;
+use stack_net::{ContainerNetworking, PortMapping};
 
 use super::{NetworkRequest, RequestedMode};
 use crate::containers::ContainerRecord;
@@ -55,34 +55,75 @@ pub fn describe(state_root: &std::path::Path, record: &ContainerRecord) -> Netwo
             .collect::<Vec<_>>()
             .join(","),
     };
-    let attached = stack_net::store::Store::open(state_root)
-        .and_then(|s| s.containers())
-        .ok()
-        .and_then(|all| all.into_iter().find(|c| c.container_id == record.spec.id));
-    let networks = attached
-        .map(|a| {
-            a.endpoints
-                .iter()
-                .map(|e| {
-                    let view = InterfaceView {
-                        network_id: super::admin::network_id(&e.network),
-                        interface: e.container_ifname.clone(),
-                        ip_address: e.address.to_string(),
-                        ip_prefix_len: e.prefix_len,
-                        gateway: e.gateway.to_string(),
-                        mac_address: mac_of(&a.netns, &e.container_ifname).unwrap_or_default(),
-                        aliases: e.names.clone(),
-                    };
-                    (e.network.clone(), view)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let attached = attachments(state_root);
+    let networks = interfaces(request.as_ref(), attached_to(&attached, record), true);
     NetworkView {
         network_mode,
         networks,
         ports: request.map(|r| r.ports).unwrap_or_default(),
     }
+}
+
+/// Every container's attachment, read once for a listing.
+pub fn attachments(state_root: &std::path::Path) -> Vec<ContainerNetworking> {
+    stack_net::store::Store::open(state_root)
+        .and_then(|s| s.containers())
+        .unwrap_or_default()
+}
+
+/// The attachment of `record` among `all`.
+pub fn attached_to<'a>(
+    all: &'a [ContainerNetworking],
+    record: &ContainerRecord,
+) -> Option<&'a ContainerNetworking> {
+    all.iter().find(|c| c.container_id == record.spec.id)
+}
+
+/// One entry per network the container joins: those its request names
+/// (known before its first start and after it stops, as Docker shows a
+/// created container's networks, without an address), filled from its
+/// attachment while it has one. `with_mac` reads each MAC address from
+/// the kernel (one thread entering the namespace per interface).
+pub fn interfaces(
+    request: Option<&NetworkRequest>,
+    attached: Option<&ContainerNetworking>,
+    with_mac: bool,
+) -> BTreeMap<String, InterfaceView> {
+    let mut out = BTreeMap::new();
+    if let Some(RequestedMode::Networks(joins)) = request.map(|r| &r.mode) {
+        for j in joins {
+            out.insert(
+                j.network.clone(),
+                InterfaceView {
+                    network_id: super::admin::network_id(&j.network),
+                    interface: String::new(),
+                    ip_address: String::new(),
+                    ip_prefix_len: 0,
+                    gateway: String::new(),
+                    mac_address: String::new(),
+                    aliases: j.aliases.clone(),
+                },
+            );
+        }
+    }
+    for e in attached.map(|a| a.endpoints.as_slice()).unwrap_or_default() {
+        let mac = attached
+            .filter(|_| with_mac)
+            .and_then(|a| mac_of(&a.netns, &e.container_ifname));
+        out.insert(
+            e.network.clone(),
+            InterfaceView {
+                network_id: super::admin::network_id(&e.network),
+                interface: e.container_ifname.clone(),
+                ip_address: e.address.to_string(),
+                ip_prefix_len: e.prefix_len,
+                gateway: e.gateway.to_string(),
+                mac_address: mac.unwrap_or_default(),
+                aliases: e.names.clone(),
+            },
+        );
+    }
+    out
 }
 
 /// A container's published ports, from its saved request only (cheap

@@ -17,8 +17,12 @@ use stack_runtime::state::Status;
 
 use super::super::status_text::{docker_status, StatusFacts};
 use super::super::{view, Engine, EngineError};
-use crate::containers::network::view::{describe, published_ports, InterfaceView};
+use crate::containers::network::view::{
+    attached_to, attachments, describe, interfaces, published_ports, InterfaceView,
+};
+use crate::containers::network::NetworkRequest;
 use crate::containers::ContainerRecord;
+use stack_net::ContainerNetworking;
 use stack_runtime::timefmt;
 
 /// The filters `GET /containers/json` takes.
@@ -39,6 +43,7 @@ impl Engine {
         let mut records = self.containers.list();
         records.sort_by_key(|r| std::cmp::Reverse(created_secs(r)));
         let all = all || limit.is_some() || filters.contains_key("status");
+        let attached = attachments(&self.paths.state_root);
         let mut rows = Vec::new();
         for record in &records {
             let status = record.state.effective_status();
@@ -48,7 +53,7 @@ impl Engine {
             if !list_filters_match(filters, record, status) {
                 continue;
             }
-            rows.push(summary(record, status));
+            rows.push(summary(record, status, attached_to(&attached, record)));
             if limit.is_some_and(|l| rows.len() >= l) {
                 break;
             }
@@ -111,7 +116,11 @@ fn image_of(spec: &ContainerSpec) -> (String, String) {
     }
 }
 
-fn summary(record: &ContainerRecord, status: Status) -> ContainerSummary {
+fn summary(
+    record: &ContainerRecord,
+    status: Status,
+    attached: Option<&ContainerNetworking>,
+) -> ContainerSummary {
     let spec = &record.spec;
     let st = &record.state;
     let health = st.health.as_ref().map(|h| h.status.as_str());
@@ -153,10 +162,20 @@ fn summary(record: &ContainerRecord, status: Status) -> ContainerSummary {
         state: view::word_of(status).to_string(),
         status: status_text,
         host_config: SummaryHostConfig { network_mode },
-        // The endpoints are in the network store; a list reads only the
-        // records (`inspect` has them).
+        // Compose compares each endpoint's NetworkID with the networks
+        // the service wants, and recreates a container missing one.
         network_settings: SummaryNetworks {
-            networks: BTreeMap::new(),
+            networks: interfaces(
+                NetworkRequest::load(record.dir.path())
+                    .ok()
+                    .flatten()
+                    .as_ref(),
+                attached,
+                false,
+            )
+            .iter()
+            .map(|(name, v)| (name.clone(), endpoint(v)))
+            .collect(),
         },
         mounts: mounts(spec),
     }

@@ -8,15 +8,17 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use stack_api::docker::create::{
-    Config, ContainerCreateRequest, ContainerCreateResponse, Healthcheck, HostConfig,
-    NetworkingConfig,
+    Config, ContainerCreateRequest, ContainerCreateResponse, EndpointConfig, Healthcheck,
+    HostConfig, NetworkingConfig,
 };
 use stack_api::docker::is_unset;
 use stack_runtime::spec::{HealthcheckSpec, Rlimit};
 
 use super::super::{parse_signal, Engine, EngineError};
 use crate::containers::run_args;
-use crate::containers::{ImageSource, NetworkOptions, ProcessOverrides, RunOptions};
+use crate::containers::{
+    ImageSource, NetworkJoin, NetworkMode, NetworkOptions, ProcessOverrides, RunOptions,
+};
 
 /// Options whose value only shapes the client's side of an attach, and
 /// so have no meaning for the container: accepted, not applied.
@@ -71,7 +73,10 @@ fn is_default(key: &str, value: &Value) -> bool {
 }
 
 /// Refuses the first field of `unmapped` set to a non-default value.
-fn refuse_unmapped(part: &str, unmapped: &BTreeMap<String, Value>) -> Result<(), EngineError> {
+pub(super) fn refuse_unmapped(
+    part: &str,
+    unmapped: &BTreeMap<String, Value>,
+) -> Result<(), EngineError> {
     match unmapped
         .iter()
         .find(|(k, v)| !is_default(k, v) && !CLIENT_SIDE.contains(&k.as_str()))
@@ -146,6 +151,7 @@ pub fn run_options(
             v => Err(invalid(format!("HostConfig.{field} {v} is negative"))),
         }
     };
+    let mounted = super::mounts::mount_args(h.mounts.as_deref().unwrap_or_default())?;
     let opts = RunOptions {
         name: name.map(|n| n.trim_start_matches('/').to_string()),
         process: ProcessOverrides {
@@ -156,8 +162,14 @@ pub fn run_options(
             user: Some(c.user.clone()).filter(|u| !u.is_empty()),
             workdir: Some(c.working_dir.clone()).filter(|w| !w.is_empty()),
         },
-        volumes: h.binds.clone().unwrap_or_default(),
-        tmpfs: tmpfs(h),
+        volumes: h
+            .binds
+            .iter()
+            .flatten()
+            .cloned()
+            .chain(mounted.volumes)
+            .collect(),
+        tmpfs: tmpfs(h).into_iter().chain(mounted.tmpfs).collect(),
         read_only: h.readonly_rootfs,
         memory: positive("Memory", h.memory)?,
         memory_reservation: positive("MemoryReservation", h.memory_reservation)?,
@@ -259,48 +271,73 @@ fn ulimits(h: &HostConfig) -> Result<Vec<Rlimit>, EngineError> {
         .collect()
 }
 
-/// `NetworkMode`, the endpoint's aliases and address, published ports,
-/// DNS servers and extra hosts.
+/// `NetworkMode`, every endpoint's aliases and address (API 1.44 takes
+/// all the networks at create: the one `NetworkMode` names first, then the
+/// others), published ports, DNS servers and extra hosts.
 fn network(h: &HostConfig, net: Option<&NetworkingConfig>) -> Result<NetworkOptions, EngineError> {
     let mode = match h.network_mode.as_str() {
         "" | "default" => None,
         m => Some(m.to_string()),
     };
-    let endpoints = net.and_then(|n| n.endpoints_config.as_ref());
-    if endpoints.is_some_and(|e| e.len() > 1) {
-        return Err(invalid(
-            "NetworkingConfig.EndpointsConfig: one network at create (connect the others after)"
-                .into(),
-        ));
-    }
-    let mut aliases = Vec::new();
-    let mut ip = None;
-    if let Some((network, endpoint)) = endpoints.and_then(|e| e.iter().next()) {
-        let expected = mode.as_deref().unwrap_or("bridge");
-        let default_names = ["default", "bridge"];
-        let same = network == expected
-            || (default_names.contains(&network.as_str()) && default_names.contains(&expected));
-        if !same {
+    let expected = mode.as_deref().unwrap_or("bridge");
+    let default_names = ["default", "bridge"];
+    let is_primary = |network: &str| {
+        network == expected
+            || (default_names.contains(&network) && default_names.contains(&expected))
+    };
+    let endpoints = net
+        .and_then(|n| n.endpoints_config.as_ref())
+        .map(|e| {
+            e.iter()
+                .map(|(network, endpoint)| {
+                    let field = format!("NetworkingConfig.EndpointsConfig.{network}.");
+                    Ok((network, endpoint_options(&field, endpoint)?))
+                })
+                .collect::<Result<Vec<_>, EngineError>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let (aliases, ip) = endpoints
+        .iter()
+        .find(|(network, _)| is_primary(network))
+        .map(|(_, (aliases, ip))| (aliases.clone(), ip.clone()))
+        .unwrap_or_default();
+    let networks: Vec<String> = mode.iter().cloned().collect();
+    let mut mode = run_args::network_mode(&networks, &aliases, ip.as_deref())?;
+    let others: Vec<_> = endpoints
+        .iter()
+        .filter(|(network, _)| !is_primary(network))
+        .collect();
+    if !others.is_empty() {
+        if matches!(mode, NetworkMode::Default) {
+            mode = NetworkMode::Networks(vec![NetworkJoin {
+                network: crate::containers::network::DEFAULT_NETWORK.into(),
+                ..NetworkJoin::default()
+            }]);
+        }
+        let NetworkMode::Networks(joins) = &mut mode else {
             return Err(invalid(format!(
-                "NetworkingConfig.EndpointsConfig names {network:?}, not the NetworkMode {expected:?}"
+                "NetworkingConfig.EndpointsConfig names {:?}, but NetworkMode {expected:?} joins no network",
+                others[0].0
             )));
-        }
-        refuse_unmapped(
-            &format!("NetworkingConfig.EndpointsConfig.{network}."),
-            &endpoint.unmapped,
-        )?;
-        aliases = endpoint.aliases.clone().unwrap_or_default();
-        if let Some(ipam) = &endpoint.ipam_config {
-            if !ipam.ipv6_address.is_empty() {
-                return Err(invalid(
-                    "IPAMConfig.IPv6Address: stack networks are IPv4".into(),
-                ));
-            }
-            ip = Some(ipam.ipv4_address.clone()).filter(|a| !a.is_empty());
+        };
+        for (network, (aliases, ip)) in others {
+            joins.push(NetworkJoin {
+                network: network.to_string(),
+                aliases: aliases.clone(),
+                ipv4_address: ip
+                    .as_deref()
+                    .map(|ip| {
+                        ip.parse().map_err(|_| {
+                            invalid(format!(
+                                "NetworkingConfig.EndpointsConfig.{network}.IPAMConfig.IPv4Address {ip:?} is not an IPv4 address"
+                            ))
+                        })
+                    })
+                    .transpose()?,
+            });
         }
     }
-    let networks: Vec<String> = mode.into_iter().collect();
-    let mode = run_args::network_mode(&networks, &aliases, ip.as_deref())?;
     let mut publish = Vec::new();
     for (port, bindings) in h.port_bindings.iter().flatten() {
         let (container, proto) = port.split_once('/').unwrap_or((port, "tcp"));
@@ -319,6 +356,31 @@ fn network(h: &HostConfig, net: Option<&NetworkingConfig>) -> Result<NetworkOpti
         dns: h.dns.clone().unwrap_or_default(),
         extra_hosts: h.extra_hosts.clone().unwrap_or_default(),
     })
+}
+
+/// One endpoint's aliases and IPv4 address; anything else set is refused
+/// by name (`field` is where the endpoint sits in the request, with its
+/// trailing dot).
+pub(super) fn endpoint_options(
+    field: &str,
+    endpoint: &EndpointConfig,
+) -> Result<(Vec<String>, Option<String>), EngineError> {
+    refuse_unmapped(field, &endpoint.unmapped)?;
+    let mut ip = None;
+    if let Some(ipam) = &endpoint.ipam_config {
+        if !ipam.ipv6_address.is_empty() {
+            return Err(invalid(format!(
+                "{field}IPAMConfig.IPv6Address: stack networks are IPv4"
+            )));
+        }
+        ip = Some(ipam.ipv4_address.clone()).filter(|a| !a.is_empty());
+    }
+    if !endpoint.ip_address.is_empty() && ip.as_deref() != Some(endpoint.ip_address.as_str()) {
+        return Err(invalid(format!(
+            "{field}IPAddress is not supported by stack (set IPAMConfig.IPv4Address)"
+        )));
+    }
+    Ok((endpoint.aliases.clone().unwrap_or_default(), ip))
 }
 
 /// `Config.Healthcheck`: `["NONE"]` turns the image's off, an empty test
@@ -428,6 +490,43 @@ mod tests {
         let err = map(json!({"Image": "busybox", "HostConfig": {"RestartPolicy": {"Name": "always"}, "AutoRemove": true}}))
             .expect_err("refused");
         assert!(err.to_string().contains("--rm"), "{err}");
+    }
+
+    #[test]
+    fn every_endpoint_at_create_is_a_network_to_join() {
+        let (_, opts, _) = map(json!({
+            "Image": "busybox", "HostConfig": {"NetworkMode": "p_front"},
+            "NetworkingConfig": {"EndpointsConfig": {
+                "p_back": {"Aliases": ["p-web-1", "web"], "IPAMConfig": {"IPv4Address": "10.9.0.5"}, "IPAddress": "10.9.0.5"},
+                "p_front": {"Aliases": ["p-web-1", "web"], "IPAddress": "", "NetworkID": ""},
+            }},
+        }))
+        .expect("mapped");
+        let NetworkMode::Networks(joins) = &opts.network.mode else {
+            panic!("networks");
+        };
+        let names: Vec<&str> = joins.iter().map(|j| j.network.as_str()).collect();
+        assert_eq!(names, ["p_front", "p_back"], "NetworkMode's first");
+        assert_eq!(joins[1].aliases, ["p-web-1", "web"]);
+        assert_eq!(joins[1].ipv4_address, Some([10, 9, 0, 5].into()));
+        let err = map(json!({
+            "Image": "busybox", "HostConfig": {"NetworkMode": "none"},
+            "NetworkingConfig": {"EndpointsConfig": {"p_back": {}}},
+        }))
+        .expect_err("none joins nothing");
+        assert!(err.to_string().contains("p_back"), "{err}");
+        let err = map(json!({
+            "Image": "busybox", "HostConfig": {"NetworkMode": "p_front"},
+            "NetworkingConfig": {"EndpointsConfig": {"p_front": {"IPAddress": "10.0.0.9"}}},
+        }))
+        .expect_err("an address outside IPAMConfig");
+        assert!(err.to_string().contains("p_front.IPAddress"), "{err}");
+        let err = map(json!({
+            "Image": "busybox", "HostConfig": {"NetworkMode": "p_front"},
+            "NetworkingConfig": {"EndpointsConfig": {"p_front": {"MacAddress": "02:42:ac:11:00:02"}}},
+        }))
+        .expect_err("a MAC address");
+        assert!(err.to_string().contains("p_front.MacAddress"), "{err}");
     }
 
     #[test]

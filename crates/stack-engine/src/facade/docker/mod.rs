@@ -6,13 +6,19 @@
 //!
 //! - [`containers`]: the list and the inspect document.
 //! - [`create`]: `POST /containers/create` as run options.
+//! - [`connect`]: a network added to or taken from a created container.
+//! - [`events`]: the event log as `GET /events` streams it.
+//! - [`mounts`]: `HostConfig.Mounts` as `-v` and `--tmpfs` values.
 //! - [`images`]: the list, inspect, remove, and pull progress lines.
 //! - [`objects`]: networks and volumes.
 //! - [`system`]: version and info.
 
+pub mod connect;
 pub mod containers;
 pub mod create;
+pub mod events;
 pub mod images;
+pub mod mounts;
 pub mod objects;
 pub mod system;
 

@@ -55,7 +55,7 @@ impl Engine {
         self.find_network(key).map(|n| network(&n))
     }
 
-    fn find_network(&self, key: &str) -> Result<NetworkSummary, EngineError> {
+    pub(super) fn find_network(&self, key: &str) -> Result<NetworkSummary, EngineError> {
         let all = self.list_networks()?;
         let by_name = all.iter().find(|n| n.name == key);
         let by_id = || {
