@@ -5,101 +5,12 @@
 //! as the daemon's mirror, so `docker pull busybox` works offline.
 
 mod daemon_support;
+mod docker_support;
 mod run_support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
-
 use daemon_support::Daemon;
+use docker_support::{eventually, registry, Docker};
 use run_support::describe;
-use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
-use stack_testkit::Sandbox;
-
-/// The docker CLI aimed at one socket.
-struct Docker {
-    host: String,
-    config: PathBuf,
-}
-
-impl Docker {
-    fn new(sb: &Sandbox, socket: &Path) -> Docker {
-        let config = sb.dir().join("docker-config");
-        std::fs::create_dir_all(&config).expect("docker config dir");
-        Docker {
-            host: format!("unix://{}", socket.display()),
-            config,
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("docker")
-            .env("DOCKER_HOST", &self.host)
-            .env("DOCKER_CONFIG", &self.config)
-            .env_remove("DOCKER_API_VERSION")
-            .env_remove("DOCKER_CONTEXT")
-            .args(args)
-            .output()
-            .expect("the docker CLI is installed (cargo xtask deps)")
-    }
-
-    /// Runs with `input` on its stdin.
-    fn run_with_input(&self, args: &[&str], input: &[u8]) -> Output {
-        use std::io::Write;
-        let mut child = Command::new("docker")
-            .env("DOCKER_HOST", &self.host)
-            .env("DOCKER_CONFIG", &self.config)
-            .env_remove("DOCKER_API_VERSION")
-            .env_remove("DOCKER_CONTEXT")
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the docker CLI is installed (cargo xtask deps)");
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(input).expect("write docker's stdin");
-        }
-        child.wait_with_output().expect("docker exits")
-    }
-
-    /// Runs and expects success; answers stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(out.status.success(), "docker {args:?}: {}", describe(&out));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Runs and expects failure; answers stderr.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            !out.status.success(),
-            "docker {args:?} should fail: {}",
-            describe(&out)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-}
-
-/// A registry with busybox, and the sandbox's config using it as the
-/// mirror of Docker Hub.
-fn registry(sb: &Sandbox) -> TestRegistry {
-    let fx = fixtures();
-    let reg = TestRegistry::start(sb.dir(), RegistryAuth::None);
-    reg.push(&fx.join("busybox"), "1", "library/busybox:latest");
-    reg.write_mirror_config(&sb.config_file);
-    reg
-}
-
-/// Waits until `check` holds, at most 10 s.
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out: {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 #[test]
 fn docker_cli_system_networks_volumes_and_errors() {
@@ -452,7 +363,7 @@ fn docker_cli_exec() {
 
     // -t under a terminal (script(1) gives the CLI one): a pty in the
     // container, stdout and stderr as one raw stream, the exit code.
-    let out = Command::new("script")
+    let out = std::process::Command::new("script")
         .args([
             "-qec",
             "docker exec -t box sh -c 'tty; echo err >&2; exit 6'",

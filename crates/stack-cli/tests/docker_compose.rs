@@ -53,6 +53,9 @@ impl Compose {
             .args(args)
             .env("DOCKER_HOST", &self.host)
             .env("DOCKER_CONFIG", &self.config)
+            // Compose builds with BuildKit unless told not to; stack's
+            // daemon serves the classic builder's protocol.
+            .env("DOCKER_BUILDKIT", "0")
             .env_remove("DOCKER_API_VERSION")
             .env_remove("DOCKER_CONTEXT")
             .env_remove("COMPOSE_PROJECT_NAME")

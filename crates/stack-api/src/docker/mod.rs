@@ -18,6 +18,7 @@
 //! - [`objects`]: networks and volumes.
 //! - [`filters`]: the `filters` query parameter, in both encodings.
 
+pub mod build;
 pub mod containers;
 pub mod create;
 pub mod events;

@@ -15,6 +15,7 @@
 //!   area.
 
 mod attach;
+mod build;
 mod containers;
 mod error;
 mod events;

@@ -19,6 +19,9 @@ pub async fn ping() -> impl IntoResponse {
             ("OSType", "linux"),
             ("Docker-Experimental", "false"),
             ("Swarm", "inactive"),
+            // The classic builder's protocol: `docker build` sends its
+            // context to `POST /build` without asking for BuildKit.
+            ("Builder-Version", "1"),
             (
                 CACHE_CONTROL.as_str(),
                 "no-cache, no-store, must-revalidate",

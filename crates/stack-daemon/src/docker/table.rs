@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{attach, containers, events, exec, images, logs, objects, system};
+use super::{attach, build, containers, events, exec, images, logs, objects, system};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -88,6 +88,7 @@ fn built() -> Vec<Route> {
         (Method::GET, "/exec/{id}/json", get(exec::inspect)),
         (Method::GET, "/images/json", get(images::list)),
         (Method::POST, "/images/create", post(images::create)),
+        (Method::POST, "/build", post(build::build)),
         (Method::GET, "/images/{*name}", get(images::by_name)),
         (Method::POST, "/images/{*name}", post(images::by_name)),
         (Method::DELETE, "/images/{*name}", delete(images::by_name)),
@@ -146,7 +147,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/archive"),
     ("HEAD", "/containers/{id}/archive"),
     ("PUT", "/containers/{id}/archive"),
-    ("POST", "/build"),
     ("POST", "/build/prune"),
     ("POST", "/commit"),
     ("GET", "/images/search"),

@@ -33,7 +33,7 @@ pub use run_step::BUILD_STEP_LABEL;
 use crate::containers::ContainerError;
 
 /// What to build.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildRequest {
     /// The build context: a directory.
     pub context: PathBuf,
@@ -113,6 +113,14 @@ pub fn build_on_host(
     request: &BuildRequest,
     progress: &dyn BuildProgress,
 ) -> Result<BuiltImage, BuildError> {
+    if request.tags.is_empty() {
+        // Refused before any step runs, not after the whole build.
+        return Err(BuildError::Invalid(
+            "no name given (-t NAME): stack keeps named images only, and an unnamed one \
+             would be removed by the next prune"
+                .into(),
+        ));
+    }
     let root = &paths.state_root;
     let config = crate::config::Config::load(&paths.config_file)
         .map_err(|e| BuildError::Invalid(e.to_string()))?;
@@ -179,7 +187,7 @@ pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, 
 }
 
 /// A number no other build of this process uses at the same time.
-fn unique() -> u64 {
+pub(crate) fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)

@@ -13,6 +13,7 @@
 //! - [`objects`]: networks and volumes.
 //! - [`system`]: version and info.
 
+pub mod build;
 pub mod connect;
 pub mod containers;
 pub mod create;

@@ -1,0 +1,234 @@
+//! `docker build` against `stack daemon`: the docker CLI sends its context
+//! to `POST /build` (the classic builder's protocol, which the daemon
+//! advertises with `Builder-Version: 1`), the daemon builds it on stack's
+//! own builder, and the image runs with `docker run`. A hostile upload,
+//! sent without the CLI, never writes outside its context directory.
+
+mod daemon_support;
+mod docker_support;
+mod run_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use daemon_support::Daemon;
+use docker_support::{registry, Docker};
+use run_support::describe;
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn docker_build_tags_runs_caches_and_fails_cleanly() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let _registry = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let docker = Docker::new(&sb, &daemon.socket);
+
+    let ctx = sb.dir().join("ctx");
+    write(
+        &ctx.join("Dockerfile"),
+        "FROM busybox AS base\n\
+         ARG GREETING=hello\n\
+         COPY page.txt /srv/page.txt\n\
+         RUN echo \"$GREETING from the build\" > /srv/made.txt\n\
+         FROM base AS final\n\
+         LABEL team=web\n\
+         CMD [\"cat\", \"/srv/page.txt\", \"/srv/made.txt\"]\n\
+         FROM final AS unused\n\
+         RUN exit 9\n",
+    );
+    write(&ctx.join("page.txt"), "the page\n");
+    write(&ctx.join("secret.key"), "never sent\n");
+    write(&ctx.join(".dockerignore"), "secret.key\n");
+    let ctx_arg = ctx.to_string_lossy().into_owned();
+
+    // No DOCKER_BUILDKIT: the CLI picks the classic builder from /_ping.
+    let out = docker.ok(&[
+        "build",
+        "-t",
+        "built:1",
+        "-t",
+        "built:latest",
+        "--target",
+        "final",
+        "--build-arg",
+        "GREETING=hi",
+        &ctx_arg,
+    ]);
+    assert!(out.contains("Step 1/"), "{out}");
+    assert!(out.contains("Successfully built "), "{out}");
+    assert!(out.contains("Successfully tagged built:1"), "{out}");
+    assert!(out.contains("Successfully tagged built:latest"), "{out}");
+
+    let ran = docker.ok(&["run", "--rm", "built:1"]);
+    assert_eq!(ran, "the page\nhi from the build\n");
+    let label = docker.ok(&[
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"team\"}}",
+        "built:1",
+    ]);
+    assert_eq!(label.trim(), "web");
+    let listed = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(listed.lines().any(|l| l == "built:1"), "{listed}");
+
+    // The ignored file never reached the context.
+    let ls = docker.run(&["run", "--rm", "built:1", "ls", "/srv"]);
+    assert!(!String::from_utf8_lossy(&ls.stdout).contains("secret"));
+
+    // A rebuild of the same context is served from the cache; -q prints
+    // only the id, the same one.
+    let again = docker.ok(&[
+        "build",
+        "-t",
+        "built:1",
+        "--target",
+        "final",
+        "--build-arg",
+        "GREETING=hi",
+        &ctx_arg,
+    ]);
+    assert!(again.contains("Using cache"), "{again}");
+    let quiet = docker.ok(&[
+        "build",
+        "-q",
+        "-t",
+        "built:1",
+        "--target",
+        "final",
+        "--build-arg",
+        "GREETING=hi",
+        &ctx_arg,
+    ]);
+    let id = docker.ok(&["inspect", "--format", "{{.Id}}", "built:1"]);
+    assert_eq!(quiet.trim(), id.trim());
+
+    // A Dockerfile elsewhere in the context, named with -f.
+    write(
+        &ctx.join("sub/Other.dockerfile"),
+        "FROM busybox\nCOPY page.txt /p\nCMD [\"cat\", \"/p\"]\n",
+    );
+    let other = ctx.join("sub/Other.dockerfile");
+    docker.ok(&[
+        "build",
+        "-t",
+        "other",
+        "-f",
+        &other.to_string_lossy(),
+        &ctx_arg,
+    ]);
+    assert_eq!(docker.ok(&["run", "--rm", "other"]), "the page\n");
+
+    // A failing step fails the build, says why, and tags nothing.
+    write(
+        &ctx.join("Broken.dockerfile"),
+        "FROM busybox\nRUN echo going; exit 3\n",
+    );
+    let broken = ctx.join("Broken.dockerfile");
+    let err = docker.fails(&[
+        "build",
+        "-t",
+        "broken",
+        "-f",
+        &broken.to_string_lossy(),
+        &ctx_arg,
+    ]);
+    assert!(err.contains("exit") && err.contains('3'), "{err}");
+    let err = docker.fails(&["inspect", "broken"]);
+    assert!(err.contains("No such object"), "{err}");
+
+    // An unnamed image would be pruned at once: refused before any step.
+    let err = docker.fails(&["build", &ctx_arg]);
+    assert!(
+        err.contains("no name given") && !err.contains("Step 1/"),
+        "{err}"
+    );
+
+    // What stack's builder does not do is refused by name, not ignored.
+    let err = docker.fails(&["build", "-t", "x", "--memory", "64m", &ctx_arg]);
+    assert!(err.contains("memory"), "{err}");
+
+    // Nothing of the uploaded contexts is left behind.
+    let tmp = sb.state_root.join("build-tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in build-tmp: {left:?}");
+}
+
+/// A tar whose entries climb out of the context, through `..` and
+/// through a symlink to `/`, sent straight to the socket.
+#[test]
+fn a_hostile_build_context_never_writes_outside_it() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let daemon = Daemon::start(&sb, &[]);
+    let victim = sb.dir().join("victim");
+    std::fs::create_dir_all(&victim).expect("victim dir");
+    let tarball = sb.dir().join("evil.tar");
+    let script = format!(
+        r#"
+import io, tarfile
+with tarfile.open({tarball:?}, "w") as t:
+    def add(name, data=b"", kind=tarfile.REGTYPE, link=""):
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = link
+        info.size = len(data) if kind == tarfile.REGTYPE else 0
+        t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    add("Dockerfile", b"FROM scratch\n")
+    add("up", kind=tarfile.SYMTYPE, link={victim:?})
+    add("up/planted", b"through the link")
+    add("../../planted-above", b"through dot-dot")
+"#,
+        tarball = tarball.to_string_lossy(),
+        victim = victim.to_string_lossy(),
+    );
+    let made = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    assert!(made.status.success(), "{}", describe(&made));
+
+    let out = Command::new("curl")
+        .args(["-sS", "--unix-socket"])
+        .arg(&daemon.socket)
+        .args([
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/x-tar",
+            "--data-binary",
+        ])
+        .arg(format!("@{}", tarball.display()))
+        .arg("http://docker/v1.44/build?t=evil")
+        .output()
+        .expect("curl");
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert!(body.contains("\"error\""), "{body} {}", describe(&out));
+    assert_eq!(
+        std::fs::read_dir(&victim).expect("victim").count(),
+        0,
+        "a file was planted through the symlink"
+    );
+    assert!(!sb.state_root.join("planted-above").exists());
+    assert!(!sb
+        .state_root
+        .parent()
+        .expect("parent")
+        .join("planted-above")
+        .exists());
+    let tmp = sb.state_root.join("build-tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in build-tmp: {left:?}");
+}
