@@ -120,6 +120,25 @@ pub enum ImageError {
         source: std::io::Error,
     },
 
+    /// The registry (or its token server) refused to let this client
+    /// push to the repository: no credentials, wrong ones, or no right.
+    #[error("unauthorized: push to {registry}/{repository} denied (HTTP {status}){detail}")]
+    PushDenied {
+        registry: String,
+        repository: String,
+        status: u16,
+        detail: String,
+    },
+
+    /// A step of a push failed for another reason than authorization.
+    #[error("push to {registry}/{repository}: {what}: {message}")]
+    Push {
+        registry: String,
+        repository: String,
+        what: String,
+        message: String,
+    },
+
     /// An image commit whose parts do not fit together.
     #[error("image commit refused: {reason}")]
     Commit { reason: String },

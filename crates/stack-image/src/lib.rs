@@ -8,7 +8,8 @@
 //! credentials, diff_id verification and resumable writes into its own
 //! store, which that crate lacks.
 //!
-//! Entry points: [`Puller::pull`] fetches an image, [`Store::rootfs`] turns
+//! Entry points: [`Puller::pull`] fetches an image, [`Pusher::push`] sends
+//! one to its registry, [`Store::tag_image`] names it again, [`Store::rootfs`] turns
 //! a local image into overlay lower directories plus its runtime config,
 //! [`Store::remove`] / [`Store::prune`] clean up, [`archive`] saves and loads
 //! OCI archives. For builds, [`write_layer`] turns a directory (an overlay
@@ -24,6 +25,7 @@ pub mod manifest;
 pub mod platform;
 pub mod progress;
 pub mod pull;
+pub mod push;
 pub mod reference;
 pub mod registry;
 pub mod settings;
@@ -36,6 +38,7 @@ pub use image_config::{Healthcheck, History, ImageConfigFile, RuntimeConfig};
 pub use layer::{write_layer, DiffKind, LayerOptions, LayerStats};
 pub use platform::Platform;
 pub use pull::{PullOutcome, Puller};
+pub use push::{PushOutcome, Pusher};
 pub use reference::Reference;
 pub use settings::{Credentials, RegistrySettings};
 pub use store::{AddedLayer, ImageRootfs, LocalImage, PruneReport, Store};

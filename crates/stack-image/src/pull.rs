@@ -16,8 +16,8 @@ use crate::image_config::ImageConfigFile;
 use crate::manifest::{self, BlobRef, ImageManifest, ManifestKind};
 use crate::progress::Progress;
 use crate::reference::Reference;
-use crate::registry::{auth, Session, MAX_CONFIG_BYTES};
-use crate::settings::{Credentials, Endpoint, RegistrySettings};
+use crate::registry::{connect, Session, MAX_CONFIG_BYTES};
+use crate::settings::{Endpoint, RegistrySettings};
 use crate::store::layout::Descriptor;
 use crate::store::snapshots::Ensured;
 use crate::store::Store;
@@ -87,36 +87,6 @@ impl Puller {
         })
     }
 
-    fn http_client(&self, endpoint: &Endpoint) -> Result<reqwest::Client> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("stack/", env!("CARGO_PKG_VERSION")))
-            // Idle and total limits are applied per request (see
-            // `registry::deadline`), so their errors can say which.
-            .connect_timeout(Duration::from_secs(5));
-        if let Some(ca) = self.settings.ca_files.get(&endpoint.host) {
-            let pem = std::fs::read(ca).map_err(|e| ImageError::io(ca, e))?;
-            let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| ImageError::Registry {
-                url: endpoint.base_url.clone(),
-                message: format!("CA file {}: {e}", ca.display()),
-            })?;
-            builder = builder.add_root_certificate(cert);
-        }
-        if self.settings.is_listed_insecure(&endpoint.host) {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        builder.build().map_err(|e| ImageError::Registry {
-            url: endpoint.base_url.clone(),
-            message: format!("HTTP client: {e}"),
-        })
-    }
-
-    fn credentials(&self, host: &str) -> Option<Credentials> {
-        self.settings.credentials.get(host).cloned().or_else(|| {
-            let path = self.settings.docker_config.as_ref()?;
-            auth::docker_config_credentials(path, host)
-        })
-    }
-
     async fn pull_from(
         &self,
         endpoint: &Endpoint,
@@ -124,10 +94,10 @@ impl Puller {
         progress: &dyn Progress,
     ) -> Result<PullOutcome> {
         let session = Session::new(
-            self.http_client(endpoint)?,
+            connect::http_client(&self.settings, endpoint)?,
             endpoint.clone(),
             &reference.repository,
-            self.credentials(&endpoint.host),
+            connect::credentials(&self.settings, &endpoint.host),
             self.settings.timeouts,
         );
         let top = session.manifest(&reference.manifest_ref()).await?;

@@ -34,6 +34,8 @@ pub struct RegistrySettings {
     pub ca_files: BTreeMap<String, PathBuf>,
     /// Layers fetched at once per pull.
     pub max_concurrent_downloads: usize,
+    /// Blobs sent at once per push (Docker's `max-concurrent-uploads`).
+    pub max_concurrent_uploads: usize,
     /// The platform picked from multi-arch images.
     pub platform: Platform,
     /// Time limits of every request to a registry.
@@ -53,6 +55,9 @@ pub struct Timeouts {
     /// Whole-request deadline for one blob download request; generous,
     /// since layers can be gigabytes on a slow link.
     pub download: Duration,
+    /// Whole-request deadline for one blob upload, as generous for the
+    /// same reason.
+    pub upload: Duration,
 }
 
 impl Default for Timeouts {
@@ -61,6 +66,7 @@ impl Default for Timeouts {
             idle: Duration::from_secs(30),
             request: Duration::from_secs(120),
             download: Duration::from_secs(3600),
+            upload: Duration::from_secs(3600),
         }
     }
 }
@@ -75,6 +81,7 @@ impl Default for RegistrySettings {
                 .map(|home| PathBuf::from(home).join(".docker/config.json")),
             ca_files: BTreeMap::new(),
             max_concurrent_downloads: 3,
+            max_concurrent_uploads: 5,
             platform: Platform::host(),
             timeouts: Timeouts::default(),
         }
@@ -111,17 +118,28 @@ impl RegistrySettings {
                 is_mirror: true,
             });
         }
+        out.push(self.origin(registry));
+        out
+    }
+
+    /// Where pushes to `registry` go: the registry itself. Mirrors serve
+    /// pulls only; a push to one would put an image where nobody asked.
+    pub fn push_endpoint(&self, registry: &str) -> Endpoint {
+        self.origin(registry)
+    }
+
+    /// The registry itself (Docker Hub's API host for `docker.io`).
+    fn origin(&self, registry: &str) -> Endpoint {
         let api_host = if registry == DOCKER_HUB {
             DOCKER_HUB_API
         } else {
             registry
         };
-        out.push(Endpoint {
+        Endpoint {
             base_url: format!("{}://{api_host}", self.scheme_for(registry)),
             host: registry.to_string(),
             is_mirror: false,
-        });
-        out
+        }
     }
 
     /// `http` for loopback and insecure registries (Docker treats
@@ -211,6 +229,13 @@ mod tests {
         );
         assert!(e[0].is_mirror && !e[2].is_mirror);
         assert_eq!(s.endpoints("quay.io").len(), 1);
+        let push = s.push_endpoint("docker.io");
+        assert_eq!(push.base_url, "https://registry-1.docker.io");
+        assert!(!push.is_mirror);
+        assert_eq!(
+            s.push_endpoint("127.0.0.1:5000").base_url,
+            "http://127.0.0.1:5000"
+        );
     }
 
     #[test]

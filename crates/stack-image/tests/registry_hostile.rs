@@ -32,6 +32,7 @@ fn settings() -> RegistrySettings {
             idle: Duration::from_secs(1),
             request: Duration::from_secs(2),
             download: Duration::from_secs(5),
+            upload: Duration::from_secs(5),
         },
         ..RegistrySettings::default()
     }

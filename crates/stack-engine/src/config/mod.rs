@@ -1,7 +1,8 @@
 //! The host configuration file, `/etc/stack/config.toml` (or `STACK_CONFIG`).
 //!
 //! Keys follow Docker's `daemon.json` where Docker has one
-//! (`registry-mirrors`, `insecure-registries`, `max-concurrent-downloads`),
+//! (`registry-mirrors`, `insecure-registries`, `max-concurrent-downloads`,
+//! `max-concurrent-uploads`),
 //! so users can carry their settings over. Unknown keys are errors: a typo
 //! must never silently fall back to a default. Each error names the file,
 //! line and column.
@@ -34,6 +35,9 @@ pub struct Config {
     /// Layers fetched at once per pull.
     #[serde(default = "default_concurrent_downloads")]
     pub max_concurrent_downloads: usize,
+    /// Blobs sent at once per push.
+    #[serde(default = "default_concurrent_uploads")]
+    pub max_concurrent_uploads: usize,
     /// Seconds a registry may send nothing (no response head, no body
     /// byte) before the request fails and the next source is tried.
     #[serde(default = "default_registry_idle_timeout")]
@@ -45,6 +49,9 @@ pub struct Config {
     /// Seconds one blob (layer) download request may take in all.
     #[serde(default = "default_registry_download_timeout")]
     pub registry_download_timeout: u64,
+    /// Seconds one blob upload request of a push may take in all.
+    #[serde(default = "default_registry_download_timeout")]
+    pub registry_upload_timeout: u64,
     /// Seconds the daemon waits for a complete request head, counted from
     /// the connection's start or the end of the previous answer; a peer
     /// that sends nothing, or half a request, is disconnected then.
@@ -61,6 +68,10 @@ pub struct Config {
 
 fn default_concurrent_downloads() -> usize {
     3
+}
+
+fn default_concurrent_uploads() -> usize {
+    5
 }
 
 fn default_registry_idle_timeout() -> u64 {
@@ -85,9 +96,11 @@ impl Default for Config {
             registry_mirrors: Vec::new(),
             insecure_registries: Vec::new(),
             max_concurrent_downloads: default_concurrent_downloads(),
+            max_concurrent_uploads: default_concurrent_uploads(),
             registry_idle_timeout: default_registry_idle_timeout(),
             registry_request_timeout: default_registry_request_timeout(),
             registry_download_timeout: default_registry_download_timeout(),
+            registry_upload_timeout: default_registry_download_timeout(),
             api_header_read_timeout: default_api_header_read_timeout(),
             registries: Default::default(),
             network: NetworkConfig::default(),
@@ -132,6 +145,8 @@ pub enum ConfigError {
 pub enum ConfigProblem {
     #[error("max-concurrent-downloads must be at least 1")]
     NoDownloads,
+    #[error("max-concurrent-uploads must be at least 1")]
+    NoUploads,
     #[error("{0} must be at least 1 (seconds)")]
     ZeroTimeout(&'static str),
     #[error(transparent)]
@@ -183,10 +198,14 @@ impl Config {
         if self.max_concurrent_downloads == 0 {
             return Err(ConfigProblem::NoDownloads);
         }
+        if self.max_concurrent_uploads == 0 {
+            return Err(ConfigProblem::NoUploads);
+        }
         for (key, value) in [
             ("registry-idle-timeout", self.registry_idle_timeout),
             ("registry-request-timeout", self.registry_request_timeout),
             ("registry-download-timeout", self.registry_download_timeout),
+            ("registry-upload-timeout", self.registry_upload_timeout),
             ("api-header-read-timeout", self.api_header_read_timeout),
         ] {
             if value == 0 {

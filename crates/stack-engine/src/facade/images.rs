@@ -1,10 +1,11 @@
-//! The images of the host: list, pull with progress, remove, prune.
+//! The images of the host: list, pull and push with progress, tag,
+//! remove, prune.
 
 use stack_api::system::{ImageSummary, PruneResult, PullEvent, RemovedImage};
 
 use super::pull_progress::Forward;
 use super::{view, Engine, EngineError};
-use crate::images::{Images, Platform, Reference};
+use crate::images::{Images, LocalImage, Platform, Progress, PushOutcome, Reference};
 
 impl Engine {
     /// The image store with this host's configuration (mirrors, limits).
@@ -66,5 +67,22 @@ impl Engine {
             })
         })?;
         Ok(())
+    }
+
+    /// Pushes the local image `name` (`NAME[:TAG]`) to its registry,
+    /// reporting each layer to `progress`. Called in process by the CLI;
+    /// the daemon's routes do not offer it yet.
+    pub fn push_image(
+        &self,
+        name: &str,
+        progress: &dyn Progress,
+    ) -> Result<PushOutcome, EngineError> {
+        Ok(self.images()?.push(name, progress)?)
+    }
+
+    /// Names the image `source` (reference or id prefix) also `target`,
+    /// as `docker tag`.
+    pub fn tag_image(&self, source: &str, target: &str) -> Result<LocalImage, EngineError> {
+        Ok(self.images()?.tag(source, target)?)
     }
 }

@@ -1,17 +1,18 @@
 //! Images for the engine and the CLI: maps the host config file
 //! (`registry-mirrors`, `insecure-registries`, `[registries."host"]`,
 //! `max-concurrent-downloads`) onto the image crate's settings and runs
-//! pulls on a private tokio runtime, so callers stay synchronous.
+//! pulls and pushes on a private tokio runtime, so callers stay
+//! synchronous.
 
 mod settings;
 
 use std::path::Path;
 
 pub use stack_image::progress::{self, Progress};
-use stack_image::Puller;
+use stack_image::{Puller, Pusher};
 pub use stack_image::{
     archive, Digest, ImageError, ImageRootfs, LocalImage, Platform, PruneReport, PullOutcome,
-    Reference, RegistrySettings, RuntimeConfig, Store,
+    PushOutcome, Reference, RegistrySettings, RuntimeConfig, Store,
 };
 
 pub use settings::registry_settings;
@@ -61,12 +62,7 @@ impl Images {
         progress: &dyn Progress,
         mut each: impl FnMut(&PullOutcome),
     ) -> Result<Vec<PullOutcome>, ImageError> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| ImageError::io(Path::new("tokio runtime"), e))?;
-        runtime.block_on(async {
+        runtime()?.block_on(async {
             let mut out = Vec::new();
             for reference in references {
                 let outcome = self.puller.pull(reference, progress).await?;
@@ -75,6 +71,19 @@ impl Images {
             }
             Ok(out)
         })
+    }
+
+    /// Pushes the local image `name` (`NAME[:TAG]`, normalized as pulls
+    /// name images) to the registry its name says. Never to a mirror.
+    pub fn push(&self, name: &str, progress: &dyn Progress) -> Result<PushOutcome, ImageError> {
+        let target = Reference::parse(name)?;
+        let pusher = Pusher::new(self.store().clone(), self.settings.clone());
+        runtime()?.block_on(pusher.push(name, &target, progress))
+    }
+
+    /// Names the image `source` (reference or id prefix) also `target`.
+    pub fn tag(&self, source: &str, target: &str) -> Result<LocalImage, ImageError> {
+        self.store().tag_image(source, target)
     }
 
     /// Removes the name `name` (and what only it used), unless a container
@@ -123,4 +132,13 @@ impl Images {
         self.store().lease(holder, &image)?;
         self.store().rootfs(name)
     }
+}
+
+/// A small runtime for one pull or push; the callers are synchronous.
+fn runtime() -> Result<tokio::runtime::Runtime, ImageError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ImageError::io(Path::new("tokio runtime"), e))
 }

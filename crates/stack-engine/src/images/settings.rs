@@ -12,11 +12,13 @@ use crate::config::Config;
 pub fn registry_settings(config: &Config) -> RegistrySettings {
     let mut settings = RegistrySettings {
         max_concurrent_downloads: config.max_concurrent_downloads,
+        max_concurrent_uploads: config.max_concurrent_uploads,
         insecure: config.insecure_registries.clone(),
         timeouts: Timeouts {
             idle: Duration::from_secs(config.registry_idle_timeout),
             request: Duration::from_secs(config.registry_request_timeout),
             download: Duration::from_secs(config.registry_download_timeout),
+            upload: Duration::from_secs(config.registry_upload_timeout),
         },
         ..RegistrySettings::default()
     };
@@ -64,7 +66,9 @@ mod tests {
             r#"registry-mirrors = ["http://127.0.0.1:5000"]
 insecure-registries = ["10.0.0.0/8"]
 max-concurrent-downloads = 5
+max-concurrent-uploads = 2
 registry-idle-timeout = 2
+registry-upload-timeout = 60
 [registries."docker.io"]
 mirrors = ["http://127.0.0.1:5001"]
 [registries."quay.io"]
@@ -89,6 +93,8 @@ auth = { username = "u", password = "p" }
             ]
         );
         assert_eq!(s.max_concurrent_downloads, 5);
+        assert_eq!(s.max_concurrent_uploads, 2);
+        assert_eq!(s.timeouts.upload, Duration::from_secs(60));
         assert_eq!(s.timeouts.idle, Duration::from_secs(2));
         assert_eq!(s.timeouts.download, Duration::from_secs(3600));
         assert!(s.is_insecure("quay.io") && s.is_insecure("10.2.3.4:5000"));

@@ -34,6 +34,13 @@ impl Deadline {
         Deadline::new(t.idle, t.download, "registry-download-timeout")
     }
 
+    /// For one blob upload request. The whole upload is one wait for the
+    /// answer, so only the total deadline applies here; the idle limit is
+    /// kept by watching the body being taken (see `registry::upload`).
+    pub(crate) fn upload(t: &Timeouts) -> Deadline {
+        Deadline::new(t.upload, t.upload, "registry-upload-timeout")
+    }
+
     fn new(idle: Duration, total: Duration, total_key: &'static str) -> Deadline {
         Deadline {
             idle,
@@ -73,7 +80,7 @@ impl Deadline {
     }
 }
 
-fn seconds(d: Duration) -> String {
+pub(crate) fn seconds(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
         .trim_end_matches('0')
         .trim_end_matches('.')

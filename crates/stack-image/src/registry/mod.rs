@@ -1,12 +1,16 @@
 //! The distribution (OCI registry) protocol client: one [`Session`] per
-//! endpoint (a mirror or the registry itself) and repository.
+//! endpoint (a mirror or the registry itself) and repository, for pulls
+//! and pushes.
 
 pub mod auth;
 mod blob;
+pub(crate) mod connect;
 mod deadline;
 mod session;
+mod upload;
 
 pub use session::{Manifest, Session};
+pub use upload::Mount;
 
 /// The four manifest media types. Distribution answers 404 for an OCI
 /// manifest when the Accept header lacks its type, so all are always sent.

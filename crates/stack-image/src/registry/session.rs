@@ -32,7 +32,13 @@ pub struct Session {
     credentials: Option<Credentials>,
     state: Mutex<AuthState>,
     pub(crate) timeouts: Timeouts,
+    /// Whether tokens must also grant `push` on the repository.
+    push: bool,
 }
+
+/// Makes the body of one attempt of a request: a streamed body cannot be
+/// sent twice, so a request answered 401 gets a fresh one.
+pub(crate) type MakeBody<'a> = &'a (dyn Fn() -> Result<reqwest::Body> + Send + Sync);
 
 /// A manifest (or index) exactly as served.
 #[derive(Debug, Clone)]
@@ -65,7 +71,17 @@ impl Session {
             credentials,
             state: Mutex::new(AuthState::None),
             timeouts,
+            push: false,
         }
+    }
+
+    /// The same session asking for push access: bearer tokens are
+    /// requested with `pull,push` scope on the repository from the first
+    /// request on, as Docker does, rather than upgraded on the first
+    /// refused upload.
+    pub fn for_push(mut self) -> Session {
+        self.push = true;
+        self
     }
 
     pub fn url(&self, tail: &str) -> String {
@@ -84,11 +100,28 @@ impl Session {
         deadline: &Deadline,
         what: &str,
     ) -> Result<Response> {
+        self.send_body(method, url, headers, None, deadline, what)
+            .await
+    }
+
+    /// [`Session::send`] with a body made afresh for each attempt.
+    pub(crate) async fn send_body(
+        &self,
+        method: Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Option<MakeBody<'_>>,
+        deadline: &Deadline,
+        what: &str,
+    ) -> Result<Response> {
         for attempt in 0..2 {
             let mut request = self
                 .http
                 .request(method.clone(), url)
                 .headers(headers.clone());
+            if let Some(make) = body {
+                request = request.body(make()?);
+            }
             if let Some(value) = self.authorization().await {
                 request = request.header(AUTHORIZATION, value);
             }
@@ -145,8 +178,10 @@ impl Session {
         scope: Option<String>,
         deadline: &Deadline,
     ) -> Result<Token> {
-        let scope = scope.unwrap_or_else(|| format!("repository:{}:pull", self.repository));
-        let mut query = vec![("scope", scope)];
+        let mut query: Vec<(&str, String)> = token_scopes(&self.repository, self.push, scope)
+            .into_iter()
+            .map(|scope| ("scope", scope))
+            .collect();
         if let Some(service) = service {
             query.push(("service", service));
         }
@@ -269,7 +304,7 @@ impl Session {
     }
 }
 
-fn status_error(url: &str, status: StatusCode, body: &str) -> ImageError {
+pub(crate) fn status_error(url: &str, status: StatusCode, body: &str) -> ImageError {
     let detail = registry_error_detail(body);
     match status {
         StatusCode::NOT_FOUND => ImageError::NotFound {
@@ -286,6 +321,32 @@ fn status_error(url: &str, status: StatusCode, body: &str) -> ImageError {
             message: format!("HTTP {status}{detail}"),
         },
     }
+}
+
+/// The scopes to ask a token server for: what the challenge named (a
+/// cross-repository mount also needs pull on the source repository) and,
+/// for a push, `pull,push` on the repository; pull alone otherwise.
+fn token_scopes(repository: &str, push: bool, challenge: Option<String>) -> Vec<String> {
+    let own = if push {
+        format!("repository:{repository}:pull,push")
+    } else {
+        format!("repository:{repository}:pull")
+    };
+    let mut scopes: Vec<String> = challenge
+        .iter()
+        .flat_map(|c| c.split(' '))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let own_prefix = format!("repository:{repository}:");
+    if push {
+        // The challenge may ask for the repository with less than push.
+        scopes.retain(|s| !s.starts_with(&own_prefix));
+    }
+    if scopes.is_empty() || push {
+        scopes.push(own);
+    }
+    scopes
 }
 
 /// `: CODE message` from a distribution error body, if it has one.
@@ -309,7 +370,7 @@ fn registry_error_detail(body: &str) -> String {
 
 /// Retries 5xx answers and timeouts with a short backoff. A refused
 /// connection is not retried: the next source is a better bet.
-async fn retry_transient<F, Fut, T>(mut op: F) -> Result<(Response, T)>
+pub(crate) async fn retry_transient<F, Fut, T>(mut op: F) -> Result<(Response, T)>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(Response, T)>>,
@@ -325,4 +386,34 @@ where
         delay *= 4;
     }
     op().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_scopes;
+
+    #[test]
+    fn push_sessions_ask_for_pull_and_push() {
+        assert_eq!(
+            token_scopes("team/app", false, None),
+            ["repository:team/app:pull"]
+        );
+        assert_eq!(
+            token_scopes("team/app", true, Some("repository:team/app:pull".into())),
+            ["repository:team/app:pull,push"]
+        );
+        // A mount names the source repository too; both are kept.
+        assert_eq!(
+            token_scopes(
+                "team/app",
+                true,
+                Some("repository:team/base:pull repository:team/app:pull,push".into())
+            ),
+            ["repository:team/base:pull", "repository:team/app:pull,push"]
+        );
+        assert_eq!(
+            token_scopes("x", false, Some("repository:x:pull".into())),
+            ["repository:x:pull"]
+        );
+    }
 }

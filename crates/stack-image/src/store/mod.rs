@@ -25,6 +25,7 @@ mod layers;
 pub mod layout;
 mod lock;
 pub mod snapshots;
+mod tag;
 
 use std::path::{Path, PathBuf};
 

@@ -115,16 +115,24 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     e.finish().expect("gzip")
 }
 
-/// Progress that keeps the messages (mirror warnings) for assertions.
+/// Progress that keeps the messages (mirror warnings), the notes of
+/// finished layers and the bytes reported, for assertions.
 #[derive(Default)]
 pub struct Recorder {
     pub messages: Mutex<Vec<String>>,
+    pub notes: Mutex<Vec<String>>,
+    pub bytes: std::sync::atomic::AtomicU64,
 }
 
 impl Progress for Recorder {
     fn layer_started(&self, _: &Digest, _: u64) {}
-    fn advance(&self, _: &Digest, _: u64) {}
-    fn layer_done(&self, _: &Digest, _: &str) {}
+    fn advance(&self, _: &Digest, bytes: u64) {
+        self.bytes
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn layer_done(&self, _: &Digest, note: &str) {
+        self.notes.lock().expect("lock").push(note.to_string());
+    }
     fn message(&self, line: &str) {
         self.messages.lock().expect("lock").push(line.to_string());
     }
@@ -133,6 +141,10 @@ impl Progress for Recorder {
 impl Recorder {
     pub fn lines(&self) -> Vec<String> {
         self.messages.lock().expect("lock").clone()
+    }
+
+    pub fn layer_notes(&self) -> Vec<String> {
+        self.notes.lock().expect("lock").clone()
     }
 }
 
