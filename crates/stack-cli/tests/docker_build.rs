@@ -1,8 +1,10 @@
-//! `docker build` against `stack daemon`: the docker CLI sends its context
-//! to `POST /build` (the classic builder's protocol, which the daemon
-//! advertises with `Builder-Version: 1`), the daemon builds it on stack's
-//! own builder, and the image runs with `docker run`. A hostile upload,
-//! sent without the CLI, never writes outside its context directory.
+//! `docker build`, `docker tag` and `docker push` against `stack daemon`:
+//! the docker CLI sends its context to `POST /build` (the classic
+//! builder's protocol, which the daemon advertises with `Builder-Version:
+//! 1`), the daemon builds it on stack's own builder, the image runs with
+//! `docker run`, and goes to a real registry with `docker push`. A hostile
+//! upload, sent without the CLI, never writes outside its context
+//! directory.
 
 mod daemon_support;
 mod docker_support;
@@ -231,4 +233,45 @@ with tarfile.open({tarball:?}, "w") as t:
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "left in build-tmp: {left:?}");
+}
+
+#[test]
+fn docker_tag_and_push_reach_the_registry() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let reg = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let docker = Docker::new(&sb, &daemon.socket);
+    docker.ok(&["pull", "busybox"]);
+    let name = format!("{}/team/app:1", reg.addr);
+    docker.ok(&["tag", "busybox", &name]);
+    let err = docker.fails(&["tag", "nothing-here", &name]);
+    assert!(err.contains("nothing-here"), "{err}");
+
+    let out = docker.ok(&["push", &name]);
+    assert!(
+        out.contains(&format!(
+            "The push refers to repository [{}/team/app]",
+            reg.addr
+        )),
+        "{out}"
+    );
+    assert!(out.contains("Pushed"), "{out}");
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    let again = docker.ok(&["push", &name]);
+    assert!(again.contains("Layer already exists"), "{again}");
+    let pushed = docker.ok(&["inspect", "--format", "{{.Id}}", &name]);
+
+    // Back from the registry into a store without it.
+    docker.ok(&["rmi", &name]);
+    docker.ok(&["pull", &name]);
+    let pulled = docker.ok(&["inspect", "--format", "{{.Id}}", &name]);
+    assert_eq!(pulled, pushed);
+
+    let err = docker.fails(&["push", &format!("{}/team/none:1", reg.addr)]);
+    assert!(
+        err.contains("No such image") || err.contains("does not exist"),
+        "{err}"
+    );
 }

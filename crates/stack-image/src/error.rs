@@ -122,19 +122,19 @@ pub enum ImageError {
 
     /// The registry (or its token server) refused to let this client
     /// push to the repository: no credentials, wrong ones, or no right.
-    #[error("unauthorized: push to {registry}/{repository} denied (HTTP {status}){detail}")]
+    #[error("unauthorized: push to {target} denied (HTTP {status}){detail}")]
     PushDenied {
-        registry: String,
-        repository: String,
+        /// `registry/repository`.
+        target: String,
         status: u16,
         detail: String,
     },
 
     /// A step of a push failed for another reason than authorization.
-    #[error("push to {registry}/{repository}: {what}: {message}")]
+    #[error("push to {target}: {what}: {message}")]
     Push {
-        registry: String,
-        repository: String,
+        /// `registry/repository`.
+        target: String,
         what: String,
         message: String,
     },

@@ -273,14 +273,12 @@ fn note(sent: Sent, from: Option<&String>) -> String {
 fn push_error(target: &Reference, what: &str, e: ImageError) -> ImageError {
     match e {
         ImageError::Unauthorized { status, detail, .. } => ImageError::PushDenied {
-            registry: target.registry.clone(),
-            repository: target.repository.clone(),
+            target: format!("{}/{}", target.registry, target.repository),
             status,
             detail,
         },
         ImageError::NotFound { .. } | ImageError::Registry { .. } => ImageError::Push {
-            registry: target.registry.clone(),
-            repository: target.repository.clone(),
+            target: format!("{}/{}", target.registry, target.repository),
             what: what.to_string(),
             message: e.to_string(),
         },

@@ -77,7 +77,8 @@ pub struct DeleteItem {
     pub deleted: Option<String>,
 }
 
-/// One line of the JSON progress stream of `POST /images/create`.
+/// One line of the JSON progress stream of `POST /images/create` and
+/// `POST /images/{name}/push`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,9 +93,12 @@ pub struct ProgressLine {
     pub progress: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Set on the last line of a failed pull.
+    /// Set on the last line of a failed pull or push.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What a push ends with: the tag, digest and size of the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux: Option<PushResult>,
     #[serde(
         rename = "errorDetail",
         default,
@@ -109,6 +113,16 @@ pub struct ProgressDetail {
     pub current: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+}
+
+/// The `aux` of a push's last line (`docker push` prints it, the SDKs
+/// return it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PushResult {
+    pub tag: String,
+    pub digest: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

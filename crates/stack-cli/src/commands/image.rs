@@ -1,4 +1,4 @@
-//! `stack image build|inspect|prune|save|load|ls`.
+//! `stack image build|inspect|prune|push|tag|save|load|ls`.
 
 use std::path::PathBuf;
 
@@ -32,6 +32,24 @@ pub enum ImageCommand {
         /// Accepted for Docker compatibility (`-f` too); prune never asks.
         #[arg(long)]
         force: bool,
+    },
+    /// Push an image to the registry its name says (as `docker push`).
+    Push {
+        /// `NAME[:TAG]`: the tag the manifest is put under (`latest` when none).
+        #[arg(value_name = "IMAGE")]
+        image: String,
+        /// No progress: print only the pushed manifest's digest.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Give an image another name (as `docker tag`).
+    Tag {
+        /// The image: a name or an id prefix.
+        #[arg(value_name = "SOURCE")]
+        source: String,
+        /// The new name, `NAME[:TAG]`.
+        #[arg(value_name = "TARGET")]
+        target: String,
     },
     /// Write images to an OCI archive.
     Save {
@@ -85,6 +103,9 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
                 human_size(report.bytes)
             );
         }
+        ImageCommand::Tag { source, target } => {
+            images.tag(source, target).into_diagnostic()?;
+        }
         ImageCommand::Save {
             output,
             images: names,
@@ -103,7 +124,7 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
         }
         // Dispatched before the store is opened (they may go through the
         // daemon, or open it themselves).
-        ImageCommand::Ls(_) | ImageCommand::Build(_) => {}
+        ImageCommand::Ls(_) | ImageCommand::Build(_) | ImageCommand::Push { .. } => {}
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ mod port;
 mod project;
 mod ps;
 mod pull;
+mod push;
 mod rmi;
 mod run;
 mod run_isolation_args;
@@ -81,6 +82,8 @@ pub enum Command {
     Events(events::EventsArgs),
     /// Pull images.
     Pull(pull::PullArgs),
+    /// Push the images of the stack's services that are built here.
+    Push(push::PushArgs),
     /// List images.
     Images(images::ImagesArgs),
     /// Remove images.
@@ -169,6 +172,11 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Container(args) => container::run(&cli.host, args),
         Command::Network(args) => network::run(&cli.host, args),
         Command::Pull(a) => pull::run(&cli.host, &cli.project, &a).map(|()| ExitCode::SUCCESS),
+        Command::Push(a) => push::run(&cli.host, &cli.project, &a).map(|()| ExitCode::SUCCESS),
+        Command::Image(image::ImageArgs {
+            command: image::ImageCommand::Push { image, quiet },
+        }) => push::push_one(&cli.host, &images::open_images(&cli.host)?, &image, quiet)
+            .map(|()| ExitCode::SUCCESS),
         Command::Images(a) => {
             images::run(&crate::switch::choose(&cli.host)?, &a).map(|()| ExitCode::SUCCESS)
         }

@@ -1,4 +1,4 @@
-//! Pull progress on the [`Printer`](super::Printer).
+//! Pull and push progress on the [`Printer`](super::Printer).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,8 +12,26 @@ use super::{human_size, Mark, Printer, ProgressMode};
 /// same methods, so both paths print alike.
 pub struct PullDisplay<'a> {
     printer: &'a Printer,
+    transfer: Transfer,
     /// Per layer: bytes received, size, bytes at the last redraw.
     layers: Mutex<HashMap<String, (u64, u64, u64)>>,
+}
+
+/// Which way the layers go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    Pull,
+    Push,
+}
+
+impl Transfer {
+    /// The state of a layer on its way.
+    fn working(self) -> &'static str {
+        match self {
+            Transfer::Pull => "Downloading",
+            Transfer::Push => "Pushing",
+        }
+    }
 }
 
 /// Redraw a layer's count after this many more bytes (or a fiftieth of it).
@@ -23,7 +41,18 @@ impl<'a> PullDisplay<'a> {
     pub fn new(printer: &'a Printer) -> Self {
         PullDisplay {
             printer,
+            transfer: Transfer::Pull,
             layers: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The same display for a push: layers are `Pushing`, and end in the
+    /// pusher's note (`Pushed`, `Layer already exists`, `Mounted from
+    /// REPO`), Docker's words already.
+    pub fn for_push(printer: &'a Printer) -> Self {
+        PullDisplay {
+            transfer: Transfer::Push,
+            ..PullDisplay::new(printer)
         }
     }
 
@@ -32,8 +61,13 @@ impl<'a> PullDisplay<'a> {
         if let Ok(mut layers) = self.layers.lock() {
             layers.insert(id.to_string(), (0, size, 0));
         }
-        self.printer
-            .step("Layer", id, "Downloading", Mark::Working, &human_size(size));
+        self.printer.step(
+            "Layer",
+            id,
+            self.transfer.working(),
+            Mark::Working,
+            &human_size(size),
+        );
     }
 
     /// `total` bytes of the layer are in.
@@ -57,13 +91,15 @@ impl<'a> PullDisplay<'a> {
         };
         let detail = format!("{}/{}", human_size(total), human_size(size));
         self.printer
-            .step("Layer", id, "Downloading", Mark::Working, &detail);
+            .step("Layer", id, self.transfer.working(), Mark::Working, &detail);
     }
 
     /// `note` is the puller's (`downloaded, verified, unpacked`,
     /// `already present`); the state is Compose's word for it.
     pub fn done(&self, id: &str, note: &str) {
-        let state = if note.starts_with("already") {
+        let state = if self.transfer == Transfer::Push {
+            note
+        } else if note.starts_with("already") {
             "Already exists"
         } else {
             "Pull complete"

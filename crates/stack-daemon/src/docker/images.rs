@@ -1,6 +1,7 @@
 //! `/images/...`: list, pull (`POST /images/create`, with Docker's JSON
 //! progress stream), and the routes of one image by name (inspect,
-//! remove; its history, push, tag and export answer 501).
+//! remove, push with the same stream, tag; its history and export answer
+//! 501).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -100,7 +101,19 @@ fn check_registry_auth(headers: &HeaderMap) -> Result<(), DockerError> {
         .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
         .unwrap_or_default();
     let auth: serde_json::Value = serde_json::from_slice(&decoded).unwrap_or_default();
-    if stack_api::docker::is_unset(&auth) {
+    // The CLI also sends `serveraddress` (and an empty `email`) with no
+    // credential: only these keys carry one.
+    const CREDENTIALS: &[&str] = &[
+        "username",
+        "password",
+        "auth",
+        "identitytoken",
+        "registrytoken",
+    ];
+    if CREDENTIALS
+        .iter()
+        .all(|key| auth.get(key).is_none_or(stack_api::docker::is_unset))
+    {
         return Ok(());
     }
     Err(DockerError::new(
@@ -200,6 +213,34 @@ pub async fn create(
     Ok(response)
 }
 
+/// Pushes: an image that is not here is a 404 before any line; then
+/// `200` and the progress, a failure ending it with an `error` line.
+async fn push(s: AppState, name: String, tag: Option<String>) -> Result<Response, DockerError> {
+    let local = stack_engine::facade::docker::push::with_query_tag(&name, tag.as_deref());
+    let engine = s.engine.clone();
+    blocking(move || Ok(engine.docker_image(&local).map(|_| ())?)).await?;
+    // Unbounded: the engine reports from inside its own runtime.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressLine>();
+    let engine = s.engine.clone();
+    tokio::task::spawn_blocking(move || {
+        let emit = |line: ProgressLine| {
+            let _ = tx.send(line);
+        };
+        if let Err(err) = engine.docker_push(&name, tag.as_deref(), &emit) {
+            emit(ProgressLine::error(err.to_string()));
+        }
+    });
+    let (chunks, response) = super::stream::bytes("application/json");
+    tokio::spawn(async move {
+        while let Some(line) = rx.recv().await {
+            if !chunks.json_line_async(&line).await {
+                break;
+            }
+        }
+    });
+    Ok(response)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ByNameQuery {
     #[serde(default, deserialize_with = "flag")]
@@ -210,6 +251,12 @@ pub struct ByNameQuery {
     #[serde(default, deserialize_with = "flag")]
     #[allow(dead_code)]
     noprune: bool,
+    /// `push` and `tag`: the tag (`docker push NAME:TAG` sends it apart).
+    #[serde(default)]
+    tag: Option<String>,
+    /// `tag`: the new name's repository.
+    #[serde(default)]
+    repo: Option<String>,
 }
 
 /// `/images/{name}/json` (GET), `/images/{name}` (DELETE), and the
@@ -218,6 +265,7 @@ pub struct ByNameQuery {
 pub async fn by_name(
     State(s): State<AppState>,
     method: Method,
+    headers: HeaderMap,
     Path(rest): Path<String>,
     Q(q): Q<ByNameQuery>,
 ) -> Result<Response, DockerError> {
@@ -244,11 +292,14 @@ pub async fn by_name(
         (&Method::GET, Some((_, "get"))) => {
             Err(DockerError::not_implemented("GET", "/images/{name}/get"))
         }
-        (&Method::POST, Some((_, "push"))) => {
-            Err(DockerError::not_implemented("POST", "/images/{name}/push"))
+        (&Method::POST, Some((name, "push"))) => {
+            check_registry_auth(&headers)?;
+            push(s, name.to_string(), q.tag).await
         }
-        (&Method::POST, Some((_, "tag"))) => {
-            Err(DockerError::not_implemented("POST", "/images/{name}/tag"))
+        (&Method::POST, Some((name, "tag"))) => {
+            let (name, repo) = (name.to_string(), q.repo.unwrap_or_default());
+            blocking(move || Ok(s.engine.docker_tag(&name, &repo, q.tag.as_deref())?)).await?;
+            Ok(StatusCode::CREATED.into_response())
         }
         _ => Err(DockerError::new(StatusCode::NOT_FOUND, "page not found")),
     }
@@ -274,6 +325,14 @@ mod tests {
         let mut headers = HeaderMap::new();
         assert!(check_registry_auth(&headers).is_ok());
         headers.insert("x-registry-auth", "e30=".parse().expect("header"));
+        assert!(check_registry_auth(&headers).is_ok());
+        // {"serveraddress":"127.0.0.1:5000"}: where, but no credential.
+        headers.insert(
+            "x-registry-auth",
+            "eyJzZXJ2ZXJhZGRyZXNzIjoiMTI3LjAuMC4xOjUwMDAifQ=="
+                .parse()
+                .expect("header"),
+        );
         assert!(check_registry_auth(&headers).is_ok());
         // {"username":"u","password":"p"}
         headers.insert(

@@ -9,11 +9,11 @@ mod settings;
 use std::path::Path;
 
 pub use stack_image::progress::{self, Progress};
-use stack_image::{Puller, Pusher};
 pub use stack_image::{
     archive, Digest, ImageError, ImageRootfs, LocalImage, Platform, PruneReport, PullOutcome,
     PushOutcome, Reference, RegistrySettings, RuntimeConfig, Store,
 };
+use stack_image::{Puller, Pusher};
 
 pub use settings::registry_settings;
 

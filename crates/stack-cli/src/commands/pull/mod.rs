@@ -8,7 +8,7 @@
 //! pulls that share a layer would race on that blob's partial download in
 //! the image store.
 
-mod services;
+pub(crate) mod services;
 
 use clap::{Args, ValueEnum};
 use miette::IntoDiagnostic;

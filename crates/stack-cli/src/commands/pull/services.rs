@@ -155,14 +155,15 @@ fn services_plan(project: &Project, args: &PullArgs) -> miette::Result<PullPlan>
     Ok(plan)
 }
 
-/// The services and, transitively, those they depend on.
-fn with_dependencies(
+/// The services and, transitively, those they depend on (`pull` and
+/// `push` with `--include-deps`).
+pub fn with_dependencies(
     project: &Project,
     named: BTreeSet<String>,
 ) -> miette::Result<BTreeSet<String>> {
     let graph = project.graph().map_err(|cycles| {
         miette::miette!(
-            "stack pull --include-deps: {}",
+            "--include-deps: {}",
             cycles
                 .iter()
                 .map(ToString::to_string)

@@ -11,6 +11,7 @@
 //! - [`mounts`]: `HostConfig.Mounts` as `-v` and `--tmpfs` values.
 //! - [`images`]: the list, inspect, remove, and pull progress lines.
 //! - [`objects`]: networks and volumes.
+//! - [`push`]: push and tag, with push progress lines.
 //! - [`system`]: version and info.
 
 pub mod build;
@@ -21,6 +22,7 @@ pub mod events;
 pub mod images;
 pub mod mounts;
 pub mod objects;
+pub mod push;
 pub mod system;
 
 /// Go's zero time, which Docker's clients parse where a time is unknown
