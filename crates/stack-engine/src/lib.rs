@@ -9,6 +9,7 @@ pub mod apply;
 pub mod build;
 pub mod config;
 pub mod containers;
+pub mod disk_usage;
 pub mod error_class;
 pub mod facade;
 pub mod helper_modes;

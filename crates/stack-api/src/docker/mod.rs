@@ -16,6 +16,7 @@
 //! - [`events`]: the `GET /events` stream.
 //! - [`images`]: list, inspect, remove, pull progress.
 //! - [`objects`]: networks and volumes.
+//! - [`prune`]: what the prune endpoints answer.
 //! - [`filters`]: the `filters` query parameter, in both encodings.
 
 pub mod build;
@@ -25,6 +26,7 @@ pub mod events;
 pub mod filters;
 pub mod images;
 pub mod objects;
+pub mod prune;
 pub mod system;
 
 use serde::{Deserialize, Serialize};

@@ -32,8 +32,8 @@ pub fn run(host: &HostArgs, args: &BuilderArgs) -> miette::Result<()> {
                 .map_err(|e| miette::miette!("{e}"))?;
             println!(
                 "Removed {} cache entr{}, {} cache mount(s) ({}) and {} layer blob(s) ({}); reclaimed {}",
-                report.entries,
-                if report.entries == 1 { "y" } else { "ies" },
+                report.entries.len(),
+                if report.entries.len() == 1 { "y" } else { "ies" },
                 report.mounts,
                 human_size(report.mount_bytes),
                 report.store.blobs,

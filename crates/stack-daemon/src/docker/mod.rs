@@ -25,6 +25,7 @@ mod extract;
 mod images;
 mod logs;
 mod objects;
+mod prune;
 mod stream;
 mod system;
 mod table;

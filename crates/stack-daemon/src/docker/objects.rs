@@ -18,10 +18,10 @@ use crate::routes::AppState;
 #[derive(Debug, Deserialize)]
 pub struct FiltersQuery {
     #[serde(default)]
-    filters: Option<String>,
+    pub filters: Option<String>,
 }
 
-fn parse_filters(q: &FiltersQuery) -> Result<filters::Filters, DockerError> {
+pub(super) fn parse_filters(q: &FiltersQuery) -> Result<filters::Filters, DockerError> {
     filters::parse(q.filters.as_deref()).map_err(|e| DockerError::bad_request(e.to_string()))
 }
 

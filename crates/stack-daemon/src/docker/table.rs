@@ -5,7 +5,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{attach, build, containers, events, exec, images, logs, objects, system};
+use super::{attach, build, containers, events, exec, images, logs, objects, prune, system};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -89,6 +89,11 @@ fn built() -> Vec<Route> {
         (Method::GET, "/images/json", get(images::list)),
         (Method::POST, "/images/create", post(images::create)),
         (Method::POST, "/build", post(build::build)),
+        (Method::POST, "/build/prune", post(prune::build_cache)),
+        (Method::POST, "/containers/prune", post(prune::containers)),
+        (Method::POST, "/images/prune", post(prune::images)),
+        (Method::POST, "/networks/prune", post(prune::networks)),
+        (Method::POST, "/volumes/prune", post(prune::volumes)),
         (Method::GET, "/images/{*name}", get(images::by_name)),
         (Method::POST, "/images/{*name}", post(images::by_name)),
         (Method::DELETE, "/images/{*name}", delete(images::by_name)),
@@ -135,7 +140,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/auth"),
     ("POST", "/session"),
     ("GET", "/distribution/{name}/json"),
-    ("POST", "/containers/prune"),
     ("GET", "/containers/{id}/changes"),
     ("GET", "/containers/{id}/export"),
     ("GET", "/containers/{id}/stats"),
@@ -147,15 +151,11 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/archive"),
     ("HEAD", "/containers/{id}/archive"),
     ("PUT", "/containers/{id}/archive"),
-    ("POST", "/build/prune"),
     ("POST", "/commit"),
     ("GET", "/images/search"),
-    ("POST", "/images/prune"),
     ("GET", "/images/get"),
     ("POST", "/images/load"),
-    ("POST", "/networks/prune"),
     ("PUT", "/volumes/{name}"),
-    ("POST", "/volumes/prune"),
     ("GET", "/swarm"),
     ("POST", "/swarm/init"),
     ("POST", "/swarm/join"),

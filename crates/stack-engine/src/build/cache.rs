@@ -72,15 +72,21 @@ impl BuildCache {
         }
     }
 
-    /// Forgets every entry; answers how many there were.
-    pub fn clear(&self) -> Result<usize, BuildError> {
-        let mut n = 0;
+    /// Forgets every entry; answers their keys (a half-written entry is
+    /// removed too, and not named).
+    pub fn clear(&self) -> Result<Vec<String>, BuildError> {
+        let mut keys = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(BuildError::io(&self.dir))? {
-            let path = entry.map_err(BuildError::io(&self.dir))?.path();
+            let entry = entry.map_err(BuildError::io(&self.dir))?;
+            let path = entry.path();
             std::fs::remove_file(&path).map_err(BuildError::io(&path))?;
-            n += 1;
+            let key = entry.file_name().to_string_lossy().into_owned();
+            if !key.starts_with('.') {
+                keys.push(key);
+            }
         }
-        Ok(n)
+        keys.sort();
+        Ok(keys)
     }
 }
 
@@ -166,7 +172,7 @@ mod tests {
         assert_eq!(cache.get(&key), None);
         cache.put(&key, &CachedStep { layer: None });
         assert_eq!(cache.get(&key), Some(CachedStep { layer: None }));
-        assert_eq!(cache.clear().expect("clear"), 1);
+        assert_eq!(cache.clear().expect("clear").len(), 1);
         assert_eq!(cache.get(&key), None);
     }
 }

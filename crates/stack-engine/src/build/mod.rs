@@ -141,8 +141,8 @@ pub fn build_on_host(
 /// What `builder prune` removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CachePruneReport {
-    /// Cache entries forgotten.
-    pub entries: usize,
+    /// The keys of the cache entries forgotten.
+    pub entries: Vec<String>,
     /// `RUN --mount=type=cache` directories removed, and their bytes.
     pub mounts: usize,
     pub mount_bytes: u64,
@@ -161,13 +161,7 @@ pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, 
         for entry in list.flatten() {
             let path = entry.path();
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                mount_bytes += walkdir::WalkDir::new(&path)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e.metadata().ok())
-                    .filter(|m| m.is_file())
-                    .map(|m| m.len())
-                    .sum::<u64>();
+                mount_bytes += crate::disk_usage::bytes_below(&path);
                 stack_runtime::fsutil::remove_tree(&path)?;
                 mounts += 1;
             } else {

@@ -315,7 +315,10 @@ impl Volumes {
             if !v.used_by.is_empty() || !(all || v.labels.contains_key(ANONYMOUS_LABEL)) {
                 continue;
             }
-            let bytes = v.mountpoint.parent().map_or(0, usage::size_of);
+            let bytes = v
+                .mountpoint
+                .parent()
+                .map_or(0, crate::disk_usage::bytes_below);
             self.destroy(&v.name)?;
             report.bytes += bytes;
             report.volumes.push(v.name);

@@ -39,18 +39,6 @@ fn volume_of(source: &Path, volumes_dir: &Path) -> Option<String> {
     Some(first.as_os_str().to_string_lossy().into_owned())
 }
 
-/// Bytes of the regular files below `dir` (links not followed).
-pub(super) fn size_of(dir: &Path) -> u64 {
-    walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.metadata().ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 //! - [`mounts`]: `HostConfig.Mounts` as `-v` and `--tmpfs` values.
 //! - [`images`]: the list, inspect, remove, and pull progress lines.
 //! - [`objects`]: networks and volumes.
+//! - [`prune`]: the prune endpoints.
 //! - [`push`]: push and tag, with push progress lines.
 //! - [`system`]: version and info.
 
@@ -22,6 +23,7 @@ pub mod events;
 pub mod images;
 pub mod mounts;
 pub mod objects;
+pub mod prune;
 pub mod push;
 pub mod system;
 

@@ -1,10 +1,11 @@
-//! `docker build`, `docker tag` and `docker push` against `stack daemon`:
+//! `docker build`, `tag`, `push` and the prunes against `stack daemon`:
 //! the docker CLI sends its context to `POST /build` (the classic
 //! builder's protocol, which the daemon advertises with `Builder-Version:
 //! 1`), the daemon builds it on stack's own builder, the image runs with
 //! `docker run`, and goes to a real registry with `docker push`. A hostile
 //! upload, sent without the CLI, never writes outside its context
-//! directory.
+//! directory. `docker system prune` and each prune remove what nothing
+//! uses, and refuse a filter stack does not honour.
 
 mod daemon_support;
 mod docker_support;
@@ -274,4 +275,73 @@ fn docker_tag_and_push_reach_the_registry() {
         err.contains("No such image") || err.contains("does not exist"),
         "{err}"
     );
+}
+
+#[test]
+fn docker_prunes_remove_what_nothing_uses() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let _registry = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let docker = Docker::new(&sb, &daemon.socket);
+    docker.ok(&["pull", "busybox"]);
+    docker.ok(&[
+        "run",
+        "--name",
+        "done",
+        "--network",
+        "none",
+        "busybox",
+        "true",
+    ]);
+    docker.ok(&["create", "--name", "fresh", "--network", "none", "busybox"]);
+    docker.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "live",
+        "--network",
+        "none",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    docker.ok(&["network", "create", "spare"]);
+    docker.ok(&["volume", "create", "named"]);
+
+    let err = docker.fails(&["container", "prune", "-f", "--filter", "until=1h"]);
+    assert!(err.contains("until"), "{err}");
+
+    let out = docker.ok(&["container", "prune", "-f"]);
+    assert!(out.contains("Deleted Containers:"), "{out}");
+    assert_eq!(out.lines().filter(|l| l.len() == 64).count(), 2, "{out}");
+    let left = docker.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    assert_eq!(left.trim(), "live");
+
+    let out = docker.ok(&["network", "prune", "-f"]);
+    assert!(out.contains("spare"), "{out}");
+    assert!(docker
+        .fails(&["network", "inspect", "spare"])
+        .contains("spare"));
+
+    // Named volumes go with -a only (Docker 23 and later).
+    let out = docker.ok(&["volume", "prune", "-f"]);
+    assert!(!out.contains("named"), "{out}");
+    let out = docker.ok(&["volume", "prune", "-a", "-f"]);
+    assert!(out.contains("named"), "{out}");
+
+    // busybox is used by `live`: it stays.
+    docker.ok(&["image", "prune", "-a", "-f"]);
+    assert!(docker.ok(&["images", "-q"]).lines().count() == 1);
+
+    let out = docker.ok(&["system", "prune", "-f"]);
+    assert!(out.contains("Total reclaimed space"), "{out}");
+    let out = docker.ok(&["builder", "prune", "-f"]);
+    assert!(out.contains("Total"), "{out}");
+
+    docker.ok(&["rm", "-f", "live"]);
+    let out = docker.ok(&["image", "prune", "-a", "-f"]);
+    assert!(out.contains("busybox"), "{out}");
+    assert_eq!(docker.ok(&["images", "-q"]).trim(), "");
 }
