@@ -1,7 +1,8 @@
 //! `stack image build` and `stack build` end to end: Dockerfiles built on
 //! the fixture busybox (pulled through a docker.io mirror on a local
 //! registry), run with `stack run`, rebuilt from the cache, and attacked
-//! with a context whose symlinks point out of it.
+//! with a context whose symlinks point out of it and an archive whose
+//! entries climb out of their destination.
 
 mod run_support;
 
@@ -454,5 +455,137 @@ fn run_mounts_cache_bind_and_tmpfs() {
     );
 
     assert!(stack(&sb, &["network", "prune"]).status.success());
+    sb.assert_no_leaks();
+}
+
+#[test]
+fn heredocs_and_local_archives_become_files() {
+    let Some((sb, _reg)) = sandbox_with_mirror() else {
+        return;
+    };
+    let ctx = sb.dir().join("ctx");
+    write_tree(&ctx, &[("tree/sub/file.txt", "in the archive\n")]);
+    let tar = |args: &[&str]| {
+        let out = std::process::Command::new("tar")
+            .arg("-C")
+            .arg(ctx.join("tree"))
+            .args(args)
+            .output()
+            .expect("tar");
+        assert!(out.status.success(), "tar {args:?}: {}", text(&out));
+    };
+    let app = ctx.join("app.tar.gz").to_string_lossy().into_owned();
+    let plain = ctx.join("plain.tar").to_string_lossy().into_owned();
+    tar(&[
+        "--owner=1000",
+        "--group=1000",
+        "--numeric-owner",
+        "-czf",
+        &app,
+        "sub",
+    ]);
+    tar(&["-cf", &plain, "sub"]);
+    // A gzip file that holds no tar is copied as it is.
+    let gz = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "printf 'just text\n' | gzip > '{}'",
+            ctx.join("note.gz").display()
+        ))
+        .output()
+        .expect("gzip");
+    assert!(gz.status.success(), "{}", text(&gz));
+    // An archive whose entries climb out through `..` and a symlink.
+    let victim = format!("stack-add-escape-{}", std::process::id());
+    let evil = ctx.join("evil.tar");
+    let script = format!(
+        r#"
+import io, tarfile
+with tarfile.open({evil:?}, "w") as t:
+    def add(name, data=b"", kind=tarfile.REGTYPE, link=""):
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = link
+        info.size = len(data) if kind == tarfile.REGTYPE else 0
+        t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    add("root", kind=tarfile.SYMTYPE, link="/")
+    add("root/tmp/{victim}", b"through the link")
+    add("../../../../tmp/{victim}-dots", b"through dot-dot")
+"#,
+        evil = evil.to_string_lossy(),
+    );
+    let made = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    assert!(made.status.success(), "{}", text(&made));
+    write_tree(
+        &ctx,
+        &[(
+            "Dockerfile",
+            "FROM busybox\n\
+             ARG NAME=world\n\
+             COPY <<EOF /etc/greeting\n\
+             hello ${NAME}\n\
+             EOF\n\
+             COPY <<\"RAW\" /etc/raw\n\
+             kept $NAME\n\
+             RAW\n\
+             COPY --chmod=0755 <<one <<two /multi/\n\
+             first\n\
+             one\n\
+             second\n\
+             two\n\
+             ADD app.tar.gz /opt/app\n\
+             ADD --chown=7:8 plain.tar /opt/plain/\n\
+             ADD note.gz /opt/\n",
+        )],
+    );
+    let ctx_arg = ctx.to_string_lossy().into_owned();
+    build(&sb, &["-t", "sources", &ctx_arg]);
+    let run = |cmd: &str| {
+        ok(
+            &sb,
+            &[
+                "run",
+                "--rm",
+                "--network",
+                "none",
+                "sources",
+                "sh",
+                "-c",
+                cmd,
+            ],
+        )
+    };
+    assert_eq!(run("cat /etc/greeting"), "hello world\n");
+    assert_eq!(run("cat /etc/raw"), "kept $NAME\n");
+    assert_eq!(
+        run("cat /multi/one /multi/two; stat -c %a /multi/one"),
+        "first\nsecond\n755\n"
+    );
+    assert_eq!(
+        run("stat -c %u:%g /opt/app/sub/file.txt; cat /opt/app/sub/file.txt"),
+        "1000:1000\nin the archive\n"
+    );
+    assert_eq!(run("stat -c %u:%g /opt/plain/sub/file.txt"), "7:8\n");
+    assert_eq!(run("ls /opt"), "app\nnote.gz\nplain\n");
+
+    write_tree(
+        &ctx,
+        &[("Dockerfile", "FROM busybox\nADD evil.tar /opt/evil/\n")],
+    );
+    let out = stack(&sb, &["image", "build", "-t", "evil", &ctx_arg]);
+    assert!(!std::path::Path::new("/tmp").join(&victim).exists());
+    assert!(!std::path::Path::new("/tmp")
+        .join(format!("{victim}-dots"))
+        .exists());
+    // The `..` entry fails the step, naming it; nothing was written.
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ADD evil.tar") && err.contains("\"..\""),
+        "{err}"
+    );
     sb.assert_no_leaks();
 }

@@ -181,7 +181,7 @@ fn a_dotenv_change_reloads_the_stack() {
 }
 
 #[test]
-fn a_rebuild_rule_stops_watch_from_starting() {
+fn a_rebuild_rule_without_a_build_section_stops_watch_from_starting() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         dir.path().join("stack.yaml"),
@@ -214,7 +214,7 @@ fn a_rebuild_rule_stops_watch_from_starting() {
     .expect_err("rebuild refused");
     assert!(
         err.to_string()
-            .contains("rebuild is not supported: stack does not build images; use sync or restart"),
+            .contains("rebuild needs the service to have a build section"),
         "{err}"
     );
 }

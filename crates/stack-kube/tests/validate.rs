@@ -128,7 +128,15 @@ fn every_fixture_and_example_renders_valid_manifests() {
             bind_mounts: BindMounts::ConfigMap,
             ..RenderOptions::default()
         };
-        let rendered = render(&fixtures::load_file(stack_file), &options)
+        // A service built on this host runs on a cluster once its image
+        // is pushed: name one, as a user does before `stack kube`.
+        let mut project = fixtures::load_file(stack_file);
+        for (name, service) in project.services.iter_mut() {
+            if service.build.is_some() && service.image.is_none() {
+                service.image = Some(format!("registry.example:5000/{name}:1"));
+            }
+        }
+        let rendered = render(&project, &options)
             .unwrap_or_else(|err| panic!("{} does not render: {err}", stack_file.display()));
         let file = dir.path().join(format!("example-{index}.yaml"));
         let yaml = rendered.manifests.to_yaml_stream().expect("serializes");

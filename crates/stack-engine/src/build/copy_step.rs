@@ -4,14 +4,17 @@
 //! into the destination, several sources need a destination ending in
 //! `/`, a destination that is a directory in the image receives the file
 //! under its own name. Paths in the image are resolved through its
-//! symlinks, inside the image.
+//! symlinks, inside the image. A heredoc source (`COPY <<EOF /dest`)
+//! becomes a file of its own; `ADD` extracts a local tar archive (plain,
+//! gzip or zstd) into the destination, confined to it as image layers
+//! are.
 
 use std::ffi::OsString;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use globset::GlobBuilder;
-use stack_build::model::Copy;
+use stack_build::model::{Copy, Heredoc};
 
 use super::owners::Owner;
 use super::tree::{normal_parts, owner_mode, resolve, SourceTree};
@@ -55,11 +58,15 @@ impl CopyStep<'_> {
                 })
             })
             .transpose()?;
-        if !self.copy.heredocs.is_empty() {
-            return Err(self.unsupported("heredoc sources"));
-        }
-        let mut matched: Vec<PathBuf> = Vec::new();
+        // The parser lists a heredoc among the sources by its delimiter,
+        // in order.
+        let mut heredocs = self.copy.heredocs.iter().peekable();
+        let mut matched: Vec<Item> = Vec::new();
         for pattern in &self.copy.sources {
+            if let Some(doc) = heredocs.next_if(|d| &d.name == pattern) {
+                matched.push(Item::Inline(doc));
+                continue;
+            }
             if pattern.contains("://") {
                 return Err(self.unsupported(&format!("URL source {pattern}")));
             }
@@ -74,7 +81,7 @@ impl CopyStep<'_> {
                     self.invalid(format!("{pattern}: no such file or directory in {place}"))
                 );
             }
-            matched.extend(found);
+            matched.extend(found.into_iter().map(Item::Path));
         }
         let dest_is_dir = self.dest.ends_with('/') || self.dest.ends_with("/.");
         if (matched.len() > 1 || self.copy.sources.len() > 1) && !dest_is_dir {
@@ -93,16 +100,38 @@ impl CopyStep<'_> {
             written: 0,
             at: self.at,
         };
-        for rel in matched {
+        for item in matched {
+            let rel = match item {
+                Item::Path(rel) => rel,
+                Item::Inline(doc) => {
+                    let target = if dest_is_dir || image_has_dir(image, &dest) {
+                        dest.join(&doc.name)
+                    } else {
+                        dest.clone()
+                    };
+                    writer.write_inline(&target, &doc.content)?;
+                    continue;
+                }
+            };
             let resolved = resolve(source.tree, &rel, true)
                 .ok_or_else(|| self.invalid(format!("{}: a symlink loop", rel.display())))?;
             let entry = source.tree.entry(&resolved).ok_or_else(|| {
                 self.invalid(format!("{}: no such file or directory", rel.display()))
             })?;
-            if self.keyword == "ADD" && entry.meta.is_file() && is_archive(&entry.host_path) {
-                return Err(
-                    self.unsupported(&format!("extracting the local archive {}", rel.display()))
-                );
+            if self.keyword == "ADD" && entry.meta.is_file() {
+                match archive_kind(&entry.host_path) {
+                    Some(ArchiveKind::Tar) => {
+                        writer.extract(&entry.host_path, &dest, &rel)?;
+                        continue;
+                    }
+                    Some(ArchiveKind::Unreadable(format)) => {
+                        return Err(self.unsupported(&format!(
+                            "extracting the {format} archive {}",
+                            rel.display()
+                        )))
+                    }
+                    None => {}
+                }
             }
             let target = if entry.meta.is_dir() {
                 dest.clone()
@@ -178,20 +207,51 @@ fn parse_mode(text: &str) -> Option<u32> {
     u32::from_str_radix(text, 8).ok().filter(|m| *m <= 0o7777)
 }
 
-/// A file whose first bytes say gzip, bzip2, xz, zstd or tar.
-fn is_archive(path: &Path) -> bool {
+/// One source of a step: a path of the source tree, or a heredoc.
+enum Item<'a> {
+    Path(PathBuf),
+    Inline(&'a Heredoc),
+}
+
+/// What `ADD` does with a local file that is an archive.
+#[derive(Debug, PartialEq, Eq)]
+enum ArchiveKind {
+    /// A tar, plain or compressed with gzip or zstd: extracted.
+    Tar,
+    /// A compression stack cannot read (bzip2, xz): refused by name,
+    /// since Docker would extract it.
+    Unreadable(&'static str),
+}
+
+/// Whether `path` is an archive `ADD` extracts: its first bytes say bzip2
+/// or xz, or (after gzip or zstd, when present) a tar header's `ustar`
+/// magic. A compressed file that is no tar is copied as it is, as
+/// Docker does.
+fn archive_kind(path: &Path) -> Option<ArchiveKind> {
     use std::io::Read;
-    let mut head = [0u8; 262];
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let n = f.read(&mut head).unwrap_or(0);
-    let head = &head[..n];
-    head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(b"BZh")
-        || head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0])
-        || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
-        || (n >= 262 && &head[257..262] == b"ustar")
+    const TAR_MAGIC: std::ops::Range<usize> = 257..262;
+    let file = open_nofollow(path).ok()?;
+    let (compression, stream) = stack_image::unpack::decompress(file).ok()?;
+    let mut head = Vec::with_capacity(TAR_MAGIC.end);
+    let read = stream.take(TAR_MAGIC.end as u64).read_to_end(&mut head);
+    if compression == stack_image::unpack::Compression::None {
+        if head.starts_with(b"BZh") {
+            return Some(ArchiveKind::Unreadable("bzip2"));
+        }
+        if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            return Some(ArchiveKind::Unreadable("xz"));
+        }
+    }
+    (read.is_ok() && head.get(TAR_MAGIC) == Some(b"ustar")).then_some(ArchiveKind::Tar)
+}
+
+/// Opens a file of the source tree without following a symlink there.
+fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
 }
 
 /// Whether `path` is a directory in the image (through its symlinks).
@@ -247,6 +307,59 @@ impl Writer<'_> {
         }
         let name = target.file_name().map(OsString::from).unwrap_or_default();
         Ok(at.join(name))
+    }
+
+    /// A heredoc's body as the file `target` (absolute in the image):
+    /// root's (or `--chown`'s), mode 0644 (or `--chmod`'s), as BuildKit
+    /// makes it.
+    fn write_inline(&mut self, target: &Path, content: &str) -> Result<(), BuildError> {
+        let target = self.layer.join(self.place(target)?);
+        remove_existing(&target)?;
+        std::fs::write(&target, content).map_err(BuildError::io(&target))?;
+        let (uid, gid) = self.owner.map_or((0, 0), |o| (o.uid, o.gid));
+        set_owner_mode(&target, uid, gid, self.chmod.unwrap_or(0o644))?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Extracts the tar `archive` into the directory `dest` (absolute in
+    /// the image, made when missing): entries keep the archive's owners
+    /// and modes unless `--chown`/`--chmod` say otherwise, and none is
+    /// written outside `dest`, through `..` or a symlink.
+    fn extract(&mut self, archive: &Path, dest: &Path, rel: &Path) -> Result<(), BuildError> {
+        let dir = self.layer.join(self.place(dest)?);
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            remove_existing(&dir)?;
+            std::fs::create_dir(&dir).map_err(BuildError::io(&dir))?;
+            set_owner_mode(&dir, 0, 0, 0o755)?;
+        }
+        let file = open_nofollow(archive).map_err(BuildError::io(archive))?;
+        let what = format!("{}: ADD {}", self.at, rel.display());
+        let unpacked = stack_image::unpack::unpack_layer(file, &dir, &what)?;
+        self.written += unpacked.entries as usize;
+        if self.owner.is_none() && self.chmod.is_none() {
+            return Ok(());
+        }
+        for entry in walkdir::WalkDir::new(&dir).min_depth(1).follow_links(false) {
+            let entry = entry.map_err(|e| BuildError::io(&dir)(e.into()))?;
+            let meta = entry
+                .metadata()
+                .map_err(|e| BuildError::io(entry.path())(e.into()))?;
+            let (mut uid, mut gid, mut mode) = owner_mode(&meta);
+            if let Some(owner) = self.owner {
+                (uid, gid) = (owner.uid, owner.gid);
+            }
+            if meta.file_type().is_symlink() {
+                std::os::unix::fs::lchown(entry.path(), Some(uid), Some(gid))
+                    .map_err(BuildError::io(entry.path()))?;
+                continue;
+            }
+            if let Some(m) = self.chmod {
+                mode = m;
+            }
+            set_owner_mode(entry.path(), uid, gid, mode)?;
+        }
+        Ok(())
     }
 
     /// Copies `rel` of the source to `target` (relative in the layer); a
