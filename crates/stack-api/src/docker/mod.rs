@@ -17,6 +17,7 @@
 //! - [`images`]: list, inspect, remove, pull progress.
 //! - [`objects`]: networks and volumes.
 //! - [`prune`]: what the prune endpoints answer.
+//! - [`stats`]: a container's counters as `docker stats` reads them.
 //! - [`filters`]: the `filters` query parameter, in both encodings.
 
 pub mod build;
@@ -27,6 +28,7 @@ pub mod filters;
 pub mod images;
 pub mod objects;
 pub mod prune;
+pub mod stats;
 pub mod system;
 
 use serde::{Deserialize, Serialize};

@@ -26,6 +26,7 @@ mod images;
 mod logs;
 mod objects;
 mod prune;
+mod stats;
 mod stream;
 mod system;
 mod table;

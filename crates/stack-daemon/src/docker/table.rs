@@ -5,7 +5,9 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{attach, build, containers, events, exec, images, logs, objects, prune, system};
+use super::{
+    attach, build, containers, events, exec, images, logs, objects, prune, stats, system,
+};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -75,6 +77,7 @@ fn built() -> Vec<Route> {
         ),
         // stack has no plugins: the list is empty and none is found (so
         // `docker inspect X` ends with Docker's `No such object`).
+        (Method::GET, "/containers/{id}/stats", get(stats::stats)),
         (Method::GET, "/plugins", get(system::plugins)),
         (Method::GET, "/plugins/{name}/json", get(system::plugin)),
         (
@@ -142,7 +145,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/distribution/{name}/json"),
     ("GET", "/containers/{id}/changes"),
     ("GET", "/containers/{id}/export"),
-    ("GET", "/containers/{id}/stats"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/update"),
     ("POST", "/containers/{id}/pause"),

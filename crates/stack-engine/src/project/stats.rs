@@ -122,58 +122,145 @@ pub fn cpu_percent(before: &Sample, now: &Sample) -> f64 {
     now.cpu_usec.saturating_sub(before.cpu_usec) as f64 * 100.0 / wall
 }
 
-/// Received and sent bytes over every interface but loopback.
-pub fn parse_net_dev(text: &str) -> (u64, u64) {
-    let mut rx = 0;
-    let mut tx = 0;
+/// One interface's counters from `/proc/<pid>/net/dev`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InterfaceCounters {
+    pub name: String,
+    pub rx_bytes: u64,
+    pub rx_packets: u64,
+    pub rx_errors: u64,
+    pub rx_dropped: u64,
+    pub tx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_errors: u64,
+    pub tx_dropped: u64,
+}
+
+/// Every interface but loopback, in the file's order.
+pub fn parse_net_dev_interfaces(text: &str) -> Vec<InterfaceCounters> {
+    let mut out = Vec::new();
     for line in text.lines().skip(2) {
         let Some((name, counters)) = line.split_once(':') else {
             continue;
         };
-        if name.trim() == "lo" {
+        let name = name.trim();
+        if name == "lo" {
             continue;
         }
-        let fields: Vec<u64> = counters
+        let f: Vec<u64> = counters
             .split_whitespace()
-            .filter_map(|f| f.parse().ok())
+            .map(|f| f.parse().unwrap_or(0))
             .collect();
-        rx += fields.first().copied().unwrap_or(0);
-        tx += fields.get(8).copied().unwrap_or(0);
+        let at = |i: usize| f.get(i).copied().unwrap_or(0);
+        out.push(InterfaceCounters {
+            name: name.to_string(),
+            rx_bytes: at(0),
+            rx_packets: at(1),
+            rx_errors: at(2),
+            rx_dropped: at(3),
+            tx_bytes: at(8),
+            tx_packets: at(9),
+            tx_errors: at(10),
+            tx_dropped: at(11),
+        });
     }
-    (rx, tx)
+    out
+}
+
+/// Received and sent bytes over every interface but loopback.
+pub fn parse_net_dev(text: &str) -> (u64, u64) {
+    parse_net_dev_interfaces(text)
+        .iter()
+        .fold((0, 0), |(rx, tx), i| (rx + i.rx_bytes, tx + i.tx_bytes))
+}
+
+/// Bytes one block device read and wrote for a cgroup.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeviceIo {
+    pub major: u64,
+    pub minor: u64,
+    pub read: u64,
+    pub write: u64,
+}
+
+/// `MAJ:MIN` as numbers.
+fn device_numbers(text: &str) -> Option<(u64, u64)> {
+    let (major, minor) = text.split_once(':')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Per device: cgroup v2 `io.stat` (`MAJ:MIN rbytes=N wbytes=N ...`).
+pub fn parse_io_stat_devices(text: &str) -> Vec<DeviceIo> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let Some((major, minor)) = fields.next().and_then(device_numbers) else {
+            continue;
+        };
+        let mut device = DeviceIo {
+            major,
+            minor,
+            ..DeviceIo::default()
+        };
+        for field in fields {
+            if let Some(v) = field.strip_prefix("rbytes=") {
+                device.read = v.parse().unwrap_or(0);
+            } else if let Some(v) = field.strip_prefix("wbytes=") {
+                device.write = v.parse().unwrap_or(0);
+            }
+        }
+        out.push(device);
+    }
+    out
+}
+
+/// Per device: cgroup v1 `blkio.throttle.io_service_bytes` (`MAJ:MIN
+/// Read N` lines).
+pub fn parse_blkio_devices(text: &str) -> Vec<DeviceIo> {
+    let mut out: Vec<DeviceIo> = Vec::new();
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [numbers, op, value] = parts.as_slice() else {
+            continue;
+        };
+        let Some((major, minor)) = device_numbers(numbers) else {
+            continue;
+        };
+        let value = value.parse::<u64>().unwrap_or(0);
+        let index = match out.iter().position(|d| (d.major, d.minor) == (major, minor)) {
+            Some(i) => i,
+            None => {
+                out.push(DeviceIo {
+                    major,
+                    minor,
+                    ..DeviceIo::default()
+                });
+                out.len() - 1
+            }
+        };
+        match *op {
+            "Read" => out[index].read += value,
+            "Write" => out[index].write += value,
+            _ => {}
+        }
+    }
+    out
+}
+
+fn totals(devices: &[DeviceIo]) -> (u64, u64) {
+    devices
+        .iter()
+        .fold((0, 0), |(r, w), d| (r + d.read, w + d.write))
 }
 
 /// Bytes read and written: cgroup v2 `io.stat` (`rbytes=`, `wbytes=`).
 pub fn parse_io_stat(text: &str) -> (u64, u64) {
-    let mut read = 0;
-    let mut write = 0;
-    for field in text.split_whitespace() {
-        if let Some(v) = field.strip_prefix("rbytes=") {
-            read += v.parse::<u64>().unwrap_or(0);
-        } else if let Some(v) = field.strip_prefix("wbytes=") {
-            write += v.parse::<u64>().unwrap_or(0);
-        }
-    }
-    (read, write)
+    totals(&parse_io_stat_devices(text))
 }
 
-/// Bytes read and written: cgroup v1 `blkio.throttle.io_service_bytes`
-/// (`MAJ:MIN Read N` lines).
+/// Bytes read and written: cgroup v1 `blkio.throttle.io_service_bytes`.
 pub fn parse_blkio(text: &str) -> (u64, u64) {
-    let mut read = 0;
-    let mut write = 0;
-    for line in text.lines() {
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        if let [_, op, value] = parts.as_slice() {
-            let value = value.parse::<u64>().unwrap_or(0);
-            match *op {
-                "Read" => read += value,
-                "Write" => write += value,
-                _ => {}
-            }
-        }
-    }
-    (read, write)
+    totals(&parse_blkio_devices(text))
 }
 
 fn parse_mem_total(meminfo: &str) -> Option<u64> {
@@ -200,20 +287,55 @@ fn hierarchy<'a>(cgroup: &'a Cgroup, name: &str) -> Option<&'a Path> {
 }
 
 fn block_io(cgroup: &Cgroup) -> (u64, u64) {
+    totals(&block_devices(cgroup))
+}
+
+/// Bytes read and written per block device, from either cgroup version.
+pub fn block_devices(cgroup: &Cgroup) -> Vec<DeviceIo> {
     if cgroup.unified {
         return hierarchy(cgroup, "")
             .and_then(|d| read(&d.join("io.stat")))
-            .map(|t| parse_io_stat(&t))
-            .unwrap_or((0, 0));
+            .map(|t| parse_io_stat_devices(&t))
+            .unwrap_or_default();
     }
     hierarchy(cgroup, "blkio")
         .and_then(|d| read(&d.join("blkio.throttle.io_service_bytes")))
-        .map(|t| parse_blkio(&t))
-        .unwrap_or((0, 0))
+        .map(|t| parse_blkio_devices(&t))
+        .unwrap_or_default()
+}
+
+/// `memory.stat` as keys and numbers (`inactive_file`, or v1's
+/// `total_inactive_file`, which Docker's clients subtract from usage).
+pub fn memory_stat(cgroup: &Cgroup) -> std::collections::BTreeMap<String, u64> {
+    let dir = if cgroup.unified {
+        hierarchy(cgroup, "")
+    } else {
+        hierarchy(cgroup, "memory")
+    };
+    dir.and_then(|d| read(&d.join("memory.stat")))
+        .map(|text| {
+            text.lines()
+                .filter_map(|l| {
+                    let (k, v) = l.split_once(' ')?;
+                    Some((k.to_string(), v.trim().parse().ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The process limit, `None` when unlimited.
+pub fn pids_limit(cgroup: &Cgroup) -> Option<u64> {
+    let dir = if cgroup.unified {
+        hierarchy(cgroup, "")
+    } else {
+        hierarchy(cgroup, "pids")
+    };
+    read(&dir?.join("pids.max"))?.trim().parse().ok()
 }
 
 /// The memory limit, `None` when unlimited (`max`, or v1's huge number).
-fn memory_limit(cgroup: &Cgroup) -> Option<u64> {
+pub fn memory_limit(cgroup: &Cgroup) -> Option<u64> {
     let text = if cgroup.unified {
         read(&hierarchy(cgroup, "")?.join("memory.max"))?
     } else {
@@ -259,6 +381,27 @@ mod tests {
     fn sums_interfaces_but_loopback() {
         let text = "Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets\n    lo:  500 5 0 0 0 0 0 0 500 5 0 0 0 0 0 0\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n  eth1: 1 1 0 0 0 0 0 0 2 1 0 0 0 0 0 0\n";
         assert_eq!(parse_net_dev(text), (1001, 2002));
+    }
+
+    #[test]
+    fn reads_each_interface_and_each_device() {
+        let text = "Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets\n    lo:  500 5 0 0 0 0 0 0 500 5 0 0 0 0 0 0\n  eth0: 1000 10 1 2 0 0 0 0 2000 20 3 4 0 0 0 0\n";
+        let eth0 = &parse_net_dev_interfaces(text)[0];
+        assert_eq!(
+            (eth0.name.as_str(), eth0.rx_packets, eth0.rx_errors, eth0.rx_dropped),
+            ("eth0", 10, 1, 2)
+        );
+        assert_eq!((eth0.tx_bytes, eth0.tx_errors, eth0.tx_dropped), (2000, 3, 4));
+        let v1 = parse_blkio_devices("8:0 Read 10\n8:0 Write 20\n8:16 Read 1\nTotal 31\n");
+        assert_eq!(
+            v1,
+            [
+                DeviceIo { major: 8, minor: 0, read: 10, write: 20 },
+                DeviceIo { major: 8, minor: 16, read: 1, write: 0 },
+            ]
+        );
+        let v2 = parse_io_stat_devices("259:0 rbytes=7 wbytes=9 rios=1\n");
+        assert_eq!(v2, [DeviceIo { major: 259, minor: 0, read: 7, write: 9 }]);
     }
 
     #[test]

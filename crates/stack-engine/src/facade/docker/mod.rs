@@ -13,6 +13,7 @@
 //! - [`objects`]: networks and volumes.
 //! - [`prune`]: the prune endpoints.
 //! - [`push`]: push and tag, with push progress lines.
+//! - [`stats`]: a container's counters for `docker stats`.
 //! - [`system`]: version and info.
 
 pub mod build;
@@ -25,6 +26,7 @@ pub mod mounts;
 pub mod objects;
 pub mod prune;
 pub mod push;
+pub mod stats;
 pub mod system;
 
 /// Go's zero time, which Docker's clients parse where a time is unknown
