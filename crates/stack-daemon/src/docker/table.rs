@@ -5,9 +5,7 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{
-    attach, build, containers, events, exec, images, logs, objects, prune, stats, system,
-};
+use super::{attach, build, containers, events, exec, images, logs, objects, prune, stats, system};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an

@@ -227,7 +227,10 @@ pub fn parse_blkio_devices(text: &str) -> Vec<DeviceIo> {
             continue;
         };
         let value = value.parse::<u64>().unwrap_or(0);
-        let index = match out.iter().position(|d| (d.major, d.minor) == (major, minor)) {
+        let index = match out
+            .iter()
+            .position(|d| (d.major, d.minor) == (major, minor))
+        {
             Some(i) => i,
             None => {
                 out.push(DeviceIo {
@@ -388,20 +391,46 @@ mod tests {
         let text = "Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets\n    lo:  500 5 0 0 0 0 0 0 500 5 0 0 0 0 0 0\n  eth0: 1000 10 1 2 0 0 0 0 2000 20 3 4 0 0 0 0\n";
         let eth0 = &parse_net_dev_interfaces(text)[0];
         assert_eq!(
-            (eth0.name.as_str(), eth0.rx_packets, eth0.rx_errors, eth0.rx_dropped),
+            (
+                eth0.name.as_str(),
+                eth0.rx_packets,
+                eth0.rx_errors,
+                eth0.rx_dropped
+            ),
             ("eth0", 10, 1, 2)
         );
-        assert_eq!((eth0.tx_bytes, eth0.tx_errors, eth0.tx_dropped), (2000, 3, 4));
+        assert_eq!(
+            (eth0.tx_bytes, eth0.tx_errors, eth0.tx_dropped),
+            (2000, 3, 4)
+        );
         let v1 = parse_blkio_devices("8:0 Read 10\n8:0 Write 20\n8:16 Read 1\nTotal 31\n");
         assert_eq!(
             v1,
             [
-                DeviceIo { major: 8, minor: 0, read: 10, write: 20 },
-                DeviceIo { major: 8, minor: 16, read: 1, write: 0 },
+                DeviceIo {
+                    major: 8,
+                    minor: 0,
+                    read: 10,
+                    write: 20
+                },
+                DeviceIo {
+                    major: 8,
+                    minor: 16,
+                    read: 1,
+                    write: 0
+                },
             ]
         );
         let v2 = parse_io_stat_devices("259:0 rbytes=7 wbytes=9 rios=1\n");
-        assert_eq!(v2, [DeviceIo { major: 259, minor: 0, read: 7, write: 9 }]);
+        assert_eq!(
+            v2,
+            [DeviceIo {
+                major: 259,
+                minor: 0,
+                read: 7,
+                write: 9
+            }]
+        );
     }
 
     #[test]

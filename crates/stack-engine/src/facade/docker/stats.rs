@@ -75,7 +75,10 @@ impl Engine {
         let (system_cpu_usage, online_cpus) = std::fs::read_to_string("/proc/stat")
             .map(|text| host_cpu(&text, u64::try_from(ticks).unwrap_or(0)))
             .unwrap_or((None, None));
-        let devices = cgroup.as_ref().map(counters::block_devices).unwrap_or_default();
+        let devices = cgroup
+            .as_ref()
+            .map(counters::block_devices)
+            .unwrap_or_default();
         let io_service_bytes_recursive = devices
             .iter()
             .flat_map(|d| {
@@ -109,7 +112,10 @@ impl Engine {
             precpu_stats: previous.map(|p| p.cpu_stats.clone()).unwrap_or_default(),
             memory_stats: MemoryStats {
                 usage: Some(sample.memory_bytes),
-                stats: cgroup.as_ref().map(counters::memory_stat).unwrap_or_default(),
+                stats: cgroup
+                    .as_ref()
+                    .map(counters::memory_stat)
+                    .unwrap_or_default(),
                 limit: Some(sample.memory_limit),
             },
             name: format!("/{}", record.spec.name),
