@@ -53,16 +53,30 @@ const PIP_PACKAGES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The peers the benchmarks measure stack beside (`cargo xtask bench
+/// --peers` installs them; Compose v2 is among the test packages above).
+const PEER_APT_PACKAGES: &[(&str, &str)] = &[
+    ("docker.io", "dockerd and BuildKit (its CLI in /usr/bin)"),
+    ("podman", "podman and its conmon"),
+    ("podman-compose", "podman-compose in the up/down benchmark"),
+    ("buildah", "buildah bud"),
+];
+
 /// Installs missing Debian packages and cargo tools.
 pub fn ensure_all() -> Result<(), String> {
-    ensure_apt_packages()?;
+    ensure_apt_packages(APT_PACKAGES)?;
     ensure_docker_cli()?;
     ensure_pip_packages()?;
     ensure_cargo_tool("cargo-nextest", "nextest", &["--locked"])
 }
 
-fn ensure_apt_packages() -> Result<(), String> {
-    let missing: Vec<&str> = APT_PACKAGES
+/// Installs the benchmarks' peers when missing.
+pub fn ensure_peers() -> Result<(), String> {
+    ensure_apt_packages(PEER_APT_PACKAGES)
+}
+
+fn ensure_apt_packages(packages: &[(&str, &str)]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| !dpkg_installed(name))

@@ -8,6 +8,7 @@
 //!   (no file over 600 lines, no import circle between files)
 //! - `ci`       lint, then test (what `.ci/run` runs)
 //! - `bench`    the benchmarks, side by side with the peers that are installed
+//!   (`--peers` installs them first)
 //! - `deps`     only install the system packages and tools
 //! - `fixtures` build the test images (target/fixtures) if out of date
 
@@ -38,9 +39,16 @@ fn main() -> ExitCode {
         "demo" => deps::ensure_all()
             .and_then(|()| fixtures::ensure())
             .and_then(|dir| demo::run(&dir, rest)),
-        "bench" => deps::ensure_all()
-            .and_then(|()| fixtures::ensure().map(drop))
-            .and_then(|()| run::bench(rest)),
+        "bench" => {
+            // `--peers` installs Docker, Podman, buildah and
+            // podman-compose first; the rest goes to `cargo bench`.
+            let peers = rest.iter().any(|a| a == "--peers");
+            let rest: Vec<String> = rest.iter().filter(|a| *a != "--peers").cloned().collect();
+            deps::ensure_all()
+                .and_then(|()| if peers { deps::ensure_peers() } else { Ok(()) })
+                .and_then(|()| fixtures::ensure().map(drop))
+                .and_then(|()| run::bench(&rest))
+        }
         "fixtures" => fixtures::ensure().map(|dir| println!("{}", dir.display())),
         "help" | "-h" | "--help" => {
             println!("usage: cargo xtask <demo|test|lint|ci|bench|deps|fixtures> [args]");
