@@ -25,12 +25,20 @@ pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
     // shows its new pid here, one that begins after it sees the marker.
     let state = State::load(dir)?;
     match (state.effective_status(), state.pid) {
-        (Status::Running, Some(pid)) if state.container_alive() => {
-            nix::sys::signal::kill(Pid::from_raw(pid), signal)
-                .map_err(|e| Error::sys(format!("signal {signal} to {}", spec.name), e))
-        }
+        (Status::Running, Some(pid)) if state.container_alive() => deliver(pid, signal, &spec.name),
         (Status::Restarting, _) => Ok(()),
         _ => Err(Error::NotRunning(spec.name)),
+    }
+}
+
+/// Signals the container's first process. One that exited since it was
+/// seen alive (`ESRCH`) is not running: a stop racing its exit has
+/// nothing left to do, and must not fail.
+fn deliver(pid: i32, signal: Signal, name: &str) -> Result<(), Error> {
+    match nix::sys::signal::kill(Pid::from_raw(pid), signal) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::ESRCH) => Err(Error::NotRunning(name.to_string())),
+        Err(e) => Err(Error::sys(format!("signal {signal} to {name}"), e)),
     }
 }
 
@@ -105,4 +113,24 @@ pub fn remove(dir: &ContainerDir, force: bool) -> Result<(), Error> {
     }
     crate::backend::of(spec.backend).forget(&spec);
     crate::fsutil::remove_tree(dir.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_gone_before_its_signal_is_not_running() {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let pid = child.id() as i32;
+        child.wait().expect("reap");
+        // Reaped: the pid names no process (unless reused at once, which
+        // a test machine does not do within microseconds).
+        match deliver(pid, Signal::SIGKILL, "gone") {
+            Err(Error::NotRunning(name)) => assert_eq!(name, "gone"),
+            other => panic!("expected NotRunning, got {other:?}"),
+        }
+    }
 }
