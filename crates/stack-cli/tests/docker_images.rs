@@ -147,12 +147,33 @@ fn docker_build_tags_runs_caches_and_fails_cleanly() {
     let err = docker.fails(&["inspect", "broken"]);
     assert!(err.contains("No such object"), "{err}");
 
-    // An unnamed image would be pruned at once: refused before any step.
-    let err = docker.fails(&["build", &ctx_arg]);
-    assert!(
-        err.contains("no name given") && !err.contains("Step 1/"),
-        "{err}"
-    );
+    // Without -t the image has no name: found by its id, listed as
+    // dangling, removed by the next prune.
+    let out = docker.ok(&[
+        "build",
+        "--target",
+        "final",
+        "--build-arg",
+        "GREETING=x",
+        &ctx_arg,
+    ]);
+    let short = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Successfully built "))
+        .expect("the id")
+        .trim()
+        .to_string();
+    let dangling = docker.ok(&["images", "-q", "--filter", "dangling=true"]);
+    assert_eq!(dangling.trim(), short, "{dangling}");
+    let ran = docker.ok(&["run", "--rm", &short]);
+    assert_eq!(ran, "the page\nx from the build\n");
+    let pruned = docker.ok(&["image", "prune", "-f"]);
+    assert!(pruned.contains("deleted: sha256:"), "{pruned}");
+    let dangling = docker.ok(&["images", "-q", "--filter", "dangling=true"]);
+    assert_eq!(dangling.trim(), "");
+    let named = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
+    assert!(named.lines().any(|l| l.starts_with("built:1 ")), "{named}");
+    assert!(!named.contains("<none>"), "{named}");
 
     // What stack's builder does not do is refused by name, not ignored.
     let err = docker.fails(&["build", "-t", "x", "--memory", "64m", &ctx_arg]);

@@ -27,7 +27,9 @@ pub fn save(store: &Store, names: &[String], out: &Path) -> Result<Vec<String>> 
         let image = store.find(name)?;
         let manifest_bytes = store.layout.read_blob(&image.manifest)?;
         let mut annotations = std::collections::BTreeMap::new();
-        annotations.insert(REF_NAME.to_string(), image.reference.clone());
+        if !image.reference.is_empty() {
+            annotations.insert(REF_NAME.to_string(), image.reference.clone());
+        }
         index.manifests.push(Descriptor {
             media_type: manifest::OCI_MANIFEST.into(),
             digest: image.manifest.clone(),

@@ -170,8 +170,19 @@ fn commits_that_do_not_fit_are_refused() {
     let layers = [layer.descriptor.clone()];
     let config = config_for(vec![layer.diff_id.clone()]);
 
-    let no_names = store.commit_image(&config, &layers, &[]);
-    assert!(matches!(no_names, Err(ImageError::Commit { .. })));
+    // Without a name the image is kept unnamed (Docker's dangling image):
+    // found by its id, listed, and the first thing a prune removes.
+    let unnamed = store.commit_image(&config, &layers, &[]).expect("unnamed");
+    assert_eq!(unnamed.reference, "");
+    assert_eq!(store.find(unnamed.id.hex()).expect("by id").id, unnamed.id);
+    assert!(store
+        .list()
+        .expect("list")
+        .iter()
+        .any(|i| i.id == unnamed.id));
+    let pruned = store.prune(false).expect("prune");
+    assert_eq!(pruned.images, [unnamed.manifest.to_string()]);
+    assert!(store.find(unnamed.id.hex()).is_err());
     let by_digest = store.commit_image(&config, &layers, &[format!("app@{}", layer.diff_id)]);
     assert!(matches!(
         by_digest,

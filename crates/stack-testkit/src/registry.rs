@@ -165,10 +165,13 @@ impl TestRegistry {
     }
 
     /// Pushes `layout:tag` (an OCI layout) as `repository:dest_tag` with
-    /// skopeo; `--all` keeps image indexes whole.
+    /// skopeo; `--all` keeps image indexes whole, `--preserve-digests`
+    /// keeps each layer as the fixture has it (skopeo's host-wide blob
+    /// cache would otherwise send an already-pushed gzip blob in place of
+    /// an uncompressed one with the same content).
     pub fn push(&self, layout: &Path, tag: &str, destination: &str) {
         let mut cmd = Command::new("skopeo");
-        cmd.args(["copy", "--all", "--quiet"]);
+        cmd.args(["copy", "--all", "--preserve-digests", "--quiet"]);
         match &self.ca_file {
             // skopeo takes a directory; only ca.crt may be in it.
             Some(ca) => cmd

@@ -93,7 +93,12 @@ pub fn run(images: &Images, args: &ImageArgs) -> miette::Result<()> {
         ImageCommand::Prune { all, force: _ } => {
             let report = images.prune(*all).into_diagnostic()?;
             for name in &report.images {
-                println!("Untagged: {name}");
+                // An unnamed image is reported by its manifest digest.
+                if name.starts_with("sha256:") {
+                    println!("Deleted: {name}");
+                } else {
+                    println!("Untagged: {name}");
+                }
             }
             println!(
                 "Removed {} blob(s), {} snapshot(s) and {} partial download(s); reclaimed {}",

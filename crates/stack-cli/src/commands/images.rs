@@ -37,6 +37,7 @@ fn row(image: &ImageSummary) -> Row {
                 .to_string(),
             r.tag.clone().unwrap_or_else(|| "<none>".into()),
         ),
+        Err(_) if image.reference.is_empty() => ("<none>".into(), "<none>".into()),
         Err(_) => (image.reference.clone(), "<none>".into()),
     };
     Row {

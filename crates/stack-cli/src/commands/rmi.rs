@@ -15,7 +15,10 @@ pub fn run(via: &crate::switch::Via, args: &RmiArgs) -> miette::Result<()> {
     for name in &args.images {
         match via.api().remove_image(name) {
             Ok(image) => {
-                println!("Untagged: {}", image.untagged);
+                // An unnamed image has no name to untag.
+                if !image.untagged.is_empty() {
+                    println!("Untagged: {}", image.untagged);
+                }
                 println!("Deleted: {}", image.deleted);
             }
             Err(e) => {

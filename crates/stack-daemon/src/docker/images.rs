@@ -36,10 +36,12 @@ fn row_matches(filters: &Filters, row: &ImageSummary) -> bool {
             })
         })
     });
-    // Every stored image has a tag: none is dangling.
-    let dangling_ok = filters
-        .get("dangling")
-        .is_none_or(|v| v.iter().all(|d| d == "false" || d == "0"));
+    // Dangling: an image without a name (a build without `-t`).
+    let dangling = row.repo_tags.is_empty();
+    let dangling_ok = filters.get("dangling").is_none_or(|v| {
+        v.iter()
+            .all(|d| dangling == matches!(d.as_str(), "true" | "1"))
+    });
     let label_ok = filters
         .get("label")
         .is_none_or(|w| filters::labels_match(w, &row.labels));

@@ -113,14 +113,6 @@ pub fn build_on_host(
     request: &BuildRequest,
     progress: &dyn BuildProgress,
 ) -> Result<BuiltImage, BuildError> {
-    if request.tags.is_empty() {
-        // Refused before any step runs, not after the whole build.
-        return Err(BuildError::Invalid(
-            "no name given (-t NAME): stack keeps named images only, and an unnamed one \
-             would be removed by the next prune"
-                .into(),
-        ));
-    }
     let root = &paths.state_root;
     let config = crate::config::Config::load(&paths.config_file)
         .map_err(|e| BuildError::Invalid(e.to_string()))?;

@@ -53,11 +53,6 @@ impl Store {
                 Ok(reference.to_string())
             })
             .collect::<Result<Vec<String>>>()?;
-        let Some(first) = names.first() else {
-            return Err(refuse(
-                "no name given: unnamed images would be removed by the next prune".into(),
-            ));
-        };
         let mut config = config.clone();
         if config.rootfs.kind.is_empty() {
             config.rootfs.kind = "layers".into();
@@ -90,7 +85,7 @@ impl Store {
             media_type: OCI_MANIFEST,
             config: Descriptor {
                 media_type: OCI_CONFIG.into(),
-                digest: config_digest,
+                digest: config_digest.clone(),
                 size: config_bytes.len() as u64,
                 annotations: Default::default(),
                 platform: None,
@@ -108,17 +103,21 @@ impl Store {
         let manifest_bytes = canonical_json(&manifest, "image manifest")?;
         let manifest_digest = Digest::of(&manifest_bytes);
         self.layout.write_blob(&manifest_digest, &manifest_bytes)?;
+        let descriptor = Descriptor {
+            media_type: OCI_MANIFEST.into(),
+            digest: manifest_digest.clone(),
+            size: manifest_bytes.len() as u64,
+            annotations: Default::default(),
+            platform: None,
+        };
+        let Some(first) = names.first() else {
+            // No name: kept as Docker keeps an untagged build, found by
+            // its id, removed by the next `image prune`.
+            self.keep_unnamed(descriptor)?;
+            return self.find(&config_digest.to_string());
+        };
         for name in &names {
-            self.tag(
-                name,
-                Descriptor {
-                    media_type: OCI_MANIFEST.into(),
-                    digest: manifest_digest.clone(),
-                    size: manifest_bytes.len() as u64,
-                    annotations: Default::default(),
-                    platform: None,
-                },
-            )?;
+            self.tag(name, descriptor.clone())?;
         }
         self.find(first)
     }

@@ -23,17 +23,23 @@ pub struct PruneReport {
 }
 
 impl Store {
-    /// `image prune`: with `all`, first untags every image no container
-    /// uses (Docker's `-a`); then collects garbage either way.
+    /// `image prune`: removes the images without a name that no container
+    /// uses (Docker's dangling images), or with `all` every image no
+    /// container uses (Docker's `-a`); then collects garbage. Names are
+    /// reported as they were, an unnamed image by its manifest digest.
     pub fn prune(&self, all: bool) -> Result<PruneReport> {
         let mut removed = Vec::new();
-        if all {
+        {
             let _lock = self.metadata_lock()?;
             let mut index = self.layout.read_index()?;
             let mut kept = Vec::new();
             for d in index.manifests {
-                if self.users_of(&d.digest)?.is_empty() {
-                    removed.push(d.ref_name().unwrap_or_default().to_string());
+                let candidate = all || d.ref_name().is_none();
+                if candidate && self.users_of(&d.digest)?.is_empty() {
+                    removed.push(match d.ref_name() {
+                        Some(name) => name.to_string(),
+                        None => d.digest.to_string(),
+                    });
                 } else {
                     kept.push(d);
                 }

@@ -54,7 +54,9 @@ pub struct Store {
 /// An image as the store knows it.
 #[derive(Debug, Clone)]
 pub struct LocalImage {
-    /// Full normalized reference (`docker.io/library/busybox:latest`).
+    /// Full normalized reference (`docker.io/library/busybox:latest`);
+    /// empty for an image without a name (Docker's `<none>:<none>`, what
+    /// a build without `-t` makes), found by its id.
     pub reference: String,
     pub manifest: Digest,
     /// The image id, as Docker shows it: the config digest.
@@ -119,11 +121,15 @@ impl Store {
     }
 
     /// Records `reference` as naming the manifest `descriptor`, replacing
-    /// what the name pointed at before.
+    /// what the name pointed at before; the manifest is no longer an
+    /// unnamed image.
     pub fn tag(&self, reference: &str, mut descriptor: Descriptor) -> Result<()> {
         let _lock = self.metadata_lock()?;
         let mut index = self.layout.read_index()?;
-        index.manifests.retain(|d| d.ref_name() != Some(reference));
+        index.manifests.retain(|d| match d.ref_name() {
+            Some(name) => name != reference,
+            None => d.digest != descriptor.digest,
+        });
         descriptor
             .annotations
             .insert(REF_NAME.into(), reference.to_string());
@@ -131,13 +137,30 @@ impl Store {
         self.layout.write_index(&index)
     }
 
-    /// Every named image, in the order they were recorded.
+    /// Keeps the manifest `descriptor` as an image without a name, unless
+    /// a name or another unnamed entry already keeps it.
+    pub fn keep_unnamed(&self, mut descriptor: Descriptor) -> Result<()> {
+        let _lock = self.metadata_lock()?;
+        let mut index = self.layout.read_index()?;
+        if index
+            .manifests
+            .iter()
+            .any(|d| d.digest == descriptor.digest)
+        {
+            return Ok(());
+        }
+        descriptor.annotations.remove(REF_NAME);
+        index.manifests.push(descriptor);
+        self.layout.write_index(&index)
+    }
+
+    /// Every image, named or not, in the order they were recorded.
     pub fn list(&self) -> Result<Vec<LocalImage>> {
         let index = self.layout.read_index()?;
         let sizes = self.snapshots.read_db()?;
         let mut out = Vec::new();
         for d in &index.manifests {
-            let Some(name) = d.ref_name() else { continue };
+            let name = d.ref_name().unwrap_or_default();
             let manifest = ImageManifest::parse(&self.layout.read_blob(&d.digest)?, &d.digest)?;
             let config_bytes = self.layout.read_blob(&manifest.config.digest)?;
             let config: ImageConfigFile =
@@ -285,9 +308,10 @@ impl Store {
         {
             let _lock = self.metadata_lock()?;
             let mut index = self.layout.read_index()?;
-            index
-                .manifests
-                .retain(|d| d.ref_name() != Some(image.reference.as_str()));
+            index.manifests.retain(|d| match d.ref_name() {
+                Some(name) => name != image.reference,
+                None => !(image.reference.is_empty() && d.digest == image.manifest),
+            });
             self.layout.write_index(&index)?;
         }
         self.collect_garbage()?;

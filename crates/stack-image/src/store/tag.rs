@@ -16,7 +16,10 @@ impl Store {
         let descriptor = index
             .manifests
             .into_iter()
-            .find(|d| d.ref_name() == Some(image.reference.as_str()))
+            .find(|d| match d.ref_name() {
+                Some(name) => name == image.reference,
+                None => image.reference.is_empty() && d.digest == image.manifest,
+            })
             .ok_or_else(|| ImageError::ImageNotFound(name.to_string()))?;
         Ok((image, descriptor))
     }

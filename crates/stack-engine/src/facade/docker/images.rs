@@ -21,19 +21,21 @@ impl Engine {
         let list = self.images()?.store().list()?;
         let mut rows: Vec<ImageSummary> = Vec::new();
         for image in &list {
-            let (tag, digest) = names(image);
+            let (tags, digests): (Vec<String>, Vec<String>) = names(image).into_iter().unzip();
             match rows.iter_mut().find(|r| r.id == image.id.to_string()) {
                 Some(row) => {
-                    row.repo_tags.push(tag);
-                    if !row.repo_digests.contains(&digest) {
-                        row.repo_digests.push(digest);
+                    row.repo_tags.extend(tags);
+                    for digest in digests {
+                        if !row.repo_digests.contains(&digest) {
+                            row.repo_digests.push(digest);
+                        }
                     }
                 }
                 None => rows.push(ImageSummary {
                     id: image.id.to_string(),
                     parent_id: String::new(),
-                    repo_tags: vec![tag],
-                    repo_digests: vec![digest],
+                    repo_tags: tags,
+                    repo_digests: digests,
                     created: created_secs(image),
                     size: image.size as i64,
                     shared_size: -1,
@@ -58,8 +60,8 @@ impl Engine {
         let config = &image.config;
         Ok(ImageInspect {
             id: image.id.to_string(),
-            repo_tags: same.iter().map(|i| names(i).0).collect(),
-            repo_digests: same.iter().map(|i| names(i).1).collect(),
+            repo_tags: same.iter().filter_map(|i| names(i)).map(|n| n.0).collect(),
+            repo_digests: same.iter().filter_map(|i| names(i)).map(|n| n.1).collect(),
             parent: String::new(),
             comment: String::new(),
             created: config
@@ -98,17 +100,17 @@ impl Engine {
             .images()?
             .remove(name)
             .map_err(|e| no_such_image(e, name))?;
-        let tag = names(&image).0;
-        Ok(vec![
-            DeleteItem {
-                untagged: Some(tag),
-                deleted: None,
-            },
-            DeleteItem {
+        let untagged = names(&image).map(|(tag, _)| DeleteItem {
+            untagged: Some(tag),
+            deleted: None,
+        });
+        Ok(untagged
+            .into_iter()
+            .chain([DeleteItem {
                 untagged: None,
                 deleted: Some(image.id.to_string()),
-            },
-        ])
+            }])
+            .collect())
     }
 }
 
@@ -120,15 +122,19 @@ fn no_such_image(err: ImageError, name: &str) -> EngineError {
     }
 }
 
-/// `busybox:latest` and `busybox@sha256:...`.
-fn names(image: &LocalImage) -> (String, String) {
-    match Reference::parse(&image.reference) {
+/// `busybox:latest` and `busybox@sha256:...`; an unnamed image has
+/// neither (`docker images` shows `<none>`).
+fn names(image: &LocalImage) -> Option<(String, String)> {
+    if image.reference.is_empty() {
+        return None;
+    }
+    Some(match Reference::parse(&image.reference) {
         Ok(r) => (
             r.familiar(),
             format!("{}@{}", r.familiar_name(), image.manifest),
         ),
         Err(_) => (image.reference.clone(), image.manifest.to_string()),
-    }
+    })
 }
 
 fn created_secs(image: &LocalImage) -> i64 {

@@ -68,9 +68,9 @@ impl Engine {
         Ok(pruned)
     }
 
-    /// `POST /images/prune`: `dangling=false` (`docker image prune -a`)
-    /// removes every image no container uses; the default removes what no
-    /// image reaches (stack keeps no untagged image, so none is listed).
+    /// `POST /images/prune`: the images without a name no container uses
+    /// (Docker's dangling ones), or with `dangling=false` (`docker image
+    /// prune -a`) every image no container uses.
     pub fn docker_prune_images(&self, filters: &Filters) -> Result<ImagesPruned, EngineError> {
         only(filters, &["dangling"], "images/prune")?;
         let all = !boolean(filters, "dangling", true)?;
@@ -79,9 +79,19 @@ impl Engine {
             images_deleted: report
                 .images
                 .into_iter()
-                .map(|name| DeleteItem {
-                    untagged: Some(name),
-                    deleted: None,
+                .map(|name| {
+                    // An unnamed image is reported by its manifest digest.
+                    if name.starts_with("sha256:") {
+                        DeleteItem {
+                            untagged: None,
+                            deleted: Some(name),
+                        }
+                    } else {
+                        DeleteItem {
+                            untagged: Some(name),
+                            deleted: None,
+                        }
+                    }
                 })
                 .collect(),
             space_reclaimed: report.bytes,
