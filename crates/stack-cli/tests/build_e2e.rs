@@ -10,6 +10,7 @@ use std::path::Path;
 
 use run_support::{describe as text, stack};
 use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
+use stack_testkit::tarball::Entry;
 use stack_testkit::Sandbox;
 
 fn sandbox_with_mirror() -> Option<(Sandbox, TestRegistry)> {
@@ -498,27 +499,25 @@ fn heredocs_and_local_archives_become_files() {
     // An archive whose entries climb out through `..` and a symlink.
     let victim = format!("stack-add-escape-{}", std::process::id());
     let evil = ctx.join("evil.tar");
-    let script = format!(
-        r#"
-import io, tarfile
-with tarfile.open({evil:?}, "w") as t:
-    def add(name, data=b"", kind=tarfile.REGTYPE, link=""):
-        info = tarfile.TarInfo(name)
-        info.type = kind
-        info.linkname = link
-        info.size = len(data) if kind == tarfile.REGTYPE else 0
-        t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
-    add("root", kind=tarfile.SYMTYPE, link="/")
-    add("root/tmp/{victim}", b"through the link")
-    add("../../../../tmp/{victim}-dots", b"through dot-dot")
-"#,
-        evil = evil.to_string_lossy(),
+    let through_link = format!("root/tmp/{victim}");
+    let through_dots = format!("../../../../tmp/{victim}-dots");
+    stack_testkit::tarball::write(
+        &evil,
+        &[
+            Entry::Symlink {
+                name: "root",
+                target: "/",
+            },
+            Entry::File {
+                name: &through_link,
+                data: b"through the link",
+            },
+            Entry::File {
+                name: &through_dots,
+                data: b"through dot-dot",
+            },
+        ],
     );
-    let made = std::process::Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3");
-    assert!(made.status.success(), "{}", text(&made));
     write_tree(
         &ctx,
         &[(

@@ -17,12 +17,22 @@ use std::process::Command;
 use daemon_support::Daemon;
 use docker_support::{registry, Docker};
 use run_support::describe;
+use stack_testkit::tarball::{self, Entry};
 
 fn write(path: &Path, text: &str) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
     std::fs::write(path, text).expect("write");
+}
+
+/// Every uploaded context is removed once its build ends.
+fn assert_nothing_left_in_build_tmp(sb: &stack_testkit::Sandbox) {
+    let tmp = sb.state_root.join("build-tmp");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in build-tmp: {left:?}");
 }
 
 #[test]
@@ -180,11 +190,7 @@ fn docker_build_tags_runs_caches_and_fails_cleanly() {
     assert!(err.contains("memory"), "{err}");
 
     // Nothing of the uploaded contexts is left behind.
-    let tmp = sb.state_root.join("build-tmp");
-    let left: Vec<_> = std::fs::read_dir(&tmp)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "left in build-tmp: {left:?}");
+    assert_nothing_left_in_build_tmp(&sb);
 }
 
 /// A tar whose entries climb out of the context, through `..` and
@@ -198,29 +204,30 @@ fn a_hostile_build_context_never_writes_outside_it() {
     let victim = sb.dir().join("victim");
     std::fs::create_dir_all(&victim).expect("victim dir");
     let tarball = sb.dir().join("evil.tar");
-    let script = format!(
-        r#"
-import io, tarfile
-with tarfile.open({tarball:?}, "w") as t:
-    def add(name, data=b"", kind=tarfile.REGTYPE, link=""):
-        info = tarfile.TarInfo(name)
-        info.type = kind
-        info.linkname = link
-        info.size = len(data) if kind == tarfile.REGTYPE else 0
-        t.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
-    add("Dockerfile", b"FROM scratch\n")
-    add("up", kind=tarfile.SYMTYPE, link={victim:?})
-    add("up/planted", b"through the link")
-    add("../../planted-above", b"through dot-dot")
-"#,
-        tarball = tarball.to_string_lossy(),
-        victim = victim.to_string_lossy(),
+    let victim_file = victim.join("planted");
+    let target = victim.to_string_lossy();
+    tarball::write(
+        &tarball,
+        &[
+            Entry::File {
+                name: "Dockerfile",
+                data: b"FROM scratch\n",
+            },
+            Entry::Symlink {
+                name: "up",
+                target: &target,
+            },
+            Entry::File {
+                name: "up/planted",
+                data: b"through the link",
+            },
+            Entry::File {
+                name: "../../planted-above",
+                data: b"through dot-dot",
+            },
+        ],
     );
-    let made = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3");
-    assert!(made.status.success(), "{}", describe(&made));
+    assert!(!victim_file.exists());
 
     let out = Command::new("curl")
         .args(["-sS", "--unix-socket"])
@@ -250,11 +257,7 @@ with tarfile.open({tarball:?}, "w") as t:
         .expect("parent")
         .join("planted-above")
         .exists());
-    let tmp = sb.state_root.join("build-tmp");
-    let left: Vec<_> = std::fs::read_dir(&tmp)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "left in build-tmp: {left:?}");
+    assert_nothing_left_in_build_tmp(&sb);
 }
 
 #[test]

@@ -28,6 +28,7 @@ pub mod hostile;
 mod leaks;
 pub mod registry;
 mod sandbox;
+pub mod tarball;
 pub mod via_daemon;
 
 pub use leaks::Leak;
