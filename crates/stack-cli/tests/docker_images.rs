@@ -181,6 +181,9 @@ fn docker_build_tags_runs_caches_and_fails_cleanly() {
     assert!(pruned.contains("deleted: sha256:"), "{pruned}");
     let dangling = docker.ok(&["images", "-q", "--filter", "dangling=true"]);
     assert_eq!(dangling.trim(), "");
+    // A reference filter answers the tags it names only: one line.
+    let only = docker.ok(&["images", "-q", "built:1"]);
+    assert_eq!(only.lines().count(), 1, "{only}");
     let named = docker.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"]);
     assert!(named.lines().any(|l| l.starts_with("built:1 ")), "{named}");
     assert!(!named.contains("<none>"), "{named}");

@@ -26,16 +26,19 @@ pub struct ListQuery {
     filters: Option<String>,
 }
 
-/// Whether a row answers the `reference`, `dangling` and `label` filters.
-fn row_matches(filters: &Filters, row: &ImageSummary) -> bool {
-    let reference_ok = filters.get("reference").is_none_or(|wanted| {
-        wanted.iter().any(|w| {
-            row.repo_tags.iter().any(|tag| {
-                let repo = tag.rsplit_once(':').map_or(tag.as_str(), |(r, _)| r);
-                tag == w || repo == w
-            })
-        })
-    });
+/// The row as the filters leave it, if they keep it: `reference` keeps
+/// only the tags it names (as Docker answers, so `docker images -q NAME`
+/// prints the image once), `dangling` and `label` keep or drop the row.
+fn filtered(filters: &Filters, mut row: ImageSummary) -> Option<ImageSummary> {
+    if let Some(wanted) = filters.get("reference") {
+        row.repo_tags.retain(|tag| {
+            let repo = tag.rsplit_once(':').map_or(tag.as_str(), |(r, _)| r);
+            wanted.iter().any(|w| tag == w || repo == w)
+        });
+        if row.repo_tags.is_empty() {
+            return None;
+        }
+    }
     // Dangling: an image without a name (a build without `-t`).
     let dangling = row.repo_tags.is_empty();
     let dangling_ok = filters.get("dangling").is_none_or(|v| {
@@ -45,7 +48,7 @@ fn row_matches(filters: &Filters, row: &ImageSummary) -> bool {
     let label_ok = filters
         .get("label")
         .is_none_or(|w| filters::labels_match(w, &row.labels));
-    reference_ok && dangling_ok && label_ok
+    (dangling_ok && label_ok).then_some(row)
 }
 
 pub async fn list(
@@ -61,7 +64,7 @@ pub async fn list(
     let rows = blocking(move || Ok(s.engine.docker_images()?)).await?;
     Ok(Json(
         rows.into_iter()
-            .filter(|r| row_matches(&filters, r))
+            .filter_map(|r| filtered(&filters, r))
             .collect(),
     ))
 }
