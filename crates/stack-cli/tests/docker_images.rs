@@ -337,6 +337,32 @@ fn docker_prunes_remove_what_nothing_uses() {
     docker.ok(&["network", "create", "spare"]);
     docker.ok(&["volume", "create", "named"]);
 
+    // What takes disk, by kind, before anything is pruned.
+    let df = docker.ok(&["system", "df", "--format", "{{json .}}"]);
+    let kinds: Vec<serde_json::Value> = df
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON row"))
+        .collect();
+    let kind = |name: &str| {
+        kinds
+            .iter()
+            .find(|k| k["Type"] == name)
+            .unwrap_or_else(|| panic!("{name} in {df}"))
+            .clone()
+    };
+    assert_eq!(kind("Images")["TotalCount"], "1", "{df}");
+    assert_eq!(kind("Images")["Active"], "1", "{df}");
+    assert_eq!(kind("Containers")["TotalCount"], "3", "{df}");
+    assert_eq!(kind("Containers")["Active"], "1", "{df}");
+    assert_eq!(kind("Local Volumes")["TotalCount"], "1", "{df}");
+    let verbose = docker.ok(&["system", "df", "-v"]);
+    assert!(
+        verbose.contains("named") && verbose.contains("Build cache usage"),
+        "{verbose}"
+    );
+    let sizes = docker.ok(&["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"]);
+    assert!(sizes.lines().all(|l| l.contains("B (virtual ")), "{sizes}");
+
     let err = docker.fails(&["container", "prune", "-f", "--filter", "until=1h"]);
     assert!(err.contains("until"), "{err}");
 

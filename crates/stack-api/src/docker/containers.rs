@@ -29,6 +29,12 @@ pub struct ContainerSummary {
     pub host_config: SummaryHostConfig,
     pub network_settings: SummaryNetworks,
     pub mounts: Vec<MountPoint>,
+    /// Bytes the container wrote (its upper directory); with `size=1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_rw: Option<i64>,
+    /// Those and its image's; with `size=1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_root_fs: Option<i64>,
 }
 
 /// A published (or only exposed) port.

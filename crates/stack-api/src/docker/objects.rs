@@ -133,6 +133,17 @@ pub struct Volume {
     pub labels: BTreeMap<String, String>,
     pub scope: String,
     pub options: BTreeMap<String, String>,
+    /// What `system/df` adds: bytes and users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_data: Option<VolumeUsage>,
+}
+
+/// A volume's size and how many containers mount it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VolumeUsage {
+    pub size: i64,
+    pub ref_count: i64,
 }
 
 /// `GET /volumes`.

@@ -120,3 +120,38 @@ pub struct Swarm {
     pub control_available: bool,
     pub error: String,
 }
+
+/// `GET /system/df` (`docker system df`): what takes disk, by kind. A kind
+/// left out of the request's `type` is left out here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DiskUsage {
+    /// Bytes of every unpacked layer, each counted once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers_size: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<super::images::ImageSummary>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<super::containers::ContainerSummary>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<super::objects::Volume>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_cache: Option<Vec<BuildCacheRecord>>,
+}
+
+/// One record of the build cache: for stack, a `RUN --mount=type=cache`
+/// directory (the steps' layers are images' layers, counted there).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BuildCacheRecord {
+    #[serde(rename = "ID")]
+    pub id: String,
+    #[serde(rename = "Type")]
+    pub kind: String,
+    pub description: String,
+    pub in_use: bool,
+    pub shared: bool,
+    pub size: i64,
+    pub created_at: String,
+    pub last_used_at: String,
+}

@@ -27,9 +27,8 @@ pub struct ListQuery {
     all: bool,
     #[serde(default)]
     limit: Option<i64>,
-    /// Sizes are not computed; the fields are left out.
+    /// `SizeRw` and `SizeRootFs` (`docker ps -s`).
     #[serde(default, deserialize_with = "flag")]
-    #[allow(dead_code)]
     size: bool,
     #[serde(default)]
     filters: Option<String>,
@@ -42,7 +41,7 @@ pub async fn list(
     let filters = filters::parse(q.filters.as_deref())
         .map_err(|e| DockerError::bad_request(e.to_string()))?;
     let limit = q.limit.filter(|l| *l > 0).map(|l| l as usize);
-    blocking(move || Ok(s.engine.docker_containers(q.all, limit, &filters)?))
+    blocking(move || Ok(s.engine.docker_containers(q.all, limit, q.size, &filters)?))
         .await
         .map(Json)
 }

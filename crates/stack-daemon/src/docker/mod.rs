@@ -17,6 +17,7 @@
 mod attach;
 mod build;
 mod containers;
+mod df;
 mod error;
 mod events;
 mod exec;

@@ -5,7 +5,9 @@ use axum::http::Method;
 use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
-use super::{attach, build, containers, events, exec, images, logs, objects, prune, stats, system};
+use super::{
+    attach, build, containers, df, events, exec, images, logs, objects, prune, stats, system,
+};
 use crate::routes::AppState;
 
 /// One endpoint: method and Docker's path template (axum's syntax; an
@@ -76,6 +78,7 @@ fn built() -> Vec<Route> {
         // stack has no plugins: the list is empty and none is found (so
         // `docker inspect X` ends with Docker's `No such object`).
         (Method::GET, "/containers/{id}/stats", get(stats::stats)),
+        (Method::GET, "/system/df", get(df::disk_usage)),
         (Method::GET, "/plugins", get(system::plugins)),
         (Method::GET, "/plugins/{name}/json", get(system::plugin)),
         (
@@ -137,7 +140,6 @@ fn built() -> Vec<Route> {
 
 /// Docker's endpoints stack does not serve yet: each answers 501.
 const NOT_BUILT: &[(&str, &str)] = &[
-    ("GET", "/system/df"),
     ("POST", "/auth"),
     ("POST", "/session"),
     ("GET", "/distribution/{name}/json"),

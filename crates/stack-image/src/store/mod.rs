@@ -154,6 +154,18 @@ impl Store {
         self.layout.write_index(&index)
     }
 
+    /// Bytes of every unpacked layer, each counted once however many
+    /// images share it.
+    pub fn layers_size(&self) -> Result<u64> {
+        Ok(self
+            .snapshots
+            .read_db()?
+            .layers
+            .values()
+            .map(|l| l.size)
+            .sum())
+    }
+
     /// Every image, named or not, in the order they were recorded.
     pub fn list(&self) -> Result<Vec<LocalImage>> {
         let index = self.layout.read_index()?;

@@ -30,11 +30,13 @@ const LIST_FILTERS: &[&str] = &["id", "name", "label", "status", "exited"];
 
 impl Engine {
     /// `GET /containers/json`: newest first, running ones only unless
-    /// `all`, at most `limit` (a limit implies `all`, as in Docker).
+    /// `all`, at most `limit` (a limit implies `all`, as in Docker); with
+    /// `size`, what each wrote and that with its image (`docker ps -s`).
     pub fn docker_containers(
         &self,
         all: bool,
         limit: Option<usize>,
+        size: bool,
         filters: &Filters,
     ) -> Result<Vec<ContainerSummary>, EngineError> {
         if let Some(name) = filters.keys().find(|k| !LIST_FILTERS.contains(&k.as_str())) {
@@ -53,7 +55,13 @@ impl Engine {
             if !list_filters_match(filters, record, status) {
                 continue;
             }
-            rows.push(summary(record, status, attached_to(&attached, record)));
+            let mut row = summary(record, status, attached_to(&attached, record));
+            if size {
+                let written = crate::disk_usage::bytes_below(&record.dir.upper()) as i64;
+                row.size_rw = Some(written);
+                row.size_root_fs = Some(written + self.image_size(&row.image_id));
+            }
+            rows.push(row);
             if limit.is_some_and(|l| rows.len() >= l) {
                 break;
             }
@@ -178,6 +186,8 @@ fn summary(
             .collect(),
         },
         mounts: mounts(spec),
+        size_rw: None,
+        size_root_fs: None,
     }
 }
 

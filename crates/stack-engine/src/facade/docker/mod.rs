@@ -7,6 +7,7 @@
 //! - [`containers`]: the list and the inspect document.
 //! - [`create`]: `POST /containers/create` as run options.
 //! - [`connect`]: a network added to or taken from a created container.
+//! - [`df`]: what takes disk, for `docker system df`.
 //! - [`events`]: the event log as `GET /events` streams it.
 //! - [`mounts`]: `HostConfig.Mounts` as `-v` and `--tmpfs` values.
 //! - [`images`]: the list, inspect, remove, and pull progress lines.
@@ -20,6 +21,7 @@ pub mod build;
 pub mod connect;
 pub mod containers;
 pub mod create;
+pub mod df;
 pub mod events;
 pub mod images;
 pub mod mounts;

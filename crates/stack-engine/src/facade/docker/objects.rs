@@ -247,5 +247,6 @@ fn volume(v: &VolumeSummary) -> Volume {
         labels: v.labels.clone(),
         scope: v.scope.clone(),
         options: BTreeMap::new(),
+        usage_data: None,
     }
 }
