@@ -82,6 +82,27 @@ fn docker_build_tags_runs_caches_and_fails_cleanly() {
 
     let ran = docker.ok(&["run", "--rm", "built:1"]);
     assert_eq!(ran, "the page\nhi from the build\n");
+    // The steps, newest first: CMD made no layer, the RUN and COPY did.
+    let history = docker.ok(&[
+        "history",
+        "--no-trunc",
+        "--format",
+        "{{.CreatedBy}}|{{.Size}}",
+        "built:1",
+    ]);
+    let steps: Vec<&str> = history.lines().collect();
+    assert!(
+        steps[0].starts_with("CMD [\"cat\"") && steps[0].ends_with("|0B"),
+        "{history}"
+    );
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.contains("made.txt") && !s.ends_with("|0B")),
+        "{history}"
+    );
+    let ids = docker.ok(&["history", "-q", "built:1"]);
+    assert!(ids.lines().skip(1).all(|l| l == "<missing>"), "{ids}");
     let label = docker.ok(&[
         "inspect",
         "--format",

@@ -67,6 +67,23 @@ pub struct ImageMetadata {
     pub last_tag_time: String,
 }
 
+/// One step of `GET /images/{name}/history`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HistoryItem {
+    /// The image id on the newest step, `<missing>` below it (as Docker:
+    /// the steps below are not images of their own).
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub created_by: String,
+    /// The image's names, on the newest step only.
+    pub tags: Vec<String>,
+    /// Bytes of the layer the step made; 0 for a step that made none.
+    pub size: i64,
+    pub comment: String,
+}
+
 /// One entry of `DELETE /images/{name}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

@@ -1,6 +1,6 @@
 //! `/images/...`: list, pull (`POST /images/create`, with Docker's JSON
 //! progress stream), and the routes of one image by name (inspect,
-//! remove, push with the same stream, tag; its history and export answer
+//! remove, push with the same stream, tag, history; its export answers
 //! 501).
 
 use axum::extract::{Path, State};
@@ -290,10 +290,11 @@ pub async fn by_name(
             let removed = blocking(move || Ok(s.engine.docker_remove_image(&rest)?)).await?;
             Ok(Json(removed).into_response())
         }
-        (&Method::GET, Some((_, "history"))) => Err(DockerError::not_implemented(
-            "GET",
-            "/images/{name}/history",
-        )),
+        (&Method::GET, Some((name, "history"))) => {
+            let name = name.to_string();
+            let steps = blocking(move || Ok(s.engine.docker_image_history(&name)?)).await?;
+            Ok(Json(steps).into_response())
+        }
         (&Method::GET, Some((_, "get"))) => {
             Err(DockerError::not_implemented("GET", "/images/{name}/get"))
         }

@@ -171,7 +171,16 @@ mod tests {
             body,
             r#"{"message":"POST /containers/{id}/pause of the Docker Engine API is not implemented by stack"}"#
         );
+        // A name with a port and slashes reaches its route whole.
         let (status, _, body) = call(&app, "GET", "/images/localhost:5000/a/b:1/history").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::NOT_FOUND,
+                r#"{"message":"No such image: localhost:5000/a/b:1"}"#
+            )
+        );
+        let (status, _, body) = call(&app, "GET", "/images/localhost:5000/a/b:1/get").await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{body}");
         let (status, _, body) = call(&app, "GET", "/containers/nope/json").await;
         assert_eq!(

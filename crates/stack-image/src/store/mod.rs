@@ -157,13 +157,18 @@ impl Store {
     /// Bytes of every unpacked layer, each counted once however many
     /// images share it.
     pub fn layers_size(&self) -> Result<u64> {
+        Ok(self.layer_sizes()?.values().sum())
+    }
+
+    /// Each unpacked layer's bytes, by diff_id.
+    pub fn layer_sizes(&self) -> Result<std::collections::BTreeMap<Digest, u64>> {
         Ok(self
             .snapshots
             .read_db()?
             .layers
-            .values()
-            .map(|l| l.size)
-            .sum())
+            .into_iter()
+            .map(|(diff_id, info)| (diff_id, info.size))
+            .collect())
     }
 
     /// Every image, named or not, in the order they were recorded.

@@ -37,9 +37,9 @@ impl Engine {
             let images = self.images()?;
             let store = images.store();
             let mut rows = self.docker_images()?;
+            let all = store.list()?;
             for row in &mut rows {
-                let users: usize = store
-                    .list()?
+                let users: usize = all
                     .iter()
                     .filter(|i| i.id.to_string() == row.id)
                     .map(|i| store.users_of(&i.manifest).map(|u| u.len()))

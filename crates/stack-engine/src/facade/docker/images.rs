@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::UNIX_EPOCH;
 
 use stack_api::docker::images::{
-    DeleteItem, GraphDriver, ImageInspect, ImageMetadata, ImageSummary, ProgressDetail,
-    ProgressLine, RootFs,
+    DeleteItem, GraphDriver, HistoryItem, ImageInspect, ImageMetadata, ImageSummary,
+    ProgressDetail, ProgressLine, RootFs,
 };
 use stack_api::system::PullEvent;
 
@@ -92,6 +92,68 @@ impl Engine {
                 last_tag_time: GO_ZERO_TIME.into(),
             },
         })
+    }
+
+    /// `GET /images/{name}/history`: the image config's history, newest
+    /// first, each step that made a layer with that layer's size. An image
+    /// without history gets a step per layer, as Docker answers.
+    pub fn docker_image_history(&self, name: &str) -> Result<Vec<HistoryItem>, EngineError> {
+        let images = self.images()?;
+        let store = images.store();
+        let image = store.find(name).map_err(|e| no_such_image(e, name))?;
+        let sizes = store.layer_sizes()?;
+        let tags: Vec<String> = store
+            .list()?
+            .iter()
+            .filter(|i| i.id == image.id)
+            .filter_map(|i| names(i).map(|n| n.0))
+            .collect();
+        let config = &image.config;
+        let seconds = |t: Option<&str>| {
+            t.and_then(timefmt::parse)
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_secs() as i64)
+        };
+        let mut layers = config.rootfs.diff_ids.iter();
+        let mut size_of_next = || {
+            layers
+                .next()
+                .and_then(|d| sizes.get(d))
+                .map_or(0, |s| *s as i64)
+        };
+        let step = |created: i64, created_by: String, size: i64, comment: String| HistoryItem {
+            id: "<missing>".into(),
+            created,
+            created_by,
+            tags: Vec::new(),
+            size,
+            comment,
+        };
+        let mut steps: Vec<HistoryItem> = if config.history.is_empty() {
+            let created = seconds(config.created.as_deref());
+            (0..config.rootfs.diff_ids.len())
+                .map(|_| step(created, String::new(), size_of_next(), String::new()))
+                .collect()
+        } else {
+            config
+                .history
+                .iter()
+                .map(|h| {
+                    step(
+                        seconds(h.created.as_deref()),
+                        h.created_by.clone().unwrap_or_default(),
+                        if h.empty_layer { 0 } else { size_of_next() },
+                        h.comment.clone().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        steps.reverse();
+        if let Some(top) = steps.first_mut() {
+            top.id = image.id.to_string();
+            top.tags = tags;
+        }
+        Ok(steps)
     }
 
     /// `DELETE /images/{name}`.
