@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use daemon_support::Daemon;
-use docker_support::{registry, Docker};
+use docker_support::{daemon_with_busybox, registry, Docker};
 use run_support::describe;
 use stack_testkit::tarball::{self, Entry};
 
@@ -289,10 +289,7 @@ fn docker_tag_and_push_reach_the_registry() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
-    let reg = registry(&sb);
-    let daemon = Daemon::start(&sb, &[]);
-    let docker = Docker::new(&sb, &daemon.socket);
-    docker.ok(&["pull", "busybox"]);
+    let (reg, _daemon, docker) = daemon_with_busybox(&sb);
     let name = format!("{}/team/app:1", reg.addr);
     docker.ok(&["tag", "busybox", &name]);
     let err = docker.fails(&["tag", "nothing-here", &name]);
@@ -330,10 +327,7 @@ fn docker_prunes_remove_what_nothing_uses() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
-    let _registry = registry(&sb);
-    let daemon = Daemon::start(&sb, &[]);
-    let docker = Docker::new(&sb, &daemon.socket);
-    docker.ok(&["pull", "busybox"]);
+    let (_registry, _daemon, docker) = daemon_with_busybox(&sb);
     docker.ok(&[
         "run",
         "--name",
@@ -382,6 +376,7 @@ fn docker_prunes_remove_what_nothing_uses() {
         "{verbose}"
     );
     let sizes = docker.ok(&["ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}"]);
+    assert_eq!(sizes.lines().count(), 3, "{sizes}");
     assert!(sizes.lines().all(|l| l.contains("B (virtual ")), "{sizes}");
 
     let err = docker.fails(&["container", "prune", "-f", "--filter", "until=1h"]);

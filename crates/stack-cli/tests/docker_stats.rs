@@ -8,8 +8,7 @@ mod run_support;
 
 use std::process::Command;
 
-use daemon_support::Daemon;
-use docker_support::{registry, Docker};
+use docker_support::daemon_with_busybox;
 use run_support::describe;
 
 #[test]
@@ -17,10 +16,7 @@ fn docker_stats_reads_the_cgroup_once_and_as_a_stream() {
     let Some(sb) = stack_testkit::sandbox() else {
         return;
     };
-    let _registry = registry(&sb);
-    let daemon = Daemon::start(&sb, &[]);
-    let docker = Docker::new(&sb, &daemon.socket);
-    docker.ok(&["pull", "busybox"]);
+    let (_registry, daemon, docker) = daemon_with_busybox(&sb);
     docker.ok(&[
         "run",
         "-d",

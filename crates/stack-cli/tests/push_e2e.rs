@@ -121,8 +121,12 @@ fn a_project_pushes_the_images_it_builds_and_names() {
     let file = dir.join("compose.yaml");
     let file = file.to_string_lossy();
 
+    // Not built yet: nothing to push, and the error says which.
     let err = fails(&sb, &["-f", &file, "push"]);
-    assert!(err.contains("web"), "{err}");
+    assert!(
+        err.contains("web's image") && err.contains("not in the local store"),
+        "{err}"
+    );
     ok(&sb, &["-f", &file, "build"]);
     let (out, err) = ok(&sb, &["-f", &file, "push"]);
     assert!(out.contains("2: digest: sha256:"), "{out}");

@@ -28,7 +28,18 @@ use crate::paths::HostPaths;
 
 /// Top-level trees of the state root that hold image or container files
 /// or records of them.
-pub const STATE_TREES: &[&str] = &["containers", "snapshots", "images", "volumes", "networks"];
+pub const STATE_TREES: &[&str] = &[
+    "containers",
+    "snapshots",
+    "images",
+    "volumes",
+    "networks",
+    // Uploaded build contexts (which may hold setuid files), the build
+    // cache and its `RUN --mount=type=cache` directories.
+    "build-tmp",
+    "build-cache",
+    "build-cache-mounts",
+];
 /// Trees of the runtime directory.
 pub const RUN_TREES: &[&str] = &["netns", "runc"];
 /// Mode of the state root and of every tree (root's alone).

@@ -204,13 +204,13 @@ impl Pusher {
         if session.blob_exists(&blob.digest).await? {
             return Ok(Sent::Present);
         }
-        let path = self.store.layout.blob_path(&blob.digest);
-        if !path.is_file() {
-            return Err(ImageError::ImageNotFound(format!(
-                "blob {} (the local store lacks it; pull or build the image again)",
-                blob.digest
-            )));
+        if !self.store.has_blob(&blob.digest) {
+            return Err(ImageError::Layer {
+                layer: blob.digest.to_string(),
+                message: "not in the local store: pull or build the image again".into(),
+            });
         }
+        let path = self.store.layout.blob_path(&blob.digest);
         let location = match from {
             // A mount the registry cannot do (or this client may not read
             // the source) is no failure: the blob is simply sent.

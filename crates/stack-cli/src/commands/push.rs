@@ -4,8 +4,9 @@
 //! project's to publish), the others are skipped with a note. One image
 //! by name is `stack image push`.
 //!
-//! In this process, from the host's image store (the daemon has no push
-//! route yet); images go one at a time, each printing where it went.
+//! In this process, from the host's image store (the daemon's native API
+//! has no push route; its Docker API does); images go one at a time, each
+//! printing where it went.
 
 use std::collections::BTreeSet;
 

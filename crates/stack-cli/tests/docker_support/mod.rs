@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
 use stack_testkit::Sandbox;
 
+use crate::daemon_support::Daemon;
 use crate::run_support::describe;
 
 /// The docker CLI aimed at one socket.
@@ -99,4 +100,14 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out: {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A daemon whose docker.io mirror holds busybox, the docker CLI aimed at
+/// it, and busybox already pulled: the start of most Docker CLI tests.
+pub fn daemon_with_busybox(sb: &Sandbox) -> (TestRegistry, Daemon, Docker) {
+    let registry = registry(sb);
+    let daemon = Daemon::start(sb, &[]);
+    let docker = Docker::new(sb, &daemon.socket);
+    docker.ok(&["pull", "busybox"]);
+    (registry, daemon, docker)
 }

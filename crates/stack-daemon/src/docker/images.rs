@@ -300,6 +300,17 @@ pub async fn by_name(
         }
         (&Method::POST, Some((name, "push"))) => {
             check_registry_auth(&headers)?;
+            // Without a tag Docker pushes every tag of the repository.
+            let tagged = name
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':'));
+            if q.tag.as_deref().unwrap_or_default().is_empty() && !tagged {
+                return Err(DockerError::not_implemented(
+                    "POST",
+                    "/images/{name}/push without a tag (docker push --all-tags)",
+                ));
+            }
             push(s, name.to_string(), q.tag).await
         }
         (&Method::POST, Some((name, "tag"))) => {

@@ -67,6 +67,8 @@ pub async fn stats(
                 return;
             }
             tokio::time::sleep(INTERVAL).await;
+            // By id: a new container given the same name is another stream.
+            let id = last.id.clone();
             match reading(&s, &id, Some(last)).await {
                 Ok(next) => last = next,
                 // Removed: the stream ends, as Docker's does.

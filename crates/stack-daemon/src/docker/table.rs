@@ -75,10 +75,10 @@ fn built() -> Vec<Route> {
             "/containers/{id}/rename",
             post(containers::rename),
         ),
-        // stack has no plugins: the list is empty and none is found (so
-        // `docker inspect X` ends with Docker's `No such object`).
         (Method::GET, "/containers/{id}/stats", get(stats::stats)),
         (Method::GET, "/system/df", get(df::disk_usage)),
+        // stack has no plugins: the list is empty and none is found (so
+        // `docker inspect X` ends with Docker's `No such object`).
         (Method::GET, "/plugins", get(system::plugins)),
         (Method::GET, "/plugins/{name}/json", get(system::plugin)),
         (

@@ -62,7 +62,9 @@ impl Builder<'_> {
             message: e.with_file_name(&file_name).to_string(),
         })?;
         let ignore = inputs::read_ignore(&request.context, ignore_file.as_deref())?;
-        let holder = format!("build-{}", std::process::id());
+        // One per build: two builds of the daemon at once must not drop
+        // each other's leases when the first ends.
+        let holder = format!("build-{}-{}", std::process::id(), super::unique());
         std::fs::create_dir_all(&self.scratch).map_err(BuildError::io(&self.scratch))?;
         let mut run = Run {
             builder: self,

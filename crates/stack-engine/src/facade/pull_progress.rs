@@ -9,7 +9,7 @@ use crate::images::{Digest, Progress};
 use stack_api::system::PullEvent;
 
 /// Bytes received before a `progress` line is sent for a layer.
-const PROGRESS_STEP: u64 = 1 << 20;
+pub(crate) const PROGRESS_STEP: u64 = 1 << 20;
 
 /// Forwards progress to a callback.
 pub struct Forward<'a> {

@@ -78,7 +78,9 @@ impl Images {
     pub fn push(&self, name: &str, progress: &dyn Progress) -> Result<PushOutcome, ImageError> {
         let target = Reference::parse(name)?;
         let pusher = Pusher::new(self.store().clone(), self.settings.clone());
-        runtime()?.block_on(pusher.push(name, &target, progress))
+        // The source is the exact name: an id prefix never picks what goes
+        // to a registry (`push abc123` is not the image with that id).
+        runtime()?.block_on(pusher.push(&target.to_string(), &target, progress))
     }
 
     /// Names the image `source` (reference or id prefix) also `target`.

@@ -122,8 +122,12 @@ impl Session {
             if let Some(make) = body {
                 request = request.body(make()?);
             }
-            if let Some(value) = self.authorization().await {
-                request = request.header(AUTHORIZATION, value);
+            // Credentials go to the endpoint only: an upload `Location`
+            // naming another host gets the request without them.
+            if same_origin(url, &self.endpoint.base_url) {
+                if let Some(value) = self.authorization().await {
+                    request = request.header(AUTHORIZATION, value);
+                }
             }
             let response = deadline
                 .wait(&self.origin(), what, request.send())
@@ -386,6 +390,14 @@ where
         delay *= 4;
     }
     op().await
+}
+
+/// Whether `url` has the scheme, host and port of `base`.
+fn same_origin(url: &str, base: &str) -> bool {
+    match (reqwest::Url::parse(url), reqwest::Url::parse(base)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -66,19 +66,25 @@ impl Session {
     pub async fn mount_blob(&self, digest: &Digest, from: &str) -> Result<Mount> {
         let query = format!("blobs/uploads/?mount={digest}&from={from}");
         match self.post_upload(&query).await? {
-            (StatusCode::CREATED, _) => Ok(Mount::Mounted),
-            (_, location) => Ok(Mount::Upload(location)),
+            None => Ok(Mount::Mounted),
+            Some(location) => Ok(Mount::Upload(location)),
         }
     }
 
     /// Opens an upload; answers where to send the blob.
     pub async fn start_upload(&self) -> Result<Url> {
-        Ok(self.post_upload("blobs/uploads/").await?.1)
+        let url = self.url("blobs/uploads/");
+        self.post_upload("blobs/uploads/")
+            .await?
+            .ok_or_else(|| ImageError::Registry {
+                url,
+                message: "upload start answered 201 Created: no upload was opened".into(),
+            })
     }
 
-    /// `POST` to the uploads endpoint: 201 (mounted) or 202 with the
-    /// upload's location, resolved against the endpoint.
-    async fn post_upload(&self, tail: &str) -> Result<(StatusCode, Url)> {
+    /// `POST` to the uploads endpoint: 201 (mounted: `None`) or 202 with
+    /// the upload's location, resolved against the endpoint.
+    async fn post_upload(&self, tail: &str) -> Result<Option<Url>> {
         let url = self.url(tail);
         let deadline = Deadline::request(&self.timeouts);
         let mut headers = HeaderMap::new();
@@ -94,10 +100,8 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         match (status, location) {
-            (StatusCode::CREATED, location) => {
-                Ok((status, self.resolve(location.as_deref().unwrap_or("/"))?))
-            }
-            (StatusCode::ACCEPTED, Some(location)) => Ok((status, self.resolve(&location)?)),
+            (StatusCode::CREATED, _) => Ok(None),
+            (StatusCode::ACCEPTED, Some(location)) => Ok(Some(self.resolve(&location)?)),
             (status, _) => Err(ImageError::Registry {
                 url,
                 message: format!("upload start answered HTTP {status} without a Location"),
@@ -151,12 +155,15 @@ impl Session {
         let mut reported = 0;
         let response = tokio::select! {
             response = request => response?,
-            stalled = monitor(&sent, &moved, self.timeouts.idle, progress, &mut reported) => {
+            stalled = monitor(&sent, size, &moved, self.timeouts.idle, progress, &mut reported) => {
                 return Err(self.origin().timeout(&what, stalled));
             }
         };
         report(&sent, progress, &mut reported);
-        let response = self.check_status(&url, response, &deadline).await?;
+        // An error body is read with a request's limits, not the upload's.
+        let response = self
+            .check_status(&url, response, &Deadline::request(&self.timeouts))
+            .await?;
         check_digest(&url, response.headers(), digest)
     }
 
@@ -285,9 +292,12 @@ fn file_body(
 }
 
 /// Reports progress until the body stops moving for `idle`; then answers
-/// why, for the timeout error. Never ends while the upload moves.
+/// why, for the timeout error. Never ends while the upload moves, nor
+/// once all `size` bytes are out: the registry may take a while to store
+/// a large blob before it answers, and the upload deadline bounds that.
 async fn monitor(
     sent: &AtomicU64,
+    size: u64,
     moved: &Moved,
     idle: Duration,
     progress: &(dyn Fn(u64) + Send + Sync),
@@ -296,7 +306,7 @@ async fn monitor(
     loop {
         tokio::time::sleep(TICK.min(idle)).await;
         report(sent, progress, reported);
-        if moved.since() >= idle {
+        if moved.since() >= idle && sent.load(Ordering::Relaxed) < size {
             return format!(
                 "the registry took no data for {} (registry-idle-timeout)",
                 seconds(idle)

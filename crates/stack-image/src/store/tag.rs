@@ -16,9 +16,13 @@ impl Store {
         let descriptor = index
             .manifests
             .into_iter()
-            .find(|d| match d.ref_name() {
-                Some(name) => name == image.reference,
-                None => image.reference.is_empty() && d.digest == image.manifest,
+            // The digest too: a name moved since `find` is not this image.
+            .find(|d| {
+                d.digest == image.manifest
+                    && match d.ref_name() {
+                        Some(name) => name == image.reference,
+                        None => image.reference.is_empty(),
+                    }
             })
             .ok_or_else(|| ImageError::ImageNotFound(name.to_string()))?;
         Ok((image, descriptor))

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use stack_api::docker::images::{ProgressDetail, ProgressLine, PushResult};
 
+use super::super::pull_progress::PROGRESS_STEP;
 use super::super::{Engine, EngineError};
 use crate::images::{Digest, Progress, Reference};
 
@@ -21,17 +22,18 @@ pub fn with_query_tag(name: &str, tag: Option<&str>) -> String {
 }
 
 /// The pusher's progress as Docker's lines, layers by their first 12 hex
-/// digits.
+/// digits. Byte counts are batched as a pull's are (a line per
+/// [`PROGRESS_STEP`] and one at the end): the pusher reports every chunk.
 struct Lines<'a> {
     emit: &'a (dyn Fn(ProgressLine) + Sync),
-    /// Per layer: bytes sent so far, and its size.
-    layers: Mutex<HashMap<String, (u64, u64)>>,
+    /// Per layer: bytes sent so far, its size, and bytes not yet reported.
+    layers: Mutex<HashMap<String, (u64, u64, u64)>>,
 }
 
 impl Progress for Lines<'_> {
     fn layer_started(&self, digest: &Digest, size: u64) {
         if let Ok(mut layers) = self.layers.lock() {
-            layers.insert(digest.short().to_string(), (0, size));
+            layers.insert(digest.short().to_string(), (0, size, 0));
         }
         (self.emit)(ProgressLine::status("Preparing", Some(digest.short())));
     }
@@ -41,7 +43,12 @@ impl Progress for Lines<'_> {
         let Some((current, total)) = self.layers.lock().ok().and_then(|mut layers| {
             let entry = layers.get_mut(id)?;
             entry.0 += bytes;
-            Some(*entry)
+            entry.2 += bytes;
+            if entry.2 < PROGRESS_STEP && entry.0 < entry.1 {
+                return None;
+            }
+            entry.2 = 0;
+            Some((entry.0, entry.1))
         }) else {
             return;
         };
@@ -154,10 +161,11 @@ mod tests {
         lines.advance(&digest, 6);
         lines.layer_done(&digest, "Pushed");
         let seen = seen.into_inner().expect("lock");
+        // Batched: the 4 bytes wait, the last 6 complete the layer.
         let statuses: Vec<_> = seen.iter().filter_map(|l| l.status.clone()).collect();
-        assert_eq!(statuses, ["Preparing", "Pushing", "Pushing", "Pushed"]);
-        let last_bytes = seen[2].progress_detail.clone().expect("detail");
+        assert_eq!(statuses, ["Preparing", "Pushing", "Pushed"]);
+        let last_bytes = seen[1].progress_detail.clone().expect("detail");
         assert_eq!((last_bytes.current, last_bytes.total), (Some(10), Some(10)));
-        assert_eq!(seen[3].id.as_deref(), Some(digest.short()));
+        assert_eq!(seen[2].id.as_deref(), Some(digest.short()));
     }
 }
