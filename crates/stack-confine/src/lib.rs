@@ -43,6 +43,20 @@ impl ConfinedRoot {
         })
     }
 
+    /// The tree whose root is the open directory `root` (a container's
+    /// root from `/proc/<pid>/root`, a mount made for a copy).
+    pub fn from_fd(root: OwnedFd) -> ConfinedRoot {
+        ConfinedRoot {
+            root,
+            cached_parent: None,
+        }
+    }
+
+    /// The root directory itself.
+    pub fn root_fd(&self) -> &OwnedFd {
+        &self.root
+    }
+
     /// Opens an existing path inside the root (resolving symlinks inside it).
     pub fn resolve(&self, components: &[OsString], flags: OFlags) -> Result<OwnedFd, Errno> {
         if components.is_empty() {

@@ -502,10 +502,14 @@ pub fn join_in_root(root: &Path, path: &str) -> PathBuf {
 /// small files such as /etc/passwd, and an image must not make us read a
 /// device or a huge file.
 pub fn read_in_root(root: &Path, path: &str) -> Option<String> {
+    read_confined(&ConfinedRoot::open(root).ok()?, path)
+}
+
+/// [`read_in_root`] in a root already open.
+pub fn read_confined(root: &ConfinedRoot, path: &str) -> Option<String> {
     use std::io::Read;
     let parts = stack_confine::components(Path::new(path));
-    let fd = ConfinedRoot::open(root)
-        .ok()?
+    let fd = root
         .resolve(&parts, OFlags::RDONLY | OFlags::NONBLOCK)
         .ok()?;
     let st = rfs::fstat(&fd).ok()?;

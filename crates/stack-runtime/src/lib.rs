@@ -23,6 +23,7 @@ mod error;
 pub mod event_log;
 pub mod events;
 pub mod exec;
+pub mod files;
 pub mod fsutil;
 pub mod handle;
 mod init;

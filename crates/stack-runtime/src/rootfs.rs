@@ -159,6 +159,17 @@ pub fn overlay_data(spec: &ContainerSpec, dir: &ContainerDir) -> String {
     )
 }
 
+/// The container's root filesystem mounted on its `rootfs` directory.
+pub fn overlay(spec: &ContainerSpec, dir: &ContainerDir) -> Op {
+    mount(
+        "overlay",
+        dir.rootfs(),
+        "overlay",
+        MsFlags::empty(),
+        Some(&overlay_data(spec, dir)),
+    )
+}
+
 /// `,redirect_dir=off,metacopy=off` for the features this kernel's
 /// overlay has (an option it does not know would fail the mount).
 fn plain_upper_options(kernel_has: impl Fn(&str) -> bool) -> String {
@@ -186,13 +197,7 @@ pub fn plan(
             flags: MsFlags::MS_SLAVE | MsFlags::MS_REC,
             data: None,
         },
-        mount(
-            "overlay",
-            root.clone(),
-            "overlay",
-            MsFlags::empty(),
-            Some(&overlay_data(spec, dir)),
-        ),
+        overlay(spec, dir),
     ];
     // /proc, /dev and below, /sys: only ever on real directories inside
     // the rootfs (the image's symlinks were replaced by the unpacker's
@@ -222,10 +227,48 @@ pub fn plan(
         cgroups,
         !spec.security.privileged,
     ));
+    ops.extend(user_mounts(spec, &root, kernel, true));
+    for name in ["hostname", "hosts", "resolv.conf"] {
+        let target = at(&format!("/etc/{name}"));
+        ops.push(Op::Touch {
+            path: target.clone(),
+        });
+        ops.push(bind(&dir.etc_file(name), target, MsFlags::empty()));
+    }
+    ops.push(Op::PivotRoot { new_root: root });
+    ops.extend(spec.sysctls.iter().map(|(key, value)| Op::Sysctl {
+        key: key.clone(),
+        value: value.clone(),
+    }));
+    if !spec.security.privileged {
+        ops.extend(MASKED_PATHS.iter().map(|p| Op::Mask { path: p.into() }));
+        ops.extend(
+            READONLY_PATHS
+                .iter()
+                .map(|p| Op::ReadOnly { path: p.into() }),
+        );
+    }
+    if spec.read_only {
+        ops.push(remount("/".into(), MsFlags::MS_RDONLY));
+    }
+    ops
+}
+
+/// The user's mounts (`-v`, `--mount`, `--tmpfs`) on the rootfs at `root`,
+/// shallowest first, each target made first where missing. Without
+/// `with_tmpfs`, tmpfs mounts are left out (a copy into a stopped
+/// container: there is nothing in them yet).
+pub fn user_mounts(
+    spec: &ContainerSpec,
+    root: &Path,
+    kernel: &dyn Kernel,
+    with_tmpfs: bool,
+) -> Vec<Op> {
+    let mut ops = Vec::new();
     let mut user_mounts: Vec<_> = spec.mounts.iter().collect();
     user_mounts.sort_by_key(|m| m.destination.matches('/').count());
     for m in user_mounts {
-        let target = at(&m.destination);
+        let target = join_in_root(root, &m.destination);
         match &m.kind {
             MountKind::Bind {
                 source,
@@ -253,6 +296,7 @@ pub fn plan(
                     ops.push(remount(target, MsFlags::MS_RDONLY));
                 }
             }
+            MountKind::Tmpfs { .. } if !with_tmpfs => {}
             MountKind::Tmpfs { size, mode } => {
                 ops.push(Op::Mkdir {
                     path: target.clone(),
@@ -279,29 +323,6 @@ pub fn plan(
                 }
             }
         }
-    }
-    for name in ["hostname", "hosts", "resolv.conf"] {
-        let target = at(&format!("/etc/{name}"));
-        ops.push(Op::Touch {
-            path: target.clone(),
-        });
-        ops.push(bind(&dir.etc_file(name), target, MsFlags::empty()));
-    }
-    ops.push(Op::PivotRoot { new_root: root });
-    ops.extend(spec.sysctls.iter().map(|(key, value)| Op::Sysctl {
-        key: key.clone(),
-        value: value.clone(),
-    }));
-    if !spec.security.privileged {
-        ops.extend(MASKED_PATHS.iter().map(|p| Op::Mask { path: p.into() }));
-        ops.extend(
-            READONLY_PATHS
-                .iter()
-                .map(|p| Op::ReadOnly { path: p.into() }),
-        );
-    }
-    if spec.read_only {
-        ops.push(remount("/".into(), MsFlags::MS_RDONLY));
     }
     ops
 }

@@ -17,7 +17,7 @@ use crate::devices::{DeviceKind, DeviceRule};
 use crate::error::{Context, Error};
 use crate::exec::ExecRequest;
 use crate::kernel::{join_in_root, read_in_root, Kernel, Linux, Op};
-use crate::rootfs::{overlay_data, MASKED_PATHS, READONLY_PATHS};
+use crate::rootfs::{MASKED_PATHS, READONLY_PATHS};
 use crate::spec::{ContainerDir, ContainerSpec, MountKind, NetworkNamespace, SharedNamespace};
 
 fn runc_root(spec: &ContainerSpec) -> PathBuf {
@@ -64,13 +64,7 @@ pub fn start(
         flags: MsFlags::MS_SLAVE | MsFlags::MS_REC,
         data: None,
     })?;
-    kernel.run(&Op::Mount {
-        source: Some("overlay".into()),
-        target: dir.rootfs(),
-        fstype: Some("overlay".into()),
-        flags: MsFlags::empty(),
-        data: Some(overlay_data(spec, dir)),
-    })?;
+    kernel.run(&crate::rootfs::overlay(spec, dir))?;
     for m in &spec.mounts {
         if let MountKind::Volume { source, fill: true } = &m.kind {
             kernel.run(&Op::FillIfEmpty {

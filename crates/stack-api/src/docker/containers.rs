@@ -209,3 +209,21 @@ pub struct TopResponse {
     pub titles: Vec<String>,
     pub processes: Vec<Vec<String>>,
 }
+
+/// What `HEAD`/`GET /containers/{id}/archive` say of the path, base64
+/// JSON in the `X-Docker-Container-Path-Stat` header: `docker cp` reads
+/// it to tell files, directories and symlinks apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerPathStat {
+    pub name: String,
+    pub size: i64,
+    /// Go's `os.FileMode` bits: permissions, plus the type and the
+    /// setuid, setgid and sticky bits in Go's own positions.
+    pub mode: u32,
+    /// RFC 3339 with nanoseconds.
+    pub mtime: String,
+    /// For a symlink, the absolute path it leads to inside the container,
+    /// every link on the way followed; empty otherwise.
+    #[serde(rename = "linkTarget")]
+    pub link_target: String,
+}

@@ -14,6 +14,7 @@
 //!   [`objects`], [`exec`] (with [`exec_registry`]): the routes of each
 //!   area.
 
+mod archive;
 mod attach;
 mod build;
 mod containers;

@@ -4,10 +4,12 @@
 //! channel closes.
 
 use std::convert::Infallible;
+use std::io::Read;
 
 use axum::body::{Body, Bytes};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 /// Chunks buffered between the producer and the connection.
@@ -48,4 +50,106 @@ pub fn bytes(content_type: &'static str) -> (Chunks, Response) {
     });
     let response = ([(CONTENT_TYPE, content_type)], Body::from_stream(stream)).into_response();
     (Chunks(tx), response)
+}
+
+/// Bytes gathered before a [`ChunkWriter`] sends them.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+/// A [`Chunks`] as a writer (a tar written on a blocking thread): bytes go
+/// out in chunks of 64 KiB, and a write fails with `BrokenPipe` once the
+/// client is gone, which stops the producer.
+pub struct ChunkWriter {
+    chunks: Chunks,
+    pending: Vec<u8>,
+}
+
+impl ChunkWriter {
+    pub fn new(chunks: Chunks) -> ChunkWriter {
+        ChunkWriter {
+            chunks,
+            pending: Vec::with_capacity(WRITE_CHUNK),
+        }
+    }
+
+    fn send_pending(&mut self) -> std::io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(WRITE_CHUNK));
+        if self.chunks.send(chunk) {
+            Ok(())
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::BrokenPipe,
+                "the client closed the connection",
+            ))
+        }
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        if self.pending.len() >= WRITE_CHUNK {
+            self.send_pending()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send_pending()
+    }
+}
+
+/// Body chunks buffered between the connection and a blocking reader.
+const BUFFERED_BODY_CHUNKS: usize = 16;
+
+/// A request body as a reader for blocking code (an uploaded build
+/// context, an archive for `docker cp`), fed by a task while it arrives.
+pub struct BodyReader {
+    chunks: std::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    current: Bytes,
+}
+
+impl BodyReader {
+    /// Starts reading `body` (on the async runtime).
+    pub fn new(body: Body) -> BodyReader {
+        let (chunk_tx, chunk_rx) = std::sync::mpsc::sync_channel(BUFFERED_BODY_CHUNKS);
+        tokio::spawn(async move {
+            let mut stream = body.into_data_stream();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(std::io::Error::other);
+                let failed = chunk.is_err();
+                let tx = chunk_tx.clone();
+                // A full buffer waits for the reader, off the runtime.
+                let sent = tokio::task::spawn_blocking(move || tx.send(chunk).is_ok())
+                    .await
+                    .unwrap_or(false);
+                if !sent || failed {
+                    break;
+                }
+            }
+        });
+        BodyReader {
+            chunks: chunk_rx,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.chunks.recv() {
+                Ok(Ok(chunk)) => self.current = chunk,
+                Ok(Err(e)) => return Err(e),
+                // The whole body was read.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
 }

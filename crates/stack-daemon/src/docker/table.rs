@@ -6,7 +6,8 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 
 use super::error::DockerError;
 use super::{
-    attach, build, containers, df, events, exec, images, logs, objects, prune, stats, system,
+    archive, attach, build, containers, df, events, exec, images, logs, objects, prune, stats,
+    system,
 };
 use crate::routes::AppState;
 
@@ -76,6 +77,18 @@ fn built() -> Vec<Route> {
             post(containers::rename),
         ),
         (Method::GET, "/containers/{id}/stats", get(stats::stats)),
+        (Method::GET, "/containers/{id}/archive", get(archive::get)),
+        (
+            Method::HEAD,
+            "/containers/{id}/archive",
+            on(MethodFilter::HEAD, archive::stat),
+        ),
+        (
+            Method::PUT,
+            "/containers/{id}/archive",
+            axum::routing::put(archive::put),
+        ),
+        (Method::GET, "/containers/{id}/export", get(archive::export)),
         (Method::GET, "/system/df", get(df::disk_usage)),
         // stack has no plugins: the list is empty and none is found (so
         // `docker inspect X` ends with Docker's `No such object`).
@@ -144,15 +157,11 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/session"),
     ("GET", "/distribution/{name}/json"),
     ("GET", "/containers/{id}/changes"),
-    ("GET", "/containers/{id}/export"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/update"),
     ("POST", "/containers/{id}/pause"),
     ("POST", "/containers/{id}/unpause"),
     ("GET", "/containers/{id}/attach/ws"),
-    ("GET", "/containers/{id}/archive"),
-    ("HEAD", "/containers/{id}/archive"),
-    ("PUT", "/containers/{id}/archive"),
     ("POST", "/commit"),
     ("GET", "/images/search"),
     ("GET", "/images/get"),

@@ -21,6 +21,7 @@
 //! - [`docker`]: the same operations' answers in Docker's API shapes.
 
 mod api;
+pub mod archive;
 pub mod attach;
 pub mod boot;
 mod build;

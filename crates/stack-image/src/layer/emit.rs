@@ -75,7 +75,7 @@ impl<W: Write> Emitter<W> {
             path: self.root.join(OsStr::from_bytes(node.path)),
             reason: reason.to_string(),
         };
-        if node.name.as_bytes().starts_with(WHITEOUT_PREFIX) {
+        if self.kind != DiffKind::Tree && node.name.as_bytes().starts_with(WHITEOUT_PREFIX) {
             return Err(refuse(
                 "a name starting with \".wh.\" would read as a deletion in the layer",
             ));
@@ -91,7 +91,12 @@ impl<W: Write> Emitter<W> {
                         "a 0:0 character device is what overlayfs reads as a deletion; \
                          a layer cannot carry one",
                     )),
-                };
+                    DiffKind::Tree => Ok(()),
+                }
+                .and_then(|()| match self.kind {
+                    DiffKind::Tree => self.tree_device(node),
+                    _ => Ok(()),
+                });
             }
             _ => {}
         }
@@ -99,21 +104,29 @@ impl<W: Write> Emitter<W> {
         if attrs.kind != FileType::Directory && attrs.nlink > 1 {
             let key = (attrs.dev, attrs.ino);
             if let Some(first) = self.links.get(&key).cloned() {
+                let records: Vec<_> = self
+                    .exact_name("path", node.path, b"")
+                    .into_iter()
+                    .chain(self.exact_name("linkpath", &first, b""))
+                    .collect();
+                self.pax(node.path, &records)?;
                 let mut header = self.header(&attrs, EntryType::Link);
                 return self.append_link(&mut header, node.path, &first);
             }
             self.links.insert(key, node.path.to_vec());
         }
-        if !carried.xattrs.is_empty() {
-            let records: Vec<(String, &[u8])> = carried
-                .xattrs
-                .iter()
-                .map(|(k, v)| (format!("SCHILY.xattr.{k}"), v.as_slice()))
-                .collect();
-            self.builder
-                .append_pax_extensions(records.iter().map(|(k, v)| (k.as_str(), *v)))
-                .map_err(|e| self.write_err(node.path, e))?;
-        }
+        let mut records: Vec<(String, Vec<u8>)> = carried
+            .xattrs
+            .iter()
+            .map(|(k, v)| (format!("SCHILY.xattr.{k}"), v.clone()))
+            .collect();
+        let dir_slash: &[u8] = if attrs.kind == FileType::Directory {
+            b"/"
+        } else {
+            b""
+        };
+        records.extend(self.exact_name("path", node.path, dir_slash));
+        self.pax(node.path, &records)?;
         match attrs.kind {
             FileType::Directory => {
                 let mut header = self.header(&attrs, EntryType::Directory);
@@ -129,7 +142,10 @@ impl<W: Write> Emitter<W> {
                 Ok(())
             }
             FileType::RegularFile => {
-                let fd = node.fd.ok_or_else(|| refuse("regular file not opened"))?;
+                let fd = node.fd.ok_or_else(|| ImageError::LayerSource {
+                    path: self.root.join(OsStr::from_bytes(node.path)),
+                    reason: "regular file not opened".into(),
+                })?;
                 let mut header = self.header(&attrs, EntryType::Regular);
                 header.set_size(attrs.size);
                 let reader = BufReader::with_capacity(
@@ -148,24 +164,61 @@ impl<W: Write> Emitter<W> {
                 let mut header = self.header(&attrs, EntryType::Symlink);
                 self.append_link(&mut header, node.path, target.as_bytes())
             }
-            FileType::CharacterDevice | FileType::BlockDevice | FileType::Fifo => {
-                let kind = match attrs.kind {
-                    FileType::CharacterDevice => EntryType::Char,
-                    FileType::BlockDevice => EntryType::Block,
-                    _ => EntryType::Fifo,
-                };
-                let mut header = self.header(&attrs, kind);
-                if kind != EntryType::Fifo {
-                    let (major, minor) = (rfs::major(attrs.rdev), rfs::minor(attrs.rdev));
-                    header
-                        .set_device_major(major)
-                        .and_then(|()| header.set_device_minor(minor))
-                        .map_err(|e| self.write_err(node.path, e))?;
-                }
-                self.append(&mut header, node.path, std::io::empty())
-            }
-            other => Err(refuse(&format!("unsupported file type {other:?}"))),
+            FileType::CharacterDevice | FileType::BlockDevice | FileType::Fifo => self.device(node),
+            other => Err(ImageError::LayerSource {
+                path: self.root.join(OsStr::from_bytes(node.path)),
+                reason: format!("unsupported file type {other:?}"),
+            }),
         }
+    }
+
+    /// A PAX record keeping `path` as it is (key `path` or `linkpath`),
+    /// when the tar writer would rewrite it: it drops a leading `./`,
+    /// which an archive of `dir/.` must keep (`docker cp` matches on it).
+    fn exact_name(&self, key: &str, path: &[u8], suffix: &[u8]) -> Option<(String, Vec<u8>)> {
+        let keeps_dot = self.kind == DiffKind::Tree && (path == b"." || path.starts_with(b"./"));
+        keeps_dot.then(|| (key.to_string(), [path, suffix].concat()))
+    }
+
+    /// One PAX header with `records`, before the entry they describe (a
+    /// reader keeps only the last PAX header before an entry).
+    fn pax(&mut self, path: &[u8], records: &[(String, Vec<u8>)]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.builder
+            .append_pax_extensions(records.iter().map(|(k, v)| (k.as_str(), v.as_slice())))
+            .map_err(|e| self.write_err(path, e))
+    }
+
+    /// A 0:0 character device of a tree (no deletion there), with its
+    /// exact name.
+    fn tree_device(&mut self, node: &Node<'_>) -> Result<()> {
+        let records: Vec<_> = self
+            .exact_name("path", node.path, b"")
+            .into_iter()
+            .collect();
+        self.pax(node.path, &records)?;
+        self.device(node)
+    }
+
+    /// A device node or a fifo.
+    fn device(&mut self, node: &Node<'_>) -> Result<()> {
+        let attrs = node.attrs;
+        let kind = match attrs.kind {
+            FileType::CharacterDevice => EntryType::Char,
+            FileType::BlockDevice => EntryType::Block,
+            _ => EntryType::Fifo,
+        };
+        let mut header = self.header(&attrs, kind);
+        if kind != EntryType::Fifo {
+            let (major, minor) = (rfs::major(attrs.rdev), rfs::minor(attrs.rdev));
+            header
+                .set_device_major(major)
+                .and_then(|()| header.set_device_minor(minor))
+                .map_err(|e| self.write_err(node.path, e))?;
+        }
+        self.append(&mut header, node.path, std::io::empty())
     }
 
     /// `.wh.<name>` next to where the deleted entry was: an empty regular
@@ -211,7 +264,7 @@ impl<W: Write> Emitter<W> {
             match (overlay_attr, self.kind) {
                 (None, _) if name == "security.selinux" => {}
                 (None, _) => carried.xattrs.push((name, value)),
-                (Some(_), DiffKind::Plain) => {}
+                (Some(_), DiffKind::Plain | DiffKind::Tree) => {}
                 (Some("opaque"), DiffKind::OverlayUpper) => {
                     // "x" marks a directory holding xattr whiteouts, not an
                     // opaque one.

@@ -17,12 +17,16 @@ mod emit;
 mod walk;
 mod xattr;
 
+use std::ffi::OsStr;
 use std::io::{BufWriter, Write};
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 use crate::digest::{Digest, Hasher, HashingWriter};
 use crate::error::{ImageError, Result};
 pub use crate::unpack::Compression;
+pub use walk::Mounts;
+use walk::WalkRules;
 
 pub const MEDIA_TYPE_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const MEDIA_TYPE_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
@@ -50,6 +54,9 @@ pub enum DiffKind {
     OverlayUpper,
     /// The directory's whole content is the layer.
     Plain,
+    /// A tree copied as it is (`docker cp`, `export`), not a layer: no
+    /// name and no device stands for a deletion, and none is refused.
+    Tree,
 }
 
 /// How a layer is written.
@@ -119,8 +126,11 @@ pub fn write_layer(
         hasher: Hasher::default(),
     };
     let mut emitter = emit::Emitter::new(tar, dir, kind, options.source_date_epoch);
-    let whiteouts = kind == DiffKind::OverlayUpper;
-    walk::walk(dir, whiteouts, &mut |node| emitter.visit(node))?;
+    let rules = WalkRules {
+        whiteouts: kind == DiffKind::OverlayUpper,
+        mounts: Mounts::Enter,
+    };
+    walk::walk(dir, rules, &mut |node| emitter.visit(node))?;
     let (tar, entries) = emitter.finish()?;
     let tar_size = tar.hasher.len();
     let diff_id = tar.hasher.finish();
@@ -134,6 +144,62 @@ pub fn write_layer(
         media_type: media_type(options.compression),
         entries,
     })
+}
+
+/// What a tree archive holds.
+#[derive(Debug, Clone, Copy)]
+pub enum TreeRoot<'a> {
+    /// The entry `name` of the directory `parent` (never followed), and
+    /// all below it when it is a directory, under the path `rename`.
+    Entry {
+        parent: BorrowedFd<'a>,
+        name: &'a OsStr,
+        rename: &'a [u8],
+    },
+    /// The open directory `dir`: with `rename`, the directory itself under
+    /// that path and all below it; without, only what is below it, by
+    /// paths relative to it (an export).
+    Dir {
+        dir: BorrowedFd<'a>,
+        rename: Option<&'a [u8]>,
+    },
+}
+
+/// Writes a tree to `out` as an uncompressed tar, as it is ([`DiffKind::Tree`]):
+/// owners, modes, times, xattrs, hardlinks, devices; sockets skipped.
+/// `display` names the tree in errors. Returns the entries written.
+pub fn write_tree(
+    display: &Path,
+    root: TreeRoot<'_>,
+    mounts: Mounts,
+    out: impl Write,
+) -> Result<u64> {
+    let write_err = |source: std::io::Error| ImageError::LayerWrite {
+        path: display.to_path_buf(),
+        source,
+    };
+    let out = BufWriter::with_capacity(WRITE_BUFFER, out);
+    let mut emitter = emit::Emitter::new(out, display, DiffKind::Tree, None);
+    let rules = WalkRules {
+        whiteouts: false,
+        mounts,
+    };
+    let mut visit = |node: &walk::Node<'_>| emitter.visit(node);
+    match root {
+        TreeRoot::Entry {
+            parent,
+            name,
+            rename,
+        } => walk::walk_entry(display, parent, name, rename, rules, &mut visit)?,
+        TreeRoot::Dir { dir, rename: None } => walk::walk_below(display, dir, rules, &mut visit)?,
+        TreeRoot::Dir {
+            dir,
+            rename: Some(rename),
+        } => walk::walk_dir_itself(display, dir, rename, rules, &mut visit)?,
+    }
+    let (mut out, entries) = emitter.finish()?;
+    out.flush().map_err(write_err)?;
+    Ok(entries)
 }
 
 /// The compressor, chosen at run time.

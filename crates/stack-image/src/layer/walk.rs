@@ -70,13 +70,35 @@ impl Attrs {
     }
 }
 
+/// Which mounted file systems a walk enters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mounts {
+    /// Every one: the tree is one file system, or the caller wants all.
+    Enter,
+    /// All but the kernel's pseudo file systems (proc, sysfs, cgroup,
+    /// devpts, …), whose files are views of the host's kernel, not
+    /// content: a live container's `/proc` is never archived.
+    SkipPseudo,
+    /// None: a mount point is recorded as the directory it is, and what
+    /// is mounted on it (a volume, a bind-mounted file) is left out.
+    Stay,
+}
+
+/// How a walk goes.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct WalkRules {
+    /// A 0:0 character device sorts under the name it will have in the
+    /// layer (`.wh.<name>`), so the layer's entries are in order of their
+    /// own paths.
+    pub whiteouts: bool,
+    pub mounts: Mounts,
+}
+
 /// Calls `visit` for every entry below `root` (not `root` itself), each
-/// directory before its contents. With `whiteouts`, a 0:0 character device
-/// sorts under the name it will have in the layer (`.wh.<name>`), so the
-/// layer's entries are in order of their own paths.
+/// directory before its contents.
 pub(super) fn walk(
     root: &Path,
-    whiteouts: bool,
+    rules: WalkRules,
     visit: &mut dyn FnMut(&Node<'_>) -> Result<()>,
 ) -> Result<()> {
     // The root itself is not followed either: a symlink given as the
@@ -87,14 +109,75 @@ pub(super) fn walk(
         Mode::empty(),
     )
     .map_err(|e| ImageError::io(root, e.into()))?;
+    walk_below(root, fd.as_fd(), rules, visit)
+}
+
+/// Calls `visit` for every entry below the open directory `dir` (shown
+/// as `display` in errors), each directory before its contents.
+pub(super) fn walk_below(
+    display: &Path,
+    dir: BorrowedFd<'_>,
+    rules: WalkRules,
+    visit: &mut dyn FnMut(&Node<'_>) -> Result<()>,
+) -> Result<()> {
+    let dev = Attrs::of(&rfs::fstat(dir).map_err(|e| ImageError::io(display, e.into()))?).dev;
     let mut prefix = Vec::new();
-    walk_dir(root, &fd, whiteouts, &mut prefix, visit)
+    walk_dir(display, dir, dev, rules, &mut prefix, visit)
+}
+
+/// Calls `visit` for the entry `name` of `parent` (never followed), under
+/// the path `rename`, then, for a directory, for everything below it.
+pub(super) fn walk_entry(
+    display: &Path,
+    parent: BorrowedFd<'_>,
+    name: &OsStr,
+    rename: &[u8],
+    rules: WalkRules,
+    visit: &mut dyn FnMut(&Node<'_>) -> Result<()>,
+) -> Result<()> {
+    let stat = rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| ImageError::io(display, e.into()))?;
+    let mut prefix = rename.to_vec();
+    let attrs = Attrs::of(&stat);
+    visit_one(
+        display,
+        parent,
+        name,
+        attrs,
+        attrs.dev,
+        rules,
+        &mut prefix,
+        visit,
+    )
+}
+
+/// Calls `visit` for the open directory `dir` itself, under the path
+/// `rename`, then for everything below it.
+pub(super) fn walk_dir_itself(
+    display: &Path,
+    dir: BorrowedFd<'_>,
+    rename: &[u8],
+    rules: WalkRules,
+    visit: &mut dyn FnMut(&Node<'_>) -> Result<()>,
+) -> Result<()> {
+    let attrs = Attrs::of(&rfs::fstat(dir).map_err(|e| ImageError::io(display, e.into()))?);
+    let node = Node {
+        path: rename,
+        name: OsStr::from_bytes(rename),
+        parent: dir,
+        attrs,
+        fd: Some(dir),
+    };
+    visit(&node)?;
+    let mut prefix = rename.to_vec();
+    walk_dir(display, dir, attrs.dev, rules, &mut prefix, visit)
 }
 
 fn walk_dir(
     root: &Path,
-    dir: &OwnedFd,
-    whiteouts: bool,
+    dir: BorrowedFd<'_>,
+    dir_dev: u64,
+    rules: WalkRules,
     prefix: &mut Vec<u8>,
     visit: &mut dyn FnMut(&Node<'_>) -> Result<()>,
 ) -> Result<()> {
@@ -108,7 +191,7 @@ fn walk_dir(
         let stat = rfs::statat(dir, OsStr::from_bytes(&name), AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| ImageError::io(at(prefix, &name), e.into()))?;
         let attrs = Attrs::of(&stat);
-        let key = if whiteouts && attrs.kind == FileType::CharacterDevice && attrs.rdev == 0 {
+        let key = if rules.whiteouts && attrs.kind == FileType::CharacterDevice && attrs.rdev == 0 {
             [WHITEOUT_PREFIX, &name].concat()
         } else {
             name.clone()
@@ -117,62 +200,115 @@ fn walk_dir(
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (_, name, attrs) in entries {
-        let name = OsStr::from_bytes(&name);
         let start = prefix.len();
         if !prefix.is_empty() {
             prefix.push(b'/');
         }
-        prefix.extend_from_slice(name.as_bytes());
-        let at = |prefix: &[u8]| at(prefix, b"");
-        let flags = match attrs.kind {
-            FileType::Directory => OFlags::RDONLY | OFlags::DIRECTORY,
-            FileType::RegularFile => OFlags::RDONLY | OFlags::NOCTTY,
-            _ => {
-                let node = Node {
-                    path: prefix,
-                    name,
-                    parent: dir.as_fd(),
-                    attrs,
-                    fd: None,
-                };
-                visit(&node)?;
-                prefix.truncate(start);
-                continue;
-            }
-        };
-        let fd = rfs::openat(
-            dir,
-            name,
-            flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| ImageError::io(at(prefix), e.into()))?;
-        let opened = rfs::fstat(&fd).map_err(|e| ImageError::io(at(prefix), e.into()))?;
-        let attrs_now = Attrs::of(&opened);
-        if (attrs_now.dev, attrs_now.ino) != (attrs.dev, attrs.ino) {
-            return Err(ImageError::LayerSource {
-                path: at(prefix),
-                reason: "replaced while the layer was being written".into(),
-            });
-        }
-        let node = Node {
-            path: prefix,
-            name,
-            parent: dir.as_fd(),
-            attrs: attrs_now,
-            fd: Some(fd.as_fd()),
-        };
-        visit(&node)?;
-        if attrs_now.kind == FileType::Directory {
-            walk_dir(root, &fd, whiteouts, prefix, visit)?;
-        }
+        prefix.extend_from_slice(&name);
+        let name = OsStr::from_bytes(&name);
+        visit_one(root, dir, name, attrs, dir_dev, rules, prefix, visit)?;
         prefix.truncate(start);
     }
     Ok(())
 }
 
+/// Visits one entry whose path is `prefix`, and walks into it when it is
+/// a directory the rules let the walk enter.
+#[allow(clippy::too_many_arguments)]
+fn visit_one(
+    root: &Path,
+    dir: BorrowedFd<'_>,
+    name: &OsStr,
+    attrs: Attrs,
+    dir_dev: u64,
+    rules: WalkRules,
+    prefix: &mut Vec<u8>,
+    visit: &mut dyn FnMut(&Node<'_>) -> Result<()>,
+) -> Result<()> {
+    let at = |prefix: &[u8]| root.join(OsStr::from_bytes(prefix));
+    let mounted = attrs.dev != dir_dev;
+    if mounted && rules.mounts == Mounts::Stay && attrs.kind != FileType::Directory {
+        // A file bind-mounted over another: neither is part of the tree.
+        return Ok(());
+    }
+    let flags = match attrs.kind {
+        FileType::Directory => OFlags::RDONLY | OFlags::DIRECTORY,
+        FileType::RegularFile => OFlags::RDONLY | OFlags::NOCTTY,
+        _ => {
+            let node = Node {
+                path: prefix,
+                name,
+                parent: dir,
+                attrs,
+                fd: None,
+            };
+            return visit(&node);
+        }
+    };
+    let fd = rfs::openat(
+        dir,
+        name,
+        flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| ImageError::io(at(prefix), e.into()))?;
+    let opened = rfs::fstat(&fd).map_err(|e| ImageError::io(at(prefix), e.into()))?;
+    let attrs_now = Attrs::of(&opened);
+    if (attrs_now.dev, attrs_now.ino) != (attrs.dev, attrs.ino) {
+        return Err(ImageError::LayerSource {
+            path: at(prefix),
+            reason: "replaced while the layer was being written".into(),
+        });
+    }
+    let node = Node {
+        path: prefix,
+        name,
+        parent: dir,
+        attrs: attrs_now,
+        fd: Some(fd.as_fd()),
+    };
+    visit(&node)?;
+    let enter = match rules.mounts {
+        _ if !mounted => true,
+        Mounts::Enter => true,
+        Mounts::Stay => false,
+        Mounts::SkipPseudo => !is_pseudo(&fd),
+    };
+    if attrs_now.kind == FileType::Directory && enter {
+        walk_dir(root, fd.as_fd(), attrs_now.dev, rules, prefix, visit)?;
+    }
+    Ok(())
+}
+
+/// Whether the file system of `dir` is one of the kernel's views (its
+/// files are not content: reading some blocks, some are the host's).
+fn is_pseudo(dir: &OwnedFd) -> bool {
+    const PSEUDO: &[i64] = &[
+        0x9fa0,      // proc
+        0x6265_6572, // sysfs
+        0x0027_e0eb, // cgroup
+        0x6367_7270, // cgroup2
+        0x1cd1,      // devpts
+        0x1980_0202, // mqueue
+        0x7363_6673, // securityfs
+        0x6462_6720, // debugfs
+        0x7472_6163, // tracefs
+        0xcafe_4a11, // bpf
+        0x6573_5546, // fusectl
+        0x6265_6570, // configfs
+        0x6165_676c, // pstore
+        0x4249_4e4d, // binfmt_misc
+    ];
+    match rfs::fstatfs(dir) {
+        #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+        Ok(fs) => PSEUDO.contains(&(fs.f_type as i64)),
+        // A file system that cannot say what it is is not entered.
+        Err(_) => true,
+    }
+}
+
 /// The names in `dir`, without `.` and `..`.
-fn list(dir: &OwnedFd) -> rustix::io::Result<Vec<Vec<u8>>> {
+fn list(dir: BorrowedFd<'_>) -> rustix::io::Result<Vec<Vec<u8>>> {
     let mut reader = rfs::Dir::read_from(dir)?;
     let mut names = Vec::new();
     while let Some(entry) = reader.read() {

@@ -28,6 +28,19 @@ impl Compression {
             Compression::None
         }
     }
+
+    /// The name of a compression whose magic bytes start `head` but that
+    /// stack does not read (bzip2, xz), so it is refused by name rather
+    /// than read as a broken tar.
+    pub fn unreadable(head: &[u8]) -> Option<&'static str> {
+        if head.starts_with(b"BZh") {
+            Some("bzip2")
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Some("xz")
+        } else {
+            None
+        }
+    }
 }
 
 /// Buffer size for reading layer blobs: large enough that decompressors

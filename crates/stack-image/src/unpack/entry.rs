@@ -21,6 +21,20 @@ use stack_confine::ConfinedRoot;
 const FORBIDDEN_XATTRS: [&str; 2] = ["trusted.overlay.", "user.overlay."];
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 
+/// How entries are applied: as an image layer's, or as a plain tree's
+/// (`docker cp` into a container, an uploaded build context).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rules<'a> {
+    /// A tree, not a layer: `.wh.` names are names like any other.
+    pub tree: bool,
+    /// Every entry is owned by these ids instead of the header's.
+    pub owner: Option<(u32, u32)>,
+    /// A directory is never replaced by a non-directory, nor the reverse.
+    pub keep_kinds: bool,
+    /// Where in the root the entries' paths start.
+    pub under: &'a [OsString],
+}
+
 /// Applies `item`. Returns the directory and its mtime when the entry is a
 /// directory, so the caller can set directory times after all children.
 pub fn apply<R: Read>(
@@ -28,6 +42,7 @@ pub fn apply<R: Read>(
     item: &mut tar::Entry<'_, R>,
     tap: &Tap,
     layer: &str,
+    rules: Rules<'_>,
     buffer: &mut [u8],
 ) -> Result<Option<(Vec<OsString>, u64)>> {
     let sparse = sparse::inspect(item, tap).map_err(|e| ImageError::UnsafeLayerEntry {
@@ -59,7 +74,12 @@ pub fn apply<R: Read>(
     let Some(base) = components.pop() else {
         return Ok(None); // the layer root itself ("/" or "./")
     };
-    let meta = Meta::from_header(item).map_err(|e| refuse(e.to_string()))?;
+    components.splice(0..0, rules.under.iter().cloned());
+    let mut meta = Meta::from_header(item).map_err(|e| refuse(e.to_string()))?;
+    if let Some((uid, gid)) = rules.owner {
+        meta.uid = Some(Uid::from_raw(uid));
+        meta.gid = Some(Gid::from_raw(gid));
+    }
     let errno = |what: &str, e: Errno| match e {
         // The only way a parent can be missing after creation is a symlink
         // whose target this layer does not contain.
@@ -69,7 +89,12 @@ pub fn apply<R: Read>(
         e => refuse(format!("{what}: {e}")),
     };
 
-    match path::classify(&base).map_err(|e| refuse(e.to_string()))? {
+    let name = if rules.tree {
+        Name::Plain
+    } else {
+        path::classify(&base).map_err(|e| refuse(e.to_string()))?
+    };
+    match name {
         Name::Opaque => {
             let dir = root
                 .resolve_dir_for_write(&components)
@@ -111,7 +136,15 @@ pub fn apply<R: Read>(
         ConfinedRoot::kind_at(parent, &base).map_err(|e| errno("inspecting", e))?
     };
     if let Some(existing) = existing {
-        if !(is_dir && existing == FileType::Directory) {
+        let was_dir = existing == FileType::Directory;
+        if rules.keep_kinds && was_dir != is_dir {
+            return Err(refuse(if was_dir {
+                "cannot overwrite a directory with a non-directory".into()
+            } else {
+                "cannot overwrite a non-directory with a directory".into()
+            }));
+        }
+        if !(is_dir && was_dir) {
             let parent = root
                 .directory(&components)
                 .map_err(|e| errno("parent", e))?;
@@ -191,6 +224,7 @@ pub fn apply<R: Read>(
             let target_base = target_components
                 .pop()
                 .ok_or_else(|| refuse("hardlink to the layer root".into()))?;
+            target_components.splice(0..0, rules.under.iter().cloned());
             // The target's parent is resolved inside the root like any path,
             // so a link can only point at a file of this snapshot.
             let target_parent = root

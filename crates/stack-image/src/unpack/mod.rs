@@ -18,6 +18,7 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub use compression::{decompress, Compression};
+pub use entry::Rules as TreeRules;
 /// Also used to change files inside a running container (`stack watch`),
 /// with the same guarantee: nothing is followed out of the root.
 pub use stack_confine::ConfinedRoot;
@@ -59,7 +60,7 @@ pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<
         let decoder = scope.spawn(move || decode_into(blob, sender));
         // The tar parser reads 512-byte headers; the buffer keeps those cheap.
         let mut stream = BufReader::with_capacity(READ_BUFFER, ChannelReader::new(receiver));
-        let written = write_entries(&mut stream, &mut root, layer);
+        let written = write_entries(&mut stream, &mut root, layer, TreeRules::default());
         // Read what is left (padding after the end marker belongs to the
         // diff_id), or, after an error, hang up so the decoder stops.
         let written = written.and_then(|w| {
@@ -75,16 +76,7 @@ pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<
     // A decoding error explains a truncated tar better than the tar error.
     let (compression, hasher) = decoded.map_err(io_err)?;
     let (entries, dir_times) = written?;
-    // Children changed their directories' mtimes; set those last, deepest first.
-    for (components, mtime) in dir_times.into_iter().rev() {
-        entry::set_dir_time(&root, &components, mtime).map_err(|e| ImageError::Layer {
-            layer: layer.to_string(),
-            message: format!(
-                "setting the time of {:?}: {e}",
-                components.join("/".as_ref())
-            ),
-        })?;
-    }
+    set_dir_times(&root, dir_times, layer)?;
     Ok(Unpacked {
         compression,
         tar_bytes: hasher.len(),
@@ -95,11 +87,60 @@ pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<
 
 type DirTimes = Vec<(Vec<OsString>, u64)>;
 
+/// Unpacks a tar (plain, gzip or zstd) into `root` as a plain tree, by
+/// `rules` (whose `tree` is taken as set): `docker cp` into a container.
+/// `what` names the archive in errors. Returns the entries written.
+pub fn unpack_tree(
+    archive: impl Read,
+    root: &mut ConfinedRoot,
+    rules: TreeRules<'_>,
+    what: &str,
+) -> Result<u64> {
+    let io_err = |e: std::io::Error| ImageError::Layer {
+        layer: what.to_string(),
+        message: e.to_string(),
+    };
+    let mut reader = BufReader::with_capacity(READ_BUFFER, archive);
+    let head = std::io::BufRead::fill_buf(&mut reader).map_err(io_err)?;
+    if let Some(name) = Compression::unreadable(head) {
+        return Err(ImageError::Layer {
+            layer: what.to_string(),
+            message: format!(
+                "{name}-compressed archives are not supported: send a plain, gzip or zstd tar"
+            ),
+        });
+    }
+    let (_, mut stream) = decompress(reader).map_err(io_err)?;
+    let rules = TreeRules {
+        tree: true,
+        ..rules
+    };
+    let (entries, dir_times) = write_entries(&mut stream, root, what, rules)?;
+    set_dir_times(root, dir_times, what)?;
+    Ok(entries)
+}
+
+/// Sets the directories' times once their children are in place, deepest
+/// first (writing a child changes its directory's mtime).
+fn set_dir_times(root: &ConfinedRoot, dir_times: DirTimes, what: &str) -> Result<()> {
+    for (components, mtime) in dir_times.into_iter().rev() {
+        entry::set_dir_time(root, &components, mtime).map_err(|e| ImageError::Layer {
+            layer: what.to_string(),
+            message: format!(
+                "setting the time of {:?}: {e}",
+                components.join("/".as_ref())
+            ),
+        })?;
+    }
+    Ok(())
+}
+
 /// Applies every entry of the tar stream.
 fn write_entries(
     stream: &mut dyn Read,
     root: &mut ConfinedRoot,
     layer: &str,
+    rules: TreeRules<'_>,
 ) -> Result<(u64, DirTimes)> {
     let io_err = |e: std::io::Error| ImageError::Layer {
         layer: layer.to_string(),
@@ -117,7 +158,7 @@ fn write_entries(
         let mut item = item.map_err(io_err)?;
         tap.end_headers();
         entries += 1;
-        if let Some(dir) = entry::apply(root, &mut item, &tap, layer, &mut copy_buffer)? {
+        if let Some(dir) = entry::apply(root, &mut item, &tap, layer, rules, &mut copy_buffer)? {
             dir_times.push(dir);
         }
         // Whatever data the entry kept unread is read now, outside the

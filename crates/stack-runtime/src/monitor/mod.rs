@@ -27,7 +27,7 @@
 //! its error on the report pipe), then pump output to the log and the
 //! attached terminal until it exits, and record the exit.
 
-mod process;
+pub(crate) mod process;
 pub mod supervisor;
 
 use std::io::Write;

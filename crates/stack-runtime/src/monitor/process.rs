@@ -112,10 +112,16 @@ pub(crate) struct Process {
 
 /// Makes the directories and /etc files every run shares (once per monitor).
 pub(crate) fn prepare(spec: &ContainerSpec, dir: &ContainerDir) -> Result<(), Error> {
+    make_overlay_dirs(dir)?;
+    write_etc_files(spec, dir)
+}
+
+/// The overlay's upper, work and mount point directories, where missing.
+pub(crate) fn make_overlay_dirs(dir: &ContainerDir) -> Result<(), Error> {
     for d in [dir.upper(), dir.work(), dir.rootfs()] {
         std::fs::create_dir_all(&d).context(|| format!("create {}", d.display()))?;
     }
-    write_etc_files(spec, dir)
+    Ok(())
 }
 
 /// Starts the first process in a fresh cgroup and PID namespace, with the

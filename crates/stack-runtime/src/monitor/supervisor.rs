@@ -78,6 +78,9 @@ pub(crate) fn run(
     dir: &ContainerDir,
     events: &mut EventSink,
 ) -> Result<(), Error> {
+    // Held while this monitor lives: a copy into the stopped container
+    // (which mounts its root filesystem too) finishes first.
+    let _rootfs = crate::files::RootfsLock::hold(dir)?;
     prepare(spec, dir)?;
     let clock = SystemClock::new();
     let journal = Journal::new(spec, dir);
