@@ -5,6 +5,7 @@ mod build;
 mod builder;
 mod config;
 mod container;
+mod cp;
 mod daemon;
 mod down;
 mod events;
@@ -74,6 +75,8 @@ pub enum Command {
     Rm(lifecycle::RmArgs),
     /// Show the processes of the stack's containers.
     Top(top::TopArgs),
+    /// Copy files between a container (or a service's) and this host.
+    Cp(cp::CpArgs),
     /// Show resource usage of the stack's containers.
     Stats(stats::StatsArgs),
     /// Show the host port a container port is published on.
@@ -209,6 +212,7 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Kill(a) => lifecycle::kill(&cli.host, &cli.project, a),
         Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
         Command::Top(a) => top::run(&cli.host, &cli.project, a),
+        Command::Cp(a) => cp::run(&cli.host, &cli.project, a),
         Command::Stats(a) => stats::run(&cli.host, &cli.project, a),
         Command::Port(a) => port::run(&cli.host, &cli.project, a),
         Command::Events(a) => events::run(&cli.host, &cli.project, a),

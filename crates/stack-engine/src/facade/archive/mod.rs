@@ -12,26 +12,26 @@
 //! run, its root filesystem with its volumes mounted privately
 //! ([`stack_runtime::files`]).
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Stat, StatVfsMountFlags};
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, StatVfsMountFlags};
 use rustix::io::Errno;
 use stack_api::docker::containers::ContainerPathStat;
 use stack_confine::ConfinedRoot;
 use stack_image::layer::{self, Mounts, TreeRoot};
 use stack_image::unpack::{self, TreeRules};
+use stack_image::ImageError;
 use stack_runtime::files::FilesView;
 use stack_runtime::handle::Container;
 
+mod path;
+
 use super::{Engine, EngineError};
 use crate::containers::ContainerRecord;
-
-/// Symlinks followed while resolving one path, as the kernel's limit.
-const MAX_LINK_HOPS: u32 = 40;
+use path::{follow_links, stat_of, Wanted};
 
 /// A path of a container, found and open, to be archived.
 pub struct ContainerPath {
@@ -72,10 +72,24 @@ impl ContainerPath {
         &self.stat
     }
 
+    /// Names the path `name` in the archive instead of its own name (a copy
+    /// to another name: `docker cp c:/etc/hosts ./saved`).
+    pub fn rename(&mut self, name: &str) {
+        match &mut self.target {
+            Target::Entry { rename, .. } | Target::Dir { rename, .. } => {
+                *rename = name.as_bytes().to_vec();
+            }
+        }
+    }
+
     /// Writes the path (and, for a directory, all below it) to `out` as an
     /// uncompressed tar. The kernel's pseudo file systems of a running
     /// container (its /proc, /sys) are not entered.
     pub fn write_tar(&self, out: impl Write) -> Result<(), EngineError> {
+        Ok(self.tar_into(out)?)
+    }
+
+    fn tar_into(&self, out: impl Write) -> Result<(), ImageError> {
         let root = match &self.target {
             Target::Entry {
                 parent,
@@ -94,6 +108,45 @@ impl ContainerPath {
         layer::write_tree(&self.display, root, Mounts::SkipPseudo, out)?;
         Ok(())
     }
+}
+
+impl ContainerPath {
+    /// Unpacks the archive of the path into the directory `dir` of this
+    /// host, confined to it, every file owned by this process's user (as
+    /// `docker cp` leaves them).
+    pub fn extract_on_host(self, dir: &Path) -> Result<(), EngineError> {
+        let mut root =
+            ConfinedRoot::open(dir).map_err(EngineError::io(dir.display().to_string()))?;
+        let owner = (
+            nix::unistd::geteuid().as_raw(),
+            nix::unistd::getegid().as_raw(),
+        );
+        let rules = TreeRules {
+            owner: Some(owner),
+            ..TreeRules::default()
+        };
+        let what = self.display.display().to_string();
+        std::thread::scope(|scope| {
+            let (reader, writer) = pipe()?;
+            let producer = scope.spawn(move || self.tar_into(writer));
+            let unpacked = unpack::unpack_tree(reader, &mut root, rules, &what);
+            settle(
+                unpacked.map(drop).map_err(EngineError::from),
+                joined(producer),
+            )
+        })
+    }
+}
+
+/// A file or directory of this host to copy into a container.
+#[derive(Debug, Clone)]
+pub struct HostSource {
+    /// The directory holding it.
+    pub parent: PathBuf,
+    /// Its name there (not followed: a symlink is sent as the link).
+    pub name: OsString,
+    /// Send what the directory holds, not the directory (`dir/.`).
+    pub contents_only: bool,
 }
 
 /// A container's root filesystem, open for `export`.
@@ -233,6 +286,46 @@ impl Engine {
         Ok(())
     }
 
+    /// Sends `source` from this host into the directory `dest_dir` of the
+    /// container `key`, named `rename` there.
+    pub fn copy_from_host(
+        &self,
+        key: &str,
+        source: &HostSource,
+        rename: &str,
+        dest_dir: &str,
+        options: CopyIn,
+    ) -> Result<(), EngineError> {
+        let parent_path = if source.contents_only {
+            source.parent.join(&source.name)
+        } else {
+            source.parent.clone()
+        };
+        let parent = std::fs::File::open(&parent_path)
+            .map_err(EngineError::io(parent_path.display().to_string()))?;
+        let display = parent_path.join(&source.name);
+        std::thread::scope(|scope| {
+            let (reader, writer) = pipe()?;
+            let producer = scope.spawn(|| {
+                let root = if source.contents_only {
+                    TreeRoot::Dir {
+                        dir: parent.as_fd(),
+                        rename: Some(b"."),
+                    }
+                } else {
+                    TreeRoot::Entry {
+                        parent: parent.as_fd(),
+                        name: &source.name,
+                        rename: rename.as_bytes(),
+                    }
+                };
+                layer::write_tree(&display, root, Mounts::Enter, writer)
+            });
+            let copied = self.copy_into_container(key, dest_dir, options, reader);
+            settle(copied, joined(producer).map(drop))
+        })
+    }
+
     /// The container `key`'s root filesystem, open for `export`.
     pub fn container_export(&self, key: &str) -> Result<ContainerExport, EngineError> {
         let record = self.find(key)?;
@@ -250,6 +343,45 @@ impl Engine {
             display: PathBuf::from(format!("{}:/", record.spec.name)),
             _view: view,
         })
+    }
+}
+
+/// A pipe between an archive's writer and its reader, as files.
+fn pipe() -> Result<(std::fs::File, std::fs::File), EngineError> {
+    let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| EngineError::io("a pipe")(e.into()))?;
+    Ok((std::fs::File::from(read), std::fs::File::from(write)))
+}
+
+/// The result of a thread writing an archive.
+fn joined<T>(
+    thread: std::thread::ScopedJoinHandle<'_, Result<T, ImageError>>,
+) -> Result<(), ImageError> {
+    match thread.join() {
+        Ok(result) => result.map(drop),
+        Err(_) => Err(ImageError::LayerWrite {
+            path: PathBuf::from("archive"),
+            source: std::io::Error::other("the archive writer panicked"),
+        }),
+    }
+}
+
+/// The failure that explains a copy between a writer and a reader on a
+/// pipe: the writer's own, unless it only saw the reader hang up after
+/// failing (then the reader's).
+fn settle(
+    reader: Result<(), EngineError>,
+    writer: Result<(), ImageError>,
+) -> Result<(), EngineError> {
+    match (reader, writer) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(read), Err(ImageError::LayerWrite { source, .. }))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            Err(read)
+        }
+        (_, Err(write)) => Err(write.into()),
+        (Err(read), Ok(())) => Err(read),
     }
 }
 
@@ -272,89 +404,6 @@ fn fs_error(display: &Path, errno: Errno) -> EngineError {
     }
 }
 
-/// A path as `docker cp` names it.
-struct Wanted {
-    components: Vec<OsString>,
-    /// The last element is followed when it is a symlink: the path ends
-    /// with `/` or `/.`, or is the root.
-    follow_last: bool,
-    /// The name it has in the archive and the stat: the last component,
-    /// `.` for `dir/.`, `/` for the root.
-    name: String,
-}
-
-impl Wanted {
-    fn parse(path: &str) -> Wanted {
-        let components = stack_confine::components(Path::new(path));
-        let dot = path == "." || path.ends_with("/.");
-        let follow_last = components.is_empty() || dot || path.ends_with('/');
-        let name = if dot {
-            ".".to_string()
-        } else {
-            match components.last() {
-                Some(last) => last.to_string_lossy().into_owned(),
-                None => "/".to_string(),
-            }
-        };
-        Wanted {
-            components,
-            follow_last,
-            name,
-        }
-    }
-
-    /// The parent's components and the last one (not the root: callers
-    /// split only a path that does not follow its last element).
-    fn split(&self) -> (&[OsString], &OsStr) {
-        match self.components.split_last() {
-            Some((last, parent)) => (parent, last),
-            None => (&[], OsStr::new(".")),
-        }
-    }
-}
-
-/// The absolute path inside the container that `components` lead to,
-/// every symlink followed inside the root (what `docker cp -L` copies).
-fn follow_links(root: &ConfinedRoot, components: &[OsString]) -> String {
-    let mut resolved: Vec<OsString> = Vec::new();
-    let mut pending: Vec<OsString> = components.iter().rev().cloned().collect();
-    let mut hops = 0;
-    while let Some(part) = pending.pop() {
-        if part == ".." {
-            resolved.pop();
-            continue;
-        }
-        let Ok(dir) = root.resolve(&resolved, OFlags::PATH | OFlags::DIRECTORY) else {
-            resolved.push(part);
-            continue;
-        };
-        match rfs::readlinkat(&dir, part.as_os_str(), Vec::new()) {
-            Ok(target) if hops < MAX_LINK_HOPS => {
-                hops += 1;
-                let target = target.as_bytes();
-                if target.starts_with(b"/") {
-                    resolved.clear();
-                }
-                for piece in target.split(|b| *b == b'/').rev() {
-                    if !piece.is_empty() && piece != b"." {
-                        pending.push(OsStr::from_bytes(piece).to_os_string());
-                    }
-                }
-            }
-            _ => resolved.push(part),
-        }
-    }
-    let mut out = String::new();
-    for part in &resolved {
-        out.push('/');
-        out.push_str(&part.to_string_lossy());
-    }
-    if out.is_empty() {
-        out.push('/');
-    }
-    out
-}
-
 /// The ids of the container's user (`copyUIDGID`), from its own passwd and
 /// group files; `None` when it runs as root by default.
 fn container_user(
@@ -369,103 +418,4 @@ fn container_user(
     let group = stack_runtime::kernel::read_confined(root, "/etc/group").unwrap_or_default();
     let resolved = stack_runtime::user::resolve(user, &passwd, &group)?;
     Ok(Some((resolved.uid, resolved.gid)))
-}
-
-/// Docker's stat of a path.
-fn stat_of(name: &str, stat: &Stat, link_target: &str) -> ContainerPathStat {
-    let mtime = std::time::UNIX_EPOCH
-        + std::time::Duration::new(
-            u64::try_from(stat.st_mtime).unwrap_or(0),
-            u32::try_from(stat.st_mtime_nsec).unwrap_or(0),
-        );
-    ContainerPathStat {
-        name: name.to_string(),
-        size: stat.st_size,
-        mode: go_file_mode(stat.st_mode),
-        mtime: stack_runtime::timefmt::format(mtime),
-        link_target: link_target.to_string(),
-    }
-}
-
-/// `st_mode` in Go's `os.FileMode` bits, which Docker's clients decode.
-fn go_file_mode(st_mode: u32) -> u32 {
-    const DIR: u32 = 1 << 31;
-    const SYMLINK: u32 = 1 << 27;
-    const DEVICE: u32 = 1 << 26;
-    const NAMED_PIPE: u32 = 1 << 25;
-    const SOCKET: u32 = 1 << 24;
-    const SETUID: u32 = 1 << 23;
-    const SETGID: u32 = 1 << 22;
-    const CHAR_DEVICE: u32 = 1 << 21;
-    const STICKY: u32 = 1 << 20;
-    let mut mode = st_mode & 0o777;
-    mode |= match FileType::from_raw_mode(st_mode) {
-        FileType::Directory => DIR,
-        FileType::Symlink => SYMLINK,
-        FileType::BlockDevice => DEVICE,
-        FileType::CharacterDevice => DEVICE | CHAR_DEVICE,
-        FileType::Fifo => NAMED_PIPE,
-        FileType::Socket => SOCKET,
-        _ => 0,
-    };
-    for (bit, go) in [(0o4000, SETUID), (0o2000, SETGID), (0o1000, STICKY)] {
-        if st_mode & bit != 0 {
-            mode |= go;
-        }
-    }
-    mode
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_modes_are_go_file_modes() {
-        assert_eq!(go_file_mode(0o100644), 0o644);
-        assert_eq!(go_file_mode(0o040755), (1 << 31) | 0o755);
-        assert_eq!(go_file_mode(0o120777), (1 << 27) | 0o777);
-        assert_eq!(go_file_mode(0o104755), (1 << 23) | 0o755);
-        assert_eq!(go_file_mode(0o041777), (1 << 31) | (1 << 20) | 0o777);
-        assert_eq!(go_file_mode(0o020666), (1 << 26) | (1 << 21) | 0o666);
-    }
-
-    #[test]
-    fn paths_name_what_docker_cp_names() {
-        let cases = [
-            ("/etc/hosts", false, "hosts"),
-            ("etc/", true, "etc"),
-            ("/etc/.", true, "."),
-            ("/", true, "/"),
-            ("/a/../b", false, "b"),
-        ];
-        for (path, follow, name) in cases {
-            let wanted = Wanted::parse(path);
-            assert_eq!(
-                (wanted.follow_last, wanted.name.as_str()),
-                (follow, name),
-                "{path}"
-            );
-        }
-    }
-
-    #[test]
-    fn links_are_followed_inside_the_root() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let base = dir.path();
-        std::fs::create_dir_all(base.join("real/sub")).expect("mkdir");
-        std::os::unix::fs::symlink("/real", base.join("abs")).expect("link");
-        std::os::unix::fs::symlink("../../..", base.join("real/up")).expect("link");
-        std::os::unix::fs::symlink("sub", base.join("real/rel")).expect("link");
-        let root = ConfinedRoot::open(base).expect("root");
-        let follow = |p: &str| follow_links(&root, &stack_confine::components(Path::new(p)));
-        assert_eq!(follow("/abs"), "/real");
-        assert_eq!(follow("/abs/rel"), "/real/sub");
-        assert_eq!(
-            follow("/real/up"),
-            "/",
-            "`..` stops at the container's root"
-        );
-        assert_eq!(follow("/missing/x"), "/missing/x");
-    }
 }
