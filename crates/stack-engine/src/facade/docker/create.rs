@@ -96,7 +96,9 @@ pub fn run_options(
     req: &ContainerCreateRequest,
 ) -> Result<(ImageSource, RunOptions, Vec<String>), EngineError> {
     let c = &req.config;
-    refuse_unmapped("", &c.unmapped)?;
+    let mut config_unmapped = c.unmapped.clone();
+    let declared_volumes = config_unmapped.remove("Volumes");
+    refuse_unmapped("", &config_unmapped)?;
     if !c.domainname.is_empty() {
         return Err(invalid("Domainname is not supported by stack".into()));
     }
@@ -152,6 +154,19 @@ pub fn run_options(
         }
     };
     let mounted = super::mounts::mount_args(h.mounts.as_deref().unwrap_or_default())?;
+    let mut volumes: Vec<String> = h
+        .binds
+        .iter()
+        .flatten()
+        .cloned()
+        .chain(mounted.volumes)
+        .collect();
+    let tmpfs: Vec<String> = tmpfs(h).into_iter().chain(mounted.tmpfs).collect();
+    volumes.extend(super::mounts::declared_volumes(
+        declared_volumes.as_ref(),
+        &volumes,
+        &tmpfs,
+    )?);
     let opts = RunOptions {
         name: name.map(|n| n.trim_start_matches('/').to_string()),
         process: ProcessOverrides {
@@ -162,14 +177,8 @@ pub fn run_options(
             user: Some(c.user.clone()).filter(|u| !u.is_empty()),
             workdir: Some(c.working_dir.clone()).filter(|w| !w.is_empty()),
         },
-        volumes: h
-            .binds
-            .iter()
-            .flatten()
-            .cloned()
-            .chain(mounted.volumes)
-            .collect(),
-        tmpfs: tmpfs(h).into_iter().chain(mounted.tmpfs).collect(),
+        volumes,
+        tmpfs,
         read_only: h.readonly_rootfs,
         memory: positive("Memory", h.memory)?,
         memory_reservation: positive("MemoryReservation", h.memory_reservation)?,
@@ -479,11 +488,8 @@ mod tests {
             err.to_string(),
             "HostConfig.OomScoreAdj is not supported by stack (got 500)"
         );
-        let err = map(json!({"Image": "busybox", "Volumes": {"/data": {}}})).expect_err("refused");
-        assert!(
-            err.to_string().starts_with("Volumes is not supported"),
-            "{err}"
-        );
+        let err = map(json!({"Image": "busybox", "Volumes": ["/data"]})).expect_err("refused");
+        assert!(err.to_string().starts_with("Volumes must map"), "{err}");
         let err = map(json!({"Image": "busybox", "HostConfig": {"LogConfig": {"Type": "syslog"}}}))
             .expect_err("refused");
         assert!(err.to_string().contains("syslog"), "{err}");

@@ -128,6 +128,52 @@ pub fn mount_args(mounts: &[Mount]) -> Result<MountArgs, EngineError> {
     Ok(out)
 }
 
+/// `Config.Volumes`: paths declared as volumes (`docker run -v /data`
+/// puts them there; the Python SDK lists every bind's target too). A path
+/// that a bind, a mount or a tmpfs already covers gets nothing more, as
+/// in Docker; any other becomes an anonymous volume (`-v PATH`).
+pub fn declared_volumes(
+    declared: Option<&Value>,
+    volumes: &[String],
+    tmpfs: &[String],
+) -> Result<Vec<String>, EngineError> {
+    let paths = match declared {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Object(map)) => map.keys(),
+        Some(other) => {
+            return Err(invalid(format!(
+                "Volumes must map paths to {{}} (got {other})"
+            )))
+        }
+    };
+    let covered: Vec<&str> = volumes
+        .iter()
+        .map(|v| {
+            let mut parts = v.split(':');
+            let first = parts.next().unwrap_or_default();
+            parts.next().unwrap_or(first)
+        })
+        .chain(
+            tmpfs
+                .iter()
+                .map(|t| t.split(':').next().unwrap_or_default()),
+        )
+        .map(|p| p.trim_end_matches('/'))
+        .collect();
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.starts_with('/') {
+            return Err(invalid(format!(
+                "Volumes: {path:?} is not an absolute path"
+            )));
+        }
+        if !covered.contains(&path.trim_end_matches('/')) {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
 fn volume_arg(source: &str, target: &str, flags: &[String]) -> String {
     if flags.is_empty() {
         format!("{source}:{target}")
@@ -267,5 +313,17 @@ mod tests {
             json!([{"Type": "bind", "Source": "/a", "Target": "/a", "Consistency": "cached"}]),
             "Consistency",
         );
+    }
+
+    #[test]
+    fn declared_volumes_not_covered_become_anonymous() {
+        let declared = serde_json::json!({"/data": {}, "/cache/": {}, "/scratch": {}, "/new": {}});
+        let volumes = ["/tmp:/data:ro".to_string(), "named:/cache".to_string()];
+        let tmpfs = ["/scratch:size=1m".to_string()];
+        let got = declared_volumes(Some(&declared), &volumes, &tmpfs).expect("declared");
+        assert_eq!(got, ["/new"]);
+        let err = declared_volumes(Some(&serde_json::json!({"rel": {}})), &[], &[])
+            .expect_err("relative");
+        assert!(err.to_string().contains("absolute"), "{err}");
     }
 }
