@@ -25,8 +25,13 @@ pub struct Builder<'a> {
     pub containers: &'a Containers,
     pub store: &'a dyn LayerStore,
     pub cache: BuildCache,
-    /// Where steps write their layers before the store takes them.
+    /// Where steps write their layers before the store takes them: the
+    /// build's own directory under `build-tmp`, held while it runs and
+    /// removed after it by its owner (`leftovers::BuildDir`).
     pub scratch: PathBuf,
+    /// That directory's name: the build's lease holder and the owner
+    /// label of its step containers (see `leftovers`).
+    pub owner: String,
 }
 
 /// One build in progress.
@@ -64,8 +69,7 @@ impl Builder<'_> {
         let ignore = inputs::read_ignore(&request.context, ignore_file.as_deref())?;
         // One per build: two builds of the daemon at once must not drop
         // each other's leases when the first ends.
-        let holder = format!("build-{}-{}", std::process::id(), super::unique());
-        std::fs::create_dir_all(&self.scratch).map_err(BuildError::io(&self.scratch))?;
+        let holder = self.owner.clone();
         let mut run = Run {
             builder: self,
             request,
@@ -82,7 +86,6 @@ impl Builder<'_> {
         };
         let result = run.all();
         self.store.release(&run.holder);
-        let _ = std::fs::remove_dir_all(&self.scratch);
         result
     }
 }
@@ -327,6 +330,7 @@ impl Run<'_> {
                             argv,
                             network: network.as_deref(),
                             at: &at,
+                            owner: &self.builder.owner,
                             volumes: mounts.volumes.clone(),
                             tmpfs: mounts.tmpfs.clone(),
                         };

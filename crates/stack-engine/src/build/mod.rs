@@ -12,6 +12,7 @@ mod from_spec;
 mod inputs;
 mod layer;
 pub mod layers;
+pub mod leftovers;
 mod owners;
 pub mod progress;
 mod run_mounts;
@@ -118,14 +119,18 @@ pub fn build_on_host(
         .map_err(|e| BuildError::Invalid(e.to_string()))?;
     let images = crate::images::Images::open(paths, &config)?;
     let store = store_layers::StoreLayers::new(images, request.source_date_epoch)?;
-    let scratch = root
-        .join("build-tmp")
-        .join(format!("{}-{}", std::process::id(), unique()));
+    // What killed builds left is swept first; a failure there is no
+    // reason to refuse this build.
+    if let Err(err) = leftovers::sweep(root, containers) {
+        tracing::warn!(%err, "could not remove what interrupted builds left");
+    }
+    let scratch = leftovers::BuildDir::create(root, "build")?;
     let builder = Builder {
         containers,
         store: &store,
         cache: BuildCache::open(root)?,
-        scratch,
+        scratch: scratch.path().to_path_buf(),
+        owner: scratch.name().to_string(),
     };
     builder.build(request, progress)
 }
@@ -140,12 +145,16 @@ pub struct CachePruneReport {
     pub mount_bytes: u64,
     /// Layers no image names any more, removed from the store.
     pub store: crate::images::PruneReport,
+    /// Step containers and directories of interrupted builds.
+    pub leftovers: leftovers::Swept,
 }
 
-/// Forgets the build cache of this host: its entries, its cache mounts
-/// (`RUN --mount=type=cache`), then the layers only the cache knew.
+/// Forgets the build cache of this host: what interrupted builds left,
+/// its entries, its cache mounts (`RUN --mount=type=cache`), then the
+/// layers only the cache knew.
 pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, BuildError> {
     let root = &paths.state_root;
+    let leftovers = leftovers::sweep(root, &crate::containers::Containers::new(paths))?;
     let entries = BuildCache::open(root)?.clear()?;
     let mounts_dir = root.join("build-cache-mounts");
     let (mut mounts, mut mount_bytes) = (0, 0);
@@ -169,6 +178,7 @@ pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, 
         mounts,
         mount_bytes,
         store,
+        leftovers,
     })
 }
 

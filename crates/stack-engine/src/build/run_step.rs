@@ -12,6 +12,7 @@ use crate::containers::{
 };
 
 use super::layers::{lower_dirs, Layer, LayerSource, LayerStore};
+use super::leftovers::BUILD_OWNER_LABEL;
 use super::stage::StageState;
 use super::BuildError;
 
@@ -29,6 +30,8 @@ pub struct RunStep<'a> {
     pub network: Option<&'a str>,
     /// Where the step is, for messages (`Dockerfile:7`).
     pub at: &'a str,
+    /// The build it belongs to (its `BUILD_OWNER_LABEL`).
+    pub owner: &'a str,
     /// `RUN --mount`s as `stack run` takes them.
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
@@ -81,9 +84,12 @@ impl RunStep<'_> {
                 mode,
                 ..NetworkOptions::default()
             },
-            labels: [(BUILD_STEP_LABEL.to_string(), self.at.to_string())]
-                .into_iter()
-                .collect(),
+            labels: [
+                (BUILD_STEP_LABEL.to_string(), self.at.to_string()),
+                (BUILD_OWNER_LABEL.to_string(), self.owner.to_string()),
+            ]
+            .into_iter()
+            .collect(),
             volumes: self.volumes.clone(),
             tmpfs: self.tmpfs.clone(),
             ..RunOptions::default()

@@ -25,6 +25,7 @@ pub struct Images {
     puller: Puller,
     settings: RegistrySettings,
     containers_dir: std::path::PathBuf,
+    state_root: std::path::PathBuf,
 }
 
 impl Images {
@@ -36,6 +37,7 @@ impl Images {
             puller: Puller::new(store, settings.clone()),
             settings,
             containers_dir: paths.state_root.join("containers"),
+            state_root: paths.state_root.clone(),
         })
     }
 
@@ -101,13 +103,16 @@ impl Images {
         self.store().prune(all)
     }
 
-    /// Drops leases whose container is gone. Containers are removed by the
-    /// runtime (or by their monitor, for `--rm`), which knows nothing of
-    /// images, so a lease can outlive its holder; it is swept here, before
-    /// anything decides what is in use.
+    /// Drops leases whose container is gone, or whose build no longer
+    /// runs. Containers are removed by the runtime (or by their monitor,
+    /// for `--rm`), which knows nothing of images, and a killed build
+    /// never ends its leases, so a lease can outlive its holder; it is
+    /// swept here, before anything decides what is in use.
     fn release_stale_leases(&self) -> Result<(), ImageError> {
         for holder in self.store().lease_holders()? {
-            if !self.containers_dir.join(&holder).exists() {
+            let live = self.containers_dir.join(&holder).exists()
+                || crate::build::leftovers::is_live(&self.state_root, &holder);
+            if !live {
                 self.store().release(&holder)?;
             }
         }

@@ -198,16 +198,10 @@ impl Engine {
         build: &DockerBuild,
         emit: &(dyn Fn(BuildLine) + Sync),
     ) -> Result<String, EngineError> {
-        let dir = self.paths.state_root.join("build-tmp").join(format!(
-            "context-{}-{}",
-            std::process::id(),
-            crate::build::unique()
-        ));
-        std::fs::create_dir_all(&dir)
-            .map_err(EngineError::io(format!("create {}", dir.display())))?;
-        let result = self.build_in(archive, &dir, build, emit);
-        let _ = std::fs::remove_dir_all(&dir);
-        result
+        // Held while the build runs, so a sweep of what killed builds
+        // left never takes it; removed when dropped.
+        let dir = crate::build::leftovers::BuildDir::create(&self.paths.state_root, "context")?;
+        self.build_in(archive, dir.path(), build, emit)
     }
 
     fn build_in(
