@@ -1,7 +1,9 @@
 //! `POST /build`: the classic builder's protocol (`DOCKER_BUILDKIT=0
 //! docker build`, Compose's classic build). The body, the context as a
 //! tar, is handed to the build while it arrives; the answer is Docker's
-//! stream of JSON lines, ending with the image id or the error.
+//! stream of JSON lines, ending with the image id or the error. A client
+//! that leaves cancels the build: its running step is killed and
+//! removed, nothing is tagged, its files and leases go.
 
 use std::io::Read;
 use std::sync::mpsc;
@@ -11,6 +13,7 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use futures_util::StreamExt;
 use stack_api::docker::build::BuildLine;
+use stack_engine::build::CancellationToken;
 use stack_engine::facade::docker::build::DockerBuild;
 
 use super::error::DockerError;
@@ -68,7 +71,11 @@ pub async fn build(
         }
     });
     let (lines, response) = super::stream::bytes("application/json");
+    let cancel = CancellationToken::new();
+    let finished = CancellationToken::new();
+    watch_client(lines.clone(), cancel.clone(), finished.clone());
     tokio::task::spawn_blocking(move || {
+        let _finished = finished.drop_guard();
         let upload = Upload {
             chunks: chunk_rx,
             current: Bytes::new(),
@@ -79,9 +86,25 @@ pub async fn build(
                 let _ = lines.send(bytes);
             }
         };
-        if let Err(err) = s.engine.docker_build(upload, &request, &send) {
+        if let Err(err) = s.engine.docker_build(upload, &request, &send, &cancel) {
             send(BuildLine::failed(err.to_string()));
         }
     });
     Ok(response)
+}
+
+/// Cancels `cancel` when the client leaves before `finished` (the work
+/// is done); this copy of the stream's sender goes then, so the stream
+/// ends with the work.
+fn watch_client(
+    lines: super::stream::Chunks,
+    cancel: CancellationToken,
+    finished: CancellationToken,
+) {
+    tokio::spawn(async move {
+        tokio::select! {
+            () = lines.gone() => cancel.cancel(),
+            () = finished.cancelled() => {}
+        }
+    });
 }

@@ -32,6 +32,8 @@ pub struct Builder<'a> {
     /// That directory's name: the build's lease holder and the owner
     /// label of its step containers (see `leftovers`).
     pub owner: String,
+    /// Checked before each step and while a `RUN` runs.
+    pub cancel: &'a super::CancellationToken,
 }
 
 /// One build in progress.
@@ -186,7 +188,11 @@ impl Run<'_> {
         Ok(dir)
     }
 
-    fn begin(&mut self, stage: &Stage, text: &str) -> Instant {
+    /// Starts a step, unless the build was cancelled.
+    fn begin(&mut self, stage: &Stage, text: &str) -> Result<Instant, BuildError> {
+        if self.builder.cancel.is_cancelled() {
+            return Err(BuildError::Cancelled);
+        }
         self.step += 1;
         self.progress.event(BuildEvent::Step {
             stage: Self::stage_label(stage),
@@ -194,7 +200,7 @@ impl Run<'_> {
             total: self.steps_total,
             text: text.to_string(),
         });
-        Instant::now()
+        Ok(Instant::now())
     }
 
     /// The state a stage starts from: `scratch`, an earlier stage, or an
@@ -212,7 +218,7 @@ impl Run<'_> {
                 });
             }
         }
-        let started = self.begin(stage, &format!("FROM {base}"));
+        let started = self.begin(stage, &format!("FROM {base}"))?;
         let state = if base.eq_ignore_ascii_case("scratch") {
             StageState {
                 chain: BuildCache::key(&["scratch"]),
@@ -271,7 +277,7 @@ impl Run<'_> {
         let expanded = instruction
             .expand_with_escape(&|k| state.lookup(k), self.dockerfile.escape)
             .map_err(|e| BuildError::Invalid(format!("{at}: {e}")))?;
-        let started = self.begin(stage, &instruction.source);
+        let started = self.begin(stage, &instruction.source)?;
         let identity = format!("{:?}", expanded.kind);
         let mut empty_layer = true;
         match &expanded.kind {
@@ -331,6 +337,7 @@ impl Run<'_> {
                             network: network.as_deref(),
                             at: &at,
                             owner: &self.builder.owner,
+                            cancel: self.builder.cancel,
                             volumes: mounts.volumes.clone(),
                             tmpfs: mounts.tmpfs.clone(),
                         };

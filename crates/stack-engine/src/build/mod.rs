@@ -30,6 +30,10 @@ pub use from_spec::{image_name, requests_for};
 pub use layers::{BuiltImage, Layer, LayerSource, LayerStore};
 pub use progress::{BuildEvent, BuildProgress};
 pub use run_step::BUILD_STEP_LABEL;
+/// Stops a build (or a push) from another thread: the builder checks it
+/// before each step and while a `RUN` runs, whose container it then
+/// kills and removes.
+pub use tokio_util::sync::CancellationToken;
 
 use crate::containers::ContainerError;
 
@@ -92,6 +96,9 @@ pub enum BuildError {
         command: String,
         code: i32,
     },
+    /// Its [`CancellationToken`] was cancelled (the client left).
+    #[error("the build was cancelled")]
+    Cancelled,
     #[error(transparent)]
     Container(#[from] ContainerError),
     #[error(transparent)]
@@ -107,12 +114,13 @@ pub enum BuildError {
 }
 
 /// Builds `request` with this host's image store, containers and build
-/// cache.
+/// cache, until done or until `cancel` is cancelled.
 pub fn build_on_host(
     paths: &crate::paths::HostPaths,
     containers: &crate::containers::Containers,
     request: &BuildRequest,
     progress: &dyn BuildProgress,
+    cancel: &CancellationToken,
 ) -> Result<BuiltImage, BuildError> {
     let root = &paths.state_root;
     let config = crate::config::Config::load(&paths.config_file)
@@ -131,6 +139,7 @@ pub fn build_on_host(
         cache: BuildCache::open(root)?,
         scratch: scratch.path().to_path_buf(),
         owner: scratch.name().to_string(),
+        cancel,
     };
     builder.build(request, progress)
 }
@@ -199,6 +208,8 @@ impl crate::error_class::Classify for BuildError {
             // The Dockerfile's command failed: the user's input, as
             // Docker answers a failed build.
             | BuildError::RunFailed { .. } => ErrorClass::InvalidInput,
+            // No client is left to read it.
+            BuildError::Cancelled => ErrorClass::Conflict,
             BuildError::Container(e) => e.class(),
             BuildError::Image(e) => e.class(),
             BuildError::Runtime(e) => e.class(),

@@ -32,6 +32,8 @@ pub struct RunStep<'a> {
     pub at: &'a str,
     /// The build it belongs to (its `BUILD_OWNER_LABEL`).
     pub owner: &'a str,
+    /// Cancelled: the command is killed and its container removed.
+    pub cancel: &'a super::CancellationToken,
     /// `RUN --mount`s as `stack run` takes them.
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
@@ -121,6 +123,10 @@ impl RunStep<'_> {
         let exit = loop {
             for (_, line) in logs.read_new() {
                 output(line.log.trim_end_matches('\n'));
+            }
+            if self.cancel.is_cancelled() {
+                // `execute` removes the container, killing what runs.
+                return Err(BuildError::Cancelled);
             }
             match done.recv_timeout(POLL) {
                 Ok(exit) => break exit?,

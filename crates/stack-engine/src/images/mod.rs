@@ -77,12 +77,27 @@ impl Images {
 
     /// Pushes the local image `name` (`NAME[:TAG]`, normalized as pulls
     /// name images) to the registry its name says. Never to a mirror.
-    pub fn push(&self, name: &str, progress: &dyn Progress) -> Result<PushOutcome, ImageError> {
+    /// `cancel` stops it: the requests in flight are dropped (a registry
+    /// forgets an unfinished upload; nothing is written here).
+    pub fn push(
+        &self,
+        name: &str,
+        progress: &dyn Progress,
+        cancel: &crate::build::CancellationToken,
+    ) -> Result<PushOutcome, ImageError> {
         let target = Reference::parse(name)?;
         let pusher = Pusher::new(self.store().clone(), self.settings.clone());
         // The source is the exact name: an id prefix never picks what goes
         // to a registry (`push abc123` is not the image with that id).
-        runtime()?.block_on(pusher.push(&target.to_string(), &target, progress))
+        let source = target.to_string();
+        runtime()?.block_on(async {
+            tokio::select! {
+                pushed = pusher.push(&source, &target, progress) => pushed,
+                () = cancel.cancelled() => Err(ImageError::Cancelled {
+                    what: format!("push of {source}"),
+                }),
+            }
+        })
     }
 
     /// Names the image `source` (reference or id prefix) also `target`.

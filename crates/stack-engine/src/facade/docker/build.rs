@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use stack_api::docker::build::BuildLine;
 
 use super::super::{Engine, EngineError};
-use crate::build::{BuildEvent, BuildProgress, BuildRequest, DockerfileSource};
+use crate::build::{BuildEvent, BuildProgress, BuildRequest, CancellationToken, DockerfileSource};
 
 /// A checked `POST /build` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -190,18 +190,20 @@ impl BuildProgress for Stream<'_> {
 
 impl Engine {
     /// Builds from an uploaded context (`archive`: a tar, compressed or
-    /// not), sending the progress to `emit`; answers the image id. The
-    /// context directory is removed afterwards, whatever happened.
+    /// not), sending the progress to `emit`, until done or `cancel`led;
+    /// answers the image id. The context directory is removed afterwards,
+    /// whatever happened.
     pub fn docker_build(
         &self,
         archive: impl Read + Send,
         build: &DockerBuild,
         emit: &(dyn Fn(BuildLine) + Sync),
+        cancel: &CancellationToken,
     ) -> Result<String, EngineError> {
         // Held while the build runs, so a sweep of what killed builds
         // left never takes it; removed when dropped.
         let dir = crate::build::leftovers::BuildDir::create(&self.paths.state_root, "context")?;
-        self.build_in(archive, dir.path(), build, emit)
+        self.build_in(archive, dir.path(), build, emit, cancel)
     }
 
     fn build_in(
@@ -210,6 +212,7 @@ impl Engine {
         dir: &Path,
         build: &DockerBuild,
         emit: &(dyn Fn(BuildLine) + Sync),
+        cancel: &CancellationToken,
     ) -> Result<String, EngineError> {
         stack_image::unpack::unpack_layer(archive, dir, "build context")?;
         let request = BuildRequest {
@@ -221,7 +224,7 @@ impl Engine {
             tags: build.request.tags.clone(),
             quiet: build.quiet,
         };
-        Ok(self.build_image(&request, &stream)?.id)
+        Ok(self.build_image(&request, &stream, cancel)?.id)
     }
 }
 
