@@ -335,7 +335,9 @@ impl Writer<'_> {
         }
         let file = open_nofollow(archive).map_err(BuildError::io(archive))?;
         let what = format!("{}: ADD {}", self.at, rel.display());
-        let unpacked = stack_image::unpack::unpack_layer(file, &dir, &what)?;
+        // An archive is a plain tree, extracted into the layer being
+        // made: a `.wh.` name in it must not become a deletion.
+        let unpacked = stack_image::unpack::unpack_tree(file, &dir, &what)?;
         self.written += unpacked.entries as usize;
         if self.owner.is_none() && self.chmod.is_none() {
             return Ok(());

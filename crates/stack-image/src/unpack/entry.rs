@@ -13,6 +13,7 @@ use rustix::io::Errno;
 use super::path::{self, Name};
 use super::sparse;
 use super::tap::Tap;
+use super::Whiteouts;
 use crate::error::{ImageError, Result};
 use stack_confine::ConfinedRoot;
 
@@ -28,6 +29,7 @@ pub fn apply<R: Read>(
     item: &mut tar::Entry<'_, R>,
     tap: &Tap,
     layer: &str,
+    whiteouts: Whiteouts,
     buffer: &mut [u8],
 ) -> Result<Option<(Vec<OsString>, u64)>> {
     let sparse = sparse::inspect(item, tap).map_err(|e| ImageError::UnsafeLayerEntry {
@@ -69,7 +71,11 @@ pub fn apply<R: Read>(
         e => refuse(format!("{what}: {e}")),
     };
 
-    match path::classify(&base).map_err(|e| refuse(e.to_string()))? {
+    let name = match whiteouts {
+        Whiteouts::Apply => path::classify(&base).map_err(|e| refuse(e.to_string()))?,
+        Whiteouts::AsFiles => Name::Plain,
+    };
+    match name {
         Name::Opaque => {
             let dir = root
                 .resolve_dir_for_write(&components)

@@ -6,6 +6,9 @@
 //! layer says can reach outside its snapshot. OCI whiteouts become what
 //! overlayfs understands: `.wh.x` a 0/0 character device `x`,
 //! `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its directory.
+//! A tar that is no layer (a build context, an archive `ADD` extracts) is
+//! unpacked by [`unpack_tree`] with the same confinement, every name a
+//! plain file: there, `.wh.x` is a file called `.wh.x`.
 
 mod compression;
 mod entry;
@@ -42,6 +45,15 @@ pub struct Unpacked {
     pub entries: u64,
 }
 
+/// What `.wh.` names of a tar mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whiteouts {
+    /// An image layer: they delete what lower layers have.
+    Apply,
+    /// Any other tree: they are files like any other.
+    AsFiles,
+}
+
 /// Unpacks the layer blob `blob` into the existing, empty directory `dest`.
 /// `layer` names the layer in errors. The caller compares the returned
 /// diff_id with the image config and discards `dest` on mismatch.
@@ -49,6 +61,23 @@ pub struct Unpacked {
 /// Decompression and hashing run on a second thread, so they overlap with
 /// the file system work of writing the entries.
 pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<Unpacked> {
+    unpack(blob, dest, layer, Whiteouts::Apply)
+}
+
+/// Unpacks a tar that is a plain tree, not a layer (an uploaded build
+/// context, an archive `ADD` extracts), into `dest`, confined as a layer
+/// is; a `.wh.` name is a file, never a deletion. `what` names it in
+/// errors.
+pub fn unpack_tree(blob: impl Read + Send, dest: &Path, what: &str) -> Result<Unpacked> {
+    unpack(blob, dest, what, Whiteouts::AsFiles)
+}
+
+fn unpack(
+    blob: impl Read + Send,
+    dest: &Path,
+    layer: &str,
+    whiteouts: Whiteouts,
+) -> Result<Unpacked> {
     let io_err = |e: std::io::Error| ImageError::Layer {
         layer: layer.to_string(),
         message: e.to_string(),
@@ -59,7 +88,7 @@ pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<
         let decoder = scope.spawn(move || decode_into(blob, sender));
         // The tar parser reads 512-byte headers; the buffer keeps those cheap.
         let mut stream = BufReader::with_capacity(READ_BUFFER, ChannelReader::new(receiver));
-        let written = write_entries(&mut stream, &mut root, layer);
+        let written = write_entries(&mut stream, &mut root, layer, whiteouts);
         // Read what is left (padding after the end marker belongs to the
         // diff_id), or, after an error, hang up so the decoder stops.
         let written = written.and_then(|w| {
@@ -100,6 +129,7 @@ fn write_entries(
     stream: &mut dyn Read,
     root: &mut ConfinedRoot,
     layer: &str,
+    whiteouts: Whiteouts,
 ) -> Result<(u64, DirTimes)> {
     let io_err = |e: std::io::Error| ImageError::Layer {
         layer: layer.to_string(),
@@ -117,7 +147,8 @@ fn write_entries(
         let mut item = item.map_err(io_err)?;
         tap.end_headers();
         entries += 1;
-        if let Some(dir) = entry::apply(root, &mut item, &tap, layer, &mut copy_buffer)? {
+        if let Some(dir) = entry::apply(root, &mut item, &tap, layer, whiteouts, &mut copy_buffer)?
+        {
             dir_times.push(dir);
         }
         // Whatever data the entry kept unread is read now, outside the

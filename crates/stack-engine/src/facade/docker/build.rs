@@ -1,7 +1,7 @@
 //! `POST /build` of the Docker API (the classic builder's protocol): the
 //! query checked into a build request, the context read from the
 //! uploaded tar (compressed or not) into a directory of its own, confined
-//! as image layers are, and the build's progress as Docker's stream of
+//! as image layers are (but a plain tree: no whiteouts), and the build's progress as Docker's stream of
 //! `{"stream": ...}` lines ending in the image id.
 
 use std::collections::BTreeMap;
@@ -214,7 +214,8 @@ impl Engine {
         emit: &(dyn Fn(BuildLine) + Sync),
         cancel: &CancellationToken,
     ) -> Result<String, EngineError> {
-        stack_image::unpack::unpack_layer(archive, dir, "build context")?;
+        // A context is a plain tree: a `.wh.` file in it is a file.
+        stack_image::unpack::unpack_tree(archive, dir, "build context")?;
         let request = BuildRequest {
             context: dir.to_path_buf(),
             ..build.request.clone()
