@@ -23,18 +23,10 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use super::run_step::BUILD_STEP_LABEL;
+use super::run_step::{BUILD_OWNER_LABEL, BUILD_STEP_LABEL};
 use super::BuildError;
+use crate::build_tmp::{is_live, tmp_root};
 use crate::containers::Containers;
-
-/// The label naming the build (its scratch directory) a step container
-/// belongs to.
-pub const BUILD_OWNER_LABEL: &str = "org.stack.build-owner";
-
-/// The tree of build directories below the state root.
-pub fn tmp_root(state_root: &Path) -> PathBuf {
-    state_root.join("build-tmp")
-}
 
 /// A directory of a running build, locked until dropped, then removed.
 pub struct BuildDir {
@@ -80,21 +72,6 @@ impl BuildDir {
 impl Drop for BuildDir {
     fn drop(&mut self) {
         let _ = stack_runtime::fsutil::remove_tree(&self.path);
-    }
-}
-
-/// Whether `name` is a directory under `build-tmp` that a live build
-/// holds. Names with a `/` or a leading `.` are no build's.
-pub fn is_live(state_root: &Path, name: &str) -> bool {
-    if name.is_empty() || name.starts_with('.') || name.contains('/') {
-        return false;
-    }
-    match File::open(tmp_root(state_root).join(name)) {
-        Ok(dir) => matches!(
-            Flock::lock(dir, FlockArg::LockExclusiveNonblock),
-            Err((_, nix::errno::Errno::EWOULDBLOCK))
-        ),
-        Err(_) => false,
     }
 }
 

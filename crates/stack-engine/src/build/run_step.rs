@@ -12,7 +12,6 @@ use crate::containers::{
 };
 
 use super::layers::{lower_dirs, Layer, LayerSource, LayerStore};
-use super::leftovers::BUILD_OWNER_LABEL;
 use super::stage::StageState;
 use super::BuildError;
 
@@ -22,6 +21,11 @@ const POLL: Duration = Duration::from_millis(20);
 /// The label that marks a build step's container (so `ps -a` and a
 /// sweep can tell them from the user's).
 pub const BUILD_STEP_LABEL: &str = "org.stack.build-step";
+
+/// The label naming the build (its scratch directory under `build-tmp`)
+/// a step container belongs to, so a sweep can tell a running build's
+/// steps from those a killed build left.
+pub const BUILD_OWNER_LABEL: &str = "org.stack.build-owner";
 
 /// A `RUN` ready to execute.
 pub struct RunStep<'a> {

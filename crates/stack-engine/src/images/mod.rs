@@ -83,7 +83,7 @@ impl Images {
         &self,
         name: &str,
         progress: &dyn Progress,
-        cancel: &crate::build::CancellationToken,
+        cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<PushOutcome, ImageError> {
         let target = Reference::parse(name)?;
         let pusher = Pusher::new(self.store().clone(), self.settings.clone());
@@ -126,7 +126,7 @@ impl Images {
     fn release_stale_leases(&self) -> Result<(), ImageError> {
         for holder in self.store().lease_holders()? {
             let live = self.containers_dir.join(&holder).exists()
-                || crate::build::leftovers::is_live(&self.state_root, &holder);
+                || crate::build_tmp::is_live(&self.state_root, &holder);
             if !live {
                 self.store().release(&holder)?;
             }
