@@ -4,61 +4,12 @@
 //! with a context whose symlinks point out of it and an archive whose
 //! entries climb out of their destination.
 
+mod build_support;
 mod run_support;
 
-use std::path::Path;
-
+use build_support::{build, fails, ok, sandbox_with_mirror, write_tree};
 use run_support::{describe as text, stack};
-use stack_testkit::registry::{fixtures, RegistryAuth, TestRegistry};
 use stack_testkit::tarball::Entry;
-use stack_testkit::Sandbox;
-
-fn sandbox_with_mirror() -> Option<(Sandbox, TestRegistry)> {
-    let sb = stack_testkit::sandbox()?;
-    let reg = TestRegistry::start(sb.dir(), RegistryAuth::None);
-    reg.push(&fixtures().join("busybox"), "1", "library/busybox:latest");
-    reg.write_mirror_config(&sb.config_file);
-    Some((sb, reg))
-}
-
-/// Writes `files` (path, content) under `dir`.
-fn write_tree(dir: &Path, files: &[(&str, &str)]) {
-    for (path, content) in files {
-        let path = dir.join(path);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("dirs");
-        std::fs::write(path, content).expect("write");
-    }
-}
-
-/// Runs `stack ARGS`, expects success, answers stdout.
-fn ok(sb: &Sandbox, args: &[&str]) -> String {
-    let out = stack(sb, args);
-    assert!(out.status.success(), "stack {args:?}: {}", text(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `stack ARGS`, expects failure, answers stderr.
-fn fails(sb: &Sandbox, args: &[&str]) -> String {
-    let out = stack(sb, args);
-    assert!(
-        !out.status.success(),
-        "stack {args:?} should fail: {}",
-        text(&out)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Builds and answers (stdout, stderr).
-fn build(sb: &Sandbox, args: &[&str]) -> (String, String) {
-    let mut all = vec!["image", "build", "--progress", "plain"];
-    all.extend_from_slice(args);
-    let out = stack(sb, &all);
-    assert!(out.status.success(), "stack {all:?}: {}", text(&out));
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 const APP: &str = r#"# syntax=docker/dockerfile:1
 ARG BASE=busybox

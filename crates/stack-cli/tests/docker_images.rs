@@ -284,6 +284,36 @@ fn a_hostile_build_context_never_writes_outside_it() {
     assert_nothing_left_in_build_tmp(&sb);
 }
 
+/// An uploaded context is a plain tree: a file named `.wh.x` in it is a
+/// file, not a deletion of `x` (as it would be in an image layer).
+#[test]
+fn whiteout_names_in_a_context_are_files() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let (_registry, _daemon, docker) = daemon_with_busybox(&sb);
+    let ctx = sb.dir().join("ctx");
+    write(
+        &ctx.join("Dockerfile"),
+        "FROM busybox\n\
+         RUN --mount=type=bind,target=/ctx cat /ctx/.wh.secret /ctx/secret /ctx/.wh.alone > /seen\n",
+    );
+    write(&ctx.join(".wh.secret"), "a file\n");
+    write(&ctx.join("secret"), "the secret\n");
+    write(&ctx.join(".wh.alone"), "alone\n");
+    docker.ok(&["build", "-t", "plain-tree", &ctx.to_string_lossy()]);
+    assert_eq!(
+        docker.ok(&["run", "--rm", "plain-tree", "cat", "/seen"]),
+        "a file\nthe secret\nalone\n"
+    );
+    // In an image layer the name would read as a deletion: copying it
+    // into one is refused by name, never turned into one.
+    write(&ctx.join("Dockerfile"), "FROM busybox\nCOPY . /app/\n");
+    let err = docker.fails(&["build", "-t", "plain-tree", &ctx.to_string_lossy()]);
+    assert!(err.contains(".wh."), "{err}");
+    assert_nothing_left_in_build_tmp(&sb);
+}
+
 #[test]
 fn docker_tag_and_push_reach_the_registry() {
     let Some(sb) = stack_testkit::sandbox() else {

@@ -83,6 +83,8 @@ impl Classify for ImageError {
             ImageError::InvalidReference { .. } => ErrorClass::InvalidInput,
             // The registry did not answer: it may later.
             ImageError::Connect { .. } | ImageError::Timeout { .. } => ErrorClass::Unavailable,
+            // No client is left to read it.
+            ImageError::Cancelled { .. } => ErrorClass::Conflict,
             _ => ErrorClass::Internal,
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod build;
+pub mod build_tmp;
 pub mod config;
 pub mod containers;
 pub mod disk_usage;

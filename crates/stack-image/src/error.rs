@@ -90,6 +90,10 @@ pub enum ImageError {
     #[error("layer {layer}: {message}")]
     Layer { layer: String, message: String },
 
+    /// The operation was stopped on request (its client left).
+    #[error("{what}: cancelled")]
+    Cancelled { what: String },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::tarlist::{at, list, paths};
 use stack_image::layer::{write_tree, Mounts, TreeRoot};
-use stack_image::unpack::{unpack_tree, ConfinedRoot, TreeRules};
+use stack_image::unpack::{unpack_tree_into as unpack_tree, ConfinedRoot, TreeRules};
 
 fn tree(root: &Path) {
     std::fs::create_dir_all(root.join("d/sub")).expect("mkdir");

@@ -226,3 +226,48 @@ fn broken_streams_fail_cleanly() {
     let err = unpack_layer(&evil[..], &dest, "early").expect_err("refused");
     assert!(err.to_string().contains(".."), "{err}");
 }
+
+#[test]
+fn a_plain_tree_keeps_whiteout_names_as_files_and_stays_confined() {
+    let Some(_sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tar = layer(&[
+        Item::File("etc/secret", b"the secret", 0o600),
+        Item::File("etc/.wh.secret", b"a file", 0o644),
+        Item::File("opq/.wh..wh..opq", b"marker", 0o644),
+        Item::File(".wh.", b"odd", 0o644),
+        Item::Symlink("out", "/"),
+        Item::File("out/escaped", b"inside", 0o644),
+    ]);
+    let dest = tmp.path().join("tree");
+    std::fs::create_dir(&dest).expect("dest");
+    stack_image::unpack::unpack_tree(&tar[..], &dest, "context").expect("unpack");
+    let read = |p: &str| std::fs::read_to_string(dest.join(p)).expect(p);
+    assert_eq!(read("etc/secret"), "the secret");
+    assert_eq!(read("etc/.wh.secret"), "a file");
+    assert_eq!(read("opq/.wh..wh..opq"), "marker");
+    assert_eq!(read(".wh."), "odd");
+    assert_eq!(read("escaped"), "inside");
+    assert!(
+        rustix::fs::lgetxattr(dest.join("opq"), "trusted.overlay.opaque", &mut [0u8; 4]).is_err()
+    );
+    // A climbing name is refused, as in a layer.
+    let climbing = layer(&[Item::File("../../climbed", b"outside", 0o644)]);
+    let dest = tmp.path().join("a/b");
+    std::fs::create_dir_all(&dest).expect("dest");
+    let err =
+        stack_image::unpack::unpack_tree(&climbing[..], &dest, "context").expect_err("refused");
+    assert!(err.to_string().contains(".."), "{err}");
+    assert!(!tmp.path().join("climbed").exists());
+
+    // The same names in a layer are deletions (or refused).
+    let as_layer = tmp.path().join("layer");
+    std::fs::create_dir(&as_layer).expect("dest");
+    let tar = layer(&[Item::File("etc/.wh.secret", b"", 0o644)]);
+    unpack_layer(&tar[..], &as_layer, "layer").expect("unpack");
+    let wh = std::fs::symlink_metadata(as_layer.join("etc/secret")).expect("whiteout");
+    assert!(wh.file_type().is_char_device() && wh.rdev() == 0);
+    assert!(!as_layer.join("etc/.wh.secret").exists());
+}

@@ -170,3 +170,33 @@ fn compatibility_turns_unknown_keys_into_warnings() {
         p.warnings
     );
 }
+
+#[test]
+fn build_flags_read_as_compose_reads_them_and_tags_are_strings() {
+    let text = "services:\n  app:\n    build:\n      context: .\n      no_cache: \"true\"\n      pull: ${PULL}\n      tags: [\"app:1\", 2, 3.5]\n";
+    let project = load_in("build-types", &[("compose.yaml", text)], |o| {
+        o.environment = env(&[("PULL", "false")]);
+    })
+    .expect("loads");
+    let build = project.services["app"].build.as_ref().expect("build");
+    assert_eq!(build["no_cache"], serde_json::Value::Bool(true));
+    assert_eq!(build["pull"], serde_json::Value::Bool(false));
+    assert_eq!(build["tags"], serde_json::json!(["app:1", "2", "3.5"]));
+
+    let bad = |build: &str| {
+        let text = format!("services:\n  app:\n    build:\n      context: .\n{build}");
+        load_in("build-bad", &[("compose.yaml", &text)], |_| {}).expect_err("refused")
+    };
+    let err = bad("      no_cache: sometimes\n");
+    assert!(
+        err.contains("no_cache") && err.contains("true or false"),
+        "{err}"
+    );
+    assert!(err.contains("compose.yaml:5:"), "{err}");
+    let err = bad("      tags:\n        - {name: x}\n");
+    assert!(
+        err.contains("tags") && err.contains("expected a string"),
+        "{err}"
+    );
+    assert!(err.contains("compose.yaml:6:"), "{err}");
+}

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use clap::Args;
 use miette::IntoDiagnostic;
-use stack_engine::build::{BuildEvent, BuildProgress, BuildRequest, DockerfileSource};
+use stack_engine::build::{
+    BuildEvent, BuildProgress, BuildRequest, CancellationToken, DockerfileSource,
+};
 use stack_engine::facade::Engine;
 
 use crate::global::{HostArgs, ProjectArgs};
@@ -138,7 +140,7 @@ pub fn image_build(
     let kind = ProgressKind::of(host, args.quiet);
     let printer = PlainProgress::new(kind);
     let built = engine
-        .build_image(&request, &printer)
+        .build_image(&request, &printer, &CancellationToken::new())
         .map_err(|e| miette::miette!("{e}"))?;
     if kind == ProgressKind::Quiet {
         println!("{}", built.id);
@@ -167,7 +169,7 @@ pub fn build(host: &HostArgs, project: &ProjectArgs, args: BuildArgs) -> miette:
         }
         let printer = PlainProgress::new(kind);
         let built = engine
-            .build_image(&request, &printer)
+            .build_image(&request, &printer, &CancellationToken::new())
             .map_err(|e| miette::miette!("service {service}: {e}"))?;
         if kind == ProgressKind::Quiet {
             println!("{}", built.id);
@@ -202,7 +204,7 @@ pub fn ensure_built(
     for (_, mut request) in requests {
         request.source_date_epoch = source_date_epoch()?;
         engine
-            .build_image(&request, &printer)
+            .build_image(&request, &printer, &CancellationToken::new())
             .map_err(|e| miette::miette!("service {service}: {e}"))?;
     }
     Ok(())

@@ -17,7 +17,8 @@ pub struct BuilderArgs {
 #[derive(Debug, Subcommand)]
 pub enum BuilderCommand {
     /// Remove the build cache: its entries, the `RUN --mount=type=cache`
-    /// directories, and the layers no image uses.
+    /// directories, the layers no image uses, and what interrupted builds
+    /// left (their step containers and temporary directories).
     Prune {
         /// Accepted for Docker compatibility; prune never asks.
         #[arg(long)]
@@ -40,6 +41,15 @@ pub fn run(host: &HostArgs, args: &BuilderArgs) -> miette::Result<()> {
                 human_size(report.store.bytes),
                 human_size(report.mount_bytes + report.store.bytes)
             );
+            let left = &report.leftovers;
+            if left.containers + left.dirs > 0 {
+                println!(
+                    "Removed what interrupted builds left: {} step container(s), {} temporary director{}",
+                    left.containers,
+                    left.dirs,
+                    if left.dirs == 1 { "y" } else { "ies" }
+                );
+            }
         }
     }
     Ok(())

@@ -175,7 +175,7 @@ fn copy_in(
     };
     if source == "-" {
         return engine
-            .copy_into_container(id, path, options, std::io::stdin().lock())
+            .copy_into_container(id, path, options, std::io::stdin())
             .into_diagnostic();
     }
     let source_path = Path::new(source);

@@ -113,7 +113,13 @@ pub fn push_one(host: &HostArgs, images: &Images, image: &str, quiet: bool) -> m
     };
     let printer = Printer::new(mode, "Pushing");
     let display = PullDisplay::for_push(&printer);
-    let outcome = images.push(image, &display).into_diagnostic()?;
+    let outcome = images
+        .push(
+            image,
+            &display,
+            &stack_engine::build::CancellationToken::new(),
+        )
+        .into_diagnostic()?;
     if quiet {
         println!("{}", outcome.manifest);
     } else {

@@ -227,19 +227,27 @@ async fn push(s: AppState, name: String, tag: Option<String>) -> Result<Response
     // Unbounded: the engine reports from inside its own runtime.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ProgressLine>();
     let engine = s.engine.clone();
+    // A client that leaves stops the push.
+    let cancel = stack_engine::build::CancellationToken::new();
+    let stop = cancel.clone();
     tokio::task::spawn_blocking(move || {
         let emit = |line: ProgressLine| {
             let _ = tx.send(line);
         };
-        if let Err(err) = engine.docker_push(&name, tag.as_deref(), &emit) {
+        if let Err(err) = engine.docker_push(&name, tag.as_deref(), &emit, &stop) {
             emit(ProgressLine::error(err.to_string()));
         }
     });
     let (chunks, response) = super::stream::bytes("application/json");
     tokio::spawn(async move {
-        while let Some(line) = rx.recv().await {
-            if !chunks.json_line_async(&line).await {
-                break;
+        loop {
+            tokio::select! {
+                line = rx.recv() => match line {
+                    Some(line) if chunks.json_line_async(&line).await => {}
+                    Some(_) => break cancel.cancel(),
+                    None => break,
+                },
+                () = chunks.gone() => break cancel.cancel(),
             }
         }
     });

@@ -40,6 +40,12 @@ impl Chunks {
     pub fn closed(&self) -> bool {
         self.0.is_closed()
     }
+
+    /// Resolves once the client is gone (the connection dropped the
+    /// body), whether or not anything is being sent.
+    pub async fn gone(&self) {
+        self.0.closed().await
+    }
 }
 
 /// A channel and the `200` response that streams what is sent on it.

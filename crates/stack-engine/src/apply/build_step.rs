@@ -22,8 +22,16 @@ pub fn build(
         return Err(StepErrorKind::UnknownService(service.to_string()));
     };
     let progress = crate::build::progress::Lines::new(service);
-    crate::build::build_on_host(&host.paths, &host.containers, &request, &progress)
-        .map_err(|e| build_error(service, e))?;
+    // `up` stops between steps of its own; a build it began runs out.
+    let uncancelled = crate::build::CancellationToken::new();
+    crate::build::build_on_host(
+        &host.paths,
+        &host.containers,
+        &request,
+        &progress,
+        &uncancelled,
+    )
+    .map_err(|e| build_error(service, e))?;
     Ok(crate::build::image_name(project, spec))
 }
 

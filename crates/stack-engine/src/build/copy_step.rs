@@ -235,11 +235,8 @@ fn archive_kind(path: &Path) -> Option<ArchiveKind> {
     let mut head = Vec::with_capacity(TAR_MAGIC.end);
     let read = stream.take(TAR_MAGIC.end as u64).read_to_end(&mut head);
     if compression == stack_image::unpack::Compression::None {
-        if head.starts_with(b"BZh") {
-            return Some(ArchiveKind::Unreadable("bzip2"));
-        }
-        if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-            return Some(ArchiveKind::Unreadable("xz"));
+        if let Some(name) = stack_image::unpack::Compression::unreadable(&head) {
+            return Some(ArchiveKind::Unreadable(name));
         }
     }
     (read.is_ok() && head.get(TAR_MAGIC) == Some(b"ustar")).then_some(ArchiveKind::Tar)
@@ -335,7 +332,9 @@ impl Writer<'_> {
         }
         let file = open_nofollow(archive).map_err(BuildError::io(archive))?;
         let what = format!("{}: ADD {}", self.at, rel.display());
-        let unpacked = stack_image::unpack::unpack_layer(file, &dir, &what)?;
+        // An archive is a plain tree, extracted into the layer being
+        // made: a `.wh.` name in it must not become a deletion.
+        let unpacked = stack_image::unpack::unpack_tree(file, &dir, &what)?;
         self.written += unpacked.entries as usize;
         if self.owner.is_none() && self.chmod.is_none() {
             return Ok(());

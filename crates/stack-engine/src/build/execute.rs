@@ -25,8 +25,15 @@ pub struct Builder<'a> {
     pub containers: &'a Containers,
     pub store: &'a dyn LayerStore,
     pub cache: BuildCache,
-    /// Where steps write their layers before the store takes them.
+    /// Where steps write their layers before the store takes them: the
+    /// build's own directory under `build-tmp`, held while it runs and
+    /// removed after it by its owner (`leftovers::BuildDir`).
     pub scratch: PathBuf,
+    /// That directory's name: the build's lease holder and the owner
+    /// label of its step containers (see `leftovers`).
+    pub owner: String,
+    /// Checked before each step and while a `RUN` runs.
+    pub cancel: &'a super::CancellationToken,
 }
 
 /// One build in progress.
@@ -64,8 +71,7 @@ impl Builder<'_> {
         let ignore = inputs::read_ignore(&request.context, ignore_file.as_deref())?;
         // One per build: two builds of the daemon at once must not drop
         // each other's leases when the first ends.
-        let holder = format!("build-{}-{}", std::process::id(), super::unique());
-        std::fs::create_dir_all(&self.scratch).map_err(BuildError::io(&self.scratch))?;
+        let holder = self.owner.clone();
         let mut run = Run {
             builder: self,
             request,
@@ -82,7 +88,6 @@ impl Builder<'_> {
         };
         let result = run.all();
         self.store.release(&run.holder);
-        let _ = std::fs::remove_dir_all(&self.scratch);
         result
     }
 }
@@ -183,7 +188,11 @@ impl Run<'_> {
         Ok(dir)
     }
 
-    fn begin(&mut self, stage: &Stage, text: &str) -> Instant {
+    /// Starts a step, unless the build was cancelled.
+    fn begin(&mut self, stage: &Stage, text: &str) -> Result<Instant, BuildError> {
+        if self.builder.cancel.is_cancelled() {
+            return Err(BuildError::Cancelled);
+        }
         self.step += 1;
         self.progress.event(BuildEvent::Step {
             stage: Self::stage_label(stage),
@@ -191,7 +200,7 @@ impl Run<'_> {
             total: self.steps_total,
             text: text.to_string(),
         });
-        Instant::now()
+        Ok(Instant::now())
     }
 
     /// The state a stage starts from: `scratch`, an earlier stage, or an
@@ -209,7 +218,7 @@ impl Run<'_> {
                 });
             }
         }
-        let started = self.begin(stage, &format!("FROM {base}"));
+        let started = self.begin(stage, &format!("FROM {base}"))?;
         let state = if base.eq_ignore_ascii_case("scratch") {
             StageState {
                 chain: BuildCache::key(&["scratch"]),
@@ -268,7 +277,7 @@ impl Run<'_> {
         let expanded = instruction
             .expand_with_escape(&|k| state.lookup(k), self.dockerfile.escape)
             .map_err(|e| BuildError::Invalid(format!("{at}: {e}")))?;
-        let started = self.begin(stage, &instruction.source);
+        let started = self.begin(stage, &instruction.source)?;
         let identity = format!("{:?}", expanded.kind);
         let mut empty_layer = true;
         match &expanded.kind {
@@ -327,6 +336,8 @@ impl Run<'_> {
                             argv,
                             network: network.as_deref(),
                             at: &at,
+                            owner: &self.builder.owner,
+                            cancel: self.builder.cancel,
                             volumes: mounts.volumes.clone(),
                             tmpfs: mounts.tmpfs.clone(),
                         };

@@ -118,7 +118,17 @@ fn request_for(
         labels: string_map(map.get("labels")).map_err(invalid)?,
         no_cache: flag("no_cache"),
         pull: flag("pull"),
-        network: text("network")?,
+        network: match text("network")?.as_deref() {
+            None | Some("default" | "bridge") => None,
+            Some(mode @ ("none" | "host")) => Some(mode.to_string()),
+            // Checked here, before anything is built, not at the first
+            // `RUN`: a network of the project is not one a step can join.
+            Some(other) => {
+                return Err(invalid(format!(
+                    "network {other}: a build step joins default (bridge), none or host only"
+                )))
+            }
+        },
         source_date_epoch: None,
     })
 }
@@ -153,4 +163,42 @@ fn string_map(value: Option<&Value>) -> Result<BTreeMap<String, String>, String>
         Some(other) => return Err(format!("expected a mapping or a list, found {other}")),
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(build: Value) -> Result<BuildRequest, BuildError> {
+        let service = Service {
+            name: "app".into(),
+            build: Some(build),
+            ..Service::default()
+        };
+        let project = Project {
+            name: "demo".into(),
+            ..Project::default()
+        };
+        request_for(
+            &project,
+            "app",
+            &service,
+            service.build.as_ref().expect("build"),
+        )
+    }
+
+    #[test]
+    fn a_network_no_step_can_join_is_refused_before_building() {
+        let ok = request(serde_json::json!({"network": "bridge"})).expect("bridge");
+        assert_eq!(ok.network, None);
+        let host = request(serde_json::json!({"network": "host"})).expect("host");
+        assert_eq!(host.network.as_deref(), Some("host"));
+        let err = request(serde_json::json!({"network": "backend"}))
+            .expect_err("refused")
+            .to_string();
+        assert!(
+            err.contains("service app") && err.contains("network backend"),
+            "{err}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod from_spec;
 mod inputs;
 mod layer;
 pub mod layers;
+pub mod leftovers;
 mod owners;
 pub mod progress;
 mod run_mounts;
@@ -29,6 +30,10 @@ pub use from_spec::{image_name, requests_for};
 pub use layers::{BuiltImage, Layer, LayerSource, LayerStore};
 pub use progress::{BuildEvent, BuildProgress};
 pub use run_step::BUILD_STEP_LABEL;
+/// Stops a build (or a push) from another thread: the builder checks it
+/// before each step and while a `RUN` runs, whose container it then
+/// kills and removes.
+pub use tokio_util::sync::CancellationToken;
 
 use crate::containers::ContainerError;
 
@@ -91,6 +96,9 @@ pub enum BuildError {
         command: String,
         code: i32,
     },
+    /// Its [`CancellationToken`] was cancelled (the client left).
+    #[error("the build was cancelled")]
+    Cancelled,
     #[error(transparent)]
     Container(#[from] ContainerError),
     #[error(transparent)]
@@ -106,26 +114,32 @@ pub enum BuildError {
 }
 
 /// Builds `request` with this host's image store, containers and build
-/// cache.
+/// cache, until done or until `cancel` is cancelled.
 pub fn build_on_host(
     paths: &crate::paths::HostPaths,
     containers: &crate::containers::Containers,
     request: &BuildRequest,
     progress: &dyn BuildProgress,
+    cancel: &CancellationToken,
 ) -> Result<BuiltImage, BuildError> {
     let root = &paths.state_root;
     let config = crate::config::Config::load(&paths.config_file)
         .map_err(|e| BuildError::Invalid(e.to_string()))?;
     let images = crate::images::Images::open(paths, &config)?;
     let store = store_layers::StoreLayers::new(images, request.source_date_epoch)?;
-    let scratch = root
-        .join("build-tmp")
-        .join(format!("{}-{}", std::process::id(), unique()));
+    // What killed builds left is swept first; a failure there is no
+    // reason to refuse this build.
+    if let Err(err) = leftovers::sweep(root, containers) {
+        tracing::warn!(%err, "could not remove what interrupted builds left");
+    }
+    let scratch = leftovers::BuildDir::create(root, "build")?;
     let builder = Builder {
         containers,
         store: &store,
         cache: BuildCache::open(root)?,
-        scratch,
+        scratch: scratch.path().to_path_buf(),
+        owner: scratch.name().to_string(),
+        cancel,
     };
     builder.build(request, progress)
 }
@@ -140,12 +154,16 @@ pub struct CachePruneReport {
     pub mount_bytes: u64,
     /// Layers no image names any more, removed from the store.
     pub store: crate::images::PruneReport,
+    /// Step containers and directories of interrupted builds.
+    pub leftovers: leftovers::Swept,
 }
 
-/// Forgets the build cache of this host: its entries, its cache mounts
-/// (`RUN --mount=type=cache`), then the layers only the cache knew.
+/// Forgets the build cache of this host: what interrupted builds left,
+/// its entries, its cache mounts (`RUN --mount=type=cache`), then the
+/// layers only the cache knew.
 pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, BuildError> {
     let root = &paths.state_root;
+    let leftovers = leftovers::sweep(root, &crate::containers::Containers::new(paths))?;
     let entries = BuildCache::open(root)?.clear()?;
     let mounts_dir = root.join("build-cache-mounts");
     let (mut mounts, mut mount_bytes) = (0, 0);
@@ -169,6 +187,7 @@ pub fn prune_cache(paths: &crate::paths::HostPaths) -> Result<CachePruneReport, 
         mounts,
         mount_bytes,
         store,
+        leftovers,
     })
 }
 
@@ -189,6 +208,8 @@ impl crate::error_class::Classify for BuildError {
             // The Dockerfile's command failed: the user's input, as
             // Docker answers a failed build.
             | BuildError::RunFailed { .. } => ErrorClass::InvalidInput,
+            // No client is left to read it.
+            BuildError::Cancelled => ErrorClass::Conflict,
             BuildError::Container(e) => e.class(),
             BuildError::Image(e) => e.class(),
             BuildError::Runtime(e) => e.class(),

@@ -5,13 +5,15 @@
 //!   target), made with `uid`/`gid`/`mode`; `sharing=locked` lets one step
 //!   at a time use it. Its content is not part of the step's cache key
 //!   (as in BuildKit: a cache mount only speeds work up).
-//! - `type=bind`: a path of the context (read-only; resolved inside the
-//!   context), or of a stage (`from=`, copied out of its layers first).
-//!   Its content is part of the cache key.
+//! - `type=bind`: a path of the context (resolved inside the context) or
+//!   of a stage (`from=`), copied out first: the context as
+//!   `.dockerignore` filters it, a stage from its layers. Read-only
+//!   unless `rw`, and then the step's writes go to the copy and are
+//!   thrown away. Its content is part of the cache key.
 //! - `type=tmpfs`: an empty tmpfs, `size=` allowed.
 //!
-//! `secret` and `ssh`, `sharing=private`, a cache seeded `from=` a stage
-//! and a writable bind are refused by name.
+//! `secret` and `ssh`, `sharing=private` and a cache seeded `from=` a
+//! stage are refused by name.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -89,25 +91,20 @@ pub fn prepare(
                     "rw",
                     "readwrite",
                 ])?;
-                if m.flag("rw") || m.flag("readwrite") {
-                    return Err(m.unsupported("rw (a writable bind)"));
-                }
+                // A writable bind writes into its own copy, thrown away
+                // with the step's scratch directory, as BuildKit does.
+                let writable =
+                    (m.flag("rw") || m.flag("readwrite")) && !(m.flag("ro") || m.flag("readonly"));
                 let source = m.get("source").unwrap_or("");
+                let dest = scratch.join(format!("bind-{n}"));
                 let host = match m.get("from") {
-                    None => context_path(context, source, at)?,
-                    Some(from) => {
-                        let tree = stages.tree(from)?;
-                        copy_out(
-                            tree.as_ref(),
-                            source,
-                            &scratch.join(format!("bind-{n}")),
-                            at,
-                        )?
-                    }
+                    None => copy_out(context, true, source, &dest, at)?,
+                    Some(from) => copy_out(stages.tree(from)?.as_ref(), false, source, &dest, at)?,
                 };
                 out.key
                     .push(format!("bind {target} {}", tree_digest(&host)?));
-                out.volumes.push(format!("{}:{target}:ro", host.display()));
+                let ro = if writable { "" } else { ":ro" };
+                out.volumes.push(format!("{}:{target}{ro}", host.display()));
             }
             "tmpfs" => {
                 m.only(&["target", "size"])?;
@@ -232,35 +229,37 @@ fn lock(dir: &Path) -> Result<File, BuildError> {
     Ok(file)
 }
 
-/// The host path of `source` in the context, resolved inside it.
-fn context_path(context: &dyn SourceTree, source: &str, at: &str) -> Result<PathBuf, BuildError> {
-    let rel = resolve(context, Path::new(source), true).ok_or_else(|| {
-        BuildError::Invalid(format!("{at}: RUN --mount source {source}: a symlink loop"))
-    })?;
-    let entry = context.entry(&rel).ok_or_else(|| {
-        BuildError::Invalid(format!(
-            "{at}: RUN --mount source {source}: no such file or directory in the build context"
-        ))
-    })?;
-    if context.excluded(&rel) {
-        return Err(BuildError::Invalid(format!(
-            "{at}: RUN --mount source {source}: excluded by .dockerignore"
-        )));
-    }
-    Ok(entry.host_path)
-}
-
-/// `source` of a stage copied out to `dest` (a stage's layers are no one
-/// directory to bind).
+/// `source` of the context or of a stage, copied out to `dest`: the
+/// context as `.dockerignore` filters it (binding the host directory
+/// itself would show the step, and its cache key, what the context
+/// leaves out), a stage because its layers are no one directory to bind.
+/// Answers what to bind: `dest`, or the copied file for a file source.
 fn copy_out(
     tree: &dyn SourceTree,
+    from_context: bool,
     source: &str,
     dest: &Path,
     at: &str,
 ) -> Result<PathBuf, BuildError> {
+    let invalid =
+        |what: &str| BuildError::Invalid(format!("{at}: RUN --mount source {source}: {what}"));
+    let rel = resolve(tree, Path::new(source), true).ok_or_else(|| invalid("a symlink loop"))?;
+    let Some(entry) = tree.entry(&rel) else {
+        return Err(if tree.excluded(&rel) {
+            invalid("excluded by .dockerignore")
+        } else if from_context {
+            invalid("no such file or directory in the build context")
+        } else {
+            invalid("no such file or directory in the source stage")
+        });
+    };
     std::fs::create_dir_all(dest).map_err(BuildError::io(dest))?;
+    let rel_text = match rel.to_string_lossy() {
+        text if text.is_empty() => ".".to_string(),
+        text => text.into_owned(),
+    };
     let copy = stack_build::model::Copy {
-        sources: vec![source.to_string()],
+        sources: vec![rel_text],
         dest: "/".into(),
         heredocs: Vec::new(),
         from: None,
@@ -280,15 +279,11 @@ fn copy_out(
         keyword: "RUN --mount",
     };
     let empty = super::tree::LayersTree::new(Vec::new());
-    let source_tree = super::copy_step::CopySource {
-        tree,
-        from_context: false,
-    };
+    let source_tree = super::copy_step::CopySource { tree, from_context };
     step.execute(&source_tree, &empty, dest)?;
-    // A file source is bound as that file.
-    let name = Path::new(source).file_name();
-    match name.map(|n| dest.join(n)).filter(|p| p.is_file()) {
-        Some(file) => Ok(file),
+    // A directory's content lands in `dest`; a file under its own name.
+    match rel.file_name().filter(|_| !entry.meta.is_dir()) {
+        Some(name) => Ok(dest.join(name)),
         None => Ok(dest.to_path_buf()),
     }
 }

@@ -22,6 +22,11 @@ const POLL: Duration = Duration::from_millis(20);
 /// sweep can tell them from the user's).
 pub const BUILD_STEP_LABEL: &str = "org.stack.build-step";
 
+/// The label naming the build (its scratch directory under `build-tmp`)
+/// a step container belongs to, so a sweep can tell a running build's
+/// steps from those a killed build left.
+pub const BUILD_OWNER_LABEL: &str = "org.stack.build-owner";
+
 /// A `RUN` ready to execute.
 pub struct RunStep<'a> {
     pub argv: Vec<String>,
@@ -29,6 +34,10 @@ pub struct RunStep<'a> {
     pub network: Option<&'a str>,
     /// Where the step is, for messages (`Dockerfile:7`).
     pub at: &'a str,
+    /// The build it belongs to (its `BUILD_OWNER_LABEL`).
+    pub owner: &'a str,
+    /// Cancelled: the command is killed and its container removed.
+    pub cancel: &'a super::CancellationToken,
     /// `RUN --mount`s as `stack run` takes them.
     pub volumes: Vec<String>,
     pub tmpfs: Vec<String>,
@@ -81,9 +90,12 @@ impl RunStep<'_> {
                 mode,
                 ..NetworkOptions::default()
             },
-            labels: [(BUILD_STEP_LABEL.to_string(), self.at.to_string())]
-                .into_iter()
-                .collect(),
+            labels: [
+                (BUILD_STEP_LABEL.to_string(), self.at.to_string()),
+                (BUILD_OWNER_LABEL.to_string(), self.owner.to_string()),
+            ]
+            .into_iter()
+            .collect(),
             volumes: self.volumes.clone(),
             tmpfs: self.tmpfs.clone(),
             ..RunOptions::default()
@@ -115,6 +127,10 @@ impl RunStep<'_> {
         let exit = loop {
             for (_, line) in logs.read_new() {
                 output(line.log.trim_end_matches('\n'));
+            }
+            if self.cancel.is_cancelled() {
+                // `execute` removes the container, killing what runs.
+                return Err(BuildError::Cancelled);
             }
             match done.recv_timeout(POLL) {
                 Ok(exit) => break exit?,

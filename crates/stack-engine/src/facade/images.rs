@@ -76,8 +76,9 @@ impl Engine {
         &self,
         name: &str,
         progress: &dyn Progress,
+        cancel: &crate::build::CancellationToken,
     ) -> Result<PushOutcome, EngineError> {
-        Ok(self.images()?.push(name, progress)?)
+        Ok(self.images()?.push(name, progress, cancel)?)
     }
 
     /// Names the image `source` (reference or id prefix) also `target`,

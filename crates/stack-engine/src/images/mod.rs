@@ -25,6 +25,7 @@ pub struct Images {
     puller: Puller,
     settings: RegistrySettings,
     containers_dir: std::path::PathBuf,
+    state_root: std::path::PathBuf,
 }
 
 impl Images {
@@ -36,6 +37,7 @@ impl Images {
             puller: Puller::new(store, settings.clone()),
             settings,
             containers_dir: paths.state_root.join("containers"),
+            state_root: paths.state_root.clone(),
         })
     }
 
@@ -75,12 +77,27 @@ impl Images {
 
     /// Pushes the local image `name` (`NAME[:TAG]`, normalized as pulls
     /// name images) to the registry its name says. Never to a mirror.
-    pub fn push(&self, name: &str, progress: &dyn Progress) -> Result<PushOutcome, ImageError> {
+    /// `cancel` stops it: the requests in flight are dropped (a registry
+    /// forgets an unfinished upload; nothing is written here).
+    pub fn push(
+        &self,
+        name: &str,
+        progress: &dyn Progress,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<PushOutcome, ImageError> {
         let target = Reference::parse(name)?;
         let pusher = Pusher::new(self.store().clone(), self.settings.clone());
         // The source is the exact name: an id prefix never picks what goes
         // to a registry (`push abc123` is not the image with that id).
-        runtime()?.block_on(pusher.push(&target.to_string(), &target, progress))
+        let source = target.to_string();
+        runtime()?.block_on(async {
+            tokio::select! {
+                pushed = pusher.push(&source, &target, progress) => pushed,
+                () = cancel.cancelled() => Err(ImageError::Cancelled {
+                    what: format!("push of {source}"),
+                }),
+            }
+        })
     }
 
     /// Names the image `source` (reference or id prefix) also `target`.
@@ -101,13 +118,16 @@ impl Images {
         self.store().prune(all)
     }
 
-    /// Drops leases whose container is gone. Containers are removed by the
-    /// runtime (or by their monitor, for `--rm`), which knows nothing of
-    /// images, so a lease can outlive its holder; it is swept here, before
-    /// anything decides what is in use.
+    /// Drops leases whose container is gone, or whose build no longer
+    /// runs. Containers are removed by the runtime (or by their monitor,
+    /// for `--rm`), which knows nothing of images, and a killed build
+    /// never ends its leases, so a lease can outlive its holder; it is
+    /// swept here, before anything decides what is in use.
     fn release_stale_leases(&self) -> Result<(), ImageError> {
         for holder in self.store().lease_holders()? {
-            if !self.containers_dir.join(&holder).exists() {
+            let live = self.containers_dir.join(&holder).exists()
+                || crate::build_tmp::is_live(&self.state_root, &holder);
+            if !live {
                 self.store().release(&holder)?;
             }
         }

@@ -6,6 +6,9 @@
 //! layer says can reach outside its snapshot. OCI whiteouts become what
 //! overlayfs understands: `.wh.x` a 0/0 character device `x`,
 //! `.wh..wh..opq` the `trusted.overlay.opaque=y` xattr on its directory.
+//! A tar that is no layer (a build context, an archive `ADD` extracts) is
+//! unpacked by [`unpack_tree`] with the same confinement, every name a
+//! plain file: there, `.wh.x` is a file called `.wh.x`.
 
 mod compression;
 mod entry;
@@ -18,7 +21,6 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 pub use compression::{decompress, Compression};
-pub use entry::Rules as TreeRules;
 /// Also used to change files inside a running container (`stack watch`),
 /// with the same guarantee: nothing is followed out of the root.
 pub use stack_confine::ConfinedRoot;
@@ -43,6 +45,8 @@ pub struct Unpacked {
     pub entries: u64,
 }
 
+pub use entry::Rules as TreeRules;
+
 /// Unpacks the layer blob `blob` into the existing, empty directory `dest`.
 /// `layer` names the layer in errors. The caller compares the returned
 /// diff_id with the image config and discards `dest` on mismatch.
@@ -50,17 +54,55 @@ pub struct Unpacked {
 /// Decompression and hashing run on a second thread, so they overlap with
 /// the file system work of writing the entries.
 pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<Unpacked> {
+    let mut root = ConfinedRoot::open(dest).map_err(|e| ImageError::io(dest, e))?;
+    unpack(blob, &mut root, layer, TreeRules::default())
+}
+
+/// Unpacks a tar that is a plain tree, not a layer (an uploaded build
+/// context, an archive `ADD` extracts), into `dest`, confined as a layer
+/// is; a `.wh.` name is a file, never a deletion. `what` names it in
+/// errors.
+pub fn unpack_tree(blob: impl Read + Send, dest: &Path, what: &str) -> Result<Unpacked> {
+    let mut root = ConfinedRoot::open(dest).map_err(|e| ImageError::io(dest, e))?;
+    unpack_tree_into(blob, &mut root, TreeRules::default(), what)
+}
+
+/// [`unpack_tree`] into a root already open (a container's, for `docker
+/// cp`), by `rules` (below a directory, owned by given ids, kinds kept;
+/// `tree` is taken as set).
+pub fn unpack_tree_into(
+    blob: impl Read + Send,
+    root: &mut ConfinedRoot,
+    rules: TreeRules<'_>,
+    what: &str,
+) -> Result<Unpacked> {
+    unpack(
+        blob,
+        root,
+        what,
+        TreeRules {
+            tree: true,
+            ..rules
+        },
+    )
+}
+
+fn unpack(
+    blob: impl Read + Send,
+    root: &mut ConfinedRoot,
+    layer: &str,
+    rules: TreeRules<'_>,
+) -> Result<Unpacked> {
     let io_err = |e: std::io::Error| ImageError::Layer {
         layer: layer.to_string(),
         message: e.to_string(),
     };
-    let mut root = ConfinedRoot::open(dest).map_err(|e| ImageError::io(dest, e))?;
     let (decoded, written) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel(4);
         let decoder = scope.spawn(move || decode_into(blob, sender));
         // The tar parser reads 512-byte headers; the buffer keeps those cheap.
         let mut stream = BufReader::with_capacity(READ_BUFFER, ChannelReader::new(receiver));
-        let written = write_entries(&mut stream, &mut root, layer, TreeRules::default());
+        let written = write_entries(&mut stream, root, layer, rules);
         // Read what is left (padding after the end marker belongs to the
         // diff_id), or, after an error, hang up so the decoder stops.
         let written = written.and_then(|w| {
@@ -76,7 +118,16 @@ pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<
     // A decoding error explains a truncated tar better than the tar error.
     let (compression, hasher) = decoded.map_err(io_err)?;
     let (entries, dir_times) = written?;
-    set_dir_times(&root, dir_times, layer)?;
+    // Children changed their directories' mtimes; set those last, deepest first.
+    for (components, mtime) in dir_times.into_iter().rev() {
+        entry::set_dir_time(root, &components, mtime).map_err(|e| ImageError::Layer {
+            layer: layer.to_string(),
+            message: format!(
+                "setting the time of {:?}: {e}",
+                components.join("/".as_ref())
+            ),
+        })?;
+    }
     Ok(Unpacked {
         compression,
         tar_bytes: hasher.len(),
@@ -86,54 +137,6 @@ pub fn unpack_layer(blob: impl Read + Send, dest: &Path, layer: &str) -> Result<
 }
 
 type DirTimes = Vec<(Vec<OsString>, u64)>;
-
-/// Unpacks a tar (plain, gzip or zstd) into `root` as a plain tree, by
-/// `rules` (whose `tree` is taken as set): `docker cp` into a container.
-/// `what` names the archive in errors. Returns the entries written.
-pub fn unpack_tree(
-    archive: impl Read,
-    root: &mut ConfinedRoot,
-    rules: TreeRules<'_>,
-    what: &str,
-) -> Result<u64> {
-    let io_err = |e: std::io::Error| ImageError::Layer {
-        layer: what.to_string(),
-        message: e.to_string(),
-    };
-    let mut reader = BufReader::with_capacity(READ_BUFFER, archive);
-    let head = std::io::BufRead::fill_buf(&mut reader).map_err(io_err)?;
-    if let Some(name) = Compression::unreadable(head) {
-        return Err(ImageError::Layer {
-            layer: what.to_string(),
-            message: format!(
-                "{name}-compressed archives are not supported: send a plain, gzip or zstd tar"
-            ),
-        });
-    }
-    let (_, mut stream) = decompress(reader).map_err(io_err)?;
-    let rules = TreeRules {
-        tree: true,
-        ..rules
-    };
-    let (entries, dir_times) = write_entries(&mut stream, root, what, rules)?;
-    set_dir_times(root, dir_times, what)?;
-    Ok(entries)
-}
-
-/// Sets the directories' times once their children are in place, deepest
-/// first (writing a child changes its directory's mtime).
-fn set_dir_times(root: &ConfinedRoot, dir_times: DirTimes, what: &str) -> Result<()> {
-    for (components, mtime) in dir_times.into_iter().rev() {
-        entry::set_dir_time(root, &components, mtime).map_err(|e| ImageError::Layer {
-            layer: what.to_string(),
-            message: format!(
-                "setting the time of {:?}: {e}",
-                components.join("/".as_ref())
-            ),
-        })?;
-    }
-    Ok(())
-}
 
 /// Applies every entry of the tar stream.
 fn write_entries(
@@ -181,6 +184,12 @@ fn decode_into(
     blob: impl Read,
     sender: SyncSender<Vec<u8>>,
 ) -> std::io::Result<(Compression, Hasher)> {
+    let mut blob = BufReader::with_capacity(READ_BUFFER, blob);
+    if let Some(name) = Compression::unreadable(std::io::BufRead::fill_buf(&mut blob)?) {
+        return Err(std::io::Error::other(format!(
+            "{name}-compressed archives are not supported: send a plain, gzip or zstd tar"
+        )));
+    }
     let (compression, mut stream) = decompress(blob)?;
     let mut hasher = Hasher::default();
     loop {

@@ -134,7 +134,7 @@ pub fn service(
         let cx = format!("service `{name}` {key}");
         match key {
             "image" => s.image = ctx.string(v, &cx),
-            "build" => s.build = Some(v.to_json()),
+            "build" => s.build = Some(build_section(ctx, v, &cx)),
             "command" => s.command = command(ctx, v, &cx),
             "entrypoint" => s.entrypoint = command(ctx, v, &cx),
             "environment" => {
@@ -380,4 +380,49 @@ fn depends_on(ctx: &mut Ctx, node: &Node, context: &str) -> BTreeMap<String, Dep
         _ => ctx.expected(node, "a list or a mapping", context),
     }
     out
+}
+
+/// `build:` kept as written, but with Compose's types where it reads
+/// them: `no_cache` and `pull` are booleans also when written (or
+/// interpolated) as `"true"`/`"false"`, and `tags` are strings, a number
+/// taken as written. Anything else there is an error at its position,
+/// never a value the builder would drop or read as false.
+fn build_section(ctx: &mut Ctx, node: &Node, context: &str) -> serde_json::Value {
+    let Value::Map(m) = &node.value else {
+        return node.to_json();
+    };
+    let mut out = serde_json::Map::new();
+    for (k, v) in m.iter() {
+        let key = k.name.as_str();
+        let cx = format!("{context}.{key}");
+        let value = match key {
+            "no_cache" | "pull" => match ctx.bool(v, &cx) {
+                Some(b) => serde_json::Value::Bool(b),
+                None => serde_json::Value::Null,
+            },
+            "tags" => match &v.value {
+                Value::Seq(items) => serde_json::Value::Array(
+                    items
+                        .iter()
+                        .filter_map(|item| match &item.value {
+                            Value::Scalar(_) => ctx.string(item, &cx),
+                            _ => {
+                                ctx.expected(item, "a string", &cx);
+                                None
+                            }
+                        })
+                        .map(serde_json::Value::String)
+                        .collect(),
+                ),
+                _ if v.is_null() => serde_json::Value::Null,
+                _ => {
+                    ctx.expected(v, "a list of strings", &cx);
+                    serde_json::Value::Null
+                }
+            },
+            _ => v.to_json(),
+        };
+        out.insert(key.to_string(), value);
+    }
+    serde_json::Value::Object(out)
 }

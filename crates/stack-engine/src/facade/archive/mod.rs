@@ -129,7 +129,7 @@ impl ContainerPath {
         std::thread::scope(|scope| {
             let (reader, writer) = pipe()?;
             let producer = scope.spawn(move || self.tar_into(writer));
-            let unpacked = unpack::unpack_tree(reader, &mut root, rules, &what);
+            let unpacked = unpack::unpack_tree_into(reader, &mut root, rules, &what);
             settle(
                 unpacked.map(drop).map_err(EngineError::from),
                 joined(producer),
@@ -242,7 +242,7 @@ impl Engine {
         key: &str,
         path: &str,
         options: CopyIn,
-        archive: impl Read,
+        archive: impl Read + Send,
     ) -> Result<(), EngineError> {
         let record = self.find(key)?;
         let name = &record.spec.name;
@@ -281,7 +281,7 @@ impl Engine {
             ..TreeRules::default()
         };
         let what = format!("the archive copied to {name}:{path}");
-        unpack::unpack_tree(archive, &mut root, rules, &what)?;
+        unpack::unpack_tree_into(archive, &mut root, rules, &what)?;
         self.record_event(&self.event(&record, "extract-to-dir"));
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! `POST /build` of the Docker API (the classic builder's protocol): the
 //! query checked into a build request, the context read from the
 //! uploaded tar (compressed or not) into a directory of its own, confined
-//! as image layers are, and the build's progress as Docker's stream of
+//! as image layers are (but a plain tree: no whiteouts), and the build's progress as Docker's stream of
 //! `{"stream": ...}` lines ending in the image id.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use stack_api::docker::build::BuildLine;
 
 use super::super::{Engine, EngineError};
-use crate::build::{BuildEvent, BuildProgress, BuildRequest, DockerfileSource};
+use crate::build::{BuildEvent, BuildProgress, BuildRequest, CancellationToken, DockerfileSource};
 
 /// A checked `POST /build` query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -190,24 +190,20 @@ impl BuildProgress for Stream<'_> {
 
 impl Engine {
     /// Builds from an uploaded context (`archive`: a tar, compressed or
-    /// not), sending the progress to `emit`; answers the image id. The
-    /// context directory is removed afterwards, whatever happened.
+    /// not), sending the progress to `emit`, until done or `cancel`led;
+    /// answers the image id. The context directory is removed afterwards,
+    /// whatever happened.
     pub fn docker_build(
         &self,
         archive: impl Read + Send,
         build: &DockerBuild,
         emit: &(dyn Fn(BuildLine) + Sync),
+        cancel: &CancellationToken,
     ) -> Result<String, EngineError> {
-        let dir = self.paths.state_root.join("build-tmp").join(format!(
-            "context-{}-{}",
-            std::process::id(),
-            crate::build::unique()
-        ));
-        std::fs::create_dir_all(&dir)
-            .map_err(EngineError::io(format!("create {}", dir.display())))?;
-        let result = self.build_in(archive, &dir, build, emit);
-        let _ = std::fs::remove_dir_all(&dir);
-        result
+        // Held while the build runs, so a sweep of what killed builds
+        // left never takes it; removed when dropped.
+        let dir = crate::build::leftovers::BuildDir::create(&self.paths.state_root, "context")?;
+        self.build_in(archive, dir.path(), build, emit, cancel)
     }
 
     fn build_in(
@@ -216,8 +212,10 @@ impl Engine {
         dir: &Path,
         build: &DockerBuild,
         emit: &(dyn Fn(BuildLine) + Sync),
+        cancel: &CancellationToken,
     ) -> Result<String, EngineError> {
-        stack_image::unpack::unpack_layer(archive, dir, "build context")?;
+        // A context is a plain tree: a `.wh.` file in it is a file.
+        stack_image::unpack::unpack_tree(archive, dir, "build context")?;
         let request = BuildRequest {
             context: dir.to_path_buf(),
             ..build.request.clone()
@@ -227,7 +225,7 @@ impl Engine {
             tags: build.request.tags.clone(),
             quiet: build.quiet,
         };
-        Ok(self.build_image(&request, &stream)?.id)
+        Ok(self.build_image(&request, &stream, cancel)?.id)
     }
 }
 

@@ -78,6 +78,7 @@ impl Engine {
         name: &str,
         tag: Option<&str>,
         emit: &(dyn Fn(ProgressLine) + Sync),
+        cancel: &crate::build::CancellationToken,
     ) -> Result<(), EngineError> {
         let image = with_query_tag(name, tag);
         let target = Reference::parse(&image)?;
@@ -93,7 +94,7 @@ impl Engine {
             emit,
             layers: Mutex::new(HashMap::new()),
         };
-        let outcome = self.push_image(&image, &lines)?;
+        let outcome = self.push_image(&image, &lines, cancel)?;
         let tag = outcome
             .reference
             .tag
