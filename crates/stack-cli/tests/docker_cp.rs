@@ -1,4 +1,4 @@
-//! `docker cp` and `docker export` against `stack daemon`: files and
+//! `docker cp`, `docker export` and `docker diff` against `stack daemon`: files and
 //! trees both ways, into a running container and a created one, symlinks
 //! kept or followed (`-L`) inside the container, Docker's errors, and the
 //! attacks a container or an archive can try: symlinks planted to carry

@@ -68,12 +68,25 @@ fn relative(point: &str) -> Option<PathBuf> {
     (!out.as_os_str().is_empty()).then_some(out)
 }
 
+/// The entry at `rel` of the layer directory `layer`, as overlayfs looks
+/// it up: level by level, never through a symlink (a symlink where a
+/// directory is looked for ends the lookup in that layer); `None` when the
+/// layer has nothing there.
+pub fn layer_entry(layer: &Path, rel: &Path) -> Option<rustix::fs::Stat> {
+    use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut dir = rfs::open(layer, flags, Mode::empty()).ok()?;
+    let parts: Vec<_> = rel.components().collect();
+    let (last, parents) = parts.split_last()?;
+    for part in parents {
+        dir = rfs::openat(&dir, part.as_os_str(), flags, Mode::empty()).ok()?;
+    }
+    rfs::statat(&dir, last.as_os_str(), AtFlags::SYMLINK_NOFOLLOW).ok()
+}
+
 /// Removes `upper/rel` when it is an empty stub no lower layer has.
 fn remove_stub(upper: &Path, lowers: &[PathBuf], rel: &Path) -> std::io::Result<bool> {
-    if lowers
-        .iter()
-        .any(|l| std::fs::symlink_metadata(l.join(rel)).is_ok())
-    {
+    if lowers.iter().any(|l| layer_entry(l, rel).is_some()) {
         return Ok(false);
     }
     let path = upper.join(rel);

@@ -227,3 +227,13 @@ pub struct ContainerPathStat {
     #[serde(rename = "linkTarget")]
     pub link_target: String,
 }
+
+/// One entry of `GET /containers/{id}/changes` (`docker diff`): what the
+/// container changed in its root filesystem. `Kind` is 0 for a modified
+/// path, 1 for an added one, 2 for a deleted one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerChange {
+    pub path: String,
+    pub kind: u8,
+}

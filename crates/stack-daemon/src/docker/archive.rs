@@ -1,5 +1,6 @@
-//! `docker cp` and `docker export`: `HEAD`, `GET` and `PUT
-//! /containers/{id}/archive`, `GET /containers/{id}/export`. The tar is
+//! `docker cp`, `docker export` and `docker diff`: `HEAD`, `GET` and `PUT
+//! /containers/{id}/archive`, `GET /containers/{id}/export` and
+//! `/changes`. The tar is
 //! written (or read) on a blocking thread while it streams; the engine
 //! keeps every path inside the container ([`stack_engine::facade::archive`]).
 
@@ -142,4 +143,14 @@ pub async fn export(
         }
     });
     Ok(response)
+}
+
+/// `GET /containers/{id}/changes`: `docker diff`.
+pub async fn changes(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<stack_api::docker::containers::ContainerChange>>, DockerError> {
+    blocking(move || s.engine.container_changes(&id).map_err(docker_error(&id)))
+        .await
+        .map(axum::Json)
 }

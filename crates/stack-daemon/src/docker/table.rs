@@ -89,6 +89,11 @@ fn built() -> Vec<Route> {
             axum::routing::put(archive::put),
         ),
         (Method::GET, "/containers/{id}/export", get(archive::export)),
+        (
+            Method::GET,
+            "/containers/{id}/changes",
+            get(archive::changes),
+        ),
         (Method::GET, "/system/df", get(df::disk_usage)),
         // stack has no plugins: the list is empty and none is found (so
         // `docker inspect X` ends with Docker's `No such object`).
@@ -156,7 +161,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/auth"),
     ("POST", "/session"),
     ("GET", "/distribution/{name}/json"),
-    ("GET", "/containers/{id}/changes"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/update"),
     ("POST", "/containers/{id}/pause"),

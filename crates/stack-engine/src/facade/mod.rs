@@ -25,6 +25,7 @@ pub mod archive;
 pub mod attach;
 pub mod boot;
 mod build;
+mod changes;
 pub mod containers;
 pub mod docker;
 mod error;
