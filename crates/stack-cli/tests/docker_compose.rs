@@ -387,6 +387,51 @@ fn compose_networks_volumes_and_a_changed_service() {
     // connected after creating app.
     let fetched = compose.ok(&["exec", "-T", "app", "wget", "-qO-", "http://db/value"]);
     assert_eq!(fetched, "stored\n");
+
+    // `run`: a one-off container of app fed from stdin, which reaches db
+    // by name too; its exit code is passed through.
+    let mut run = compose
+        .command(&[
+            "run",
+            "--rm",
+            "-T",
+            "app",
+            "sh",
+            "-c",
+            "read -r line; echo \"ran $line $(wget -qO- http://db/value)\"; exit 3",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("compose run");
+    {
+        use std::io::Write;
+        let mut input = run.stdin.take().expect("stdin");
+        input.write_all(b"with input\n").expect("write");
+    }
+    let out = run.wait_with_output().expect("compose run ends");
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ran with input stored"),
+        "{}",
+        describe(&out)
+    );
+
+    // `cp` both ways, through the archive endpoints.
+    let host_file = sb.dir().join("to-app.txt");
+    std::fs::write(&host_file, "copied in\n").expect("write");
+    compose.ok(&["cp", &host_file.display().to_string(), "app:/tmp/in.txt"]);
+    assert_eq!(
+        compose.ok(&["exec", "-T", "app", "cat", "/tmp/in.txt"]),
+        "copied in\n"
+    );
+    let back = sb.dir().join("from-app.txt");
+    compose.ok(&["cp", "app:/tmp/in.txt", &back.display().to_string()]);
+    assert_eq!(
+        std::fs::read_to_string(&back).expect("copied out"),
+        "copied in\n"
+    );
     let mounts = compose.ok(&["exec", "-T", "app", "cat", "/proc/mounts"]);
     let scratch = mounts
         .lines()

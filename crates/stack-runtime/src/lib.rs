@@ -27,6 +27,7 @@ pub mod files;
 pub mod fsutil;
 pub mod handle;
 mod init;
+pub mod input;
 pub mod kernel;
 pub mod launch;
 pub mod logs;

@@ -237,6 +237,10 @@ pub struct ProcessSpec {
     /// Keep stdin attached (otherwise it is /dev/null).
     #[serde(default)]
     pub stdin: bool,
+    /// Close stdin once the first attacher that writes to it is gone
+    /// (Docker's `StdinOnce`); otherwise it stays open between attaches.
+    #[serde(default)]
+    pub stdin_once: bool,
     #[serde(default)]
     pub rlimits: Vec<Rlimit>,
 }

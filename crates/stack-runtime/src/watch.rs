@@ -30,8 +30,9 @@ pub struct Running<'a> {
     pub outputs: Vec<(OwnedFd, &'static str)>,
     /// The pty master, when the container has a terminal.
     pub pty_master: Option<OwnedFd>,
-    /// Forward the monitor's stdin to the pty.
-    pub forward_stdin: bool,
+    /// What is forwarded to the pty as input: the monitor's stdin (an
+    /// attached `stack run -it`) or the container's stdin FIFO.
+    pub input: Option<OwnedFd>,
     pub dir: &'a ContainerDir,
 }
 
@@ -58,9 +59,9 @@ pub fn until_exit(
     if let Some(master) = run.pty_master.take() {
         run.outputs.push((master, "stdout"));
     }
-    let mut stdin_open = run.forward_stdin && master_raw.is_some();
+    let input = run.input.take().filter(|_| master_raw.is_some());
+    let mut stdin_open = input.is_some();
     let mut buf = vec![0u8; 32 * 1024];
-    let stdin = std::io::stdin();
     let mut probe: Option<RunningProbe> = None;
     let mut exit: Option<(i32, Duration)> = None;
     // Killed for being unhealthy: no more probes for this run.
@@ -86,10 +87,13 @@ pub fn until_exit(
             .iter()
             .map(|(fd, _)| PollFd::new(fd.as_fd(), PollFlags::POLLIN))
             .collect();
-        let stdin_at = stdin_open.then(|| {
-            fds.push(PollFd::new(stdin.as_fd(), PollFlags::POLLIN));
-            fds.len() - 1
-        });
+        let stdin_at = match (&input, stdin_open) {
+            (Some(fd), true) => {
+                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+                Some(fds.len() - 1)
+            }
+            _ => None,
+        };
         let pidfd_at = exit.is_none().then(|| {
             fds.push(PollFd::new(run.pidfd.as_fd(), PollFlags::POLLIN));
             fds.len() - 1
@@ -108,8 +112,10 @@ pub fn until_exit(
             .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
             .collect();
         drop(fds);
-        if stdin_at.is_some_and(|i| ready[i]) {
-            stdin_open = forward_input(&stdin, master_raw, &mut buf);
+        if let (Some(i), Some(fd)) = (stdin_at, &input) {
+            if ready[i] {
+                stdin_open = forward_input(fd.as_fd(), master_raw, &mut buf);
+            }
         }
         pump_ready(&mut run.outputs, &ready, &mut buf, log);
         if pidfd_at.is_some_and(|i| ready[i]) {
@@ -227,8 +233,10 @@ fn reap_blocking(pid: Pid) -> i32 {
 }
 
 /// Copies user input to the pty; returns whether stdin is still open.
-fn forward_input(stdin: &std::io::Stdin, master: Option<i32>, buf: &mut [u8]) -> bool {
-    match nix::unistd::read(stdin.as_fd(), buf) {
+fn forward_input(input: BorrowedFd<'_>, master: Option<i32>, buf: &mut [u8]) -> bool {
+    match nix::unistd::read(input, buf) {
+        // A FIFO polled without data (a spurious wake-up) is still open.
+        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => true,
         Ok(0) | Err(_) => false,
         Ok(n) => {
             if let Some(m) = master {

@@ -2,10 +2,10 @@
 //! connection (HTTP upgrade to `tcp`), in multiplexed frames without a
 //! tty and raw with one, from the attach (or, with `logs`, from the
 //! start of its log) until the container stops. This is what `docker run`
-//! without `-d` and Compose's attached `up` read. Input (`stdin=1`) to a
-//! container with an open stdin is not built yet: refused with a 501 that
-//! says so, before anything is upgraded; without an open stdin it has
-//! nowhere to go, in Docker as here, and is not refused.
+//! without `-d` and Compose's attached `up` read. Input (`stdin=1`) goes
+//! to the container's stdin FIFO when it was made with an open stdin
+//! (`docker run -i`, `docker compose run`, `docker attach`); without an
+//! open stdin it has nowhere to go, in Docker as here, and is not refused.
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -21,6 +21,10 @@ use super::error::{blocking, DockerError};
 use super::extract::{flag, Q};
 use super::logs::frame;
 use crate::routes::AppState;
+
+/// How long the input of an attach that ended is kept for a container
+/// that has not started yet.
+const INPUT_HANDOVER: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Deserialize)]
 pub struct AttachQuery {
@@ -67,14 +71,25 @@ pub async fn attach(
     })
     .await?;
     // As in Docker, input attached to a container without an open stdin
-    // goes nowhere (Compose asks for it on every attach). Input for one
-    // that keeps stdin open is not built: refused before the upgrade.
-    if q.stdin && source.open_stdin {
-        return Err(DockerError::not_implemented(
-            "POST",
-            "/containers/{id}/attach?stdin=1 (attached input; docker run -i)",
-        ));
-    }
+    // goes nowhere (Compose asks for it on every attach). One made with an
+    // open stdin for this API has a FIFO the input is written to; one made
+    // otherwise (`stack run -i` in a terminal) takes none.
+    let input = match (q.stdin, source.input()) {
+        (true, Some(input)) => {
+            let sender = tokio::net::unix::pipe::OpenOptions::new()
+                .read_write(true)
+                .open_sender(&input.fifo)
+                .map_err(|e| DockerError::internal(format!("the container's stdin: {e}")))?;
+            Some((input, sender))
+        }
+        (true, None) if source.open_stdin => {
+            return Err(DockerError::not_implemented(
+                "POST",
+                "/containers/{id}/attach?stdin=1 to a container not made through this API",
+            ));
+        }
+        _ => None,
+    };
     let on_upgrade = request
         .extensions_mut()
         .remove::<hyper::upgrade::OnUpgrade>()
@@ -113,7 +128,20 @@ pub async fn attach(
                 return;
             }
         };
-        let mut io = TokioIo::new(upgraded);
+        let (mut from_client, mut io) = tokio::io::split(TokioIo::new(upgraded));
+        if let Some((input, mut sender)) = input {
+            tokio::spawn(async move {
+                let _ = tokio::io::copy(&mut from_client, &mut sender).await;
+                // The client closed its input: once the container holds its
+                // stdin, this last write end may go (`StdinOnce`: the end
+                // of its input).
+                let _ = tokio::task::spawn_blocking(move || {
+                    input.wait_for_reader(INPUT_HANDOVER);
+                    drop(sender);
+                })
+                .await;
+            });
+        }
         while let Some(bytes) = rx.recv().await {
             if io.write_all(&bytes).await.is_err() {
                 return;

@@ -403,6 +403,7 @@ impl Containers {
                 user: process.user,
                 tty: opts.tty,
                 stdin: opts.interactive,
+                stdin_once: false,
                 rlimits: opts.rlimits.clone(),
             },
             hostname: opts

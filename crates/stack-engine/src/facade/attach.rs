@@ -37,6 +37,32 @@ pub struct AttachSource {
     file: File,
 }
 
+/// Where an attacher's input goes: the container's stdin FIFO.
+pub struct AttachInput {
+    engine: Engine,
+    id: String,
+    started_at: Option<String>,
+    pub fifo: PathBuf,
+}
+
+impl AttachInput {
+    /// Waits (at most `limit`) until the run being attached to has begun
+    /// or ended: its stdin is open by then, so the attacher's last write
+    /// end can go without its bytes going with it (a FIFO nobody holds
+    /// drops what it buffered).
+    pub fn wait_for_reader(&self, limit: Duration) {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            match self.engine.containers.find(&self.id) {
+                Ok(record)
+                    if record.state.started_at == self.started_at && !record.state.is_active() => {}
+                _ => return,
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
 impl Engine {
     /// Attaches to a container's output; with `replay`, what its log
     /// already holds comes first.
@@ -77,6 +103,19 @@ enum Phase {
 }
 
 impl AttachSource {
+    /// The container's stdin for an attacher's input, when it has one
+    /// that is nobody's terminal (made with an open stdin for the Docker
+    /// API).
+    pub fn input(&self) -> Option<AttachInput> {
+        let dir = self.engine.containers.find(&self.id).ok()?.dir;
+        stack_runtime::input::has_fifo(&dir).then(|| AttachInput {
+            engine: self.engine.clone(),
+            id: self.id.clone(),
+            started_at: self.started_at.clone(),
+            fifo: stack_runtime::input::fifo(&dir),
+        })
+    }
+
     fn phase(&self) -> Phase {
         match self.engine.containers.find(&self.id) {
             Ok(record) if record.state.is_active() => Phase::Running,

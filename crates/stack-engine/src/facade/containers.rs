@@ -231,7 +231,9 @@ impl Engine {
                 Ok(record) => record,
                 Err(crate::containers::ContainerError::NotFound(_)) => {
                     if condition == WaitCondition::Removed {
-                        return Ok(Some(last_code));
+                        // An auto-removed container can exit and go between
+                        // two looks: its monitor logged how it ended.
+                        return Ok(Some(self.last_exit_code(&id).unwrap_or(last_code)));
                     }
                     return Err(EngineError::NotFound(format!("no such container: {key}")));
                 }
@@ -254,6 +256,16 @@ impl Engine {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// The exit code the event log last recorded for the container `id`.
+    fn last_exit_code(&self, id: &str) -> Option<i32> {
+        let events = stack_runtime::event_log::read_all(&self.paths.state_root).ok()?;
+        events
+            .iter()
+            .rev()
+            .find(|e| e.id == id && e.action == "die")
+            .and_then(|e| e.attributes.get("exitCode")?.parse().ok())
     }
 
     /// The processes of a running container, `ps -ef`'s columns (409

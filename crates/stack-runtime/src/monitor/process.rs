@@ -36,7 +36,15 @@ fn dev_null() -> Result<OwnedFd, Error> {
     .context(|| "open /dev/null".to_string())
 }
 
-fn make_stdio(spec: &ContainerSpec) -> Result<Stdio, Error> {
+/// The monitor's own stdin, for the container (an attached `stack run -i`).
+pub(crate) fn dup_stdin() -> Result<OwnedFd, Error> {
+    std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .context(|| "dup stdin".to_string())
+}
+
+fn make_stdio(spec: &ContainerSpec, dir: &ContainerDir) -> Result<Stdio, Error> {
     if spec.process.tty {
         let pty = nix::pty::openpty(None, None).context(|| "open a pty".to_string())?;
         // Size the pty like the user's terminal, when there is one.
@@ -57,10 +65,10 @@ fn make_stdio(spec: &ContainerSpec) -> Result<Stdio, Error> {
         });
     }
     let child_in = if spec.process.stdin {
-        std::io::stdin()
-            .as_fd()
-            .try_clone_to_owned()
-            .context(|| "dup stdin".to_string())?
+        match crate::input::open_read(dir, true)? {
+            Some(fifo) => fifo,
+            None => dup_stdin()?,
+        }
     } else {
         dev_null()?
     };
@@ -127,7 +135,7 @@ pub(crate) fn make_overlay_dirs(dir: &ContainerDir) -> Result<(), Error> {
 /// Starts the first process in a fresh cgroup and PID namespace, with the
 /// same rootfs (upper directory kept) and network namespace each time.
 pub(crate) fn start_process(spec: &ContainerSpec, dir: &ContainerDir) -> Result<Process, Error> {
-    let stdio = make_stdio(spec)?;
+    let stdio = make_stdio(spec, dir)?;
     let root = Path::new(CGROUP_ROOT);
     let (pid, cgroup) = match spec.backend {
         Backend::Stack => {

@@ -82,6 +82,12 @@ pub(crate) fn run(
     // (which mounts its root filesystem too) finishes first.
     let _rootfs = crate::files::RootfsLock::hold(dir)?;
     prepare(spec, dir)?;
+    // Stdin stays open between attaches unless it closes after the first.
+    let _stdin_keeper = if spec.process.stdin && !spec.process.stdin_once {
+        crate::input::open_keeper(dir)?
+    } else {
+        None
+    };
     let clock = SystemClock::new();
     let journal = Journal::new(spec, dir);
     // A user start clears an earlier manual stop.
@@ -139,7 +145,7 @@ pub(crate) fn run(
             pidfd,
             outputs: process.sources,
             pty_master: process.pty_master,
-            forward_stdin: spec.process.stdin,
+            input: tty_input(spec, dir),
             dir,
         };
         let mut listener = HealthRecorder {
@@ -210,6 +216,20 @@ fn record_start(state: &mut State, pid: i32, has_health: bool) {
 }
 
 /// Sleeps `delay` in short slices; false if a stop was asked for meanwhile.
+/// What the monitor forwards to the pty of a container with a terminal
+/// and an open stdin: its FIFO, or the monitor's own stdin. The process
+/// already runs: a failure here leaves it without input, not unwatched.
+fn tty_input(spec: &ContainerSpec, dir: &ContainerDir) -> Option<std::os::fd::OwnedFd> {
+    if !(spec.process.stdin && spec.process.tty) {
+        return None;
+    }
+    match crate::input::open_read(dir, false) {
+        Ok(Some(fifo)) => Some(fifo),
+        Ok(None) => super::process::dup_stdin().ok(),
+        Err(_) => None,
+    }
+}
+
 fn wait_to_restart(dir: &ContainerDir, delay: Duration, clock: &dyn Clock) -> bool {
     let until = clock.now() + delay;
     loop {

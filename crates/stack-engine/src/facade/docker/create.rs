@@ -46,7 +46,19 @@ impl Engine {
                 Err(err) => return Err(err.into()),
             }
         }
-        let record = self.create_container(&source, &opts)?;
+        let mut record = self.create_container(&source, &opts)?;
+        if req.config.open_stdin {
+            // Attachers write its stdin through a FIFO (`docker run -i`).
+            record.spec.process.stdin_once = req.config.stdin_once;
+            let made = record
+                .spec
+                .save(&record.dir)
+                .and_then(|()| stack_runtime::input::make(&record.dir));
+            if let Err(err) = made {
+                let _ = self.containers().remove(&record, true);
+                return Err(err.into());
+            }
+        }
         Ok(ContainerCreateResponse {
             id: record.spec.id,
             warnings,
