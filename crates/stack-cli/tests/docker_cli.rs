@@ -102,7 +102,7 @@ fn docker_cli_system_networks_volumes_and_errors() {
     );
     let err = docker.fails(&["inspect", "nope"]);
     assert!(err.contains("No such object: nope"), "{err}");
-    let err = docker.fails(&["container", "export", "nope-export"]);
+    let err = docker.fails(&["commit", "nope-commit"]);
     assert!(
         err.contains("of the Docker Engine API is not implemented by stack"),
         "{err}"
@@ -261,9 +261,14 @@ fn docker_cli_pull_run_logs_and_lifecycle() {
     eventually("--rm removed the container", || {
         docker.ok(&["ps", "-aq"]).trim().is_empty()
     });
-    // Attached input is not built: refused, never ignored.
-    let out = docker.run(&["run", "-i", "--name", "in", "busybox", "cat"]);
-    assert!(!out.status.success(), "{}", describe(&out));
+    // Attached input reaches the container (more in docker_stdin.rs).
+    let out = docker.run_with_input(&["run", "-i", "--name", "in", "busybox", "cat"], b"fed\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "fed\n",
+        "{}",
+        describe(&out)
+    );
     docker.ok(&["rm", "-f", "in"]);
 
     // logs -f follows until the container stops.
