@@ -72,14 +72,16 @@ impl Layout {
     }
 }
 
-/// The v1 controllers a container joins: the ones stack limits or reads.
-/// Each join is a write to `cgroup.procs` that costs an RCU grace period
-/// in the kernel, so joining hierarchies nobody uses (blkio, freezer,
-/// name=systemd) would make every start slower for nothing. `devices` is
-/// joined only on a v1 host without a cgroup2 mount: with one (hybrid),
-/// the container is in its cgroup2 directory anyway and a BPF device
-/// filter there confines it without another join.
-pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids"];
+/// The v1 controllers a container joins: the ones stack limits, reads or
+/// (`freezer`, for `pause`) drives. Each join is a write to `cgroup.procs`
+/// that costs an RCU grace period in the kernel, so joining hierarchies
+/// nobody uses (blkio, name=systemd) would make every start slower for
+/// nothing; the freezer is one directory and one write, and without it a
+/// running container could never be paused. `devices` is joined only on a
+/// v1 host without a cgroup2 mount: with one (hybrid), the container is in
+/// its cgroup2 directory anyway and a BPF device filter there confines it
+/// without another join.
+pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids", "freezer"];
 
 /// The v1 device controller's hierarchy.
 const DEVICES_V1: &str = "devices";
@@ -151,7 +153,9 @@ impl Cgroup {
         }
     }
 
-    fn dir(&self, hierarchy: &str) -> Option<&Path> {
+    /// The directory in the hierarchy that has controller `hierarchy`
+    /// (`""` or `unified` for a cgroup2 one).
+    pub(crate) fn dir(&self, hierarchy: &str) -> Option<&Path> {
         self.dirs
             .iter()
             .find(|(h, _)| h == hierarchy || (h.split(',').any(|c| c == hierarchy)))
@@ -322,6 +326,12 @@ impl Cgroup {
     /// Kills whatever is left inside and removes every directory, retrying
     /// while the kernel finishes releasing exited tasks.
     pub fn remove(&self) -> Result<(), Error> {
+        // A frozen task dies of SIGKILL only once thawed (v1): signal
+        // first, so nothing more of the container runs, then thaw.
+        for (_, dir) in &self.dirs {
+            kill_all(dir);
+        }
+        self.thaw_all();
         let mut last_error = None;
         for (_, dir) in &self.dirs {
             if !dir.exists() {
@@ -333,12 +343,7 @@ impl Cgroup {
             }
             let mut removed = false;
             for attempt in 0..200 {
-                for pid in procs(dir) {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
+                kill_all(dir);
                 match std::fs::remove_dir(dir) {
                     Ok(()) => {
                         removed = true;
@@ -376,6 +381,15 @@ impl Cgroup {
             .map(|(_, d)| procs(d))
             .find(|p| !p.is_empty())
             .unwrap_or_default()
+    }
+}
+
+fn kill_all(dir: &Path) {
+    for pid in procs(dir) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
 }
 

@@ -30,6 +30,14 @@ pub enum Error {
     NotRunning(String),
     #[error("container {0} is running; stop it first or use --force")]
     Running(String),
+    #[error("container {0} is already paused")]
+    AlreadyPaused(String),
+    #[error("container {0} is not paused")]
+    NotPaused(String),
+    /// Refused while the container is frozen: what it would do could not
+    /// run (Docker's words).
+    #[error("container {0} is paused, unpause the container before exec")]
+    Paused(String),
 }
 
 impl Error {

@@ -131,6 +131,16 @@ pub fn delete(spec: &ContainerSpec) {
     let _ = checked(runc(spec).args(["delete", "--force", &spec.id]), "delete");
 }
 
+/// Freezes the container's processes (`runc pause`).
+pub fn pause(spec: &ContainerSpec) -> Result<(), Error> {
+    checked(runc(spec).args(["pause", &spec.id]), "pause")
+}
+
+/// Thaws them again (`runc resume`).
+pub fn resume(spec: &ContainerSpec) -> Result<(), Error> {
+    checked(runc(spec).args(["resume", &spec.id]), "resume")
+}
+
 /// Why runc would not find `req`'s command in the container whose first
 /// process is `pid` (see [`crate::exec::missing_command`]); callers answer
 /// [`crate::exec::CANNOT_FIND`] with it instead of running runc, whose own

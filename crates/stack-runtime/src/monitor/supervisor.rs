@@ -81,8 +81,10 @@ pub(crate) fn run(
     prepare(spec, dir)?;
     let clock = SystemClock::new();
     let journal = Journal::new(spec, dir);
-    // A user start clears an earlier manual stop.
+    // A user start clears an earlier manual stop (and a pause marker a
+    // killed monitor may have left).
     let _ = std::fs::remove_file(stop_marker(dir));
+    let _ = std::fs::remove_file(crate::state::pause_marker(dir));
     let policy = if spec.auto_remove {
         RestartPolicy::No
     } else {
@@ -148,6 +150,8 @@ pub(crate) fn run(
         let code =
             crate::watch::until_exit(running, health.as_mut(), &clock, &mut log, &mut listener);
         let (oom_killed, cleanup) = clean_up_run(spec, dir, &process.cgroup);
+        // The frozen cgroup is gone with the run: so is the pause.
+        let _ = std::fs::remove_file(crate::state::pause_marker(dir));
         if oom_killed {
             journal.append("oom", &[]);
         }
