@@ -137,6 +137,14 @@ impl Api for Client {
         ))
     }
 
+    fn pause_container(&self, key: &str) -> Result<(), Failure> {
+        self.post(&paths::container_pause(key))
+    }
+
+    fn unpause_container(&self, key: &str) -> Result<(), Failure> {
+        self.post(&paths::container_unpause(key))
+    }
+
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure> {
         let path = format!("{}?force={force}", paths::container(key));
         self.call(Method::DELETE, &path)?;

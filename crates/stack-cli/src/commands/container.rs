@@ -1,4 +1,4 @@
-//! `stack container ls|inspect|logs|exec|stop|kill|rm` for containers
+//! `stack container ls|inspect|logs|exec|stop|kill|pause|unpause|rm` for containers
 //! started with `stack run`.
 
 use std::io::Write;
@@ -70,6 +70,16 @@ enum Verb {
     Kill {
         #[arg(short = 's', long = "signal", default_value = "KILL")]
         signal: String,
+        containers: Vec<String>,
+    },
+    /// Freeze every process of running containers where it stands.
+    Pause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Let paused containers run again.
+    Unpause {
+        #[arg(required = true)]
         containers: Vec<String>,
     },
     /// Remove containers.
@@ -175,6 +185,18 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
         Verb::Kill { signal, containers } => {
             for key in &containers {
                 via.api().kill_container(key, &signal)?;
+                println!("{key}");
+            }
+        }
+        Verb::Pause { containers } => {
+            for key in &containers {
+                via.api().pause_container(key)?;
+                println!("{key}");
+            }
+        }
+        Verb::Unpause { containers } => {
+            for key in &containers {
+                via.api().unpause_container(key)?;
                 println!("{key}");
             }
         }

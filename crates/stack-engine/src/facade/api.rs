@@ -64,6 +64,14 @@ impl Api for Engine {
         Ok(Engine::kill(self, key, signal)?)
     }
 
+    fn pause_container(&self, key: &str) -> Result<(), Failure> {
+        Ok(Engine::pause(self, key)?)
+    }
+
+    fn unpause_container(&self, key: &str) -> Result<(), Failure> {
+        Ok(Engine::unpause(self, key)?)
+    }
+
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure> {
         Ok(Engine::remove(self, key, force)?)
     }
