@@ -62,6 +62,16 @@ fn built() -> Vec<Route> {
         ),
         (
             Method::POST,
+            "/containers/{id}/pause",
+            post(containers::pause),
+        ),
+        (
+            Method::POST,
+            "/containers/{id}/unpause",
+            post(containers::unpause),
+        ),
+        (
+            Method::POST,
             "/containers/{id}/wait",
             post(containers::wait),
         ),
@@ -147,8 +157,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/export"),
     ("POST", "/containers/{id}/resize"),
     ("POST", "/containers/{id}/update"),
-    ("POST", "/containers/{id}/pause"),
-    ("POST", "/containers/{id}/unpause"),
     ("GET", "/containers/{id}/attach/ws"),
     ("GET", "/containers/{id}/archive"),
     ("HEAD", "/containers/{id}/archive"),
