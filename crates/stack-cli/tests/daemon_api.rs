@@ -279,6 +279,26 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         None,
         404,
     );
+    // Pause and unpause of the running `web` (and their errors).
+    let paused = [
+        ("pause", "web", 204),
+        ("pause", "web", 409),
+        ("unpause", "web", 204),
+        ("unpause", "web", 409),
+        ("pause", "quick", 409),
+        ("pause", "nope", 404),
+        ("unpause", "nope", 404),
+    ];
+    for (verb, name, status) in paused {
+        let template = format!("/v1/containers/{{id}}/{verb}");
+        c.call(
+            "POST",
+            &template,
+            &format!("/v1/containers/{name}/{verb}"),
+            None,
+            status,
+        );
+    }
     c.call(
         "POST",
         "/v1/containers/{id}/kill",
@@ -425,9 +445,18 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         .filter(|e| e["name"] == "web")
         .filter_map(|e| e["action"].as_str())
         // The monitors' own events (start, die) interleave once they log them.
-        .filter(|a| ["stop", "restart", "kill", "destroy"].contains(a))
+        .filter(|a| {
+            [
+                "stop", "restart", "pause", "unpause", "update", "kill", "destroy",
+            ]
+            .contains(a)
+        })
         .collect();
-    assert_eq!(web, ["stop", "restart", "kill", "destroy"], "{events}");
+    assert_eq!(
+        web,
+        ["stop", "restart", "pause", "unpause", "kill", "destroy"],
+        "{events}"
+    );
     c.call("GET", "/v1/events", "/v1/events?since=yesterday", None, 400);
 
     // Unknown routes and methods answer with the same error body.
