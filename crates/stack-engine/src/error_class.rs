@@ -55,8 +55,11 @@ impl Classify for stack_runtime::Error {
             | stack_runtime::Error::AlreadyPaused(_)
             | stack_runtime::Error::NotPaused(_)
             | stack_runtime::Error::Paused(_) => ErrorClass::Conflict,
-            // The request named a user or group the container does not have.
-            stack_runtime::Error::UnknownIdentity { .. } => ErrorClass::InvalidInput,
+            // The request named a user or group the container does not
+            // have, or asked for a change the container cannot take.
+            stack_runtime::Error::UnknownIdentity { .. } | stack_runtime::Error::Refused { .. } => {
+                ErrorClass::InvalidInput
+            }
             _ => ErrorClass::Internal,
         }
     }

@@ -56,6 +56,10 @@ pub trait Backend: Sync {
 
     /// Lets the frozen container's processes run again (`unpause`).
     fn thaw(&self, spec: &ContainerSpec) -> Result<(), Error>;
+
+    /// Applies `spec`'s resource limits to the running container
+    /// (`update`).
+    fn update_resources(&self, spec: &ContainerSpec) -> Result<(), Error>;
 }
 
 /// The native container's freezer, on this host's hierarchy.
@@ -126,6 +130,12 @@ impl Backend for Native {
     fn thaw(&self, spec: &ContainerSpec) -> Result<(), Error> {
         native_freezer(spec)?.thaw(&mut crate::freezer::HostFiles)
     }
+
+    fn update_resources(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        let root = std::path::Path::new(crate::cgroup::CGROUP_ROOT);
+        let layout = crate::cgroup::Layout::detect(root)?;
+        crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).apply(&spec.resources)
+    }
 }
 
 /// runc: exec is `runc exec` (with `--tty`, relaying a host pty to one it
@@ -174,5 +184,10 @@ impl Backend for Runc {
 
     fn thaw(&self, spec: &ContainerSpec) -> Result<(), Error> {
         crate::runc::resume(spec)
+    }
+
+    /// `runc update`, so runc's own record of the limits follows.
+    fn update_resources(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        crate::runc::update(spec)
     }
 }

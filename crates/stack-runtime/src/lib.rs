@@ -47,6 +47,7 @@ pub mod state;
 pub mod supervise;
 pub mod sysctl;
 pub mod timefmt;
+pub mod update;
 pub mod user;
 mod watch;
 

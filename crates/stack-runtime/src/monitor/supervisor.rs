@@ -98,8 +98,11 @@ pub(crate) fn run(
     state.error = None;
     let mut log = LogWriter::open(&dir.log(), spec.log_max_bytes)?;
     let mut first = true;
+    // The spec as `update` may change it while the container lives: its
+    // limits and restart policy are read again at each exit.
+    let mut current = spec.clone();
     let (code, oom_killed) = loop {
-        let process = match start_process(spec, dir) {
+        let process = match start_process(&current, dir) {
             Ok(p) => p,
             Err(err) if first => return Err(err),
             Err(err) => {
@@ -159,6 +162,12 @@ pub(crate) fn run(
         let manual = stop_requested(dir);
         if manual {
             tracker.stopped_by_user();
+        }
+        if let Ok(updated) = ContainerSpec::load(dir) {
+            current.resources = updated.resources;
+            if !spec.auto_remove {
+                tracker.set_policy(updated.restart.policy);
+            }
         }
         let decision = tracker.exited(code, clock.now());
         state.exit_code = Some(code);
