@@ -17,8 +17,8 @@ use crate::objects::{
 use crate::project_actions::{ActionAnswer, ActionRequest, ProjectAction};
 use crate::projects::{DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow};
 use crate::system::{
-    ContainerFilter, ContainerSummary, ExecRequest, ExecResult, ImageSummary, LogRecord,
-    PruneResult, PullEvent, RemovedImage,
+    ContainerFilter, ContainerSummary, ContainerUpdate, ExecRequest, ExecResult, ImageSummary,
+    LogRecord, PruneResult, PullEvent, RemovedImage,
 };
 
 /// Receives each progress event of `up` and `down`.
@@ -51,6 +51,13 @@ pub trait Api {
     fn pause_container(&self, key: &str) -> Result<(), Failure>;
     /// Thaws a paused container; one not paused is a conflict.
     fn unpause_container(&self, key: &str) -> Result<(), Failure>;
+    /// New limits and restart policy, live when it runs and kept; answers
+    /// every value now in force.
+    fn update_container(
+        &self,
+        key: &str,
+        update: &ContainerUpdate,
+    ) -> Result<ContainerUpdate, Failure>;
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure>;
     /// Runs a command to completion with its output captured.
     fn exec_captured(&self, key: &str, req: &ExecRequest) -> Result<ExecResult, Failure>;

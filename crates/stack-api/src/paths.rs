@@ -25,6 +25,7 @@ pub const CONTAINER_RESTART: &str = "/v1/containers/{id}/restart";
 pub const CONTAINER_KILL: &str = "/v1/containers/{id}/kill";
 pub const CONTAINER_PAUSE: &str = "/v1/containers/{id}/pause";
 pub const CONTAINER_UNPAUSE: &str = "/v1/containers/{id}/unpause";
+pub const CONTAINER_UPDATE: &str = "/v1/containers/{id}/update";
 /// A command run to completion.
 pub const CONTAINER_EXEC: &str = "/v1/containers/{id}/exec";
 /// A command with attached streams over an upgraded connection.
@@ -126,6 +127,10 @@ pub fn container_unpause(id: &str) -> String {
     fill(CONTAINER_UNPAUSE, id)
 }
 
+pub fn container_update(id: &str) -> String {
+    fill(CONTAINER_UPDATE, id)
+}
+
 pub fn container_exec(id: &str) -> String {
     fill(CONTAINER_EXEC, id)
 }
@@ -183,6 +188,7 @@ mod tests {
             (CONTAINER_KILL, "{id}", container_kill),
             (CONTAINER_PAUSE, "{id}", container_pause),
             (CONTAINER_UNPAUSE, "{id}", container_unpause),
+            (CONTAINER_UPDATE, "{id}", container_update),
             (CONTAINER_EXEC, "{id}", container_exec),
             (CONTAINER_EXEC_STREAM, "{id}", container_exec_stream),
             (IMAGE, "{name}", image),

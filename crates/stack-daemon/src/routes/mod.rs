@@ -79,6 +79,11 @@ fn core_routes() -> Vec<Route> {
             paths::CONTAINER_UNPAUSE,
             post(containers::unpause),
         ),
+        (
+            Method::POST,
+            paths::CONTAINER_UPDATE,
+            post(containers::update),
+        ),
         (Method::POST, paths::CONTAINER_EXEC, post(containers::exec)),
         (Method::GET, paths::IMAGES, get(images::list)),
         (Method::POST, paths::IMAGES_PULL, post(images::pull)),

@@ -15,8 +15,8 @@ use stack_api::projects::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow,
 };
 use stack_api::system::{
-    ContainerFilter, ContainerSummary, ExecRequest, ExecResult, ImageSummary, LogRecord,
-    PruneResult, PullEvent, RemovedImage,
+    ContainerFilter, ContainerSummary, ContainerUpdate, ExecRequest, ExecResult, ImageSummary,
+    LogRecord, PruneResult, PullEvent, RemovedImage,
 };
 
 use super::{Engine, EngineError};
@@ -70,6 +70,14 @@ impl Api for Engine {
 
     fn unpause_container(&self, key: &str) -> Result<(), Failure> {
         Ok(Engine::unpause(self, key)?)
+    }
+
+    fn update_container(
+        &self,
+        key: &str,
+        update: &ContainerUpdate,
+    ) -> Result<ContainerUpdate, Failure> {
+        Ok(Engine::update(self, key, update)?)
     }
 
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure> {
