@@ -9,7 +9,9 @@ use serde::Deserialize;
 use stack_api::docker::containers::{
     ContainerInspect, ContainerSummary, TopResponse, WaitError, WaitResponse,
 };
-use stack_api::docker::create::{ContainerCreateRequest, ContainerCreateResponse};
+use stack_api::docker::create::{
+    ContainerCreateRequest, ContainerCreateResponse, UpdateConfig, UpdateResponse,
+};
 use stack_api::docker::filters;
 use stack_engine::facade::containers::WaitCondition;
 
@@ -220,6 +222,18 @@ pub async fn unpause(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /containers/{id}/update` (`docker update`): `Memory`,
+/// `MemorySwap`, `NanoCpus`, `CpuShares`, `PidsLimit` and `RestartPolicy`;
+/// any other field set is a 400 that names it.
+pub async fn update(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    J(req): J<UpdateConfig>,
+) -> Result<Json<UpdateResponse>, DockerError> {
+    blocking(move || s.engine.docker_update(&id, &req).map_err(no_such(&id))).await?;
+    Ok(Json(UpdateResponse::default()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -72,6 +72,11 @@ fn built() -> Vec<Route> {
         ),
         (
             Method::POST,
+            "/containers/{id}/update",
+            post(containers::update),
+        ),
+        (
+            Method::POST,
             "/containers/{id}/wait",
             post(containers::wait),
         ),
@@ -156,7 +161,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("GET", "/containers/{id}/changes"),
     ("GET", "/containers/{id}/export"),
     ("POST", "/containers/{id}/resize"),
-    ("POST", "/containers/{id}/update"),
     ("GET", "/containers/{id}/attach/ws"),
     ("GET", "/containers/{id}/archive"),
     ("HEAD", "/containers/{id}/archive"),
