@@ -279,7 +279,7 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         None,
         404,
     );
-    // Pause and unpause of the running `web` (and their errors).
+    // Pause, unpause and update of the running `web` (and their errors).
     let paused = [
         ("pause", "web", 204),
         ("pause", "web", 409),
@@ -299,6 +299,35 @@ fn every_route_and_error_body_matches_the_openapi_document() {
             status,
         );
     }
+    let update = |c: &mut Checked, name: &str, body: serde_json::Value, status: u16| {
+        let path = format!("/v1/containers/{name}/update");
+        c.call(
+            "POST",
+            "/v1/containers/{id}/update",
+            &path,
+            Some(body),
+            status,
+        )
+    };
+    let in_force = update(
+        &mut c,
+        "web",
+        json!({"memory": 67108864, "pids_limit": 40}),
+        200,
+    );
+    assert_eq!(
+        (in_force["memory"].as_u64(), in_force["pids_limit"].as_i64()),
+        (Some(67108864), Some(40)),
+        "{in_force}"
+    );
+    let err = update(&mut c, "web", json!({"memory_swap": 1024}), 400);
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("web")),
+        "{err}"
+    );
+    update(&mut c, "web", json!({"blkio_weight": 300}), 400);
+    update(&mut c, "web", json!({"restart": "sometimes"}), 400);
+    update(&mut c, "nope", json!({"cpus": 1.0}), 404);
     c.call(
         "POST",
         "/v1/containers/{id}/kill",
@@ -454,7 +483,7 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         .collect();
     assert_eq!(
         web,
-        ["stop", "restart", "pause", "unpause", "kill", "destroy"],
+        ["stop", "restart", "pause", "unpause", "update", "kill", "destroy"],
         "{events}"
     );
     c.call("GET", "/v1/events", "/v1/events?since=yesterday", None, 400);
