@@ -337,6 +337,17 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Moves process `pid` into the cgroup's directories that exist: what
+    /// an exec does, since a container started by an older stack has no
+    /// directory in a hierarchy containers join since (the v1 freezer),
+    /// and must still take execs.
+    pub fn join_existing(&self, pid: i32) -> Result<(), Error> {
+        for (_, dir) in self.dirs.iter().filter(|(_, dir)| dir.is_dir()) {
+            write(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
     /// How many times the kernel's OOM killer killed a process in here.
     pub fn oom_kills(&self) -> u64 {
         if self.unified {

@@ -156,3 +156,29 @@ fn swap_limits_per_layout_and_without_swap_accounting() {
     assert_eq!(read("stack/c6/memory.swap.max"), "max");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// A container started before containers joined the v1 freezer has no
+/// directory there: an exec joins the others instead of failing.
+#[test]
+fn an_exec_joins_the_directories_an_older_container_has() {
+    let root = temp("older");
+    let before = Layout::Legacy {
+        hierarchies: vec!["memory".into(), "pids".into()],
+        unified: false,
+    };
+    Cgroup::at(&root, &before, "stack/c7")
+        .create(&root, &Resources::default(), None)
+        .expect("create");
+    let now = Layout::Legacy {
+        hierarchies: vec!["freezer".into(), "memory".into(), "pids".into()],
+        unified: false,
+    };
+    let cg = Cgroup::at(&root, &now, "stack/c7");
+    assert!(cg.join(42).is_err(), "a start needs every directory");
+    cg.join_existing(42).expect("exec joins what exists");
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
+    assert_eq!(read("memory/stack/c7/cgroup.procs"), "42");
+    assert_eq!(read("pids/stack/c7/cgroup.procs"), "42");
+    assert!(!root.join("freezer/stack/c7").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
