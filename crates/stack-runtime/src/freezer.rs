@@ -68,14 +68,14 @@ impl Freezer {
             (Some(dir), _) => Freezer::V1(dir.to_path_buf()),
             (None, Some(dir)) => Freezer::V2(dir.to_path_buf()),
             (None, None) => {
-                return Err(Error::invalid(
+                return Err(Error::refused(
                     format!("pause of container {name}"),
                     "this host has neither the cgroup v1 freezer nor cgroup v2",
                 ))
             }
         };
         if !found.dir().is_dir() {
-            return Err(Error::invalid(
+            return Err(Error::refused(
                 format!("pause of container {name}"),
                 format!(
                     "its cgroup {} does not exist (a container started by an older stack \

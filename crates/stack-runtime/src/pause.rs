@@ -3,11 +3,11 @@
 //! or `runc pause`/`resume`).
 //!
 //! That a container is paused is a marker file in its directory
-//! ([`crate::state::PAUSED`]), like the stop marker: `state.json` has one writer, the
-//! monitor, and a pause must not race its writes. The marker is down
-//! before the freeze and removed after the thaw, so whoever sees no
-//! marker (the monitor about to run a healthcheck) sees a container that
-//! runs. [`State::load`] reads it into [`State::paused`]; the monitor
+//! ([`crate::state::PAUSED`]), like the stop marker: `state.json` has one
+//! writer, the monitor, and a pause must not race its writes. The marker
+//! is down before the freeze and removed after the thaw, so whoever sees
+//! no marker (the monitor about to run a healthcheck) sees a container
+//! that runs. [`State::load`] reads it into [`State::paused`]; the monitor
 //! removes it when a run ends, so it never outlives the frozen cgroup.
 //!
 //! Docker's rules for what else a paused container means: the stop signal
@@ -58,10 +58,16 @@ pub(crate) fn thaw_for_signal(
     signal: nix::sys::signal::Signal,
 ) -> Result<(), Error> {
     let ends_it = signal == nix::sys::signal::Signal::SIGKILL || signal as i32 == spec.stop_signal;
-    if ends_it && is_paused(dir) {
-        thaw(dir, spec)?;
+    if !ends_it || !is_paused(dir) {
+        return Ok(());
     }
-    Ok(())
+    match thaw(dir, spec) {
+        Ok(()) => Ok(()),
+        // On cgroup v2 SIGKILL ends frozen tasks at once: a run that
+        // ended meanwhile took its cgroup, and its pause, with it.
+        Err(_) if !is_paused(dir) || !State::load(dir).is_ok_and(|s| s.container_alive()) => Ok(()),
+        Err(err) => Err(err),
+    }
 }
 
 fn thaw(dir: &ContainerDir, spec: &ContainerSpec) -> Result<(), Error> {
