@@ -17,8 +17,8 @@ use crate::objects::{
 use crate::project_actions::{ActionAnswer, ActionRequest, ProjectAction};
 use crate::projects::{DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow};
 use crate::system::{
-    ContainerFilter, ContainerSummary, ExecRequest, ExecResult, ImageSummary, LogRecord,
-    PruneResult, PullEvent, RemovedImage,
+    ContainerFilter, ContainerSummary, ContainerUpdate, ExecRequest, ExecResult, ImageSummary,
+    LogRecord, PruneResult, PullEvent, RemovedImage,
 };
 
 /// Receives each progress event of `up` and `down`.
@@ -46,6 +46,18 @@ pub trait Api {
     fn restart_container(&self, key: &str, grace: Option<u64>) -> Result<(), Failure>;
     /// `signal`: a name (`TERM`, `SIGHUP`) or a number.
     fn kill_container(&self, key: &str, signal: &str) -> Result<(), Failure>;
+    /// Freezes a running container; one not running or already paused is
+    /// a conflict.
+    fn pause_container(&self, key: &str) -> Result<(), Failure>;
+    /// Thaws a paused container; one not paused is a conflict.
+    fn unpause_container(&self, key: &str) -> Result<(), Failure>;
+    /// New limits and restart policy, live when it runs and kept; answers
+    /// every value now in force.
+    fn update_container(
+        &self,
+        key: &str,
+        update: &ContainerUpdate,
+    ) -> Result<ContainerUpdate, Failure>;
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure>;
     /// Runs a command to completion with its output captured.
     fn exec_captured(&self, key: &str, req: &ExecRequest) -> Result<ExecResult, Failure>;
@@ -109,7 +121,8 @@ pub trait Api {
     /// The rows of `ps` for a project (only `services` when some are named).
     fn project_ps(&self, name: &str, all: bool, services: &[String])
         -> Result<Vec<PsRow>, Failure>;
-    /// `start`, `stop`, `restart`, `kill` or `rm` of a project's services.
+    /// `start`, `stop`, `restart`, `kill`, `pause`, `unpause` or `rm` of a
+    /// project's services.
     fn project_action(
         &self,
         name: &str,

@@ -23,6 +23,9 @@ pub const CONTAINER_START: &str = "/v1/containers/{id}/start";
 pub const CONTAINER_STOP: &str = "/v1/containers/{id}/stop";
 pub const CONTAINER_RESTART: &str = "/v1/containers/{id}/restart";
 pub const CONTAINER_KILL: &str = "/v1/containers/{id}/kill";
+pub const CONTAINER_PAUSE: &str = "/v1/containers/{id}/pause";
+pub const CONTAINER_UNPAUSE: &str = "/v1/containers/{id}/unpause";
+pub const CONTAINER_UPDATE: &str = "/v1/containers/{id}/update";
 /// A command run to completion.
 pub const CONTAINER_EXEC: &str = "/v1/containers/{id}/exec";
 /// A command with attached streams over an upgraded connection.
@@ -57,6 +60,8 @@ pub const PROJECT_START: &str = "/v1/projects/{name}/start";
 pub const PROJECT_STOP: &str = "/v1/projects/{name}/stop";
 pub const PROJECT_RESTART: &str = "/v1/projects/{name}/restart";
 pub const PROJECT_KILL: &str = "/v1/projects/{name}/kill";
+pub const PROJECT_PAUSE: &str = "/v1/projects/{name}/pause";
+pub const PROJECT_UNPAUSE: &str = "/v1/projects/{name}/unpause";
 pub const PROJECT_RM: &str = "/v1/projects/{name}/rm";
 
 /// `template` with its one `{param}` replaced by `value`, percent-encoded
@@ -114,6 +119,18 @@ pub fn container_kill(id: &str) -> String {
     fill(CONTAINER_KILL, id)
 }
 
+pub fn container_pause(id: &str) -> String {
+    fill(CONTAINER_PAUSE, id)
+}
+
+pub fn container_unpause(id: &str) -> String {
+    fill(CONTAINER_UNPAUSE, id)
+}
+
+pub fn container_update(id: &str) -> String {
+    fill(CONTAINER_UPDATE, id)
+}
+
 pub fn container_exec(id: &str) -> String {
     fill(CONTAINER_EXEC, id)
 }
@@ -169,6 +186,9 @@ mod tests {
             (CONTAINER_STOP, "{id}", container_stop),
             (CONTAINER_RESTART, "{id}", container_restart),
             (CONTAINER_KILL, "{id}", container_kill),
+            (CONTAINER_PAUSE, "{id}", container_pause),
+            (CONTAINER_UNPAUSE, "{id}", container_unpause),
+            (CONTAINER_UPDATE, "{id}", container_update),
             (CONTAINER_EXEC, "{id}", container_exec),
             (CONTAINER_EXEC_STREAM, "{id}", container_exec_stream),
             (IMAGE, "{name}", image),

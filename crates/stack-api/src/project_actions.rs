@@ -1,4 +1,4 @@
-//! The JSON bodies of `POST /v1/projects/{name}/start|stop|restart|kill|rm`:
+//! The JSON bodies of `POST /v1/projects/{name}/start|stop|restart|kill|pause|unpause|rm`:
 //! which services, the verb's options, and what the stack file says about
 //! the project (the daemon does not read the client's file), answered by
 //! one outcome per container. The CLI prints from these outcomes on both
@@ -18,16 +18,20 @@ pub enum ProjectAction {
     Stop,
     Restart,
     Kill,
+    Pause,
+    Unpause,
     Remove,
 }
 
 impl ProjectAction {
     /// Every verb, in the order the routes are listed.
-    pub const ALL: [ProjectAction; 5] = [
+    pub const ALL: [ProjectAction; 7] = [
         ProjectAction::Start,
         ProjectAction::Stop,
         ProjectAction::Restart,
         ProjectAction::Kill,
+        ProjectAction::Pause,
+        ProjectAction::Unpause,
         ProjectAction::Remove,
     ];
 
@@ -38,6 +42,8 @@ impl ProjectAction {
             ProjectAction::Stop => "stop",
             ProjectAction::Restart => "restart",
             ProjectAction::Kill => "kill",
+            ProjectAction::Pause => "pause",
+            ProjectAction::Unpause => "unpause",
             ProjectAction::Remove => "rm",
         }
     }
@@ -49,6 +55,8 @@ impl ProjectAction {
             ProjectAction::Stop => paths::PROJECT_STOP,
             ProjectAction::Restart => paths::PROJECT_RESTART,
             ProjectAction::Kill => paths::PROJECT_KILL,
+            ProjectAction::Pause => paths::PROJECT_PAUSE,
+            ProjectAction::Unpause => paths::PROJECT_UNPAUSE,
             ProjectAction::Remove => paths::PROJECT_RM,
         }
     }
@@ -123,7 +131,8 @@ pub struct ActionOutcome {
     /// The container's name.
     pub name: String,
     /// The step as the CLI prints it: `Started`, `Stopped`, `Killed`,
-    /// `Removed` (`restart` has a `Stopped` and a `Started` step).
+    /// `Paused`, `Unpaused`, `Removed` (`restart` has a `Stopped` and a
+    /// `Started` step).
     pub step: String,
     pub result: ActionResult,
     /// Why it failed.
@@ -166,8 +175,8 @@ mod tests {
             );
         }
         assert_eq!(
-            "pause".parse::<ProjectAction>(),
-            Err(UnknownAction("pause".into()))
+            "freeze".parse::<ProjectAction>(),
+            Err(UnknownAction("freeze".into()))
         );
     }
 }

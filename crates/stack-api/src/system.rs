@@ -52,6 +52,30 @@ pub struct ContainerSummary {
     pub ports: String,
 }
 
+/// `POST /v1/containers/{id}/update`: new limits and restart policy for a
+/// container, applied at once when it runs and kept for its later
+/// starts. A field left out keeps its value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerUpdate {
+    /// Bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<u64>,
+    /// Bytes of memory and swap together; -1: swap without limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_swap: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_shares: Option<u64>,
+    /// 0 or less: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pids_limit: Option<i64>,
+    /// `no`, `always`, `unless-stopped`, `on-failure[:N]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart: Option<String>,
+}
+
 /// `POST /v1/containers/{id}/exec`: a command run to completion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ExecRequest {

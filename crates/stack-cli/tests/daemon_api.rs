@@ -279,6 +279,55 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         None,
         404,
     );
+    // Pause, unpause and update of the running `web` (and their errors).
+    let paused = [
+        ("pause", "web", 204),
+        ("pause", "web", 409),
+        ("unpause", "web", 204),
+        ("unpause", "web", 409),
+        ("pause", "quick", 409),
+        ("pause", "nope", 404),
+        ("unpause", "nope", 404),
+    ];
+    for (verb, name, status) in paused {
+        let template = format!("/v1/containers/{{id}}/{verb}");
+        c.call(
+            "POST",
+            &template,
+            &format!("/v1/containers/{name}/{verb}"),
+            None,
+            status,
+        );
+    }
+    let update = |c: &mut Checked, name: &str, body: serde_json::Value, status: u16| {
+        let path = format!("/v1/containers/{name}/update");
+        c.call(
+            "POST",
+            "/v1/containers/{id}/update",
+            &path,
+            Some(body),
+            status,
+        )
+    };
+    let in_force = update(
+        &mut c,
+        "web",
+        json!({"memory": 67108864, "pids_limit": 40}),
+        200,
+    );
+    assert_eq!(
+        (in_force["memory"].as_u64(), in_force["pids_limit"].as_i64()),
+        (Some(67108864), Some(40)),
+        "{in_force}"
+    );
+    let err = update(&mut c, "web", json!({"memory_swap": 1024}), 400);
+    assert!(
+        err["message"].as_str().is_some_and(|m| m.contains("web")),
+        "{err}"
+    );
+    update(&mut c, "web", json!({"blkio_weight": 300}), 400);
+    update(&mut c, "web", json!({"restart": "sometimes"}), 400);
+    update(&mut c, "nope", json!({"cpus": 1.0}), 404);
     c.call(
         "POST",
         "/v1/containers/{id}/kill",
@@ -425,9 +474,18 @@ fn every_route_and_error_body_matches_the_openapi_document() {
         .filter(|e| e["name"] == "web")
         .filter_map(|e| e["action"].as_str())
         // The monitors' own events (start, die) interleave once they log them.
-        .filter(|a| ["stop", "restart", "kill", "destroy"].contains(a))
+        .filter(|a| {
+            [
+                "stop", "restart", "pause", "unpause", "update", "kill", "destroy",
+            ]
+            .contains(a)
+        })
         .collect();
-    assert_eq!(web, ["stop", "restart", "kill", "destroy"], "{events}");
+    assert_eq!(
+        web,
+        ["stop", "restart", "pause", "unpause", "update", "kill", "destroy"],
+        "{events}"
+    );
     c.call("GET", "/v1/events", "/v1/events?since=yesterday", None, 400);
 
     // Unknown routes and methods answer with the same error body.

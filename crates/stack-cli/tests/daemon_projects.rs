@@ -356,7 +356,7 @@ fn step(name: &str, step: &str, result: &str) -> (String, String, String) {
 /// `migrate`: the documented errors first, then each verb on `web`
 /// (which is gone at the end).
 fn project_actions(c: &mut Checked) {
-    const VERBS: [&str; 5] = ["start", "stop", "restart", "kill", "rm"];
+    const VERBS: [&str; 7] = ["start", "stop", "restart", "kill", "pause", "unpause", "rm"];
     for verb in VERBS {
         let template = format!("/v1/projects/{{name}}/{verb}");
         let err = c.call(
@@ -454,6 +454,19 @@ fn project_actions(c: &mut Checked) {
             step("demo-web-1", "Started", "acted")
         ]
     );
+    // Paused once (a second pause has nothing to do), then unpaused.
+    for (verb, step_word, results) in [
+        ("pause", "Paused", ["acted", "skipped"]),
+        ("unpause", "Unpaused", ["acted", "skipped"]),
+    ] {
+        for result in results {
+            let answer = act(c, verb, &web);
+            assert_eq!(
+                outcomes(&answer),
+                vec![step("demo-web-1", step_word, result)]
+            );
+        }
+    }
     // rm refuses a running container: an outcome, not an error status.
     let refused = act(c, "rm", &web);
     assert_eq!(

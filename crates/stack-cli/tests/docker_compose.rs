@@ -542,3 +542,52 @@ fn compose_up_attached_prints_and_ends() {
     daemon.terminate();
     sb.assert_no_leaks();
 }
+
+#[test]
+fn compose_pause_and_unpause() {
+    let Some(sb) = stack_testkit::sandbox() else {
+        return;
+    };
+    let _registry = registry(&sb);
+    let daemon = Daemon::start(&sb, &[]);
+    let dir = sb.dir().join("frozen");
+    std::fs::create_dir_all(&dir).expect("project dir");
+    let file = dir.join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  a:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    init: true\n  b:\n    image: busybox\n    command: [\"sleep\", \"1000\"]\n    init: true\n",
+    )
+    .expect("compose file");
+    let compose = Compose::new(&sb, &daemon.socket, &file);
+    compose.ok(&["up", "-d"]);
+    compose.ok(&["pause", "a"]);
+    let states = |compose: &Compose| {
+        let mut rows: Vec<(String, String)> = compose
+            .ps()
+            .iter()
+            .map(|r| {
+                let field = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                (field("Service"), field("State"))
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let pair = |s: &str, st: &str| (s.to_string(), st.to_string());
+    assert_eq!(
+        states(&compose),
+        [pair("a", "paused"), pair("b", "running")]
+    );
+    compose.ok(&["unpause", "a"]);
+    assert_eq!(
+        states(&compose),
+        [pair("a", "running"), pair("b", "running")]
+    );
+    compose.ok(&["pause"]);
+    assert_eq!(states(&compose), [pair("a", "paused"), pair("b", "paused")]);
+    // Down stops what is paused, as Docker does.
+    compose.ok(&["down"]);
+    assert_nothing_left(&sb, &daemon);
+    daemon.terminate();
+    sb.assert_no_leaks();
+}

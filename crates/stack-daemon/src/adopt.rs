@@ -40,12 +40,18 @@ pub enum Change {
     Removed { name: String },
 }
 
+/// Whether a status word is a container whose process lives (a paused
+/// one is frozen, not gone).
+fn alive(status: &str) -> bool {
+    matches!(status, "running" | "paused")
+}
+
 /// Compares the last look with the containers now.
 pub fn changes(before: &BTreeMap<String, Seen>, now: &[ContainerSummary]) -> Vec<Change> {
     let mut out = Vec::new();
     for c in now {
-        let was_running = before.get(&c.id).is_some_and(|s| s.status == "running");
-        match (was_running, c.status == "running") {
+        let was_running = before.get(&c.id).is_some_and(|s| alive(&s.status));
+        match (was_running, alive(&c.status)) {
             (true, false) => out.push(Change::Exited {
                 name: c.name.clone(),
                 exit_code: c.exit_code,
@@ -128,7 +134,7 @@ impl Watcher {
                 Change::Started { .. } | Change::Removed { .. } => {}
             }
         }
-        let running = now.iter().filter(|c| c.status == "running").count();
+        let running = now.iter().filter(|c| alive(&c.status)).count();
         tracing::info!(
             containers = now.len(),
             running,
@@ -213,6 +219,13 @@ mod tests {
                 Change::Removed { name: "n3".into() },
             ]
         );
+    }
+
+    #[test]
+    fn a_pause_or_unpause_is_no_exit_nor_start() {
+        let before = snapshot(&[c("1", "running", None), c("2", "paused", None)]);
+        let now = [c("1", "paused", None), c("2", "running", None)];
+        assert_eq!(changes(&before, &now), vec![]);
     }
 
     #[test]

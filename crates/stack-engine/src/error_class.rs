@@ -50,11 +50,16 @@ impl Classify for crate::containers::network::joins::JoinError {
 impl Classify for stack_runtime::Error {
     fn class(&self) -> ErrorClass {
         match self {
-            stack_runtime::Error::NotRunning(_) | stack_runtime::Error::Running(_) => {
-                ErrorClass::Conflict
+            stack_runtime::Error::NotRunning(_)
+            | stack_runtime::Error::Running(_)
+            | stack_runtime::Error::AlreadyPaused(_)
+            | stack_runtime::Error::NotPaused(_)
+            | stack_runtime::Error::Paused(_) => ErrorClass::Conflict,
+            // The request named a user or group the container does not
+            // have, or asked for a change the container cannot take.
+            stack_runtime::Error::UnknownIdentity { .. } | stack_runtime::Error::Refused { .. } => {
+                ErrorClass::InvalidInput
             }
-            // The request named a user or group the container does not have.
-            stack_runtime::Error::UnknownIdentity { .. } => ErrorClass::InvalidInput,
             _ => ErrorClass::Internal,
         }
     }

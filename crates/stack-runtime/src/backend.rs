@@ -49,6 +49,25 @@ pub trait Backend: Sync {
 
     /// Forgets what the backend keeps of a container being removed.
     fn forget(&self, spec: &ContainerSpec);
+
+    /// Stops every process of the running container where it stands
+    /// (`pause`); returns once they are all frozen.
+    fn freeze(&self, spec: &ContainerSpec) -> Result<(), Error>;
+
+    /// Lets the frozen container's processes run again (`unpause`).
+    fn thaw(&self, spec: &ContainerSpec) -> Result<(), Error>;
+
+    /// Applies `spec`'s resource limits to the running container
+    /// (`update`).
+    fn update_resources(&self, spec: &ContainerSpec) -> Result<(), Error>;
+}
+
+/// The native container's freezer, on this host's hierarchy.
+fn native_freezer(spec: &ContainerSpec) -> Result<crate::freezer::Freezer, Error> {
+    let root = std::path::Path::new(crate::cgroup::CGROUP_ROOT);
+    let layout = crate::cgroup::Layout::detect(root)?;
+    let cgroup = crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path);
+    crate::freezer::Freezer::of(&cgroup, &spec.name)
 }
 
 /// The backend of containers whose spec says `kind`.
@@ -100,6 +119,23 @@ impl Backend for Native {
     fn forget_run(&self, _spec: &ContainerSpec, _dir: &ContainerDir) {}
 
     fn forget(&self, _spec: &ContainerSpec) {}
+
+    fn freeze(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        native_freezer(spec)?.freeze(
+            &mut crate::freezer::HostFiles,
+            crate::freezer::FREEZE_TIMEOUT,
+        )
+    }
+
+    fn thaw(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        native_freezer(spec)?.thaw(&mut crate::freezer::HostFiles)
+    }
+
+    fn update_resources(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        let root = std::path::Path::new(crate::cgroup::CGROUP_ROOT);
+        let layout = crate::cgroup::Layout::detect(root)?;
+        crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).apply(&spec.resources)
+    }
 }
 
 /// runc: exec is `runc exec` (with `--tty`, relaying a host pty to one it
@@ -138,5 +174,20 @@ impl Backend for Runc {
 
     fn forget(&self, spec: &ContainerSpec) {
         crate::runc::delete(spec);
+    }
+
+    /// runc froze it: `runc pause`, so runc's own state says paused and
+    /// its later commands (exec, kill, delete) know.
+    fn freeze(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        crate::runc::pause(spec)
+    }
+
+    fn thaw(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        crate::runc::resume(spec)
+    }
+
+    /// `runc update`, so runc's own record of the limits follows.
+    fn update_resources(&self, spec: &ContainerSpec) -> Result<(), Error> {
+        crate::runc::update(spec)
     }
 }

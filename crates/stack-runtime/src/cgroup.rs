@@ -72,14 +72,16 @@ impl Layout {
     }
 }
 
-/// The v1 controllers a container joins: the ones stack limits or reads.
-/// Each join is a write to `cgroup.procs` that costs an RCU grace period
-/// in the kernel, so joining hierarchies nobody uses (blkio, freezer,
-/// name=systemd) would make every start slower for nothing. `devices` is
-/// joined only on a v1 host without a cgroup2 mount: with one (hybrid),
-/// the container is in its cgroup2 directory anyway and a BPF device
-/// filter there confines it without another join.
-pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids"];
+/// The v1 controllers a container joins: the ones stack limits, reads or
+/// (`freezer`, for `pause`) drives. Each join is a write to `cgroup.procs`
+/// that costs an RCU grace period in the kernel, so joining hierarchies
+/// nobody uses (blkio, name=systemd) would make every start slower for
+/// nothing; the freezer is one directory and one write, and without it a
+/// running container could never be paused. `devices` is joined only on a
+/// v1 host without a cgroup2 mount: with one (hybrid), the container is in
+/// its cgroup2 directory anyway and a BPF device filter there confines it
+/// without another join.
+pub const MANAGED_V1: &[&str] = &["cpu", "cpuacct", "memory", "pids", "freezer"];
 
 /// The v1 device controller's hierarchy.
 const DEVICES_V1: &str = "devices";
@@ -151,7 +153,9 @@ impl Cgroup {
         }
     }
 
-    fn dir(&self, hierarchy: &str) -> Option<&Path> {
+    /// The directory in the hierarchy that has controller `hierarchy`
+    /// (`""` or `unified` for a cgroup2 one).
+    pub(crate) fn dir(&self, hierarchy: &str) -> Option<&Path> {
         self.dirs
             .iter()
             .find(|(h, _)| h == hierarchy || (h.split(',').any(|c| c == hierarchy)))
@@ -229,6 +233,19 @@ impl Cgroup {
         } else {
             ("memory", "cpu", "pids")
         };
+        // v1 keeps memory+swap at or above memory at every write: the
+        // larger of the two goes first, as runc orders them.
+        let swap_first = match (r.memory_swap, self.dir(mem)) {
+            (Some(swap), Some(dir)) if !self.unified => {
+                let current = read_trimmed(&dir.join("memory.limit_in_bytes"))
+                    .and_then(|v| v.parse::<i64>().ok());
+                swap_goes_first(swap, current)
+            }
+            _ => false,
+        };
+        if swap_first {
+            self.apply_swap(r)?;
+        }
         if let Some(bytes) = r.memory {
             let file = if self.unified {
                 "memory.max"
@@ -236,6 +253,9 @@ impl Cgroup {
                 "memory.limit_in_bytes"
             };
             set(mem, file, bytes.to_string())?;
+        }
+        if !swap_first {
+            self.apply_swap(r)?;
         }
         if let Some(bytes) = r.memory_reservation {
             let file = if self.unified {
@@ -273,9 +293,56 @@ impl Cgroup {
         Ok(())
     }
 
+    /// Writes the memory+swap limit: v1's `memory.memsw.limit_in_bytes`
+    /// (which exists only with swap accounting), v2's `memory.swap.max`
+    /// (swap alone: the total less the memory limit).
+    fn apply_swap(&self, r: &Resources) -> Result<(), Error> {
+        let Some(swap) = r.memory_swap else {
+            return Ok(());
+        };
+        let refuse = |why: &str| Err(Error::refused("memory+swap limit", why));
+        let (dir, file, value) = if self.unified {
+            let value = match (swap, r.memory) {
+                (-1, _) => "max".to_string(),
+                (total, Some(memory)) if total >= memory as i64 => {
+                    (total - memory as i64).to_string()
+                }
+                (_, Some(_)) => return refuse("must not be below the memory limit"),
+                (_, None) => return refuse("needs a memory limit"),
+            };
+            (self.dir(""), "memory.swap.max", value)
+        } else {
+            (
+                self.dir("memory"),
+                "memory.memsw.limit_in_bytes",
+                swap.to_string(),
+            )
+        };
+        let Some(dir) = dir else {
+            return refuse("the memory controller is not mounted on this host");
+        };
+        if !dir.join(file).exists() {
+            return refuse(&format!(
+                "this host's memory cgroup has no {file} (swap accounting is off)"
+            ));
+        }
+        write(&dir.join(file), &value)
+    }
+
     /// Moves process `pid` into the cgroup in every hierarchy.
     pub fn join(&self, pid: i32) -> Result<(), Error> {
         for (_, dir) in &self.dirs {
+            write(&dir.join("cgroup.procs"), &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Moves process `pid` into the cgroup's directories that exist: what
+    /// an exec does, since a container started by an older stack has no
+    /// directory in a hierarchy containers join since (the v1 freezer),
+    /// and must still take execs.
+    pub fn join_existing(&self, pid: i32) -> Result<(), Error> {
+        for (_, dir) in self.dirs.iter().filter(|(_, dir)| dir.is_dir()) {
             write(&dir.join("cgroup.procs"), &pid.to_string())?;
         }
         Ok(())
@@ -322,6 +389,12 @@ impl Cgroup {
     /// Kills whatever is left inside and removes every directory, retrying
     /// while the kernel finishes releasing exited tasks.
     pub fn remove(&self) -> Result<(), Error> {
+        // A frozen task dies of SIGKILL only once thawed (v1): signal
+        // first, so nothing more of the container runs, then thaw.
+        for (_, dir) in &self.dirs {
+            kill_all(dir);
+        }
+        self.thaw_all();
         let mut last_error = None;
         for (_, dir) in &self.dirs {
             if !dir.exists() {
@@ -333,12 +406,7 @@ impl Cgroup {
             }
             let mut removed = false;
             for attempt in 0..200 {
-                for pid in procs(dir) {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
+                kill_all(dir);
                 match std::fs::remove_dir(dir) {
                     Ok(()) => {
                         removed = true;
@@ -379,10 +447,26 @@ impl Cgroup {
     }
 }
 
+fn kill_all(dir: &Path) {
+    for pid in procs(dir) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
 fn procs(dir: &Path) -> Vec<i32> {
     std::fs::read_to_string(dir.join("cgroup.procs"))
         .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
         .unwrap_or_default()
+}
+
+/// Whether a new v1 memory+swap limit `swap` must be written before the
+/// memory limit, the memory limit now being `current`: when it grows past
+/// it (or is unlimited), else the memory limit would pass memory+swap.
+fn swap_goes_first(swap: i64, current: Option<i64>) -> bool {
+    swap == -1 || current.is_none_or(|limit| swap >= limit)
 }
 
 /// cgroup v1 cpu.shares to v2 cpu.weight (the formula runc and crun use).
@@ -441,109 +525,5 @@ fn create_cpuset(leaf: &Path) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn temp(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("stack-cgroup-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir
-    }
-
-    #[test]
-    fn v1_limits_land_in_their_controllers() {
-        let root = temp("v1");
-        let layout = Layout::Legacy {
-            hierarchies: vec!["cpu".into(), "memory".into(), "pids".into()],
-            unified: true,
-        };
-        let cg = Cgroup::at(&root, &layout, "stack/c1");
-        let r = Resources {
-            memory: Some(64 << 20),
-            memory_reservation: Some(32 << 20),
-            cpus: Some(0.5),
-            cpu_shares: Some(512),
-            pids_limit: Some(20),
-        };
-        cg.create(&root, &r, None).expect("create");
-        let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
-        assert_eq!(
-            read("memory/stack/c1/memory.limit_in_bytes"),
-            (64u64 << 20).to_string()
-        );
-        assert_eq!(
-            read("memory/stack/c1/memory.soft_limit_in_bytes"),
-            (32u64 << 20).to_string()
-        );
-        assert_eq!(read("cpu/stack/c1/cpu.cfs_quota_us"), "50000");
-        assert_eq!(read("cpu/stack/c1/cpu.shares"), "512");
-        assert_eq!(read("pids/stack/c1/pids.max"), "20");
-        assert!(
-            root.join("unified/stack/c1").is_dir(),
-            "hybrid: joined in cgroup2 too"
-        );
-        let _ = std::fs::remove_dir_all(&root);
-    }
-
-    /// A v1 host without cgroup2: the device rules go to the devices
-    /// controller (with cgroup2, a BPF filter, tested on the real kernel).
-    #[test]
-    fn v1_device_rules_land_in_the_devices_controller() {
-        let root = temp("v1-devices");
-        let layout = Layout::Legacy {
-            hierarchies: vec!["devices".into(), "pids".into()],
-            unified: false,
-        };
-        let cg = Cgroup::at(&root, &layout, "stack/c3");
-        let rules = crate::devices::rules(false, &[], &[]).expect("restricted");
-        cg.create(&root, &Resources::default(), Some(&rules))
-            .expect("create");
-        let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
-        // Plain files keep the last write: deny all, then the allowlist.
-        assert_eq!(read("devices/stack/c3/devices.deny"), "a");
-        assert_eq!(read("devices/stack/c3/devices.allow"), "c 136:* rwm");
-        let _ = std::fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn v2_enables_controllers_on_ancestors_only() {
-        let root = temp("v2");
-        std::fs::write(
-            root.join("cgroup.controllers"),
-            "cpuset cpu io memory pids\n",
-        )
-        .expect("fixture");
-        let cg = Cgroup::at(&root, &Layout::Unified, "stack/c2");
-        let r = Resources {
-            memory: Some(1 << 20),
-            cpus: Some(1.5),
-            cpu_shares: Some(1024),
-            pids_limit: Some(5),
-            ..Default::default()
-        };
-        cg.create(&root, &r, None).expect("create");
-        let read = |p: &str| std::fs::read_to_string(root.join(p)).expect(p);
-        assert_eq!(read("cgroup.subtree_control"), "+cpu +memory +pids");
-        assert_eq!(read("stack/cgroup.subtree_control"), "+cpu +memory +pids");
-        assert!(!root.join("stack/c2/cgroup.subtree_control").exists());
-        assert_eq!(read("stack/c2/cpu.max"), "150000 100000");
-        assert_eq!(read("stack/c2/cpu.weight"), "39");
-        assert_eq!(read("stack/c2/memory.max"), "1048576");
-        std::fs::write(
-            root.join("stack/c2/memory.events"),
-            "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
-        )
-        .expect("fixture");
-        assert_eq!(cg.oom_kills(), 1);
-        let _ = std::fs::remove_dir_all(&root);
-    }
-
-    #[test]
-    fn shares_map_to_weights_like_runc() {
-        assert_eq!(shares_to_weight(2), 1);
-        assert_eq!(shares_to_weight(1024), 39);
-        assert_eq!(shares_to_weight(262_144), 10_000);
-    }
-}
+#[path = "cgroup_tests.rs"]
+mod tests;

@@ -15,6 +15,8 @@ use crate::state::{State, Status};
 /// from a user is a manual stop: the marker is written first, so the
 /// monitor does not restart the container when it exits, whatever its
 /// restart policy. A container waiting to be restarted just stays exited.
+/// A paused container is thawed after its stop signal or SIGKILL, so it
+/// can end (see [`crate::pause`]).
 pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
     let spec = ContainerSpec::load(dir)?;
     let is_active = State::load(dir)?.is_active();
@@ -25,7 +27,10 @@ pub fn kill(dir: &ContainerDir, signal: Signal) -> Result<(), Error> {
     // shows its new pid here, one that begins after it sees the marker.
     let state = State::load(dir)?;
     match (state.effective_status(), state.pid) {
-        (Status::Running, Some(pid)) if state.container_alive() => deliver(pid, signal, &spec.name),
+        (Status::Running, Some(pid)) if state.container_alive() => {
+            deliver(pid, signal, &spec.name)?;
+            crate::pause::thaw_for_signal(dir, &spec, signal)
+        }
         (Status::Restarting, _) => Ok(()),
         _ => Err(Error::NotRunning(spec.name)),
     }

@@ -30,6 +30,19 @@ pub enum Error {
     NotRunning(String),
     #[error("container {0} is running; stop it first or use --force")]
     Running(String),
+    /// A change the container cannot take as asked (`update` values that
+    /// would not hold together, a limit this host cannot set): the
+    /// caller's to change, unlike [`Error::Invalid`].
+    #[error("{what}: {message}")]
+    Refused { what: String, message: String },
+    #[error("container {0} is already paused")]
+    AlreadyPaused(String),
+    #[error("container {0} is not paused")]
+    NotPaused(String),
+    /// Refused while the container is frozen: what it would do could not
+    /// run (Docker's words).
+    #[error("container {0} is paused, unpause the container before exec")]
+    Paused(String),
 }
 
 impl Error {
@@ -43,6 +56,12 @@ impl Error {
         Error::Sys {
             context: context.into(),
             source,
+        }
+    }
+    pub fn refused(what: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Refused {
+            what: what.into(),
+            message: message.into(),
         }
     }
     pub fn invalid(what: impl Into<String>, message: impl Into<String>) -> Error {

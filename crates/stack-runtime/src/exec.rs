@@ -122,7 +122,8 @@ fn run(dir: &ContainerDir, request: &str) -> Result<i32, Error> {
         .ok_or_else(|| Error::NotRunning(spec.name.clone()))?;
     let root = Path::new(crate::cgroup::CGROUP_ROOT);
     let layout = crate::cgroup::Layout::detect(root)?;
-    crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path).join(std::process::id() as i32)?;
+    crate::cgroup::Cgroup::at(root, &layout, &spec.cgroup_path)
+        .join_existing(std::process::id() as i32)?;
     // Open every namespace first: /proc of the host is gone after mnt.
     let order = [
         ("cgroup", CloneFlags::CLONE_NEWCGROUP),

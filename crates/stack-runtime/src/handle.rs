@@ -41,8 +41,13 @@ impl<'a> Container<'a> {
     /// The command that runs `req` in the running container. With `tty`
     /// the caller gives the command a pty from [`Container::pty_root`] as
     /// its stdio, and the command makes it the terminal of what it runs.
+    /// A paused container is refused: the command would join its frozen
+    /// cgroup and hang there until the unpause.
     pub fn exec_command(&self, req: &ExecRequest, tty: bool) -> Result<ExecCommand, Error> {
         let pid = self.running_pid()?;
+        if self.state.paused {
+            return Err(Error::Paused(self.spec.name.clone()));
+        }
         crate::backend::of(self.spec.backend).exec_command(self.spec, self.dir, pid, req, tty)
     }
 

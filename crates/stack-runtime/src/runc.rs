@@ -125,6 +125,48 @@ pub fn delete(spec: &ContainerSpec) {
     let _ = checked(runc(spec).args(["delete", "--force", &spec.id]), "delete");
 }
 
+/// Freezes the container's processes (`runc pause`).
+pub fn pause(spec: &ContainerSpec) -> Result<(), Error> {
+    checked(runc(spec).args(["pause", &spec.id]), "pause")
+}
+
+/// Thaws them again (`runc resume`).
+pub fn resume(spec: &ContainerSpec) -> Result<(), Error> {
+    checked(runc(spec).args(["resume", &spec.id]), "resume")
+}
+
+/// Applies the spec's resource limits to the running container
+/// (`runc update`; only the limits that are set).
+pub fn update(spec: &ContainerSpec) -> Result<(), Error> {
+    let r = &spec.resources;
+    let mut cmd = runc(spec);
+    cmd.arg("update");
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            cmd.arg(format!("--{name}={value}"));
+        }
+    };
+    flag("memory", r.memory.map(|v| v.to_string()));
+    flag(
+        "memory-reservation",
+        r.memory_reservation.map(|v| v.to_string()),
+    );
+    flag("memory-swap", r.memory_swap.map(|v| v.to_string()));
+    flag("cpu-period", r.cpus.map(|_| "100000".to_string()));
+    flag(
+        "cpu-quota",
+        r.cpus.map(|c| ((c * 100_000.0).round() as i64).to_string()),
+    );
+    flag("cpu-share", r.cpu_shares.map(|v| v.to_string()));
+    // 0 or less means no limit, which runc spells -1.
+    flag(
+        "pids-limit",
+        r.pids_limit
+            .map(|v| if v <= 0 { -1 } else { v }.to_string()),
+    );
+    checked(cmd.arg(&spec.id), "update")
+}
+
 /// Why runc would not find `req`'s command in the container whose first
 /// process is `pid` (see [`crate::exec::missing_command`]); callers answer
 /// [`crate::exec::CANNOT_FIND`] with it instead of running runc, whose own
@@ -205,8 +247,9 @@ pub fn bundle_config(
     let rlimits: Vec<Value> = spec.process.rlimits.iter().map(|r| json!({"type": format!("RLIMIT_{}", r.name.trim_start_matches("RLIMIT_").to_ascii_uppercase()), "soft": r.soft, "hard": r.hard})).collect();
     let r = &spec.resources;
     let mut resources = json!({});
-    if r.memory.is_some() || r.memory_reservation.is_some() {
-        resources["memory"] = json!({"limit": r.memory, "reservation": r.memory_reservation});
+    if r.memory.is_some() || r.memory_reservation.is_some() || r.memory_swap.is_some() {
+        resources["memory"] =
+            json!({"limit": r.memory, "reservation": r.memory_reservation, "swap": r.memory_swap});
     }
     if r.cpus.is_some() || r.cpu_shares.is_some() {
         resources["cpu"] = json!({"quota": r.cpus.map(|c| (c * 100_000.0).round() as i64), "period": r.cpus.map(|_| 100_000u64), "shares": r.cpu_shares});

@@ -284,6 +284,10 @@ pub struct Resources {
     /// Relative weight in cgroup v1 shares (2..262144), as `--cpu-shares`.
     pub cpu_shares: Option<u64>,
     pub pids_limit: Option<i64>,
+    /// Bytes of memory and swap together, as `--memory-swap` (set by
+    /// `update`); -1: swap without limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_swap: Option<i64>,
 }
 
 /// A mount inside the container.

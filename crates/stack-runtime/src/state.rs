@@ -8,6 +8,21 @@ use crate::error::Error;
 use crate::spec::ContainerDir;
 use crate::supervise::{HealthStatus, ProbeOutcome};
 
+/// File in the container directory that says it is paused (written and
+/// removed by [`crate::pause`]; here so that loading a state needs nothing
+/// of the code that pauses).
+pub const PAUSED: &str = "paused";
+
+/// Path of the pause marker of a container.
+pub fn pause_marker(dir: &ContainerDir) -> std::path::PathBuf {
+    dir.path().join(PAUSED)
+}
+
+/// Whether the container was paused (and not unpaused since).
+pub fn is_paused(dir: &ContainerDir) -> bool {
+    pause_marker(dir).exists()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -70,6 +85,13 @@ pub struct State {
     /// `None`: the container has no healthcheck.
     #[serde(default)]
     pub health: Option<Health>,
+    /// Its processes are frozen by `pause` (see [`crate::pause`]): read
+    /// from the pause marker by [`State::load`], never written here, since
+    /// the monitor that writes this file does not pause anything. A
+    /// paused container still runs (`status` stays `running`), as in
+    /// Docker, where it is `Running` and `Paused` at once.
+    #[serde(skip)]
+    pub paused: bool,
 }
 
 /// Health as `inspect` shows it (Docker's `State.Health`).
@@ -109,14 +131,20 @@ impl State {
             restart_count: 0,
             manual_stop: false,
             health: None,
+            paused: false,
         }
     }
 
     pub fn load(dir: &ContainerDir) -> Result<State, Error> {
         let path = dir.state();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::invalid(path.display().to_string(), e.to_string())),
+            Ok(bytes) => {
+                let mut state: State = serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::invalid(path.display().to_string(), e.to_string()))?;
+                // A marker left by a run that ended is not a paused container.
+                state.paused = state.status == Status::Running && is_paused(dir);
+                Ok(state)
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(State::created()),
             Err(err) => Err(Error::io(format!("read {}", path.display()), err)),
         }

@@ -22,6 +22,11 @@ use crate::supervise::{Clock, ExecResult, HealthMonitor, ProbeReport};
 /// this only bounds a pathological holder of a write end.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
+/// How often a probe caught in a pause is looked at again. It is frozen
+/// with the container: killed, it would not end before the thaw (cgroup
+/// v1), and waiting for it would stop the monitor.
+const PAUSED_PROBE_RECHECK: Duration = Duration::from_millis(500);
+
 /// The running process, as the loop sees it.
 pub struct Running<'a> {
     pub pid: Pid,
@@ -66,6 +71,9 @@ pub fn until_exit(
     let mut exit: Option<(i32, Duration)> = None;
     // Killed for being unhealthy: no more probes for this run.
     let mut killing = false;
+    // The running probe outlived its deadline in a pause: its result
+    // says nothing of the container's health.
+    let mut probe_paused = false;
     loop {
         let now = clock.now();
         if let Some((code, at)) = exit {
@@ -75,7 +83,9 @@ pub fn until_exit(
         }
         if exit.is_none() && probe.is_none() && !killing {
             if let Some(h) = health.as_deref_mut() {
-                if h.due(now) {
+                if h.due(now) && crate::state::is_paused(run.dir) {
+                    h.skip(now);
+                } else if h.due(now) {
                     probe = start_probe(run.dir, h, now, clock, listener, run.pid, &mut killing);
                 }
             }
@@ -133,7 +143,13 @@ pub fn until_exit(
                     if ready[i + 1] {
                         p.read_output();
                     }
-                    ready[i] || now >= p.deadline
+                    if !ready[i] && now >= p.deadline && crate::state::is_paused(run.dir) {
+                        p.deadline = now + PAUSED_PROBE_RECHECK;
+                        probe_paused = true;
+                        false
+                    } else {
+                        ready[i] || now >= p.deadline
+                    }
                 }
                 None => false,
             };
@@ -143,6 +159,10 @@ pub fn until_exit(
             if let (Some(p), Some(h)) = (finished, health.as_deref_mut()) {
                 let started = p.started;
                 let result = if ready[i] { p.finish() } else { p.kill() };
+                if std::mem::take(&mut probe_paused) {
+                    h.skip(clock.now());
+                    continue;
+                }
                 let report = h.record(result, started, clock.now());
                 if listener.probed(&report, h) {
                     killing = true;

@@ -40,7 +40,8 @@ pub fn test(extra: &[String]) -> Result<(), String> {
 /// daemon and are left out).
 const VIA_DAEMON_TESTS: &str = "binary(=up_basic) | binary(=up_attached) | binary(=up_crash) \
     | binary(=up_example) | binary(=up_gating) | binary(=up_network) | binary(=project_verbs) | binary(=project_events) \
-    | binary(=project_verbs_up) | binary(=run_basic) | binary(=run_lifecycle) \
+    | binary(=project_verbs_up) | binary(=project_pause) | binary(=run_basic) | binary(=run_lifecycle) \
+    | binary(=run_pause) | binary(=run_update) \
     | binary(=run_service) | binary(=run_supervise) | binary(=watch_up) | binary(=volume_e2e) \
     | binary(=network_e2e) | binary(=up_isolation) | binary(=pull_services)";
 

@@ -17,8 +17,8 @@ use crate::projects::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow, UpRequest,
 };
 use crate::system::{
-    ContainerFilter, ContainerSummary, ExecRequest, ExecResult, ImageSummary, LogRecord,
-    PruneResult, PullEvent, PullRequest, RemovedImage,
+    ContainerFilter, ContainerSummary, ContainerUpdate, ExecRequest, ExecResult, ImageSummary,
+    LogRecord, PruneResult, PullEvent, PullRequest, RemovedImage,
 };
 
 impl From<ClientError> for Failure {
@@ -135,6 +135,22 @@ impl Api for Client {
             paths::container_kill(key),
             encode(signal)
         ))
+    }
+
+    fn pause_container(&self, key: &str) -> Result<(), Failure> {
+        self.post(&paths::container_pause(key))
+    }
+
+    fn unpause_container(&self, key: &str) -> Result<(), Failure> {
+        self.post(&paths::container_unpause(key))
+    }
+
+    fn update_container(
+        &self,
+        key: &str,
+        update: &ContainerUpdate,
+    ) -> Result<ContainerUpdate, Failure> {
+        Ok(self.send_json(Method::POST, &paths::container_update(key), update)?)
     }
 
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure> {

@@ -140,6 +140,30 @@ pub struct RestartPolicy {
     pub maximum_retry_count: i64,
 }
 
+/// The body of `POST /containers/{id}/update` (`docker update`): the
+/// resources of a `HostConfig` and its restart policy. A zero leaves the
+/// value as it is, as in Docker; every other field set is refused by
+/// name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct UpdateConfig {
+    pub memory: i64,
+    pub memory_swap: i64,
+    pub nano_cpus: i64,
+    pub cpu_shares: i64,
+    pub pids_limit: Option<i64>,
+    pub restart_policy: Option<RestartPolicy>,
+    #[serde(flatten)]
+    pub unmapped: BTreeMap<String, serde_json::Value>,
+}
+
+/// The answer of `POST /containers/{id}/update`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateResponse {
+    pub warnings: Vec<String>,
+}
+
 /// `HostConfig.LogConfig`: stack keeps a json-file log.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

@@ -1,4 +1,4 @@
-//! `stack container ls|inspect|logs|exec|stop|kill|rm` for containers
+//! `stack container ls|inspect|logs|exec|stop|kill|pause|unpause|update|rm` for containers
 //! started with `stack run`.
 
 use std::io::Write;
@@ -72,6 +72,19 @@ enum Verb {
         signal: String,
         containers: Vec<String>,
     },
+    /// Freeze every process of running containers where it stands.
+    Pause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Let paused containers run again.
+    Unpause {
+        #[arg(required = true)]
+        containers: Vec<String>,
+    },
+    /// Change the resource limits and restart policy of containers: at
+    /// once when they run, and for their later starts.
+    Update(UpdateArgs),
     /// Remove containers.
     Rm {
         /// Kill a running container first (long form only: -f names stack files).
@@ -79,6 +92,64 @@ enum Verb {
         force: bool,
         containers: Vec<String>,
     },
+}
+
+/// `stack container update`'s options, Docker's names; one left out
+/// keeps its value.
+#[derive(Debug, Args)]
+struct UpdateArgs {
+    /// Memory limit (`64m`, `1g`, bytes).
+    #[arg(short = 'm', long)]
+    memory: Option<String>,
+    /// Memory and swap together (`-1`: swap without limit).
+    #[arg(long, allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    /// CPUs (quota over a 100 ms period).
+    #[arg(long)]
+    cpus: Option<f64>,
+    /// Relative CPU weight.
+    #[arg(short = 'c', long)]
+    cpu_shares: Option<u64>,
+    /// Process limit (0 or -1: none).
+    #[arg(long, allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
+    /// Restart policy: no, always, on-failure[:N], unless-stopped.
+    #[arg(long)]
+    restart: Option<String>,
+    #[arg(required = true)]
+    containers: Vec<String>,
+}
+
+impl UpdateArgs {
+    fn request(&self) -> miette::Result<stack_api::system::ContainerUpdate> {
+        let size = |flag: &str, text: &str| {
+            stack_engine::containers::parse_size(text)
+                .map_err(|e| miette::miette!("--{flag} {text}: {e}"))
+        };
+        let memory_swap = match self.memory_swap.as_deref() {
+            None => None,
+            Some("-1") => Some(-1),
+            Some(text) => Some(i64::try_from(size("memory-swap", text)?).into_diagnostic()?),
+        };
+        let update = stack_api::system::ContainerUpdate {
+            memory: self
+                .memory
+                .as_deref()
+                .map(|m| size("memory", m))
+                .transpose()?,
+            memory_swap,
+            cpus: self.cpus,
+            cpu_shares: self.cpu_shares,
+            pids_limit: self.pids_limit,
+            restart: self.restart.clone(),
+        };
+        if update == stack_api::system::ContainerUpdate::default() {
+            return Err(miette::miette!(
+                "nothing to update: give --memory, --memory-swap, --cpus, --cpu-shares, --pids-limit or --restart"
+            ));
+        }
+        Ok(update)
+    }
 }
 
 /// Docker's STATUS column: `Up 3 seconds (healthy)`,
@@ -175,6 +246,25 @@ pub fn run(host: &HostArgs, args: ContainerArgs) -> miette::Result<ExitCode> {
         Verb::Kill { signal, containers } => {
             for key in &containers {
                 via.api().kill_container(key, &signal)?;
+                println!("{key}");
+            }
+        }
+        Verb::Pause { containers } => {
+            for key in &containers {
+                via.api().pause_container(key)?;
+                println!("{key}");
+            }
+        }
+        Verb::Unpause { containers } => {
+            for key in &containers {
+                via.api().unpause_container(key)?;
+                println!("{key}");
+            }
+        }
+        Verb::Update(args) => {
+            let update = args.request()?;
+            for key in &args.containers {
+                via.api().update_container(key, &update)?;
                 println!("{key}");
             }
         }

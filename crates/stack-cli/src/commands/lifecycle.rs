@@ -1,4 +1,5 @@
-//! `start`, `stop`, `restart`, `kill` and `rm` of a project's services:
+//! `start`, `stop`, `restart`, `kill`, `pause`, `unpause` and `rm` of a
+//! project's services:
 //! stops in reverse dependency order, starts in dependency order, the
 //! containers of one wave in parallel. The work is the daemon's shared
 //! operation (through the daemon or in this process); this side reads the
@@ -46,6 +47,12 @@ pub struct KillArgs {
     /// Signal to send (name or number).
     #[arg(short = 's', long = "signal", default_value = "SIGKILL")]
     signal: String,
+    services: Vec<String>,
+}
+
+/// `stack pause [SERVICE...]` and `stack unpause [SERVICE...]`.
+#[derive(Debug, Args)]
+pub struct PauseArgs {
     services: Vec<String>,
 }
 
@@ -106,6 +113,8 @@ fn act(
         ProjectAction::Stop => "Stopping",
         ProjectAction::Restart => "Restarting",
         ProjectAction::Kill => "Killing",
+        ProjectAction::Pause => "Pausing",
+        ProjectAction::Unpause => "Unpausing",
         ProjectAction::Remove => "Removing",
         ProjectAction::Start => "Running",
     };
@@ -155,6 +164,26 @@ pub fn kill(host: &HostArgs, project: &ProjectArgs, args: KillArgs) -> miette::R
         ..Default::default()
     };
     act(host, project, ProjectAction::Kill, req)
+}
+
+pub fn pause(host: &HostArgs, project: &ProjectArgs, args: PauseArgs) -> miette::Result<ExitCode> {
+    let req = ActionRequest {
+        services: args.services,
+        ..Default::default()
+    };
+    act(host, project, ProjectAction::Pause, req)
+}
+
+pub fn unpause(
+    host: &HostArgs,
+    project: &ProjectArgs,
+    args: PauseArgs,
+) -> miette::Result<ExitCode> {
+    let req = ActionRequest {
+        services: args.services,
+        ..Default::default()
+    };
+    act(host, project, ProjectAction::Unpause, req)
 }
 
 pub fn rm(host: &HostArgs, project: &ProjectArgs, args: RmArgs) -> miette::Result<ExitCode> {

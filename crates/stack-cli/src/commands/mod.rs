@@ -71,6 +71,10 @@ pub enum Command {
     Restart(lifecycle::RestartArgs),
     /// Send a signal to containers of the stack.
     Kill(lifecycle::KillArgs),
+    /// Pause the running containers of the stack.
+    Pause(lifecycle::PauseArgs),
+    /// Unpause the paused containers of the stack.
+    Unpause(lifecycle::PauseArgs),
     /// Remove stopped containers of the stack.
     Rm(lifecycle::RmArgs),
     /// Show the processes of the stack's containers.
@@ -103,7 +107,7 @@ pub enum Command {
     Daemon(daemon::DaemonArgs),
     /// Show the version of stack and of the daemon in use.
     Version,
-    /// Manage containers (ls, inspect, logs, exec, stop, kill, rm).
+    /// Manage containers (ls, inspect, logs, exec, stop, kill, pause, rm).
     Container(container::ContainerArgs),
     /// Manage networks (create, ls, inspect, rm).
     Network(network::NetworkArgs),
@@ -210,6 +214,8 @@ pub fn dispatch(cli: Cli) -> miette::Result<ExitCode> {
         Command::Stop(a) => lifecycle::stop(&cli.host, &cli.project, a),
         Command::Restart(a) => lifecycle::restart(&cli.host, &cli.project, a),
         Command::Kill(a) => lifecycle::kill(&cli.host, &cli.project, a),
+        Command::Pause(a) => lifecycle::pause(&cli.host, &cli.project, a),
+        Command::Unpause(a) => lifecycle::unpause(&cli.host, &cli.project, a),
         Command::Rm(a) => lifecycle::rm(&cli.host, &cli.project, a),
         Command::Top(a) => top::run(&cli.host, &cli.project, a),
         Command::Cp(a) => cp::run(&cli.host, &cli.project, a),

@@ -146,7 +146,8 @@ fn list(client: &Client, project: &str) -> miette::Result<Vec<ContainerSummary>>
 
 fn status_of(word: &str) -> Status {
     match word {
-        "running" => Status::Running,
+        // A paused container still runs: its log is followed on.
+        "running" | "paused" => Status::Running,
         "restarting" => Status::Restarting,
         "exited" => Status::Exited,
         _ => Status::Created,

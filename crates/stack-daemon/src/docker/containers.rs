@@ -1,5 +1,5 @@
-//! `/containers/...`: list, create, inspect, top, the lifecycle verbs,
-//! `wait` and removal.
+//! `/containers/...`: list, create, inspect, top, the lifecycle verbs
+//! (pause and unpause among them), `wait` and removal.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,7 +9,9 @@ use serde::Deserialize;
 use stack_api::docker::containers::{
     ContainerInspect, ContainerSummary, TopResponse, WaitError, WaitResponse,
 };
-use stack_api::docker::create::{ContainerCreateRequest, ContainerCreateResponse};
+use stack_api::docker::create::{
+    ContainerCreateRequest, ContainerCreateResponse, UpdateConfig, UpdateResponse,
+};
 use stack_api::docker::filters;
 use stack_engine::facade::containers::WaitCondition;
 
@@ -174,6 +176,64 @@ pub async fn kill(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /containers/{id}/pause`: 204, or 409 with Docker's words for a
+/// container that does not run or is paused already.
+pub async fn pause(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, DockerError> {
+    blocking(move || {
+        let found = s.engine.docker_inspect(&id).map_err(no_such(&id))?;
+        let refusal = if !found.state.running {
+            Some("is not running")
+        } else if found.state.paused {
+            Some("is already paused")
+        } else {
+            None
+        };
+        if let Some(refusal) = refusal {
+            return Err(DockerError::new(
+                StatusCode::CONFLICT,
+                format!("Container {} {refusal}", found.id),
+            ));
+        }
+        s.engine.pause(&id).map_err(no_such(&id))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /containers/{id}/unpause`: 204, or 409 for one not paused.
+pub async fn unpause(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, DockerError> {
+    blocking(move || {
+        let found = s.engine.docker_inspect(&id).map_err(no_such(&id))?;
+        if !found.state.paused {
+            return Err(DockerError::new(
+                StatusCode::CONFLICT,
+                format!("Container {} is not paused", found.id),
+            ));
+        }
+        s.engine.unpause(&id).map_err(no_such(&id))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /containers/{id}/update` (`docker update`): `Memory`,
+/// `MemorySwap`, `NanoCpus`, `CpuShares`, `PidsLimit` and `RestartPolicy`;
+/// any other field set is a 400 that names it.
+pub async fn update(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    J(req): J<UpdateConfig>,
+) -> Result<Json<UpdateResponse>, DockerError> {
+    blocking(move || s.engine.docker_update(&id, &req).map_err(no_such(&id))).await?;
+    Ok(Json(UpdateResponse::default()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -108,6 +108,19 @@ pub async fn create(
         ..request.clone()
     };
     let name = blocking(move || {
+        // Docker's words, with the container's id, for a paused one.
+        let found = engine
+            .docker_inspect(&key)
+            .map_err(|e| DockerError::or_no_such(e, "container", &key))?;
+        if found.state.paused {
+            return Err(DockerError::new(
+                axum::http::StatusCode::CONFLICT,
+                format!(
+                    "Container {} is paused, unpause the container before exec",
+                    found.id
+                ),
+            ));
+        }
         engine
             .exec_target(&key, &probe)
             .map(|target| target.name)

@@ -166,11 +166,11 @@ mod tests {
         assert!(body.contains("\"MinAPIVersion\":\"1.24\""), "{body}");
         let (status, _, body) = call(&app, "GET", "/v1.12/version").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        let (status, _, body) = call(&app, "POST", "/v1.43/containers/web/pause").await;
+        let (status, _, body) = call(&app, "POST", "/v1.43/commit").await;
         assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
         assert_eq!(
             body,
-            r#"{"message":"POST /containers/{id}/pause of the Docker Engine API is not implemented by stack"}"#
+            r#"{"message":"POST /commit of the Docker Engine API is not implemented by stack"}"#
         );
         // A name with a port and slashes reaches its route whole.
         let (status, _, body) = call(&app, "GET", "/images/localhost:5000/a/b:1/history").await;
@@ -230,8 +230,9 @@ mod tests {
                 .count();
             assert_eq!(same, 1, "{} {} twice", e.method, e.path);
         }
+        assert!(all.iter().any(|e| e.path == "/commit" && !e.built));
         assert!(all
             .iter()
-            .any(|e| e.path == "/containers/{id}/pause" && !e.built));
+            .any(|e| e.path == "/containers/{id}/pause" && e.built));
     }
 }

@@ -63,6 +63,21 @@ fn built() -> Vec<Route> {
         ),
         (
             Method::POST,
+            "/containers/{id}/pause",
+            post(containers::pause),
+        ),
+        (
+            Method::POST,
+            "/containers/{id}/unpause",
+            post(containers::unpause),
+        ),
+        (
+            Method::POST,
+            "/containers/{id}/update",
+            post(containers::update),
+        ),
+        (
+            Method::POST,
             "/containers/{id}/wait",
             post(containers::wait),
         ),
@@ -162,9 +177,6 @@ const NOT_BUILT: &[(&str, &str)] = &[
     ("POST", "/session"),
     ("GET", "/distribution/{name}/json"),
     ("POST", "/containers/{id}/resize"),
-    ("POST", "/containers/{id}/update"),
-    ("POST", "/containers/{id}/pause"),
-    ("POST", "/containers/{id}/unpause"),
     ("GET", "/containers/{id}/attach/ws"),
     ("POST", "/commit"),
     ("GET", "/images/search"),

@@ -11,7 +11,9 @@ use super::extract::{J, Q};
 use super::{blocking, outcome_status, stream, AppState};
 use crate::error::ApiError;
 
-use stack_api::system::{ContainerFilter, ContainerSummary, ExecRequest, ExecResult};
+use stack_api::system::{
+    ContainerFilter, ContainerSummary, ContainerUpdate, ExecRequest, ExecResult,
+};
 
 pub async fn list(
     State(s): State<AppState>,
@@ -99,6 +101,31 @@ pub async fn kill(
     let signal = q.signal.unwrap_or_else(|| "KILL".into());
     blocking(move || s.engine.kill(&id, &signal)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn pause(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || s.engine.pause(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn unpause(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    blocking(move || s.engine.unpause(&id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// New limits and restart policy; answers every value now in force.
+pub async fn update(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    J(req): J<ContainerUpdate>,
+) -> Result<Json<ContainerUpdate>, ApiError> {
+    blocking(move || s.engine.update(&id, &req)).await.map(Json)
 }
 
 #[derive(Debug, Deserialize)]

@@ -69,6 +69,21 @@ fn core_routes() -> Vec<Route> {
             post(containers::restart),
         ),
         (Method::POST, paths::CONTAINER_KILL, post(containers::kill)),
+        (
+            Method::POST,
+            paths::CONTAINER_PAUSE,
+            post(containers::pause),
+        ),
+        (
+            Method::POST,
+            paths::CONTAINER_UNPAUSE,
+            post(containers::unpause),
+        ),
+        (
+            Method::POST,
+            paths::CONTAINER_UPDATE,
+            post(containers::update),
+        ),
         (Method::POST, paths::CONTAINER_EXEC, post(containers::exec)),
         (Method::GET, paths::IMAGES, get(images::list)),
         (Method::POST, paths::IMAGES_PULL, post(images::pull)),

@@ -1,4 +1,5 @@
-//! `POST /v1/projects/{name}/start|stop|restart|kill|rm`: a project verb
+//! `POST /v1/projects/{name}/start|stop|restart|kill|pause|unpause|rm`: a
+//! project verb
 //! on the project's containers, answered once every step ran with each
 //! container's outcome (a failed container is an outcome, not an error
 //! status; the verb's exit status comes from the outcomes).
@@ -21,6 +22,8 @@ pub(super) fn routes() -> Vec<Route> {
         (Method::POST, paths::PROJECT_STOP, post(stop)),
         (Method::POST, paths::PROJECT_RESTART, post(restart)),
         (Method::POST, paths::PROJECT_KILL, post(kill)),
+        (Method::POST, paths::PROJECT_PAUSE, post(pause)),
+        (Method::POST, paths::PROJECT_UNPAUSE, post(unpause)),
         (Method::POST, paths::PROJECT_RM, post(rm)),
     ]
 }
@@ -67,6 +70,22 @@ async fn kill(
     J(req): J<ActionRequest>,
 ) -> Result<Json<ActionAnswer>, ApiError> {
     act(s, name, ProjectAction::Kill, req).await
+}
+
+async fn pause(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Pause, req).await
+}
+
+async fn unpause(
+    State(s): State<AppState>,
+    Path(name): Path<String>,
+    J(req): J<ActionRequest>,
+) -> Result<Json<ActionAnswer>, ApiError> {
+    act(s, name, ProjectAction::Unpause, req).await
 }
 
 async fn rm(

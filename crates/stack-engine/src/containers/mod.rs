@@ -418,6 +418,7 @@ impl Containers {
                 cpus: opts.cpus,
                 cpu_shares: opts.cpu_shares,
                 pids_limit: opts.pids_limit,
+                memory_swap: None,
             },
             read_only: opts.read_only,
             init: opts.init,

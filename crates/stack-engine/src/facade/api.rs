@@ -15,8 +15,8 @@ use stack_api::projects::{
     DownRequest, PlanAnswer, PlanFlags, ProjectEvent, ProjectSummary, PsRow,
 };
 use stack_api::system::{
-    ContainerFilter, ContainerSummary, ExecRequest, ExecResult, ImageSummary, LogRecord,
-    PruneResult, PullEvent, RemovedImage,
+    ContainerFilter, ContainerSummary, ContainerUpdate, ExecRequest, ExecResult, ImageSummary,
+    LogRecord, PruneResult, PullEvent, RemovedImage,
 };
 
 use super::{Engine, EngineError};
@@ -62,6 +62,22 @@ impl Api for Engine {
 
     fn kill_container(&self, key: &str, signal: &str) -> Result<(), Failure> {
         Ok(Engine::kill(self, key, signal)?)
+    }
+
+    fn pause_container(&self, key: &str) -> Result<(), Failure> {
+        Ok(Engine::pause(self, key)?)
+    }
+
+    fn unpause_container(&self, key: &str) -> Result<(), Failure> {
+        Ok(Engine::unpause(self, key)?)
+    }
+
+    fn update_container(
+        &self,
+        key: &str,
+        update: &ContainerUpdate,
+    ) -> Result<ContainerUpdate, Failure> {
+        Ok(Engine::update(self, key, update)?)
     }
 
     fn remove_container(&self, key: &str, force: bool) -> Result<(), Failure> {

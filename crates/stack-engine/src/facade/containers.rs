@@ -159,6 +159,12 @@ impl Engine {
     pub fn start(&self, key: &str) -> Result<Outcome, EngineError> {
         let record = self.find(key)?;
         if record.state.effective_status() == Status::Running {
+            if record.state.paused {
+                return Err(EngineError::Conflict(format!(
+                    "cannot start container {}: it is paused, unpause it instead",
+                    record.spec.name
+                )));
+            }
             return Ok(Outcome::AlreadyThere);
         }
         self.containers.start(&record, Attach::Detached)?;
@@ -196,6 +202,24 @@ impl Engine {
                 .event(&record, "kill")
                 .with("signal", (signal as i32).to_string()),
         );
+        Ok(())
+    }
+
+    /// Freezes a running container's processes (Docker's `pause`):
+    /// refused, naming it, when it is not running or already paused.
+    pub fn pause(&self, key: &str) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        stack_runtime::pause::pause(&record.dir)?;
+        self.record_event(&self.event(&record, "pause"));
+        Ok(())
+    }
+
+    /// Thaws a paused container (Docker's `unpause`): refused, naming it,
+    /// when it is not paused.
+    pub fn unpause(&self, key: &str) -> Result<(), EngineError> {
+        let record = self.find(key)?;
+        stack_runtime::pause::unpause(&record.dir)?;
+        self.record_event(&self.event(&record, "unpause"));
         Ok(())
     }
 

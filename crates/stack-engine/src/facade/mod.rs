@@ -37,6 +37,7 @@ pub mod project_actions;
 pub mod projects;
 mod pull_progress;
 pub mod status_text;
+mod update;
 pub mod view;
 
 use std::str::FromStr;

@@ -1,7 +1,8 @@
-//! `start`, `stop`, `restart`, `kill` and `rm` of a project's services as
-//! one blocking operation both paths call: pick the containers, run the
-//! waves (stops in reverse dependency order, starts in dependency order,
-//! the containers of one wave in parallel), and answer each container's
+//! `start`, `stop`, `restart`, `kill`, `pause`, `unpause` and `rm` of a
+//! project's services as one blocking operation both paths call: pick the
+//! containers, run the waves (stops in reverse dependency order, starts in
+//! dependency order, the containers of one wave in parallel), and answer
+//! each container's
 //! outcome. Errors about the project itself (no container, an unknown
 //! service, a bad signal) come back as an [`EngineError`] before anything
 //! changes.
@@ -90,6 +91,16 @@ impl Engine {
                 let every: Vec<_> = selection.all().collect();
                 let done = actions::run_waves(&[every], true, |r| actions::kill(store, r, signal));
                 outcomes("Killed", done)
+            }
+            ProjectAction::Pause => {
+                let every: Vec<_> = selection.all().collect();
+                let done = actions::run_waves(&[every], true, |r| actions::pause(store, r));
+                outcomes("Paused", done)
+            }
+            ProjectAction::Unpause => {
+                let every: Vec<_> = selection.all().collect();
+                let done = actions::run_waves(&[every], true, |r| actions::unpause(store, r));
+                outcomes("Unpaused", done)
             }
             ProjectAction::Remove => {
                 let running = remove_running(req);

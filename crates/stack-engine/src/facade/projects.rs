@@ -393,7 +393,7 @@ fn ps_row(r: &ContainerRecord, status: Status, image: Option<String>) -> PsRow {
         .as_ref()
         .map(|h| h.status.as_str().to_string())
         .unwrap_or_default();
-    let state = view::word_of(status);
+    let state = view::word_of(&r.state, status);
     let exit_code = matches!(status, Status::Exited | Status::Restarting)
         .then_some(r.state.exit_code)
         .flatten();

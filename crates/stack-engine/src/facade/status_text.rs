@@ -1,6 +1,6 @@
 //! A container's state in Docker's words, as `docker ps` and
 //! `docker compose ps` print their STATUS column: `Up 2 minutes`,
-//! `Up 3 seconds (healthy)`, `Exited (1) 5 minutes ago`,
+//! `Up 3 seconds (healthy)`, `Up 1 second (Paused)`, `Exited (1) 5 minutes ago`,
 //! `Restarting (1) 2 seconds ago`, `Created`. One implementation for
 //! `stack ps` (whose rows the daemon also serves) and `container ls`.
 
@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 /// What the STATUS text is made of.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StatusFacts<'a> {
-    /// `created`, `running`, `restarting` or `exited`.
+    /// `created`, `running`, `paused`, `restarting` or `exited`.
     pub status: &'a str,
     pub exit_code: Option<i32>,
     pub oom_killed: bool,
@@ -24,9 +24,11 @@ pub struct StatusFacts<'a> {
 pub fn docker_status(facts: &StatusFacts<'_>) -> String {
     let since = |at: Option<&str>| at.and_then(age).map(human_duration);
     match facts.status {
-        "running" => {
+        "running" | "paused" => {
             let up = since(facts.started_at).unwrap_or_else(|| "Less than a second".into());
             match facts.health {
+                // Docker says a paused container is paused, whatever its health.
+                _ if facts.status == "paused" => format!("Up {up} (Paused)"),
                 Some(health) => format!("Up {up} ({health})"),
                 None => format!("Up {up}"),
             }
@@ -136,6 +138,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(docker_status(&healthy), "Up 3 seconds (healthy)");
+        let paused = StatusFacts {
+            status: "paused",
+            ..healthy
+        };
+        assert_eq!(docker_status(&paused), "Up 3 seconds (Paused)");
         let exited = StatusFacts {
             status: "exited",
             exit_code: Some(1),

@@ -12,18 +12,27 @@ use stack_api::system::{ContainerFilter, ContainerSummary, ImageSummary};
 
 /// The status word of a record as seen now.
 pub fn status_word(record: &ContainerRecord) -> &'static str {
-    word_of(record.state.effective_status())
+    word_of(&record.state, record.state.effective_status())
 }
 
-/// The status word of a status already looked at (each look reads /proc,
-/// which a list of a hundred containers should do once per container).
-pub fn word_of(status: Status) -> &'static str {
+/// The status word of `state` whose status was already looked at (each
+/// look reads /proc, which a list of a hundred containers should do once
+/// per container): Docker's words, `paused` for a running container that
+/// is paused.
+pub fn word_of(state: &State, status: Status) -> &'static str {
     match status {
+        Status::Running if state.paused => "paused",
         Status::Created => "created",
         Status::Running => "running",
         Status::Restarting => "restarting",
         Status::Exited => "exited",
     }
+}
+
+/// Whether a container with this status word is alive (running or
+/// paused), which is what a list without `all` shows.
+pub fn is_up(word: &str) -> bool {
+    matches!(word, "running" | "paused" | "restarting")
 }
 
 /// A container in a list. Published ports come from the container's own
@@ -82,13 +91,9 @@ pub fn state_json(st: &State) -> Value {
         })
     });
     json!({
-        "Status": match status {
-            Status::Created => "created",
-            Status::Running => "running",
-            Status::Restarting => "restarting",
-            Status::Exited => "exited",
-        },
+        "Status": word_of(st, status),
         "Running": status == Status::Running,
+        "Paused": status == Status::Running && st.paused,
         "Restarting": status == Status::Restarting,
         "OOMKilled": st.oom_killed,
         "Pid": st.pid.filter(|_| status == Status::Running).unwrap_or(0),
@@ -119,7 +124,7 @@ pub fn image_summary(image: &LocalImage) -> ImageSummary {
 pub fn matches(filter: &ContainerFilter, c: &ContainerSummary) -> bool {
     let status_ok = match &filter.status {
         Some(s) => &c.status == s,
-        None => filter.all || c.status == "running" || c.status == "restarting",
+        None => filter.all || is_up(&c.status),
     };
     let label_ok = filter
         .label
@@ -165,7 +170,14 @@ mod tests {
     fn default_filter_shows_running_only_and_all_shows_every_status() {
         let f = ContainerFilter::default();
         assert!(matches(&f, &summary("running", &[])));
+        assert!(matches(&f, &summary("paused", &[])), "paused is up");
         assert!(!matches(&f, &summary("exited", &[])));
+        let paused = ContainerFilter {
+            status: Some("paused".into()),
+            ..Default::default()
+        };
+        assert!(matches(&paused, &summary("paused", &[])));
+        assert!(!matches(&paused, &summary("running", &[])));
         let all = ContainerFilter {
             all: true,
             ..Default::default()

@@ -17,7 +17,7 @@ use super::ProjectError;
 /// What an action did to one container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Done {
-    /// It acted (stopped, started, signalled, removed).
+    /// It acted (stopped, started, signalled, paused, removed).
     Acted,
     /// Nothing to do (already stopped, already running, not running).
     Skipped,
@@ -124,6 +124,31 @@ pub fn kill(
         store,
         container_event(record, "kill").with("signal", (signal as i32).to_string()),
     );
+    Ok(Done::Acted)
+}
+
+/// Freezes a running container (`pause`); one not running or already
+/// paused is skipped, as Compose pauses only the running ones.
+pub fn pause(store: &Containers, record: &ContainerRecord) -> Result<Done, ProjectError> {
+    match stack_runtime::pause::pause(&record.dir) {
+        Ok(()) => {}
+        Err(stack_runtime::Error::NotRunning(_) | stack_runtime::Error::AlreadyPaused(_)) => {
+            return Ok(Done::Skipped)
+        }
+        Err(err) => return Err(runtime_error(&record.spec.name)(err)),
+    }
+    append(store, container_event(record, "pause"));
+    Ok(Done::Acted)
+}
+
+/// Thaws a paused container (`unpause`); one not paused is skipped.
+pub fn unpause(store: &Containers, record: &ContainerRecord) -> Result<Done, ProjectError> {
+    match stack_runtime::pause::unpause(&record.dir) {
+        Ok(()) => {}
+        Err(stack_runtime::Error::NotPaused(_)) => return Ok(Done::Skipped),
+        Err(err) => return Err(runtime_error(&record.spec.name)(err)),
+    }
+    append(store, container_event(record, "unpause"));
     Ok(Done::Acted)
 }
 

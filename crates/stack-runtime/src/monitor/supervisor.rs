@@ -90,8 +90,10 @@ pub(crate) fn run(
     };
     let clock = SystemClock::new();
     let journal = Journal::new(spec, dir);
-    // A user start clears an earlier manual stop.
+    // A user start clears an earlier manual stop (and a pause marker a
+    // killed monitor may have left).
     let _ = std::fs::remove_file(stop_marker(dir));
+    let _ = std::fs::remove_file(crate::state::pause_marker(dir));
     let policy = if spec.auto_remove {
         RestartPolicy::No
     } else {
@@ -105,8 +107,11 @@ pub(crate) fn run(
     state.error = None;
     let mut log = LogWriter::open(&dir.log(), spec.log_max_bytes)?;
     let mut first = true;
+    // The spec as `update` may change it while the container lives: its
+    // limits and restart policy are read again at each exit.
+    let mut current = spec.clone();
     let (code, oom_killed) = loop {
-        let process = match start_process(spec, dir) {
+        let process = match start_process(&current, dir) {
             Ok(p) => p,
             Err(err) if first => return Err(err),
             Err(err) => {
@@ -157,6 +162,8 @@ pub(crate) fn run(
         let code =
             crate::watch::until_exit(running, health.as_mut(), &clock, &mut log, &mut listener);
         let (oom_killed, cleanup) = clean_up_run(spec, dir, &process.cgroup);
+        // The frozen cgroup is gone with the run: so is the pause.
+        let _ = std::fs::remove_file(crate::state::pause_marker(dir));
         if oom_killed {
             journal.append("oom", &[]);
         }
@@ -164,6 +171,12 @@ pub(crate) fn run(
         let manual = stop_requested(dir);
         if manual {
             tracker.stopped_by_user();
+        }
+        if let Ok(updated) = ContainerSpec::load(dir) {
+            current.resources = updated.resources;
+            if !spec.auto_remove {
+                tracker.set_policy(updated.restart.policy);
+            }
         }
         let decision = tracker.exited(code, clock.now());
         state.exit_code = Some(code);

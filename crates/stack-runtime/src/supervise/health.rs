@@ -320,6 +320,14 @@ impl HealthMonitor {
         report
     }
 
+    /// No probe at `now` (the container is paused: a probe would be
+    /// frozen with it, and a frozen container is not a failing one): the
+    /// next is one interval later, and status, streak and history stay
+    /// as they were.
+    pub fn skip(&mut self, now: Duration) {
+        self.next_probe_at = now + self.current_interval(now);
+    }
+
     /// Within the start period and never passed: failures do not count.
     fn in_grace(&self, at: Duration) -> bool {
         !self.ever_passed && at < self.container_started + self.check.start_period

@@ -298,3 +298,26 @@ fn history_keeps_the_last_five_and_cuts_long_output() {
     );
     assert!(*outputs.last().expect("last") <= 4096);
 }
+
+#[test]
+fn a_skipped_probe_changes_nothing_but_the_next_time() {
+    let clock = Arc::new(ManualClock::new());
+    let mut m = HealthMonitor::new(cmd_check(), clock.now()).expect("monitor");
+    let mut exec = ScriptedExec::new(clock.clone(), vec![fail(), fail()]);
+    assert_eq!(run(&mut m, &mut exec, &clock), [HealthStatus::Starting; 2]);
+    // Paused for many intervals: each due probe is skipped.
+    for _ in 0..10 {
+        clock.set(m.next_probe_at());
+        assert!(m.due(clock.now()));
+        m.skip(clock.now());
+        assert_eq!(m.next_probe_at(), clock.now() + s(2));
+    }
+    assert_eq!(
+        (m.status(), m.failing_streak()),
+        (HealthStatus::Starting, 2)
+    );
+    assert_eq!(m.history().count(), 2);
+    // One more failure after the pause is the third in a row.
+    let mut exec = ScriptedExec::new(clock.clone(), vec![fail()]);
+    assert_eq!(run(&mut m, &mut exec, &clock), [HealthStatus::Unhealthy]);
+}

@@ -152,6 +152,11 @@ impl RestartTracker {
     pub fn policy(&self) -> RestartPolicy {
         self.policy
     }
+
+    /// The policy changed (`update`): the next exit is judged by it.
+    pub fn set_policy(&mut self, policy: RestartPolicy) {
+        self.policy = policy;
+    }
     pub fn restart_count(&self) -> u32 {
         self.restart_count
     }

@@ -97,6 +97,6 @@ fn not_started(record: &ContainerRecord, verb: &str) -> Result<(), EngineError> 
     Err(EngineError::Conflict(format!(
         "network {verb} of container {} ({}): stack changes the networks of a container only before its first start",
         record.spec.name,
-        view::word_of(status)
+        view::word_of(&record.state, status)
     )))
 }

@@ -85,7 +85,7 @@ fn list_filters_match(filters: &Filters, record: &ContainerRecord, status: Statu
     };
     any("id", &|v| spec.id.starts_with(v))
         && any("name", &|v| spec.name.contains(v.trim_start_matches('/')))
-        && any("status", &|v| v == view::word_of(status))
+        && any("status", &|v| v == view::word_of(&record.state, status))
         && any("exited", &|v| {
             status == Status::Exited
                 && record.state.exit_code.map(|c| c.to_string()).as_deref() == Some(v)
@@ -133,7 +133,7 @@ fn summary(
     let st = &record.state;
     let health = st.health.as_ref().map(|h| h.status.as_str());
     let status_text = docker_status(&StatusFacts {
-        status: view::word_of(status),
+        status: view::word_of(st, status),
         exit_code: st.exit_code,
         oom_killed: st.oom_killed,
         health,
@@ -167,7 +167,7 @@ fn summary(
         created: created_secs(record),
         ports,
         labels: spec.labels.clone(),
-        state: view::word_of(status).to_string(),
+        state: view::word_of(st, status).to_string(),
         status: status_text,
         host_config: SummaryHostConfig { network_mode },
         // Compose compares each endpoint's NetworkID with the networks
@@ -272,9 +272,9 @@ fn state(record: &ContainerRecord) -> ContainerState {
     let st = &record.state;
     let status = st.effective_status();
     ContainerState {
-        status: view::word_of(status).to_string(),
+        status: view::word_of(st, status).to_string(),
         running: status == Status::Running,
-        paused: false,
+        paused: status == Status::Running && st.paused,
         restarting: status == Status::Restarting,
         oom_killed: st.oom_killed,
         dead: false,

@@ -85,7 +85,7 @@ fn is_default(key: &str, value: &Value) -> bool {
 }
 
 /// Refuses the first field of `unmapped` set to a non-default value.
-pub(super) fn refuse_unmapped(
+pub(crate) fn refuse_unmapped(
     part: &str,
     unmapped: &BTreeMap<String, Value>,
 ) -> Result<(), EngineError> {

@@ -59,13 +59,15 @@ impl Engine {
 
     pub fn docker_info(&self) -> Info {
         let records = self.containers.list();
-        let count = |wanted: &[Status]| {
-            records
-                .iter()
-                .filter(|r| wanted.contains(&r.state.effective_status()))
-                .count()
-        };
-        let running = count(&[Status::Running, Status::Restarting]);
+        // Docker counts a paused container as paused, not running.
+        let (mut running, mut paused) = (0, 0);
+        for record in &records {
+            match record.state.effective_status() {
+                Status::Running if record.state.paused => paused += 1,
+                Status::Running | Status::Restarting => running += 1,
+                Status::Created | Status::Exited => {}
+            }
+        }
         let images = self
             .docker_images()
             .map(|rows| rows.len())
@@ -87,8 +89,8 @@ impl Engine {
             id: String::new(),
             containers: records.len(),
             containers_running: running,
-            containers_paused: 0,
-            containers_stopped: records.len() - running,
+            containers_paused: paused,
+            containers_stopped: records.len() - running - paused,
             images,
             driver: "overlay".into(),
             driver_status: Vec::new(),
