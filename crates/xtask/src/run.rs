@@ -80,6 +80,8 @@ pub fn bench(extra: &[String]) -> Result<(), String> {
     checked(Command::new("bash").arg("tests/bench/build.sh"))?;
     // up -d / down -t 0 of 10 and 100 services (and Compose, podman-compose).
     checked(Command::new("bash").arg("tests/bench/up-down.sh"))?;
+    // The docker CLI and Compose through stack's socket and through dockerd.
+    checked(Command::new("bash").arg("tests/bench/docker-api.sh"))?;
     // The example up for 10 minutes with healthchecks every second: monitor
     // CPU, memory, children and the containers' pids must stay flat.
     checked(Command::new("bash").arg("tests/bench/soak.sh"))
