@@ -18,10 +18,8 @@ use std::time::Duration;
 
 use stack_api::system::LogRecord;
 
+use super::backoff::Backoff;
 use super::{Engine, EngineError};
-
-/// How often a quiet log and the container's state are looked at.
-const POLL: Duration = Duration::from_millis(20);
 
 /// An attach to one container, checked (it exists) and ready to read.
 pub struct AttachSource {
@@ -52,13 +50,14 @@ impl AttachInput {
     /// drops what it buffered).
     pub fn wait_for_reader(&self, limit: Duration) {
         let deadline = std::time::Instant::now() + limit;
+        let mut pause = Backoff::default();
         while std::time::Instant::now() < deadline {
             match self.engine.containers.find(&self.id) {
                 Ok(record)
                     if record.state.started_at == self.started_at && !record.state.is_active() => {}
                 _ => return,
             }
-            std::thread::sleep(POLL);
+            pause.sleep();
         }
     }
 }
@@ -141,6 +140,7 @@ impl AttachSource {
         mut emit: impl FnMut(&LogRecord) -> bool,
     ) -> Result<(), EngineError> {
         let mut pending = Vec::new();
+        let mut pause = Backoff::default();
         loop {
             // The state first: what the log holds once the run has ended
             // is all of its output.
@@ -162,7 +162,9 @@ impl AttachSource {
                 if !keep_going() {
                     return Ok(());
                 }
-                std::thread::sleep(POLL);
+                pause.sleep();
+            } else {
+                pause.reset();
             }
         }
     }

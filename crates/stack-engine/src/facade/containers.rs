@@ -250,6 +250,7 @@ impl Engine {
         let id = first.spec.id.clone();
         let mut seen_active = false;
         let mut last_code = first.state.exit_code.unwrap_or(0);
+        let mut pause = super::backoff::Backoff::default();
         loop {
             let record = match self.containers.find(&id) {
                 Ok(record) => record,
@@ -278,7 +279,7 @@ impl Engine {
             if !keep_going() {
                 return Ok(None);
             }
-            std::thread::sleep(Duration::from_millis(100));
+            pause.sleep();
         }
     }
 

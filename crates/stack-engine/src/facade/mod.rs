@@ -23,6 +23,7 @@
 mod api;
 pub mod archive;
 pub mod attach;
+mod backoff;
 pub mod boot;
 mod build;
 mod changes;
