@@ -189,6 +189,15 @@ impl Sandbox {
         };
         for h in hierarchies.flatten() {
             let parent = h.path().join(&self.cgroup_parent);
+            // A paused container's processes take a SIGKILL only once
+            // thawed: a test that failed while one was paused would leave
+            // it frozen on the host for good.
+            for state in walk_files(&parent, "freezer.state") {
+                let _ = std::fs::write(state, "THAWED");
+            }
+            for freeze in walk_files(&parent, "cgroup.freeze") {
+                let _ = std::fs::write(freeze, "0");
+            }
             for procs in walk_files(&parent, "cgroup.procs") {
                 for pid in std::fs::read_to_string(&procs).unwrap_or_default().lines() {
                     if let Ok(pid) = pid.trim().parse::<i32>() {
