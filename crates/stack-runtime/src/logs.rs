@@ -242,6 +242,35 @@ impl Cursor {
         }
     }
 
+    /// What the log holds now (the rotated file, then the current one),
+    /// and a cursor right after it. Following from there misses nothing:
+    /// reading the whole log and then opening at its end would lose what
+    /// the container wrote in between (a `logs -f` right after a start).
+    pub fn held(path: &Path) -> Result<(Vec<LogLine>, Cursor), Error> {
+        let mut cursor = Cursor::at_start(path);
+        let mut out = Vec::new();
+        let older = rotated(path);
+        if let Ok(file) = File::open(&older) {
+            let mut reader = BufReader::new(file);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                let n = reader
+                    .read_until(b'\n', &mut buf)
+                    .context(|| format!("read {}", older.display()))?;
+                if n == 0 {
+                    break;
+                }
+                if let Some(record) = parse(&buf) {
+                    cursor.lines.push(record, &mut out);
+                }
+            }
+        }
+        let (current, _) = cursor.read_new()?;
+        out.extend(current);
+        Ok((out, cursor))
+    }
+
     /// At the current end of the log: what [`read_all`] did not see.
     pub fn at_end(path: &Path) -> Cursor {
         let meta = std::fs::metadata(path).ok();
@@ -305,10 +334,18 @@ impl Cursor {
 /// was left unfinished.
 pub fn follow(
     path: &Path,
+    emit: impl FnMut(&LogLine),
+    keep_going: impl Fn() -> bool,
+) -> Result<(), Error> {
+    follow_from(Cursor::at_end(path), emit, keep_going)
+}
+
+/// [`follow`] from a cursor already placed (after [`Cursor::held`]).
+pub fn follow_from(
+    mut cursor: Cursor,
     mut emit: impl FnMut(&LogLine),
     keep_going: impl Fn() -> bool,
 ) -> Result<(), Error> {
-    let mut cursor = Cursor::at_end(path);
     loop {
         let (lines, grew) = cursor.read_new()?;
         lines.iter().for_each(&mut emit);

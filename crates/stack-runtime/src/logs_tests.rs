@@ -203,3 +203,20 @@ fn follow_gives_out_an_unfinished_line_when_it_stops() {
     writer.join().expect("writer");
     assert_eq!(seen, ["a\n", "b\n", "prompt: "]);
 }
+
+#[test]
+fn what_is_held_and_what_follows_meet_without_a_gap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("container.log");
+    let mut log = LogWriter::open(&path, 1 << 20).expect("open");
+    log.write("stdout", b"before\n").expect("write");
+    log.write("stdout", b"half").expect("write");
+    let (held, mut cursor) = Cursor::held(&path).expect("held");
+    // Written after the read, before any follow starts: still seen.
+    log.write("stdout", b" done\nafter\n").expect("write");
+    let texts = |lines: &[LogLine]| lines.iter().map(|l| l.log.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(&held), ["before\n"]);
+    let (next, grew) = cursor.read_new().expect("read");
+    assert!(grew);
+    assert_eq!(texts(&next), ["half done\n", "after\n"]);
+}

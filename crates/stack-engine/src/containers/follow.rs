@@ -28,9 +28,9 @@ impl LogFollower {
     pub fn existing(&mut self) -> Result<Vec<Vec<LogLine>>, stack_runtime::Error> {
         let mut out = Vec::new();
         for (dir, cursor) in self.dirs.iter().zip(self.cursors.iter_mut()) {
-            let path = dir.log();
-            out.push(stack_runtime::logs::read_all(&path)?);
-            *cursor = Cursor::at_end(&path);
+            let (held, after) = Cursor::held(&dir.log())?;
+            out.push(held);
+            *cursor = after;
         }
         Ok(out)
     }

@@ -107,14 +107,19 @@ impl LogSource {
                 listening.set(emit(&record));
             }
         };
-        let held = stack_runtime::logs::read_all(&self.path)?;
+        let (held, cursor) = if follow {
+            let (held, cursor) = stack_runtime::logs::Cursor::held(&self.path)?;
+            (held, Some(cursor))
+        } else {
+            (stack_runtime::logs::read_all(&self.path)?, None)
+        };
         let skip = options
             .tail
             .map_or(0, |tail| held.len().saturating_sub(tail));
         for line in &held[skip..] {
             send(line);
         }
-        if follow {
+        if let Some(cursor) = cursor {
             let dir = &self.dir;
             let running = || {
                 stack_runtime::state::State::load(dir)
@@ -123,7 +128,7 @@ impl LogSource {
             };
             let before_until = || options.until.is_none_or(|u| SystemTime::now() < u);
             let keep_going = || listening.get() && running() && before_until();
-            stack_runtime::logs::follow(&self.path, send, keep_going)?;
+            stack_runtime::logs::follow_from(cursor, send, keep_going)?;
         }
         Ok(())
     }
