@@ -200,24 +200,32 @@ pub fn read_all(path: &Path) -> Result<Vec<LogLine>, Error> {
     let mut lines = Lines::default();
     let mut out = Vec::new();
     for p in [rotated(path), path.to_path_buf()] {
-        let Ok(file) = File::open(&p) else { continue };
-        let mut reader = BufReader::new(file);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .context(|| format!("read {}", p.display()))?;
-            if n == 0 {
-                break;
-            }
-            if let Some(record) = parse(&buf) {
-                lines.push(record, &mut out);
-            }
-        }
+        read_whole(&p, &mut lines, &mut out)?;
     }
     lines.finish(&mut out);
     Ok(out)
+}
+
+/// Every record of the file at `path` (none when it is missing) through
+/// `lines`, which joins partial records.
+fn read_whole(path: &Path, lines: &mut Lines, out: &mut Vec<LogLine>) -> Result<(), Error> {
+    let Ok(file) = File::open(path) else {
+        return Ok(());
+    };
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .context(|| format!("read {}", path.display()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if let Some(record) = parse(&buf) {
+            lines.push(record, out);
+        }
+    }
 }
 
 /// Reads a log file as it grows, from an offset on, in whole lines; after
@@ -250,23 +258,7 @@ impl Cursor {
     pub fn held(path: &Path) -> Result<(Vec<LogLine>, Cursor), Error> {
         let mut cursor = Cursor::at_start(path);
         let mut out = Vec::new();
-        let older = rotated(path);
-        if let Ok(file) = File::open(&older) {
-            let mut reader = BufReader::new(file);
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                let n = reader
-                    .read_until(b'\n', &mut buf)
-                    .context(|| format!("read {}", older.display()))?;
-                if n == 0 {
-                    break;
-                }
-                if let Some(record) = parse(&buf) {
-                    cursor.lines.push(record, &mut out);
-                }
-            }
-        }
+        read_whole(&rotated(path), &mut cursor.lines, &mut out)?;
         let (current, _) = cursor.read_new()?;
         out.extend(current);
         // A line still being written is shown as far as it goes, as a
