@@ -2,7 +2,6 @@
 //! an exec whose output is captured.
 
 use std::cell::Cell;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use stack_api::docker::containers::TopResponse;
@@ -42,8 +41,12 @@ impl std::str::FromStr for WaitCondition {
 /// The log of one container, found; reading it cannot fail for a reason a
 /// request could be refused for.
 pub struct LogSource {
-    path: PathBuf,
     dir: ContainerDir,
+    /// What the log held when the source was found, and where following
+    /// goes on: read at once, so a container removed before the front end
+    /// streams (`docker run --rm` clients ask for the logs, wait and
+    /// remove) still gives its output.
+    held: std::sync::Mutex<Option<(Vec<LogLine>, stack_runtime::logs::Cursor)>>,
 }
 
 /// Which records of a log to read.
@@ -107,12 +110,12 @@ impl LogSource {
                 listening.set(emit(&record));
             }
         };
-        let (held, cursor) = if follow {
-            let (held, cursor) = stack_runtime::logs::Cursor::held(&self.path)?;
-            (held, Some(cursor))
-        } else {
-            (stack_runtime::logs::read_all(&self.path)?, None)
+        let taken = self.held.lock().ok().and_then(|mut held| held.take());
+        let (held, cursor) = match taken {
+            Some(found) => found,
+            None => stack_runtime::logs::Cursor::held(&self.dir.log())?,
         };
+        let cursor = follow.then_some(cursor);
         let skip = options
             .tail
             .map_or(0, |tail| held.len().saturating_sub(tail));
@@ -155,9 +158,10 @@ impl Engine {
     /// front end starts streaming).
     pub fn log_source(&self, key: &str) -> Result<LogSource, EngineError> {
         let record = self.find(key)?;
+        let held = stack_runtime::logs::Cursor::held(&record.dir.log())?;
         Ok(LogSource {
-            path: record.dir.log(),
             dir: record.dir,
+            held: std::sync::Mutex::new(Some(held)),
         })
     }
 
