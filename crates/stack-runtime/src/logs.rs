@@ -250,9 +250,9 @@ impl Cursor {
         }
     }
 
-    /// What the log holds now (the rotated file, then the current one,
-    /// a record written only in part included), and a cursor right after
-    /// it. Following from there misses nothing:
+    /// What the log holds now (the rotated file, then the current one;
+    /// a line still being written is left in the cursor), and a cursor
+    /// right after it. Following from there misses nothing:
     /// reading the whole log and then opening at its end would lose what
     /// the container wrote in between (a `logs -f` right after a start).
     pub fn held(path: &Path) -> Result<(Vec<LogLine>, Cursor), Error> {
@@ -261,10 +261,8 @@ impl Cursor {
         read_whole(&rotated(path), &mut cursor.lines, &mut out)?;
         let (current, _) = cursor.read_new()?;
         out.extend(current);
-        // A line still being written is shown as far as it goes, as a
-        // whole read of the log shows it; its rest comes as a line of its
-        // own.
-        out.extend(cursor.finish());
+        // A line still being written stays in the cursor: a follower gets
+        // it whole; a reader that does not follow takes it with `finish`.
         Ok((out, cursor))
     }
 

@@ -28,7 +28,12 @@ impl LogFollower {
     pub fn existing(&mut self) -> Result<Vec<Vec<LogLine>>, stack_runtime::Error> {
         let mut out = Vec::new();
         for (dir, cursor) in self.dirs.iter().zip(self.cursors.iter_mut()) {
-            let (held, after) = Cursor::held(&dir.log())?;
+            let (mut held, mut after) = Cursor::held(&dir.log())?;
+            // A stopped container's log will not grow: its last line, even
+            // without a newline, is all there is.
+            if !running(dir) {
+                held.extend(after.finish());
+            }
             out.push(held);
             *cursor = after;
         }

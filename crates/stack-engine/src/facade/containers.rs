@@ -115,7 +115,14 @@ impl LogSource {
             Some(found) => found,
             None => stack_runtime::logs::Cursor::held(&self.dir.log())?,
         };
-        let cursor = follow.then_some(cursor);
+        let (held, cursor) = if follow {
+            (held, Some(cursor))
+        } else {
+            let mut cursor = cursor;
+            let mut held = held;
+            held.extend(cursor.finish());
+            (held, None)
+        };
         let skip = options
             .tail
             .map_or(0, |tail| held.len().saturating_sub(tail));
